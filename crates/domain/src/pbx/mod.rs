@@ -1,0 +1,189 @@
+//! PBX connection profiles: what another system needs to reach a customer's phone system.
+//!
+//! Each PBX type lives in its own folder ([`kazoo`], [`three_cx`]); adding a type means adding a folder, a variant
+//! to [`PbxConnection`] and one to [`PbxType`].
+
+pub mod kazoo;
+pub mod three_cx;
+
+use std::fmt;
+
+use crate::text::bounded_text;
+use crate::{CountryCode, CustomerId, PbxId};
+
+bounded_text!(
+    /// A profile's name: 1 to 100 characters after trimming, no control characters.
+    ProfileName,
+    bounded,
+    100
+);
+
+/// The kinds of PBX a profile can describe, named as in the API's `_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PbxType {
+    /// A Kazoo account (`KazooPbxConnectionProfile`).
+    Kazoo,
+    /// A 3CX system (`ThreeCxConnectionProfile`).
+    ThreeCx,
+}
+
+/// A `_type` that names no known PBX type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be one of: {}", PbxType::ALL.map(PbxType::as_str).join(", "))]
+pub struct UnknownPbxType;
+
+impl PbxType {
+    /// Every type, in the order the API lists them.
+    pub const ALL: [Self; 2] = [Self::Kazoo, Self::ThreeCx];
+
+    /// The API's `_type` name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Kazoo => "KazooPbxConnectionProfile",
+            Self::ThreeCx => "ThreeCxConnectionProfile",
+        }
+    }
+
+    /// The type named by an API `_type` (exact spelling).
+    ///
+    /// # Errors
+    /// [`UnknownPbxType`] for any other name; its message lists the known ones.
+    pub fn parse(value: &str) -> Result<Self, UnknownPbxType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == value).ok_or(UnknownPbxType)
+    }
+}
+
+impl fmt::Display for PbxType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identity of a PBX instance in the world: a Kazoo account id or a 3CX licence key, with its type.
+/// A PBX instance is attached to at most one customer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InstanceId<'a> {
+    pbx_type: PbxType,
+    value: &'a str,
+}
+
+impl<'a> InstanceId<'a> {
+    /// The instance `value` of a PBX of type `pbx_type`.
+    #[must_use]
+    pub const fn new(pbx_type: PbxType, value: &'a str) -> Self {
+        Self { pbx_type, value }
+    }
+
+    /// The PBX type.
+    #[must_use]
+    pub const fn pbx_type(&self) -> PbxType {
+        self.pbx_type
+    }
+
+    /// The account id or licence key.
+    #[must_use]
+    pub const fn value(&self) -> &'a str {
+        self.value
+    }
+}
+
+/// How to reach the PBX: the part of a profile that depends on its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PbxConnection {
+    /// A Kazoo account.
+    Kazoo(kazoo::KazooConnection),
+    /// A 3CX system.
+    ThreeCx(three_cx::ThreeCxConnection),
+}
+
+impl PbxConnection {
+    /// The connection's PBX type.
+    #[must_use]
+    pub const fn pbx_type(&self) -> PbxType {
+        match self {
+            Self::Kazoo(_) => PbxType::Kazoo,
+            Self::ThreeCx(_) => PbxType::ThreeCx,
+        }
+    }
+
+    /// The PBX instance this connection reaches.
+    #[must_use]
+    pub fn instance_id(&self) -> InstanceId<'_> {
+        let value = match self {
+            Self::Kazoo(kazoo) => kazoo.account_id.as_str(),
+            Self::ThreeCx(three_cx) => three_cx.license_key.as_str(),
+        };
+        InstanceId::new(self.pbx_type(), value)
+    }
+}
+
+impl From<kazoo::KazooConnection> for PbxConnection {
+    fn from(value: kazoo::KazooConnection) -> Self {
+        Self::Kazoo(value)
+    }
+}
+
+impl From<three_cx::ThreeCxConnection> for PbxConnection {
+    fn from(value: three_cx::ThreeCxConnection) -> Self {
+        Self::ThreeCx(value)
+    }
+}
+
+/// A PBX connection profile attached to a customer. Every field is a parsed value, so a profile is valid by
+/// construction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PbxProfile {
+    /// The profile's id.
+    pub id: PbxId,
+    /// The customer (tenant) the profile is attached to.
+    pub customer_id: CustomerId,
+    /// A name for people.
+    pub name: ProfileName,
+    /// The PBX's country.
+    pub country_code: CountryCode,
+    /// Whether the platform uses the profile; enabling a profile is chargeable.
+    pub enabled: bool,
+    /// How to reach the PBX.
+    pub connection: PbxConnection,
+}
+
+impl PbxProfile {
+    /// A new profile; new profiles are not enabled.
+    #[must_use]
+    pub const fn new(
+        id: PbxId,
+        customer_id: CustomerId,
+        name: ProfileName,
+        country_code: CountryCode,
+        connection: PbxConnection,
+    ) -> Self {
+        Self { id, customer_id, name, country_code, enabled: false, connection }
+    }
+
+    /// The PBX type.
+    #[must_use]
+    pub const fn pbx_type(&self) -> PbxType {
+        self.connection.pbx_type()
+    }
+
+    /// The PBX instance the profile reaches.
+    #[must_use]
+    pub fn instance_id(&self) -> InstanceId<'_> {
+        self.connection.instance_id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_round_trip_and_unknown_names_list_the_known_ones() {
+        for t in PbxType::ALL {
+            assert_eq!(PbxType::parse(t.as_str()), Ok(t));
+        }
+        let err = PbxType::parse("kazoo").unwrap_err();
+        assert_eq!(err.to_string(), "must be one of: KazooPbxConnectionProfile, ThreeCxConnectionProfile");
+    }
+}

@@ -1,0 +1,106 @@
+//! 3CX: a licensed 3CX system, reached with a user's credentials; it can archive call recordings.
+
+use crate::text::bounded_text;
+use crate::{Secret, TimeSpan};
+
+bounded_text!(
+    /// A 3CX licence key: 1 to 64 visible characters. It identifies the PBX instance.
+    LicenseKey,
+    visible,
+    64
+);
+
+bounded_text!(
+    /// The 3CX user the platform signs in as: 1 to 256 characters after trimming, no control characters.
+    Username,
+    bounded,
+    256
+);
+
+/// Whether recordings are archived, and how often. Archiving needs a frequency; a frequency without archiving
+/// is kept for when archiving is turned on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingArchive {
+    /// Recordings are not archived.
+    Disabled {
+        /// The frequency to use once archiving is enabled, if one was given.
+        frequency: Option<TimeSpan>,
+    },
+    /// Recordings are archived every `frequency`.
+    Enabled {
+        /// How often the archive runs (positive, at most a day).
+        frequency: TimeSpan,
+    },
+}
+
+/// Archiving was asked for without a frequency.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("is required when enableRecordingArchive is true")]
+pub struct FrequencyRequired;
+
+impl RecordingArchive {
+    /// Combines the two fields of the API.
+    ///
+    /// # Errors
+    /// [`FrequencyRequired`] when `enabled` is true and there is no frequency.
+    pub fn new(enabled: bool, frequency: Option<TimeSpan>) -> Result<Self, FrequencyRequired> {
+        match (enabled, frequency) {
+            (true, Some(frequency)) => Ok(Self::Enabled { frequency }),
+            (true, None) => Err(FrequencyRequired),
+            (false, frequency) => Ok(Self::Disabled { frequency }),
+        }
+    }
+
+    /// Whether recordings are archived.
+    #[must_use]
+    pub const fn is_enabled(&self) -> bool {
+        matches!(self, Self::Enabled { .. })
+    }
+
+    /// The frequency, if any.
+    #[must_use]
+    pub const fn frequency(&self) -> Option<TimeSpan> {
+        match *self {
+            Self::Enabled { frequency } => Some(frequency),
+            Self::Disabled { frequency } => frequency,
+        }
+    }
+}
+
+impl Default for RecordingArchive {
+    fn default() -> Self {
+        Self::Disabled { frequency: None }
+    }
+}
+
+/// How to reach a 3CX system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreeCxConnection {
+    /// The licence, unique across the system.
+    pub license_key: LicenseKey,
+    /// The user to sign in as.
+    pub username: Username,
+    /// That user's password.
+    pub password: Secret,
+    /// Recording archive settings.
+    pub recording_archive: RecordingArchive,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archiving_needs_a_frequency() {
+        let twenty_minutes = TimeSpan::parse("00:20:00").ok();
+        assert_eq!(
+            RecordingArchive::new(true, twenty_minutes),
+            Ok(RecordingArchive::Enabled { frequency: TimeSpan::parse("00:20:00").unwrap() })
+        );
+        assert_eq!(RecordingArchive::new(true, None), Err(FrequencyRequired));
+        let kept = RecordingArchive::new(false, twenty_minutes).unwrap();
+        assert!(!kept.is_enabled());
+        assert_eq!(kept.frequency(), twenty_minutes, "a frequency without archiving is kept");
+        assert_eq!(RecordingArchive::default().frequency(), None);
+    }
+}
