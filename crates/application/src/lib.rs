@@ -1,1 +1,14 @@
-//! placeholder
+//! # pbx-application
+//!
+//! The use cases of the PBX profile service. Each sits behind ports ([`ports`]): the repositories, a clock and an
+//! id generator. Adapters (SeaORM in `pbx-infra`) implement the ports; front ends (actix-web in `pbx-api`) call
+//! the use cases. This crate knows neither.
+
+pub mod customer;
+pub mod input;
+pub mod pbx;
+pub mod ports;
+pub mod system;
+
+pub use input::{FieldProblem, Input};
+pub use ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};

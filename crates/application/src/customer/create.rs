@@ -1,0 +1,137 @@
+//! Create customer: a reseller adds a customer of its own.
+
+use std::sync::Arc;
+
+use pbx_domain::{Customer, CustomerId, ResellerId};
+
+use super::CustomerDraft;
+use crate::input::FieldProblem;
+use crate::ports::{Clock, CustomerRepository, IdGenerator, RepositoryError};
+
+/// What a reseller asks for.
+#[derive(Debug, Clone)]
+pub struct CreateCustomerCommand {
+    /// The caller, who will own the customer.
+    pub reseller: ResellerId,
+    /// The customer as sent.
+    pub draft: CustomerDraft,
+}
+
+/// Why no customer was created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateCustomerError {
+    /// The customer has problems; every one is listed.
+    #[error("the customer is invalid")]
+    Invalid(Vec<FieldProblem>),
+    /// The database is unavailable.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl From<RepositoryError> for CreateCustomerError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(e) => Self::Unavailable(e),
+            RepositoryError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// The create-customer use case.
+#[derive(Clone)]
+pub struct CreateCustomer {
+    customers: Arc<dyn CustomerRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for CreateCustomer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateCustomer").finish_non_exhaustive()
+    }
+}
+
+impl CreateCustomer {
+    /// The use case over its ports.
+    #[must_use]
+    pub fn new(customers: Arc<dyn CustomerRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { customers, clock, ids }
+    }
+
+    /// Creates the customer and returns it.
+    ///
+    /// # Errors
+    /// See [`CreateCustomerError`].
+    #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
+    pub async fn execute(&self, command: CreateCustomerCommand) -> Result<Customer, CreateCustomerError> {
+        let details = command.draft.parse().map_err(CreateCustomerError::Invalid)?;
+        let customer = Customer {
+            id: CustomerId::from_uuid(self.ids.new_id()),
+            reseller_id: command.reseller,
+            date_created: self.clock.now(),
+            details,
+        };
+        self.customers.insert(&customer).await?;
+        tracing::info!(customer_id = %customer.id, "customer created");
+        Ok(customer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Raw;
+    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
+    use chrono::DateTime;
+    use uuid::Uuid;
+
+    const RESELLER: &str = "11111111-1111-4111-8111-111111111111";
+    const CUSTOMER: &str = "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e";
+
+    fn use_case(customers: MockCustomerRepository) -> CreateCustomer {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(DateTime::from_timestamp(1_575_043_403, 0).unwrap());
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().return_const(Uuid::parse_str(CUSTOMER).unwrap());
+        CreateCustomer::new(Arc::new(customers), Arc::new(clock), Arc::new(ids))
+    }
+
+    fn command(name: Raw) -> CreateCustomerCommand {
+        let mut draft = CustomerDraft::default();
+        draft.set("name", name);
+        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), draft }
+    }
+
+    #[tokio::test]
+    async fn creates_a_customer_owned_by_the_caller() {
+        let mut customers = MockCustomerRepository::new();
+        customers
+            .expect_insert()
+            .withf(|c| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER)
+            .times(1)
+            .returning(|_| Ok(()));
+        let customer = use_case(customers).execute(command(Raw::Text("Acme".into()))).await.unwrap();
+        assert_eq!(customer.details.name.as_str(), "Acme");
+        assert_eq!(customer.date_created.timestamp(), 1_575_043_403);
+    }
+
+    #[tokio::test]
+    async fn an_invalid_customer_is_refused_and_nothing_is_written() {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_insert().never();
+        let result = use_case(customers).execute(command(Raw::Text("  ".into()))).await;
+        let Err(CreateCustomerError::Invalid(problems)) = result else { panic!("expected Invalid: {result:?}") };
+        assert_eq!(problems, [FieldProblem::new("name", "must not be empty")]);
+    }
+
+    #[tokio::test]
+    async fn storage_failures_keep_their_kind() {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_insert().returning(|_| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
+        let result = use_case(customers).execute(command(Raw::Text("Acme".into()))).await;
+        assert!(matches!(result, Err(CreateCustomerError::Unavailable(_))), "{result:?}");
+    }
+}

@@ -1,0 +1,74 @@
+//! Get customer: one of the caller's customers.
+
+use std::sync::Arc;
+
+use pbx_domain::{Customer, CustomerId, ResellerId};
+
+use crate::ports::{CustomerRepository, RepositoryError};
+
+/// Why the customer cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum GetCustomerError {
+    /// No customer with that id belongs to the caller.
+    #[error("the customer does not exist")]
+    NotFound,
+    /// The database is unavailable.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl From<RepositoryError> for GetCustomerError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(e) => Self::Unavailable(e),
+            RepositoryError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// The get-customer use case.
+#[derive(Clone)]
+pub struct GetCustomer {
+    customers: Arc<dyn CustomerRepository>,
+}
+
+impl std::fmt::Debug for GetCustomer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetCustomer").finish_non_exhaustive()
+    }
+}
+
+impl GetCustomer {
+    /// The use case over its port.
+    #[must_use]
+    pub fn new(customers: Arc<dyn CustomerRepository>) -> Self {
+        Self { customers }
+    }
+
+    /// The customer `id` of `reseller`.
+    ///
+    /// # Errors
+    /// [`GetCustomerError::NotFound`] when it does not exist or belongs to another reseller.
+    pub async fn execute(&self, reseller: ResellerId, id: CustomerId) -> Result<Customer, GetCustomerError> {
+        self.customers.find(reseller, id).await?.ok_or(GetCustomerError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockCustomerRepository;
+
+    #[tokio::test]
+    async fn a_missing_or_foreign_customer_is_not_found() {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().times(1).returning(|_, _| Ok(None));
+        let result = GetCustomer::new(Arc::new(customers))
+            .execute(ResellerId::from_uuid(uuid::Uuid::nil()), CustomerId::from_uuid(uuid::Uuid::nil()))
+            .await;
+        assert!(matches!(result, Err(GetCustomerError::NotFound)));
+    }
+}

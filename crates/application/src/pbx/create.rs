@@ -1,0 +1,306 @@
+//! Create PBX: attach a new connection profile to one of the caller's customers.
+
+use std::sync::Arc;
+
+use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
+
+use super::ProfileDraft;
+use crate::input::FieldProblem;
+use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};
+
+/// What a reseller asks for.
+#[derive(Debug, Clone)]
+pub struct CreatePbxCommand {
+    /// The caller.
+    pub reseller: ResellerId,
+    /// The customer the profile is for.
+    pub customer_id: CustomerId,
+    /// The profile as sent.
+    pub draft: ProfileDraft,
+    /// Whether the caller accepted the charge (`accept-charges: true`).
+    pub accept_charges: bool,
+}
+
+/// Why no profile was created, in the order a client should hear about them.
+#[derive(Debug, thiserror::Error)]
+pub enum CreatePbxError {
+    /// No customer with that id belongs to the caller.
+    #[error("the customer does not exist")]
+    CustomerNotFound,
+    /// The profile has problems; every one is listed.
+    #[error("the profile is invalid")]
+    Invalid(Vec<FieldProblem>),
+    /// The PBX instance is already attached to a customer (any reseller's).
+    #[error("the PBX instance is already attached to a customer")]
+    InstanceAttached,
+    /// The request is good, but the charge was not accepted; nothing was created.
+    #[error("creating a PBX profile is chargeable and the charge was not accepted")]
+    ChargesNotAccepted,
+    /// The database is unavailable.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl From<RepositoryError> for CreatePbxError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(e) => Self::Unavailable(e),
+            RepositoryError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// The create-PBX use case.
+#[derive(Clone)]
+pub struct CreatePbx {
+    customers: Arc<dyn CustomerRepository>,
+    profiles: Arc<dyn PbxRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for CreatePbx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatePbx").finish_non_exhaustive()
+    }
+}
+
+impl CreatePbx {
+    /// The use case over its ports.
+    #[must_use]
+    pub fn new(
+        customers: Arc<dyn CustomerRepository>,
+        profiles: Arc<dyn PbxRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { customers, profiles, clock, ids }
+    }
+
+    /// Creates the profile and returns it.
+    ///
+    /// # Errors
+    /// See [`CreatePbxError`]; the first that applies, in its order. Without `accept_charges` nothing is written:
+    /// the answer is [`CreatePbxError::InstanceAttached`] when the instance is taken, otherwise
+    /// [`CreatePbxError::ChargesNotAccepted`].
+    #[tracing::instrument(
+        name = "create_pbx",
+        skip(self, command),
+        fields(customer_id = %command.customer_id, pbx_type = %command.draft.pbx_type())
+    )]
+    pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
+        let CreatePbxCommand { reseller, customer_id, draft, accept_charges } = command;
+        let customer =
+            self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?;
+        let valid = draft.parse().map_err(CreatePbxError::Invalid)?;
+        let profile = PbxProfile::new(
+            PbxId::from_uuid(self.ids.new_id()),
+            customer.id,
+            valid.name,
+            valid.country_code.unwrap_or(customer.details.country_code),
+            valid.connection,
+        );
+        if !accept_charges {
+            let instance = profile.instance_id();
+            return Err(if self.profiles.instance_attached(instance.pbx_type(), instance.value()).await? {
+                CreatePbxError::InstanceAttached
+            } else {
+                CreatePbxError::ChargesNotAccepted
+            });
+        }
+        match self.profiles.insert(&profile, self.clock.now()).await {
+            Ok(()) => {
+                tracing::info!(pbx_id = %profile.id, "PBX profile created");
+                Ok(profile)
+            }
+            Err(InsertPbxError::InstanceAttached) => Err(CreatePbxError::InstanceAttached),
+            Err(InsertPbxError::Repository(e)) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Raw;
+    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository};
+    use chrono::{DateTime, Utc};
+    use mockall::predicate::eq;
+    use pbx_domain::{CountryCode, Customer, CustomerName, NewCustomer, PbxConnection, PbxType};
+    use uuid::Uuid;
+
+    const RESELLER: &str = "11111111-1111-4111-8111-111111111111";
+    const CUSTOMER: &str = "22222222-2222-4222-8222-222222222222";
+    const PBX: &str = "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e";
+
+    fn reseller() -> ResellerId {
+        ResellerId::parse(RESELLER).unwrap()
+    }
+
+    fn customer_id() -> CustomerId {
+        CustomerId::parse(CUSTOMER).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_575_043_403, 0).unwrap()
+    }
+
+    fn customer(country: &str) -> Customer {
+        let mut details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
+        details.country_code = CountryCode::parse(country).unwrap();
+        Customer { id: customer_id(), reseller_id: reseller(), date_created: now(), details }
+    }
+
+    fn kazoo_draft(extra: &[(&str, Raw)]) -> ProfileDraft {
+        let mut draft = ProfileDraft::new(PbxType::Kazoo);
+        for (field, value) in [
+            ("name", "Clients Kazoo Pbx"),
+            ("hostRest", "https://rest.example.com"),
+            ("hostWebsocket", "wss://ws.example.com"),
+            ("accountId", "12345"),
+            ("apiKey", "ABCDEF"),
+        ] {
+            draft.set(field, Raw::Text(value.to_owned()));
+        }
+        for (field, raw) in extra {
+            draft.set(field, raw.clone());
+        }
+        draft
+    }
+
+    fn command(draft: ProfileDraft, accept_charges: bool) -> CreatePbxCommand {
+        CreatePbxCommand { reseller: reseller(), customer_id: customer_id(), draft, accept_charges }
+    }
+
+    fn customers_finding(found: Option<Customer>) -> MockCustomerRepository {
+        let mut customers = MockCustomerRepository::new();
+        customers
+            .expect_find()
+            .with(eq(reseller()), eq(customer_id()))
+            .times(1)
+            .return_once(move |_, _| Ok(found));
+        customers
+    }
+
+    fn clock() -> MockClock {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(now());
+        clock
+    }
+
+    fn ids() -> MockIdGenerator {
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().return_const(Uuid::parse_str(PBX).unwrap());
+        ids
+    }
+
+    fn use_case(customers: MockCustomerRepository, profiles: MockPbxRepository) -> CreatePbx {
+        CreatePbx::new(Arc::new(customers), Arc::new(profiles), Arc::new(clock()), Arc::new(ids()))
+    }
+
+    #[tokio::test]
+    async fn creates_a_disabled_profile_with_the_customers_country_when_none_is_given() {
+        let mut profiles = MockPbxRepository::new();
+        profiles
+            .expect_insert()
+            .withf(|profile, created_at| profile.instance_id().value() == "12345" && *created_at == now())
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let created = use_case(customers_finding(Some(customer("FR"))), profiles)
+            .execute(command(kazoo_draft(&[]), true))
+            .await
+            .unwrap();
+        assert_eq!(created.id.to_string(), PBX);
+        assert_eq!(created.customer_id, customer_id());
+        assert_eq!(created.country_code.as_str(), "FR");
+        assert!(!created.enabled);
+        assert!(matches!(created.connection, PbxConnection::Kazoo(_)));
+    }
+
+    #[tokio::test]
+    async fn a_given_country_wins_over_the_customers() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert().times(1).returning(|_, _| Ok(()));
+        let created = use_case(customers_finding(Some(customer("FR"))), profiles)
+            .execute(command(kazoo_draft(&[("countryCode", Raw::Text("de".into()))]), true))
+            .await
+            .unwrap();
+        assert_eq!(created.country_code.as_str(), "DE");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_or_foreign_customer_is_not_found_and_nothing_is_written() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert().never();
+        profiles.expect_instance_attached().never();
+        let result = use_case(customers_finding(None), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::CustomerNotFound)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_profile_reports_every_problem_and_nothing_is_written() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert().never();
+        profiles.expect_instance_attached().never();
+        let draft =
+            kazoo_draft(&[("hostRest", Raw::Text("nope".into())), ("apiKey", Raw::Bool(true)), ("x", Raw::Null)]);
+        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(draft, true)).await;
+        let Err(CreatePbxError::Invalid(problems)) = result else { panic!("expected Invalid, got {result:?}") };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["hostRest", "apiKey", "x"]);
+    }
+
+    #[tokio::test]
+    async fn a_taken_instance_is_a_conflict_when_the_store_refuses_it() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert().times(1).returning(|_, _| Err(InsertPbxError::InstanceAttached));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn without_accepted_charges_a_taken_instance_is_still_a_conflict() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert().never();
+        profiles
+            .expect_instance_attached()
+            .with(eq(PbxType::Kazoo), eq("12345"))
+            .times(1)
+            .returning(|_, _| Ok(true));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), false)).await;
+        assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn without_accepted_charges_a_good_request_asks_for_them_and_writes_nothing() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert().never();
+        profiles.expect_instance_attached().times(1).returning(|_, _| Ok(false));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), false)).await;
+        assert!(matches!(result, Err(CreatePbxError::ChargesNotAccepted)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn storage_failures_keep_their_kind() {
+        let mut customers = MockCustomerRepository::new();
+        customers
+            .expect_find()
+            .returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("pool timed out"))));
+        let result = use_case(customers, MockPbxRepository::new()).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::Unavailable(_))), "{result:?}");
+
+        let mut profiles = MockPbxRepository::new();
+        profiles
+            .expect_insert()
+            .returning(|_, _| Err(RepositoryError::Unexpected(anyhow::anyhow!("disk full")).into()));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::Unexpected(_))), "{result:?}");
+    }
+}
