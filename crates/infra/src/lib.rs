@@ -1,1 +1,18 @@
-//! placeholder
+//! # pbx-infra
+//!
+//! The outbound adapters of the PBX profile service: SeaORM repositories for SQLite, PostgreSQL and
+//! MySQL/MariaDB, their migrations, and the AES-256-GCM cipher that keeps secrets encrypted at rest.
+
+pub mod crypto;
+pub mod database;
+mod db_error;
+mod entity;
+pub mod key_file;
+pub mod migration;
+mod customer_repository;
+mod pbx;
+
+pub use crypto::SecretCipher;
+pub use customer_repository::SeaOrmCustomerRepository;
+pub use database::{Database, PoolSettings};
+pub use pbx::SeaOrmPbxRepository;

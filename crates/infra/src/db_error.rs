@@ -1,0 +1,33 @@
+//! Database errors as the ports name them.
+
+use pbx_application::RepositoryError;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// Whether `error` means the database could not be reached (rather than a failed statement).
+fn is_unavailable(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            **e,
+            sea_orm::sqlx::Error::Io(_)
+                | sea_orm::sqlx::Error::PoolTimedOut
+                | sea_orm::sqlx::Error::PoolClosed
+                | sea_orm::sqlx::Error::WorkerCrashed
+        ),
+        _ => false,
+    }
+}
+
+/// A failed database call as a [`RepositoryError`].
+pub(crate) fn repository_error(error: DbErr) -> RepositoryError {
+    if is_unavailable(&error) {
+        RepositoryError::Unavailable(error.into())
+    } else {
+        RepositoryError::Unexpected(error.into())
+    }
+}
+
+/// Whether `error` is a unique-constraint violation.
+pub(crate) fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

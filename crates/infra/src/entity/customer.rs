@@ -1,0 +1,23 @@
+//! A row of `customers`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "customers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub reseller_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub reference: Option<String>,
+    pub country_code: String,
+    pub timezone: String,
+    pub enabled: bool,
+    pub date_created: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

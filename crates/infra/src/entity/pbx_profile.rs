@@ -1,0 +1,25 @@
+//! A row of `pbx_profiles`. `settings` holds the type's non-secret fields as JSON; `secrets` holds its secret fields,
+//! encrypted (see [`crate::SecretCipher`]).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "pbx_profiles")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub pbx_type: String,
+    pub instance_id: String,
+    pub name: String,
+    pub country_code: String,
+    pub enabled: bool,
+    pub settings: Json,
+    pub secrets: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,16 @@
+//! The schema, as an ordered list of migrations run at start and by `pbx-server migrate`.
+
+mod m20261126_000001_initial;
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Every migration, oldest first. Never edit one that has shipped: add a new one.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,191 @@
+//! The SeaORM adapters against a real SQLite file.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use pbx_application::{CustomerRepository, InsertPbxError, PbxRepository};
+use pbx_domain::kazoo::{AccountId, KazooConnection};
+use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
+use pbx_domain::{
+    CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId, PbxProfile, PbxType,
+    ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
+};
+use pbx_infra::database::sqlite_url;
+use pbx_infra::{Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    db: Database,
+    customers: SeaOrmCustomerRepository,
+    profiles: SeaOrmPbxRepository,
+    cipher: SecretCipher,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    let cipher = SecretCipher::new(&[42; 32]).unwrap();
+    Fixture {
+        customers: SeaOrmCustomerRepository::new(db.clone()),
+        profiles: SeaOrmPbxRepository::new(db.clone(), cipher.clone()),
+        cipher,
+        db,
+        _dir: dir,
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_575_043_403, 925_168_000).unwrap()
+}
+
+fn customer(reseller: ResellerId) -> Customer {
+    Customer {
+        id: CustomerId::from_uuid(Uuid::now_v7()),
+        reseller_id: reseller,
+        date_created: now(),
+        details: NewCustomer::named(CustomerName::parse("Acme").unwrap()),
+    }
+}
+
+fn kazoo(customer: CustomerId, account: &str) -> PbxProfile {
+    PbxProfile::new(
+        PbxId::from_uuid(Uuid::now_v7()),
+        customer,
+        ProfileName::parse("Main").unwrap(),
+        CountryCode::US,
+        KazooConnection {
+            host_rest: HttpUrl::parse("https://rest.example.com").unwrap(),
+            host_websocket: WsUrl::parse("wss://ws.example.com").unwrap(),
+            account_id: AccountId::parse(account).unwrap(),
+            api_key: Secret::parse("ABCDEF-very-secret-key").unwrap(),
+            monitor_sub_accounts: false,
+        }
+        .into(),
+    )
+}
+
+fn three_cx(customer: CustomerId, licence: &str) -> PbxProfile {
+    PbxProfile::new(
+        PbxId::from_uuid(Uuid::now_v7()),
+        customer,
+        ProfileName::parse("3CX").unwrap(),
+        CountryCode::US,
+        PbxConnection::ThreeCx(ThreeCxConnection {
+            license_key: LicenseKey::parse(licence).unwrap(),
+            username: Username::parse("admin").unwrap(),
+            password: Secret::parse("hunter2-very-secret-password").unwrap(),
+            recording_archive: RecordingArchive::new(true, TimeSpan::parse("00:20:00").ok()).unwrap(),
+        }),
+    )
+}
+
+#[tokio::test]
+async fn migrations_can_run_again_on_a_migrated_database() {
+    let f = fixture().await;
+    f.db.migrate().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_customer_is_found_by_its_reseller_only() {
+    let f = fixture().await;
+    let owner = ResellerId::from_uuid(Uuid::now_v7());
+    let stored = customer(owner);
+    f.customers.insert(&stored).await.unwrap();
+
+    assert_eq!(f.customers.find(owner, stored.id).await.unwrap(), Some(stored.clone()));
+    let stranger = ResellerId::from_uuid(Uuid::now_v7());
+    assert_eq!(f.customers.find(stranger, stored.id).await.unwrap(), None, "another reseller's customer");
+    let missing = CustomerId::from_uuid(Uuid::now_v7());
+    assert_eq!(f.customers.find(owner, missing).await.unwrap(), None, "a customer that does not exist");
+}
+
+#[tokio::test]
+async fn a_pbx_instance_is_attached_to_one_customer_at_most() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let (first, second) = (customer(reseller), customer(reseller));
+    f.customers.insert(&first).await.unwrap();
+    f.customers.insert(&second).await.unwrap();
+
+    assert!(!f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
+    f.profiles.insert(&kazoo(first.id, "12345"), now()).await.unwrap();
+    assert!(f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
+
+    let again = f.profiles.insert(&kazoo(second.id, "12345"), now()).await;
+    assert!(matches!(again, Err(InsertPbxError::InstanceAttached)), "{again:?}");
+    // The same value names another instance for another PBX type.
+    f.profiles.insert(&three_cx(second.id, "12345"), now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_instance_let_exactly_one_win() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let owner = customer(reseller);
+    f.customers.insert(&owner).await.unwrap();
+    let profiles = Arc::new(f.profiles.clone());
+    let attempts: Vec<_> = (0..16)
+        .map(|_| {
+            let profiles = Arc::clone(&profiles);
+            let profile = kazoo(owner.id, "raced");
+            tokio::spawn(async move { profiles.insert(&profile, now()).await })
+        })
+        .collect();
+    let mut won = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(InsertPbxError::InstanceAttached) => {}
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+#[tokio::test]
+async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let owner = customer(reseller);
+    f.customers.insert(&owner).await.unwrap();
+    let kazoo = kazoo(owner.id, "k-1");
+    let three_cx = three_cx(owner.id, "L-1");
+    f.profiles.insert(&kazoo, now()).await.unwrap();
+    f.profiles.insert(&three_cx, now()).await.unwrap();
+
+    let rows = f
+        .db
+        .connection()
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT id, settings, secrets FROM pbx_profiles ORDER BY instance_id",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let id: Uuid = row.try_get("", "id").unwrap();
+        let settings: serde_json::Value = row.try_get("", "settings").unwrap();
+        let secrets: String = row.try_get("", "secrets").unwrap();
+        for plain in ["ABCDEF-very-secret-key", "hunter2-very-secret-password"] {
+            assert!(!secrets.contains(plain) && !settings.to_string().contains(plain), "{plain} in clear");
+        }
+        let decrypted: serde_json::Value =
+            serde_json::from_slice(&f.cipher.decrypt(&secrets, id.as_bytes()).unwrap()).unwrap();
+        let expected = if id == kazoo.id.as_uuid() {
+            serde_json::json!({ "apiKey": "ABCDEF-very-secret-key" })
+        } else {
+            serde_json::json!({ "password": "hunter2-very-secret-password" })
+        };
+        assert_eq!(decrypted, expected);
+    }
+    let file = std::fs::read(f._dir.path().join("pbx.db")).unwrap();
+    let wal = std::fs::read(f._dir.path().join("pbx.db-wal")).unwrap_or_default();
+    for bytes in [file, wal] {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("very-secret"), "a secret is readable in the SQLite files");
+    }
+}
