@@ -1,1 +1,21 @@
-//! placeholder
+//! # pbx-api
+//!
+//! The HTTP front end of the PBX profile service, on actix-web: routes under `/api/v1.0`, the response envelope,
+//! bearer-token authentication and scopes. Handlers turn requests into use-case commands and use-case results into
+//! answers; [`ApiError`] owns the mapping from use-case errors to statuses.
+
+pub mod auth;
+mod body;
+mod envelope;
+mod error;
+mod request_log;
+mod routes;
+mod state;
+mod views;
+
+pub use auth::{Authenticator, Caller, Scope, TokenSettings};
+pub use envelope::timestamp;
+pub use error::ApiError;
+pub use request_log::{envelope_errors, log_requests};
+pub use routes::{app, configure};
+pub use state::{ApiSettings, AppState};

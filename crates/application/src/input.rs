@@ -94,7 +94,10 @@ pub struct FieldProblem {
 impl FieldProblem {
     /// A problem with `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -108,7 +111,10 @@ fn problem(message: String) -> ValidationError {
 ///
 /// # Errors
 /// A [`ValidationError`] whose message says what is wrong.
-pub fn required<T, E: Display>(input: &Input<String>, parse: impl Fn(&str) -> Result<T, E>) -> Result<(), ValidationError> {
+pub fn required<T, E: Display>(
+    input: &Input<String>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<(), ValidationError> {
     match input {
         Input::Missing => Err(problem(REQUIRED.to_owned())),
         Input::WrongType(expected) => Err(problem(format!("must be {expected}"))),
@@ -120,7 +126,10 @@ pub fn required<T, E: Display>(input: &Input<String>, parse: impl Fn(&str) -> Re
 ///
 /// # Errors
 /// A [`ValidationError`] whose message says what is wrong.
-pub fn optional<T, E: Display>(input: &Input<String>, parse: impl Fn(&str) -> Result<T, E>) -> Result<(), ValidationError> {
+pub fn optional<T, E: Display>(
+    input: &Input<String>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<(), ValidationError> {
     match input {
         Input::Missing => Ok(()),
         other => required(other, parse),
@@ -200,7 +209,12 @@ pub fn problems(errors: &ValidationErrors, order: &[&str]) -> Vec<FieldProblem> 
             })
         })
         .collect();
-    found.sort_by_key(|p| order.iter().position(|f| *f == p.field).unwrap_or(order.len()));
+    found.sort_by_key(|p| {
+        order
+            .iter()
+            .position(|f| *f == p.field)
+            .unwrap_or(order.len())
+    });
     found
 }
 
@@ -245,7 +259,10 @@ mod tests {
     #[test]
     fn snake_case_fields_are_named_in_camel_case() {
         assert_eq!(camel_case("host_rest"), "hostRest");
-        assert_eq!(camel_case("enable_recording_archive"), "enableRecordingArchive");
+        assert_eq!(
+            camel_case("enable_recording_archive"),
+            "enableRecordingArchive"
+        );
         assert_eq!(camel_case("name"), "name");
     }
 
@@ -254,13 +271,19 @@ mod tests {
         assert_eq!(Input::flag(Raw::Bool(true)), Input::Given(true));
         assert_eq!(Input::flag(Raw::Text("false".into())), Input::Given(false));
         assert_eq!(Input::flag(Raw::Null), Input::Missing);
-        assert!(matches!(Input::flag(Raw::Text("yes".into())), Input::WrongType(_)));
+        assert!(matches!(
+            Input::flag(Raw::Text("yes".into())),
+            Input::WrongType(_)
+        ));
         assert!(matches!(Input::flag(Raw::Number), Input::WrongType(_)));
     }
 
     #[test]
     fn text_accepts_strings_only() {
-        assert_eq!(Input::text(Raw::Text("a".into())), Input::Given("a".to_owned()));
+        assert_eq!(
+            Input::text(Raw::Text("a".into())),
+            Input::Given("a".to_owned())
+        );
         assert_eq!(Input::text(Raw::Null), Input::Missing);
         assert_eq!(Input::text(Raw::Bool(true)), Input::WrongType("a string"));
     }

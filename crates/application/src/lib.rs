@@ -11,4 +11,6 @@ pub mod ports;
 pub mod system;
 
 pub use input::{FieldProblem, Input};
-pub use ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};
+pub use ports::{
+    Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError,
+};

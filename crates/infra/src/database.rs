@@ -21,7 +21,10 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -70,7 +73,9 @@ impl Database {
     /// # Errors
     /// When a migration fails.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.connection, None).await.context("migrating the database")
+        Migrator::up(&self.connection, None)
+            .await
+            .context("migrating the database")
     }
 
     /// The SeaORM connection, for the repositories.
@@ -90,7 +95,10 @@ impl Database {
     /// # Errors
     /// When closing fails.
     pub async fn close(self) -> anyhow::Result<()> {
-        self.connection.close().await.context("closing the database pool")
+        self.connection
+            .close()
+            .await
+            .context("closing the database pool")
     }
 }
 
@@ -121,7 +129,9 @@ mod tests {
     async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
         use sea_orm::{ConnectionTrait, Statement};
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default()).await.unwrap();
+        let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default())
+            .await
+            .unwrap();
         let pragma = |sql: &'static str| {
             let db = db.clone();
             async move {
@@ -131,7 +141,10 @@ mod tests {
                     .await
                     .unwrap()
                     .unwrap();
-                row.try_get_by_index::<i64>(0).map(|v| v.to_string()).or_else(|_| row.try_get_by_index::<String>(0)).unwrap()
+                row.try_get_by_index::<i64>(0)
+                    .map(|v| v.to_string())
+                    .or_else(|_| row.try_get_by_index::<String>(0))
+                    .unwrap()
             }
         };
         assert_eq!(pragma("PRAGMA journal_mode").await, "wal");

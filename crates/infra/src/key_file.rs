@@ -15,7 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 /// When the file cannot be read or created, or holds something other than `len` base64-encoded bytes.
 pub fn load_or_create(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
     match fs::read_to_string(path) {
-        Ok(text) => decode(&text, len).with_context(|| format!("reading the key file {}", path.display())),
+        Ok(text) => {
+            decode(&text, len).with_context(|| format!("reading the key file {}", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path, len),
         Err(e) => Err(e).with_context(|| format!("reading the key file {}", path.display())),
     }
@@ -26,7 +28,9 @@ pub fn load_or_create(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
 /// # Errors
 /// When the text is not base64 or does not hold exactly `len` bytes.
 pub fn decode(text: &str, len: usize) -> anyhow::Result<Vec<u8>> {
-    let bytes = STANDARD.decode(text.trim()).context("the key is not valid base64")?;
+    let bytes = STANDARD
+        .decode(text.trim())
+        .context("the key is not valid base64")?;
     if bytes.len() != len {
         bail!("the key must be {len} bytes, it is {}", bytes.len());
     }
@@ -59,7 +63,9 @@ fn create(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
 
 fn getrandom(bytes: &mut [u8]) -> anyhow::Result<()> {
     use aes_gcm::aead::rand_core::RngCore;
-    aes_gcm::aead::OsRng.try_fill_bytes(bytes).map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))
+    aes_gcm::aead::OsRng
+        .try_fill_bytes(bytes)
+        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))
 }
 
 #[cfg(test)]
@@ -76,7 +82,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 

@@ -4,12 +4,12 @@
 //! MySQL/MariaDB, their migrations, and the AES-256-GCM cipher that keeps secrets encrypted at rest.
 
 pub mod crypto;
+mod customer_repository;
 pub mod database;
 mod db_error;
 mod entity;
 pub mod key_file;
 pub mod migration;
-mod customer_repository;
 mod pbx;
 
 pub use crypto::SecretCipher;

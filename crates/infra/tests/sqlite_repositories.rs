@@ -1,4 +1,5 @@
 //! The SeaORM adapters against a real SQLite file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use std::sync::Arc;
 
@@ -7,11 +8,13 @@ use pbx_application::{CustomerRepository, InsertPbxError, PbxRepository};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{
-    CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId, PbxProfile, PbxType,
-    ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
+    CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId,
+    PbxProfile, PbxType, ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
 };
 use pbx_infra::database::sqlite_url;
-use pbx_infra::{Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher};
+use pbx_infra::{
+    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher,
+};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
@@ -25,7 +28,9 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default()).await.unwrap();
+    let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default())
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
     let cipher = SecretCipher::new(&[42; 32]).unwrap();
     Fixture {
@@ -77,7 +82,8 @@ fn three_cx(customer: CustomerId, licence: &str) -> PbxProfile {
             license_key: LicenseKey::parse(licence).unwrap(),
             username: Username::parse("admin").unwrap(),
             password: Secret::parse("hunter2-very-secret-password").unwrap(),
-            recording_archive: RecordingArchive::new(true, TimeSpan::parse("00:20:00").ok()).unwrap(),
+            recording_archive: RecordingArchive::new(true, TimeSpan::parse("00:20:00").ok())
+                .unwrap(),
         }),
     )
 }
@@ -95,11 +101,22 @@ async fn a_customer_is_found_by_its_reseller_only() {
     let stored = customer(owner);
     f.customers.insert(&stored).await.unwrap();
 
-    assert_eq!(f.customers.find(owner, stored.id).await.unwrap(), Some(stored.clone()));
+    assert_eq!(
+        f.customers.find(owner, stored.id).await.unwrap(),
+        Some(stored.clone())
+    );
     let stranger = ResellerId::from_uuid(Uuid::now_v7());
-    assert_eq!(f.customers.find(stranger, stored.id).await.unwrap(), None, "another reseller's customer");
+    assert_eq!(
+        f.customers.find(stranger, stored.id).await.unwrap(),
+        None,
+        "another reseller's customer"
+    );
     let missing = CustomerId::from_uuid(Uuid::now_v7());
-    assert_eq!(f.customers.find(owner, missing).await.unwrap(), None, "a customer that does not exist");
+    assert_eq!(
+        f.customers.find(owner, missing).await.unwrap(),
+        None,
+        "a customer that does not exist"
+    );
 }
 
 #[tokio::test]
@@ -110,14 +127,33 @@ async fn a_pbx_instance_is_attached_to_one_customer_at_most() {
     f.customers.insert(&first).await.unwrap();
     f.customers.insert(&second).await.unwrap();
 
-    assert!(!f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
-    f.profiles.insert(&kazoo(first.id, "12345"), now()).await.unwrap();
-    assert!(f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
+    assert!(
+        !f.profiles
+            .instance_attached(PbxType::Kazoo, "12345")
+            .await
+            .unwrap()
+    );
+    f.profiles
+        .insert(&kazoo(first.id, "12345"), now())
+        .await
+        .unwrap();
+    assert!(
+        f.profiles
+            .instance_attached(PbxType::Kazoo, "12345")
+            .await
+            .unwrap()
+    );
 
     let again = f.profiles.insert(&kazoo(second.id, "12345"), now()).await;
-    assert!(matches!(again, Err(InsertPbxError::InstanceAttached)), "{again:?}");
+    assert!(
+        matches!(again, Err(InsertPbxError::InstanceAttached)),
+        "{again:?}"
+    );
     // The same value names another instance for another PBX type.
-    f.profiles.insert(&three_cx(second.id, "12345"), now()).await.unwrap();
+    f.profiles
+        .insert(&three_cx(second.id, "12345"), now())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -156,22 +192,24 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
     f.profiles.insert(&kazoo, now()).await.unwrap();
     f.profiles.insert(&three_cx, now()).await.unwrap();
 
-    let rows = f
-        .db
-        .connection()
-        .query_all_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT id, settings, secrets FROM pbx_profiles ORDER BY instance_id",
-        ))
-        .await
-        .unwrap();
+    let rows =
+        f.db.connection()
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT id, settings, secrets FROM pbx_profiles ORDER BY instance_id",
+            ))
+            .await
+            .unwrap();
     assert_eq!(rows.len(), 2);
     for row in rows {
         let id: Uuid = row.try_get("", "id").unwrap();
         let settings: serde_json::Value = row.try_get("", "settings").unwrap();
         let secrets: String = row.try_get("", "secrets").unwrap();
         for plain in ["ABCDEF-very-secret-key", "hunter2-very-secret-password"] {
-            assert!(!secrets.contains(plain) && !settings.to_string().contains(plain), "{plain} in clear");
+            assert!(
+                !secrets.contains(plain) && !settings.to_string().contains(plain),
+                "{plain} in clear"
+            );
         }
         let decrypted: serde_json::Value =
             serde_json::from_slice(&f.cipher.decrypt(&secrets, id.as_bytes()).unwrap()).unwrap();
@@ -186,6 +224,9 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
     let wal = std::fs::read(f._dir.path().join("pbx.db-wal")).unwrap_or_default();
     for bytes in [file, wal] {
         let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains("very-secret"), "a secret is readable in the SQLite files");
+        assert!(
+            !text.contains("very-secret"),
+            "a secret is readable in the SQLite files"
+        );
     }
 }

@@ -1,0 +1,422 @@
+//! Bearer tokens: who the caller is (a reseller tenant) and what it may do (scopes).
+
+use std::future::{Ready, ready};
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use pbx_domain::ResellerId;
+use serde_json::{Map, Value};
+
+use crate::{ApiError, AppState};
+
+/// The most a token's times may be off, in seconds.
+const LEEWAY_SECONDS: u64 = 60;
+
+/// What a token may allow. `onboarding` allows everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Read customers.
+    CustomersRead,
+    /// Create and change customers.
+    CustomersWrite,
+    /// Read PBX profiles.
+    PbxsRead,
+    /// Create and change PBX profiles.
+    PbxsWrite,
+}
+
+impl Scope {
+    /// The scope that grants every other.
+    pub const ONBOARDING: &'static str = "onboarding";
+
+    /// The scope's name in a token.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomersRead => "customers:read",
+            Self::CustomersWrite => "customers:write",
+            Self::PbxsRead => "pbxs:read",
+            Self::PbxsWrite => "pbxs:write",
+        }
+    }
+}
+
+/// How tokens are checked and (in the embedded default) minted.
+#[derive(Clone)]
+pub struct TokenSettings {
+    /// The HS256 key shared by minting and checking.
+    pub hs256_key: Vec<u8>,
+    /// The `iss` tokens must carry, when set.
+    pub issuer: Option<String>,
+    /// The `aud` tokens must carry, when set.
+    pub audience: Option<String>,
+    /// The claim that names the reseller tenant.
+    pub tenant_claim: String,
+}
+
+impl std::fmt::Debug for TokenSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSettings")
+            .field("hs256_key", &"[REDACTED]")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("tenant_claim", &self.tenant_claim)
+            .finish()
+    }
+}
+
+/// Checks bearer tokens, and mints them with the embedded key.
+#[derive(Clone)]
+pub struct Authenticator {
+    decoding: DecodingKey,
+    encoding: EncodingKey,
+    validation: Validation,
+    settings: TokenSettings,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The reseller tenant the token names.
+    pub reseller: ResellerId,
+    scopes: Vec<String>,
+}
+
+impl Caller {
+    /// Succeeds when the token grants `scope` (or `onboarding`).
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`] otherwise.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self
+            .scopes
+            .iter()
+            .any(|s| s == Scope::ONBOARDING || s == scope.as_str())
+        {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(scope.as_str()))
+        }
+    }
+}
+
+impl Authenticator {
+    /// An authenticator for HS256 tokens signed with `settings.hs256_key`.
+    #[must_use]
+    pub fn hs256(settings: TokenSettings) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp"]);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        match &settings.issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &settings.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        Self {
+            decoding: DecodingKey::from_secret(&settings.hs256_key),
+            encoding: EncodingKey::from_secret(&settings.hs256_key),
+            validation,
+            settings,
+        }
+    }
+
+    /// The caller a token names.
+    ///
+    /// # Errors
+    /// [`ApiError::Unauthorized`] when the token is malformed, badly signed, expired, not yet valid, for another
+    /// issuer or audience, or names no tenant.
+    pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation)
+                .map_err(|e| match e.kind() {
+                    ErrorKind::ExpiredSignature => ApiError::Unauthorized("expired"),
+                    ErrorKind::InvalidToken
+                    | ErrorKind::Base64(_)
+                    | ErrorKind::Json(_)
+                    | ErrorKind::Utf8(_) => ApiError::Unauthorized("malformed"),
+                    _ => ApiError::Unauthorized("invalid"),
+                })?;
+        let claims = data.claims;
+        let reseller = claims
+            .get(&self.settings.tenant_claim)
+            .and_then(Value::as_str)
+            .and_then(|t| ResellerId::parse(t).ok())
+            .ok_or(ApiError::Unauthorized("invalid"))?;
+        let scopes = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Caller { reseller, scopes })
+    }
+
+    /// A token for `tenant` with `scopes` (space separated), valid for `ttl` from now.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn mint(&self, tenant: ResellerId, scopes: &str, ttl: Duration) -> anyhow::Result<String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut claims = Map::new();
+        claims.insert(
+            self.settings.tenant_claim.clone(),
+            Value::from(tenant.to_string()),
+        );
+        claims.insert("scope".to_owned(), Value::from(scopes));
+        claims.insert("iat".to_owned(), Value::from(now));
+        claims.insert(
+            "exp".to_owned(),
+            Value::from(now.saturating_add(ttl.as_secs())),
+        );
+        if let Some(issuer) = &self.settings.issuer {
+            claims.insert("iss".to_owned(), Value::from(issuer.as_str()));
+        }
+        if let Some(audience) = &self.settings.audience {
+            claims.insert("aud".to_owned(), Value::from(audience.as_str()));
+        }
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+}
+
+/// The bearer token of a request.
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("missing"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(ApiError::Unauthorized("malformed")),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => bearer(req).and_then(|token| state.authenticator.verify(token)),
+            None => Err(ApiError::Internal(anyhow::anyhow!(
+                "the application state is not configured"
+            ))),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "11111111-1111-4111-8111-111111111111";
+
+    fn settings() -> TokenSettings {
+        TokenSettings {
+            hs256_key: vec![9; 32],
+            issuer: None,
+            audience: None,
+            tenant_claim: "tenant_id".into(),
+        }
+    }
+
+    fn sign(claims: &Value, key: &[u8], alg: Algorithm) -> String {
+        jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
+    }
+
+    fn now() -> u64 {
+        jsonwebtoken::get_current_timestamp()
+    }
+
+    #[test]
+    fn a_minted_token_verifies_with_its_tenant_and_scopes() {
+        let auth = Authenticator::hs256(settings());
+        let token = auth
+            .mint(
+                ResellerId::parse(TENANT).unwrap(),
+                "pbxs:read",
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        let caller = auth.verify(&token).unwrap();
+        assert_eq!(caller.reseller.to_string(), TENANT);
+        assert!(caller.require(Scope::PbxsRead).is_ok());
+        assert!(matches!(
+            caller.require(Scope::PbxsWrite),
+            Err(ApiError::Forbidden("pbxs:write"))
+        ));
+    }
+
+    #[test]
+    fn onboarding_grants_every_scope() {
+        let caller = Caller {
+            reseller: ResellerId::parse(TENANT).unwrap(),
+            scopes: vec!["onboarding".into()],
+        };
+        for scope in [
+            Scope::CustomersRead,
+            Scope::CustomersWrite,
+            Scope::PbxsRead,
+            Scope::PbxsWrite,
+        ] {
+            assert!(caller.require(scope).is_ok(), "{scope:?}");
+        }
+    }
+
+    #[test]
+    fn bad_tokens_are_refused() {
+        let auth = Authenticator::hs256(settings());
+        let exp = now() + 600;
+        let cases: Vec<(String, &str)> = vec![
+            (
+                sign(
+                    &serde_json::json!({"tenant_id": TENANT, "exp": exp}),
+                    &[8; 32],
+                    Algorithm::HS256,
+                ),
+                "another key",
+            ),
+            (
+                sign(
+                    &serde_json::json!({"tenant_id": TENANT}),
+                    &[9; 32],
+                    Algorithm::HS256,
+                ),
+                "no exp",
+            ),
+            (
+                sign(
+                    &serde_json::json!({"tenant_id": TENANT, "exp": now() - 3600}),
+                    &[9; 32],
+                    Algorithm::HS256,
+                ),
+                "expired",
+            ),
+            (
+                sign(
+                    &serde_json::json!({"tenant_id": TENANT, "exp": exp, "nbf": now() + 3600}),
+                    &[9; 32],
+                    Algorithm::HS256,
+                ),
+                "not yet valid",
+            ),
+            (
+                sign(&serde_json::json!({"exp": exp}), &[9; 32], Algorithm::HS256),
+                "no tenant",
+            ),
+            (
+                sign(
+                    &serde_json::json!({"tenant_id": "acme", "exp": exp}),
+                    &[9; 32],
+                    Algorithm::HS256,
+                ),
+                "tenant not a GUID",
+            ),
+            (
+                sign(
+                    &serde_json::json!({"tenant_id": TENANT, "exp": exp}),
+                    &[9; 32],
+                    Algorithm::HS512,
+                ),
+                "another algorithm",
+            ),
+            ("not.a.token".to_owned(), "garbage"),
+            (
+                // {"alg":"none","typ":"JWT"} . {"tenant_id":…,"exp":…} . (no signature)
+                format!(
+                    "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
+                    base64_url(&serde_json::json!({"tenant_id": TENANT, "exp": exp}).to_string())
+                ),
+                "alg none",
+            ),
+        ];
+        for (token, why) in cases {
+            assert!(
+                matches!(auth.verify(&token), Err(ApiError::Unauthorized(_))),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn issuer_and_audience_are_checked_when_configured() {
+        let auth = Authenticator::hs256(TokenSettings {
+            issuer: Some("https://idp.example.com".into()),
+            audience: Some("pbx".into()),
+            ..settings()
+        });
+        let exp = now() + 600;
+        let good = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://idp.example.com", "aud": "pbx"});
+        assert!(
+            auth.verify(&sign(&good, &[9; 32], Algorithm::HS256))
+                .is_ok()
+        );
+        let wrong_aud = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://idp.example.com", "aud": "x"});
+        assert!(
+            auth.verify(&sign(&wrong_aud, &[9; 32], Algorithm::HS256))
+                .is_err()
+        );
+        let wrong_iss = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://evil", "aud": "pbx"});
+        assert!(
+            auth.verify(&sign(&wrong_iss, &[9; 32], Algorithm::HS256))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_tenant_claim_name_is_configurable() {
+        let auth = Authenticator::hs256(TokenSettings {
+            tenant_claim: "org".into(),
+            ..settings()
+        });
+        let token = sign(
+            &serde_json::json!({"org": TENANT, "exp": now() + 60}),
+            &[9; 32],
+            Algorithm::HS256,
+        );
+        assert_eq!(auth.verify(&token).unwrap().reseller.to_string(), TENANT);
+    }
+
+    fn base64_url(text: &str) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let bytes = text.as_bytes();
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,103 @@
+//! Reading a JSON request body: its media type, its size, its syntax, and its fields as [`Raw`] values.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use pbx_application::input::Raw;
+use serde_json::{Map, Value};
+
+use crate::ApiError;
+
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`, any parameters).
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The body as a JSON object.
+///
+/// # Errors
+/// 415 when it is not declared as JSON, 413 when it is larger than `limit` bytes, 400 when it is not a JSON
+/// object.
+pub(crate) async fn json_object(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Map<String, Value>, ApiError> {
+    if !is_json(req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let bytes = payload
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))?
+        .map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::BadRequest(
+            "The request body must be a JSON object.".to_owned(),
+        )),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "The request body is not valid JSON: {e}."
+        ))),
+    }
+}
+
+/// A JSON value as the use cases see it.
+pub(crate) fn raw(value: Value) -> Raw {
+    match value {
+        Value::Null => Raw::Null,
+        Value::Bool(b) => Raw::Bool(b),
+        Value::String(s) => Raw::Text(s),
+        Value::Number(_) => Raw::Number,
+        Value::Array(_) => Raw::Array,
+        Value::Object(_) => Raw::Object,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        for (content_type, expected) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("Application/JSON", true),
+            ("application/merge-patch+json", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+        ] {
+            let req = TestRequest::default()
+                .insert_header((header::CONTENT_TYPE, content_type))
+                .to_http_request();
+            assert_eq!(is_json(&req), expected, "{content_type}");
+        }
+        assert!(
+            !is_json(&TestRequest::default().to_http_request()),
+            "no content type"
+        );
+    }
+}

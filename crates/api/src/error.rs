@@ -1,0 +1,243 @@
+//! [`ApiError`]: every way a request can fail, as a status and an envelope.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use pbx_application::FieldProblem;
+use pbx_application::customer::{CreateCustomerError, GetCustomerError};
+use pbx_application::pbx::CreatePbxError;
+
+use crate::envelope::{Failure, FieldError, json_body};
+
+/// The message of a 400 that lists broken fields.
+const INVALID: &str = "One or more fields are invalid.";
+
+/// A request that failed. The cause of a 5xx is logged, never sent.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401: no usable bearer token.
+    Unauthorized(&'static str),
+    /// 403: the token lacks the scope.
+    Forbidden(&'static str),
+    /// 400 with a message.
+    BadRequest(String),
+    /// 400 listing every broken field.
+    Invalid(Vec<FieldProblem>),
+    /// 404.
+    NotFound,
+    /// 405.
+    MethodNotAllowed,
+    /// 415: the body is not JSON.
+    UnsupportedMediaType,
+    /// 413: the body is over the limit (bytes).
+    PayloadTooLarge(usize),
+    /// 409 with a message.
+    Conflict(String),
+    /// 402: the operation is chargeable and the charge was not accepted.
+    PaymentRequired(&'static str),
+    /// 503: the database cannot be reached.
+    Unavailable(anyhow::Error),
+    /// 500: anything else.
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    /// The seed's answer to a path segment that should be a GUID: `The value '…' is not valid.`
+    #[must_use]
+    pub fn invalid_id(error: &pbx_domain::IdError) -> Self {
+        Self::BadRequest(error.to_string())
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Unauthorized(why) => format!("The bearer token is {why}."),
+            Self::Forbidden(scope) => {
+                format!("The token does not grant the scope '{scope}' this operation needs.")
+            }
+            Self::BadRequest(message) | Self::Conflict(message) => message.clone(),
+            Self::Invalid(_) => INVALID.to_owned(),
+            Self::NotFound => "Not Found".to_owned(),
+            Self::MethodNotAllowed => "Method Not Allowed".to_owned(),
+            Self::UnsupportedMediaType => {
+                "The request body must be JSON, sent with 'Content-Type: application/json'."
+                    .to_owned()
+            }
+            Self::PayloadTooLarge(limit) => {
+                format!("The request body is larger than the limit of {limit} bytes.")
+            }
+            Self::PaymentRequired(message) => (*message).to_owned(),
+            Self::Unavailable(_) => {
+                "The service is temporarily unavailable; try again shortly.".to_owned()
+            }
+            Self::Internal(_) => "An unexpected error occurred.".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// `error` and its causes, one per line, for the log.
+fn chain(error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  caused by: ")
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = %chain(cause), "database unavailable")
+            }
+            Self::Internal(cause) => tracing::error!(error = %chain(cause), "request failed"),
+            _ => {}
+        }
+        let status = self.status_code();
+        let errors: Vec<FieldError> = match self {
+            Self::Invalid(problems) => problems
+                .iter()
+                .map(|p| FieldError {
+                    field: p.field.clone(),
+                    message: p.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let message = self.message();
+        let mut response = HttpResponse::build(status);
+        match self {
+            Self::Unauthorized(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            _ => {}
+        }
+        json_body(response, &Failure::new(status.as_u16(), &message, &errors))
+    }
+}
+
+/// The envelope for a bare status (its canonical reason as the message), with no further detail.
+pub(crate) fn envelope_for(status: StatusCode) -> HttpResponse {
+    let message = status.canonical_reason().unwrap_or("Error");
+    json_body(
+        HttpResponse::build(status),
+        &Failure::new(status.as_u16(), message, &[]),
+    )
+}
+
+impl From<CreatePbxError> for ApiError {
+    fn from(error: CreatePbxError) -> Self {
+        match error {
+            CreatePbxError::CustomerNotFound => Self::NotFound,
+            CreatePbxError::Invalid(problems) => Self::Invalid(problems),
+            CreatePbxError::InstanceAttached => {
+                Self::Conflict("This PBX instance is already attached to a customer.".to_owned())
+            }
+            CreatePbxError::ChargesNotAccepted => Self::PaymentRequired(
+                "Creating a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
+                 header 'accept-charges: true'. Nothing was created.",
+            ),
+            CreatePbxError::Unavailable(e) => Self::Unavailable(e),
+            CreatePbxError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<CreateCustomerError> for ApiError {
+    fn from(error: CreateCustomerError) -> Self {
+        match error {
+            CreateCustomerError::Invalid(problems) => Self::Invalid(problems),
+            CreateCustomerError::Unavailable(e) => Self::Unavailable(e),
+            CreateCustomerError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<GetCustomerError> for ApiError {
+    fn from(error: GetCustomerError) -> Self {
+        match error {
+            GetCustomerError::NotFound => Self::NotFound,
+            GetCustomerError::Unavailable(e) => Self::Unavailable(e),
+            GetCustomerError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body(error: &ApiError) -> serde_json::Value {
+        let bytes = error.error_response().into_body().try_into_bytes().unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn errors_wear_the_envelope() {
+        let json = body(&ApiError::NotFound);
+        assert_eq!(json["error"], 404);
+        assert_eq!(json["message"], "Not Found");
+        assert_eq!(json["status"], "error");
+        assert_eq!(
+            json["timestamp"].as_str().unwrap().len(),
+            "2020-02-06T12:46:58.7669535Z".len()
+        );
+        assert!(json.get("errors").is_none());
+    }
+
+    #[test]
+    fn validation_errors_list_every_field() {
+        let json = body(&ApiError::Invalid(vec![
+            FieldProblem::new("hostRest", "must use the http or https scheme"),
+            FieldProblem::new("apiKey", "is required"),
+        ]));
+        assert_eq!(json["errors"][0]["field"], "hostRest");
+        assert_eq!(json["errors"][1]["message"], "is required");
+    }
+
+    #[test]
+    fn the_cause_of_a_server_error_is_never_sent() {
+        let json = body(&ApiError::Internal(anyhow::anyhow!(
+            "password=hunter2 in a driver message"
+        )));
+        assert_eq!(json["message"], "An unexpected error occurred.");
+        assert!(!json.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_401_says_how_to_authenticate() {
+        let response = ApiError::Unauthorized("missing").error_response();
+        assert_eq!(
+            response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            r#"Bearer error="invalid_token""#
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! The routes under `/api/v1.0`.
+
+mod customers;
+mod pbxs;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpRequest, HttpResponse, middleware, web};
+
+use crate::{ApiError, AppState};
+
+/// The whole application: routes, request logging and the envelope on every error.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .wrap(crate::envelope_errors())
+        .wrap(middleware::from_fn(crate::log_requests))
+        .configure(configure(state))
+}
+
+/// Registers every route, with `state`, and answers anything else with a 404 in the envelope.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(state)
+            .service(
+                web::scope("/api/v1.0")
+                    .service(
+                        web::resource("/customers")
+                            .route(web::post().to(customers::create))
+                            .default_service(web::to(method_not_allowed)),
+                    )
+                    .service(
+                        web::resource("/customers/{customer_id}")
+                            .route(web::get().to(customers::get))
+                            .default_service(web::to(method_not_allowed)),
+                    )
+                    .service(
+                        web::resource("/customers/{customer_id}/pbxs")
+                            .route(web::post().to(pbxs::create))
+                            .default_service(web::to(method_not_allowed)),
+                    ),
+            )
+            .default_service(web::to(not_found));
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// The public base URL: the configured one, else the scheme and host the request came to.
+fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    match &state.settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}

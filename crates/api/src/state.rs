@@ -1,0 +1,39 @@
+//! What every handler can reach: the use cases, the authenticator and the API's settings.
+
+use pbx_application::customer::{CreateCustomer, GetCustomer};
+use pbx_application::pbx::CreatePbx;
+
+use crate::Authenticator;
+
+/// Settings of the HTTP front end.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// The public base URL (`https://api.example.com`) used in `Location`; taken from the request when unset.
+    pub public_url: Option<String>,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+/// The handlers' shared state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Checks bearer tokens.
+    pub authenticator: Authenticator,
+    /// Create PBX.
+    pub create_pbx: CreatePbx,
+    /// Create customer.
+    pub create_customer: CreateCustomer,
+    /// Get customer.
+    pub get_customer: GetCustomer,
+    /// Settings.
+    pub settings: ApiSettings,
+}

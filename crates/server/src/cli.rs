@@ -1,0 +1,172 @@
+//! Flags, each with a `PBX_…` environment variable (`DATABASE_URL` for the database).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Registers the PBX connection profiles of resellers' customers (Kazoo, 3CX) behind a multi-tenant REST API.
+///
+/// With no configuration at all it keeps everything in ./data (SQLite database, token key, encryption key) and
+/// listens on 127.0.0.1:8080.
+#[derive(Debug, Parser)]
+#[command(name = "pbx-server", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Default, Subcommand)]
+pub enum Command {
+    /// Run the API (the default).
+    #[default]
+    Serve,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Print a development token signed with the embedded key (the token is the last line).
+    Token(TokenArgs),
+}
+
+/// Output format of the logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Folder for the SQLite database and the key files.
+    #[arg(long, env = "PBX_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL: postgres://…, mysql://… or sqlite://… [default: SQLite at <data-dir>/pbx.db]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Most database connections open at once.
+    #[arg(
+        long,
+        env = "PBX_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+    /// How long a request waits for a database connection before answering 503 (e.g. 5s, 500ms).
+    #[arg(long, env = "PBX_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
+    pub db_acquire_timeout: Duration,
+    /// The `iss` that tokens must carry (and that minted tokens carry).
+    #[arg(long, env = "PBX_ISSUER", global = true)]
+    pub issuer: Option<String>,
+    /// The `aud` that tokens must carry (and that minted tokens carry).
+    #[arg(long, env = "PBX_AUDIENCE", global = true)]
+    pub audience: Option<String>,
+    /// The token claim that names the reseller tenant.
+    #[arg(
+        long,
+        env = "PBX_TENANT_CLAIM",
+        default_value = "tenant_id",
+        global = true
+    )]
+    pub tenant_claim: String,
+    /// Log format.
+    #[arg(long, env = "PBX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PBX_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// Public base URL used in Location headers, e.g. https://api.example.com [default: from the request]
+    #[arg(long, env = "PBX_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "PBX_BODY_LIMIT", default_value_t = 64 * 1024, global = true)]
+    pub body_limit: usize,
+    /// On SIGTERM/SIGINT, how long requests in flight may take to finish.
+    #[arg(long, env = "PBX_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The reseller tenant id (a GUID) the token acts for.
+    #[arg(long)]
+    pub tenant: String,
+    /// Space-separated scopes: onboarding (everything), customers:read, customers:write, pbxs:read, pbxs:write.
+    #[arg(long, default_value = "onboarding")]
+    pub scope: String,
+    /// Lifetime of the token (e.g. 1h, 30m, 3600s).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub ttl: Duration,
+}
+
+/// `250ms`, `30s`, `5m`, `1h`, `2d`, or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration such as 30s, 5m or 1h"))?;
+    let seconds = |factor: u64| {
+        number
+            .checked_mul(factor)
+            .map(Duration::from_secs)
+            .ok_or_else(|| format!("'{text}' is too long"))
+    };
+    match unit {
+        "ms" => Ok(Duration::from_millis(number)),
+        "" | "s" => seconds(1),
+        "m" => seconds(60),
+        "h" => seconds(3600),
+        "d" => seconds(86_400),
+        _ => Err(format!(
+            "'{text}' has an unknown unit; use ms, s, m, h or d"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_arguments_means_serve_with_the_zero_setup_defaults() {
+        let cli = Cli::try_parse_from(["pbx-server"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.common.data_dir, PathBuf::from("./data"));
+    }
+}

@@ -1,0 +1,149 @@
+//! Wiring: adapters into use cases, use cases into the HTTP server.
+
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+use pbx_api::{ApiSettings, AppState, Authenticator, TokenSettings};
+use pbx_application::customer::{CreateCustomer, GetCustomer};
+use pbx_application::pbx::CreatePbx;
+use pbx_application::system::{SystemClock, UuidV7Generator};
+use pbx_domain::ResellerId;
+use pbx_infra::database::{backend_name, sqlite_url};
+use pbx_infra::{
+    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, key_file,
+};
+
+use crate::cli::{CommonArgs, ServeArgs, TokenArgs};
+
+/// Length of the embedded HS256 token key, in bytes.
+const TOKEN_KEY_LEN: usize = 64;
+
+fn database_url(common: &CommonArgs) -> String {
+    match &common.database_url {
+        Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
+        _ => sqlite_url(&common.data_dir),
+    }
+}
+
+async fn open_database(common: &CommonArgs) -> anyhow::Result<Database> {
+    std::fs::create_dir_all(&common.data_dir)
+        .with_context(|| format!("creating the data folder {}", common.data_dir.display()))?;
+    let url = database_url(common);
+    let settings = PoolSettings {
+        max_connections: common.db_max_connections,
+        acquire_timeout: common.db_acquire_timeout,
+    };
+    let db = Database::connect(&url, &settings).await?;
+    db.migrate().await?;
+    tracing::info!(database = backend_name(&url), "database ready");
+    Ok(db)
+}
+
+fn authenticator(common: &CommonArgs) -> anyhow::Result<Authenticator> {
+    let key = key_file::load_or_create(&common.data_dir.join("token.key"), TOKEN_KEY_LEN)?;
+    Ok(Authenticator::hs256(TokenSettings {
+        hs256_key: key,
+        issuer: common.issuer.clone(),
+        audience: common.audience.clone(),
+        tenant_claim: common.tenant_claim.clone(),
+    }))
+}
+
+/// `pbx-server migrate`.
+pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
+    open_database(common).await?.close().await
+}
+
+/// `pbx-server token`: the token is the last line printed.
+pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
+    let tenant = ResellerId::parse(&args.tenant).context("--tenant must be a GUID")?;
+    let token = authenticator(common)?.mint(tenant, &args.scope, args.ttl)?;
+    println!(
+        "# Bearer token for tenant {tenant}, scope '{}', valid {}s:",
+        args.scope,
+        args.ttl.as_secs()
+    );
+    println!("{token}");
+    Ok(())
+}
+
+/// `pbx-server serve`: runs until SIGINT or SIGTERM, then lets requests in flight finish.
+pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    let db = open_database(common).await?;
+    let cipher = SecretCipher::new(&key_file::load_or_create(
+        &common.data_dir.join("encryption.key"),
+        SecretCipher::KEY_LEN,
+    )?)?;
+    let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
+    let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher));
+    let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
+    let state = web::Data::new(AppState {
+        authenticator: authenticator(common)?,
+        create_pbx: CreatePbx::new(customers.clone(), profiles, clock.clone(), ids.clone()),
+        create_customer: CreateCustomer::new(customers.clone(), clock, ids),
+        get_customer: GetCustomer::new(customers),
+        settings: ApiSettings {
+            public_url: serve.public_url.clone(),
+            body_limit: serve.body_limit,
+        },
+    });
+
+    let server = HttpServer::new(move || pbx_api::app(state.clone()))
+        .disable_signals()
+        .shutdown_timeout(serve.shutdown_grace.as_secs())
+        .bind(serve.bind)
+        .with_context(|| format!("listening on {}", serve.bind))?;
+    let address = server
+        .addrs()
+        .first()
+        .copied()
+        .context("the server is bound to no address")?;
+    let server = server.run();
+    let handle = server.handle();
+    // A plain line on stdout, whatever the log format: scripts and tests wait for it.
+    println!("pbx-server listening on http://{address}");
+    tracing::info!(
+        %address,
+        data_dir = %common.data_dir.display(),
+        public_url = serve.public_url.as_deref().unwrap_or("(from the request)"),
+        "serving; get a development token with: pbx-server token --tenant <guid>"
+    );
+
+    let server = tokio::spawn(server);
+    shutdown_signal().await;
+    tracing::info!(
+        grace_seconds = serve.shutdown_grace.as_secs(),
+        "stopping: finishing requests in flight"
+    );
+    handle.stop(true).await;
+    server
+        .await
+        .context("the server task failed")?
+        .context("the server failed")?;
+    db.close().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
