@@ -1,1 +1,12 @@
-fn main() {}
+//! Black-box tests: each starts the compiled `pbx-server` binary in a fresh temporary data folder, on a free port,
+//! and speaks HTTP to it, as a reseller's script would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+mod auth;
+mod create_pbx;
+mod customers;
+mod envelope;
+mod helpers;
+mod persistence;
+mod seed;

@@ -1,0 +1,303 @@
+//! Starting the real binary and talking to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_pbx-server");
+
+/// A running `pbx-server` with its own data folder.
+pub struct TestServer {
+    pub base: String,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    log_file: PathBuf,
+    extra_env: Vec<(String, String)>,
+    pub client: reqwest::Client,
+}
+
+/// A fresh GUID, for a tenant that no other test uses.
+pub fn new_guid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn command(dir: &Path, extra_env: &[(String, String)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command.arg("--data-dir").arg(dir);
+    // The tests set their own configuration: nothing from the environment that runs them.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PBX_") || name == "DATABASE_URL" || name == "RUST_LOG" {
+            command.env_remove(name);
+        }
+    }
+    command.envs(extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+}
+
+impl TestServer {
+    /// Starts a server on a free port with an empty data folder.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra environment variables (`RUST_LOG=trace`, …).
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self {
+            base: String::new(),
+            log_file: dir.path().join("server.log"),
+            dir,
+            child: None,
+            extra_env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_file)
+            .unwrap();
+        let mut child = command(self.dir.path(), &self.extra_env)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("pbx-server listening on ") {
+                    let _ = sender.send(url.to_owned());
+                }
+            }
+        });
+        match receiver.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => self.base = url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("pbx-server did not start; its log:\n{}", self.logs());
+            }
+        }
+        self.child = Some(child);
+    }
+
+    /// Stops the server with SIGTERM, waits for it to exit 0, and starts it again on the same data folder.
+    pub fn restart(&mut self) {
+        let status = self.stop();
+        assert!(
+            status.success(),
+            "pbx-server exited with {status} on SIGTERM; log:\n{}",
+            self.logs()
+        );
+        self.spawn();
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("the server is running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        child.wait().unwrap()
+    }
+
+    /// Everything the server logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// The server's data folder.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A token from `pbx-server token` (its last line of output).
+    pub fn token(&self, tenant: &str, scope: &str) -> String {
+        let output = command(self.dir.path(), &self.extra_env)
+            .args(["token", "--tenant", tenant, "--scope", scope])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A token with the `onboarding` scope for a new tenant.
+    pub fn reseller(&self) -> String {
+        self.token(&new_guid(), "onboarding")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs `body` as JSON with a bearer token and extra headers.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// GETs with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a customer for the reseller of `token` and returns its id.
+    pub async fn customer(&self, token: &str) -> String {
+        let response = self
+            .post(
+                "/api/v1.0/customers",
+                token,
+                &json!({ "name": "Acme" }),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// POSTs a profile to the customer's `pbxs`, charges accepted.
+    pub async fn create_pbx(&self, token: &str, customer: &str, profile: &Value) -> Response {
+        self.post(
+            &format!("/api/v1.0/customers/{customer}/pbxs"),
+            token,
+            profile,
+            &[("accept-charges", "true")],
+        )
+        .await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The seed's Kazoo request body, with its own account id.
+pub fn kazoo(account_id: &str) -> Value {
+    json!({
+        "name": "Clients ~.pbx.kazoo.name.~ Pbx",
+        "hostRest": "https://rest.example.com",
+        "hostWebsocket": "wss://ws.example.com",
+        "accountId": account_id,
+        "apiKey": "ABCDEF",
+        "_type": "KazooPbxConnectionProfile"
+    })
+}
+
+/// The seed's 3CX request body, with its own licence key.
+pub fn three_cx(license_key: &str) -> Value {
+    json!({
+        "_type": "ThreeCxConnectionProfile",
+        "name": "3CX Connexion",
+        "licenseKey": license_key,
+        "username": "nom d'utilisateur-nom d'utilisateur-nom d'utilisateur",
+        "password": "mot de passe mot de passe",
+        "enableRecordingArchive": "true",
+        "recordingArchiveFrequency": "00:20:00"
+    })
+}
+
+/// The status, headers and JSON body of an answer.
+pub async fn read(response: Response) -> (StatusCode, HeaderMap, Value) {
+    let (status, headers) = (response.status(), response.headers().clone());
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, headers, body)
+}
+
+/// Asserts an error answer: its status, the envelope, and the message.
+pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, message: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body["error"], expected.as_u16(), "{body}");
+    assert_eq!(body["status"], "error", "{body}");
+    assert_eq!(body["message"], message, "{body}");
+    assert_timestamp(&body["timestamp"]);
+}
+
+/// Asserts a timestamp of the form `2019-11-29T16:03:23.9251680Z`.
+pub fn assert_timestamp(value: &Value) {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("no timestamp: {value}"));
+    let bytes = text.as_bytes();
+    let shape_ok = bytes.len() == 28
+        && text.ends_with('Z')
+        && bytes[10] == b'T'
+        && bytes[19] == b'.'
+        && bytes[20..27].iter().all(u8::is_ascii_digit)
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok();
+    assert!(shape_ok, "not a 7-digit UTC timestamp: {text}");
+}
+
+/// The fields named in a validation error's `errors`.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors list: {body}"))
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Sends `request` as written on a new connection and returns the whole answer as text.
+pub async fn raw_http(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    // The server may answer (and close) before it has read everything: a failed write is not a failure here.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
