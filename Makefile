@@ -1,0 +1,30 @@
+# pbx-server: the commands a newcomer, a developer and CI need.
+CARGO ?= cargo
+
+.PHONY: help run build release test check fmt lint doc
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## Build and start the service on embedded SQLite in ./data, listening on 127.0.0.1:8080
+	$(CARGO) run -p pbx-server -- serve
+
+build: ## Debug build of the whole workspace
+	$(CARGO) build --workspace
+
+release: ## Optimised binary at target/release/pbx-server
+	$(CARGO) build --release -p pbx-server
+
+test: ## Run every test: domain, use cases (mockall), adapters (SQLite), black-box HTTP tests, doc tests
+	$(CARGO) test --workspace --no-fail-fast
+
+check: fmt lint ## Formatting and lints, as CI runs them
+
+fmt: ## Check formatting
+	$(CARGO) fmt --all -- --check
+
+lint: ## Clippy on every target, warnings are errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+doc: ## API documentation of the crates
+	$(CARGO) doc --workspace --no-deps
