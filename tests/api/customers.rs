@@ -8,7 +8,7 @@ use crate::helpers::{TestServer, assert_error, assert_timestamp, error_fields, n
 
 #[tokio::test]
 async fn a_created_customer_can_be_read_back_by_its_reseller_only() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let tenant = new_guid();
     let token = server.token(&tenant, "onboarding");
     let request = json!({
@@ -19,18 +19,10 @@ async fn a_created_customer_can_be_read_back_by_its_reseller_only() {
         "timezone": "Europe/London",
         "enabled": "true"
     });
-    let (status, headers, created) = read(
-        server
-            .post("/api/v1.0/customers", &token, &request, &[])
-            .await,
-    )
-    .await;
+    let (status, headers, created) = read(server.post("/api/v1.0/customers", &token, &request, &[]).await).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["data"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        headers[LOCATION],
-        format!("{}/api/v1.0/customers/{id}", server.base)
-    );
+    assert_eq!(headers[LOCATION], format!("{}/api/v1.0/customers/{id}", server.base));
     let data = &created["data"];
     assert_eq!(data["name"], "Acme Corp");
     assert_eq!(data["countryCode"], "GB");
@@ -39,35 +31,20 @@ async fn a_created_customer_can_be_read_back_by_its_reseller_only() {
     assert_eq!(data["parentTenantId"], tenant);
     assert_timestamp(&data["dateCreated"]);
 
-    let (status, _, read_back) = read(
-        server
-            .get(&format!("/api/v1.0/customers/{id}"), &token)
-            .await,
-    )
-    .await;
+    let (status, _, read_back) = read(server.get(&format!("/api/v1.0/customers/{id}"), &token).await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(read_back["data"], created["data"]);
 
     let stranger = server.reseller();
-    let (status, _, body) = read(
-        server
-            .get(&format!("/api/v1.0/customers/{id}"), &stranger)
-            .await,
-    )
-    .await;
+    let (status, _, body) = read(server.get(&format!("/api/v1.0/customers/{id}"), &stranger).await).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
 }
 
 #[tokio::test]
 async fn a_customer_has_defaults() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let token = server.reseller();
-    let (_, _, body) = read(
-        server
-            .post("/api/v1.0/customers", &token, &json!({"name": "Acme"}), &[])
-            .await,
-    )
-    .await;
+    let (_, _, body) = read(server.post("/api/v1.0/customers", &token, &json!({"name": "Acme"}), &[]).await).await;
     assert_eq!(body["data"]["countryCode"], "US");
     assert_eq!(body["data"]["timezone"], "UTC");
     assert_eq!(body["data"]["enabled"], false);
@@ -75,7 +52,7 @@ async fn a_customer_has_defaults() {
 
 #[tokio::test]
 async fn an_invalid_customer_is_400_listing_every_field() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let token = server.reseller();
     let request = json!({
         "description": "d".repeat(201),
@@ -84,41 +61,16 @@ async fn an_invalid_customer_is_400_listing_every_field() {
         "parentTenantId": new_guid(),
         "colour": "blue"
     });
-    let (status, _, body) = read(
-        server
-            .post("/api/v1.0/customers", &token, &request, &[])
-            .await,
-    )
-    .await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::BAD_REQUEST,
-        "One or more fields are invalid.",
-    );
+    let (status, _, body) = read(server.post("/api/v1.0/customers", &token, &request, &[]).await).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "One or more fields are invalid.");
     // Fields the type does not have come last, in alphabetical order.
-    assert_eq!(
-        error_fields(&body),
-        [
-            "name",
-            "description",
-            "countryCode",
-            "timezone",
-            "colour",
-            "parentTenantId"
-        ]
-    );
+    assert_eq!(error_fields(&body), ["name", "description", "countryCode", "timezone", "colour", "parentTenantId"]);
 }
 
 #[tokio::test]
 async fn a_customer_id_that_is_not_a_guid_is_400() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let token = server.reseller();
     let (status, _, body) = read(server.get("/api/v1.0/customers/acme", &token).await).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::BAD_REQUEST,
-        "The value 'acme' is not valid.",
-    );
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "The value 'acme' is not valid.");
 }

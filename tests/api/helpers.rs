@@ -3,22 +3,31 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
+use pbx_infra::testing::{Backend, TestDatabase};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_pbx-server");
 
-/// A running `pbx-server` with its own data folder.
+/// What the processes of one test share: the data folder (keys, SQLite) and the database.
+struct Shared {
+    dir: tempfile::TempDir,
+    /// Dropped (the database with it) when the last process of the test goes.
+    _database: Option<TestDatabase>,
+    extra_env: Vec<(String, String)>,
+}
+
+/// A running `pbx-server` with its own data folder and, on PostgreSQL or MySQL, its own database.
 pub struct TestServer {
     pub base: String,
-    dir: tempfile::TempDir,
+    shared: Arc<Shared>,
+    database_url: Option<String>,
     child: Option<Child>,
     log_file: PathBuf,
-    extra_env: Vec<(String, String)>,
     pub client: reqwest::Client,
 }
 
@@ -41,39 +50,63 @@ fn command(dir: &Path, extra_env: &[(String, String)]) -> Command {
 }
 
 impl TestServer {
-    /// Starts a server on a free port with an empty data folder.
-    pub fn start() -> Self {
-        Self::start_with(&[])
+    /// Starts a server on a free port with an empty data folder, on the backend of `PBX_TEST_BACKEND` (SQLite
+    /// in the data folder, with no database flag at all, by default).
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
     }
 
     /// Starts a server with extra environment variables (`RUST_LOG=trace`, …).
-    pub fn start_with(env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+    pub async fn start_with(env: &[(&str, &str)]) -> Self {
+        Self::launch(env, |url| url.to_owned()).await
+    }
+
+    /// Starts a server whose database URL is `route(url)` (to put a proxy in between).
+    pub async fn launch(env: &[(&str, &str)], route: impl FnOnce(&str) -> String) -> Self {
+        let database = match Backend::from_env() {
+            Backend::Sqlite => None,
+            _ => Some(TestDatabase::create().await.unwrap()),
+        };
+        let database_url = database.as_ref().map(|db| route(db.url()));
+        let shared = Arc::new(Shared {
+            dir: tempfile::tempdir().unwrap(),
+            _database: database,
+            extra_env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        });
+        Self::spawn_new(shared, database_url, "server.log")
+    }
+
+    /// Another process serving the same database with the same keys: a replica behind a load balancer.
+    pub fn replica(&self) -> Self {
+        let log = format!("replica-{}.log", uuid::Uuid::now_v7().simple());
+        Self::spawn_new(Arc::clone(&self.shared), self.database_url.clone(), &log)
+    }
+
+    fn spawn_new(shared: Arc<Shared>, database_url: Option<String>, log: &str) -> Self {
         let mut server = Self {
             base: String::new(),
-            log_file: dir.path().join("server.log"),
-            dir,
+            log_file: shared.dir.path().join(log),
+            shared,
+            database_url,
             child: None,
-            extra_env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
         };
         server.spawn();
         server
     }
 
+    fn command(&self) -> Command {
+        let mut command = command(self.shared.dir.path(), &self.shared.extra_env);
+        if let Some(url) = &self.database_url {
+            command.env("DATABASE_URL", url);
+        }
+        command
+    }
+
     fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_file)
-            .unwrap();
-        let mut child = command(self.dir.path(), &self.extra_env)
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_file).unwrap();
+        let mut child = self
+            .command()
             .args(["serve", "--bind", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -98,24 +131,17 @@ impl TestServer {
         self.child = Some(child);
     }
 
-    /// Stops the server with SIGTERM, waits for it to exit 0, and starts it again on the same data folder.
+    /// Stops the server with SIGTERM, waits for it to exit 0, and starts it again on the same data.
     pub fn restart(&mut self) {
         let status = self.stop();
-        assert!(
-            status.success(),
-            "pbx-server exited with {status} on SIGTERM; log:\n{}",
-            self.logs()
-        );
+        assert!(status.success(), "pbx-server exited with {status} on SIGTERM; log:\n{}", self.logs());
         self.spawn();
     }
 
     /// Sends SIGTERM and waits for the exit.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("the server is running");
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
         child.wait().unwrap()
     }
 
@@ -126,26 +152,14 @@ impl TestServer {
 
     /// The server's data folder.
     pub fn data_dir(&self) -> &Path {
-        self.dir.path()
+        self.shared.dir.path()
     }
 
     /// A token from `pbx-server token` (its last line of output).
     pub fn token(&self, tenant: &str, scope: &str) -> String {
-        let output = command(self.dir.path(), &self.extra_env)
-            .args(["token", "--tenant", tenant, "--scope", scope])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap()
-            .to_owned()
+        let output = self.command().args(["token", "--tenant", tenant, "--scope", scope]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap().lines().last().unwrap().to_owned()
     }
 
     /// A token with the `onboarding` scope for a new tenant.
@@ -158,13 +172,7 @@ impl TestServer {
     }
 
     /// POSTs `body` as JSON with a bearer token and extra headers.
-    pub async fn post(
-        &self,
-        path: &str,
-        token: &str,
-        body: &Value,
-        headers: &[(&str, &str)],
-    ) -> Response {
+    pub async fn post(&self, path: &str, token: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
         let mut request = self
             .client
             .post(self.url(path))
@@ -179,24 +187,12 @@ impl TestServer {
 
     /// GETs with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .header(AUTHORIZATION, format!("Bearer {token}"))
-            .send()
-            .await
-            .unwrap()
+        self.client.get(self.url(path)).header(AUTHORIZATION, format!("Bearer {token}")).send().await.unwrap()
     }
 
     /// Creates a customer for the reseller of `token` and returns its id.
     pub async fn customer(&self, token: &str) -> String {
-        let response = self
-            .post(
-                "/api/v1.0/customers",
-                token,
-                &json!({ "name": "Acme" }),
-                &[],
-            )
-            .await;
+        let response = self.post("/api/v1.0/customers", token, &json!({ "name": "Acme" }), &[]).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.unwrap();
         body["data"]["id"].as_str().unwrap().to_owned()
@@ -204,13 +200,7 @@ impl TestServer {
 
     /// POSTs a profile to the customer's `pbxs`, charges accepted.
     pub async fn create_pbx(&self, token: &str, customer: &str, profile: &Value) -> Response {
-        self.post(
-            &format!("/api/v1.0/customers/{customer}/pbxs"),
-            token,
-            profile,
-            &[("accept-charges", "true")],
-        )
-        .await
+        self.post(&format!("/api/v1.0/customers/{customer}/pbxs"), token, profile, &[("accept-charges", "true")]).await
     }
 }
 
@@ -267,9 +257,7 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, mess
 
 /// Asserts a timestamp of the form `2019-11-29T16:03:23.9251680Z`.
 pub fn assert_timestamp(value: &Value) {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("no timestamp: {value}"));
+    let text = value.as_str().unwrap_or_else(|| panic!("no timestamp: {value}"));
     let bytes = text.as_bytes();
     let shape_ok = bytes.len() == 28
         && text.ends_with('Z')
@@ -300,4 +288,65 @@ pub async fn raw_http(base: &str, request: &str) -> String {
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
     String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A TCP proxy in front of the database, to cut it off and bring it back as an outage would.
+pub struct Proxy {
+    port: u16,
+    target: String,
+    tasks: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    /// A proxy on a free local port forwarding to `target` (`host:port`).
+    pub async fn start(target: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut proxy =
+            Self { port: listener.local_addr().unwrap().port(), target: target.to_owned(), tasks: Arc::default() };
+        proxy.serve(listener);
+        proxy
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    pub fn route(&self, url: &str) -> String {
+        let mut url = url::Url::parse(url).unwrap();
+        url.set_host(Some("127.0.0.1")).unwrap();
+        url.set_port(Some(self.port)).unwrap();
+        url.to_string()
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let (target, tasks) = (self.target.clone(), Arc::clone(&self.tasks));
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let forward = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(forward.abort_handle());
+            }
+        });
+        self.tasks.lock().unwrap().push(accept.abort_handle());
+    }
+
+    /// The database is gone: new connections are refused and open ones are closed.
+    pub fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// The database is back on the same address.
+    pub async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.serve(listener);
+    }
+}
+
+/// The `host:port` of a database URL.
+pub fn host_port(url: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    format!("{}:{}", url.host_str().unwrap(), url.port_or_known_default().unwrap())
 }

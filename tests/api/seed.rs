@@ -8,12 +8,11 @@ use crate::helpers::{TestServer, assert_timestamp, kazoo, read, three_cx};
 
 #[tokio::test]
 async fn the_seed_kazoo_request_gets_the_seed_answer() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let token = server.reseller();
     let customer = server.customer(&token).await;
 
-    let (status, headers, body) =
-        read(server.create_pbx(&token, &customer, &kazoo("12345")).await).await;
+    let (status, headers, body) = read(server.create_pbx(&token, &customer, &kazoo("12345")).await).await;
 
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(headers[CONTENT_TYPE], "application/json; charset=utf-8");
@@ -36,10 +35,7 @@ async fn the_seed_kazoo_request_gets_the_seed_answer() {
     );
     assert_eq!(body["status"], "success");
     assert_timestamp(&body["timestamp"]);
-    assert_eq!(
-        headers[LOCATION],
-        format!("{}/api/v1.0/customers/{customer}/pbxs/{id}", server.base)
-    );
+    assert_eq!(headers[LOCATION], format!("{}/api/v1.0/customers/{customer}/pbxs/{id}", server.base));
     let parsed = uuid::Uuid::parse_str(&id).unwrap();
     assert_eq!(parsed.get_version_num(), 7, "PBX ids are UUIDv7");
     assert_eq!(id, id.to_lowercase());
@@ -47,20 +43,12 @@ async fn the_seed_kazoo_request_gets_the_seed_answer() {
 
 #[tokio::test]
 async fn the_seed_three_cx_request_gets_the_seed_answer() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let token = server.reseller();
     let customer = server.customer(&token).await;
 
-    let (status, headers, body) = read(
-        server
-            .create_pbx(
-                &token,
-                &customer,
-                &three_cx("licenseKey-licenseKey-licenseKey"),
-            )
-            .await,
-    )
-    .await;
+    let (status, headers, body) =
+        read(server.create_pbx(&token, &customer, &three_cx("licenseKey-licenseKey-licenseKey")).await).await;
 
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let data = &body["data"];
@@ -68,10 +56,7 @@ async fn the_seed_three_cx_request_gets_the_seed_answer() {
         ("_type", json!("ThreeCxConnectionProfile")),
         ("name", json!("3CX Connexion")),
         ("licenseKey", json!("licenseKey-licenseKey-licenseKey")),
-        (
-            "username",
-            json!("nom d'utilisateur-nom d'utilisateur-nom d'utilisateur"),
-        ),
+        ("username", json!("nom d'utilisateur-nom d'utilisateur-nom d'utilisateur")),
         ("password", json!("mot de passe mot de passe")),
         ("enableRecordingArchive", json!("true")),
         ("recordingArchiveFrequency", json!("00:20:00")),
@@ -82,15 +67,12 @@ async fn the_seed_three_cx_request_gets_the_seed_answer() {
         assert_eq!(data[field], expected, "{field} in {body}");
     }
     let id = data["id"].as_str().unwrap();
-    assert_eq!(
-        headers[LOCATION],
-        format!("{}/api/v1.0/customers/{customer}/pbxs/{id}", server.base)
-    );
+    assert_eq!(headers[LOCATION], format!("{}/api/v1.0/customers/{customer}/pbxs/{id}", server.base));
 }
 
 #[tokio::test]
 async fn a_frequency_is_returned_normalised_and_a_boolean_as_sent() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let token = server.reseller();
     let customer = server.customer(&token).await;
     let mut profile = three_cx(&crate::helpers::new_guid());
@@ -101,8 +83,5 @@ async fn a_frequency_is_returned_normalised_and_a_boolean_as_sent() {
 
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["data"]["enableRecordingArchive"], json!(true));
-    assert_eq!(
-        body["data"]["recordingArchiveFrequency"],
-        "00:05:00.5000000"
-    );
+    assert_eq!(body["data"]["recordingArchiveFrequency"], "00:05:00.5000000");
 }

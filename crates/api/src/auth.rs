@@ -80,9 +80,7 @@ pub struct Authenticator {
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
+        f.debug_struct("Authenticator").field("settings", &self.settings).finish_non_exhaustive()
     }
 }
 
@@ -100,11 +98,7 @@ impl Caller {
     /// # Errors
     /// [`ApiError::Forbidden`] otherwise.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self
-            .scopes
-            .iter()
-            .any(|s| s == Scope::ONBOARDING || s == scope.as_str())
-        {
+        if self.scopes.iter().any(|s| s == Scope::ONBOARDING || s == scope.as_str()) {
             Ok(())
         } else {
             Err(ApiError::Forbidden(scope.as_str()))
@@ -144,15 +138,15 @@ impl Authenticator {
     /// issuer or audience, or names no tenant.
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
         let data =
-            jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation)
-                .map_err(|e| match e.kind() {
-                    ErrorKind::ExpiredSignature => ApiError::Unauthorized("expired"),
-                    ErrorKind::InvalidToken
-                    | ErrorKind::Base64(_)
-                    | ErrorKind::Json(_)
-                    | ErrorKind::Utf8(_) => ApiError::Unauthorized("malformed"),
-                    _ => ApiError::Unauthorized("invalid"),
-                })?;
+            jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation).map_err(|e| match e
+                .kind()
+            {
+                ErrorKind::ExpiredSignature => ApiError::Unauthorized("expired"),
+                ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+                    ApiError::Unauthorized("malformed")
+                }
+                _ => ApiError::Unauthorized("invalid"),
+            })?;
         let claims = data.claims;
         let reseller = claims
             .get(&self.settings.tenant_claim)
@@ -174,45 +168,26 @@ impl Authenticator {
     pub fn mint(&self, tenant: ResellerId, scopes: &str, ttl: Duration) -> anyhow::Result<String> {
         let now = jsonwebtoken::get_current_timestamp();
         let mut claims = Map::new();
-        claims.insert(
-            self.settings.tenant_claim.clone(),
-            Value::from(tenant.to_string()),
-        );
+        claims.insert(self.settings.tenant_claim.clone(), Value::from(tenant.to_string()));
         claims.insert("scope".to_owned(), Value::from(scopes));
         claims.insert("iat".to_owned(), Value::from(now));
-        claims.insert(
-            "exp".to_owned(),
-            Value::from(now.saturating_add(ttl.as_secs())),
-        );
+        claims.insert("exp".to_owned(), Value::from(now.saturating_add(ttl.as_secs())));
         if let Some(issuer) = &self.settings.issuer {
             claims.insert("iss".to_owned(), Value::from(issuer.as_str()));
         }
         if let Some(audience) = &self.settings.audience {
             claims.insert("aud".to_owned(), Value::from(audience.as_str()));
         }
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 }
 
 /// The bearer token of a request.
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("missing"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed"))?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or(ApiError::Unauthorized("missing"))?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("malformed"))?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
         _ => Err(ApiError::Unauthorized("malformed")),
     }
 }
@@ -224,9 +199,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match req.app_data::<web::Data<AppState>>() {
             Some(state) => bearer(req).and_then(|token| state.authenticator.verify(token)),
-            None => Err(ApiError::Internal(anyhow::anyhow!(
-                "the application state is not configured"
-            ))),
+            None => Err(ApiError::Internal(anyhow::anyhow!("the application state is not configured"))),
         })
     }
 }
@@ -238,12 +211,7 @@ mod tests {
     const TENANT: &str = "11111111-1111-4111-8111-111111111111";
 
     fn settings() -> TokenSettings {
-        TokenSettings {
-            hs256_key: vec![9; 32],
-            issuer: None,
-            audience: None,
-            tenant_claim: "tenant_id".into(),
-        }
+        TokenSettings { hs256_key: vec![9; 32], issuer: None, audience: None, tenant_claim: "tenant_id".into() }
     }
 
     fn sign(claims: &Value, key: &[u8], alg: Algorithm) -> String {
@@ -257,34 +225,17 @@ mod tests {
     #[test]
     fn a_minted_token_verifies_with_its_tenant_and_scopes() {
         let auth = Authenticator::hs256(settings());
-        let token = auth
-            .mint(
-                ResellerId::parse(TENANT).unwrap(),
-                "pbxs:read",
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let token = auth.mint(ResellerId::parse(TENANT).unwrap(), "pbxs:read", Duration::from_secs(60)).unwrap();
         let caller = auth.verify(&token).unwrap();
         assert_eq!(caller.reseller.to_string(), TENANT);
         assert!(caller.require(Scope::PbxsRead).is_ok());
-        assert!(matches!(
-            caller.require(Scope::PbxsWrite),
-            Err(ApiError::Forbidden("pbxs:write"))
-        ));
+        assert!(matches!(caller.require(Scope::PbxsWrite), Err(ApiError::Forbidden("pbxs:write"))));
     }
 
     #[test]
     fn onboarding_grants_every_scope() {
-        let caller = Caller {
-            reseller: ResellerId::parse(TENANT).unwrap(),
-            scopes: vec!["onboarding".into()],
-        };
-        for scope in [
-            Scope::CustomersRead,
-            Scope::CustomersWrite,
-            Scope::PbxsRead,
-            Scope::PbxsWrite,
-        ] {
+        let caller = Caller { reseller: ResellerId::parse(TENANT).unwrap(), scopes: vec!["onboarding".into()] };
+        for scope in [Scope::CustomersRead, Scope::CustomersWrite, Scope::PbxsRead, Scope::PbxsWrite] {
             assert!(caller.require(scope).is_ok(), "{scope:?}");
         }
     }
@@ -294,28 +245,10 @@ mod tests {
         let auth = Authenticator::hs256(settings());
         let exp = now() + 600;
         let cases: Vec<(String, &str)> = vec![
+            (sign(&serde_json::json!({"tenant_id": TENANT, "exp": exp}), &[8; 32], Algorithm::HS256), "another key"),
+            (sign(&serde_json::json!({"tenant_id": TENANT}), &[9; 32], Algorithm::HS256), "no exp"),
             (
-                sign(
-                    &serde_json::json!({"tenant_id": TENANT, "exp": exp}),
-                    &[8; 32],
-                    Algorithm::HS256,
-                ),
-                "another key",
-            ),
-            (
-                sign(
-                    &serde_json::json!({"tenant_id": TENANT}),
-                    &[9; 32],
-                    Algorithm::HS256,
-                ),
-                "no exp",
-            ),
-            (
-                sign(
-                    &serde_json::json!({"tenant_id": TENANT, "exp": now() - 3600}),
-                    &[9; 32],
-                    Algorithm::HS256,
-                ),
+                sign(&serde_json::json!({"tenant_id": TENANT, "exp": now() - 3600}), &[9; 32], Algorithm::HS256),
                 "expired",
             ),
             (
@@ -326,24 +259,13 @@ mod tests {
                 ),
                 "not yet valid",
             ),
+            (sign(&serde_json::json!({"exp": exp}), &[9; 32], Algorithm::HS256), "no tenant"),
             (
-                sign(&serde_json::json!({"exp": exp}), &[9; 32], Algorithm::HS256),
-                "no tenant",
-            ),
-            (
-                sign(
-                    &serde_json::json!({"tenant_id": "acme", "exp": exp}),
-                    &[9; 32],
-                    Algorithm::HS256,
-                ),
+                sign(&serde_json::json!({"tenant_id": "acme", "exp": exp}), &[9; 32], Algorithm::HS256),
                 "tenant not a GUID",
             ),
             (
-                sign(
-                    &serde_json::json!({"tenant_id": TENANT, "exp": exp}),
-                    &[9; 32],
-                    Algorithm::HS512,
-                ),
+                sign(&serde_json::json!({"tenant_id": TENANT, "exp": exp}), &[9; 32], Algorithm::HS512),
                 "another algorithm",
             ),
             ("not.a.token".to_owned(), "garbage"),
@@ -357,10 +279,7 @@ mod tests {
             ),
         ];
         for (token, why) in cases {
-            assert!(
-                matches!(auth.verify(&token), Err(ApiError::Unauthorized(_))),
-                "{why}"
-            );
+            assert!(matches!(auth.verify(&token), Err(ApiError::Unauthorized(_))), "{why}");
         }
     }
 
@@ -373,46 +292,27 @@ mod tests {
         });
         let exp = now() + 600;
         let good = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://idp.example.com", "aud": "pbx"});
-        assert!(
-            auth.verify(&sign(&good, &[9; 32], Algorithm::HS256))
-                .is_ok()
-        );
-        let wrong_aud = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://idp.example.com", "aud": "x"});
-        assert!(
-            auth.verify(&sign(&wrong_aud, &[9; 32], Algorithm::HS256))
-                .is_err()
-        );
+        assert!(auth.verify(&sign(&good, &[9; 32], Algorithm::HS256)).is_ok());
+        let wrong_aud =
+            serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://idp.example.com", "aud": "x"});
+        assert!(auth.verify(&sign(&wrong_aud, &[9; 32], Algorithm::HS256)).is_err());
         let wrong_iss = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://evil", "aud": "pbx"});
-        assert!(
-            auth.verify(&sign(&wrong_iss, &[9; 32], Algorithm::HS256))
-                .is_err()
-        );
+        assert!(auth.verify(&sign(&wrong_iss, &[9; 32], Algorithm::HS256)).is_err());
     }
 
     #[test]
     fn the_tenant_claim_name_is_configurable() {
-        let auth = Authenticator::hs256(TokenSettings {
-            tenant_claim: "org".into(),
-            ..settings()
-        });
-        let token = sign(
-            &serde_json::json!({"org": TENANT, "exp": now() + 60}),
-            &[9; 32],
-            Algorithm::HS256,
-        );
+        let auth = Authenticator::hs256(TokenSettings { tenant_claim: "org".into(), ..settings() });
+        let token = sign(&serde_json::json!({"org": TENANT, "exp": now() + 60}), &[9; 32], Algorithm::HS256);
         assert_eq!(auth.verify(&token).unwrap().reseller.to_string(), TENANT);
     }
 
     fn base64_url(text: &str) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let bytes = text.as_bytes();
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
             for i in 0..=chunk.len() {
                 out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
             }

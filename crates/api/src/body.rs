@@ -9,21 +9,11 @@ use crate::ApiError;
 
 /// Whether the request says its body is JSON (`application/json` or `application/*+json`, any parameters).
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// The body as a JSON object.
@@ -39,11 +29,8 @@ pub(crate) async fn json_object(
     if !is_json(req) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
@@ -54,12 +41,8 @@ pub(crate) async fn json_object(
         .map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(ApiError::BadRequest(
-            "The request body must be a JSON object.".to_owned(),
-        )),
-        Err(e) => Err(ApiError::BadRequest(format!(
-            "The request body is not valid JSON: {e}."
-        ))),
+        Ok(_) => Err(ApiError::BadRequest("The request body must be a JSON object.".to_owned())),
+        Err(e) => Err(ApiError::BadRequest(format!("The request body is not valid JSON: {e}."))),
     }
 }
 
@@ -90,14 +73,9 @@ mod tests {
             ("text/plain", false),
             ("application/x-www-form-urlencoded", false),
         ] {
-            let req = TestRequest::default()
-                .insert_header((header::CONTENT_TYPE, content_type))
-                .to_http_request();
+            let req = TestRequest::default().insert_header((header::CONTENT_TYPE, content_type)).to_http_request();
             assert_eq!(is_json(&req), expected, "{content_type}");
         }
-        assert!(
-            !is_json(&TestRequest::default().to_http_request()),
-            "no content type"
-        );
+        assert!(!is_json(&TestRequest::default().to_http_request()), "no content type");
     }
 }

@@ -26,11 +26,7 @@ pub(crate) fn success<T: Serialize>(builder: HttpResponseBuilder, data: T) -> Ht
 /// `2019-11-29T16:03:23.9251680Z`: UTC, exactly seven fractional digits (the .NET round-trip format).
 #[must_use]
 pub fn timestamp(at: DateTime<Utc>) -> String {
-    format!(
-        "{}.{:07}Z",
-        at.format("%Y-%m-%dT%H:%M:%S"),
-        at.timestamp_subsec_nanos() / 100
-    )
+    format!("{}.{:07}Z", at.format("%Y-%m-%dT%H:%M:%S"), at.timestamp_subsec_nanos() / 100)
 }
 
 /// `{"data": …, "status": "success", "timestamp": …}`.
@@ -43,11 +39,7 @@ pub(crate) struct Success<T: Serialize> {
 
 impl<T: Serialize> Success<T> {
     pub(crate) fn new(data: T) -> Self {
-        Self {
-            data,
-            status: "success",
-            timestamp: timestamp(Utc::now()),
-        }
+        Self { data, status: "success", timestamp: timestamp(Utc::now()) }
     }
 }
 
@@ -71,13 +63,7 @@ pub(crate) struct Failure<'a> {
 
 impl<'a> Failure<'a> {
     pub(crate) fn new(error: u16, message: &'a str, errors: &'a [FieldError]) -> Self {
-        Self {
-            error,
-            message,
-            status: "error",
-            timestamp: timestamp(Utc::now()),
-            errors,
-        }
+        Self { error, message, status: "error", timestamp: timestamp(Utc::now()), errors }
     }
 }
 

@@ -61,16 +61,13 @@ impl ApiError {
             Self::NotFound => "Not Found".to_owned(),
             Self::MethodNotAllowed => "Method Not Allowed".to_owned(),
             Self::UnsupportedMediaType => {
-                "The request body must be JSON, sent with 'Content-Type: application/json'."
-                    .to_owned()
+                "The request body must be JSON, sent with 'Content-Type: application/json'.".to_owned()
             }
             Self::PayloadTooLarge(limit) => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
             Self::PaymentRequired(message) => (*message).to_owned(),
-            Self::Unavailable(_) => {
-                "The service is temporarily unavailable; try again shortly.".to_owned()
-            }
+            Self::Unavailable(_) => "The service is temporarily unavailable; try again shortly.".to_owned(),
             Self::Internal(_) => "An unexpected error occurred.".to_owned(),
         }
     }
@@ -84,11 +81,7 @@ impl fmt::Display for ApiError {
 
 /// `error` and its causes, one per line, for the log.
 fn chain(error: &anyhow::Error) -> String {
-    error
-        .chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n  caused by: ")
+    error.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n  caused by: ")
 }
 
 impl ResponseError for ApiError {
@@ -118,21 +111,16 @@ impl ResponseError for ApiError {
         }
         let status = self.status_code();
         let errors: Vec<FieldError> = match self {
-            Self::Invalid(problems) => problems
-                .iter()
-                .map(|p| FieldError {
-                    field: p.field.clone(),
-                    message: p.message.clone(),
-                })
-                .collect(),
+            Self::Invalid(problems) => {
+                problems.iter().map(|p| FieldError { field: p.field.clone(), message: p.message.clone() }).collect()
+            }
             _ => Vec::new(),
         };
         let message = self.message();
         let mut response = HttpResponse::build(status);
         match self {
             Self::Unauthorized(_) => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
@@ -146,10 +134,7 @@ impl ResponseError for ApiError {
 /// The envelope for a bare status (its canonical reason as the message), with no further detail.
 pub(crate) fn envelope_for(status: StatusCode) -> HttpResponse {
     let message = status.canonical_reason().unwrap_or("Error");
-    json_body(
-        HttpResponse::build(status),
-        &Failure::new(status.as_u16(), message, &[]),
-    )
+    json_body(HttpResponse::build(status), &Failure::new(status.as_u16(), message, &[]))
 }
 
 impl From<CreatePbxError> for ApiError {
@@ -206,10 +191,7 @@ mod tests {
         assert_eq!(json["error"], 404);
         assert_eq!(json["message"], "Not Found");
         assert_eq!(json["status"], "error");
-        assert_eq!(
-            json["timestamp"].as_str().unwrap().len(),
-            "2020-02-06T12:46:58.7669535Z".len()
-        );
+        assert_eq!(json["timestamp"].as_str().unwrap().len(), "2020-02-06T12:46:58.7669535Z".len());
         assert!(json.get("errors").is_none());
     }
 
@@ -225,9 +207,7 @@ mod tests {
 
     #[test]
     fn the_cause_of_a_server_error_is_never_sent() {
-        let json = body(&ApiError::Internal(anyhow::anyhow!(
-            "password=hunter2 in a driver message"
-        )));
+        let json = body(&ApiError::Internal(anyhow::anyhow!("password=hunter2 in a driver message")));
         assert_eq!(json["message"], "An unexpected error occurred.");
         assert!(!json.to_string().contains("hunter2"));
     }
@@ -235,9 +215,6 @@ mod tests {
     #[test]
     fn a_401_says_how_to_authenticate() {
         let response = ApiError::Unauthorized("missing").error_response();
-        assert_eq!(
-            response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
-            r#"Bearer error="invalid_token""#
-        );
+        assert_eq!(response.headers().get(header::WWW_AUTHENTICATE).unwrap(), r#"Bearer error="invalid_token""#);
     }
 }

@@ -59,8 +59,6 @@ pub fn envelope_errors<B: 'static>() -> ErrorHandlers<B> {
         let status = res.status();
         let (req, _) = res.into_parts();
         let response = crate::error::envelope_for(status);
-        Ok(ErrorHandlerResponse::Response(
-            ServiceResponse::new(req, response).map_into_right_body(),
-        ))
+        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
     })
 }

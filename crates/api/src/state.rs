@@ -1,5 +1,8 @@
 //! What every handler can reach: the use cases, the authenticator and the API's settings.
 
+use std::sync::Arc;
+
+use pbx_application::Readiness;
 use pbx_application::customer::{CreateCustomer, GetCustomer};
 use pbx_application::pbx::CreatePbx;
 
@@ -16,15 +19,12 @@ pub struct ApiSettings {
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self {
-            public_url: None,
-            body_limit: 64 * 1024,
-        }
+        Self { public_url: None, body_limit: 64 * 1024 }
     }
 }
 
 /// The handlers' shared state.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     /// Checks bearer tokens.
     pub authenticator: Authenticator,
@@ -34,6 +34,14 @@ pub struct AppState {
     pub create_customer: CreateCustomer,
     /// Get customer.
     pub get_customer: GetCustomer,
+    /// Whether the database is reachable and migrated.
+    pub readiness: Arc<dyn Readiness>,
     /// Settings.
     pub settings: ApiSettings,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
+    }
 }

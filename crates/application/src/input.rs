@@ -94,10 +94,7 @@ pub struct FieldProblem {
 impl FieldProblem {
     /// A problem with `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -209,12 +206,7 @@ pub fn problems(errors: &ValidationErrors, order: &[&str]) -> Vec<FieldProblem> 
             })
         })
         .collect();
-    found.sort_by_key(|p| {
-        order
-            .iter()
-            .position(|f| *f == p.field)
-            .unwrap_or(order.len())
-    });
+    found.sort_by_key(|p| order.iter().position(|f| *f == p.field).unwrap_or(order.len()));
     found
 }
 
@@ -259,10 +251,7 @@ mod tests {
     #[test]
     fn snake_case_fields_are_named_in_camel_case() {
         assert_eq!(camel_case("host_rest"), "hostRest");
-        assert_eq!(
-            camel_case("enable_recording_archive"),
-            "enableRecordingArchive"
-        );
+        assert_eq!(camel_case("enable_recording_archive"), "enableRecordingArchive");
         assert_eq!(camel_case("name"), "name");
     }
 
@@ -271,19 +260,13 @@ mod tests {
         assert_eq!(Input::flag(Raw::Bool(true)), Input::Given(true));
         assert_eq!(Input::flag(Raw::Text("false".into())), Input::Given(false));
         assert_eq!(Input::flag(Raw::Null), Input::Missing);
-        assert!(matches!(
-            Input::flag(Raw::Text("yes".into())),
-            Input::WrongType(_)
-        ));
+        assert!(matches!(Input::flag(Raw::Text("yes".into())), Input::WrongType(_)));
         assert!(matches!(Input::flag(Raw::Number), Input::WrongType(_)));
     }
 
     #[test]
     fn text_accepts_strings_only() {
-        assert_eq!(
-            Input::text(Raw::Text("a".into())),
-            Input::Given("a".to_owned())
-        );
+        assert_eq!(Input::text(Raw::Text("a".into())), Input::Given("a".to_owned()));
         assert_eq!(Input::text(Raw::Null), Input::Missing);
         assert_eq!(Input::text(Raw::Bool(true)), Input::WrongType("a string"));
     }

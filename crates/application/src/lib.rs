@@ -11,6 +11,4 @@ pub mod ports;
 pub mod system;
 
 pub use input::{FieldProblem, Input};
-pub use ports::{
-    Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError,
-};
+pub use ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, Readiness, RepositoryError};

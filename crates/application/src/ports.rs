@@ -37,11 +37,7 @@ pub trait CustomerRepository: Send + Sync {
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached, [`RepositoryError::Unexpected`] for
     /// any other failure.
-    async fn find(
-        &self,
-        reseller: ResellerId,
-        id: CustomerId,
-    ) -> Result<Option<Customer>, RepositoryError>;
+    async fn find(&self, reseller: ResellerId, id: CustomerId) -> Result<Option<Customer>, RepositoryError>;
 
     /// Stores a new customer.
     ///
@@ -62,22 +58,26 @@ pub trait PbxRepository: Send + Sync {
     /// # Errors
     /// The adapter MUST return [`InsertPbxError::InstanceAttached`] when that constraint is violated, and
     /// [`InsertPbxError::Repository`] for any other failure.
-    async fn insert(
-        &self,
-        profile: &PbxProfile,
-        created_at: DateTime<Utc>,
-    ) -> Result<(), InsertPbxError>;
+    async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError>;
 
     /// Whether a profile for the PBX instance `instance_id` of type `pbx_type` is stored, for any customer.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached, [`RepositoryError::Unexpected`] for
     /// any other failure.
-    async fn instance_attached(
-        &self,
-        pbx_type: PbxType,
-        instance_id: &str,
-    ) -> Result<bool, RepositoryError>;
+    async fn instance_attached(&self, pbx_type: PbxType, instance_id: &str) -> Result<bool, RepositoryError>;
+}
+
+/// Whether the service can serve: its store answers and is up to date.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    /// Succeeds when the store answers and its schema is current.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the store does not answer, [`RepositoryError::Unexpected`] when it
+    /// is not ready for another reason (migrations pending).
+    async fn check(&self) -> Result<(), RepositoryError>;
 }
 
 /// The current time.

@@ -117,16 +117,7 @@ mod tests {
     #[test]
     fn optional_text_allows_empty_and_bounds_length() {
         assert_eq!(OptionalText::parse("  ").unwrap().as_str(), "");
-        assert_eq!(
-            OptionalText::parse(&"x".repeat(200))
-                .unwrap()
-                .as_str()
-                .len(),
-            200
-        );
-        assert_eq!(
-            OptionalText::parse(&"x".repeat(201)),
-            Err(TextError::TooLong { max: 200 })
-        );
+        assert_eq!(OptionalText::parse(&"x".repeat(200)).unwrap().as_str().len(), 200);
+        assert_eq!(OptionalText::parse(&"x".repeat(201)), Err(TextError::TooLong { max: 200 }));
     }
 }

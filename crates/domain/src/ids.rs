@@ -112,11 +112,7 @@ mod tests {
             "urn:uuid:5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d",
         ] {
             let err = PbxId::parse(bad).unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                format!("The value '{bad}' is not valid."),
-                "{bad:?}"
-            );
+            assert_eq!(err.to_string(), format!("The value '{bad}' is not valid."), "{bad:?}");
         }
     }
 

@@ -36,6 +36,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod country;
 mod customer;
 mod ids;
@@ -49,9 +51,7 @@ mod urls;
 pub use country::{CountryCode, CountryCodeError};
 pub use customer::{Customer, CustomerName, NewCustomer, OptionalText};
 pub use ids::{CustomerId, IdError, PbxId, ResellerId};
-pub use pbx::{
-    InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, three_cx,
-};
+pub use pbx::{InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, three_cx};
 pub use secret::{Secret, SecretError};
 pub use text::TextError;
 pub use timespan::{TimeSpan, TimeSpanError};

@@ -24,11 +24,7 @@ pub enum SecretError {
 /// assert_eq!(key.expose(), "ABCDEF");
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(try_from = "String")
-)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(try_from = "String"))]
 pub struct Secret(String);
 
 impl Secret {
@@ -85,11 +81,7 @@ mod tests {
         assert_eq!(Secret::parse(""), Err(SecretError::Empty));
         assert!(Secret::parse(&"k".repeat(256)).is_ok());
         assert_eq!(Secret::parse(&"k".repeat(257)), Err(SecretError::TooLong));
-        assert_eq!(
-            Secret::parse(" spaced ").unwrap().expose(),
-            " spaced ",
-            "kept exactly"
-        );
+        assert_eq!(Secret::parse(" spaced ").unwrap().expose(), " spaced ", "kept exactly");
     }
 
     proptest! {

@@ -110,11 +110,7 @@ mod tests {
     #[test]
     fn bounded_trims_and_checks() {
         let cases: &[(&str, Result<&str, TextError>, &str)] = &[
-            (
-                "  Main PBX ",
-                Ok("Main PBX"),
-                "surrounding spaces are trimmed",
-            ),
+            ("  Main PBX ", Ok("Main PBX"), "surrounding spaces are trimmed"),
             ("", Err(TextError::Empty), "empty"),
             ("   ", Err(TextError::Empty), "blank"),
             ("a\u{0}b", Err(TextError::ControlCharacter), "NUL"),
@@ -123,11 +119,7 @@ mod tests {
             ("abcdefghi", Err(TextError::TooLong { max: 8 }), "too long"),
         ];
         for (input, expected, why) in cases {
-            assert_eq!(
-                bounded(input, 8),
-                expected.clone().map(str::to_owned),
-                "{why}"
-            );
+            assert_eq!(bounded(input, 8), expected.clone().map(str::to_owned), "{why}");
         }
     }
 

@@ -45,9 +45,7 @@ pub struct TimeSpan {
 
 impl TimeSpan {
     /// The longest span allowed: one day.
-    pub const MAX: Self = Self {
-        ticks: TICKS_PER_DAY,
-    };
+    pub const MAX: Self = Self { ticks: TICKS_PER_DAY };
 
     /// A span of `ticks` × 100 ns.
     ///
@@ -67,8 +65,7 @@ impl TimeSpan {
     /// [`TimeSpanError`] when the text is malformed, zero or longer than a day.
     pub fn parse(value: &str) -> Result<Self, TimeSpanError> {
         let mut parts = value.split(':');
-        let (Some(first), Some(minutes), Some(last), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(first), Some(minutes), Some(last), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(TimeSpanError::Format);
         };
@@ -109,11 +106,7 @@ fn number(digits: &str, min: usize, max: usize, limit: u64) -> Result<u64, TimeS
     if !(min..=max).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(TimeSpanError::Format);
     }
-    digits
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n <= limit)
-        .ok_or(TimeSpanError::Format)
+    digits.parse::<u64>().ok().filter(|n| *n <= limit).ok_or(TimeSpanError::Format)
 }
 
 /// 1 to 7 fractional digits, as ticks.
@@ -171,11 +164,7 @@ mod tests {
             ("1.00:00:00", "1.00:00:00"),
         ];
         for (input, shown) in cases {
-            assert_eq!(
-                TimeSpan::parse(input).map(|t| t.to_string()),
-                Ok(shown.to_owned()),
-                "{input}"
-            );
+            assert_eq!(TimeSpan::parse(input).map(|t| t.to_string()), Ok(shown.to_owned()), "{input}");
         }
     }
 

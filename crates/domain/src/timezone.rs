@@ -26,9 +26,7 @@ impl Timezone {
     /// # Errors
     /// [`TimezoneError`] when `value` is not in the database.
     pub fn parse(value: &str) -> Result<Self, TimezoneError> {
-        chrono_tz::Tz::from_str(value)
-            .map(Self)
-            .map_err(|_| TimezoneError)
+        chrono_tz::Tz::from_str(value).map(Self).map_err(|_| TimezoneError)
     }
 
     /// The IANA name.

@@ -111,48 +111,15 @@ mod tests {
 
     #[test]
     fn http_urls() {
-        assert_eq!(
-            HttpUrl::parse("https://rest.example.com").unwrap().as_str(),
-            "https://rest.example.com"
-        );
+        assert_eq!(HttpUrl::parse("https://rest.example.com").unwrap().as_str(), "https://rest.example.com");
         assert!(HttpUrl::parse("http://10.0.0.1:8000/v2").is_ok());
         let cases = [
-            (
-                "wss://ws.example.com",
-                UrlError::WrongScheme {
-                    expected: "http or https",
-                },
-            ),
-            (
-                "ftp://rest.example.com",
-                UrlError::WrongScheme {
-                    expected: "http or https",
-                },
-            ),
-            (
-                "rest.example.com",
-                UrlError::NotAbsolute {
-                    example: "https://rest.example.com",
-                },
-            ),
-            (
-                "/relative",
-                UrlError::NotAbsolute {
-                    example: "https://rest.example.com",
-                },
-            ),
-            (
-                "",
-                UrlError::NotAbsolute {
-                    example: "https://rest.example.com",
-                },
-            ),
-            (
-                " https://rest.example.com",
-                UrlError::NotAbsolute {
-                    example: "https://rest.example.com",
-                },
-            ),
+            ("wss://ws.example.com", UrlError::WrongScheme { expected: "http or https" }),
+            ("ftp://rest.example.com", UrlError::WrongScheme { expected: "http or https" }),
+            ("rest.example.com", UrlError::NotAbsolute { example: "https://rest.example.com" }),
+            ("/relative", UrlError::NotAbsolute { example: "https://rest.example.com" }),
+            ("", UrlError::NotAbsolute { example: "https://rest.example.com" }),
+            (" https://rest.example.com", UrlError::NotAbsolute { example: "https://rest.example.com" }),
         ];
         for (input, expected) in cases {
             assert_eq!(HttpUrl::parse(input), Err(expected), "{input:?}");
@@ -161,17 +128,9 @@ mod tests {
 
     #[test]
     fn websocket_urls() {
-        assert_eq!(
-            WsUrl::parse("wss://ws.example.com").unwrap().as_str(),
-            "wss://ws.example.com"
-        );
+        assert_eq!(WsUrl::parse("wss://ws.example.com").unwrap().as_str(), "wss://ws.example.com");
         assert!(WsUrl::parse("ws://ws.example.com:5555").is_ok());
-        assert_eq!(
-            WsUrl::parse("https://ws.example.com"),
-            Err(UrlError::WrongScheme {
-                expected: "ws or wss"
-            })
-        );
+        assert_eq!(WsUrl::parse("https://ws.example.com"), Err(UrlError::WrongScheme { expected: "ws or wss" }));
     }
 
     #[test]

@@ -23,9 +23,7 @@ pub struct SecretCipher {
 
 impl std::fmt::Debug for SecretCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretCipher")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("SecretCipher").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -39,18 +37,11 @@ impl SecretCipher {
     /// When `key` is not 32 bytes.
     pub fn new(key: &[u8]) -> anyhow::Result<Self> {
         if key.len() != Self::KEY_LEN {
-            bail!(
-                "an encryption key must be {} bytes, this one is {}",
-                Self::KEY_LEN,
-                key.len()
-            );
+            bail!("an encryption key must be {} bytes, this one is {}", Self::KEY_LEN, key.len());
         }
         let digest = Sha256::digest(key);
         let key_id = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Self {
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
-            key_id,
-        })
+        Ok(Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)), key_id })
     }
 
     /// The id of the key, as stored beside each value.
@@ -67,22 +58,12 @@ impl SecretCipher {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = self
             .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad: associated,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: plaintext, aad: associated })
             .map_err(|_| anyhow!("encryption failed"))?;
         let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&sealed);
-        Ok(format!(
-            "{VERSION}:{}:{}",
-            self.key_id,
-            STANDARD_NO_PAD.encode(bytes)
-        ))
+        Ok(format!("{VERSION}:{}:{}", self.key_id, STANDARD_NO_PAD.encode(bytes)))
     }
 
     /// Decrypts a value made by [`SecretCipher::encrypt`] with the same key and associated data.
@@ -91,34 +72,20 @@ impl SecretCipher {
     /// When the value is malformed, was made with another key, or was tampered with.
     pub fn decrypt(&self, stored: &str, associated: &[u8]) -> anyhow::Result<Vec<u8>> {
         let mut parts = stored.splitn(3, ':');
-        let (Some(VERSION), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(VERSION), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             bail!("not an encrypted value");
         };
         if key_id != self.key_id {
-            bail!(
-                "the value was encrypted with key {key_id}, not with the configured key {}",
-                self.key_id
-            );
+            bail!("the value was encrypted with key {key_id}, not with the configured key {}", self.key_id);
         }
-        let bytes = STANDARD_NO_PAD
-            .decode(body)
-            .context("the encrypted value is not base64")?;
+        let bytes = STANDARD_NO_PAD.decode(body).context("the encrypted value is not base64")?;
         if bytes.len() < NONCE_LEN {
             bail!("the encrypted value is truncated");
         }
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
         self.cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: associated,
-                },
-            )
-            .map_err(|_| {
-                anyhow!("the encrypted value does not authenticate (wrong key or tampered)")
-            })
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: associated })
+            .map_err(|_| anyhow!("the encrypted value does not authenticate (wrong key or tampered)"))
     }
 }
 
@@ -140,10 +107,7 @@ mod tests {
 
     #[test]
     fn each_value_gets_its_own_nonce() {
-        assert_ne!(
-            cipher(7).encrypt(b"same", b"r").unwrap(),
-            cipher(7).encrypt(b"same", b"r").unwrap()
-        );
+        assert_ne!(cipher(7).encrypt(b"same", b"r").unwrap(), cipher(7).encrypt(b"same", b"r").unwrap());
     }
 
     #[test]
@@ -154,16 +118,8 @@ mod tests {
         let mut tampered = stored.clone().into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        assert!(
-            cipher(7)
-                .decrypt(std::str::from_utf8(&tampered).unwrap(), b"row-1")
-                .is_err(),
-            "tampered"
-        );
-        assert!(
-            cipher(7).decrypt("plain text", b"row-1").is_err(),
-            "not encrypted"
-        );
+        assert!(cipher(7).decrypt(std::str::from_utf8(&tampered).unwrap(), b"row-1").is_err(), "tampered");
+        assert!(cipher(7).decrypt("plain text", b"row-1").is_err(), "not encrypted");
     }
 
     #[test]

@@ -3,10 +3,7 @@
 use anyhow::Context;
 use async_trait::async_trait;
 use pbx_application::{CustomerRepository, RepositoryError};
-use pbx_domain::{
-    CountryCode, Customer, CustomerId, CustomerName, NewCustomer, OptionalText, ResellerId,
-    Timezone,
-};
+use pbx_domain::{CountryCode, Customer, CustomerId, CustomerName, NewCustomer, OptionalText, ResellerId, Timezone};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::Database;
@@ -46,21 +43,15 @@ fn to_domain(row: customer::Model) -> anyhow::Result<Customer> {
 
 #[async_trait]
 impl CustomerRepository for SeaOrmCustomerRepository {
-    async fn find(
-        &self,
-        reseller: ResellerId,
-        id: CustomerId,
-    ) -> Result<Option<Customer>, RepositoryError> {
+    async fn find(&self, reseller: ResellerId, id: CustomerId) -> Result<Option<Customer>, RepositoryError> {
         let row = customer::Entity::find_by_id(id.as_uuid())
             .filter(customer::Column::ResellerId.eq(reseller.as_uuid()))
             .one(self.db.connection())
             .await
             .map_err(repository_error)?;
-        row.map(|row| {
-            to_domain(row).with_context(|| format!("customer {id} is stored with an invalid value"))
-        })
-        .transpose()
-        .map_err(RepositoryError::Unexpected)
+        row.map(|row| to_domain(row).with_context(|| format!("customer {id} is stored with an invalid value")))
+            .transpose()
+            .map_err(RepositoryError::Unexpected)
     }
 
     async fn insert(&self, customer: &Customer) -> Result<(), RepositoryError> {
@@ -75,11 +66,9 @@ impl CustomerRepository for SeaOrmCustomerRepository {
             timezone: Set(details.timezone.to_string()),
             enabled: Set(details.enabled),
             date_created: Set(customer.date_created),
+            version: Set(1),
         };
-        customer::Entity::insert(row)
-            .exec_without_returning(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+        customer::Entity::insert(row).exec_without_returning(self.db.connection()).await.map_err(repository_error)?;
         Ok(())
     }
 }

@@ -4,10 +4,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use pbx_application::{Readiness, RepositoryError};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
+use crate::db_error::repository_error;
 use crate::migration::Migrator;
 
 /// Connection pool settings.
@@ -17,6 +19,8 @@ pub struct PoolSettings {
     pub max_connections: u32,
     /// How long a request waits for a free connection before the database counts as unavailable.
     pub acquire_timeout: Duration,
+    /// The longest a statement may run before the database cancels it (PostgreSQL and MySQL/MariaDB).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolSettings {
@@ -24,14 +28,25 @@ impl Default for PoolSettings {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
         }
     }
 }
+
+/// The name of the lock replicas take so that only one migrates at a time.
+const MIGRATION_LOCK: &str = "pbx_server_migrations";
 
 /// An open connection pool.
 #[derive(Debug, Clone)]
 pub struct Database {
     connection: DatabaseConnection,
+}
+
+#[async_trait::async_trait]
+impl Readiness for Database {
+    async fn check(&self) -> Result<(), RepositoryError> {
+        self.check_ready().await
+    }
 }
 
 /// The URL of the SQLite database file `pbx.db` in `data_dir` (created when missing).
@@ -62,20 +77,72 @@ impl Database {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5))
             });
+        if let Some(timeout) = settings.statement_timeout {
+            let millis = timeout.as_millis().max(1).to_string();
+            options.map_sqlx_postgres_opts(move |opts| opts.options([("statement_timeout", millis.as_str())]));
+            options.after_connect(move |connection| {
+                Box::pin(async move {
+                    if connection.get_database_backend() != DbBackend::MySql {
+                        return Ok(());
+                    }
+                    // MariaDB names it max_statement_time (seconds); MySQL max_execution_time (milliseconds).
+                    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
+                    if connection.execute_unprepared(&mariadb).await.is_err() {
+                        let mysql = format!("SET SESSION max_execution_time = {}", timeout.as_millis());
+                        connection.execute_unprepared(&mysql).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
         let connection = sea_orm::Database::connect(options)
             .await
             .with_context(|| format!("connecting to the {} database", backend_name(url)))?;
         Ok(Self { connection })
     }
 
-    /// Brings the schema up to date.
+    /// Brings the schema up to date. Replicas starting together on one PostgreSQL or MySQL server take a lock
+    /// first, so that one migrates and the others then find nothing left to do.
     ///
     /// # Errors
     /// When a migration fails.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.connection, None)
-            .await
-            .context("migrating the database")
+        let connection = &self.connection;
+        match self.backend() {
+            DbBackend::Postgres => {
+                // DDL is transactional on PostgreSQL: the lock lasts as long as the transaction that migrates.
+                let txn = connection.begin().await?;
+                txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(hashtext('{MIGRATION_LOCK}'))"))
+                    .await?;
+                Migrator::up(&txn, None).await.context("migrating the database")?;
+                txn.commit().await?;
+            }
+            DbBackend::MySql => {
+                // The transaction only pins one connection: MySQL's locks belong to the session.
+                let txn = connection.begin().await?;
+                txn.execute_unprepared(&format!("SELECT GET_LOCK('{MIGRATION_LOCK}', 300)")).await?;
+                let migrated = Migrator::up(&txn, None).await;
+                txn.execute_unprepared(&format!("SELECT RELEASE_LOCK('{MIGRATION_LOCK}')")).await?;
+                txn.commit().await?;
+                migrated.context("migrating the database")?;
+            }
+            _ => Migrator::up(connection, None).await.context("migrating the database")?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers and its schema is up to date.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when it does not answer, [`RepositoryError::Unexpected`] when migrations
+    /// are pending.
+    pub async fn check_ready(&self) -> Result<(), RepositoryError> {
+        let pending = Migrator::get_pending_migrations_read_only(&self.connection).await.map_err(repository_error)?;
+        if pending.is_empty() {
+            Ok(())
+        } else {
+            Err(RepositoryError::Unexpected(anyhow::anyhow!("{} migrations are pending", pending.len())))
+        }
     }
 
     /// The SeaORM connection, for the repositories.
@@ -95,10 +162,7 @@ impl Database {
     /// # Errors
     /// When closing fails.
     pub async fn close(self) -> anyhow::Result<()> {
-        self.connection
-            .close()
-            .await
-            .context("closing the database pool")
+        self.connection.close().await.context("closing the database pool")
     }
 }
 
@@ -127,11 +191,9 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
-        use sea_orm::{ConnectionTrait, Statement};
+        use sea_orm::Statement;
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default())
-            .await
-            .unwrap();
+        let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default()).await.unwrap();
         let pragma = |sql: &'static str| {
             let db = db.clone();
             async move {

@@ -15,9 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 /// When the file cannot be read or created, or holds something other than `len` base64-encoded bytes.
 pub fn load_or_create(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
     match fs::read_to_string(path) {
-        Ok(text) => {
-            decode(&text, len).with_context(|| format!("reading the key file {}", path.display()))
-        }
+        Ok(text) => decode(&text, len).with_context(|| format!("reading the key file {}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path, len),
         Err(e) => Err(e).with_context(|| format!("reading the key file {}", path.display())),
     }
@@ -28,9 +26,7 @@ pub fn load_or_create(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
 /// # Errors
 /// When the text is not base64 or does not hold exactly `len` bytes.
 pub fn decode(text: &str, len: usize) -> anyhow::Result<Vec<u8>> {
-    let bytes = STANDARD
-        .decode(text.trim())
-        .context("the key is not valid base64")?;
+    let bytes = STANDARD.decode(text.trim()).context("the key is not valid base64")?;
     if bytes.len() != len {
         bail!("the key must be {len} bytes, it is {}", bytes.len());
     }
@@ -82,10 +78,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
     }
 

@@ -11,6 +11,8 @@ mod entity;
 pub mod key_file;
 pub mod migration;
 mod pbx;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use crypto::SecretCipher;
 pub use customer_repository::SeaOrmCustomerRepository;

@@ -51,16 +51,14 @@ pub struct CommonArgs {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
     /// Most database connections open at once.
-    #[arg(
-        long,
-        env = "PBX_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "PBX_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before answering 503 (e.g. 5s, 500ms).
     #[arg(long, env = "PBX_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
     pub db_acquire_timeout: Duration,
+    /// The longest a database statement may run before the database cancels it (PostgreSQL, MySQL/MariaDB).
+    #[arg(long, env = "PBX_DB_STATEMENT_TIMEOUT", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub db_statement_timeout: Duration,
     /// The `iss` that tokens must carry (and that minted tokens carry).
     #[arg(long, env = "PBX_ISSUER", global = true)]
     pub issuer: Option<String>,
@@ -68,12 +66,7 @@ pub struct CommonArgs {
     #[arg(long, env = "PBX_AUDIENCE", global = true)]
     pub audience: Option<String>,
     /// The token claim that names the reseller tenant.
-    #[arg(
-        long,
-        env = "PBX_TENANT_CLAIM",
-        default_value = "tenant_id",
-        global = true
-    )]
+    #[arg(long, env = "PBX_TENANT_CLAIM", default_value = "tenant_id", global = true)]
     pub tenant_claim: String,
     /// Log format.
     #[arg(long, env = "PBX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -83,12 +76,7 @@ pub struct CommonArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "PBX_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "PBX_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
     /// Public base URL used in Location headers, e.g. https://api.example.com [default: from the request]
     #[arg(long, env = "PBX_PUBLIC_URL", global = true)]
@@ -117,18 +105,11 @@ pub struct TokenArgs {
 /// `250ms`, `30s`, `5m`, `1h`, `2d`, or a bare number of seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration such as 30s, 5m or 1h"))?;
+    let number: u64 = number.parse().map_err(|_| format!("'{text}' is not a duration such as 30s, 5m or 1h"))?;
     let seconds = |factor: u64| {
-        number
-            .checked_mul(factor)
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("'{text}' is too long"))
+        number.checked_mul(factor).map(Duration::from_secs).ok_or_else(|| format!("'{text}' is too long"))
     };
     match unit {
         "ms" => Ok(Duration::from_millis(number)),
@@ -136,9 +117,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => seconds(60),
         "h" => seconds(3600),
         "d" => seconds(86_400),
-        _ => Err(format!(
-            "'{text}' has an unknown unit; use ms, s, m, h or d"
-        )),
+        _ => Err(format!("'{text}' has an unknown unit; use ms, s, m, h or d")),
     }
 }
 

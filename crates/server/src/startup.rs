@@ -10,9 +10,7 @@ use pbx_application::pbx::CreatePbx;
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_domain::ResellerId;
 use pbx_infra::database::{backend_name, sqlite_url};
-use pbx_infra::{
-    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, key_file,
-};
+use pbx_infra::{Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, key_file};
 
 use crate::cli::{CommonArgs, ServeArgs, TokenArgs};
 
@@ -33,6 +31,7 @@ async fn open_database(common: &CommonArgs) -> anyhow::Result<Database> {
     let settings = PoolSettings {
         max_connections: common.db_max_connections,
         acquire_timeout: common.db_acquire_timeout,
+        statement_timeout: Some(common.db_statement_timeout),
     };
     let db = Database::connect(&url, &settings).await?;
     db.migrate().await?;
@@ -59,11 +58,7 @@ pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
 pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
     let tenant = ResellerId::parse(&args.tenant).context("--tenant must be a GUID")?;
     let token = authenticator(common)?.mint(tenant, &args.scope, args.ttl)?;
-    println!(
-        "# Bearer token for tenant {tenant}, scope '{}', valid {}s:",
-        args.scope,
-        args.ttl.as_secs()
-    );
+    println!("# Bearer token for tenant {tenant}, scope '{}', valid {}s:", args.scope, args.ttl.as_secs());
     println!("{token}");
     Ok(())
 }
@@ -71,10 +66,8 @@ pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
 /// `pbx-server serve`: runs until SIGINT or SIGTERM, then lets requests in flight finish.
 pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     let db = open_database(common).await?;
-    let cipher = SecretCipher::new(&key_file::load_or_create(
-        &common.data_dir.join("encryption.key"),
-        SecretCipher::KEY_LEN,
-    )?)?;
+    let cipher =
+        SecretCipher::new(&key_file::load_or_create(&common.data_dir.join("encryption.key"), SecretCipher::KEY_LEN)?)?;
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
     let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher));
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
@@ -83,10 +76,8 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         create_pbx: CreatePbx::new(customers.clone(), profiles, clock.clone(), ids.clone()),
         create_customer: CreateCustomer::new(customers.clone(), clock, ids),
         get_customer: GetCustomer::new(customers),
-        settings: ApiSettings {
-            public_url: serve.public_url.clone(),
-            body_limit: serve.body_limit,
-        },
+        readiness: Arc::new(db.clone()),
+        settings: ApiSettings { public_url: serve.public_url.clone(), body_limit: serve.body_limit },
     });
 
     let server = HttpServer::new(move || pbx_api::app(state.clone()))
@@ -94,11 +85,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         .shutdown_timeout(serve.shutdown_grace.as_secs())
         .bind(serve.bind)
         .with_context(|| format!("listening on {}", serve.bind))?;
-    let address = server
-        .addrs()
-        .first()
-        .copied()
-        .context("the server is bound to no address")?;
+    let address = server.addrs().first().copied().context("the server is bound to no address")?;
     let server = server.run();
     let handle = server.handle();
     // A plain line on stdout, whatever the log format: scripts and tests wait for it.
@@ -112,15 +99,9 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
 
     let server = tokio::spawn(server);
     shutdown_signal().await;
-    tracing::info!(
-        grace_seconds = serve.shutdown_grace.as_secs(),
-        "stopping: finishing requests in flight"
-    );
+    tracing::info!(grace_seconds = serve.shutdown_grace.as_secs(), "stopping: finishing requests in flight");
     handle.stop(true).await;
-    server
-        .await
-        .context("the server task failed")?
-        .context("the server failed")?;
+    server.await.context("the server task failed")?.context("the server failed")?;
     db.close().await?;
     tracing::info!("stopped");
     Ok(())

@@ -5,8 +5,7 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::LogFormat;
 
 /// What is logged when `RUST_LOG` is not set: the service at info, its libraries at warn.
-const DEFAULT_FILTER: &str =
-    "warn,pbx_server=info,pbx_api=info,pbx_application=info,pbx_infra=info";
+const DEFAULT_FILTER: &str = "warn,pbx_server=info,pbx_api=info,pbx_application=info,pbx_infra=info";
 
 /// Installs the global subscriber, writing to stderr.
 ///
@@ -18,10 +17,7 @@ pub fn init(format: &LogFormat) -> anyhow::Result<()> {
         _ => EnvFilter::new(DEFAULT_FILTER),
     };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

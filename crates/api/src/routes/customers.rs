@@ -23,18 +23,8 @@ pub(super) async fn create(
     for (field, value) in body {
         draft.set(&field, raw(value));
     }
-    let customer = state
-        .create_customer
-        .execute(CreateCustomerCommand {
-            reseller: caller.reseller,
-            draft,
-        })
-        .await?;
-    let location = format!(
-        "{}/api/v1.0/customers/{}",
-        base_url(&req, &state),
-        customer.id
-    );
+    let customer = state.create_customer.execute(CreateCustomerCommand { reseller: caller.reseller, draft }).await?;
+    let location = format!("{}/api/v1.0/customers/{}", base_url(&req, &state), customer.id);
     let mut created = HttpResponse::Created();
     created.insert_header((header::LOCATION, location));
     Ok(success(created, CustomerView::new(&customer)))

@@ -1,6 +1,7 @@
 //! The routes under `/api/v1.0`.
 
 mod customers;
+mod health;
 mod pbxs;
 
 use actix_web::body::MessageBody;
@@ -21,16 +22,15 @@ pub fn app(
         InitError = (),
     >,
 > {
-    App::new()
-        .wrap(crate::envelope_errors())
-        .wrap(middleware::from_fn(crate::log_requests))
-        .configure(configure(state))
+    App::new().wrap(crate::envelope_errors()).wrap(middleware::from_fn(crate::log_requests)).configure(configure(state))
 }
 
 /// Registers every route, with `state`, and answers anything else with a 404 in the envelope.
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(state)
+            .route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz))
             .service(
                 web::scope("/api/v1.0")
                     .service(

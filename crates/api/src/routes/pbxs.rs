@@ -59,23 +59,11 @@ pub(super) async fn create(
     let customer_id = CustomerId::parse(&path).map_err(|e| ApiError::invalid_id(&e))?;
     let body = json_object(&req, payload, state.settings.body_limit).await?;
     let (draft, sent_as_text) = draft(body)?;
-    let command = CreatePbxCommand {
-        reseller: caller.reseller,
-        customer_id,
-        draft,
-        accept_charges: accepts_charges(&req),
-    };
+    let command =
+        CreatePbxCommand { reseller: caller.reseller, customer_id, draft, accept_charges: accepts_charges(&req) };
     let profile = state.create_pbx.execute(command).await?;
-    let location = format!(
-        "{}/api/v1.0/customers/{}/pbxs/{}",
-        base_url(&req, &state),
-        profile.customer_id,
-        profile.id
-    );
+    let location = format!("{}/api/v1.0/customers/{}/pbxs/{}", base_url(&req, &state), profile.customer_id, profile.id);
     let mut created = HttpResponse::Created();
     created.insert_header((header::LOCATION, location));
-    Ok(success(
-        created,
-        ProfileView::new(&profile, Secrets::Shown, &sent_as_text),
-    ))
+    Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text)))
 }

@@ -14,11 +14,7 @@ pub(crate) enum Secrets {
 
 /// A boolean shown the way the client sent it: `"true"` stays a string in the echo of a create, as in the seed.
 fn flag(value: bool, as_text: bool) -> Value {
-    if as_text {
-        Value::from(value.to_string())
-    } else {
-        Value::from(value)
-    }
+    if as_text { Value::from(value.to_string()) } else { Value::from(value) }
 }
 
 #[derive(Debug, Serialize)]
@@ -68,26 +64,18 @@ pub(crate) enum ProfileView<'a> {
 impl<'a> ProfileView<'a> {
     /// The view of `profile`; `sent_as_text` names the boolean fields the client sent as strings.
     pub(crate) fn new(profile: &'a PbxProfile, secrets: Secrets, sent_as_text: &[String]) -> Self {
-        let shown =
-            |secret: &'a pbx_domain::Secret| (secrets == Secrets::Shown).then(|| secret.expose());
+        let shown = |secret: &'a pbx_domain::Secret| (secrets == Secrets::Shown).then(|| secret.expose());
         let as_text = |field: &str| sent_as_text.iter().any(|f| f == field);
         let id = profile.id.to_string();
         let tenant_id = profile.customer_id.to_string();
-        let (name, country_code, enabled) = (
-            profile.name.as_str(),
-            profile.country_code.as_str(),
-            profile.enabled,
-        );
+        let (name, country_code, enabled) = (profile.name.as_str(), profile.country_code.as_str(), profile.enabled);
         match &profile.connection {
             PbxConnection::Kazoo(kazoo) => Self::Kazoo(KazooView {
                 host_rest: kazoo.host_rest.as_str(),
                 host_websocket: kazoo.host_websocket.as_str(),
                 account_id: kazoo.account_id.as_str(),
                 api_key: shown(&kazoo.api_key),
-                monitor_sub_accounts: flag(
-                    kazoo.monitor_sub_accounts,
-                    as_text("monitorSubAccounts"),
-                ),
+                monitor_sub_accounts: flag(kazoo.monitor_sub_accounts, as_text("monitorSubAccounts")),
                 pbx_type: PbxType::Kazoo.as_str(),
                 id,
                 name,
@@ -105,10 +93,7 @@ impl<'a> ProfileView<'a> {
                     three_cx.recording_archive.is_enabled(),
                     as_text("enableRecordingArchive"),
                 ),
-                recording_archive_frequency: three_cx
-                    .recording_archive
-                    .frequency()
-                    .map(|f| f.to_string()),
+                recording_archive_frequency: three_cx.recording_archive.frequency().map(|f| f.to_string()),
                 id,
                 tenant_id,
                 country_code,

@@ -57,16 +57,8 @@ impl std::fmt::Debug for CreateCustomer {
 impl CreateCustomer {
     /// The use case over its ports.
     #[must_use]
-    pub fn new(
-        customers: Arc<dyn CustomerRepository>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn IdGenerator>,
-    ) -> Self {
-        Self {
-            customers,
-            clock,
-            ids,
-        }
+    pub fn new(customers: Arc<dyn CustomerRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { customers, clock, ids }
     }
 
     /// Creates the customer and returns it.
@@ -74,14 +66,8 @@ impl CreateCustomer {
     /// # Errors
     /// See [`CreateCustomerError`].
     #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
-    pub async fn execute(
-        &self,
-        command: CreateCustomerCommand,
-    ) -> Result<Customer, CreateCustomerError> {
-        let details = command
-            .draft
-            .parse()
-            .map_err(CreateCustomerError::Invalid)?;
+    pub async fn execute(&self, command: CreateCustomerCommand) -> Result<Customer, CreateCustomerError> {
+        let details = command.draft.parse().map_err(CreateCustomerError::Invalid)?;
         let customer = Customer {
             id: CustomerId::from_uuid(self.ids.new_id()),
             reseller_id: command.reseller,
@@ -107,22 +93,16 @@ mod tests {
 
     fn use_case(customers: MockCustomerRepository) -> CreateCustomer {
         let mut clock = MockClock::new();
-        clock
-            .expect_now()
-            .return_const(DateTime::from_timestamp(1_575_043_403, 0).unwrap());
+        clock.expect_now().return_const(DateTime::from_timestamp(1_575_043_403, 0).unwrap());
         let mut ids = MockIdGenerator::new();
-        ids.expect_new_id()
-            .return_const(Uuid::parse_str(CUSTOMER).unwrap());
+        ids.expect_new_id().return_const(Uuid::parse_str(CUSTOMER).unwrap());
         CreateCustomer::new(Arc::new(customers), Arc::new(clock), Arc::new(ids))
     }
 
     fn command(name: Raw) -> CreateCustomerCommand {
         let mut draft = CustomerDraft::default();
         draft.set("name", name);
-        CreateCustomerCommand {
-            reseller: ResellerId::parse(RESELLER).unwrap(),
-            draft,
-        }
+        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), draft }
     }
 
     #[tokio::test]
@@ -133,10 +113,7 @@ mod tests {
             .withf(|c| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER)
             .times(1)
             .returning(|_| Ok(()));
-        let customer = use_case(customers)
-            .execute(command(Raw::Text("Acme".into())))
-            .await
-            .unwrap();
+        let customer = use_case(customers).execute(command(Raw::Text("Acme".into()))).await.unwrap();
         assert_eq!(customer.details.name.as_str(), "Acme");
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403);
     }
@@ -145,27 +122,16 @@ mod tests {
     async fn an_invalid_customer_is_refused_and_nothing_is_written() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_insert().never();
-        let result = use_case(customers)
-            .execute(command(Raw::Text("  ".into())))
-            .await;
-        let Err(CreateCustomerError::Invalid(problems)) = result else {
-            panic!("expected Invalid: {result:?}")
-        };
+        let result = use_case(customers).execute(command(Raw::Text("  ".into()))).await;
+        let Err(CreateCustomerError::Invalid(problems)) = result else { panic!("expected Invalid: {result:?}") };
         assert_eq!(problems, [FieldProblem::new("name", "must not be empty")]);
     }
 
     #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
-        customers
-            .expect_insert()
-            .returning(|_| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
-        let result = use_case(customers)
-            .execute(command(Raw::Text("Acme".into())))
-            .await;
-        assert!(
-            matches!(result, Err(CreateCustomerError::Unavailable(_))),
-            "{result:?}"
-        );
+        customers.expect_insert().returning(|_| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
+        let result = use_case(customers).execute(command(Raw::Text("Acme".into()))).await;
+        assert!(matches!(result, Err(CreateCustomerError::Unavailable(_))), "{result:?}");
     }
 }

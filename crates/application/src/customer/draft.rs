@@ -3,9 +3,7 @@
 use pbx_domain::{CountryCode, CustomerName, NewCustomer, OptionalText, Timezone};
 use validator::{Validate, ValidationError};
 
-use crate::input::{
-    self, FieldProblem, Input, Problems, Raw, optional_flag, parse_optional, parse_required,
-};
+use crate::input::{self, FieldProblem, Input, Problems, Raw, optional_flag, parse_optional, parse_required};
 
 /// A customer as sent: each field kept as given until [`CustomerDraft::parse`].
 #[derive(Debug, Clone, Default, Validate)]
@@ -47,14 +45,7 @@ const SET_BY_SERVICE: [&str; 3] = ["id", "parentTenantId", "dateCreated"];
 
 impl CustomerDraft {
     /// The API names of the fields a client may send, in the order the API shows them.
-    pub const FIELDS: [&'static str; 6] = [
-        "name",
-        "description",
-        "reference",
-        "countryCode",
-        "timezone",
-        "enabled",
-    ];
+    pub const FIELDS: [&'static str; 6] = ["name", "description", "reference", "countryCode", "timezone", "enabled"];
 
     /// Sets the field the API calls `field`. A field customers do not have is remembered as a problem.
     pub fn set(&mut self, field: &str, raw: Raw) {
@@ -79,11 +70,7 @@ impl CustomerDraft {
     /// Every problem with the draft.
     #[must_use]
     pub fn problems(&self) -> Vec<FieldProblem> {
-        let mut problems = self
-            .validate()
-            .err()
-            .map(|e| input::problems(&e, &Self::FIELDS))
-            .unwrap_or_default();
+        let mut problems = self.validate().err().map(|e| input::problems(&e, &Self::FIELDS)).unwrap_or_default();
         problems.extend(self.refused.iter().cloned());
         problems
     }
@@ -99,37 +86,23 @@ impl CustomerDraft {
         }
         let mut problems = Problems::from_vec(problems);
         let name = problems.take(parse_required("name", self.name, CustomerName::parse));
-        let description = problems.take(parse_optional(
-            "description",
-            self.description,
-            OptionalText::parse,
-        ));
-        let reference = problems.take(parse_optional(
-            "reference",
-            self.reference,
-            OptionalText::parse,
-        ));
-        let country_code = problems.take(parse_optional(
-            "countryCode",
-            self.country_code,
-            CountryCode::parse,
-        ));
+        let description = problems.take(parse_optional("description", self.description, OptionalText::parse));
+        let reference = problems.take(parse_optional("reference", self.reference, OptionalText::parse));
+        let country_code = problems.take(parse_optional("countryCode", self.country_code, CountryCode::parse));
         let timezone = problems.take(parse_optional("timezone", self.timezone, Timezone::parse));
         match (name, description, reference, country_code, timezone) {
-            (
-                Some(name),
-                Some(description),
-                Some(reference),
-                Some(country_code),
-                Some(timezone),
-            ) if problems.is_empty() => Ok(NewCustomer {
-                name,
-                description,
-                reference,
-                country_code: country_code.unwrap_or_default(),
-                timezone: timezone.unwrap_or_default(),
-                enabled: self.enabled.or(false),
-            }),
+            (Some(name), Some(description), Some(reference), Some(country_code), Some(timezone))
+                if problems.is_empty() =>
+            {
+                Ok(NewCustomer {
+                    name,
+                    description,
+                    reference,
+                    country_code: country_code.unwrap_or_default(),
+                    timezone: timezone.unwrap_or_default(),
+                    enabled: self.enabled.or(false),
+                })
+            }
             _ => Err(problems.into_vec()),
         }
     }
@@ -144,10 +117,7 @@ mod tests {
         let mut draft = CustomerDraft::default();
         draft.set("name", Raw::Text("Acme".into()));
         let customer = draft.parse().unwrap();
-        assert_eq!(
-            customer,
-            NewCustomer::named(CustomerName::parse("Acme").unwrap())
-        );
+        assert_eq!(customer, NewCustomer::named(CustomerName::parse("Acme").unwrap()));
     }
 
     #[test]
@@ -159,23 +129,7 @@ mod tests {
         draft.set("enabled", Raw::Number);
         draft.set("id", Raw::Text("x".into()));
         draft.set("colour", Raw::Text("x".into()));
-        let fields: Vec<String> = draft
-            .parse()
-            .unwrap_err()
-            .into_iter()
-            .map(|p| p.field)
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "name",
-                "description",
-                "countryCode",
-                "timezone",
-                "enabled",
-                "id",
-                "colour"
-            ]
-        );
+        let fields: Vec<String> = draft.parse().unwrap_err().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["name", "description", "countryCode", "timezone", "enabled", "id", "colour"]);
     }
 }

@@ -52,15 +52,8 @@ impl GetCustomer {
     ///
     /// # Errors
     /// [`GetCustomerError::NotFound`] when it does not exist or belongs to another reseller.
-    pub async fn execute(
-        &self,
-        reseller: ResellerId,
-        id: CustomerId,
-    ) -> Result<Customer, GetCustomerError> {
-        self.customers
-            .find(reseller, id)
-            .await?
-            .ok_or(GetCustomerError::NotFound)
+    pub async fn execute(&self, reseller: ResellerId, id: CustomerId) -> Result<Customer, GetCustomerError> {
+        self.customers.find(reseller, id).await?.ok_or(GetCustomerError::NotFound)
     }
 }
 
@@ -74,10 +67,7 @@ mod tests {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().times(1).returning(|_, _| Ok(None));
         let result = GetCustomer::new(Arc::new(customers))
-            .execute(
-                ResellerId::from_uuid(uuid::Uuid::nil()),
-                CustomerId::from_uuid(uuid::Uuid::nil()),
-            )
+            .execute(ResellerId::from_uuid(uuid::Uuid::nil()), CustomerId::from_uuid(uuid::Uuid::nil()))
             .await;
         assert!(matches!(result, Err(GetCustomerError::NotFound)));
     }

@@ -6,9 +6,7 @@ use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::ProfileDraft;
 use crate::input::FieldProblem;
-use crate::ports::{
-    Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError,
-};
+use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};
 
 /// What a reseller asks for.
 #[derive(Debug, Clone)]
@@ -79,12 +77,7 @@ impl CreatePbx {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self {
-            customers,
-            profiles,
-            clock,
-            ids,
-        }
+        Self { customers, profiles, clock, ids }
     }
 
     /// Creates the profile and returns it.
@@ -99,17 +92,8 @@ impl CreatePbx {
         fields(customer_id = %command.customer_id, pbx_type = %command.draft.pbx_type())
     )]
     pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
-        let CreatePbxCommand {
-            reseller,
-            customer_id,
-            draft,
-            accept_charges,
-        } = command;
-        let customer = self
-            .customers
-            .find(reseller, customer_id)
-            .await?
-            .ok_or(CreatePbxError::CustomerNotFound)?;
+        let CreatePbxCommand { reseller, customer_id, draft, accept_charges } = command;
+        let customer = self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?;
         let valid = draft.parse().map_err(CreatePbxError::Invalid)?;
         let profile = PbxProfile::new(
             PbxId::from_uuid(self.ids.new_id()),
@@ -120,17 +104,11 @@ impl CreatePbx {
         );
         if !accept_charges {
             let instance = profile.instance_id();
-            return Err(
-                if self
-                    .profiles
-                    .instance_attached(instance.pbx_type(), instance.value())
-                    .await?
-                {
-                    CreatePbxError::InstanceAttached
-                } else {
-                    CreatePbxError::ChargesNotAccepted
-                },
-            );
+            return Err(if self.profiles.instance_attached(instance.pbx_type(), instance.value()).await? {
+                CreatePbxError::InstanceAttached
+            } else {
+                CreatePbxError::ChargesNotAccepted
+            });
         }
         match self.profiles.insert(&profile, self.clock.now()).await {
             Ok(()) => {
@@ -172,12 +150,7 @@ mod tests {
     fn customer(country: &str) -> Customer {
         let mut details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
         details.country_code = CountryCode::parse(country).unwrap();
-        Customer {
-            id: customer_id(),
-            reseller_id: reseller(),
-            date_created: now(),
-            details,
-        }
+        Customer { id: customer_id(), reseller_id: reseller(), date_created: now(), details }
     }
 
     fn kazoo_draft(extra: &[(&str, Raw)]) -> ProfileDraft {
@@ -198,21 +171,12 @@ mod tests {
     }
 
     fn command(draft: ProfileDraft, accept_charges: bool) -> CreatePbxCommand {
-        CreatePbxCommand {
-            reseller: reseller(),
-            customer_id: customer_id(),
-            draft,
-            accept_charges,
-        }
+        CreatePbxCommand { reseller: reseller(), customer_id: customer_id(), draft, accept_charges }
     }
 
     fn customers_finding(found: Option<Customer>) -> MockCustomerRepository {
         let mut customers = MockCustomerRepository::new();
-        customers
-            .expect_find()
-            .with(eq(reseller()), eq(customer_id()))
-            .times(1)
-            .return_once(move |_, _| Ok(found));
+        customers.expect_find().with(eq(reseller()), eq(customer_id())).times(1).return_once(move |_, _| Ok(found));
         customers
     }
 
@@ -224,18 +188,12 @@ mod tests {
 
     fn ids() -> MockIdGenerator {
         let mut ids = MockIdGenerator::new();
-        ids.expect_new_id()
-            .return_const(Uuid::parse_str(PBX).unwrap());
+        ids.expect_new_id().return_const(Uuid::parse_str(PBX).unwrap());
         ids
     }
 
     fn use_case(customers: MockCustomerRepository, profiles: MockPbxRepository) -> CreatePbx {
-        CreatePbx::new(
-            Arc::new(customers),
-            Arc::new(profiles),
-            Arc::new(clock()),
-            Arc::new(ids()),
-        )
+        CreatePbx::new(Arc::new(customers), Arc::new(profiles), Arc::new(clock()), Arc::new(ids()))
     }
 
     #[tokio::test]
@@ -243,9 +201,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert()
-            .withf(|profile, created_at| {
-                profile.instance_id().value() == "12345" && *created_at == now()
-            })
+            .withf(|profile, created_at| profile.instance_id().value() == "12345" && *created_at == now())
             .times(1)
             .returning(|_, _| Ok(()));
         let created = use_case(customers_finding(Some(customer("FR"))), profiles)
@@ -264,10 +220,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().times(1).returning(|_, _| Ok(()));
         let created = use_case(customers_finding(Some(customer("FR"))), profiles)
-            .execute(command(
-                kazoo_draft(&[("countryCode", Raw::Text("de".into()))]),
-                true,
-            ))
+            .execute(command(kazoo_draft(&[("countryCode", Raw::Text("de".into()))]), true))
             .await
             .unwrap();
         assert_eq!(created.country_code.as_str(), "DE");
@@ -278,13 +231,8 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().never();
         profiles.expect_instance_attached().never();
-        let result = use_case(customers_finding(None), profiles)
-            .execute(command(kazoo_draft(&[]), true))
-            .await;
-        assert!(
-            matches!(result, Err(CreatePbxError::CustomerNotFound)),
-            "{result:?}"
-        );
+        let result = use_case(customers_finding(None), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::CustomerNotFound)), "{result:?}");
     }
 
     #[tokio::test]
@@ -292,17 +240,10 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().never();
         profiles.expect_instance_attached().never();
-        let draft = kazoo_draft(&[
-            ("hostRest", Raw::Text("nope".into())),
-            ("apiKey", Raw::Bool(true)),
-            ("x", Raw::Null),
-        ]);
-        let result = use_case(customers_finding(Some(customer("US"))), profiles)
-            .execute(command(draft, true))
-            .await;
-        let Err(CreatePbxError::Invalid(problems)) = result else {
-            panic!("expected Invalid, got {result:?}")
-        };
+        let draft =
+            kazoo_draft(&[("hostRest", Raw::Text("nope".into())), ("apiKey", Raw::Bool(true)), ("x", Raw::Null)]);
+        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(draft, true)).await;
+        let Err(CreatePbxError::Invalid(problems)) = result else { panic!("expected Invalid, got {result:?}") };
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["hostRest", "apiKey", "x"]);
     }
@@ -310,80 +251,45 @@ mod tests {
     #[tokio::test]
     async fn a_taken_instance_is_a_conflict_when_the_store_refuses_it() {
         let mut profiles = MockPbxRepository::new();
-        profiles
-            .expect_insert()
-            .times(1)
-            .returning(|_, _| Err(InsertPbxError::InstanceAttached));
-        let result = use_case(customers_finding(Some(customer("US"))), profiles)
-            .execute(command(kazoo_draft(&[]), true))
-            .await;
-        assert!(
-            matches!(result, Err(CreatePbxError::InstanceAttached)),
-            "{result:?}"
-        );
+        profiles.expect_insert().times(1).returning(|_, _| Err(InsertPbxError::InstanceAttached));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
     }
 
     #[tokio::test]
     async fn without_accepted_charges_a_taken_instance_is_still_a_conflict() {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().never();
-        profiles
-            .expect_instance_attached()
-            .with(eq(PbxType::Kazoo), eq("12345"))
-            .times(1)
-            .returning(|_, _| Ok(true));
-        let result = use_case(customers_finding(Some(customer("US"))), profiles)
-            .execute(command(kazoo_draft(&[]), false))
-            .await;
-        assert!(
-            matches!(result, Err(CreatePbxError::InstanceAttached)),
-            "{result:?}"
-        );
+        profiles.expect_instance_attached().with(eq(PbxType::Kazoo), eq("12345")).times(1).returning(|_, _| Ok(true));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), false)).await;
+        assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
     }
 
     #[tokio::test]
     async fn without_accepted_charges_a_good_request_asks_for_them_and_writes_nothing() {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().never();
-        profiles
-            .expect_instance_attached()
-            .times(1)
-            .returning(|_, _| Ok(false));
-        let result = use_case(customers_finding(Some(customer("US"))), profiles)
-            .execute(command(kazoo_draft(&[]), false))
-            .await;
-        assert!(
-            matches!(result, Err(CreatePbxError::ChargesNotAccepted)),
-            "{result:?}"
-        );
+        profiles.expect_instance_attached().times(1).returning(|_, _| Ok(false));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), false)).await;
+        assert!(matches!(result, Err(CreatePbxError::ChargesNotAccepted)), "{result:?}");
     }
 
     #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
-        customers.expect_find().returning(|_, _| {
-            Err(RepositoryError::Unavailable(anyhow::anyhow!(
-                "pool timed out"
-            )))
-        });
-        let result = use_case(customers, MockPbxRepository::new())
-            .execute(command(kazoo_draft(&[]), true))
-            .await;
-        assert!(
-            matches!(result, Err(CreatePbxError::Unavailable(_))),
-            "{result:?}"
-        );
+        customers.expect_find().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("pool timed out"))));
+        let result = use_case(customers, MockPbxRepository::new()).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::Unavailable(_))), "{result:?}");
 
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert().returning(|_, _| {
-            Err(RepositoryError::Unexpected(anyhow::anyhow!("disk full")).into())
-        });
-        let result = use_case(customers_finding(Some(customer("US"))), profiles)
-            .execute(command(kazoo_draft(&[]), true))
-            .await;
-        assert!(
-            matches!(result, Err(CreatePbxError::Unexpected(_))),
-            "{result:?}"
-        );
+        profiles
+            .expect_insert()
+            .returning(|_, _| Err(RepositoryError::Unexpected(anyhow::anyhow!("disk full")).into()));
+        let result =
+            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        assert!(matches!(result, Err(CreatePbxError::Unexpected(_))), "{result:?}");
     }
 }

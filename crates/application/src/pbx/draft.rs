@@ -61,11 +61,7 @@ impl ProfileDraft {
             PbxType::Kazoo => ConnectionDraft::Kazoo(KazooDraft::default()),
             PbxType::ThreeCx => ConnectionDraft::ThreeCx(ThreeCxDraft::default()),
         };
-        Self {
-            common: CommonDraft::default(),
-            connection,
-            refused: Vec::new(),
-        }
+        Self { common: CommonDraft::default(), connection, refused: Vec::new() }
     }
 
     /// The PBX type of the draft.
@@ -116,12 +112,8 @@ impl ProfileDraft {
     /// Every problem with the draft: each broken field, each field the type does not have.
     #[must_use]
     pub fn problems(&self) -> Vec<FieldProblem> {
-        let mut problems = self
-            .common
-            .validate()
-            .err()
-            .map(|e| input::problems(&e, &COMMON_FIELDS))
-            .unwrap_or_default();
+        let mut problems =
+            self.common.validate().err().map(|e| input::problems(&e, &COMMON_FIELDS)).unwrap_or_default();
         problems.extend(match &self.connection {
             ConnectionDraft::Kazoo(kazoo) => kazoo.problems(),
             ConnectionDraft::ThreeCx(three_cx) => three_cx.problems(),
@@ -141,22 +133,14 @@ impl ProfileDraft {
         }
         let mut problems = Problems::from_vec(problems);
         let name = problems.take(parse_required("name", self.common.name, ProfileName::parse));
-        let country_code = problems.take(parse_optional(
-            "countryCode",
-            self.common.country_code,
-            CountryCode::parse,
-        ));
+        let country_code = problems.take(parse_optional("countryCode", self.common.country_code, CountryCode::parse));
         let connection = match self.connection {
             ConnectionDraft::Kazoo(kazoo) => kazoo.parse(&mut problems),
             ConnectionDraft::ThreeCx(three_cx) => three_cx.parse(&mut problems),
         };
         match (name, country_code, connection) {
             (Some(name), Some(country_code), Some(connection)) if problems.is_empty() => {
-                Ok(ValidProfile {
-                    name,
-                    country_code,
-                    connection,
-                })
+                Ok(ValidProfile { name, country_code, connection })
             }
             _ => Err(problems.into_vec()),
         }
@@ -198,9 +182,7 @@ mod tests {
         let profile = seed_kazoo().parse().unwrap();
         assert_eq!(profile.name.as_str(), "Clients ~.pbx.kazoo.name.~ Pbx");
         assert_eq!(profile.country_code, None);
-        let PbxConnection::Kazoo(kazoo) = profile.connection else {
-            panic!("a Kazoo connection")
-        };
+        let PbxConnection::Kazoo(kazoo) = profile.connection else { panic!("a Kazoo connection") };
         assert_eq!(kazoo.api_key, Secret::parse("ABCDEF").unwrap());
         assert!(!kazoo.monitor_sub_accounts);
     }
@@ -212,10 +194,7 @@ mod tests {
             &[
                 ("name", text("3CX Connexion")),
                 ("licenseKey", text("licenseKey-licenseKey-licenseKey")),
-                (
-                    "username",
-                    text("nom d'utilisateur-nom d'utilisateur-nom d'utilisateur"),
-                ),
+                ("username", text("nom d'utilisateur-nom d'utilisateur-nom d'utilisateur")),
                 ("password", text("mot de passe mot de passe")),
                 ("enableRecordingArchive", text("true")),
                 ("recordingArchiveFrequency", text("00:20:00")),
@@ -223,17 +202,9 @@ mod tests {
         )
         .parse()
         .unwrap();
-        let PbxConnection::ThreeCx(three_cx) = profile.connection else {
-            panic!("a 3CX connection")
-        };
+        let PbxConnection::ThreeCx(three_cx) = profile.connection else { panic!("a 3CX connection") };
         assert!(three_cx.recording_archive.is_enabled());
-        assert_eq!(
-            three_cx
-                .recording_archive
-                .frequency()
-                .map(|f| f.to_string()),
-            Some("00:20:00".to_owned())
-        );
+        assert_eq!(three_cx.recording_archive.frequency().map(|f| f.to_string()), Some("00:20:00".to_owned()));
     }
 
     #[test]
@@ -267,20 +238,11 @@ mod tests {
                 "id"
             ]
         );
-        let message = |field: &str| {
-            problems
-                .iter()
-                .find(|p| p.field == field)
-                .map(|p| p.message.clone())
-                .unwrap()
-        };
+        let message = |field: &str| problems.iter().find(|p| p.field == field).map(|p| p.message.clone()).unwrap();
         assert_eq!(message("name"), "must be a string");
         assert_eq!(message("accountId"), "is required");
         assert_eq!(message("hostRest"), "must use the http or https scheme");
-        assert_eq!(
-            message("licenseKey"),
-            "is not a field of KazooPbxConnectionProfile"
-        );
+        assert_eq!(message("licenseKey"), "is not a field of KazooPbxConnectionProfile");
         assert_eq!(message("id"), "is set by the service and cannot be sent");
     }
 
@@ -288,11 +250,7 @@ mod tests {
     fn archiving_without_a_frequency_is_reported_with_the_other_problems() {
         let problems = draft(
             PbxType::ThreeCx,
-            &[
-                ("licenseKey", text("L-1")),
-                ("username", text("u")),
-                ("enableRecordingArchive", Raw::Bool(true)),
-            ],
+            &[("licenseKey", text("L-1")), ("username", text("u")), ("enableRecordingArchive", Raw::Bool(true))],
         )
         .parse()
         .unwrap_err();
@@ -310,9 +268,6 @@ mod tests {
 
     #[test]
     fn fields_lists_common_then_specific_fields() {
-        assert_eq!(
-            ProfileDraft::fields(PbxType::ThreeCx)[..3],
-            ["name", "countryCode", "licenseKey"]
-        );
+        assert_eq!(ProfileDraft::fields(PbxType::ThreeCx)[..3], ["name", "countryCode", "licenseKey"]);
     }
 }

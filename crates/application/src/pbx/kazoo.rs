@@ -44,13 +44,7 @@ fn api_key(input: &Input<String>) -> Result<(), ValidationError> {
 
 impl KazooDraft {
     /// The API names of the fields, in the order the API shows them.
-    pub const FIELDS: [&'static str; 5] = [
-        "hostRest",
-        "hostWebsocket",
-        "accountId",
-        "apiKey",
-        "monitorSubAccounts",
-    ];
+    pub const FIELDS: [&'static str; 5] = ["hostRest", "hostWebsocket", "accountId", "apiKey", "monitorSubAccounts"];
 
     /// Sets the field the API calls `field`; gives `raw` back when there is no such field.
     pub(crate) fn set(&mut self, field: &str, raw: Raw) -> Result<(), Raw> {
@@ -67,25 +61,14 @@ impl KazooDraft {
 
     /// Every problem with these fields.
     pub(crate) fn problems(&self) -> Vec<FieldProblem> {
-        self.validate()
-            .err()
-            .map(|e| input::problems(&e, &Self::FIELDS))
-            .unwrap_or_default()
+        self.validate().err().map(|e| input::problems(&e, &Self::FIELDS)).unwrap_or_default()
     }
 
     /// The connection, once [`KazooDraft::problems`] has found nothing.
     pub(crate) fn parse(self, problems: &mut Problems) -> Option<PbxConnection> {
         let host_rest = problems.take(parse_required("hostRest", self.host_rest, HttpUrl::parse));
-        let host_websocket = problems.take(parse_required(
-            "hostWebsocket",
-            self.host_websocket,
-            WsUrl::parse,
-        ));
-        let account_id = problems.take(parse_required(
-            "accountId",
-            self.account_id,
-            AccountId::parse,
-        ));
+        let host_websocket = problems.take(parse_required("hostWebsocket", self.host_websocket, WsUrl::parse));
+        let account_id = problems.take(parse_required("accountId", self.account_id, AccountId::parse));
         let api_key = problems.take(parse_required("apiKey", self.api_key, Secret::parse));
         Some(
             KazooConnection {

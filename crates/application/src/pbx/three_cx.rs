@@ -4,9 +4,7 @@ use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, User
 use pbx_domain::{PbxConnection, Secret, TimeSpan};
 use validator::{Validate, ValidationError};
 
-use crate::input::{
-    self, FieldProblem, Input, Problems, Raw, optional_flag, parse_optional, parse_required,
-};
+use crate::input::{self, FieldProblem, Input, Problems, Raw, optional_flag, parse_optional, parse_required};
 
 /// The 3CX fields of a `ThreeCxConnectionProfile`, as sent.
 #[derive(Debug, Clone, Default, Validate)]
@@ -46,13 +44,8 @@ fn frequency(input: &Input<String>) -> Result<(), ValidationError> {
 
 impl ThreeCxDraft {
     /// The API names of the fields, in the order the API shows them.
-    pub const FIELDS: [&'static str; 5] = [
-        "licenseKey",
-        "username",
-        "password",
-        "enableRecordingArchive",
-        "recordingArchiveFrequency",
-    ];
+    pub const FIELDS: [&'static str; 5] =
+        ["licenseKey", "username", "password", "enableRecordingArchive", "recordingArchiveFrequency"];
 
     /// Sets the field the API calls `field`; gives `raw` back when there is no such field.
     pub(crate) fn set(&mut self, field: &str, raw: Raw) -> Result<(), Raw> {
@@ -69,29 +62,18 @@ impl ThreeCxDraft {
 
     /// Every problem with these fields, the rule between the two archive fields included.
     pub(crate) fn problems(&self) -> Vec<FieldProblem> {
-        let mut problems = self
-            .validate()
-            .err()
-            .map(|e| input::problems(&e, &Self::FIELDS))
-            .unwrap_or_default();
+        let mut problems = self.validate().err().map(|e| input::problems(&e, &Self::FIELDS)).unwrap_or_default();
         if self.recording_archive_frequency == Input::Missing
             && let Err(e) = RecordingArchive::new(self.enable_recording_archive.or(false), None)
         {
-            problems.push(FieldProblem::new(
-                "recordingArchiveFrequency",
-                e.to_string(),
-            ));
+            problems.push(FieldProblem::new("recordingArchiveFrequency", e.to_string()));
         }
         problems
     }
 
     /// The connection, once [`ThreeCxDraft::problems`] has found nothing.
     pub(crate) fn parse(self, problems: &mut Problems) -> Option<PbxConnection> {
-        let license_key = problems.take(parse_required(
-            "licenseKey",
-            self.license_key,
-            LicenseKey::parse,
-        ));
+        let license_key = problems.take(parse_required("licenseKey", self.license_key, LicenseKey::parse));
         let username = problems.take(parse_required("username", self.username, Username::parse));
         let password = problems.take(parse_required("password", self.password, Secret::parse));
         let frequency = problems.take(parse_optional(

@@ -50,10 +50,7 @@ impl PbxType {
     /// # Errors
     /// [`UnknownPbxType`] for any other name; its message lists the known ones.
     pub fn parse(value: &str) -> Result<Self, UnknownPbxType> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == value)
-            .ok_or(UnknownPbxType)
+        Self::ALL.into_iter().find(|t| t.as_str() == value).ok_or(UnknownPbxType)
     }
 }
 
@@ -161,14 +158,7 @@ impl PbxProfile {
         country_code: CountryCode,
         connection: PbxConnection,
     ) -> Self {
-        Self {
-            id,
-            customer_id,
-            name,
-            country_code,
-            enabled: false,
-            connection,
-        }
+        Self { id, customer_id, name, country_code, enabled: false, connection }
     }
 
     /// The PBX type.
@@ -194,9 +184,6 @@ mod tests {
             assert_eq!(PbxType::parse(t.as_str()), Ok(t));
         }
         let err = PbxType::parse("kazoo").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "must be one of: KazooPbxConnectionProfile, ThreeCxConnectionProfile"
-        );
+        assert_eq!(err.to_string(), "must be one of: KazooPbxConnectionProfile, ThreeCxConnectionProfile");
     }
 }

@@ -15,6 +15,8 @@ pub struct Model {
     pub timezone: String,
     pub enabled: bool,
     pub date_created: DateTimeUtc,
+    /// Bumped on every change; the `ETag` of the resource.
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,8 @@ pub struct Model {
     pub settings: Json,
     pub secrets: String,
     pub created_at: DateTimeUtc,
+    /// Bumped on every change; the `ETag` of the resource.
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,8 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    boolean, json_binary, pk_uuid, string_len, string_len_null, text, timestamp_with_time_zone,
-    uuid,
+    boolean, json_binary, pk_uuid, string_len, string_len_null, text, timestamp_with_time_zone, uuid,
 };
 
 #[derive(DeriveMigrationName)]
@@ -119,11 +118,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(PbxProfiles::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Customers::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(PbxProfiles::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Customers::Table).to_owned()).await
     }
 }

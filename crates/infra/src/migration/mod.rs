@@ -1,6 +1,7 @@
 //! The schema, as an ordered list of migrations run at start and by `pbx-server migrate`.
 
 mod m20261126_000001_initial;
+mod m20261126_000002_versions;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -11,6 +12,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_initial::Migration)]
+        vec![Box::new(m20261126_000001_initial::Migration), Box::new(m20261126_000002_versions::Migration)]
     }
 }

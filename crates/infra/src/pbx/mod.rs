@@ -40,16 +40,9 @@ impl SeaOrmPbxRepository {
         Self { db, cipher }
     }
 
-    fn row(
-        &self,
-        profile: &PbxProfile,
-        created_at: DateTime<Utc>,
-    ) -> anyhow::Result<pbx_profile::ActiveModel> {
+    fn row(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> anyhow::Result<pbx_profile::ActiveModel> {
         let stored = store(&profile.connection)?;
-        let secrets = self.cipher.encrypt(
-            &serde_json::to_vec(&stored.secrets)?,
-            profile.id.as_uuid().as_bytes(),
-        )?;
+        let secrets = self.cipher.encrypt(&serde_json::to_vec(&stored.secrets)?, profile.id.as_uuid().as_bytes())?;
         let instance = profile.instance_id();
         Ok(pbx_profile::ActiveModel {
             id: Set(profile.id.as_uuid()),
@@ -62,35 +55,23 @@ impl SeaOrmPbxRepository {
             settings: Set(stored.settings),
             secrets: Set(secrets),
             created_at: Set(created_at),
+            version: Set(1),
         })
     }
 }
 
 #[async_trait]
 impl PbxRepository for SeaOrmPbxRepository {
-    async fn insert(
-        &self,
-        profile: &PbxProfile,
-        created_at: DateTime<Utc>,
-    ) -> Result<(), InsertPbxError> {
-        let row = self
-            .row(profile, created_at)
-            .map_err(RepositoryError::Unexpected)?;
-        match pbx_profile::Entity::insert(row)
-            .exec_without_returning(self.db.connection())
-            .await
-        {
+    async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
+        let row = self.row(profile, created_at).map_err(RepositoryError::Unexpected)?;
+        match pbx_profile::Entity::insert(row).exec_without_returning(self.db.connection()).await {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(InsertPbxError::InstanceAttached),
             Err(e) => Err(repository_error(e).into()),
         }
     }
 
-    async fn instance_attached(
-        &self,
-        pbx_type: PbxType,
-        instance_id: &str,
-    ) -> Result<bool, RepositoryError> {
+    async fn instance_attached(&self, pbx_type: PbxType, instance_id: &str) -> Result<bool, RepositoryError> {
         let count = pbx_profile::Entity::find()
             .filter(pbx_profile::Column::PbxType.eq(pbx_type.as_str()))
             .filter(pbx_profile::Column::InstanceId.eq(instance_id))

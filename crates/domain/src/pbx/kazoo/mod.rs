@@ -41,10 +41,7 @@ mod tests {
         });
         assert_eq!(connection.instance_id().pbx_type(), PbxType::Kazoo);
         assert_eq!(connection.instance_id().value(), "12345");
-        assert!(
-            !format!("{connection:?}").contains("ABCDEF"),
-            "the API key never shows"
-        );
+        assert!(!format!("{connection:?}").contains("ABCDEF"), "the API key never shows");
     }
 
     #[test]

@@ -95,18 +95,12 @@ mod tests {
         let twenty_minutes = TimeSpan::parse("00:20:00").ok();
         assert_eq!(
             RecordingArchive::new(true, twenty_minutes),
-            Ok(RecordingArchive::Enabled {
-                frequency: TimeSpan::parse("00:20:00").unwrap()
-            })
+            Ok(RecordingArchive::Enabled { frequency: TimeSpan::parse("00:20:00").unwrap() })
         );
         assert_eq!(RecordingArchive::new(true, None), Err(FrequencyRequired));
         let kept = RecordingArchive::new(false, twenty_minutes).unwrap();
         assert!(!kept.is_enabled());
-        assert_eq!(
-            kept.frequency(),
-            twenty_minutes,
-            "a frequency without archiving is kept"
-        );
+        assert_eq!(kept.frequency(), twenty_minutes, "a frequency without archiving is kept");
         assert_eq!(RecordingArchive::default().frequency(), None);
     }
 }

@@ -1,4 +1,5 @@
-//! The SeaORM adapters against a real SQLite file.
+//! The SeaORM adapters against a real database: SQLite by default, PostgreSQL or MySQL/MariaDB with
+//! `PBX_TEST_BACKEND` (see `pbx_infra::testing`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use std::sync::Arc;
@@ -8,18 +9,16 @@ use pbx_application::{CustomerRepository, InsertPbxError, PbxRepository};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{
-    CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId,
-    PbxProfile, PbxType, ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
+    CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId, PbxProfile, PbxType,
+    ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
 };
-use pbx_infra::database::sqlite_url;
-use pbx_infra::{
-    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher,
-};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use pbx_infra::testing::{Backend, TestDatabase};
+use pbx_infra::{Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher};
+use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    test_db: TestDatabase,
     db: Database,
     customers: SeaOrmCustomerRepository,
     profiles: SeaOrmPbxRepository,
@@ -27,10 +26,8 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&sqlite_url(dir.path()), &PoolSettings::default())
-        .await
-        .unwrap();
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
     db.migrate().await.unwrap();
     let cipher = SecretCipher::new(&[42; 32]).unwrap();
     Fixture {
@@ -38,7 +35,7 @@ async fn fixture() -> Fixture {
         profiles: SeaOrmPbxRepository::new(db.clone(), cipher.clone()),
         cipher,
         db,
-        _dir: dir,
+        test_db,
     }
 }
 
@@ -82,8 +79,7 @@ fn three_cx(customer: CustomerId, licence: &str) -> PbxProfile {
             license_key: LicenseKey::parse(licence).unwrap(),
             username: Username::parse("admin").unwrap(),
             password: Secret::parse("hunter2-very-secret-password").unwrap(),
-            recording_archive: RecordingArchive::new(true, TimeSpan::parse("00:20:00").ok())
-                .unwrap(),
+            recording_archive: RecordingArchive::new(true, TimeSpan::parse("00:20:00").ok()).unwrap(),
         }),
     )
 }
@@ -101,22 +97,11 @@ async fn a_customer_is_found_by_its_reseller_only() {
     let stored = customer(owner);
     f.customers.insert(&stored).await.unwrap();
 
-    assert_eq!(
-        f.customers.find(owner, stored.id).await.unwrap(),
-        Some(stored.clone())
-    );
+    assert_eq!(f.customers.find(owner, stored.id).await.unwrap(), Some(stored.clone()));
     let stranger = ResellerId::from_uuid(Uuid::now_v7());
-    assert_eq!(
-        f.customers.find(stranger, stored.id).await.unwrap(),
-        None,
-        "another reseller's customer"
-    );
+    assert_eq!(f.customers.find(stranger, stored.id).await.unwrap(), None, "another reseller's customer");
     let missing = CustomerId::from_uuid(Uuid::now_v7());
-    assert_eq!(
-        f.customers.find(owner, missing).await.unwrap(),
-        None,
-        "a customer that does not exist"
-    );
+    assert_eq!(f.customers.find(owner, missing).await.unwrap(), None, "a customer that does not exist");
 }
 
 #[tokio::test]
@@ -127,33 +112,14 @@ async fn a_pbx_instance_is_attached_to_one_customer_at_most() {
     f.customers.insert(&first).await.unwrap();
     f.customers.insert(&second).await.unwrap();
 
-    assert!(
-        !f.profiles
-            .instance_attached(PbxType::Kazoo, "12345")
-            .await
-            .unwrap()
-    );
-    f.profiles
-        .insert(&kazoo(first.id, "12345"), now())
-        .await
-        .unwrap();
-    assert!(
-        f.profiles
-            .instance_attached(PbxType::Kazoo, "12345")
-            .await
-            .unwrap()
-    );
+    assert!(!f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
+    f.profiles.insert(&kazoo(first.id, "12345"), now()).await.unwrap();
+    assert!(f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
 
     let again = f.profiles.insert(&kazoo(second.id, "12345"), now()).await;
-    assert!(
-        matches!(again, Err(InsertPbxError::InstanceAttached)),
-        "{again:?}"
-    );
+    assert!(matches!(again, Err(InsertPbxError::InstanceAttached)), "{again:?}");
     // The same value names another instance for another PBX type.
-    f.profiles
-        .insert(&three_cx(second.id, "12345"), now())
-        .await
-        .unwrap();
+    f.profiles.insert(&three_cx(second.id, "12345"), now()).await.unwrap();
 }
 
 #[tokio::test]
@@ -195,7 +161,7 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
     let rows =
         f.db.connection()
             .query_all_raw(Statement::from_string(
-                DbBackend::Sqlite,
+                f.db.backend(),
                 "SELECT id, settings, secrets FROM pbx_profiles ORDER BY instance_id",
             ))
             .await
@@ -206,10 +172,7 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
         let settings: serde_json::Value = row.try_get("", "settings").unwrap();
         let secrets: String = row.try_get("", "secrets").unwrap();
         for plain in ["ABCDEF-very-secret-key", "hunter2-very-secret-password"] {
-            assert!(
-                !secrets.contains(plain) && !settings.to_string().contains(plain),
-                "{plain} in clear"
-            );
+            assert!(!secrets.contains(plain) && !settings.to_string().contains(plain), "{plain} in clear");
         }
         let decrypted: serde_json::Value =
             serde_json::from_slice(&f.cipher.decrypt(&secrets, id.as_bytes()).unwrap()).unwrap();
@@ -220,13 +183,13 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
         };
         assert_eq!(decrypted, expected);
     }
-    let file = std::fs::read(f._dir.path().join("pbx.db")).unwrap();
-    let wal = std::fs::read(f._dir.path().join("pbx.db-wal")).unwrap_or_default();
-    for bytes in [file, wal] {
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains("very-secret"),
-            "a secret is readable in the SQLite files"
-        );
+    if f.test_db.backend() == Backend::Sqlite {
+        let file = f.test_db.url().trim_start_matches("sqlite://").trim_end_matches("?mode=rwc");
+        let folder = std::path::Path::new(file).parent().unwrap();
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("very-secret"), "a secret is readable in the SQLite files");
+        }
     }
 }
