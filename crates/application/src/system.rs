@@ -1,17 +1,18 @@
 //! The ordinary implementations of the [`Clock`] and [`IdGenerator`] ports.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
 use crate::ports::{Clock, IdGenerator};
 
-/// The system clock.
+/// The system clock, to the microsecond: the finest resolution every supported database keeps, so that what a
+/// create answers is what a later read returns.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -28,6 +29,11 @@ impl IdGenerator for UuidV7Generator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_keeps_microseconds() {
+        assert_eq!(SystemClock.now().timestamp_subsec_nanos() % 1_000, 0);
+    }
 
     #[test]
     fn ids_are_version_7_and_increase() {

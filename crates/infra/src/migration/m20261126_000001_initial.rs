@@ -5,6 +5,15 @@ use sea_orm_migration::schema::{
     boolean, json_binary, pk_uuid, string_len, string_len_null, text, timestamp_with_time_zone, uuid,
 };
 
+/// A UTC instant to the microsecond: `timestamptz` on PostgreSQL, `datetime(6)` on MySQL (whose `timestamp`
+/// keeps whole seconds and ends in 2038).
+fn instant(manager: &SchemaManager, column: impl IntoIden) -> ColumnDef {
+    match manager.get_database_backend() {
+        sea_orm::DbBackend::MySql => ColumnDef::new(column).custom(Alias::new("datetime(6)")).not_null().to_owned(),
+        _ => timestamp_with_time_zone(column),
+    }
+}
+
 #[derive(DeriveMigrationName)]
 pub(super) struct Migration;
 
@@ -53,7 +62,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Customers::CountryCode, 2))
                     .col(string_len(Customers::Timezone, 64))
                     .col(boolean(Customers::Enabled))
-                    .col(timestamp_with_time_zone(Customers::DateCreated))
+                    .col(instant(manager, Customers::DateCreated))
                     .to_owned(),
             )
             .await?;
@@ -81,7 +90,7 @@ impl MigrationTrait for Migration {
                     .col(boolean(PbxProfiles::Enabled))
                     .col(json_binary(PbxProfiles::Settings))
                     .col(text(PbxProfiles::Secrets))
-                    .col(timestamp_with_time_zone(PbxProfiles::CreatedAt))
+                    .col(instant(manager, PbxProfiles::CreatedAt))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_pbx_profiles_customer")
