@@ -15,8 +15,8 @@ build: ## Debug build of the whole workspace
 release: ## Optimised binary at target/release/pbx-server
 	$(CARGO) build --release -p pbx-server
 
-test: ## Run every test: domain, use cases (mockall), adapters (SQLite), black-box HTTP tests, doc tests
-	$(CARGO) test --workspace --no-fail-fast
+test: ## Run every test on SQLite; on PostgreSQL/MySQL too when PBX_TEST_POSTGRES_URL/PBX_TEST_MYSQL_URL are set
+	CARGO="$(CARGO)" bash scripts/test.sh
 
 check: fmt lint ## Formatting and lints, as CI runs them
 

@@ -112,8 +112,7 @@ impl Database {
             DbBackend::Postgres => {
                 // DDL is transactional on PostgreSQL: the lock lasts as long as the transaction that migrates.
                 let txn = connection.begin().await?;
-                txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(hashtext('{MIGRATION_LOCK}'))"))
-                    .await?;
+                txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(hashtext('{MIGRATION_LOCK}'))")).await?;
                 Migrator::up(&txn, None).await.context("migrating the database")?;
                 txn.commit().await?;
             }

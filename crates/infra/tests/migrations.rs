@@ -1,0 +1,101 @@
+//! Migrations: a database left by the previous release is brought forward without losing rows, on SQLite,
+//! PostgreSQL or MySQL/MariaDB (`PBX_TEST_BACKEND`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use chrono::{DateTime, Utc};
+use pbx_application::{CustomerRepository, PbxRepository};
+use pbx_domain::{CustomerId, PbxType, ResellerId};
+use pbx_infra::migration::Migrator;
+use pbx_infra::testing::TestDatabase;
+use pbx_infra::{Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Query};
+use sea_orm_migration::MigratorTrait;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn a_database_of_the_first_release_is_migrated_forward_without_losing_rows() {
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    // The schema as the first release (one migration) left it, with rows it wrote.
+    Migrator::up(db.connection(), Some(1)).await.unwrap();
+    assert!(db.check_ready().await.is_err(), "a migration is pending");
+    let (reseller, customer, profile) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let created: DateTime<Utc> = DateTime::from_timestamp(1_575_043_403, 925_168_000).unwrap();
+    let customers = Query::insert()
+        .into_table(Alias::new("customers"))
+        .columns(
+            [
+                "id",
+                "reseller_id",
+                "name",
+                "description",
+                "reference",
+                "country_code",
+                "timezone",
+                "enabled",
+                "date_created",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            customer.into(),
+            reseller.into(),
+            "Acme".into(),
+            Some("Head office").into(),
+            None::<String>.into(),
+            "FR".into(),
+            "Europe/Paris".into(),
+            true.into(),
+            created.into(),
+        ])
+        .to_owned();
+    db.connection().execute(&customers).await.unwrap();
+    let settings = serde_json::json!({"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "monitorSubAccounts": false});
+    let profiles = Query::insert()
+        .into_table(Alias::new("pbx_profiles"))
+        .columns(
+            [
+                "id",
+                "customer_id",
+                "pbx_type",
+                "instance_id",
+                "name",
+                "country_code",
+                "enabled",
+                "settings",
+                "secrets",
+                "created_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            profile.into(),
+            customer.into(),
+            "KazooPbxConnectionProfile".into(),
+            "12345".into(),
+            "Main".into(),
+            "FR".into(),
+            false.into(),
+            settings.into(),
+            "v1:00000000:AAAA".into(),
+            created.into(),
+        ])
+        .to_owned();
+    db.connection().execute(&profiles).await.unwrap();
+
+    db.migrate().await.unwrap();
+
+    db.check_ready().await.unwrap();
+    let found = SeaOrmCustomerRepository::new(db.clone())
+        .find(ResellerId::from_uuid(reseller), CustomerId::from_uuid(customer))
+        .await
+        .unwrap()
+        .expect("the customer survived the migration");
+    assert_eq!(found.details.name.as_str(), "Acme");
+    assert_eq!(found.details.description.map(|d| d.as_str().to_owned()), Some("Head office".to_owned()));
+    assert_eq!(found.details.timezone.name(), "Europe/Paris");
+    assert_eq!(found.date_created, created);
+    let profiles = SeaOrmPbxRepository::new(db.clone(), SecretCipher::new(&[1; 32]).unwrap());
+    assert!(profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap(), "the profile survived");
+}
