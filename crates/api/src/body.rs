@@ -16,16 +16,11 @@ fn is_json(req: &HttpRequest) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// The body as a JSON object.
+/// The body as JSON.
 ///
 /// # Errors
-/// 415 when it is not declared as JSON, 413 when it is larger than `limit` bytes, 400 when it is not a JSON
-/// object.
-pub(crate) async fn json_object(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> Result<Map<String, Value>, ApiError> {
+/// 415 when it is not declared as JSON, 413 when it is larger than `limit` bytes, 400 when it is not JSON.
+pub(crate) async fn json_value(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, ApiError> {
     if !is_json(req) {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -39,10 +34,22 @@ pub(crate) async fn json_object(
         .await
         .map_err(|_| ApiError::PayloadTooLarge(limit))?
         .map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(ApiError::BadRequest("The request body must be a JSON object.".to_owned())),
-        Err(e) => Err(ApiError::BadRequest(format!("The request body is not valid JSON: {e}."))),
+    serde_json::from_slice::<Value>(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))
+}
+
+/// The body as a JSON object.
+///
+/// # Errors
+/// As [`json_value`], and 400 when it is not an object.
+pub(crate) async fn json_object(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Map<String, Value>, ApiError> {
+    match json_value(req, payload, limit).await? {
+        Value::Object(object) => Ok(object),
+        _ => Err(ApiError::BadRequest("The request body must be a JSON object.".to_owned())),
     }
 }
 

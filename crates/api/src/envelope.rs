@@ -1,7 +1,9 @@
 //! The envelope every answer wears, and its timestamps.
 
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+
+use crate::timestamp;
 use serde::Serialize;
 
 /// The media type of every answer.
@@ -21,12 +23,6 @@ pub(crate) fn json_body<T: Serialize>(mut builder: HttpResponseBuilder, body: &T
 /// A success answer: `data` in the envelope.
 pub(crate) fn success<T: Serialize>(builder: HttpResponseBuilder, data: T) -> HttpResponse {
     json_body(builder, &Success::new(data))
-}
-
-/// `2019-11-29T16:03:23.9251680Z`: UTC, exactly seven fractional digits (the .NET round-trip format).
-#[must_use]
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    format!("{}.{:07}Z", at.format("%Y-%m-%dT%H:%M:%S"), at.timestamp_subsec_nanos() / 100)
 }
 
 /// `{"data": …, "status": "success", "timestamp": …}`.
@@ -64,18 +60,5 @@ pub(crate) struct Failure<'a> {
 impl<'a> Failure<'a> {
     pub(crate) fn new(error: u16, message: &'a str, errors: &'a [FieldError]) -> Self {
         Self { error, message, status: "error", timestamp: timestamp(Utc::now()), errors }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_have_seven_fractional_digits() {
-        let at = DateTime::from_timestamp(1_575_043_403, 925_168_000).unwrap();
-        assert_eq!(timestamp(at), "2019-11-29T16:03:23.9251680Z");
-        let whole = DateTime::from_timestamp(1_580_993_127, 0).unwrap();
-        assert_eq!(timestamp(whole), "2020-02-06T12:45:27.0000000Z");
     }
 }

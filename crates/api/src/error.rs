@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use pbx_application::FieldProblem;
-use pbx_application::customer::{CreateCustomerError, GetCustomerError};
-use pbx_application::pbx::CreatePbxError;
+use pbx_application::RepositoryError;
+use pbx_application::customer::{CreateCustomerError, DeleteCustomerError, GetCustomerError, PatchCustomerError};
+use pbx_application::pbx::{CreatePbxError, DeletePbxError, PatchPbxError, ReadPbxError};
 
 use crate::envelope::{Failure, FieldError, json_body};
 
@@ -37,6 +38,8 @@ pub enum ApiError {
     Conflict(String),
     /// 402: the operation is chargeable and the charge was not accepted.
     PaymentRequired(&'static str),
+    /// 412: `If-Match` names a version that is no longer the current one.
+    PreconditionFailed,
     /// 503: the database cannot be reached.
     Unavailable(anyhow::Error),
     /// 500: anything else.
@@ -67,6 +70,9 @@ impl ApiError {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
             Self::PaymentRequired(message) => (*message).to_owned(),
+            Self::PreconditionFailed => "The resource has changed since the version given in If-Match; read it again \
+                                         and repeat the change with its new ETag."
+                .to_owned(),
             Self::Unavailable(_) => "The service is temporarily unavailable; try again shortly.".to_owned(),
             Self::Internal(_) => "An unexpected error occurred.".to_owned(),
         }
@@ -96,6 +102,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -137,14 +144,93 @@ pub(crate) fn envelope_for(status: StatusCode) -> HttpResponse {
     json_body(HttpResponse::build(status), &Failure::new(status.as_u16(), message, &[]))
 }
 
+const INSTANCE_ATTACHED: &str = "This PBX instance is already attached to a customer.";
+
+fn test_failed(path: &str) -> ApiError {
+    ApiError::Conflict(format!("The test operation at '{path}' failed; nothing was changed."))
+}
+
+impl From<RepositoryError> for ApiError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(e) => Self::Unavailable(e),
+            RepositoryError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<ReadPbxError> for ApiError {
+    fn from(error: ReadPbxError) -> Self {
+        match error {
+            ReadPbxError::NotFound => Self::NotFound,
+            ReadPbxError::Unavailable(e) => Self::Unavailable(e),
+            ReadPbxError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<PatchPbxError> for ApiError {
+    fn from(error: PatchPbxError) -> Self {
+        match error {
+            PatchPbxError::NotFound => Self::NotFound,
+            PatchPbxError::PreconditionFailed => Self::PreconditionFailed,
+            PatchPbxError::Invalid(problems) => Self::Invalid(problems),
+            PatchPbxError::TestFailed(path) => test_failed(&path),
+            PatchPbxError::InstanceAttached => Self::Conflict(INSTANCE_ATTACHED.to_owned()),
+            PatchPbxError::ChargesNotAccepted => Self::PaymentRequired(
+                "Enabling a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
+                 header 'accept-charges: true'. Nothing was changed.",
+            ),
+            PatchPbxError::Unavailable(e) => Self::Unavailable(e),
+            PatchPbxError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<DeletePbxError> for ApiError {
+    fn from(error: DeletePbxError) -> Self {
+        match error {
+            DeletePbxError::NotFound => Self::NotFound,
+            DeletePbxError::PreconditionFailed => Self::PreconditionFailed,
+            DeletePbxError::Unavailable(e) => Self::Unavailable(e),
+            DeletePbxError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<PatchCustomerError> for ApiError {
+    fn from(error: PatchCustomerError) -> Self {
+        match error {
+            PatchCustomerError::NotFound => Self::NotFound,
+            PatchCustomerError::PreconditionFailed => Self::PreconditionFailed,
+            PatchCustomerError::Invalid(problems) => Self::Invalid(problems),
+            PatchCustomerError::TestFailed(path) => test_failed(&path),
+            PatchCustomerError::Unavailable(e) => Self::Unavailable(e),
+            PatchCustomerError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<DeleteCustomerError> for ApiError {
+    fn from(error: DeleteCustomerError) -> Self {
+        match error {
+            DeleteCustomerError::NotFound => Self::NotFound,
+            DeleteCustomerError::PreconditionFailed => Self::PreconditionFailed,
+            DeleteCustomerError::HasProfiles => {
+                Self::Conflict("The customer still has PBX profiles; delete them before the customer.".to_owned())
+            }
+            DeleteCustomerError::Unavailable(e) => Self::Unavailable(e),
+            DeleteCustomerError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
 impl From<CreatePbxError> for ApiError {
     fn from(error: CreatePbxError) -> Self {
         match error {
             CreatePbxError::CustomerNotFound => Self::NotFound,
             CreatePbxError::Invalid(problems) => Self::Invalid(problems),
-            CreatePbxError::InstanceAttached => {
-                Self::Conflict("This PBX instance is already attached to a customer.".to_owned())
-            }
+            CreatePbxError::InstanceAttached => Self::Conflict(INSTANCE_ATTACHED.to_owned()),
             CreatePbxError::ChargesNotAccepted => Self::PaymentRequired(
                 "Creating a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
                  header 'accept-charges: true'. Nothing was created.",

@@ -8,14 +8,17 @@ pub mod auth;
 mod body;
 mod envelope;
 mod error;
+mod etag;
+mod paging;
+mod patch_doc;
 mod request_log;
 mod routes;
 mod state;
 mod views;
 
 pub use auth::{Authenticator, Caller, Scope, TokenSettings};
-pub use envelope::timestamp;
 pub use error::ApiError;
+pub use pbx_application::wire::timestamp;
 pub use request_log::{envelope_errors, log_requests};
 pub use routes::{app, configure};
 pub use state::{ApiSettings, AppState};

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use pbx_application::Readiness;
-use pbx_application::customer::{CreateCustomer, GetCustomer};
-use pbx_application::pbx::CreatePbx;
+use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
+use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 
 use crate::Authenticator;
 
@@ -32,8 +32,20 @@ pub struct AppState {
     pub create_pbx: CreatePbx,
     /// Create customer.
     pub create_customer: CreateCustomer,
+    /// Get, list and look up profiles.
+    pub read_pbxs: ReadPbxs,
+    /// Patch PBX.
+    pub patch_pbx: PatchPbx,
+    /// Delete PBX.
+    pub delete_pbx: DeletePbx,
     /// Get customer.
     pub get_customer: GetCustomer,
+    /// List customers.
+    pub list_customers: ListCustomers,
+    /// Patch customer.
+    pub patch_customer: PatchCustomer,
+    /// Delete customer.
+    pub delete_customer: DeleteCustomer,
     /// Whether the database is reachable and migrated.
     pub readiness: Arc<dyn Readiness>,
     /// Settings.

@@ -6,9 +6,15 @@
 
 pub mod customer;
 pub mod input;
+pub mod patch;
 pub mod pbx;
 pub mod ports;
 pub mod system;
+mod use_case;
+pub mod wire;
 
 pub use input::{FieldProblem, Input};
-pub use ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, Readiness, RepositoryError};
+pub use ports::{
+    Clock, CustomerRepository, IdGenerator, InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, Readiness,
+    RepositoryError, Versioned, WriteError,
+};

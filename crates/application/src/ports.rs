@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pbx_domain::{Customer, CustomerId, PbxProfile, PbxType, ResellerId};
+use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
 use uuid::Uuid;
 
 /// A storage failure that is not a business outcome.
@@ -16,12 +16,86 @@ pub enum RepositoryError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// A stored value and its version, which every change bumps (the `ETag` of a resource).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    /// The value.
+    pub value: T,
+    /// Its version: 1 when created.
+    pub version: u64,
+}
+
+/// Which page of a list: `index` counts from 0, `size` is 1 to 1000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// The page, from 0.
+    pub index: u64,
+    /// Items a page.
+    pub size: u64,
+}
+
+impl Page {
+    /// Rows to skip.
+    #[must_use]
+    pub const fn offset(&self) -> u64 {
+        self.index.saturating_mul(self.size)
+    }
+}
+
+/// What a list of profiles shows of each: no connection details, no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PbxSummary {
+    /// The profile's id.
+    pub id: PbxId,
+    /// Its customer.
+    pub customer_id: CustomerId,
+    /// Its name.
+    pub name: String,
+    /// Its PBX type.
+    pub pbx_type: PbxType,
+    /// Its country.
+    pub country_code: CountryCode,
+    /// Whether it is enabled.
+    pub enabled: bool,
+}
+
+/// Who a PBX instance is attached to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceOwner {
+    /// The profile.
+    pub pbx_id: PbxId,
+    /// Its customer.
+    pub customer_id: CustomerId,
+    /// The customer's reseller.
+    pub reseller_id: ResellerId,
+}
+
 /// Why a profile could not be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum InsertPbxError {
     /// A profile for the same PBX instance (type and instance id) is already stored, for any customer.
     #[error("the PBX instance is already attached to a customer")]
     InstanceAttached,
+    /// A storage failure.
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why a change to a stored value was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The value is gone.
+    #[error("not found")]
+    NotFound,
+    /// The value changed since it was read (its version is not the one expected).
+    #[error("the stored version is not the expected one")]
+    VersionMismatch,
+    /// A uniqueness rule would break (a PBX instance attached twice).
+    #[error("the PBX instance is already attached to a customer")]
+    InstanceAttached,
+    /// Other rows depend on it (a customer that still has profiles).
+    #[error("other records still refer to it")]
+    InUse,
     /// A storage failure.
     #[error(transparent)]
     Repository(#[from] RepositoryError),
@@ -37,20 +111,50 @@ pub trait CustomerRepository: Send + Sync {
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached, [`RepositoryError::Unexpected`] for
     /// any other failure.
-    async fn find(&self, reseller: ResellerId, id: CustomerId) -> Result<Option<Customer>, RepositoryError>;
+    async fn find(&self, reseller: ResellerId, id: CustomerId) -> Result<Option<Versioned<Customer>>, RepositoryError>;
 
-    /// Stores a new customer.
+    /// A page of `reseller`'s customers, oldest first, whose name or reference contains `filter` (any case).
+    ///
+    /// # Errors
+    /// As [`CustomerRepository::find`].
+    async fn list(
+        &self,
+        reseller: ResellerId,
+        filter: Option<String>,
+        page: Page,
+    ) -> Result<Vec<Customer>, RepositoryError>;
+
+    /// Stores a new customer, at version 1.
     ///
     /// # Errors
     /// As [`CustomerRepository::find`].
     async fn insert(&self, customer: &Customer) -> Result<(), RepositoryError>;
+
+    /// Replaces the stored customer if its version is still `expected_version`; returns the new version.
+    ///
+    /// # Errors
+    /// The adapter MUST return [`WriteError::NotFound`] when it is gone and [`WriteError::VersionMismatch`] when
+    /// its version is another.
+    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<u64, WriteError>;
+
+    /// Deletes the customer `id` of `reseller`, if its version is `expected_version` (when given).
+    ///
+    /// # Errors
+    /// [`WriteError::NotFound`], [`WriteError::VersionMismatch`], and [`WriteError::InUse`] while profiles refer
+    /// to it (the adapter MUST rely on the database's foreign key, not on a count read beforehand).
+    async fn delete(
+        &self,
+        reseller: ResellerId,
+        id: CustomerId,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError>;
 }
 
 /// Where PBX connection profiles are kept, secrets included.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait PbxRepository: Send + Sync {
-    /// Stores a new profile, created at `created_at`.
+    /// Stores a new profile, created at `created_at`, at version 1.
     ///
     /// The one-customer-per-PBX-instance rule must be enforced by the store itself (a unique constraint on the
     /// PBX type and instance id), so that two concurrent inserts cannot both succeed.
@@ -66,6 +170,38 @@ pub trait PbxRepository: Send + Sync {
     /// [`RepositoryError::Unavailable`] when the database cannot be reached, [`RepositoryError::Unexpected`] for
     /// any other failure.
     async fn instance_attached(&self, pbx_type: PbxType, instance_id: &str) -> Result<bool, RepositoryError>;
+
+    /// The profile `id` of customer `customer_id`, secrets decrypted.
+    ///
+    /// # Errors
+    /// As [`PbxRepository::instance_attached`].
+    async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
+
+    /// A page of the customer's profiles, oldest first.
+    ///
+    /// # Errors
+    /// As [`PbxRepository::instance_attached`].
+    async fn list(&self, customer_id: CustomerId, page: Page) -> Result<Vec<PbxSummary>, RepositoryError>;
+
+    /// Replaces the stored profile if its version is still `expected_version`; returns the new version.
+    ///
+    /// # Errors
+    /// The adapter MUST return [`WriteError::NotFound`] when it is gone, [`WriteError::VersionMismatch`] when
+    /// its version is another, and [`WriteError::InstanceAttached`] on the instance's unique constraint.
+    async fn update(&self, profile: &PbxProfile, expected_version: u64) -> Result<u64, WriteError>;
+
+    /// Deletes the profile `id` of customer `customer_id`, if its version is `expected_version` (when given).
+    ///
+    /// # Errors
+    /// [`WriteError::NotFound`] or [`WriteError::VersionMismatch`].
+    async fn delete(&self, customer_id: CustomerId, id: PbxId, expected_version: Option<u64>)
+    -> Result<(), WriteError>;
+
+    /// Who the PBX instance `instance_id` (any PBX type) is attached to, if anyone.
+    ///
+    /// # Errors
+    /// As [`PbxRepository::instance_attached`].
+    async fn find_instance(&self, instance_id: &str) -> Result<Option<InstanceOwner>, RepositoryError>;
 }
 
 /// Whether the service can serve: its store answers and is up to date.

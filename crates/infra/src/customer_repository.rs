@@ -1,13 +1,15 @@
 //! Customers in the database.
 
-use anyhow::Context;
 use async_trait::async_trait;
-use pbx_application::{CustomerRepository, RepositoryError};
+use pbx_application::{CustomerRepository, Page, RepositoryError, Versioned, WriteError};
 use pbx_domain::{CountryCode, Customer, CustomerId, CustomerName, NewCustomer, OptionalText, ResellerId, Timezone};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::Database;
-use crate::db_error::repository_error;
+use crate::db_error::{is_foreign_key_violation, repository_error};
 use crate::entity::customer;
 
 /// [`CustomerRepository`] over SeaORM.
@@ -41,34 +43,143 @@ fn to_domain(row: customer::Model) -> anyhow::Result<Customer> {
     })
 }
 
+/// A `LIKE` pattern for "contains `text`", any case (`!` escapes the wildcards).
+fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '!' | '%' | '_' => vec!['!', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+fn active(customer: &Customer) -> customer::ActiveModel {
+    let details = &customer.details;
+    customer::ActiveModel {
+        id: Set(customer.id.as_uuid()),
+        reseller_id: Set(customer.reseller_id.as_uuid()),
+        name: Set(details.name.to_string()),
+        description: Set(details.description.as_ref().map(|t| t.as_str().to_owned())),
+        reference: Set(details.reference.as_ref().map(|t| t.as_str().to_owned())),
+        country_code: Set(details.country_code.to_string()),
+        timezone: Set(details.timezone.to_string()),
+        enabled: Set(details.enabled),
+        date_created: Set(customer.date_created),
+        version: Set(1),
+    }
+}
+
+impl SeaOrmCustomerRepository {
+    /// After a write that matched no row: is the customer gone, or at another version?
+    async fn why_unmatched(&self, reseller: ResellerId, id: CustomerId) -> WriteError {
+        match customer::Entity::find_by_id(id.as_uuid())
+            .filter(customer::Column::ResellerId.eq(reseller.as_uuid()))
+            .count(self.db.connection())
+            .await
+        {
+            Ok(0) => WriteError::NotFound,
+            Ok(_) => WriteError::VersionMismatch,
+            Err(e) => repository_error(e).into(),
+        }
+    }
+}
+
+fn stored_version(expected: u64) -> Result<i64, RepositoryError> {
+    i64::try_from(expected).map_err(|e| RepositoryError::Unexpected(e.into()))
+}
+
 #[async_trait]
 impl CustomerRepository for SeaOrmCustomerRepository {
-    async fn find(&self, reseller: ResellerId, id: CustomerId) -> Result<Option<Customer>, RepositoryError> {
+    async fn find(&self, reseller: ResellerId, id: CustomerId) -> Result<Option<Versioned<Customer>>, RepositoryError> {
         let row = customer::Entity::find_by_id(id.as_uuid())
             .filter(customer::Column::ResellerId.eq(reseller.as_uuid()))
             .one(self.db.connection())
             .await
             .map_err(repository_error)?;
-        row.map(|row| to_domain(row).with_context(|| format!("customer {id} is stored with an invalid value")))
-            .transpose()
-            .map_err(RepositoryError::Unexpected)
+        row.map(|row| {
+            let version = u64::try_from(row.version)?;
+            Ok(Versioned { value: to_domain(row)?, version })
+        })
+        .transpose()
+        .map_err(|e: anyhow::Error| {
+            RepositoryError::Unexpected(e.context(format!("customer {id} cannot be read back")))
+        })
+    }
+
+    async fn list(
+        &self,
+        reseller: ResellerId,
+        filter: Option<String>,
+        page: Page,
+    ) -> Result<Vec<Customer>, RepositoryError> {
+        let mut query = customer::Entity::find().filter(customer::Column::ResellerId.eq(reseller.as_uuid()));
+        if let Some(filter) = filter {
+            let pattern = contains_pattern(&filter);
+            let contains = |column: customer::Column| {
+                Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('!'))
+            };
+            query = query.filter(
+                Condition::any().add(contains(customer::Column::Name)).add(contains(customer::Column::Reference)),
+            );
+        }
+        let rows = query
+            .order_by_asc(customer::Column::DateCreated)
+            .order_by_asc(customer::Column::Id)
+            .offset(page.offset())
+            .limit(page.size)
+            .all(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        rows.into_iter().map(to_domain).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
     async fn insert(&self, customer: &Customer) -> Result<(), RepositoryError> {
-        let details = &customer.details;
-        let row = customer::ActiveModel {
-            id: Set(customer.id.as_uuid()),
-            reseller_id: Set(customer.reseller_id.as_uuid()),
-            name: Set(details.name.to_string()),
-            description: Set(details.description.as_ref().map(|t| t.as_str().to_owned())),
-            reference: Set(details.reference.as_ref().map(|t| t.as_str().to_owned())),
-            country_code: Set(details.country_code.to_string()),
-            timezone: Set(details.timezone.to_string()),
-            enabled: Set(details.enabled),
-            date_created: Set(customer.date_created),
-            version: Set(1),
-        };
-        customer::Entity::insert(row).exec_without_returning(self.db.connection()).await.map_err(repository_error)?;
+        customer::Entity::insert(active(customer))
+            .exec_without_returning(self.db.connection())
+            .await
+            .map_err(repository_error)?;
         Ok(())
+    }
+
+    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<u64, WriteError> {
+        let expected = stored_version(expected_version)?;
+        let mut row = active(customer);
+        row.version = Set(expected + 1);
+        let result = customer::Entity::update_many()
+            .set(row)
+            .filter(customer::Column::Id.eq(customer.id.as_uuid()))
+            .filter(customer::Column::ResellerId.eq(customer.reseller_id.as_uuid()))
+            .filter(customer::Column::Version.eq(expected))
+            .exec(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        if result.rows_affected > 0 {
+            Ok(expected_version + 1)
+        } else {
+            Err(self.why_unmatched(customer.reseller_id, customer.id).await)
+        }
+    }
+
+    async fn delete(
+        &self,
+        reseller: ResellerId,
+        id: CustomerId,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError> {
+        let mut delete = customer::Entity::delete_many()
+            .filter(customer::Column::Id.eq(id.as_uuid()))
+            .filter(customer::Column::ResellerId.eq(reseller.as_uuid()));
+        if let Some(expected) = expected_version {
+            delete = delete.filter(customer::Column::Version.eq(stored_version(expected)?));
+        }
+        match delete.exec(self.db.connection()).await {
+            Ok(done) if done.rows_affected > 0 => Ok(()),
+            Ok(_) => Err(self.why_unmatched(reseller, id).await),
+            Err(e) if is_foreign_key_violation(&e) => Err(WriteError::InUse),
+            Err(e) => Err(repository_error(e).into()),
+        }
     }
 }

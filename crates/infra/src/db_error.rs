@@ -31,3 +31,17 @@ pub(crate) fn repository_error(error: DbErr) -> RepositoryError {
 pub(crate) fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// Whether `error` is a foreign-key violation (a row still referred to).
+pub(crate) fn is_foreign_key_violation(error: &DbErr) -> bool {
+    if matches!(error.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) {
+        return true;
+    }
+    // SQLite reports a RESTRICT action as SQLITE_CONSTRAINT_TRIGGER (1811), which SeaORM does not classify.
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .is_some_and(|db| db.code().as_deref() == Some("1811") && db.message().contains("FOREIGN KEY")),
+        _ => false,
+    }
+}

@@ -91,7 +91,8 @@ async fn a_database_of_the_first_release_is_migrated_forward_without_losing_rows
         .find(ResellerId::from_uuid(reseller), CustomerId::from_uuid(customer))
         .await
         .unwrap()
-        .expect("the customer survived the migration");
+        .expect("the customer survived the migration")
+        .value;
     assert_eq!(found.details.name.as_str(), "Acme");
     assert_eq!(found.details.description.map(|d| d.as_str().to_owned()), Some("Head office".to_owned()));
     assert_eq!(found.details.timezone.name(), "Europe/Paris");

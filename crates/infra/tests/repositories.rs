@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use pbx_application::{CustomerRepository, InsertPbxError, PbxRepository};
+use pbx_application::{CustomerRepository, InsertPbxError, PbxRepository, WriteError};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{
@@ -97,7 +97,10 @@ async fn a_customer_is_found_by_its_reseller_only() {
     let stored = customer(owner);
     f.customers.insert(&stored).await.unwrap();
 
-    assert_eq!(f.customers.find(owner, stored.id).await.unwrap(), Some(stored.clone()));
+    assert_eq!(
+        f.customers.find(owner, stored.id).await.unwrap(),
+        Some(pbx_application::Versioned { value: stored.clone(), version: 1 })
+    );
     let stranger = ResellerId::from_uuid(Uuid::now_v7());
     assert_eq!(f.customers.find(stranger, stored.id).await.unwrap(), None, "another reseller's customer");
     let missing = CustomerId::from_uuid(Uuid::now_v7());
@@ -192,4 +195,120 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
             assert!(!text.contains("very-secret"), "a secret is readable in the SQLite files");
         }
     }
+}
+
+#[tokio::test]
+async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
+    let f = fixture().await;
+    let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
+    f.customers.insert(&owner).await.unwrap();
+    let (first, second) = (kazoo(owner.id, "k-read"), three_cx(owner.id, "L-read"));
+    f.profiles.insert(&first, now()).await.unwrap();
+    f.profiles.insert(&second, now() + chrono::Duration::seconds(1)).await.unwrap();
+
+    let read = f.profiles.find(owner.id, second.id).await.unwrap().unwrap();
+    assert_eq!(read, pbx_application::Versioned { value: second.clone(), version: 1 });
+    let elsewhere = CustomerId::from_uuid(Uuid::now_v7());
+    assert_eq!(f.profiles.find(elsewhere, second.id).await.unwrap(), None, "under another customer");
+
+    let page = |index, size| pbx_application::Page { index, size };
+    let all: Vec<PbxId> = f.profiles.list(owner.id, page(0, 10)).await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(all, [first.id, second.id]);
+    let second_page = f.profiles.list(owner.id, page(1, 1)).await.unwrap();
+    assert_eq!(second_page.len(), 1);
+    assert_eq!(second_page[0].pbx_type, PbxType::ThreeCx);
+    assert!(f.profiles.list(owner.id, page(2, 1)).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn updates_and_deletes_check_the_version() {
+    let f = fixture().await;
+    let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
+    f.customers.insert(&owner).await.unwrap();
+    let mut profile = kazoo(owner.id, "k-version");
+    f.profiles.insert(&profile, now()).await.unwrap();
+    let taken = kazoo(owner.id, "k-taken");
+    f.profiles.insert(&taken, now()).await.unwrap();
+
+    profile.enabled = true;
+    assert_eq!(f.profiles.update(&profile, 1).await.unwrap(), 2);
+    assert!(matches!(f.profiles.update(&profile, 1).await, Err(WriteError::VersionMismatch)));
+    let read = f.profiles.find(owner.id, profile.id).await.unwrap().unwrap();
+    assert!(read.value.enabled);
+    assert_eq!(read.version, 2);
+
+    let mut clash = profile.clone();
+    clash.connection = taken.connection.clone();
+    assert!(matches!(f.profiles.update(&clash, 2).await, Err(WriteError::InstanceAttached)));
+
+    assert!(matches!(f.profiles.delete(owner.id, profile.id, Some(1)).await, Err(WriteError::VersionMismatch)));
+    f.profiles.delete(owner.id, profile.id, Some(2)).await.unwrap();
+    assert!(matches!(f.profiles.delete(owner.id, profile.id, None).await, Err(WriteError::NotFound)));
+    assert!(!f.profiles.instance_attached(PbxType::Kazoo, "k-version").await.unwrap(), "attachable again");
+}
+
+#[tokio::test]
+async fn an_instance_is_found_with_its_owner() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let owner = customer(reseller);
+    f.customers.insert(&owner).await.unwrap();
+    let profile = three_cx(owner.id, "L-owner");
+    f.profiles.insert(&profile, now()).await.unwrap();
+
+    let found = f.profiles.find_instance("L-owner").await.unwrap().unwrap();
+    assert_eq!((found.pbx_id, found.customer_id, found.reseller_id), (profile.id, owner.id, reseller));
+    assert_eq!(f.profiles.find_instance("nobody").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn customers_filter_by_name_or_reference_in_any_case_and_wildcards_are_literal() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let named = |name: &str, reference: Option<&str>, second: i64| {
+        let mut c = customer(reseller);
+        c.details.name = CustomerName::parse(name).unwrap();
+        c.details.reference = reference.map(|r| pbx_domain::OptionalText::parse(r).unwrap());
+        c.date_created = now() + chrono::Duration::seconds(second);
+        c
+    };
+    for c in [
+        named("Acme Corp", None, 0),
+        named("Globex", Some("ACME-7"), 1),
+        named("100% Pure", None, 2),
+        named("Initech", None, 3),
+    ] {
+        f.customers.insert(&c).await.unwrap();
+    }
+    f.customers.insert(&customer(ResellerId::from_uuid(Uuid::now_v7()))).await.unwrap();
+
+    let page = pbx_application::Page { index: 0, size: 100 };
+    let names = |list: Vec<Customer>| list.into_iter().map(|c| c.details.name.to_string()).collect::<Vec<_>>();
+    let list = |filter: Option<&str>| f.customers.list(reseller, filter.map(str::to_owned), page);
+    assert_eq!(names(list(None).await.unwrap()), ["Acme Corp", "Globex", "100% Pure", "Initech"]);
+    assert_eq!(names(list(Some("acme")).await.unwrap()), ["Acme Corp", "Globex"]);
+    assert_eq!(names(list(Some("0%")).await.unwrap()), ["100% Pure"]);
+    assert!(list(Some("_")).await.unwrap().is_empty(), "an underscore is not a wildcard");
+}
+
+#[tokio::test]
+async fn a_customer_with_profiles_cannot_be_deleted() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let mut owner = customer(reseller);
+    f.customers.insert(&owner).await.unwrap();
+    let profile = kazoo(owner.id, "k-in-use");
+    f.profiles.insert(&profile, now()).await.unwrap();
+
+    let in_use = f.customers.delete(reseller, owner.id, None).await;
+    assert!(matches!(in_use, Err(WriteError::InUse)), "{in_use:?}");
+    owner.details.enabled = true;
+    assert_eq!(f.customers.update(&owner, 1).await.unwrap(), 2);
+    assert!(matches!(f.customers.update(&owner, 1).await, Err(WriteError::VersionMismatch)));
+    f.profiles.delete(owner.id, profile.id, None).await.unwrap();
+    let stranger = ResellerId::from_uuid(Uuid::now_v7());
+    assert!(matches!(f.customers.delete(stranger, owner.id, None).await, Err(WriteError::NotFound)));
+    assert!(matches!(f.customers.delete(reseller, owner.id, Some(1)).await, Err(WriteError::VersionMismatch)));
+    f.customers.delete(reseller, owner.id, Some(2)).await.unwrap();
+    assert_eq!(f.customers.find(reseller, owner.id).await.unwrap(), None);
 }

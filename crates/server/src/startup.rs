@@ -5,8 +5,8 @@ use std::sync::Arc;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use pbx_api::{ApiSettings, AppState, Authenticator, TokenSettings};
-use pbx_application::customer::{CreateCustomer, GetCustomer};
-use pbx_application::pbx::CreatePbx;
+use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
+use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_domain::ResellerId;
 use pbx_infra::database::{backend_name, sqlite_url};
@@ -73,9 +73,15 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
     let state = web::Data::new(AppState {
         authenticator: authenticator(common)?,
-        create_pbx: CreatePbx::new(customers.clone(), profiles, clock.clone(), ids.clone()),
+        create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone()),
+        read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone()),
+        patch_pbx: PatchPbx::new(customers.clone(), profiles.clone()),
+        delete_pbx: DeletePbx::new(customers.clone(), profiles),
         create_customer: CreateCustomer::new(customers.clone(), clock, ids),
-        get_customer: GetCustomer::new(customers),
+        get_customer: GetCustomer::new(customers.clone()),
+        list_customers: ListCustomers::new(customers.clone()),
+        patch_customer: PatchCustomer::new(customers.clone()),
+        delete_customer: DeleteCustomer::new(customers),
         readiness: Arc::new(db.clone()),
         settings: ApiSettings { public_url: serve.public_url.clone(), body_limit: serve.body_limit },
     });

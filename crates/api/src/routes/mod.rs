@@ -35,17 +35,33 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                 web::scope("/api/v1.0")
                     .service(
                         web::resource("/customers")
+                            .route(web::get().to(customers::list))
                             .route(web::post().to(customers::create))
                             .default_service(web::to(method_not_allowed)),
                     )
                     .service(
                         web::resource("/customers/{customer_id}")
                             .route(web::get().to(customers::get))
+                            .route(web::patch().to(customers::patch))
+                            .route(web::delete().to(customers::delete))
                             .default_service(web::to(method_not_allowed)),
                     )
                     .service(
                         web::resource("/customers/{customer_id}/pbxs")
+                            .route(web::get().to(pbxs::list))
                             .route(web::post().to(pbxs::create))
+                            .default_service(web::to(method_not_allowed)),
+                    )
+                    .service(
+                        web::resource("/customers/{customer_id}/pbxs/{pbx_id}")
+                            .route(web::get().to(pbxs::get))
+                            .route(web::patch().to(pbxs::patch))
+                            .route(web::delete().to(pbxs::delete))
+                            .default_service(web::to(method_not_allowed)),
+                    )
+                    .service(
+                        web::resource("/pbxs")
+                            .route(web::get().to(pbxs::lookup))
                             .default_service(web::to(method_not_allowed)),
                     ),
             )
@@ -59,6 +75,19 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
+}
+
+/// `{"status": "success", "timestamp": …}`: the answer to a delete.
+fn deleted() -> HttpResponse {
+    #[derive(serde::Serialize)]
+    struct Deleted {
+        status: &'static str,
+        timestamp: String,
+    }
+    crate::envelope::json_body(
+        HttpResponse::Ok(),
+        &Deleted { status: "success", timestamp: crate::timestamp(chrono::Utc::now()) },
+    )
 }
 
 /// The public base URL: the configured one, else the scheme and host the request came to.

@@ -5,4 +5,4 @@ mod customer;
 mod pbx;
 
 pub(crate) use customer::CustomerView;
-pub(crate) use pbx::{ProfileView, Secrets};
+pub(crate) use pbx::{ProfileView, Secrets, SummaryView};

@@ -1,5 +1,6 @@
 //! A PBX profile as the API shows it, in the seed's field order.
 
+use pbx_application::PbxSummary;
 use pbx_domain::{PbxConnection, PbxProfile, PbxType};
 use serde::Serialize;
 use serde_json::Value;
@@ -8,7 +9,6 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Secrets {
     Shown,
-    #[allow(dead_code)] // used by the read routes
     Hidden,
 }
 
@@ -99,6 +99,32 @@ impl<'a> ProfileView<'a> {
                 country_code,
                 enabled,
             }),
+        }
+    }
+}
+
+/// A profile in a list: `{id, name, _type, tenantId, countryCode, enabled}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SummaryView<'a> {
+    id: String,
+    name: &'a str,
+    #[serde(rename = "_type")]
+    pbx_type: &'static str,
+    tenant_id: String,
+    country_code: &'a str,
+    enabled: bool,
+}
+
+impl<'a> SummaryView<'a> {
+    pub(crate) fn new(summary: &'a PbxSummary) -> Self {
+        Self {
+            id: summary.id.to_string(),
+            name: &summary.name,
+            pbx_type: summary.pbx_type.as_str(),
+            tenant_id: summary.customer_id.to_string(),
+            country_code: summary.country_code.as_str(),
+            enabled: summary.enabled,
         }
     }
 }

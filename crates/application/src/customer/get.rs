@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pbx_domain::{Customer, CustomerId, ResellerId};
 
-use crate::ports::{CustomerRepository, RepositoryError};
+use crate::ports::{CustomerRepository, RepositoryError, Versioned};
 
 /// Why the customer cannot be shown.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ impl GetCustomer {
     ///
     /// # Errors
     /// [`GetCustomerError::NotFound`] when it does not exist or belongs to another reseller.
-    pub async fn execute(&self, reseller: ResellerId, id: CustomerId) -> Result<Customer, GetCustomerError> {
+    pub async fn execute(&self, reseller: ResellerId, id: CustomerId) -> Result<Versioned<Customer>, GetCustomerError> {
         self.customers.find(reseller, id).await?.ok_or(GetCustomerError::NotFound)
     }
 }

@@ -93,7 +93,7 @@ impl CreatePbx {
     )]
     pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
         let CreatePbxCommand { reseller, customer_id, draft, accept_charges } = command;
-        let customer = self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?;
+        let customer = self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?.value;
         let valid = draft.parse().map_err(CreatePbxError::Invalid)?;
         let profile = PbxProfile::new(
             PbxId::from_uuid(self.ids.new_id()),
@@ -125,7 +125,7 @@ impl CreatePbx {
 mod tests {
     use super::*;
     use crate::input::Raw;
-    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository};
+    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository, Versioned};
     use chrono::{DateTime, Utc};
     use mockall::predicate::eq;
     use pbx_domain::{CountryCode, Customer, CustomerName, NewCustomer, PbxConnection, PbxType};
@@ -176,7 +176,11 @@ mod tests {
 
     fn customers_finding(found: Option<Customer>) -> MockCustomerRepository {
         let mut customers = MockCustomerRepository::new();
-        customers.expect_find().with(eq(reseller()), eq(customer_id())).times(1).return_once(move |_, _| Ok(found));
+        customers
+            .expect_find()
+            .with(eq(reseller()), eq(customer_id()))
+            .times(1)
+            .return_once(move |_, _| Ok(found.map(|value| Versioned { value, version: 1 })));
         customers
     }
 

@@ -82,3 +82,14 @@ impl KazooDraft {
         )
     }
 }
+
+/// The Kazoo fields of a stored connection, as a client would send them (secrets included).
+pub(crate) fn fields(kazoo: &KazooConnection) -> Vec<(&'static str, Raw)> {
+    vec![
+        ("hostRest", Raw::Text(kazoo.host_rest.to_string())),
+        ("hostWebsocket", Raw::Text(kazoo.host_websocket.to_string())),
+        ("accountId", Raw::Text(kazoo.account_id.to_string())),
+        ("apiKey", Raw::Text(kazoo.api_key.expose().to_owned())),
+        ("monitorSubAccounts", Raw::Bool(kazoo.monitor_sub_accounts)),
+    ]
+}

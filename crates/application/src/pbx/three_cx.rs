@@ -96,3 +96,18 @@ impl ThreeCxDraft {
         )
     }
 }
+
+/// The 3CX fields of a stored connection, as a client would send them (secrets included).
+pub(crate) fn fields(three_cx: &ThreeCxConnection) -> Vec<(&'static str, Raw)> {
+    let archive = three_cx.recording_archive;
+    let mut fields = vec![
+        ("licenseKey", Raw::Text(three_cx.license_key.to_string())),
+        ("username", Raw::Text(three_cx.username.to_string())),
+        ("password", Raw::Text(three_cx.password.expose().to_owned())),
+        ("enableRecordingArchive", Raw::Bool(archive.is_enabled())),
+    ];
+    if let Some(frequency) = archive.frequency() {
+        fields.push(("recordingArchiveFrequency", Raw::Text(frequency.to_string())));
+    }
+    fields
+}

@@ -3,14 +3,18 @@
 mod kazoo;
 mod three_cx;
 
+use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pbx_application::{InsertPbxError, PbxRepository, RepositoryError};
-use pbx_domain::{PbxConnection, PbxProfile, PbxType};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use pbx_application::{
+    InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
+};
+use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::db_error::{is_unique_violation, repository_error};
-use crate::entity::pbx_profile;
+use crate::entity::{customer, pbx_profile};
 use crate::{Database, SecretCipher};
 
 /// The stored form of a connection: its non-secret settings and its secrets, both JSON.
@@ -33,6 +37,17 @@ pub struct SeaOrmPbxRepository {
     cipher: SecretCipher,
 }
 
+/// The columns a profile's content fills (all but id, customer, creation time and version).
+struct Content {
+    pbx_type: String,
+    instance_id: String,
+    name: String,
+    country_code: String,
+    enabled: bool,
+    settings: serde_json::Value,
+    secrets: String,
+}
+
 impl SeaOrmPbxRepository {
     /// The repository over `db`, encrypting secrets with `cipher`.
     #[must_use]
@@ -40,30 +55,86 @@ impl SeaOrmPbxRepository {
         Self { db, cipher }
     }
 
-    fn row(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> anyhow::Result<pbx_profile::ActiveModel> {
+    fn content(&self, profile: &PbxProfile) -> anyhow::Result<Content> {
         let stored = store(&profile.connection)?;
         let secrets = self.cipher.encrypt(&serde_json::to_vec(&stored.secrets)?, profile.id.as_uuid().as_bytes())?;
         let instance = profile.instance_id();
-        Ok(pbx_profile::ActiveModel {
-            id: Set(profile.id.as_uuid()),
-            customer_id: Set(profile.customer_id.as_uuid()),
-            pbx_type: Set(instance.pbx_type().as_str().to_owned()),
-            instance_id: Set(instance.value().to_owned()),
-            name: Set(profile.name.to_string()),
-            country_code: Set(profile.country_code.to_string()),
-            enabled: Set(profile.enabled),
-            settings: Set(stored.settings),
-            secrets: Set(secrets),
-            created_at: Set(created_at),
-            version: Set(1),
+        Ok(Content {
+            pbx_type: instance.pbx_type().as_str().to_owned(),
+            instance_id: instance.value().to_owned(),
+            name: profile.name.to_string(),
+            country_code: profile.country_code.to_string(),
+            enabled: profile.enabled,
+            settings: stored.settings,
+            secrets,
         })
     }
+
+    fn to_domain(&self, row: pbx_profile::Model) -> anyhow::Result<Versioned<PbxProfile>> {
+        let secrets = self.cipher.decrypt(&row.secrets, row.id.as_bytes())?;
+        let stored = Stored { settings: row.settings, secrets: serde_json::from_slice(&secrets)? };
+        let connection = match PbxType::parse(&row.pbx_type)? {
+            PbxType::Kazoo => kazoo::load(&row.instance_id, stored)?.into(),
+            PbxType::ThreeCx => three_cx::load(&row.instance_id, stored)?.into(),
+        };
+        let profile = PbxProfile {
+            id: PbxId::from_uuid(row.id),
+            customer_id: CustomerId::from_uuid(row.customer_id),
+            name: ProfileName::parse(&row.name)?,
+            country_code: CountryCode::parse(&row.country_code)?,
+            enabled: row.enabled,
+            connection,
+        };
+        Ok(Versioned { value: profile, version: version(row.version)? })
+    }
+
+    /// After a write that matched no row: is the row gone, or at another version?
+    async fn why_unmatched(&self, customer_id: CustomerId, id: PbxId) -> WriteError {
+        match pbx_profile::Entity::find_by_id(id.as_uuid())
+            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
+            .count(self.db.connection())
+            .await
+        {
+            Ok(0) => WriteError::NotFound,
+            Ok(_) => WriteError::VersionMismatch,
+            Err(e) => repository_error(e).into(),
+        }
+    }
+}
+
+/// A stored version as the ports count them.
+fn version(stored: i64) -> anyhow::Result<u64> {
+    u64::try_from(stored).context("a negative version is stored")
+}
+
+fn summary(row: pbx_profile::Model) -> anyhow::Result<PbxSummary> {
+    Ok(PbxSummary {
+        id: PbxId::from_uuid(row.id),
+        customer_id: CustomerId::from_uuid(row.customer_id),
+        name: row.name,
+        pbx_type: PbxType::parse(&row.pbx_type)?,
+        country_code: CountryCode::parse(&row.country_code)?,
+        enabled: row.enabled,
+    })
 }
 
 #[async_trait]
 impl PbxRepository for SeaOrmPbxRepository {
     async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
-        let row = self.row(profile, created_at).map_err(RepositoryError::Unexpected)?;
+        let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
+        let row = pbx_profile::ActiveModel {
+            id: Set(profile.id.as_uuid()),
+            customer_id: Set(profile.customer_id.as_uuid()),
+            pbx_type: Set(content.pbx_type),
+            instance_id: Set(content.instance_id),
+            name: Set(content.name),
+            country_code: Set(content.country_code),
+            enabled: Set(content.enabled),
+            settings: Set(content.settings),
+            secrets: Set(content.secrets),
+            created_at: Set(created_at),
+            version: Set(1),
+        };
         match pbx_profile::Entity::insert(row).exec_without_returning(self.db.connection()).await {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(InsertPbxError::InstanceAttached),
@@ -79,5 +150,97 @@ impl PbxRepository for SeaOrmPbxRepository {
             .await
             .map_err(repository_error)?;
         Ok(count > 0)
+    }
+
+    async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError> {
+        let row = pbx_profile::Entity::find_by_id(id.as_uuid())
+            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
+            .one(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        row.map(|row| self.to_domain(row).with_context(|| format!("PBX profile {id} cannot be read back")))
+            .transpose()
+            .map_err(RepositoryError::Unexpected)
+    }
+
+    async fn list(&self, customer_id: CustomerId, page: Page) -> Result<Vec<PbxSummary>, RepositoryError> {
+        let rows = pbx_profile::Entity::find()
+            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
+            .order_by_asc(pbx_profile::Column::CreatedAt)
+            .order_by_asc(pbx_profile::Column::Id)
+            .offset(page.offset())
+            .limit(page.size)
+            .all(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        rows.into_iter().map(summary).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
+    }
+
+    async fn update(&self, profile: &PbxProfile, expected_version: u64) -> Result<u64, WriteError> {
+        let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
+        let expected = i64::try_from(expected_version).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        let result = pbx_profile::Entity::update_many()
+            .col_expr(pbx_profile::Column::PbxType, Expr::value(content.pbx_type))
+            .col_expr(pbx_profile::Column::InstanceId, Expr::value(content.instance_id))
+            .col_expr(pbx_profile::Column::Name, Expr::value(content.name))
+            .col_expr(pbx_profile::Column::CountryCode, Expr::value(content.country_code))
+            .col_expr(pbx_profile::Column::Enabled, Expr::value(content.enabled))
+            .col_expr(pbx_profile::Column::Settings, Expr::value(content.settings))
+            .col_expr(pbx_profile::Column::Secrets, Expr::value(content.secrets))
+            .col_expr(pbx_profile::Column::Version, Expr::value(expected + 1))
+            .filter(pbx_profile::Column::Id.eq(profile.id.as_uuid()))
+            .filter(pbx_profile::Column::CustomerId.eq(profile.customer_id.as_uuid()))
+            .filter(pbx_profile::Column::Version.eq(expected))
+            .exec(self.db.connection())
+            .await;
+        match result {
+            Ok(done) if done.rows_affected > 0 => Ok(expected_version + 1),
+            Ok(_) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
+            Err(e) if is_unique_violation(&e) => Err(WriteError::InstanceAttached),
+            Err(e) => Err(repository_error(e).into()),
+        }
+    }
+
+    async fn delete(
+        &self,
+        customer_id: CustomerId,
+        id: PbxId,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError> {
+        let mut delete = pbx_profile::Entity::delete_many()
+            .filter(pbx_profile::Column::Id.eq(id.as_uuid()))
+            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()));
+        if let Some(expected) = expected_version {
+            let expected = i64::try_from(expected).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+            delete = delete.filter(pbx_profile::Column::Version.eq(expected));
+        }
+        match delete.exec(self.db.connection()).await {
+            Ok(done) if done.rows_affected > 0 => Ok(()),
+            Ok(_) => Err(self.why_unmatched(customer_id, id).await),
+            Err(e) => Err(repository_error(e).into()),
+        }
+    }
+
+    async fn find_instance(&self, instance_id: &str) -> Result<Option<InstanceOwner>, RepositoryError> {
+        let connection = self.db.connection();
+        let Some(profile) = pbx_profile::Entity::find()
+            .filter(pbx_profile::Column::InstanceId.eq(instance_id))
+            .order_by_asc(pbx_profile::Column::CreatedAt)
+            .one(connection)
+            .await
+            .map_err(repository_error)?
+        else {
+            return Ok(None);
+        };
+        let owner = customer::Entity::find_by_id(profile.customer_id)
+            .one(connection)
+            .await
+            .map_err(repository_error)?
+            .context("a profile refers to a customer that does not exist")?;
+        Ok(Some(InstanceOwner {
+            pbx_id: PbxId::from_uuid(profile.id),
+            customer_id: CustomerId::from_uuid(profile.customer_id),
+            reseller_id: ResellerId::from_uuid(owner.reseller_id),
+        }))
     }
 }

@@ -1,18 +1,44 @@
 //! The stored form of a 3CX connection.
 
-use pbx_domain::three_cx::ThreeCxConnection;
-use serde_json::json;
+use anyhow::Context;
+use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
+use pbx_domain::{Secret, TimeSpan};
+use serde::{Deserialize, Serialize};
 
 use super::Stored;
 
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Settings {
+    username: String,
+    enable_recording_archive: bool,
+    recording_archive_frequency: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Secrets {
+    password: String,
+}
+
 pub(super) fn store(three_cx: &ThreeCxConnection) -> anyhow::Result<Stored> {
     let archive = three_cx.recording_archive;
-    Ok(Stored {
-        settings: json!({
-            "username": three_cx.username.as_str(),
-            "enableRecordingArchive": archive.is_enabled(),
-            "recordingArchiveFrequency": archive.frequency().map(|f| f.to_string()),
-        }),
-        secrets: json!({ "password": three_cx.password.expose() }),
+    let settings = Settings {
+        username: three_cx.username.to_string(),
+        enable_recording_archive: archive.is_enabled(),
+        recording_archive_frequency: archive.frequency().map(|f| f.to_string()),
+    };
+    let secrets = Secrets { password: three_cx.password.expose().to_owned() };
+    Ok(Stored { settings: serde_json::to_value(settings)?, secrets: serde_json::to_value(secrets)? })
+}
+
+pub(super) fn load(instance_id: &str, stored: Stored) -> anyhow::Result<ThreeCxConnection> {
+    let settings: Settings = serde_json::from_value(stored.settings).context("3CX settings")?;
+    let secrets: Secrets = serde_json::from_value(stored.secrets).context("3CX secrets")?;
+    let frequency = settings.recording_archive_frequency.as_deref().map(TimeSpan::parse).transpose()?;
+    Ok(ThreeCxConnection {
+        license_key: LicenseKey::parse(instance_id)?,
+        username: Username::parse(&settings.username)?,
+        password: Secret::parse(&secrets.password)?,
+        recording_archive: RecordingArchive::new(settings.enable_recording_archive, frequency)?,
     })
 }

@@ -1,0 +1,78 @@
+//! `pageIndex` / `pageSize` and the collection envelope.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use chrono::Utc;
+use pbx_application::{FieldProblem, Page};
+use serde::Serialize;
+
+use crate::ApiError;
+use crate::envelope::json_body;
+
+const DEFAULT_SIZE: u64 = 100;
+const MAX_SIZE: u64 = 1000;
+
+/// The page a query asks for.
+///
+/// # Errors
+/// 400 naming each parameter that is not a number in range.
+pub(crate) fn page(query: &HashMap<String, String>) -> Result<Page, ApiError> {
+    let mut problems = Vec::new();
+    let mut number = |name: &str, default: u64, min: u64, max: u64| match query.get(name) {
+        None => default,
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                let range = if max == u64::MAX { format!("at least {min}") } else { format!("from {min} to {max}") };
+                problems.push(FieldProblem::new(name, format!("must be a whole number {range}")));
+                default
+            }
+        },
+    };
+    let index = number("pageIndex", 0, 0, u64::MAX / MAX_SIZE);
+    let size = number("pageSize", DEFAULT_SIZE, 1, MAX_SIZE);
+    if problems.is_empty() { Ok(Page { index, size }) } else { Err(ApiError::Invalid(problems)) }
+}
+
+/// `{"page_size": …, "page_index": …, "data": […], "status": "success", "timestamp": …}`.
+#[derive(Debug, Serialize)]
+struct Collection<T: Serialize> {
+    page_size: usize,
+    page_index: u64,
+    data: Vec<T>,
+    status: &'static str,
+    timestamp: String,
+}
+
+/// A page of items in the collection envelope.
+pub(crate) fn collection<T: Serialize>(builder: HttpResponseBuilder, page: Page, data: Vec<T>) -> HttpResponse {
+    let body = Collection {
+        page_size: data.len(),
+        page_index: page.index,
+        data,
+        status: "success",
+        timestamp: crate::timestamp(Utc::now()),
+    };
+    json_body(builder, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_and_bounds() {
+        assert_eq!(page(&query(&[])).unwrap(), Page { index: 0, size: 100 });
+        assert_eq!(page(&query(&[("pageIndex", "2"), ("pageSize", "1000")])).unwrap(), Page { index: 2, size: 1000 });
+        for bad in
+            [vec![("pageSize", "0")], vec![("pageSize", "1001")], vec![("pageIndex", "-1")], vec![("pageSize", "x")]]
+        {
+            assert!(matches!(page(&query(&bad)), Err(ApiError::Invalid(_))), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Delete customer: only once it has no PBX profile left.
+
+use std::sync::Arc;
+
+use pbx_domain::{CustomerId, ResellerId};
+
+use crate::ports::{CustomerRepository, WriteError};
+use crate::use_case::{opaque_debug, storage_errors};
+
+/// Why the customer was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteCustomerError {
+    /// No such customer for the caller.
+    #[error("not found")]
+    NotFound,
+    /// The customer changed since the version the caller gave.
+    #[error("the customer has changed")]
+    PreconditionFailed,
+    /// The customer still has PBX profiles.
+    #[error("the customer still has PBX profiles")]
+    HasProfiles,
+    /// The database is unavailable.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+storage_errors!(DeleteCustomerError);
+
+/// The delete-customer use case.
+#[derive(Clone)]
+pub struct DeleteCustomer {
+    customers: Arc<dyn CustomerRepository>,
+}
+opaque_debug!(DeleteCustomer);
+
+impl DeleteCustomer {
+    /// The use case over its port.
+    #[must_use]
+    pub fn new(customers: Arc<dyn CustomerRepository>) -> Self {
+        Self { customers }
+    }
+
+    /// Deletes the caller's customer `id`, if its version is `if_match` (when given).
+    ///
+    /// # Errors
+    /// See [`DeleteCustomerError`].
+    #[tracing::instrument(name = "delete_customer", skip(self))]
+    pub async fn execute(
+        &self,
+        reseller: ResellerId,
+        id: CustomerId,
+        if_match: Option<u64>,
+    ) -> Result<(), DeleteCustomerError> {
+        match self.customers.delete(reseller, id, if_match).await {
+            Ok(()) => {
+                tracing::info!("customer deleted");
+                Ok(())
+            }
+            Err(WriteError::NotFound) => Err(DeleteCustomerError::NotFound),
+            Err(WriteError::VersionMismatch) => Err(DeleteCustomerError::PreconditionFailed),
+            Err(WriteError::InUse) => Err(DeleteCustomerError::HasProfiles),
+            Err(WriteError::Repository(e)) => Err(e.into()),
+            Err(other) => Err(DeleteCustomerError::Unexpected(other.into())),
+        }
+    }
+}

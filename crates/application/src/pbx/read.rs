@@ -1,0 +1,94 @@
+//! Reading profiles: one, a page of a customer's, and who a PBX instance is attached to.
+
+use std::sync::Arc;
+
+use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
+
+use crate::ports::{CustomerRepository, InstanceOwner, Page, PbxRepository, PbxSummary, Versioned};
+use crate::use_case::{opaque_debug, storage_errors};
+
+/// Why profiles cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadPbxError {
+    /// No such customer for the caller, or no such profile for the customer.
+    #[error("not found")]
+    NotFound,
+    /// The database is unavailable.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+storage_errors!(ReadPbxError);
+
+/// Where a PBX instance is attached, as the caller may know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceLookup {
+    /// Attached to one of the caller's customers.
+    Own(InstanceOwner),
+    /// Attached to another reseller's customer (which stays unnamed).
+    Foreign,
+    /// Not attached anywhere.
+    Free,
+}
+
+/// The read use cases of profiles: get one, list a customer's, look up an instance.
+#[derive(Clone)]
+pub struct ReadPbxs {
+    customers: Arc<dyn CustomerRepository>,
+    profiles: Arc<dyn PbxRepository>,
+}
+opaque_debug!(ReadPbxs);
+
+impl ReadPbxs {
+    /// The use cases over their ports.
+    #[must_use]
+    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>) -> Self {
+        Self { customers, profiles }
+    }
+
+    async fn visible(&self, reseller: ResellerId, customer_id: CustomerId) -> Result<(), ReadPbxError> {
+        self.customers.find(reseller, customer_id).await?.map(drop).ok_or(ReadPbxError::NotFound)
+    }
+
+    /// The profile `pbx_id` of the caller's customer `customer_id`.
+    ///
+    /// # Errors
+    /// [`ReadPbxError::NotFound`] when either is missing or the customer is another reseller's.
+    pub async fn get(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        pbx_id: PbxId,
+    ) -> Result<Versioned<PbxProfile>, ReadPbxError> {
+        self.visible(reseller, customer_id).await?;
+        self.profiles.find(customer_id, pbx_id).await?.ok_or(ReadPbxError::NotFound)
+    }
+
+    /// A page of the profiles of the caller's customer `customer_id`, oldest first.
+    ///
+    /// # Errors
+    /// [`ReadPbxError::NotFound`] when the customer is missing or another reseller's.
+    pub async fn list(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        page: Page,
+    ) -> Result<Vec<PbxSummary>, ReadPbxError> {
+        self.visible(reseller, customer_id).await?;
+        Ok(self.profiles.list(customer_id, page).await?)
+    }
+
+    /// Whether the PBX instance `instance_id` is attached, and to whom if the caller may know.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    pub async fn lookup(&self, reseller: ResellerId, instance_id: &str) -> Result<InstanceLookup, ReadPbxError> {
+        Ok(match self.profiles.find_instance(instance_id).await? {
+            Some(owner) if owner.reseller_id == reseller => InstanceLookup::Own(owner),
+            Some(_) => InstanceLookup::Foreign,
+            None => InstanceLookup::Free,
+        })
+    }
+}
