@@ -74,3 +74,106 @@ async fn a_customer_id_that_is_not_a_guid_is_400() {
     let (status, _, body) = read(server.get("/api/v1.0/customers/acme", &token).await).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "The value 'acme' is not valid.");
 }
+
+#[tokio::test]
+async fn customers_list_in_pages_and_filter_on_name_and_reference() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    for (name, reference) in [("Acme Corp", None), ("Globex", Some("acme-42")), ("Initech", None)] {
+        let mut body = json!({ "name": name });
+        if let Some(reference) = reference {
+            body["reference"] = json!(reference);
+        }
+        server.post("/api/v1.0/customers", &token, &body, &[]).await;
+    }
+    server.customer(&server.reseller()).await; // another reseller's
+    let names = |body: &serde_json::Value| -> Vec<String> {
+        body["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, _, body) = read(server.get("/api/v1.0/customers", &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(names(&body), ["Acme Corp", "Globex", "Initech"]);
+    assert_eq!(body["page_size"], 3);
+    let (_, _, body) = read(server.get("/api/v1.0/customers?filter=ACME", &token).await).await;
+    assert_eq!(names(&body), ["Acme Corp", "Globex"]);
+    let (_, _, body) = read(server.get("/api/v1.0/customers?pageIndex=1&pageSize=2", &token).await).await;
+    assert_eq!((names(&body), body["page_index"].as_u64()), (vec!["Initech".to_owned()], Some(1)));
+    let (status, _, body) = read(server.get("/api/v1.0/customers?pageSize=5000", &token).await).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "One or more fields are invalid.");
+    assert_eq!(error_fields(&body), ["pageSize"]);
+}
+
+#[tokio::test]
+async fn a_customer_is_patched_with_json_patch() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let id = server.customer(&token).await;
+    let path = format!("/api/v1.0/customers/{id}");
+    let patch = |document: serde_json::Value, if_match: Option<&'static str>| {
+        let mut request = server
+            .client
+            .patch(server.url(&path))
+            .bearer_auth(&token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(document.to_string());
+        if let Some(value) = if_match {
+            request = request.header("if-match", value);
+        }
+        async move { read(request.send().await.unwrap()).await }
+    };
+    let (status, headers, body) = patch(
+        json!([
+            {"op": "replace", "path": "/name", "value": "Acme SA"},
+            {"op": "add", "path": "/reference", "value": "R-1"},
+            {"op": "replace", "path": "/countryCode", "value": "fr"},
+            {"op": "replace", "path": "/enabled", "value": "true"}
+        ]),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["etag"], "\"2\"");
+    let data = &body["data"];
+    assert_eq!((data["name"].as_str(), data["reference"].as_str()), (Some("Acme SA"), Some("R-1")));
+    assert_eq!((data["countryCode"].as_str(), data["enabled"].as_bool()), (Some("FR"), Some(true)));
+
+    let (status, _, body) = patch(json!([{"op": "remove", "path": "/countryCode"}]), None).await;
+    assert_eq!((status, body["data"]["countryCode"].as_str()), (StatusCode::OK, Some("US")), "back to the default");
+
+    let (status, _, body) = patch(
+        json!([{"op": "replace", "path": "/timezone", "value": "Mars/Olympus"}, {"op": "replace", "path": "/parentTenantId", "value": new_guid()}]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_fields(&body), ["/parentTenantId"], "an operation that can never apply is reported first");
+    let (status, _, body) = patch(json!([{"op": "replace", "path": "/timezone", "value": "Mars/Olympus"}]), None).await;
+    assert_eq!((status, error_fields(&body)), (StatusCode::BAD_REQUEST, vec!["timezone".to_owned()]));
+    let (status, _, _) = patch(json!([{"op": "replace", "path": "/name", "value": "x"}]), Some("\"1\"")).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test]
+async fn a_customer_with_profiles_cannot_be_deleted_until_they_are() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let id = server.customer(&token).await;
+    let (_, _, created) = read(server.create_pbx(&token, &id, &crate::helpers::kazoo(&new_guid())).await).await;
+    let pbx = created["data"]["id"].as_str().unwrap();
+    let delete = |path: String| {
+        let request = server.client.delete(server.url(&path)).bearer_auth(&token);
+        async move { read(request.send().await.unwrap()).await }
+    };
+    let (status, _, body) = delete(format!("/api/v1.0/customers/{id}")).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "The customer still has PBX profiles; delete them before the customer.",
+    );
+    assert_eq!(delete(format!("/api/v1.0/customers/{id}/pbxs/{pbx}")).await.0, StatusCode::OK);
+    let (status, _, body) = delete(format!("/api/v1.0/customers/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = read(server.get(&format!("/api/v1.0/customers/{id}"), &token).await).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
+}

@@ -1,0 +1,323 @@
+//! The life of a profile after its creation (contract §5): list, get, patch, delete, instance lookup.
+
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestServer, assert_error, assert_timestamp, error_fields, kazoo, new_guid, read, three_cx};
+
+/// A server, a reseller's token, one of its customers and a Kazoo profile of that customer.
+struct Fixture {
+    server: TestServer,
+    token: String,
+    customer: String,
+    pbx: String,
+    account: String,
+}
+
+async fn fixture() -> Fixture {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    let account = new_guid();
+    let (status, _, body) = read(server.create_pbx(&token, &customer, &kazoo(&account)).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let pbx = body["data"]["id"].as_str().unwrap().to_owned();
+    Fixture { server, token, customer, pbx, account }
+}
+
+impl Fixture {
+    fn path(&self) -> String {
+        format!("/api/v1.0/customers/{}/pbxs/{}", self.customer, self.pbx)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.server.client.request(method, self.server.url(path)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, "application/json-patch+json").body(body.to_string());
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn patch(
+        &self,
+        document: Value,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        read(self.send(Method::PATCH, &self.path(), Some(document), headers).await).await
+    }
+
+    async fn list(&self, query: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let path = format!("/api/v1.0/customers/{}/pbxs{query}", self.customer);
+        read(self.send(Method::GET, &path, None, &[]).await).await
+    }
+
+    async fn get(&self) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        read(self.send(Method::GET, &self.path(), None, &[]).await).await
+    }
+}
+
+#[tokio::test]
+async fn get_shows_the_whole_profile_without_its_secrets_and_an_etag() {
+    let f = fixture().await;
+    let (status, headers, body) = f.get().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers[ETAG], "\"1\"");
+    assert_eq!(
+        body["data"],
+        json!({
+            "hostRest": "https://rest.example.com",
+            "hostWebsocket": "wss://ws.example.com",
+            "accountId": f.account,
+            "monitorSubAccounts": false,
+            "_type": "KazooPbxConnectionProfile",
+            "id": f.pbx,
+            "name": "Clients ~.pbx.kazoo.name.~ Pbx",
+            "tenantId": f.customer,
+            "countryCode": "US",
+            "enabled": false
+        })
+    );
+    assert!(!body.to_string().contains("ABCDEF"), "no API key");
+}
+
+#[tokio::test]
+async fn a_three_cx_profile_reads_back_without_its_password() {
+    let f = fixture().await;
+    let (_, _, created) = read(f.server.create_pbx(&f.token, &f.customer, &three_cx(&new_guid())).await).await;
+    let id = created["data"]["id"].as_str().unwrap();
+    let path = format!("/api/v1.0/customers/{}/pbxs/{id}", f.customer);
+    let (status, _, body) = read(f.send(Method::GET, &path, None, &[]).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["enableRecordingArchive"], true);
+    assert_eq!(body["data"]["recordingArchiveFrequency"], "00:20:00");
+    assert!(body["data"].get("password").is_none());
+}
+
+#[tokio::test]
+async fn a_profile_is_404_under_another_customer_and_400_with_a_bad_id() {
+    let f = fixture().await;
+    let other_customer = f.server.customer(&f.token).await;
+    for path in [
+        format!("/api/v1.0/customers/{other_customer}/pbxs/{}", f.pbx),
+        format!("/api/v1.0/customers/{}/pbxs/{}", f.customer, new_guid()),
+    ] {
+        let (status, _, body) = read(f.send(Method::GET, &path, None, &[]).await).await;
+        assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
+    }
+    let (status, _, body) =
+        read(f.send(Method::GET, &format!("/api/v1.0/customers/{}/pbxs/nope", f.customer), None, &[]).await).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "The value 'nope' is not valid.");
+}
+
+#[tokio::test]
+async fn list_gives_summaries_oldest_first_in_pages() {
+    let f = fixture().await;
+    let mut ids = vec![f.pbx.clone()];
+    for profile in [three_cx(&new_guid()), kazoo(&new_guid())] {
+        let (_, _, body) = read(f.server.create_pbx(&f.token, &f.customer, &profile).await).await;
+        ids.push(body["data"]["id"].as_str().unwrap().to_owned());
+    }
+
+    let (status, _, body) = f.list("").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["data", "page_index", "page_size", "status", "timestamp"]);
+    assert_eq!((body["page_size"].as_u64(), body["page_index"].as_u64()), (Some(3), Some(0)));
+    assert_timestamp(&body["timestamp"]);
+    let listed: Vec<&str> = body["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, ids);
+    assert_eq!(
+        body["data"][1],
+        json!({"id": ids[1], "name": "3CX Connexion", "_type": "ThreeCxConnectionProfile", "tenantId": f.customer, "countryCode": "US", "enabled": false})
+    );
+    assert!(!body.to_string().contains("mot de passe") && !body.to_string().contains("ABCDEF"), "no secret");
+
+    let (_, _, body) = f.list("?pageIndex=1&pageSize=2").await;
+    assert_eq!((body["page_size"].as_u64(), body["page_index"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(body["data"][0]["id"], ids[2]);
+    let (_, _, body) = f.list("?pageIndex=5").await;
+    assert_eq!(body["data"], json!([]));
+
+    for (query, field) in [
+        ("?pageSize=0", "pageSize"),
+        ("?pageSize=1001", "pageSize"),
+        ("?pageIndex=-1", "pageIndex"),
+        ("?pageSize=ten", "pageSize"),
+    ] {
+        let (status, _, body) = f.list(query).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "One or more fields are invalid.");
+        assert_eq!(error_fields(&body), [field], "{query}");
+    }
+}
+
+#[tokio::test]
+async fn patch_renames_and_bumps_the_etag() {
+    let f = fixture().await;
+    let (status, headers, body) =
+        f.patch(json!([{"op": "replace", "path": "/name", "value": "Renamed"}]), &[("if-match", "\"1\"")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers[ETAG], "\"2\"");
+    assert_eq!(body["data"]["name"], "Renamed");
+    assert!(body["data"].get("apiKey").is_none(), "no secret in a patch answer");
+    let (_, headers, body) = f.get().await;
+    assert_eq!((headers[ETAG].to_str().unwrap(), body["data"]["name"].as_str()), ("\"2\"", Some("Renamed")));
+}
+
+#[tokio::test]
+async fn enabling_is_chargeable() {
+    let f = fixture().await;
+    let enable = json!([{"op": "replace", "path": "/enabled", "value": "true"}]);
+    let (status, _, body) = f.patch(enable.clone(), &[]).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "Enabling a PBX profile is chargeable. To accept the charge, repeat the identical request with the header \
+         'accept-charges: true'. Nothing was changed.",
+    );
+    assert_eq!(f.get().await.2["data"]["enabled"], false, "nothing changed");
+    let (status, _, body) = f.patch(enable, &[("accept-charges", "true")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["enabled"], true);
+    // Already enabled: renaming it again costs nothing.
+    let (status, _, _) = f.patch(json!([{"op": "replace", "path": "/name", "value": "Still on"}]), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn patches_that_cannot_apply_are_400_naming_the_path() {
+    let f = fixture().await;
+    let cases = [
+        (
+            json!([{"op": "replace", "path": "/_type", "value": "ThreeCxConnectionProfile"}]),
+            "/_type",
+            "cannot be changed",
+        ),
+        (json!([{"op": "replace", "path": "/id", "value": new_guid()}]), "/id", "cannot be changed"),
+        (json!([{"op": "replace", "path": "/tenantId", "value": new_guid()}]), "/tenantId", "cannot be changed"),
+        (
+            json!([{"op": "add", "path": "/licenseKey", "value": "x"}]),
+            "/licenseKey",
+            "is not a field of KazooPbxConnectionProfile",
+        ),
+        (json!([{"op": "remove", "path": "/hostRest"}]), "/hostRest", "is required and cannot be removed"),
+        (json!([{"op": "test", "path": "/apiKey", "value": "ABCDEF"}]), "/apiKey", "is a secret and cannot be tested"),
+        (json!([{"op": "move", "from": "/name", "path": "/x"}]), "/0/op", "'move' is not supported"),
+        (
+            json!([{"op": "replace", "path": "/hostRest", "value": "ftp://x"}]),
+            "hostRest",
+            "must use the http or https scheme",
+        ),
+        (
+            json!([{"op": "replace", "path": "/enabled", "value": "maybe"}]),
+            "enabled",
+            "must be a boolean (true or false)",
+        ),
+    ];
+    for (document, field, message) in cases {
+        let (status, _, body) = f.patch(document.clone(), &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{document}: {body}");
+        assert_eq!(body["errors"], json!([{"field": field, "message": message}]), "{document}");
+    }
+    for not_a_patch in [json!({"op": "replace"}), json!("x")] {
+        let (status, _, body) = f.patch(not_a_patch, &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body["message"].as_str().unwrap().starts_with("The patch document must be a JSON array"), "{body}");
+    }
+    assert_eq!(f.get().await.1[ETAG], "\"1\"", "nothing changed");
+}
+
+#[tokio::test]
+async fn a_failed_test_is_409_and_changes_nothing() {
+    let f = fixture().await;
+    let document = json!([
+        {"op": "replace", "path": "/name", "value": "Changed"},
+        {"op": "test", "path": "/accountId", "value": "not-this-one"}
+    ]);
+    let (status, _, body) = f.patch(document, &[]).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "The test operation at '/accountId' failed; nothing was changed.",
+    );
+    assert_eq!(f.get().await.2["data"]["name"], "Clients ~.pbx.kazoo.name.~ Pbx");
+    let passing =
+        json!([{"op": "test", "path": "/accountId", "value": f.account}, {"op": "remove", "path": "/countryCode"}]);
+    assert_eq!(f.patch(passing, &[]).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn moving_to_an_instance_attached_elsewhere_is_409() {
+    let f = fixture().await;
+    let taken = new_guid();
+    let other = f.server.customer(&f.token).await;
+    f.server.create_pbx(&f.token, &other, &kazoo(&taken)).await;
+    let (status, _, body) = f.patch(json!([{"op": "replace", "path": "/accountId", "value": taken}]), &[]).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "This PBX instance is already attached to a customer.");
+    let with_enable = json!([{"op": "replace", "path": "/accountId", "value": taken}, {"op": "replace", "path": "/enabled", "value": true}]);
+    assert_eq!(f.patch(with_enable, &[]).await.0, StatusCode::CONFLICT, "409 comes before 402");
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412() {
+    let f = fixture().await;
+    assert_eq!(f.patch(json!([{"op": "replace", "path": "/name", "value": "A"}]), &[]).await.0, StatusCode::OK);
+    for stale in ["\"1\"", "\"junk\""] {
+        let (status, _, body) =
+            f.patch(json!([{"op": "replace", "path": "/name", "value": "B"}]), &[(IF_MATCH.as_str(), stale)]).await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+        let (status, _, _) = read(f.send(Method::DELETE, &f.path(), None, &[(IF_MATCH.as_str(), stale)]).await).await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    }
+    assert_eq!(f.get().await.2["data"]["name"], "A");
+}
+
+#[tokio::test]
+async fn delete_then_404_and_the_instance_can_be_attached_again() {
+    let f = fixture().await;
+    let (status, _, body) = read(f.send(Method::DELETE, &f.path(), None, &[("if-match", "\"1\"")]).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.as_object().unwrap().keys().collect::<Vec<_>>(), ["status", "timestamp"]);
+    assert_eq!(body["status"], "success");
+    let (status, _, body) = f.get().await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
+    let (status, _, body) = read(f.send(Method::DELETE, &f.path(), None, &[]).await).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
+    let (status, _, body) = read(f.server.create_pbx(&f.token, &f.customer, &kazoo(&f.account)).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn instance_lookup_shows_ids_to_the_owner_only() {
+    let f = fixture().await;
+    let lookup = |token: String, query: String| {
+        let server = &f.server;
+        async move { read(server.get(&format!("/api/v1.0/pbxs{query}"), &token).await).await }
+    };
+    let (status, _, body) = lookup(f.token.clone(), format!("?instanceId={}", f.account)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"], json!({"exists": true, "instanceId": f.account, "id": f.pbx, "tenantId": f.customer}));
+
+    let stranger = f.server.reseller();
+    let (_, _, body) = lookup(stranger.clone(), format!("?instanceId={}", f.account)).await;
+    assert_eq!(body["data"], json!({"exists": true, "instanceId": f.account}));
+    let free = new_guid();
+    let (_, _, body) = lookup(stranger.clone(), format!("?instanceId={free}")).await;
+    assert_eq!(body["data"], json!({"exists": false, "instanceId": free}));
+    for query in ["", "?instanceId="] {
+        let (status, _, body) = lookup(stranger.clone(), query.to_owned()).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "One or more fields are invalid.");
+        assert_eq!(error_fields(&body), ["instanceId"]);
+    }
+}
