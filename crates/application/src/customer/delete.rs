@@ -66,3 +66,26 @@ impl DeleteCustomer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockCustomerRepository;
+    use uuid::Uuid;
+
+    async fn run(outcome: fn() -> Result<(), WriteError>) -> Result<(), DeleteCustomerError> {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_delete().times(1).returning(move |_, _, _| outcome());
+        DeleteCustomer::new(Arc::new(customers))
+            .execute(ResellerId::from_uuid(Uuid::nil()), CustomerId::from_uuid(Uuid::nil()), None)
+            .await
+    }
+
+    #[tokio::test]
+    async fn every_outcome() {
+        assert!(run(|| Ok(())).await.is_ok());
+        assert!(matches!(run(|| Err(WriteError::InUse)).await, Err(DeleteCustomerError::HasProfiles)));
+        assert!(matches!(run(|| Err(WriteError::NotFound)).await, Err(DeleteCustomerError::NotFound)));
+        assert!(matches!(run(|| Err(WriteError::VersionMismatch)).await, Err(DeleteCustomerError::PreconditionFailed)));
+    }
+}

@@ -89,3 +89,66 @@ impl PatchCustomer {
         Ok(Versioned { value: patched, version })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Raw;
+    use crate::ports::MockCustomerRepository;
+    use pbx_domain::{CustomerName, NewCustomer};
+    use uuid::Uuid;
+
+    fn repository() -> MockCustomerRepository {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().returning(|reseller, id| {
+            let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
+            Ok(Some(Versioned {
+                value: Customer { id, reseller_id: reseller, date_created: chrono::Utc::now(), details },
+                version: 2,
+            }))
+        });
+        customers
+    }
+
+    fn command(operations: Vec<PatchOp>, if_match: Option<u64>) -> PatchCustomerCommand {
+        PatchCustomerCommand {
+            reseller: ResellerId::from_uuid(Uuid::from_u128(1)),
+            customer_id: CustomerId::from_uuid(Uuid::from_u128(2)),
+            operations,
+            if_match,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_patch_keeps_what_the_service_owns_and_changes_the_rest() {
+        let mut customers = repository();
+        customers
+            .expect_update()
+            .withf(|c, v| {
+                *v == 2
+                    && c.details.name.as_str() == "Acme SA"
+                    && c.reseller_id == ResellerId::from_uuid(Uuid::from_u128(1))
+            })
+            .times(1)
+            .returning(|_, _| Ok(3));
+        let ops = vec![PatchOp::Replace { path: "/name".into(), value: Raw::Text("Acme SA".into()) }];
+        let patched = PatchCustomer::new(Arc::new(customers)).execute(command(ops, Some(2))).await.unwrap();
+        assert_eq!(patched.version, 3);
+    }
+
+    #[tokio::test]
+    async fn refusals() {
+        let run = |ops: Vec<PatchOp>, if_match| {
+            let mut customers = repository();
+            customers.expect_update().never();
+            async move { PatchCustomer::new(Arc::new(customers)).execute(command(ops, if_match)).await }
+        };
+        assert!(matches!(run(vec![], Some(1)).await, Err(PatchCustomerError::PreconditionFailed)));
+        let read_only = vec![PatchOp::Replace { path: "/parentTenantId".into(), value: Raw::Text("x".into()) }];
+        assert!(matches!(run(read_only, None).await, Err(PatchCustomerError::Invalid(_))));
+        let bad_zone = vec![PatchOp::Replace { path: "/timezone".into(), value: Raw::Text("Mars/Olympus".into()) }];
+        assert!(matches!(run(bad_zone, None).await, Err(PatchCustomerError::Invalid(_))));
+        let failing = vec![PatchOp::Test { path: "/name".into(), value: Raw::Text("Other".into()) }];
+        assert!(matches!(run(failing, None).await, Err(PatchCustomerError::TestFailed(_))));
+    }
+}

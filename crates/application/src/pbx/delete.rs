@@ -65,3 +65,57 @@ impl DeletePbx {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockCustomerRepository, MockPbxRepository, Versioned};
+    use pbx_domain::{Customer, CustomerName, NewCustomer};
+    use uuid::Uuid;
+
+    fn customers(found: bool) -> MockCustomerRepository {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().returning(move |reseller, id| {
+            let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
+            Ok(found.then(|| Versioned {
+                value: Customer { id, reseller_id: reseller, date_created: chrono::Utc::now(), details },
+                version: 1,
+            }))
+        });
+        customers
+    }
+
+    async fn run(found: bool, outcome: Option<Result<(), WriteError>>) -> Result<(), DeletePbxError> {
+        let mut profiles = MockPbxRepository::new();
+        match outcome {
+            Some(outcome) => {
+                let outcome = std::sync::Mutex::new(Some(outcome));
+                profiles
+                    .expect_delete()
+                    .withf(|_, _, version| *version == Some(2))
+                    .times(1)
+                    .returning(move |_, _, _| outcome.lock().unwrap().take().unwrap());
+            }
+            None => {
+                profiles.expect_delete().never();
+            }
+        }
+        let ids = (ResellerId::from_uuid(Uuid::from_u128(1)), CustomerId::from_uuid(Uuid::from_u128(2)));
+        DeletePbx::new(Arc::new(customers(found)), Arc::new(profiles))
+            .execute(ids.0, ids.1, PbxId::from_uuid(Uuid::from_u128(3)), Some(2))
+            .await
+    }
+
+    #[tokio::test]
+    async fn every_outcome() {
+        assert!(run(true, Some(Ok(()))).await.is_ok());
+        assert!(matches!(run(false, None).await, Err(DeletePbxError::NotFound)));
+        assert!(matches!(run(true, Some(Err(WriteError::NotFound))).await, Err(DeletePbxError::NotFound)));
+        assert!(matches!(
+            run(true, Some(Err(WriteError::VersionMismatch))).await,
+            Err(DeletePbxError::PreconditionFailed)
+        ));
+        let down = WriteError::Repository(crate::ports::RepositoryError::Unavailable(anyhow::anyhow!("down")));
+        assert!(matches!(run(true, Some(Err(down))).await, Err(DeletePbxError::Unavailable(_))));
+    }
+}

@@ -92,3 +92,49 @@ impl ReadPbxs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockCustomerRepository, MockPbxRepository};
+    use uuid::Uuid;
+
+    fn owner(reseller: u128) -> InstanceOwner {
+        InstanceOwner {
+            pbx_id: PbxId::from_uuid(Uuid::from_u128(3)),
+            customer_id: CustomerId::from_uuid(Uuid::from_u128(2)),
+            reseller_id: ResellerId::from_uuid(Uuid::from_u128(reseller)),
+        }
+    }
+
+    async fn lookup(found: Option<InstanceOwner>) -> InstanceLookup {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_find_instance().withf(|id| id == "12345").returning(move |_| Ok(found.clone()));
+        ReadPbxs::new(Arc::new(MockCustomerRepository::new()), Arc::new(profiles))
+            .lookup(ResellerId::from_uuid(Uuid::from_u128(1)), "12345")
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_lookup_names_the_profile_to_its_owner_only() {
+        assert_eq!(lookup(Some(owner(1))).await, InstanceLookup::Own(owner(1)));
+        assert_eq!(lookup(Some(owner(9))).await, InstanceLookup::Foreign);
+        assert_eq!(lookup(None).await, InstanceLookup::Free);
+    }
+
+    #[tokio::test]
+    async fn reads_under_a_missing_or_foreign_customer_are_not_found_without_touching_profiles() {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().returning(|_, _| Ok(None));
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_find().never();
+        profiles.expect_list().never();
+        let read = ReadPbxs::new(Arc::new(customers), Arc::new(profiles));
+        let (reseller, customer) = (ResellerId::from_uuid(Uuid::nil()), CustomerId::from_uuid(Uuid::nil()));
+        let got = read.get(reseller, customer, PbxId::from_uuid(Uuid::nil())).await;
+        assert!(matches!(got, Err(ReadPbxError::NotFound)));
+        let listed = read.list(reseller, customer, Page { index: 0, size: 10 }).await;
+        assert!(matches!(listed, Err(ReadPbxError::NotFound)));
+    }
+}
