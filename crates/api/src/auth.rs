@@ -1,6 +1,5 @@
 //! Bearer tokens: who the caller is (a reseller tenant) and what it may do (scopes).
 
-use std::future::{Ready, ready};
 use std::time::Duration;
 
 use actix_web::dev::Payload;
@@ -11,7 +10,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pbx_domain::ResellerId;
 use serde_json::{Map, Value};
 
+use crate::jwks::{JWKS_ALGORITHMS, Jwks};
 use crate::{ApiError, AppState};
+
+type LocalBoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
 
 /// The most a token's times may be off, in seconds.
 const LEEWAY_SECONDS: u64 = 60;
@@ -48,7 +50,7 @@ impl Scope {
 /// How tokens are checked and (in the embedded default) minted.
 #[derive(Clone)]
 pub struct TokenSettings {
-    /// The HS256 key shared by minting and checking.
+    /// The HS256 key shared by minting and checking (the embedded default); unused with a JWKS.
     pub hs256_key: Vec<u8>,
     /// The `iss` tokens must carry, when set.
     pub issuer: Option<String>,
@@ -69,18 +71,27 @@ impl std::fmt::Debug for TokenSettings {
     }
 }
 
+/// Where the keys that sign tokens come from.
+enum Keys {
+    /// The embedded HS256 key: this service mints and checks.
+    Embedded { decoding: DecodingKey, encoding: EncodingKey },
+    /// An identity provider's public keys (RS256/ES256): this service only checks.
+    Jwks(Jwks),
+}
+
 /// Checks bearer tokens, and mints them with the embedded key.
-#[derive(Clone)]
 pub struct Authenticator {
-    decoding: DecodingKey,
-    encoding: EncodingKey,
-    validation: Validation,
+    keys: Keys,
     settings: TokenSettings,
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator").field("settings", &self.settings).finish_non_exhaustive()
+        let mode = match self.keys {
+            Keys::Embedded { .. } => "embedded HS256",
+            Keys::Jwks(_) => "JWKS",
+        };
+        f.debug_struct("Authenticator").field("mode", &mode).field("settings", &self.settings).finish()
     }
 }
 
@@ -106,48 +117,92 @@ impl Caller {
     }
 }
 
+/// The checks every token passes whatever signs it: `exp` required, 60 s of skew, `nbf`, `iss` and `aud`.
+fn validation(algorithm: Algorithm, settings: &TokenSettings) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.set_required_spec_claims(&["exp"]);
+    validation.leeway = LEEWAY_SECONDS;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    match &settings.issuer {
+        Some(issuer) => validation.set_issuer(&[issuer]),
+        None => validation.iss = None,
+    }
+    match &settings.audience {
+        Some(audience) => validation.set_audience(&[audience]),
+        None => validation.validate_aud = false,
+    }
+    validation
+}
+
+/// A decoding failure as a 401.
+fn unauthorized(error: &jsonwebtoken::errors::Error) -> ApiError {
+    match error.kind() {
+        ErrorKind::ExpiredSignature => ApiError::Unauthorized("expired"),
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            ApiError::Unauthorized("malformed")
+        }
+        _ => ApiError::Unauthorized("invalid"),
+    }
+}
+
 impl Authenticator {
-    /// An authenticator for HS256 tokens signed with `settings.hs256_key`.
+    /// An authenticator for HS256 tokens signed with `settings.hs256_key`, which it can also mint.
     #[must_use]
     pub fn hs256(settings: TokenSettings) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp"]);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        match &settings.issuer {
-            Some(issuer) => validation.set_issuer(&[issuer]),
-            None => validation.iss = None,
-        }
-        match &settings.audience {
-            Some(audience) => validation.set_audience(&[audience]),
-            None => validation.validate_aud = false,
-        }
-        Self {
+        let keys = Keys::Embedded {
             decoding: DecodingKey::from_secret(&settings.hs256_key),
             encoding: EncodingKey::from_secret(&settings.hs256_key),
-            validation,
-            settings,
-        }
+        };
+        Self { keys, settings }
+    }
+
+    /// An authenticator for RS256/ES256 tokens of an identity provider whose keys are the JWKS at `location`
+    /// (a file, or an `https://` URL; `http://` only on the loopback). The keys are loaded now.
+    ///
+    /// # Errors
+    /// When the location is not usable or the key set cannot be read.
+    pub async fn jwks(settings: TokenSettings, location: &str) -> anyhow::Result<Self> {
+        let jwks = Jwks::new(location)?;
+        jwks.refresh().await?;
+        Ok(Self { keys: Keys::Jwks(jwks), settings })
+    }
+
+    /// Whether this authenticator mints tokens (only with the embedded key).
+    #[must_use]
+    pub const fn mints(&self) -> bool {
+        matches!(self.keys, Keys::Embedded { .. })
     }
 
     /// The caller a token names.
     ///
     /// # Errors
-    /// [`ApiError::Unauthorized`] when the token is malformed, badly signed, expired, not yet valid, for another
-    /// issuer or audience, or names no tenant.
-    pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
-        let data =
-            jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation).map_err(|e| match e
-                .kind()
-            {
-                ErrorKind::ExpiredSignature => ApiError::Unauthorized("expired"),
-                ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
-                    ApiError::Unauthorized("malformed")
+    /// [`ApiError::Unauthorized`] when the token is malformed, badly signed, signed with another algorithm than
+    /// its key's, expired, not yet valid, for another issuer or audience, or names no tenant.
+    pub async fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let claims = match &self.keys {
+            Keys::Embedded { decoding, .. } => jsonwebtoken::decode::<Map<String, Value>>(
+                token,
+                decoding,
+                &validation(Algorithm::HS256, &self.settings),
+            ),
+            Keys::Jwks(jwks) => {
+                let header = jsonwebtoken::decode_header(token).map_err(|e| unauthorized(&e))?;
+                if !JWKS_ALGORITHMS.contains(&header.alg) {
+                    return Err(ApiError::Unauthorized("invalid"));
                 }
-                _ => ApiError::Unauthorized("invalid"),
-            })?;
-        let claims = data.claims;
+                let (algorithm, key) = jwks
+                    .key(header.kid.as_deref().unwrap_or_default())
+                    .await
+                    .ok_or(ApiError::Unauthorized("invalid"))?;
+                if algorithm != header.alg {
+                    return Err(ApiError::Unauthorized("invalid"));
+                }
+                jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation(algorithm, &self.settings))
+            }
+        }
+        .map_err(|e| unauthorized(&e))?
+        .claims;
         let reseller = claims
             .get(&self.settings.tenant_claim)
             .and_then(Value::as_str)
@@ -164,8 +219,13 @@ impl Authenticator {
     /// A token for `tenant` with `scopes` (space separated), valid for `ttl` from now.
     ///
     /// # Errors
-    /// When signing fails.
+    /// When tokens come from an identity provider (this service then mints none), or signing fails.
     pub fn mint(&self, tenant: ResellerId, scopes: &str, ttl: Duration) -> anyhow::Result<String> {
+        let Keys::Embedded { encoding, .. } = &self.keys else {
+            anyhow::bail!(
+                "tokens come from an identity provider (--jwks): get one from it; this service mints no token"
+            );
+        };
         let now = jsonwebtoken::get_current_timestamp();
         let mut claims = Map::new();
         claims.insert(self.settings.tenant_claim.clone(), Value::from(tenant.to_string()));
@@ -178,7 +238,7 @@ impl Authenticator {
         if let Some(audience) = &self.settings.audience {
             claims.insert("aud".to_owned(), Value::from(audience.as_str()));
         }
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, encoding)?)
     }
 }
 
@@ -192,15 +252,24 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     }
 }
 
+/// Authenticates the request and counts it against its tenant's rate limit.
+async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the application state is not configured")))?;
+    let caller = state.authenticator.verify(bearer(&req)?).await?;
+    if let Some(limiter) = &state.rate_limiter {
+        limiter.check(caller.reseller).map_err(|wait| ApiError::TooManyRequests(wait.as_secs().max(1)))?;
+    }
+    Ok(caller)
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.app_data::<web::Data<AppState>>() {
-            Some(state) => bearer(req).and_then(|token| state.authenticator.verify(token)),
-            None => Err(ApiError::Internal(anyhow::anyhow!("the application state is not configured"))),
-        })
+        Box::pin(authenticate(req.clone()))
     }
 }
 
@@ -222,11 +291,11 @@ mod tests {
         jsonwebtoken::get_current_timestamp()
     }
 
-    #[test]
-    fn a_minted_token_verifies_with_its_tenant_and_scopes() {
+    #[tokio::test]
+    async fn a_minted_token_verifies_with_its_tenant_and_scopes() {
         let auth = Authenticator::hs256(settings());
         let token = auth.mint(ResellerId::parse(TENANT).unwrap(), "pbxs:read", Duration::from_secs(60)).unwrap();
-        let caller = auth.verify(&token).unwrap();
+        let caller = auth.verify(&token).await.unwrap();
         assert_eq!(caller.reseller.to_string(), TENANT);
         assert!(caller.require(Scope::PbxsRead).is_ok());
         assert!(matches!(caller.require(Scope::PbxsWrite), Err(ApiError::Forbidden("pbxs:write"))));
@@ -240,8 +309,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn bad_tokens_are_refused() {
+    #[tokio::test]
+    async fn bad_tokens_are_refused() {
         let auth = Authenticator::hs256(settings());
         let exp = now() + 600;
         let cases: Vec<(String, &str)> = vec![
@@ -279,12 +348,12 @@ mod tests {
             ),
         ];
         for (token, why) in cases {
-            assert!(matches!(auth.verify(&token), Err(ApiError::Unauthorized(_))), "{why}");
+            assert!(matches!(auth.verify(&token).await, Err(ApiError::Unauthorized(_))), "{why}");
         }
     }
 
-    #[test]
-    fn issuer_and_audience_are_checked_when_configured() {
+    #[tokio::test]
+    async fn issuer_and_audience_are_checked_when_configured() {
         let auth = Authenticator::hs256(TokenSettings {
             issuer: Some("https://idp.example.com".into()),
             audience: Some("pbx".into()),
@@ -292,19 +361,19 @@ mod tests {
         });
         let exp = now() + 600;
         let good = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://idp.example.com", "aud": "pbx"});
-        assert!(auth.verify(&sign(&good, &[9; 32], Algorithm::HS256)).is_ok());
+        assert!(auth.verify(&sign(&good, &[9; 32], Algorithm::HS256)).await.is_ok());
         let wrong_aud =
             serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://idp.example.com", "aud": "x"});
-        assert!(auth.verify(&sign(&wrong_aud, &[9; 32], Algorithm::HS256)).is_err());
+        assert!(auth.verify(&sign(&wrong_aud, &[9; 32], Algorithm::HS256)).await.is_err());
         let wrong_iss = serde_json::json!({"tenant_id": TENANT, "exp": exp, "iss": "https://evil", "aud": "pbx"});
-        assert!(auth.verify(&sign(&wrong_iss, &[9; 32], Algorithm::HS256)).is_err());
+        assert!(auth.verify(&sign(&wrong_iss, &[9; 32], Algorithm::HS256)).await.is_err());
     }
 
-    #[test]
-    fn the_tenant_claim_name_is_configurable() {
+    #[tokio::test]
+    async fn the_tenant_claim_name_is_configurable() {
         let auth = Authenticator::hs256(TokenSettings { tenant_claim: "org".into(), ..settings() });
         let token = sign(&serde_json::json!({"org": TENANT, "exp": now() + 60}), &[9; 32], Algorithm::HS256);
-        assert_eq!(auth.verify(&token).unwrap().reseller.to_string(), TENANT);
+        assert_eq!(auth.verify(&token).await.unwrap().reseller.to_string(), TENANT);
     }
 
     fn base64_url(text: &str) -> String {

@@ -40,6 +40,8 @@ pub enum ApiError {
     PaymentRequired(&'static str),
     /// 412: `If-Match` names a version that is no longer the current one.
     PreconditionFailed,
+    /// 429: the tenant is over its rate limit; retry after this many seconds.
+    TooManyRequests(u64),
     /// 503: the database cannot be reached.
     Unavailable(anyhow::Error),
     /// 500: anything else.
@@ -73,6 +75,9 @@ impl ApiError {
             Self::PreconditionFailed => "The resource has changed since the version given in If-Match; read it again \
                                          and repeat the change with its new ETag."
                 .to_owned(),
+            Self::TooManyRequests(seconds) => {
+                format!("Too many requests for this tenant; retry in {seconds} s.")
+            }
             Self::Unavailable(_) => "The service is temporarily unavailable; try again shortly.".to_owned(),
             Self::Internal(_) => "An unexpected error occurred.".to_owned(),
         }
@@ -103,6 +108,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,6 +137,9 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::TooManyRequests(seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
             _ => {}
         }

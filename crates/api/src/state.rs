@@ -6,7 +6,7 @@ use pbx_application::Readiness;
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 
-use crate::Authenticator;
+use crate::{Authenticator, RateLimiter};
 
 /// Settings of the HTTP front end.
 #[derive(Debug, Clone)]
@@ -15,11 +15,13 @@ pub struct ApiSettings {
     pub public_url: Option<String>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Origins allowed to call the API from a browser (CORS); none by default, and then CORS stays off.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self { public_url: None, body_limit: 64 * 1024 }
+        Self { public_url: None, body_limit: 64 * 1024, cors_origins: Vec::new() }
     }
 }
 
@@ -27,7 +29,7 @@ impl Default for ApiSettings {
 #[derive(Clone)]
 pub struct AppState {
     /// Checks bearer tokens.
-    pub authenticator: Authenticator,
+    pub authenticator: Arc<Authenticator>,
     /// Create PBX.
     pub create_pbx: CreatePbx,
     /// Create customer.
@@ -48,6 +50,8 @@ pub struct AppState {
     pub delete_customer: DeleteCustomer,
     /// Whether the database is reachable and migrated.
     pub readiness: Arc<dyn Readiness>,
+    /// Per-tenant request limits, when configured.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Settings.
     pub settings: ApiSettings,
 }

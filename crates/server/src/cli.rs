@@ -59,6 +59,10 @@ pub struct CommonArgs {
     /// The longest a database statement may run before the database cancels it (PostgreSQL, MySQL/MariaDB).
     #[arg(long, env = "PBX_DB_STATEMENT_TIMEOUT", default_value = "30s", value_parser = parse_duration, global = true)]
     pub db_statement_timeout: Duration,
+    /// An identity provider's public keys (RS256/ES256): a JWKS file, or an https URL. Tokens are then checked
+    /// against it, and this service mints none.
+    #[arg(long, env = "PBX_JWKS", global = true)]
+    pub jwks: Option<String>,
     /// The `iss` that tokens must carry (and that minted tokens carry).
     #[arg(long, env = "PBX_ISSUER", global = true)]
     pub issuer: Option<String>,
@@ -84,6 +88,21 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "PBX_BODY_LIMIT", default_value_t = 64 * 1024, global = true)]
     pub body_limit: usize,
+    /// Requests a second each reseller may make (per replica), 0 for no limit; beyond it, 429 with Retry-After.
+    #[arg(long, env = "PBX_RATE_LIMIT", default_value_t = 100, global = true)]
+    pub rate_limit: u32,
+    /// Requests a reseller may make at once above the rate.
+    #[arg(long, env = "PBX_RATE_BURST", default_value_t = 200, global = true)]
+    pub rate_burst: u32,
+    /// Browser origins allowed to call the API (CORS), comma separated; none by default (CORS off).
+    #[arg(long, env = "PBX_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+    /// How long a client may take to send a request's head.
+    #[arg(long, env = "PBX_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub request_timeout: Duration,
+    /// How long an idle keep-alive connection stays open.
+    #[arg(long, env = "PBX_KEEP_ALIVE", default_value = "75s", value_parser = parse_duration, global = true)]
+    pub keep_alive: Duration,
     /// On SIGTERM/SIGINT, how long requests in flight may take to finish.
     #[arg(long, env = "PBX_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
     pub shutdown_grace: Duration,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpServer, web};
 use anyhow::Context;
-use pbx_api::{ApiSettings, AppState, Authenticator, TokenSettings};
+use pbx_api::{ApiSettings, AppState, Authenticator, RateLimiter, TokenSettings};
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
@@ -39,14 +39,21 @@ async fn open_database(common: &CommonArgs) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-fn authenticator(common: &CommonArgs) -> anyhow::Result<Authenticator> {
-    let key = key_file::load_or_create(&common.data_dir.join("token.key"), TOKEN_KEY_LEN)?;
-    Ok(Authenticator::hs256(TokenSettings {
-        hs256_key: key,
+/// The embedded HS256 authenticator, or the identity provider's keys with `--jwks`.
+async fn authenticator(common: &CommonArgs) -> anyhow::Result<Authenticator> {
+    let settings = |hs256_key| TokenSettings {
+        hs256_key,
         issuer: common.issuer.clone(),
         audience: common.audience.clone(),
         tenant_claim: common.tenant_claim.clone(),
-    }))
+    };
+    match &common.jwks {
+        Some(location) => Authenticator::jwks(settings(Vec::new()), location).await,
+        None => {
+            let key = key_file::load_or_create(&common.data_dir.join("token.key"), TOKEN_KEY_LEN)?;
+            Ok(Authenticator::hs256(settings(key)))
+        }
+    }
 }
 
 /// `pbx-server migrate`.
@@ -56,8 +63,20 @@ pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
 
 /// `pbx-server token`: the token is the last line printed.
 pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
+    if common.jwks.is_some() {
+        anyhow::bail!(
+            "tokens come from the identity provider configured with --jwks/PBX_JWKS; this service mints none"
+        );
+    }
     let tenant = ResellerId::parse(&args.tenant).context("--tenant must be a GUID")?;
-    let token = authenticator(common)?.mint(tenant, &args.scope, args.ttl)?;
+    let key = key_file::load_or_create(&common.data_dir.join("token.key"), TOKEN_KEY_LEN)?;
+    let authenticator = Authenticator::hs256(TokenSettings {
+        hs256_key: key,
+        issuer: common.issuer.clone(),
+        audience: common.audience.clone(),
+        tenant_claim: common.tenant_claim.clone(),
+    });
+    let token = authenticator.mint(tenant, &args.scope, args.ttl)?;
     println!("# Bearer token for tenant {tenant}, scope '{}', valid {}s:", args.scope, args.ttl.as_secs());
     println!("{token}");
     Ok(())
@@ -72,7 +91,8 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher));
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
     let state = web::Data::new(AppState {
-        authenticator: authenticator(common)?,
+        authenticator: Arc::new(authenticator(common).await?),
+        rate_limiter: RateLimiter::new(serve.rate_limit, serve.rate_burst).map(Arc::new),
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone()),
         patch_pbx: PatchPbx::new(customers.clone(), profiles.clone()),
@@ -83,11 +103,17 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         patch_customer: PatchCustomer::new(customers.clone()),
         delete_customer: DeleteCustomer::new(customers),
         readiness: Arc::new(db.clone()),
-        settings: ApiSettings { public_url: serve.public_url.clone(), body_limit: serve.body_limit },
+        settings: ApiSettings {
+            public_url: serve.public_url.clone(),
+            body_limit: serve.body_limit,
+            cors_origins: serve.cors_origins.clone(),
+        },
     });
 
     let server = HttpServer::new(move || pbx_api::app(state.clone()))
         .disable_signals()
+        .client_request_timeout(serve.request_timeout)
+        .keep_alive(serve.keep_alive)
         .shutdown_timeout(serve.shutdown_grace.as_secs())
         .bind(serve.bind)
         .with_context(|| format!("listening on {}", serve.bind))?;

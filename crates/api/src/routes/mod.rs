@@ -4,8 +4,10 @@ mod customers;
 mod health;
 mod pbxs;
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, middleware, web};
 
 use crate::{ApiError, AppState};
@@ -22,7 +24,41 @@ pub fn app(
         InitError = (),
     >,
 > {
-    App::new().wrap(crate::envelope_errors()).wrap(middleware::from_fn(crate::log_requests)).configure(configure(state))
+    let origins = state.settings.cors_origins.clone();
+    App::new()
+        .wrap(crate::envelope_errors())
+        .wrap(
+            middleware::DefaultHeaders::new()
+                .add((header::CACHE_CONTROL, "no-store"))
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+        )
+        .wrap(middleware::Condition::new(!origins.is_empty(), cors(&origins)))
+        .wrap(middleware::from_fn(crate::log_requests))
+        .configure(configure(state))
+}
+
+/// CORS for the configured origins only (with none configured, the middleware is not installed at all).
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("accept-charges"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 /// Registers every route, with `state`, and answers anything else with a 404 in the envelope.
