@@ -14,4 +14,5 @@ mod outage;
 mod persistence;
 mod profiles;
 mod replicas;
+mod security;
 mod seed;
