@@ -26,6 +26,8 @@ pub struct TestServer {
     pub base: String,
     shared: Arc<Shared>,
     database_url: Option<String>,
+    /// Environment of this process only, over the shared one.
+    own_env: Vec<(String, String)>,
     child: Option<Child>,
     log_file: PathBuf,
     pub client: reqwest::Client,
@@ -73,21 +75,27 @@ impl TestServer {
             _database: database,
             extra_env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         });
-        Self::spawn_new(shared, database_url, "server.log")
+        Self::spawn_new(shared, database_url, "server.log", &[])
     }
 
     /// Another process serving the same database with the same keys: a replica behind a load balancer.
     pub fn replica(&self) -> Self {
-        let log = format!("replica-{}.log", uuid::Uuid::now_v7().simple());
-        Self::spawn_new(Arc::clone(&self.shared), self.database_url.clone(), &log)
+        self.replica_with(&[])
     }
 
-    fn spawn_new(shared: Arc<Shared>, database_url: Option<String>, log: &str) -> Self {
+    /// A replica whose environment differs by `env`.
+    pub fn replica_with(&self, env: &[(&str, &str)]) -> Self {
+        let log = format!("replica-{}.log", uuid::Uuid::now_v7().simple());
+        Self::spawn_new(Arc::clone(&self.shared), self.database_url.clone(), &log, env)
+    }
+
+    fn spawn_new(shared: Arc<Shared>, database_url: Option<String>, log: &str, env: &[(&str, &str)]) -> Self {
         let mut server = Self {
             base: String::new(),
             log_file: shared.dir.path().join(log),
             shared,
             database_url,
+            own_env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             child: None,
             client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
         };
@@ -100,6 +108,7 @@ impl TestServer {
         if let Some(url) = &self.database_url {
             command.env("DATABASE_URL", url);
         }
+        command.envs(self.own_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         command
     }
 
@@ -153,6 +162,11 @@ impl TestServer {
     /// The server's data folder.
     pub fn data_dir(&self) -> &Path {
         self.shared.dir.path()
+    }
+
+    /// Runs another subcommand of the binary on the same data folder and database.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command().args(args).output().unwrap()
     }
 
     /// A token from `pbx-server token` (its last line of output).

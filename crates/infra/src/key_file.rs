@@ -33,35 +33,68 @@ pub fn decode(text: &str, len: usize) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// `len` random bytes from the operating system.
+///
+/// # Errors
+/// When the operating system's random source fails.
+pub fn random(len: usize) -> anyhow::Result<Vec<u8>> {
+    use aes_gcm::aead::rand_core::RngCore;
+    let mut bytes = vec![0u8; len];
+    aes_gcm::aead::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
+    Ok(bytes)
+}
+
+fn options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+fn write(file: &mut fs::File, key: &[u8]) -> std::io::Result<()> {
+    file.write_all(STANDARD.encode(key).as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+/// Writes `key` to a new key file at `path` (mode 0600).
+///
+/// # Errors
+/// When the file exists already or cannot be written.
+pub fn write_new(path: &Path, key: &[u8]) -> anyhow::Result<()> {
+    let mut file =
+        options().create_new(true).open(path).with_context(|| format!("creating the key file {}", path.display()))?;
+    write(&mut file, key).with_context(|| format!("writing the key file {}", path.display()))
+}
+
+/// Replaces the key file at `path` with `key` atomically (a temporary file renamed over it).
+///
+/// # Errors
+/// When the file cannot be written or renamed.
+pub fn replace(path: &Path, key: &[u8]) -> anyhow::Result<()> {
+    let temporary = path.with_extension("tmp");
+    let _ = fs::remove_file(&temporary);
+    write_new(&temporary, key)?;
+    fs::rename(&temporary, path).with_context(|| format!("replacing the key file {}", path.display()))
+}
+
 fn create(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
-    let mut bytes = vec![0u8; len];
-    getrandom(&mut bytes)?;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(STANDARD.encode(&bytes).as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
+    let bytes = random(len)?;
+    match write_new(path, &bytes) {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "created a new key file");
             Ok(bytes)
         }
         // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create(path, len),
-        Err(e) => Err(e).with_context(|| format!("creating the key file {}", path.display())),
+        Err(_) if path.exists() => load_or_create(path, len),
+        Err(e) => Err(e),
     }
-}
-
-fn getrandom(bytes: &mut [u8]) -> anyhow::Result<()> {
-    use aes_gcm::aead::rand_core::RngCore;
-    aes_gcm::aead::OsRng
-        .try_fill_bytes(bytes)
-        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))
 }
 
 #[cfg(test)]

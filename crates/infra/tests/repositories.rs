@@ -312,3 +312,29 @@ async fn a_customer_with_profiles_cannot_be_deleted() {
     f.customers.delete(reseller, owner.id, Some(2)).await.unwrap();
     assert_eq!(f.customers.find(reseller, owner.id).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_rotation_re_encrypts_every_secret_under_the_new_key() {
+    let f = fixture().await;
+    let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
+    f.customers.insert(&owner).await.unwrap();
+    for i in 0..3 {
+        f.profiles.insert(&kazoo(owner.id, &format!("k-rot-{i}")), now()).await.unwrap();
+    }
+    let new_key = [77u8; 32];
+    let rotated = f.cipher.rotated_to(&new_key).unwrap();
+
+    let report = pbx_infra::rotation::re_encrypt_all(&f.db, &rotated).await.unwrap();
+    assert_eq!((report.re_encrypted, report.already_current), (3, 0));
+    let again = pbx_infra::rotation::re_encrypt_all(&f.db, &rotated).await.unwrap();
+    assert_eq!((again.re_encrypted, again.already_current), (0, 3));
+
+    // Only the new key is needed now.
+    let new_only = SeaOrmPbxRepository::new(f.db.clone(), SecretCipher::new(&new_key).unwrap());
+    let listed = new_only.list(owner.id, pbx_application::Page { index: 0, size: 10 }).await.unwrap();
+    for summary in listed {
+        let profile = new_only.find(owner.id, summary.id).await.unwrap().unwrap().value;
+        let PbxConnection::Kazoo(kazoo) = profile.connection else { panic!("a Kazoo profile") };
+        assert_eq!(kazoo.api_key.expose(), "ABCDEF-very-secret-key");
+    }
+}

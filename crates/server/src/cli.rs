@@ -30,6 +30,32 @@ pub enum Command {
     Migrate,
     /// Print a development token signed with the embedded key (the token is the last line).
     Token(TokenArgs),
+    /// Re-encrypt every stored secret under a new key, while the service keeps running.
+    RotateKey(RotateKeyArgs),
+}
+
+/// A secret given on the command line or in the environment: never printed.
+#[derive(Clone)]
+pub struct SecretArg(pub String);
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateKeyArgs {
+    /// The new key (base64, 32 bytes) [default: a new random key, with the key files of the data folder].
+    #[arg(long, env = "PBX_NEW_ENCRYPTION_KEY", hide_env_values = true)]
+    pub new_key: Option<SecretArg>,
 }
 
 /// Output format of the logs.
@@ -50,6 +76,13 @@ pub struct CommonArgs {
     /// Database URL: postgres://…, mysql://… or sqlite://… [default: SQLite at <data-dir>/pbx.db]
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+    /// The key that encrypts secrets at rest (base64, 32 bytes) [default: <data-dir>/encryption.key, created on
+    /// first start]. Prefer the environment variable to the flag: flags show in process lists.
+    #[arg(long, env = "PBX_ENCRYPTION_KEY", hide_env_values = true, global = true)]
+    pub encryption_key: Option<SecretArg>,
+    /// Older keys (base64, comma separated) still accepted to decrypt, during and after a rotation.
+    #[arg(long, env = "PBX_PREVIOUS_ENCRYPTION_KEYS", hide_env_values = true, value_delimiter = ',', global = true)]
+    pub previous_encryption_keys: Vec<SecretArg>,
     /// Most database connections open at once.
     #[arg(long, env = "PBX_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub db_max_connections: u32,

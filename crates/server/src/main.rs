@@ -19,6 +19,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve => startup::serve(&cli.common, &cli.serve).await,
         Command::Migrate => startup::migrate(&cli.common).await,
         Command::Token(args) => startup::token(&cli.common, &args),
+        Command::RotateKey(args) => startup::rotate_key(&cli.common, &args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

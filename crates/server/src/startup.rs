@@ -10,9 +10,11 @@ use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_domain::ResellerId;
 use pbx_infra::database::{backend_name, sqlite_url};
-use pbx_infra::{Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, key_file};
+use pbx_infra::{
+    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, crypto, key_file, rotation,
+};
 
-use crate::cli::{CommonArgs, ServeArgs, TokenArgs};
+use crate::cli::{CommonArgs, RotateKeyArgs, SecretArg, ServeArgs, TokenArgs};
 
 /// Length of the embedded HS256 token key, in bytes.
 const TOKEN_KEY_LEN: usize = 64;
@@ -56,6 +58,74 @@ async fn authenticator(common: &CommonArgs) -> anyhow::Result<Authenticator> {
     }
 }
 
+/// The cipher of secrets at rest: the configured keys, or the key files of the data folder.
+fn cipher(common: &CommonArgs) -> anyhow::Result<SecretCipher> {
+    let decode = |key: &SecretArg, what: &str| {
+        key_file::decode(&key.0, SecretCipher::KEY_LEN).with_context(|| format!("{what} must be 32 bytes in base64"))
+    };
+    match &common.encryption_key {
+        Some(current) => {
+            let previous = common
+                .previous_encryption_keys
+                .iter()
+                .map(|k| decode(k, "PBX_PREVIOUS_ENCRYPTION_KEYS"))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            SecretCipher::with_previous(&decode(current, "PBX_ENCRYPTION_KEY")?, &previous)
+        }
+        None => {
+            std::fs::create_dir_all(&common.data_dir)?;
+            SecretCipher::from_dir(&common.data_dir)
+        }
+    }
+}
+
+/// `pbx-server rotate-key`: re-encrypts every stored secret under a new key. With the data folder's key files,
+/// the new key is written beside the current one first (running servers load it when they meet it), then every
+/// row is re-encrypted, then it becomes the current key and the old one stays as `encryption.key.<id>`.
+pub async fn rotate_key(common: &CommonArgs, args: &RotateKeyArgs) -> anyhow::Result<()> {
+    let db = open_database(common).await?;
+    let current = cipher(common)?;
+    let from_files = common.encryption_key.is_none();
+    let new_key = match (&args.new_key, from_files) {
+        (Some(key), _) => {
+            key_file::decode(&key.0, SecretCipher::KEY_LEN).context("--new-key must be 32 bytes in base64")?
+        }
+        (None, true) => key_file::random(SecretCipher::KEY_LEN)?,
+        (None, false) => anyhow::bail!(
+            "with PBX_ENCRYPTION_KEY set, give the new key with --new-key (or PBX_NEW_ENCRYPTION_KEY), after adding it \
+             to PBX_PREVIOUS_ENCRYPTION_KEYS of every running replica"
+        ),
+    };
+    let new_id = crypto::key_id(&new_key);
+    let dir = &common.data_dir;
+    if from_files {
+        key_file::write_new(&dir.join(format!("{}.{new_id}", crypto::KEY_FILE)), &new_key)?;
+    }
+    let report = rotation::re_encrypt_all(&db, &current.rotated_to(&new_key)?).await?;
+    if from_files {
+        let old = key_file::load_or_create(&dir.join(crypto::KEY_FILE), SecretCipher::KEY_LEN)?;
+        let old_path = dir.join(format!("{}.{}", crypto::KEY_FILE, crypto::key_id(&old)));
+        if !old_path.exists() {
+            key_file::write_new(&old_path, &old)?;
+        }
+        key_file::replace(&dir.join(crypto::KEY_FILE), &new_key)?;
+        std::fs::remove_file(dir.join(format!("{}.{new_id}", crypto::KEY_FILE)))?;
+    }
+    db.close().await?;
+    println!(
+        "Re-encrypted {} stored secrets under key {new_id} ({} already were).",
+        report.re_encrypted, report.already_current
+    );
+    if from_files {
+        println!("{} now holds key {new_id}; the old key is kept beside it to read backups.", crypto::KEY_FILE);
+        println!("Restart the servers at leisure so that they encrypt new secrets with it too.");
+    } else {
+        println!("Now set PBX_ENCRYPTION_KEY to the new key on every replica, keeping the old one in");
+        println!("PBX_PREVIOUS_ENCRYPTION_KEYS until a further rotate-key reports no row left under it.");
+    }
+    Ok(())
+}
+
 /// `pbx-server migrate`.
 pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
     open_database(common).await?.close().await
@@ -85,8 +155,7 @@ pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
 /// `pbx-server serve`: runs until SIGINT or SIGTERM, then lets requests in flight finish.
 pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     let db = open_database(common).await?;
-    let cipher =
-        SecretCipher::new(&key_file::load_or_create(&common.data_dir.join("encryption.key"), SecretCipher::KEY_LEN)?)?;
+    let cipher = cipher(common)?;
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
     let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher));
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
