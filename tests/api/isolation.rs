@@ -1,52 +1,111 @@
-//! Tenant isolation: every route answers another reseller's customer exactly as one that does not exist.
+//! Tenant isolation (OWASP API1, broken object-level authorisation): every route, for the caller's own customer,
+//! another reseller's customer and a customer that does not exist; and profile ids under the wrong customer.
+//! The last two of each always give the same 404 body.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestServer, kazoo, new_guid, read};
 
+struct Route {
+    method: Method,
+    template: &'static str,
+    body: Option<Value>,
+    /// What the owner gets.
+    own: StatusCode,
+}
+
+fn routes() -> Vec<Route> {
+    let rename = json!([{"op": "replace", "path": "/name", "value": "Renamed"}]);
+    let route = |method, template, body, own| Route { method, template, body, own };
+    // Deletes come last: the owner's own calls must not remove what the later cases use.
+    vec![
+        route(Method::GET, "/api/v1.0/customers/{c}", None, StatusCode::OK),
+        route(Method::PATCH, "/api/v1.0/customers/{c}", Some(rename.clone()), StatusCode::OK),
+        route(Method::GET, "/api/v1.0/customers/{c}/pbxs", None, StatusCode::OK),
+        route(Method::POST, "/api/v1.0/customers/{c}/pbxs", Some(kazoo("{new}")), StatusCode::CREATED),
+        route(Method::GET, "/api/v1.0/customers/{c}/pbxs/{p}", None, StatusCode::OK),
+        route(Method::PATCH, "/api/v1.0/customers/{c}/pbxs/{p}", Some(rename), StatusCode::OK),
+        route(Method::DELETE, "/api/v1.0/customers/{c}/pbxs/{p}", None, StatusCode::OK),
+        route(Method::DELETE, "/api/v1.0/customers/{c}", None, StatusCode::CONFLICT),
+    ]
+}
+
+async fn call(server: &TestServer, token: &str, route: &Route, customer: &str, pbx: &str) -> (StatusCode, Value) {
+    let path = route.template.replace("{c}", customer).replace("{p}", pbx);
+    let mut request = server
+        .client
+        .request(route.method.clone(), server.url(&path))
+        .bearer_auth(token)
+        .header("accept-charges", "true");
+    if let Some(body) = &route.body {
+        let body = body.to_string().replace("{new}", &new_guid());
+        request = request.header("content-type", "application/json").body(body);
+    }
+    let (status, _, mut answer) = read(request.send().await.unwrap()).await;
+    answer["timestamp"] = Value::Null;
+    (status, answer)
+}
+
+async fn profile(server: &TestServer, token: &str, customer: &str) -> String {
+    let (_, _, body) = read(server.create_pbx(token, customer, &kazoo(&new_guid())).await).await;
+    body["data"]["id"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn every_route_answers_a_foreign_customer_exactly_like_a_missing_one() {
     let server = TestServer::start().await;
     let (mine, theirs) = (server.reseller(), server.reseller());
+    let own = server.customer(&mine).await;
+    let own_pbx = profile(&server, &mine, &own).await;
     let foreign = server.customer(&theirs).await;
-    let (_, _, body) = read(server.create_pbx(&theirs, &foreign, &kazoo(&new_guid())).await).await;
-    let foreign_pbx = body["data"]["id"].as_str().unwrap().to_owned();
+    let foreign_pbx = profile(&server, &theirs, &foreign).await;
     let missing = new_guid();
 
-    let patch = json!([{"op": "replace", "path": "/name", "value": "Mine now"}]);
-    let routes: Vec<(Method, String, Option<Value>)> = vec![
-        (Method::GET, "/api/v1.0/customers/{c}".into(), None),
-        (Method::PATCH, "/api/v1.0/customers/{c}".into(), Some(patch.clone())),
-        (Method::DELETE, "/api/v1.0/customers/{c}".into(), None),
-        (Method::GET, "/api/v1.0/customers/{c}/pbxs".into(), None),
-        (Method::POST, "/api/v1.0/customers/{c}/pbxs".into(), Some(kazoo(&new_guid()))),
-        (Method::GET, "/api/v1.0/customers/{c}/pbxs/{p}".into(), None),
-        (Method::PATCH, "/api/v1.0/customers/{c}/pbxs/{p}".into(), Some(patch)),
-        (Method::DELETE, "/api/v1.0/customers/{c}/pbxs/{p}".into(), None),
-    ];
-    for (method, template, body) in routes {
-        let mut answers = Vec::new();
-        for customer in [&foreign, &missing] {
-            let path = template.replace("{c}", customer).replace("{p}", &foreign_pbx);
-            let mut request = server
-                .client
-                .request(method.clone(), server.url(&path))
-                .bearer_auth(&mine)
-                .header("accept-charges", "true");
-            if let Some(body) = &body {
-                request = request.header("content-type", "application/json").body(body.to_string());
-            }
-            let (status, _, mut answer) = read(request.send().await.unwrap()).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {template} on {customer}: {answer}");
-            answer["timestamp"] = Value::Null;
-            answers.push(answer);
-        }
-        assert_eq!(answers[0], answers[1], "{method} {template}: the two 404s differ");
+    for route in routes() {
+        let (status, answer) = call(&server, &mine, &route, &foreign, &foreign_pbx).await;
+        let (missing_status, missing_answer) = call(&server, &mine, &route, &missing, &foreign_pbx).await;
+        let label = format!("{} {}", route.method, route.template);
+        assert_eq!(status, StatusCode::NOT_FOUND, "{label} on another reseller's customer: {answer}");
+        assert_eq!(missing_status, StatusCode::NOT_FOUND, "{label} on a missing customer");
+        assert_eq!(answer, missing_answer, "{label}: the two 404s differ");
+        let (status, answer) = call(&server, &mine, &route, &own, &own_pbx).await;
+        assert_eq!(status, route.own, "{label} on the caller's own customer: {answer}");
     }
-    // And the owner still sees everything unchanged.
+
+    // The other reseller's data is untouched.
     let (status, _, body) =
         read(server.get(&format!("/api/v1.0/customers/{foreign}/pbxs/{foreign_pbx}"), &theirs).await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["name"], "Clients ~.pbx.kazoo.name.~ Pbx");
+}
+
+#[tokio::test]
+async fn a_profile_id_under_the_wrong_customer_is_answered_like_a_missing_profile() {
+    let server = TestServer::start().await;
+    let (mine, theirs) = (server.reseller(), server.reseller());
+    let (first, second) = (server.customer(&mine).await, server.customer(&mine).await);
+    let first_pbx = profile(&server, &mine, &first).await;
+    let foreign = server.customer(&theirs).await;
+    let foreign_pbx = profile(&server, &theirs, &foreign).await;
+
+    for route in routes().into_iter().filter(|r| r.template.ends_with("{p}")) {
+        let label = format!("{} {}", route.method, route.template);
+        let cases = [
+            (&second, &first_pbx, "my profile under my other customer"),
+            (&second, &foreign_pbx, "another reseller's profile under my customer"),
+            (&second, &new_guid(), "a profile that does not exist"),
+        ];
+        let mut answers = Vec::new();
+        for (customer, pbx, case) in cases {
+            let (status, answer) = call(&server, &mine, &route, customer, pbx).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{label}, {case}: {answer}");
+            answers.push(answer);
+        }
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "{label}: the 404s differ");
+    }
+    assert_eq!(
+        server.get(&format!("/api/v1.0/customers/{first}/pbxs/{first_pbx}"), &mine).await.status(),
+        StatusCode::OK
+    );
 }
