@@ -10,6 +10,7 @@ mod envelope;
 mod health;
 mod helpers;
 mod isolation;
+mod openapi;
 mod outage;
 mod persistence;
 mod profiles;

@@ -10,6 +10,7 @@ mod envelope;
 mod error;
 mod etag;
 mod jwks;
+pub mod openapi;
 mod paging;
 mod patch_doc;
 mod rate_limit;

@@ -32,6 +32,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Re-encrypt every stored secret under a new key, while the service keeps running.
     RotateKey(RotateKeyArgs),
+    /// Print the OpenAPI document (as served at /api/openapi.json).
+    Openapi,
 }
 
 /// A secret given on the command line or in the environment: never printed.

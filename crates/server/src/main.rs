@@ -20,6 +20,10 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate => startup::migrate(&cli.common).await,
         Command::Token(args) => startup::token(&cli.common, &args),
         Command::RotateKey(args) => startup::rotate_key(&cli.common, &args).await,
+        Command::Openapi => {
+            println!("{}", pbx_api::openapi::document());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -20,7 +20,22 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     CustomerId::parse(path).map_err(|e| ApiError::invalid_id(&e))
 }
 
-pub(super) async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1.0/customers",
+    tag = "Customers",
+    request_body(content = crate::openapi::NewCustomer, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::CustomerEnvelope, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"))),
+        (status = 400, description = "Invalid fields, every one listed", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
+        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn create(
     req: HttpRequest,
     caller: Caller,
     payload: web::Payload,
@@ -39,7 +54,24 @@ pub(super) async fn create(
     Ok(success(created, CustomerView::new(&customer)))
 }
 
-pub(super) async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1.0/customers",
+    tag = "Customers",
+    params(
+        ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
+        ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+        ("filter" = Option<String>, Query, description = "Keeps customers whose name or reference contains it, in any case"),
+    ),
+    responses(
+        (status = 200, description = "A page of your customers, oldest first", body = crate::openapi::CustomerPage),
+        (status = 400, description = "A paging parameter is invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list(
     caller: Caller,
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
@@ -50,7 +82,23 @@ pub(super) async fn list(
     Ok(collection(HttpResponse::Ok(), page, customers.iter().map(CustomerView::new).collect()))
 }
 
-pub(super) async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1.0/customers/{customer_id}",
+    tag = "Customers",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    ),
+    responses(
+        (status = 200, description = "The customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its version"))),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get(
     caller: Caller,
     path: web::Path<String>,
     state: web::Data<AppState>,
@@ -62,7 +110,29 @@ pub(super) async fn get(
     Ok(success(ok, CustomerView::new(&customer.value)))
 }
 
-pub(super) async fn patch(
+#[utoipa::path(
+    patch,
+    path = "/api/v1.0/customers/{customer_id}",
+    tag = "Customers",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+    ),
+    request_body(content = Vec<crate::openapi::PatchOperation>, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
+    responses(
+        (status = 200, description = "The patched customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 409, description = "A test operation failed; nothing was changed", body = crate::openapi::ErrorEnvelope),
+        (status = 412, description = "The customer has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
+        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
+        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn patch(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<String>,
@@ -80,7 +150,26 @@ pub(super) async fn patch(
     Ok(success(ok, CustomerView::new(&customer.value)))
 }
 
-pub(super) async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1.0/customers/{customer_id}",
+    tag = "Customers",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = crate::openapi::Deleted),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 409, description = "The customer still has PBX profiles", body = crate::openapi::ErrorEnvelope),
+        (status = 412, description = "The customer has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn delete(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<String>,

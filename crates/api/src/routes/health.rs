@@ -7,11 +7,28 @@ use serde_json::json;
 use crate::envelope::success;
 use crate::{ApiError, AppState};
 
-pub(super) async fn healthz() -> HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "Operations",
+    responses(
+        (status = 200, description = "The process answers", body = crate::openapi::HealthEnvelope),
+    ),
+)]
+pub(crate) async fn healthz() -> HttpResponse {
     success(HttpResponse::Ok(), json!({ "status": "alive" }))
 }
 
-pub(super) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "Operations",
+    responses(
+        (status = 200, description = "The database answers and is migrated", body = crate::openapi::HealthEnvelope),
+        (status = 503, description = "The database is unreachable or not migrated", body = crate::openapi::ErrorEnvelope),
+    ),
+)]
+pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.readiness.check().await.map_err(|e| match e {
         RepositoryError::Unavailable(e) | RepositoryError::Unexpected(e) => ApiError::Unavailable(e),
     })?;

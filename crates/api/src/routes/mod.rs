@@ -1,14 +1,15 @@
 //! The routes under `/api/v1.0`.
 
-mod customers;
-mod health;
-mod pbxs;
+pub(crate) mod customers;
+pub(crate) mod health;
+pub(crate) mod pbxs;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, middleware, web};
+use utoipa::OpenApi;
 
 use crate::{ApiError, AppState};
 
@@ -67,6 +68,16 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         cfg.app_data(state)
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
+            .route(
+                "/api/openapi.json",
+                web::get().to(|| async {
+                    HttpResponse::Ok().content_type(crate::envelope::JSON_UTF8).body(crate::openapi::document())
+                }),
+            )
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                    .url("/api/openapi.json", crate::openapi::ApiDoc::openapi()),
+            )
             .service(
                 web::scope("/api/v1.0")
                     .service(

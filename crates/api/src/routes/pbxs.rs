@@ -60,7 +60,29 @@ fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), Ap
     Ok((draft, sent_as_text))
 }
 
-pub(super) async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1.0/customers/{customer_id}/pbxs",
+    tag = "PBX profiles",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
+    ),
+    request_body(content = crate::openapi::NewPbxProfile, description = "One profile, chosen by `_type`", example = json!({"name": "Clients ~.pbx.kazoo.name.~ Pbx", "hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "_type": "KazooPbxConnectionProfile"})),
+    responses(
+        (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::openapi::PbxProfileEnvelope, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 402, description = "Chargeable: repeat the identical request with `accept-charges: true`; nothing was created", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 409, description = "The PBX instance is already attached to a customer", body = crate::openapi::ErrorEnvelope),
+        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
+        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn create(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<String>,
@@ -80,7 +102,25 @@ pub(super) async fn create(
     Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text)))
 }
 
-pub(super) async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1.0/customers/{customer_id}/pbxs",
+    tag = "PBX profiles",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
+        ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "A page of summaries, oldest first", body = crate::openapi::PbxSummaryPage),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list(
     caller: Caller,
     path: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
@@ -93,7 +133,24 @@ pub(super) async fn list(
     Ok(collection(HttpResponse::Ok(), page, summaries.iter().map(SummaryView::new).collect()))
 }
 
-pub(super) async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
+    tag = "PBX profiles",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    ),
+    responses(
+        (status = 200, description = "The profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its version"))),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get(
     caller: Caller,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
@@ -106,7 +163,32 @@ pub(super) async fn get(
     Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[])))
 }
 
-pub(super) async fn patch(
+#[utoipa::path(
+    patch,
+    path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
+    tag = "PBX profiles",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+    ),
+    request_body(content = Vec<crate::openapi::PatchOperation>, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
+    responses(
+        (status = 200, description = "The patched profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 402, description = "Enabling is chargeable: repeat with `accept-charges: true`; nothing was changed", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 409, description = "The new instance is attached elsewhere, or a test operation failed; nothing was changed", body = crate::openapi::ErrorEnvelope),
+        (status = 412, description = "The profile has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
+        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
+        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn patch(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -131,7 +213,26 @@ pub(super) async fn patch(
     Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[])))
 }
 
-pub(super) async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
+    tag = "PBX profiles",
+    params(
+        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+    ),
+    responses(
+        (status = 200, description = "Deleted; the PBX instance can be attached again", body = crate::openapi::Deleted),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 412, description = "The profile has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn delete(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -143,7 +244,22 @@ pub(super) async fn delete(
     Ok(deleted())
 }
 
-pub(super) async fn lookup(
+#[utoipa::path(
+    get,
+    path = "/api/v1.0/pbxs",
+    tag = "PBX profiles",
+    params(
+        ("instanceId" = String, Query, description = "A Kazoo account id or a 3CX licence key"),
+    ),
+    responses(
+        (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::openapi::InstanceLookupEnvelope),
+        (status = 400, description = "`instanceId` is missing", body = crate::openapi::ErrorEnvelope),
+        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn lookup(
     caller: Caller,
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
