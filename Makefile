@@ -1,7 +1,7 @@
 # pbx-server: the commands a newcomer, a developer and CI need.
 CARGO ?= cargo
 
-.PHONY: help run build release test check fmt lint doc openapi
+.PHONY: help run build release test check fmt lint doc openapi conformance
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ fmt: ## Check formatting
 
 lint: ## Clippy on every target, warnings are errors
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+conformance: ## schemathesis against a started server, every operation of docs/openapi.json
+	bash scripts/conformance.sh
 
 openapi: ## Write docs/openapi.json from the code (a test fails when the checked-in file drifts)
 	$(CARGO) run -q -p pbx-server -- openapi > docs/openapi.json

@@ -273,13 +273,16 @@ async fn moving_to_an_instance_attached_elsewhere_is_409() {
 async fn a_stale_if_match_is_412() {
     let f = fixture().await;
     assert_eq!(f.patch(json!([{"op": "replace", "path": "/name", "value": "A"}]), &[]).await.0, StatusCode::OK);
-    for stale in ["\"1\"", "\"junk\""] {
+    for stale in ["\"1\"", "W/\"1\""] {
         let (status, _, body) =
             f.patch(json!([{"op": "replace", "path": "/name", "value": "B"}]), &[(IF_MATCH.as_str(), stale)]).await;
         assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
         let (status, _, _) = read(f.send(Method::DELETE, &f.path(), None, &[(IF_MATCH.as_str(), stale)]).await).await;
         assert_eq!(status, StatusCode::PRECONDITION_FAILED);
     }
+    let (status, _, body) =
+        f.patch(json!([{"op": "replace", "path": "/name", "value": "B"}]), &[(IF_MATCH.as_str(), "junk")]).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "If-Match must be * or an ETag such as \"3\".");
     assert_eq!(f.get().await.2["data"]["name"], "A");
 }
 

@@ -28,8 +28,8 @@ pub enum ApiError {
     Invalid(Vec<FieldProblem>),
     /// 404.
     NotFound,
-    /// 405.
-    MethodNotAllowed,
+    /// 405, with the methods the resource has.
+    MethodNotAllowed(&'static str),
     /// 415: the body is not JSON.
     UnsupportedMediaType,
     /// 413: the body is over the limit (bytes).
@@ -64,7 +64,7 @@ impl ApiError {
             Self::BadRequest(message) | Self::Conflict(message) => message.clone(),
             Self::Invalid(_) => INVALID.to_owned(),
             Self::NotFound => "Not Found".to_owned(),
-            Self::MethodNotAllowed => "Method Not Allowed".to_owned(),
+            Self::MethodNotAllowed(_) => "Method Not Allowed".to_owned(),
             Self::UnsupportedMediaType => {
                 "The request body must be JSON, sent with 'Content-Type: application/json'.".to_owned()
             }
@@ -102,7 +102,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -140,6 +140,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests(seconds) => {
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            Self::MethodNotAllowed(methods) => {
+                response.insert_header((header::ALLOW, *methods));
             }
             _ => {}
         }

@@ -14,10 +14,11 @@ pub(crate) fn etag(version: u64) -> (header::HeaderName, HeaderValue) {
 /// The version `If-Match` requires: none when absent or `*`.
 ///
 /// # Errors
-/// 412 when the header names no version this service gives out (so it cannot match).
+/// 400 when the header is not `*` or an ETag this service gives out (`"3"`).
 pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    let malformed = || ApiError::BadRequest("If-Match must be * or an ETag such as \"3\".".to_owned());
     let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
+    let value = value.to_str().map_err(|_| malformed())?.trim();
     if value == "*" {
         return Ok(None);
     }
@@ -27,7 +28,7 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
         .and_then(|v| v.strip_suffix('"'))
         .and_then(|v| v.parse::<u64>().ok())
         .map(Some)
-        .ok_or(ApiError::PreconditionFailed)
+        .ok_or_else(malformed)
 }
 
 #[cfg(test)]

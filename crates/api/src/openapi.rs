@@ -19,6 +19,16 @@ fn flag() -> Schema {
         .into()
 }
 
+/// The same, or null (taken as absent), in a request.
+fn optional_flag() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(["true", "false"])))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .description(Some("A boolean; the strings \"true\" and \"false\" are accepted too; null is the default."))
+        .into()
+}
+
 /// The `_type` of a Kazoo profile.
 #[derive(Serialize, ToSchema)]
 pub(crate) enum KazooType {
@@ -51,6 +61,7 @@ pub(crate) struct KazooPbxConnectionProfile {
     #[schema(schema_with = flag)]
     monitor_sub_accounts: Value,
     #[serde(rename = "_type")]
+    #[schema(inline)]
     pbx_type: KazooType,
     /// The profile's id.
     #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
@@ -73,6 +84,7 @@ pub(crate) struct KazooPbxConnectionProfile {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ThreeCxConnectionProfile {
     #[serde(rename = "_type")]
+    #[schema(inline)]
     pbx_type: ThreeCxType,
     /// A name for people (1–100 characters).
     #[schema(example = "3CX Connexion")]
@@ -112,9 +124,10 @@ pub(crate) enum PbxProfile {
 
 /// A new Kazoo profile.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct NewKazooPbxConnectionProfile {
     #[serde(rename = "_type")]
+    #[schema(inline)]
     pbx_type: KazooType,
     #[schema(min_length = 1, max_length = 100, example = "Clients ~.pbx.kazoo.name.~ Pbx")]
     name: String,
@@ -126,7 +139,7 @@ pub(crate) struct NewKazooPbxConnectionProfile {
     account_id: String,
     #[schema(min_length = 1, max_length = 256, example = "ABCDEF")]
     api_key: String,
-    #[schema(schema_with = flag)]
+    #[schema(schema_with = optional_flag)]
     monitor_sub_accounts: Option<Value>,
     /// ISO 3166-1 alpha-2; the customer's country when absent.
     #[schema(example = "US")]
@@ -135,9 +148,10 @@ pub(crate) struct NewKazooPbxConnectionProfile {
 
 /// A new 3CX profile.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct NewThreeCxConnectionProfile {
     #[serde(rename = "_type")]
+    #[schema(inline)]
     pbx_type: ThreeCxType,
     #[schema(min_length = 1, max_length = 100, example = "3CX Connexion")]
     name: String,
@@ -147,7 +161,7 @@ pub(crate) struct NewThreeCxConnectionProfile {
     username: String,
     #[schema(min_length = 1, max_length = 256)]
     password: String,
-    #[schema(schema_with = flag)]
+    #[schema(schema_with = optional_flag)]
     enable_recording_archive: Option<Value>,
     #[schema(example = "00:20:00")]
     recording_archive_frequency: Option<String>,
@@ -204,7 +218,7 @@ pub(crate) struct Customer {
 
 /// A new customer.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct NewCustomer {
     #[schema(min_length = 1, max_length = 100, example = "Acme")]
     name: String,
@@ -218,7 +232,7 @@ pub(crate) struct NewCustomer {
     /// An IANA time zone, `UTC` when absent.
     #[schema(example = "Europe/Paris")]
     timezone: Option<String>,
-    #[schema(schema_with = flag)]
+    #[schema(schema_with = optional_flag)]
     enabled: Option<Value>,
 }
 
@@ -234,6 +248,7 @@ pub(crate) enum PatchOperationKind {
 
 /// One operation of a JSON Patch document (RFC 6902).
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PatchOperation {
     op: PatchOperationKind,
     /// A JSON Pointer to a field, such as `/name`.

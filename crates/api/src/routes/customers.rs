@@ -116,7 +116,7 @@ pub(crate) async fn get(
     tag = "Customers",
     params(
         ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     request_body(content = Vec<crate::openapi::PatchOperation>, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
     responses(
@@ -156,7 +156,7 @@ pub(crate) async fn patch(
     tag = "Customers",
     params(
         ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(
         (status = 200, description = "Deleted", body = crate::openapi::Deleted),

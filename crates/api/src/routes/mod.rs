@@ -66,8 +66,8 @@ fn cors(origins: &[String]) -> Cors {
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(state)
-            .route("/healthz", web::get().to(health::healthz))
-            .route("/readyz", web::get().to(health::readyz))
+            .service(web::resource("/healthz").route(web::get().to(health::healthz)).default_service(allow("GET")))
+            .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(allow("GET")))
             .route(
                 "/api/openapi.json",
                 web::get().to(|| async {
@@ -84,33 +84,29 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         web::resource("/customers")
                             .route(web::get().to(customers::list))
                             .route(web::post().to(customers::create))
-                            .default_service(web::to(method_not_allowed)),
+                            .default_service(allow("GET, POST")),
                     )
                     .service(
                         web::resource("/customers/{customer_id}")
                             .route(web::get().to(customers::get))
                             .route(web::patch().to(customers::patch))
                             .route(web::delete().to(customers::delete))
-                            .default_service(web::to(method_not_allowed)),
+                            .default_service(allow("GET, PATCH, DELETE")),
                     )
                     .service(
                         web::resource("/customers/{customer_id}/pbxs")
                             .route(web::get().to(pbxs::list))
                             .route(web::post().to(pbxs::create))
-                            .default_service(web::to(method_not_allowed)),
+                            .default_service(allow("GET, POST")),
                     )
                     .service(
                         web::resource("/customers/{customer_id}/pbxs/{pbx_id}")
                             .route(web::get().to(pbxs::get))
                             .route(web::patch().to(pbxs::patch))
                             .route(web::delete().to(pbxs::delete))
-                            .default_service(web::to(method_not_allowed)),
+                            .default_service(allow("GET, PATCH, DELETE")),
                     )
-                    .service(
-                        web::resource("/pbxs")
-                            .route(web::get().to(pbxs::lookup))
-                            .default_service(web::to(method_not_allowed)),
-                    ),
+                    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET"))),
             )
             .default_service(web::to(not_found));
     }
@@ -120,8 +116,9 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// The answer to a method a resource does not have: 405 with `Allow`.
+fn allow(methods: &'static str) -> actix_web::Route {
+    web::to(move || async move { Err::<HttpResponse, ApiError>(ApiError::MethodNotAllowed(methods)) })
 }
 
 /// `{"status": "success", "timestamp": …}`: the answer to a delete.

@@ -171,7 +171,7 @@ pub(crate) async fn get(
         ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     request_body(content = Vec<crate::openapi::PatchOperation>, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
     responses(
@@ -220,7 +220,7 @@ pub(crate) async fn patch(
     params(
         ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(
         (status = 200, description = "Deleted; the PBX instance can be attached again", body = crate::openapi::Deleted),
@@ -249,7 +249,7 @@ pub(crate) async fn delete(
     path = "/api/v1.0/pbxs",
     tag = "PBX profiles",
     params(
-        ("instanceId" = String, Query, description = "A Kazoo account id or a 3CX licence key"),
+        ("instanceId" = String, Query, description = "A Kazoo account id or a 3CX licence key", min_length = 1),
     ),
     responses(
         (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::openapi::InstanceLookupEnvelope),
