@@ -24,6 +24,8 @@ struct Shared {
 /// A running `pbx-server` with its own data folder and, on PostgreSQL or MySQL, its own database.
 pub struct TestServer {
     pub base: String,
+    /// The metrics listener's URL, when the server has one of its own.
+    pub metrics_url: Option<String>,
     shared: Arc<Shared>,
     database_url: Option<String>,
     /// Environment of this process only, over the shared one.
@@ -92,6 +94,7 @@ impl TestServer {
     fn spawn_new(shared: Arc<Shared>, database_url: Option<String>, log: &str, env: &[(&str, &str)]) -> Self {
         let mut server = Self {
             base: String::new(),
+            metrics_url: None,
             log_file: shared.dir.path().join(log),
             shared,
             database_url,
@@ -126,15 +129,23 @@ impl TestServer {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("pbx-server listening on ") {
-                    let _ = sender.send(url.to_owned());
+                    let _ = sender.send((true, url.to_owned()));
+                } else if let Some(url) = line.strip_prefix("pbx-server metrics on ") {
+                    let _ = sender.send((false, url.to_owned()));
                 }
             }
         });
-        match receiver.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => self.base = url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("pbx-server did not start; its log:\n{}", self.logs());
+        loop {
+            match receiver.recv_timeout(Duration::from_secs(60)) {
+                Ok((true, url)) => {
+                    self.base = url;
+                    break;
+                }
+                Ok((false, url)) => self.metrics_url = Some(url),
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("pbx-server did not start; its log:\n{}", self.logs());
+                }
             }
         }
         self.child = Some(child);
@@ -144,6 +155,22 @@ impl TestServer {
     pub fn restart(&mut self) {
         let status = self.stop();
         assert!(status.success(), "pbx-server exited with {status} on SIGTERM; log:\n{}", self.logs());
+        self.spawn();
+    }
+
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server is running").id()
+    }
+
+    /// Waits for the server to exit (after a signal sent elsewhere).
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.take().expect("the server is running").wait().unwrap()
+    }
+
+    /// Starts the server again after it stopped.
+    pub fn restart_stopped(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
         self.spawn();
     }
 

@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod isolation;
 mod openapi;
+mod operability;
 mod outage;
 mod persistence;
 mod profiles;

@@ -10,6 +10,7 @@ mod envelope;
 mod error;
 mod etag;
 mod jwks;
+pub mod metrics;
 pub mod openapi;
 mod paging;
 mod patch_doc;
@@ -21,8 +22,9 @@ mod views;
 
 pub use auth::{Authenticator, Caller, Scope, TokenSettings};
 pub use error::ApiError;
+pub use metrics::Metrics;
 pub use pbx_application::wire::timestamp;
 pub use rate_limit::RateLimiter;
 pub use request_log::{envelope_errors, log_requests};
-pub use routes::{app, configure};
+pub use routes::{app, configure, metrics};
 pub use state::{ApiSettings, AppState};

@@ -34,6 +34,14 @@ pub async fn log_requests(
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
+    if let Some(state) = response.request().app_data::<actix_web::web::Data<crate::AppState>>().cloned() {
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.record_request(method.as_str(), &route, status, started.elapsed());
+        if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+            // Stopping soon: let the client open its next connection elsewhere.
+            response.response_mut().head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+        }
+    }
     span.in_scope(|| {
         tracing::info!(%method, %path, status, elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
     });

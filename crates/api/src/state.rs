@@ -6,7 +6,7 @@ use pbx_application::Readiness;
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 
-use crate::{Authenticator, RateLimiter};
+use crate::{Authenticator, Metrics, RateLimiter};
 
 /// Settings of the HTTP front end.
 #[derive(Debug, Clone)]
@@ -17,11 +17,13 @@ pub struct ApiSettings {
     pub body_limit: usize,
     /// Origins allowed to call the API from a browser (CORS); none by default, and then CORS stays off.
     pub cors_origins: Vec<String>,
+    /// Whether `/metrics` is served with the API (false when it has a listener of its own).
+    pub metrics_with_api: bool,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self { public_url: None, body_limit: 64 * 1024, cors_origins: Vec::new() }
+        Self { public_url: None, body_limit: 64 * 1024, cors_origins: Vec::new(), metrics_with_api: true }
     }
 }
 
@@ -50,6 +52,10 @@ pub struct AppState {
     pub delete_customer: DeleteCustomer,
     /// Whether the database is reachable and migrated.
     pub readiness: Arc<dyn Readiness>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Set when the server is about to stop: readiness turns 503 and connections are not kept alive.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Per-tenant request limits, when configured.
     pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Settings.

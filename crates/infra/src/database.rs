@@ -156,6 +156,26 @@ impl Database {
         self.connection.get_database_backend()
     }
 
+    /// Connections open in the pool, and how many of them are idle.
+    #[must_use]
+    pub fn pool_usage(&self) -> (u32, usize) {
+        let connection = &self.connection;
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = connection.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DbBackend::MySql => {
+                let pool = connection.get_mysql_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = connection.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     /// Closes the pool, waiting for connections in use to come back.
     ///
     /// # Errors

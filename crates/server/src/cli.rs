@@ -72,6 +72,10 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
+    /// A TOML file of settings (keys are the flags' names: `bind = "0.0.0.0:8080"`). Flags beat environment
+    /// variables, which beat the file.
+    #[arg(long, env = "PBX_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
     /// Folder for the SQLite database and the key files.
     #[arg(long, env = "PBX_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
@@ -138,6 +142,13 @@ pub struct ServeArgs {
     /// How long an idle keep-alive connection stays open.
     #[arg(long, env = "PBX_KEEP_ALIVE", default_value = "75s", value_parser = parse_duration, global = true)]
     pub keep_alive: Duration,
+    /// Serve /metrics on this address alone (e.g. 127.0.0.1:9100) instead of with the API.
+    #[arg(long, env = "PBX_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+    /// On SIGTERM/SIGINT, how long to keep serving (readiness 503, connections closed after each answer) before
+    /// no longer accepting connections, so that load balancers and clients move away first.
+    #[arg(long, env = "PBX_SHUTDOWN_DRAIN", default_value = "1s", value_parser = parse_duration, global = true)]
+    pub shutdown_drain: Duration,
     /// On SIGTERM/SIGINT, how long requests in flight may take to finish.
     #[arg(long, env = "PBX_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
     pub shutdown_grace: Duration,

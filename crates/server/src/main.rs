@@ -1,16 +1,28 @@
 //! `pbx-server`: reads its configuration, builds the adapters, wires them into the use cases and runs.
 
 mod cli;
+mod config;
 mod startup;
 mod telemetry;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match config::matches(Cli::command(), std::env::args_os().collect())
+        .and_then(|matches| Ok(Cli::from_arg_matches(&matches)?))
+    {
+        Ok(cli) => cli,
+        Err(e) => match e.downcast::<clap::Error>() {
+            Ok(clap_error) => clap_error.exit(),
+            Err(e) => {
+                eprintln!("pbx-server: {e:#}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+    };
     if let Err(e) = telemetry::init(&cli.common.log_format) {
         eprintln!("pbx-server: {e:#}");
         return std::process::ExitCode::FAILURE;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpServer, web};
 use anyhow::Context;
-use pbx_api::{ApiSettings, AppState, Authenticator, RateLimiter, TokenSettings};
+use pbx_api::{ApiSettings, AppState, Authenticator, Metrics, RateLimiter, TokenSettings};
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
@@ -152,16 +152,54 @@ pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The effective configuration, for the start-up log: no secret, no database URL (it may hold a password).
+fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
+    let url = database_url(common);
+    tracing::info!(
+        bind = %serve.bind,
+        data_dir = %common.data_dir.display(),
+        config_file = common.config.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        database = backend_name(&url),
+        db_max_connections = common.db_max_connections,
+        db_acquire_timeout = ?common.db_acquire_timeout,
+        db_statement_timeout = ?common.db_statement_timeout,
+        tokens = if common.jwks.is_some() { "JWKS" } else { "embedded HS256 key" },
+        jwks = common.jwks.as_deref().unwrap_or(""),
+        issuer = common.issuer.as_deref().unwrap_or(""),
+        audience = common.audience.as_deref().unwrap_or(""),
+        tenant_claim = %common.tenant_claim,
+        encryption_key = if common.encryption_key.is_some() { "PBX_ENCRYPTION_KEY [REDACTED]" } else { "key file" },
+        previous_encryption_keys = common.previous_encryption_keys.len(),
+        public_url = serve.public_url.as_deref().unwrap_or("(from the request)"),
+        body_limit = serve.body_limit,
+        rate_limit = serve.rate_limit,
+        rate_burst = serve.rate_burst,
+        cors_origins = %serve.cors_origins.join(","),
+        request_timeout = ?serve.request_timeout,
+        keep_alive = ?serve.keep_alive,
+        shutdown_drain = ?serve.shutdown_drain,
+        shutdown_grace = ?serve.shutdown_grace,
+        metrics = %serve.metrics_bind.map_or_else(|| "with the API".to_owned(), |a| a.to_string()),
+        "effective configuration"
+    );
+}
+
 /// `pbx-server serve`: runs until SIGINT or SIGTERM, then lets requests in flight finish.
 pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    let stop = shutdown_signal()?;
+    log_configuration(common, serve);
     let db = open_database(common).await?;
     let cipher = cipher(common)?;
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
     let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher));
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
+    let pool = db.clone();
+    let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
     let state = web::Data::new(AppState {
         authenticator: Arc::new(authenticator(common).await?),
         rate_limiter: RateLimiter::new(serve.rate_limit, serve.rate_burst).map(Arc::new),
+        metrics,
+        draining: Arc::default(),
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone()),
         patch_pbx: PatchPbx::new(customers.clone(), profiles.clone()),
@@ -176,10 +214,12 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
             public_url: serve.public_url.clone(),
             body_limit: serve.body_limit,
             cors_origins: serve.cors_origins.clone(),
+            metrics_with_api: serve.metrics_bind.is_none(),
         },
     });
 
-    let server = HttpServer::new(move || pbx_api::app(state.clone()))
+    let api_state = state.clone();
+    let server = HttpServer::new(move || pbx_api::app(api_state.clone()))
         .disable_signals()
         .client_request_timeout(serve.request_timeout)
         .keep_alive(serve.keep_alive)
@@ -189,43 +229,63 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let address = server.addrs().first().copied().context("the server is bound to no address")?;
     let server = server.run();
     let handle = server.handle();
+    let metrics_server = match serve.metrics_bind {
+        Some(bind) => {
+            let metrics_state = state.clone();
+            let server = HttpServer::new(move || {
+                actix_web::App::new().app_data(metrics_state.clone()).route("/metrics", web::get().to(pbx_api::metrics))
+            })
+            .disable_signals()
+            .workers(1)
+            .bind(bind)
+            .with_context(|| format!("listening for metrics on {bind}"))?;
+            let bound = server.addrs().first().copied().context("the metrics server is bound to no address")?;
+            println!("pbx-server metrics on http://{bound}/metrics");
+            let server = server.run();
+            Some((server.handle(), tokio::spawn(server)))
+        }
+        None => None,
+    };
     // A plain line on stdout, whatever the log format: scripts and tests wait for it.
     println!("pbx-server listening on http://{address}");
-    tracing::info!(
-        %address,
-        data_dir = %common.data_dir.display(),
-        public_url = serve.public_url.as_deref().unwrap_or("(from the request)"),
-        "serving; get a development token with: pbx-server token --tenant <guid>"
-    );
+    tracing::info!(%address, "serving; get a development token with: pbx-server token --tenant <guid>");
 
     let server = tokio::spawn(server);
-    shutdown_signal().await;
+    stop.await;
+    tracing::info!(drain = ?serve.shutdown_drain, "stopping: draining (readiness 503, no keep-alive)");
+    state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    tokio::time::sleep(serve.shutdown_drain).await;
     tracing::info!(grace_seconds = serve.shutdown_grace.as_secs(), "stopping: finishing requests in flight");
     handle.stop(true).await;
     server.await.context("the server task failed")?.context("the server failed")?;
+    if let Some((handle, task)) = metrics_server {
+        handle.stop(true).await;
+        task.await.context("the metrics server task failed")?.context("the metrics server failed")?;
+    }
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the server");
-                let _ = interrupt.await;
-            }
+/// Listens for SIGINT and SIGTERM from now on (so that a signal arriving before the server runs is not lost, nor
+/// kills the process); the future resolves when one arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

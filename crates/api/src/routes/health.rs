@@ -29,6 +29,9 @@ pub(crate) async fn healthz() -> HttpResponse {
     ),
 )]
 pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ApiError::Unavailable(anyhow::anyhow!("the server is shutting down")));
+    }
     state.readiness.check().await.map_err(|e| match e {
         RepositoryError::Unavailable(e) | RepositoryError::Unexpected(e) => ApiError::Unavailable(e),
     })?;

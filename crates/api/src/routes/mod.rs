@@ -64,10 +64,16 @@ fn cors(origins: &[String]) -> Cors {
 
 /// Registers every route, with `state`, and answers anything else with a 404 in the envelope.
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    let metrics_with_api = state.settings.metrics_with_api;
     move |cfg| {
         cfg.app_data(state)
             .service(web::resource("/healthz").route(web::get().to(health::healthz)).default_service(allow("GET")))
             .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(allow("GET")))
+            .configure(|cfg| {
+                if metrics_with_api {
+                    cfg.service(web::resource("/metrics").route(web::get().to(metrics)).default_service(allow("GET")));
+                }
+            })
             .route(
                 "/api/openapi.json",
                 web::get().to(|| async {
@@ -114,6 +120,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
+}
+
+/// `GET /metrics`: the Prometheus text format.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }
 
 /// The answer to a method a resource does not have: 405 with `Allow`.

@@ -96,6 +96,7 @@ pub(crate) async fn create(
     let command =
         CreatePbxCommand { reseller: caller.reseller, customer_id, draft, accept_charges: accepts_charges(&req) };
     let profile = state.create_pbx.execute(command).await?;
+    state.metrics.record_profile_created(profile.pbx_type().as_str());
     let location = format!("{}/api/v1.0/customers/{}/pbxs/{}", base_url(&req, &state), profile.customer_id, profile.id);
     let mut created = HttpResponse::Created();
     created.insert_header((header::LOCATION, location)).insert_header(etag(1));

@@ -1,0 +1,119 @@
+//! What operators rely on: metrics, a configuration file, and graceful shutdown under load.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use tokio::task::JoinSet;
+
+use crate::helpers::{TestServer, kazoo, new_guid, read};
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_profiles_by_type() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    server.create_pbx(&token, &customer, &kazoo(&new_guid())).await;
+    server.get(&format!("/api/v1.0/customers/{}", new_guid()), &token).await;
+
+    let response = server.client.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "no token needed");
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    for expected in [
+        r#"pbx_http_requests_total{method="POST",route="/api/v1.0/customers/{customer_id}/pbxs",status="201"} 1"#,
+        r#"pbx_http_requests_total{method="GET",route="/api/v1.0/customers/{customer_id}",status="404"} 1"#,
+        r#"pbx_http_request_duration_seconds_count{method="POST",route="/api/v1.0/customers",status"#,
+        r#"pbx_profiles_created_total{type="KazooPbxConnectionProfile"} 1"#,
+        r#"pbx_db_pool_connections{state="idle"}"#,
+    ] {
+        let expected = expected.trim_end_matches(r#",status"#);
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    assert!(!text.contains(&customer), "no concrete path (unbounded cardinality) in the labels");
+}
+
+#[tokio::test]
+async fn metrics_can_have_a_listener_of_their_own() {
+    let server = TestServer::start_with(&[("PBX_METRICS_BIND", "127.0.0.1:0")]).await;
+    let metrics = server.metrics_url.clone().expect("a metrics listener");
+    let response = server.client.get(&metrics).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("pbx_profiles_created_total"));
+    assert_eq!(server.client.get(server.url("/metrics")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_configuration_file_sets_what_flags_and_variables_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pbx.toml");
+    std::fs::write(&file, "rate_limit = 1\nrate-burst = 1\npublic-url = \"https://api.example.com\"\n").unwrap();
+    let path = file.to_str().unwrap().to_owned();
+    // The variable beats the file: the public URL comes from the environment.
+    let server = TestServer::start_with(&[("PBX_CONFIG", &path), ("PBX_PUBLIC_URL", "https://edge.example.com")]).await;
+    let token = server.reseller();
+    let response = server.post("/api/v1.0/customers", &token, &serde_json::json!({"name": "Acme"}), &[]).await;
+    assert!(response.headers()["location"].to_str().unwrap().starts_with("https://edge.example.com/api/v1.0/"));
+    // The file's rate limit applies.
+    assert_eq!(server.get("/api/v1.0/customers", &token).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(server.logs().contains("effective configuration"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_burst_loses_no_answered_create_and_resets_no_connection() {
+    let mut server = TestServer::start_with(&[("PBX_RATE_LIMIT", "0"), ("PBX_SHUTDOWN_DRAIN", "2s")]).await;
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let url = server.url(&format!("/api/v1.0/customers/{customer}/pbxs"));
+    let send = |client: &reqwest::Client| {
+        let request = client.post(&url).bearer_auth(&token).header("accept-charges", "true").json(&kazoo(&new_guid()));
+        async move { request.send().await }
+    };
+
+    // 16 requests in flight at all times, SIGTERM once 40 are answered, more requests during the drain, then none.
+    let mut burst = JoinSet::new();
+    for _ in 0..16 {
+        burst.spawn(send(&client));
+    }
+    let mut created = BTreeSet::new();
+    let mut signalled: Option<Instant> = None;
+    while let Some(result) = burst.join_next().await {
+        let response = result.unwrap().unwrap_or_else(|e| panic!("a request in flight or in the drain failed: {e:?}"));
+        let (status, _, body) = read(response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        created.insert(body["data"]["id"].as_str().unwrap().to_owned());
+        if created.len() == 40 && signalled.is_none() {
+            std::process::Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+            signalled = Some(Instant::now());
+        }
+        if signalled.is_none_or(|at| at.elapsed() < Duration::from_millis(300)) {
+            burst.spawn(send(&client));
+        }
+    }
+    let status = server.wait();
+    assert!(status.success(), "exit status {status}");
+    println!("graceful stop: {} creates answered 201, none failed", created.len());
+    assert!(created.len() > 40, "requests were served during the drain");
+
+    server.restart_stopped();
+    for id in &created {
+        let path = format!("/api/v1.0/customers/{customer}/pbxs/{id}");
+        assert_eq!(server.get(&path, &token).await.status(), StatusCode::OK, "{id} was answered 201 but is gone");
+    }
+    let (_, _, listed) =
+        read(server.get(&format!("/api/v1.0/customers/{customer}/pbxs?pageSize=1000"), &token).await).await;
+    assert_eq!(listed["page_size"].as_u64(), Some(created.len() as u64), "nothing half-created either");
+}
+
+#[tokio::test]
+async fn readiness_turns_503_while_draining() {
+    let mut server = TestServer::start_with(&[("PBX_SHUTDOWN_DRAIN", "3s")]).await;
+    std::process::Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ready = server.client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.headers()["connection"], "close");
+    assert_eq!(server.client.get(server.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert!(server.wait().success());
+}
