@@ -21,6 +21,7 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
 }
 
 #[utoipa::path(
+    operation_id = "createCustomer",
     post,
     path = "/api/v1.0/customers",
     tag = "Customers",
@@ -55,6 +56,7 @@ pub(crate) async fn create(
 }
 
 #[utoipa::path(
+    operation_id = "listCustomers",
     get,
     path = "/api/v1.0/customers",
     tag = "Customers",
@@ -83,6 +85,7 @@ pub(crate) async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "getCustomer",
     get,
     path = "/api/v1.0/customers/{customer_id}",
     tag = "Customers",
@@ -111,6 +114,7 @@ pub(crate) async fn get(
 }
 
 #[utoipa::path(
+    operation_id = "patchCustomer",
     patch,
     path = "/api/v1.0/customers/{customer_id}",
     tag = "Customers",
@@ -151,6 +155,7 @@ pub(crate) async fn patch(
 }
 
 #[utoipa::path(
+    operation_id = "deleteCustomer",
     delete,
     path = "/api/v1.0/customers/{customer_id}",
     tag = "Customers",

@@ -8,6 +8,7 @@ use crate::envelope::success;
 use crate::{ApiError, AppState};
 
 #[utoipa::path(
+    operation_id = "healthz",
     get,
     path = "/healthz",
     tag = "Operations",
@@ -20,6 +21,7 @@ pub(crate) async fn healthz() -> HttpResponse {
 }
 
 #[utoipa::path(
+    operation_id = "readyz",
     get,
     path = "/readyz",
     tag = "Operations",

@@ -61,6 +61,7 @@ fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), Ap
 }
 
 #[utoipa::path(
+    operation_id = "createPbx",
     post,
     path = "/api/v1.0/customers/{customer_id}/pbxs",
     tag = "PBX profiles",
@@ -104,6 +105,7 @@ pub(crate) async fn create(
 }
 
 #[utoipa::path(
+    operation_id = "listPbxs",
     get,
     path = "/api/v1.0/customers/{customer_id}/pbxs",
     tag = "PBX profiles",
@@ -135,6 +137,7 @@ pub(crate) async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "getPbx",
     get,
     path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
     tag = "PBX profiles",
@@ -165,6 +168,7 @@ pub(crate) async fn get(
 }
 
 #[utoipa::path(
+    operation_id = "patchPbx",
     patch,
     path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
     tag = "PBX profiles",
@@ -215,6 +219,7 @@ pub(crate) async fn patch(
 }
 
 #[utoipa::path(
+    operation_id = "deletePbx",
     delete,
     path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
     tag = "PBX profiles",
@@ -246,6 +251,7 @@ pub(crate) async fn delete(
 }
 
 #[utoipa::path(
+    operation_id = "lookupPbxInstance",
     get,
     path = "/api/v1.0/pbxs",
     tag = "PBX profiles",
