@@ -117,3 +117,32 @@ async fn readiness_turns_503_while_draining() {
     assert_eq!(server.client.get(server.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
     assert!(server.wait().success());
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
+    let mut server = TestServer::start_with(&[("PBX_LOG_FORMAT", "json")]).await;
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    let response = server
+        .client
+        .post(server.url(&format!("/api/v1.0/customers/{customer}/pbxs")))
+        .bearer_auth(&token)
+        .header("accept-charges", "true")
+        .header("x-request-id", "trace-me-42")
+        .json(&kazoo(&new_guid()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    assert!(server.stop().success());
+    let logs = server.logs();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let traced: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l.to_string().contains("trace-me-42")).collect();
+    let messages: Vec<&str> = traced.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
+    assert!(messages.contains(&"PBX profile created") && messages.contains(&"request"), "{messages:?}");
+}
