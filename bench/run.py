@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""`make bench`: pbx-server on PostgreSQL and on SQLite against the database-only baselines, in the same run.
+
+Drives the release binary over HTTP with wrk (create at 1, 8, 32 and 64 connections; get one profile, list a page of
+100 and an instance lookup at 32), measures the same statements without the service (pgbench on the same PostgreSQL;
+for SQLite the sqlite_baseline example with the service's connection settings), the server's peak RSS and its
+start-up time to ready, and writes the table to docs/performance.md. Standard library only.
+"""
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+CREATE_CONNECTIONS = [1, 8, 32, 64]
+READ_CONNECTIONS = 32
+BINARY = TARGET / "release" / "pbx-server"
+BASELINE = TARGET / "release" / "examples" / "sqlite_baseline"
+RESELLER = "6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f"
+RESULT = re.compile(r"RESULT rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+) non2xx=(\d+)")
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, text=True, capture_output=True, **kwargs).stdout
+
+
+def request(method, url, token, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {token}")
+    req.add_header("Content-Type", "application/json")
+    req.add_header("accept-charges", "true")
+    with urllib.request.urlopen(req) as response:
+        return json.loads(response.read())
+
+
+class Server:
+    def __init__(self, name, data_dir, database_url):
+        self.name, self.data_dir, self.database_url = name, data_dir, database_url
+        self.process = None
+        self.url = None
+
+    def env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_") and k != "DATABASE_URL"}
+        env.update({"PBX_RATE_LIMIT": "0", "PBX_SHUTDOWN_DRAIN": "0s", "RUST_LOG": "warn"})
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        return env
+
+    def start(self):
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [str(BINARY), "--data-dir", str(self.data_dir), "serve", "--bind", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=self.env())
+        for line in self.process.stdout:
+            if line.startswith("pbx-server listening on "):
+                self.url = line.split()[-1]
+                break
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz") as response:
+                    if response.status == 200:
+                        return (time.perf_counter() - started) * 1000
+            except OSError:
+                time.sleep(0.002)
+
+    def token(self):
+        output = run([str(BINARY), "--data-dir", str(self.data_dir), "token", "--tenant", RESELLER, "--ttl", "2h"],
+                     env=self.env())
+        return output.strip().splitlines()[-1]
+
+    def peak_rss_mib(self):
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def wrk(url, script, path, token, connections, prefix="bench"):
+    env = dict(os.environ, BENCH_PATH=path, BENCH_TOKEN=token, BENCH_DIR=str(BENCH), BENCH_PREFIX=prefix)
+    threads = min(2, connections)
+    output = run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{DURATION}s", "--timeout", "10s",
+                  "-s", str(BENCH / script), url], env=env)
+    rps, p50, p99, errors, non2xx = RESULT.search(output).groups()
+    return {"rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors) + int(non2xx)}
+
+
+def pgbench(database_url, script, connections, variables, work):
+    log_prefix = work / f"pgbench-{script}-{connections}"
+    command = ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", str(min(2, connections)),
+               "-T", str(DURATION), "-f", str(BENCH / script), "-l", f"--log-prefix={log_prefix}"]
+    for name, value in variables.items():
+        command += ["-D", f"{name}={value}"]
+    output = run(command + [database_url])
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", output).group(1))
+    latencies = []
+    for file in work.glob(f"{log_prefix.name}*"):
+        for line in file.read_text().splitlines():
+            latencies.append(int(line.split()[2]) / 1000)
+        file.unlink()
+    latencies.sort()
+    pick = lambda p: latencies[max(0, min(len(latencies) - 1, int(len(latencies) * p + 0.5) - 1))]
+    failed = int(re.search(r"number of failed transactions: (\d+)", output).group(1))
+    return {"rps": tps, "p50": pick(0.5), "p99": pick(0.99), "errors": failed}
+
+
+def sqlite_baseline(work, connections):
+    output = run([str(BASELINE), str(work / f"sqlite-baseline-{connections}"), str(connections), str(DURATION)])
+    rps, p50, p99, errors, _ = RESULT.search(output).groups()
+    return {"rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors)}
+
+
+def bench_backend(server, work, rows, facts):
+    ready_ms = server.start()
+    token = server.token()
+    customer = request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
+    pbxs = f"/api/v1.0/customers/{customer}/pbxs"
+    for connections in CREATE_CONNECTIONS:
+        log(f"{server.name}: create at {connections} connections")
+        result = wrk(server.url, "create.lua", pbxs, token, connections, prefix=f"c{connections}")
+        rows.append((server.name, "create", connections, result))
+    facts[f"{server.name} peak RSS after create at 64 (MiB)"] = round(server.peak_rss_mib(), 1)
+    profile = request("POST", f"{server.url}{pbxs}", token, {
+        "_type": "KazooPbxConnectionProfile", "name": "Read me", "hostRest": "https://rest.example.com",
+        "hostWebsocket": "wss://ws.example.com", "accountId": f"read-{uuid.uuid4()}", "apiKey": "k"})["data"]
+    reads = [("get one profile", f"{pbxs}/{profile['id']}"), ("list a page of 100", f"{pbxs}?pageSize=100"),
+             ("instance lookup", f"/api/v1.0/pbxs?instanceId={profile['accountId']}")]
+    for name, path in reads:
+        log(f"{server.name}: {name} at {READ_CONNECTIONS} connections")
+        rows.append((server.name, name, READ_CONNECTIONS, wrk(server.url, "get.lua", path, token, READ_CONNECTIONS)))
+    facts[f"{server.name} peak RSS at the end (MiB)"] = round(server.peak_rss_mib(), 1)
+    server.stop()
+    # The database is migrated now: this start measures the start-up itself.
+    facts[f"{server.name} start-up to ready on a migrated database (ms)"] = round(server.start(), 1)
+    server.stop()
+    facts[f"{server.name} first start-up (migrating an empty database) to ready (ms)"] = round(ready_ms, 1)
+    return customer, profile
+
+
+def main():
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
+        log("installing wrk (Debian package)")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    log("building the release binary and the SQLite baseline")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server"], check=True, cwd=ROOT)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-infra", "--example", "sqlite_baseline"],
+                   check=True, cwd=ROOT)
+    work = Path(tempfile.mkdtemp(prefix="pbx-bench-"))
+    database = f"pbx_bench_{uuid.uuid4().hex[:12]}"
+    run(["psql", PG_URL, "-qc", f"CREATE DATABASE {database}"])
+    pg_database_url = PG_URL.rsplit("/", 1)[0] + "/" + database
+    rows, facts = [], {}
+    try:
+        pg = Server("PostgreSQL", work / "pg", pg_database_url)
+        customer, profile = bench_backend(pg, work, rows, facts)
+        variables = {"customer": customer, "reseller": RESELLER}
+        for connections in CREATE_CONNECTIONS:
+            log(f"PostgreSQL baseline: pgbench create at {connections}")
+            rows.append(("PostgreSQL", "create", connections,
+                         pgbench(pg_database_url, "pg_create.sql", connections, variables, work), "baseline"))
+        log("PostgreSQL baseline: pgbench get at 32")
+        rows.append(("PostgreSQL", "get one profile", READ_CONNECTIONS,
+                     pgbench(pg_database_url, "pg_get.sql", READ_CONNECTIONS, dict(variables, pbx=profile["id"]), work),
+                     "baseline"))
+        sqlite = Server("SQLite", work / "sqlite", None)
+        bench_backend(sqlite, work, rows, facts)
+        for connections in CREATE_CONNECTIONS:
+            log(f"SQLite baseline: create at {connections}")
+            rows.append(("SQLite", "create", connections, sqlite_baseline(work, connections), "baseline"))
+    finally:
+        run(["psql", PG_URL, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
+    write_report(rows, facts)
+
+
+def write_report(rows, facts):
+    service = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 3}
+    baseline = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 4}
+    lines = ["| Backend | Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Baseline req/s | p50 ms | p99 ms"
+             " | Service / baseline |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, s in service.items():
+        b = baseline.get(key)
+        base = f"{b['rps']:.0f} | {b['p50']:.2f} | {b['p99']:.2f} | **{s['rps'] / b['rps']:.2f}**" if b else "– | – | – | –"
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | "
+                     f"{s['errors']} | {base} |")
+    table = "\n".join(lines)
+    facts_text = "\n".join(f"- {name}: **{value}**" for name, value in facts.items())
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    memory = next(l.split(":", 1)[1].strip() for l in Path("/proc/meminfo").read_text().splitlines()
+                  if l.startswith("MemTotal"))
+    machine = f"{os.cpu_count()} cores ({cpu}), {memory} memory, {platform.system()} {platform.release()}"
+    output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "target" / "bench-results.md"))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine}; "
+                      f"{DURATION} s a measurement.\n\n{table}\n\n{facts_text}\n")
+    print(output.read_text())
+
+
+if __name__ == "__main__":
+    main()
