@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make conformance`: schemathesis (from PyPI, in a virtualenv) against a freshly started server, for every operation
 # of docs/openapi.json: no server error, and no answer that breaks the document. PBX_CONFORMANCE_EXAMPLES bounds the
-# examples per operation (default 100).
+# examples per operation (default 100). One worker: CPython 3.11 can fail parsing in concurrent threads.
 #
 # One check is left out: positive_data_acceptance expects every schema-valid request to succeed, but a JSON schema
 # cannot say which customers exist, which URL schemes a field takes, or which JSON Patch value fits which path; those
@@ -15,7 +15,7 @@ venv=${PBX_CONFORMANCE_VENV:-$target/conformance-venv}
 if [ ! -x "$venv/bin/st" ]; then
   echo "== installing schemathesis in $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis>=4.0,<5"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 fi
 
 cargo build -q -p pbx-server
@@ -40,4 +40,4 @@ echo "== schemathesis against $url, $examples examples per operation"
 "$venv/bin/st" run docs/openapi.json --url "$url" \
   -H "Authorization: Bearer $token" \
   --checks all --exclude-checks positive_data_acceptance \
-  --max-examples "$examples" --workers 2 --warnings off
+  --max-examples "$examples" --workers 1 --warnings off
