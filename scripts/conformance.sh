@@ -21,19 +21,10 @@ fi
 cargo build -q -p pbx-server
 bin=$target/debug/pbx-server
 data=$(mktemp -d)
-PBX_RATE_LIMIT=0 "$bin" --data-dir "$data" serve --bind 127.0.0.1:0 > "$data/stdout" 2> "$data/server.log" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
-url=
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^pbx-server listening on //p' "$data/stdout")
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  cat "$data/server.log"
-  exit 1
-fi
+# shellcheck source=scripts/server.sh
+source scripts/server.sh
+start_server "$bin" "$data" PBX_RATE_LIMIT=0
+url=$server_url
 token=$("$bin" --data-dir "$data" token --tenant 6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f | tail -n 1)
 
 echo "== schemathesis against $url, $examples examples per operation"

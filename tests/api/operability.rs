@@ -141,8 +141,7 @@ async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    let traced: Vec<&serde_json::Value> =
-        lines.iter().filter(|l| l.to_string().contains("trace-me-42")).collect();
+    let traced: Vec<&serde_json::Value> = lines.iter().filter(|l| l.to_string().contains("trace-me-42")).collect();
     let messages: Vec<&str> = traced.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
     assert!(messages.contains(&"PBX profile created") && messages.contains(&"request"), "{messages:?}");
 }

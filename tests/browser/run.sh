@@ -9,16 +9,10 @@ command -v "${CHROMIUM:-chromium}" > /dev/null || { echo "chromium is not instal
 cargo build -q -p pbx-server
 bin=$target/debug/pbx-server
 data=$(mktemp -d)
-"$bin" --data-dir "$data" serve --bind 127.0.0.1:0 > "$data/stdout" 2> "$data/server.log" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
-url=
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^pbx-server listening on //p' "$data/stdout")
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$data/server.log"; exit 1; }
+# shellcheck source=scripts/server.sh
+source scripts/server.sh
+start_server "$bin" "$data" PBX_LOG_FORMAT=text
+url=$server_url
 token=$("$bin" --data-dir "$data" token --tenant 6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f | tail -n 1)
 customer=$(curl -s -X POST "$url/api/v1.0/customers" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"name": "Browser test"}' | sed -E 's/^\{"data":\{"id":"([^"]+)".*/\1/')

@@ -51,7 +51,8 @@ async fn main() {
                 });
                 while Instant::now() < deadline {
                     let begun = Instant::now();
-                    let select = Statement::from_sql_and_values(DbBackend::Sqlite, SELECT, [customer.into(), reseller.into()]);
+                    let select =
+                        Statement::from_sql_and_values(DbBackend::Sqlite, SELECT, [customer.into(), reseller.into()]);
                     let values: [Value; 6] = [
                         Uuid::now_v7().into(),
                         customer.into(),

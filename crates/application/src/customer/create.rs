@@ -6,7 +6,8 @@ use pbx_domain::{Customer, CustomerId, ResellerId};
 
 use super::CustomerDraft;
 use crate::input::FieldProblem;
-use crate::ports::{Clock, CustomerRepository, IdGenerator, RepositoryError};
+use crate::ports::{Clock, CustomerRepository, IdGenerator};
+use crate::use_case::{opaque_debug, storage_errors};
 
 /// What a reseller asks for.
 #[derive(Debug, Clone)]
@@ -31,14 +32,7 @@ pub enum CreateCustomerError {
     Unexpected(anyhow::Error),
 }
 
-impl From<RepositoryError> for CreateCustomerError {
-    fn from(error: RepositoryError) -> Self {
-        match error {
-            RepositoryError::Unavailable(e) => Self::Unavailable(e),
-            RepositoryError::Unexpected(e) => Self::Unexpected(e),
-        }
-    }
-}
+storage_errors!(CreateCustomerError);
 
 /// The create-customer use case.
 #[derive(Clone)]
@@ -48,11 +42,7 @@ pub struct CreateCustomer {
     ids: Arc<dyn IdGenerator>,
 }
 
-impl std::fmt::Debug for CreateCustomer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateCustomer").finish_non_exhaustive()
-    }
-}
+opaque_debug!(CreateCustomer);
 
 impl CreateCustomer {
     /// The use case over its ports.
@@ -84,6 +74,7 @@ impl CreateCustomer {
 mod tests {
     use super::*;
     use crate::input::Raw;
+    use crate::ports::RepositoryError;
     use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
     use chrono::DateTime;
     use uuid::Uuid;

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use pbx_domain::{Customer, CustomerId, ResellerId};
 
-use crate::ports::{CustomerRepository, RepositoryError, Versioned};
+use crate::ports::{CustomerRepository, Versioned};
+use crate::use_case::{opaque_debug, storage_errors};
 
 /// Why the customer cannot be shown.
 #[derive(Debug, thiserror::Error)]
@@ -20,14 +21,7 @@ pub enum GetCustomerError {
     Unexpected(anyhow::Error),
 }
 
-impl From<RepositoryError> for GetCustomerError {
-    fn from(error: RepositoryError) -> Self {
-        match error {
-            RepositoryError::Unavailable(e) => Self::Unavailable(e),
-            RepositoryError::Unexpected(e) => Self::Unexpected(e),
-        }
-    }
-}
+storage_errors!(GetCustomerError);
 
 /// The get-customer use case.
 #[derive(Clone)]
@@ -35,11 +29,7 @@ pub struct GetCustomer {
     customers: Arc<dyn CustomerRepository>,
 }
 
-impl std::fmt::Debug for GetCustomer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GetCustomer").finish_non_exhaustive()
-    }
-}
+opaque_debug!(GetCustomer);
 
 impl GetCustomer {
     /// The use case over its port.

@@ -6,7 +6,8 @@ use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::ProfileDraft;
 use crate::input::FieldProblem;
-use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};
+use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository};
+use crate::use_case::{opaque_debug, storage_errors};
 
 /// What a reseller asks for.
 #[derive(Debug, Clone)]
@@ -44,14 +45,7 @@ pub enum CreatePbxError {
     Unexpected(anyhow::Error),
 }
 
-impl From<RepositoryError> for CreatePbxError {
-    fn from(error: RepositoryError) -> Self {
-        match error {
-            RepositoryError::Unavailable(e) => Self::Unavailable(e),
-            RepositoryError::Unexpected(e) => Self::Unexpected(e),
-        }
-    }
-}
+storage_errors!(CreatePbxError);
 
 /// The create-PBX use case.
 #[derive(Clone)]
@@ -62,11 +56,7 @@ pub struct CreatePbx {
     ids: Arc<dyn IdGenerator>,
 }
 
-impl std::fmt::Debug for CreatePbx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreatePbx").finish_non_exhaustive()
-    }
-}
+opaque_debug!(CreatePbx);
 
 impl CreatePbx {
     /// The use case over its ports.
@@ -125,6 +115,7 @@ impl CreatePbx {
 mod tests {
     use super::*;
     use crate::input::Raw;
+    use crate::ports::RepositoryError;
     use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository, Versioned};
     use chrono::{DateTime, Utc};
     use mockall::predicate::eq;
