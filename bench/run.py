@@ -190,8 +190,11 @@ def main():
 
 
 def write_report(rows, facts):
-    service = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 3}
-    baseline = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 4}
+    service = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 4}
+    baseline = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5}
+    raw = Path(os.environ.get("BENCH_OUTPUT", ROOT / "target" / "bench-results.md")).with_suffix(".json")
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps({"rows": rows, "facts": facts}, indent=1))
     lines = ["| Backend | Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Baseline req/s | p50 ms | p99 ms"
              " | Service / baseline |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, s in service.items():

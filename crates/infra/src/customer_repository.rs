@@ -137,6 +137,7 @@ impl CustomerRepository for SeaOrmCustomerRepository {
     }
 
     async fn insert(&self, customer: &Customer) -> Result<(), RepositoryError> {
+        let _turn = self.db.write_turn().await;
         customer::Entity::insert(active(customer))
             .exec_without_returning(self.db.connection())
             .await
@@ -145,6 +146,7 @@ impl CustomerRepository for SeaOrmCustomerRepository {
     }
 
     async fn update(&self, customer: &Customer, expected_version: u64) -> Result<u64, WriteError> {
+        let _turn = self.db.write_turn().await;
         let expected = stored_version(expected_version)?;
         let mut row = active(customer);
         row.version = Set(expected + 1);
@@ -169,6 +171,7 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         id: CustomerId,
         expected_version: Option<u64>,
     ) -> Result<(), WriteError> {
+        let _turn = self.db.write_turn().await;
         let mut delete = customer::Entity::delete_many()
             .filter(customer::Column::Id.eq(id.as_uuid()))
             .filter(customer::Column::ResellerId.eq(reseller.as_uuid()));

@@ -1,6 +1,7 @@
 //! Connecting to the database chosen by URL: SQLite (the zero-setup default), PostgreSQL or MySQL/MariaDB.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -40,6 +41,9 @@ const MIGRATION_LOCK: &str = "pbx_server_migrations";
 #[derive(Debug, Clone)]
 pub struct Database {
     connection: DatabaseConnection,
+    /// SQLite has one writer at a time: writers of this process queue here, in order, rather than sleep in
+    /// SQLite's busy handler (which costs throughput and tail latency).
+    writes: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 #[async_trait::async_trait]
@@ -98,7 +102,8 @@ impl Database {
         let connection = sea_orm::Database::connect(options)
             .await
             .with_context(|| format!("connecting to the {} database", backend_name(url)))?;
-        Ok(Self { connection })
+        let writes = (connection.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
+        Ok(Self { connection, writes })
     }
 
     /// Brings the schema up to date. Replicas starting together on one PostgreSQL or MySQL server take a lock
@@ -141,6 +146,14 @@ impl Database {
             Ok(())
         } else {
             Err(RepositoryError::Unexpected(anyhow::anyhow!("{} migrations are pending", pending.len())))
+        }
+    }
+
+    /// Held while writing: the turn of this writer on SQLite, nothing elsewhere.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.writes {
+            Some(writes) => Some(writes.lock().await),
+            None => None,
         }
     }
 

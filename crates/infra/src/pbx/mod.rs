@@ -135,6 +135,7 @@ impl PbxRepository for SeaOrmPbxRepository {
             created_at: Set(created_at),
             version: Set(1),
         };
+        let _turn = self.db.write_turn().await;
         match pbx_profile::Entity::insert(row).exec_without_returning(self.db.connection()).await {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(InsertPbxError::InstanceAttached),
@@ -179,6 +180,7 @@ impl PbxRepository for SeaOrmPbxRepository {
     async fn update(&self, profile: &PbxProfile, expected_version: u64) -> Result<u64, WriteError> {
         let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
         let expected = i64::try_from(expected_version).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        let _turn = self.db.write_turn().await;
         let result = pbx_profile::Entity::update_many()
             .col_expr(pbx_profile::Column::PbxType, Expr::value(content.pbx_type))
             .col_expr(pbx_profile::Column::InstanceId, Expr::value(content.instance_id))
@@ -207,6 +209,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         id: PbxId,
         expected_version: Option<u64>,
     ) -> Result<(), WriteError> {
+        let _turn = self.db.write_turn().await;
         let mut delete = pbx_profile::Entity::delete_many()
             .filter(pbx_profile::Column::Id.eq(id.as_uuid()))
             .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()));
@@ -223,7 +226,10 @@ impl PbxRepository for SeaOrmPbxRepository {
 
     async fn find_instance(&self, instance_id: &str) -> Result<Option<InstanceOwner>, RepositoryError> {
         let connection = self.db.connection();
+        // Naming every type lets the (type, instance) unique index serve the lookup instead of a table scan.
+        let types = PbxType::ALL.map(PbxType::as_str);
         let Some(profile) = pbx_profile::Entity::find()
+            .filter(pbx_profile::Column::PbxType.is_in(types))
             .filter(pbx_profile::Column::InstanceId.eq(instance_id))
             .order_by_asc(pbx_profile::Column::CreatedAt)
             .one(connection)
