@@ -16,7 +16,9 @@ async fn the_served_openapi_document_is_the_checked_in_one() {
     assert!(served == checked_in, "docs/openapi.json has drifted from the code: run `make openapi` and commit it");
     assert_eq!(served["openapi"], "3.1.0");
     let create = &served["paths"]["/api/v1.0/customers/{customer_id}/pbxs"]["post"];
-    assert_eq!(create["requestBody"]["content"]["application/json"]["example"]["accountId"], "12345", "the seed");
+    let examples = &create["requestBody"]["content"]["application/json"]["examples"];
+    assert_eq!(examples["Kazoo (the seed)"]["value"]["accountId"], "12345", "the seed's Kazoo example");
+    assert_eq!(examples["3CX (the seed)"]["value"]["recordingArchiveFrequency"], "00:20:00", "the seed's 3CX example");
 }
 
 #[tokio::test]

@@ -69,7 +69,14 @@ fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), Ap
         ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
     ),
-    request_body(content = crate::openapi::NewPbxProfile, description = "One profile, chosen by `_type`", example = json!({"name": "Clients ~.pbx.kazoo.name.~ Pbx", "hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "_type": "KazooPbxConnectionProfile"})),
+    request_body(
+        content = crate::openapi::NewPbxProfile,
+        description = "One profile, chosen by `_type`",
+        examples(
+            ("Kazoo (the seed)" = (value = json!({"name": "Clients ~.pbx.kazoo.name.~ Pbx", "hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "_type": "KazooPbxConnectionProfile"}))),
+            ("3CX (the seed)" = (value = json!({"_type": "ThreeCxConnectionProfile", "name": "3CX Connexion", "licenseKey": "licenseKey-licenseKey-licenseKey", "username": "nom d'utilisateur-nom d'utilisateur-nom d'utilisateur", "password": "mot de passe mot de passe", "enableRecordingArchive": "true", "recordingArchiveFrequency": "00:20:00"}))),
+        )
+    ),
     responses(
         (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::openapi::PbxProfileEnvelope, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
