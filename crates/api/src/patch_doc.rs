@@ -90,3 +90,47 @@ mod tests {
         assert_eq!(fields, ["/0/op", "/1/value", "/2/op", "/3/path", "/4"]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            prop::sample::select(vec!["add", "remove", "replace", "test", "move", "/name", "/enabled", "/_type"])
+                .prop_map(Value::from),
+            ".{0,20}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        prop::sample::select(vec!["op", "path", "value", "from"]).prop_map(str::to_owned),
+                        ".{0,8}"
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any JSON document is a list of operations or a 400, never a panic.
+        #[test]
+        fn any_document_is_operations_or_a_400(document in json()) {
+            match operations(document) {
+                Ok(_) => {}
+                Err(error) => prop_assert!(matches!(error, ApiError::Invalid(_) | ApiError::BadRequest(_))),
+            }
+        }
+    }
+}

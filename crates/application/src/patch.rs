@@ -238,3 +238,78 @@ mod tests {
         assert_eq!(field("/a/b"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::pbx::{ProfileDraft, fields};
+    use pbx_domain::kazoo::{AccountId, KazooConnection};
+    use pbx_domain::{CountryCode, CustomerId, HttpUrl, PbxId, PbxProfile, PbxType, ProfileName, Secret, WsUrl};
+    use proptest::prelude::*;
+
+    fn kazoo_fields() -> BTreeMap<String, Raw> {
+        let connection = KazooConnection {
+            host_rest: HttpUrl::parse("https://rest.example.com").unwrap(),
+            host_websocket: WsUrl::parse("wss://ws.example.com").unwrap(),
+            account_id: AccountId::parse("12345").unwrap(),
+            api_key: Secret::parse("ABCDEF").unwrap(),
+            monitor_sub_accounts: false,
+        };
+        fields::of(&PbxProfile::new(
+            PbxId::from_uuid(uuid::Uuid::from_u128(1)),
+            CustomerId::from_uuid(uuid::Uuid::from_u128(2)),
+            ProfileName::parse("Main").unwrap(),
+            CountryCode::US,
+            connection.into(),
+        ))
+    }
+
+    fn raw() -> impl Strategy<Value = Raw> {
+        prop_oneof![
+            Just(Raw::Null),
+            any::<bool>().prop_map(Raw::Bool),
+            ".{0,30}".prop_map(Raw::Text),
+            prop::sample::select(vec!["https://x.example", "wss://x.example", "00:20:00", "true", "FR"])
+                .prop_map(|s| Raw::Text(s.to_owned())),
+            Just(Raw::Number),
+            Just(Raw::Array),
+            Just(Raw::Object),
+        ]
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(ProfileDraft::fields(PbxType::Kazoo)).prop_map(|f| format!("/{f}")),
+            prop::sample::select(vec!["/_type", "/id", "/enabled", "/apiKey", "", "/", "/a/b"]).prop_map(str::to_owned),
+            ".{0,10}",
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = PatchOp> {
+        prop_oneof![
+            (path(), raw()).prop_map(|(path, value)| PatchOp::Add { path, value }),
+            path().prop_map(|path| PatchOp::Remove { path }),
+            (path(), raw()).prop_map(|(path, value)| PatchOp::Replace { path, value }),
+            (path(), raw()).prop_map(|(path, value)| PatchOp::Test { path, value }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any list of operations applies wholly or not at all, and whatever results parses or reports problems.
+        #[test]
+        fn any_patch_applies_or_changes_nothing(ops in prop::collection::vec(op(), 0..8)) {
+            let rules = fields::rules(PbxType::Kazoo);
+            let before = kazoo_fields();
+            let mut fields = before.clone();
+            match apply(&mut fields, ops, &rules) {
+                Ok(()) => {
+                    let (draft, _) = fields::draft(PbxType::Kazoo, fields);
+                    let _ = draft.parse();
+                }
+                Err(_) => prop_assert_eq!(fields, before),
+            }
+        }
+    }
+}

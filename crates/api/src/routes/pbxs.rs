@@ -298,3 +298,78 @@ pub(crate) async fn lookup(
     };
     Ok(success(HttpResponse::Ok(), data))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Field names the parser knows, and others.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "_type",
+                "name",
+                "countryCode",
+                "hostRest",
+                "hostWebsocket",
+                "accountId",
+                "apiKey",
+                "monitorSubAccounts",
+                "licenseKey",
+                "username",
+                "password",
+                "enableRecordingArchive",
+                "recordingArchiveFrequency",
+                "id",
+                "enabled",
+            ])
+            .prop_map(str::to_owned),
+            ".{0,12}",
+        ]
+    }
+
+    /// Any JSON value, strings biased towards what the fields expect.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop::sample::select(vec![
+                "KazooPbxConnectionProfile",
+                "ThreeCxConnectionProfile",
+                "https://rest.example.com",
+                "wss://ws.example.com",
+                "00:20:00",
+                "true",
+                "US",
+            ])
+            .prop_map(Value::from),
+            ".{0,40}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(key(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Hostile bodies never panic: they become a draft whose parse is a profile or field problems, or a 400.
+        #[test]
+        fn any_body_is_a_profile_or_a_400(body in prop::collection::btree_map(key(), json(), 0..10)) {
+            match draft(body.into_iter().collect()) {
+                Ok((draft, _)) => {
+                    if let Err(problems) = draft.parse() {
+                        prop_assert!(!problems.is_empty());
+                    }
+                }
+                Err(error) => prop_assert!(matches!(error, ApiError::Invalid(_))),
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 mod create;
 mod delete;
 mod draft;
-mod fields;
+pub(crate) mod fields;
 mod kazoo;
 mod patch;
 mod read;
