@@ -75,6 +75,9 @@ impl Database {
             .acquire_timeout(settings.acquire_timeout)
             .connect_timeout(settings.acquire_timeout)
             .sqlx_logging(false)
+            // A ping before every acquire doubles the round trips of a request; ping only connections idle long
+            // enough to have gone stale (a connection broken under load fails its query, and is dropped).
+            .test_before_acquire_if_idle_for(Duration::from_secs(1))
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
