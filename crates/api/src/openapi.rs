@@ -375,6 +375,17 @@ pub(crate) struct Deleted {
     timestamp: String,
 }
 
+/// The answers of every route that needs a token, before anything else is looked at.
+#[derive(utoipa::IntoResponses)]
+pub(crate) enum AuthFailures {
+    /// The bearer token is missing, malformed, expired or invalid
+    #[response(status = 401)]
+    Unauthorized(ErrorEnvelope),
+    /// The token lacks the scope
+    #[response(status = 403)]
+    Forbidden(ErrorEnvelope),
+}
+
 /// The bearer-token security scheme.
 struct BearerAuth;
 

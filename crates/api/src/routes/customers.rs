@@ -29,8 +29,7 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     responses(
         (status = 201, description = "Created", body = crate::openapi::CustomerEnvelope, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"))),
         (status = 400, description = "Invalid fields, every one listed", body = crate::openapi::ErrorEnvelope),
-        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
-        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        crate::openapi::AuthFailures,
         (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
         (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
     ),
@@ -68,8 +67,7 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "A page of your customers, oldest first", body = crate::openapi::CustomerPage),
         (status = 400, description = "A paging parameter is invalid", body = crate::openapi::ErrorEnvelope),
-        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
-        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        crate::openapi::AuthFailures,
     ),
     security(("bearer" = [])),
 )]
@@ -95,8 +93,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
-        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
-        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        crate::openapi::AuthFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
     ),
     security(("bearer" = [])),
@@ -126,8 +123,7 @@ pub(crate) async fn get(
     responses(
         (status = 200, description = "The patched customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
-        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
-        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        crate::openapi::AuthFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
         (status = 409, description = "A test operation failed; nothing was changed", body = crate::openapi::ErrorEnvelope),
         (status = 412, description = "The customer has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
@@ -166,8 +162,7 @@ pub(crate) async fn patch(
     responses(
         (status = 200, description = "Deleted", body = crate::openapi::Deleted),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
-        (status = 401, description = "The bearer token is missing, malformed, expired or invalid", body = crate::openapi::ErrorEnvelope),
-        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorEnvelope),
+        crate::openapi::AuthFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
         (status = 409, description = "The customer still has PBX profiles", body = crate::openapi::ErrorEnvelope),
         (status = 412, description = "The customer has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
