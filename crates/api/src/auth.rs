@@ -82,6 +82,8 @@ enum Keys {
 /// Checks bearer tokens, and mints them with the embedded key.
 pub struct Authenticator {
     keys: Keys,
+    /// The checks of each algorithm this authenticator accepts, built once.
+    validations: Vec<(Algorithm, Validation)>,
     settings: TokenSettings,
 }
 
@@ -154,7 +156,17 @@ impl Authenticator {
             decoding: DecodingKey::from_secret(&settings.hs256_key),
             encoding: EncodingKey::from_secret(&settings.hs256_key),
         };
-        Self { keys, settings }
+        Self::with_keys(keys, &[Algorithm::HS256], settings)
+    }
+
+    fn with_keys(keys: Keys, algorithms: &[Algorithm], settings: TokenSettings) -> Self {
+        let validations = algorithms.iter().map(|a| (*a, validation(*a, &settings))).collect();
+        Self { keys, validations, settings }
+    }
+
+    /// The checks of `algorithm`, when this authenticator accepts it.
+    fn validation(&self, algorithm: Algorithm) -> Option<&Validation> {
+        self.validations.iter().find(|(a, _)| *a == algorithm).map(|(_, v)| v)
     }
 
     /// An authenticator for RS256/ES256 tokens of an identity provider whose keys are the JWKS at `location`
@@ -165,13 +177,7 @@ impl Authenticator {
     pub async fn jwks(settings: TokenSettings, location: &str) -> anyhow::Result<Self> {
         let jwks = Jwks::new(location)?;
         jwks.refresh().await?;
-        Ok(Self { keys: Keys::Jwks(jwks), settings })
-    }
-
-    /// Whether this authenticator mints tokens (only with the embedded key).
-    #[must_use]
-    pub const fn mints(&self) -> bool {
-        matches!(self.keys, Keys::Embedded { .. })
+        Ok(Self::with_keys(Keys::Jwks(jwks), &JWKS_ALGORITHMS, settings))
     }
 
     /// The caller a token names.
@@ -180,25 +186,20 @@ impl Authenticator {
     /// [`ApiError::Unauthorized`] when the token is malformed, badly signed, signed with another algorithm than
     /// its key's, expired, not yet valid, for another issuer or audience, or names no tenant.
     pub async fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let invalid = || ApiError::Unauthorized("invalid");
         let claims = match &self.keys {
-            Keys::Embedded { decoding, .. } => jsonwebtoken::decode::<Map<String, Value>>(
-                token,
-                decoding,
-                &validation(Algorithm::HS256, &self.settings),
-            ),
+            Keys::Embedded { decoding, .. } => {
+                let validation = self.validation(Algorithm::HS256).ok_or_else(invalid)?;
+                jsonwebtoken::decode::<Map<String, Value>>(token, decoding, validation)
+            }
             Keys::Jwks(jwks) => {
                 let header = jsonwebtoken::decode_header(token).map_err(|e| unauthorized(&e))?;
-                if !JWKS_ALGORITHMS.contains(&header.alg) {
-                    return Err(ApiError::Unauthorized("invalid"));
-                }
-                let (algorithm, key) = jwks
-                    .key(header.kid.as_deref().unwrap_or_default())
-                    .await
-                    .ok_or(ApiError::Unauthorized("invalid"))?;
+                let validation = self.validation(header.alg).ok_or_else(invalid)?;
+                let (algorithm, key) = jwks.key(header.kid.as_deref().unwrap_or_default()).await.ok_or_else(invalid)?;
                 if algorithm != header.alg {
-                    return Err(ApiError::Unauthorized("invalid"));
+                    return Err(invalid());
                 }
-                jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation(algorithm, &self.settings))
+                jsonwebtoken::decode::<Map<String, Value>>(token, &key, validation)
             }
         }
         .map_err(|e| unauthorized(&e))?

@@ -41,20 +41,26 @@ async fn open_database(common: &CommonArgs) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-/// The embedded HS256 authenticator, or the identity provider's keys with `--jwks`.
-async fn authenticator(common: &CommonArgs) -> anyhow::Result<Authenticator> {
-    let settings = |hs256_key| TokenSettings {
+fn token_settings(common: &CommonArgs, hs256_key: Vec<u8>) -> TokenSettings {
+    TokenSettings {
         hs256_key,
         issuer: common.issuer.clone(),
         audience: common.audience.clone(),
         tenant_claim: common.tenant_claim.clone(),
-    };
+    }
+}
+
+/// The authenticator of the embedded HS256 key of the data folder (created on first use).
+fn embedded_authenticator(common: &CommonArgs) -> anyhow::Result<Authenticator> {
+    let key = key_file::load_or_create(&common.data_dir.join("token.key"), TOKEN_KEY_LEN)?;
+    Ok(Authenticator::hs256(token_settings(common, key)))
+}
+
+/// The embedded HS256 authenticator, or the identity provider's keys with `--jwks`.
+async fn authenticator(common: &CommonArgs) -> anyhow::Result<Authenticator> {
     match &common.jwks {
-        Some(location) => Authenticator::jwks(settings(Vec::new()), location).await,
-        None => {
-            let key = key_file::load_or_create(&common.data_dir.join("token.key"), TOKEN_KEY_LEN)?;
-            Ok(Authenticator::hs256(settings(key)))
-        }
+        Some(location) => Authenticator::jwks(token_settings(common, Vec::new()), location).await,
+        None => embedded_authenticator(common),
     }
 }
 
@@ -139,14 +145,7 @@ pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
         );
     }
     let tenant = ResellerId::parse(&args.tenant).context("--tenant must be a GUID")?;
-    let key = key_file::load_or_create(&common.data_dir.join("token.key"), TOKEN_KEY_LEN)?;
-    let authenticator = Authenticator::hs256(TokenSettings {
-        hs256_key: key,
-        issuer: common.issuer.clone(),
-        audience: common.audience.clone(),
-        tenant_claim: common.tenant_claim.clone(),
-    });
-    let token = authenticator.mint(tenant, &args.scope, args.ttl)?;
+    let token = embedded_authenticator(common)?.mint(tenant, &args.scope, args.ttl)?;
     println!("# Bearer token for tenant {tenant}, scope '{}', valid {}s:", args.scope, args.ttl.as_secs());
     println!("{token}");
     Ok(())

@@ -298,29 +298,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Field names the parser knows, and others.
+    /// Field names the parser knows (of every type, plus those the service sets), and others.
     fn key() -> impl Strategy<Value = String> {
-        prop_oneof![
-            prop::sample::select(vec![
-                "_type",
-                "name",
-                "countryCode",
-                "hostRest",
-                "hostWebsocket",
-                "accountId",
-                "apiKey",
-                "monitorSubAccounts",
-                "licenseKey",
-                "username",
-                "password",
-                "enableRecordingArchive",
-                "recordingArchiveFrequency",
-                "id",
-                "enabled",
-            ])
-            .prop_map(str::to_owned),
-            ".{0,12}",
-        ]
+        let mut known: Vec<&'static str> = vec!["_type", "id", "tenantId", "enabled"];
+        for pbx_type in PbxType::ALL {
+            known.extend(ProfileDraft::fields(pbx_type));
+        }
+        prop_oneof![prop::sample::select(known).prop_map(str::to_owned), ".{0,12}"]
     }
 
     /// Any JSON value, strings biased towards what the fields expect.
