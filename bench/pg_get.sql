@@ -1,5 +1,7 @@
--- The statements of one read of a profile: the customer lookup and the profile row.
-SELECT id, reseller_id, name, description, reference, country_code, timezone, enabled, date_created, version
-  FROM customers WHERE id = CAST(:customer AS uuid) AND reseller_id = CAST(:reseller AS uuid);
+-- The statement of one read of a profile: the profile row, if its customer is the caller's (one query, as the
+-- service runs it since run 4; before, the customer lookup and the profile row were two statements).
 SELECT id, customer_id, pbx_type, instance_id, name, country_code, enabled, settings, secrets, created_at, version
-  FROM pbx_profiles WHERE id = CAST(:pbx AS uuid) AND customer_id = CAST(:customer AS uuid);
+  FROM pbx_profiles
+ WHERE id = CAST(:pbx AS uuid) AND customer_id = CAST(:customer AS uuid)
+   AND customer_id IN (SELECT id FROM customers WHERE id = CAST(:customer AS uuid) AND reseller_id = CAST(:reseller AS uuid))
+ LIMIT 1;

@@ -177,6 +177,18 @@ pub trait PbxRepository: Send + Sync {
     /// As [`PbxRepository::instance_attached`].
     async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
 
+    /// The profile `id` of customer `customer_id`, if that customer is `reseller`'s: one read where
+    /// [`CustomerRepository::find`] then [`PbxRepository::find`] would take two.
+    ///
+    /// # Errors
+    /// As [`PbxRepository::instance_attached`].
+    async fn find_visible(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        id: PbxId,
+    ) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
+
     /// A page of the customer's profiles, oldest first.
     ///
     /// # Errors

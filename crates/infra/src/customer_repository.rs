@@ -3,14 +3,11 @@
 use async_trait::async_trait;
 use pbx_application::{CustomerRepository, Page, RepositoryError, Versioned, WriteError};
 use pbx_domain::{CountryCode, Customer, CustomerId, CustomerName, NewCustomer, OptionalText, ResellerId, Timezone};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::Database;
 use crate::db_error::{is_foreign_key_violation, repository_error};
 use crate::entity::customer;
+use crate::{Database, queries};
 
 /// [`CustomerRepository`] over SeaORM.
 #[derive(Debug, Clone)]
@@ -43,19 +40,6 @@ fn to_domain(row: customer::Model) -> anyhow::Result<Customer> {
     })
 }
 
-/// A `LIKE` pattern for "contains `text`", any case (`!` escapes the wildcards).
-fn contains_pattern(text: &str) -> String {
-    let escaped: String = text
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '!' | '%' | '_' => vec!['!', c],
-            c => vec![c],
-        })
-        .collect();
-    format!("%{escaped}%")
-}
-
 fn active(customer: &Customer) -> customer::ActiveModel {
     let details = &customer.details;
     customer::ActiveModel {
@@ -75,11 +59,7 @@ fn active(customer: &Customer) -> customer::ActiveModel {
 impl SeaOrmCustomerRepository {
     /// After a write that matched no row: is the customer gone, or at another version?
     async fn why_unmatched(&self, reseller: ResellerId, id: CustomerId) -> WriteError {
-        match customer::Entity::find_by_id(id.as_uuid())
-            .filter(customer::Column::ResellerId.eq(reseller.as_uuid()))
-            .count(self.db.connection())
-            .await
-        {
+        match queries::customer(reseller, id).count(self.db.connection()).await {
             Ok(0) => WriteError::NotFound,
             Ok(_) => WriteError::VersionMismatch,
             Err(e) => repository_error(e).into(),
@@ -94,11 +74,7 @@ fn stored_version(expected: u64) -> Result<i64, RepositoryError> {
 #[async_trait]
 impl CustomerRepository for SeaOrmCustomerRepository {
     async fn find(&self, reseller: ResellerId, id: CustomerId) -> Result<Option<Versioned<Customer>>, RepositoryError> {
-        let row = customer::Entity::find_by_id(id.as_uuid())
-            .filter(customer::Column::ResellerId.eq(reseller.as_uuid()))
-            .one(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+        let row = queries::customer(reseller, id).one(self.db.connection()).await.map_err(repository_error)?;
         row.map(|row| {
             let version = u64::try_from(row.version)?;
             Ok(Versioned { value: to_domain(row)?, version })
@@ -115,21 +91,7 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         filter: Option<String>,
         page: Page,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        let mut query = customer::Entity::find().filter(customer::Column::ResellerId.eq(reseller.as_uuid()));
-        if let Some(filter) = filter {
-            let pattern = contains_pattern(&filter);
-            let contains = |column: customer::Column| {
-                Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('!'))
-            };
-            query = query.filter(
-                Condition::any().add(contains(customer::Column::Name)).add(contains(customer::Column::Reference)),
-            );
-        }
-        let rows = query
-            .order_by_asc(customer::Column::DateCreated)
-            .order_by_asc(customer::Column::Id)
-            .offset(page.offset())
-            .limit(page.size)
+        let rows = queries::customers_page(reseller, filter.as_deref(), page)
             .all(self.db.connection())
             .await
             .map_err(repository_error)?;

@@ -11,6 +11,7 @@ mod entity;
 pub mod key_file;
 pub mod migration;
 mod pbx;
+mod queries;
 pub mod rotation;
 #[cfg(feature = "test-support")]
 pub mod testing;

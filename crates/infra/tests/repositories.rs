@@ -210,6 +210,11 @@ async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     assert_eq!(read, pbx_application::Versioned { value: second.clone(), version: 1 });
     let elsewhere = CustomerId::from_uuid(Uuid::now_v7());
     assert_eq!(f.profiles.find(elsewhere, second.id).await.unwrap(), None, "under another customer");
+    let visible = f.profiles.find_visible(owner.reseller_id, owner.id, second.id).await.unwrap();
+    assert_eq!(visible.as_ref(), Some(&read), "as the owner's reseller sees it");
+    let stranger = ResellerId::from_uuid(Uuid::now_v7());
+    assert_eq!(f.profiles.find_visible(stranger, owner.id, second.id).await.unwrap(), None, "to another reseller");
+    assert_eq!(f.profiles.find_visible(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);
 
     let page = |index, size| pbx_application::Page { index, size };
     let all: Vec<PbxId> = f.profiles.list(owner.id, page(0, 10)).await.unwrap().into_iter().map(|s| s.id).collect();

@@ -62,8 +62,7 @@ impl ReadPbxs {
         customer_id: CustomerId,
         pbx_id: PbxId,
     ) -> Result<Versioned<PbxProfile>, ReadPbxError> {
-        self.visible(reseller, customer_id).await?;
-        self.profiles.find(customer_id, pbx_id).await?.ok_or(ReadPbxError::NotFound)
+        self.profiles.find_visible(reseller, customer_id, pbx_id).await?.ok_or(ReadPbxError::NotFound)
     }
 
     /// A page of the profiles of the caller's customer `customer_id`, oldest first.
@@ -124,17 +123,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reads_under_a_missing_or_foreign_customer_are_not_found_without_touching_profiles() {
+    async fn a_list_under_a_missing_or_foreign_customer_is_not_found_without_touching_profiles() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().returning(|_, _| Ok(None));
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().never();
         profiles.expect_list().never();
         let read = ReadPbxs::new(Arc::new(customers), Arc::new(profiles));
         let (reseller, customer) = (ResellerId::from_uuid(Uuid::nil()), CustomerId::from_uuid(Uuid::nil()));
-        let got = read.get(reseller, customer, PbxId::from_uuid(Uuid::nil())).await;
-        assert!(matches!(got, Err(ReadPbxError::NotFound)));
         let listed = read.list(reseller, customer, Page { index: 0, size: 10 }).await;
         assert!(matches!(listed, Err(ReadPbxError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn a_get_asks_for_the_profile_as_the_caller_sees_it_in_one_read() {
+        let (reseller, customer, pbx) =
+            (ResellerId::from_uuid(Uuid::from_u128(1)), CustomerId::from_uuid(Uuid::from_u128(2)), Uuid::from_u128(3));
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().never();
+        let mut profiles = MockPbxRepository::new();
+        profiles
+            .expect_find_visible()
+            .withf(move |r, c, p| (*r, *c, p.as_uuid()) == (reseller, customer, pbx))
+            .returning(|_, _, _| Ok(None));
+        let read = ReadPbxs::new(Arc::new(customers), Arc::new(profiles));
+        let got = read.get(reseller, customer, PbxId::from_uuid(pbx)).await;
+        assert!(matches!(got, Err(ReadPbxError::NotFound)));
     }
 }

@@ -11,11 +11,11 @@ use pbx_application::{
 };
 use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::db_error::{is_unique_violation, repository_error};
-use crate::entity::{customer, pbx_profile};
-use crate::{Database, SecretCipher};
+use crate::entity::pbx_profile;
+use crate::{Database, SecretCipher, queries};
 
 /// The stored form of a connection: its non-secret settings and its secrets, both JSON.
 struct Stored {
@@ -88,13 +88,20 @@ impl SeaOrmPbxRepository {
         Ok(Versioned { value: profile, version: version(row.version)? })
     }
 
+    /// A row read by id, as a profile.
+    fn read_back(
+        &self,
+        id: PbxId,
+        row: Option<pbx_profile::Model>,
+    ) -> Result<Option<Versioned<PbxProfile>>, RepositoryError> {
+        row.map(|row| self.to_domain(row).with_context(|| format!("PBX profile {id} cannot be read back")))
+            .transpose()
+            .map_err(RepositoryError::Unexpected)
+    }
+
     /// After a write that matched no row: is the row gone, or at another version?
     async fn why_unmatched(&self, customer_id: CustomerId, id: PbxId) -> WriteError {
-        match pbx_profile::Entity::find_by_id(id.as_uuid())
-            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
-            .count(self.db.connection())
-            .await
-        {
+        match queries::profile(customer_id, id).count(self.db.connection()).await {
             Ok(0) => WriteError::NotFound,
             Ok(_) => WriteError::VersionMismatch,
             Err(e) => repository_error(e).into(),
@@ -144,9 +151,7 @@ impl PbxRepository for SeaOrmPbxRepository {
     }
 
     async fn instance_attached(&self, pbx_type: PbxType, instance_id: &str) -> Result<bool, RepositoryError> {
-        let count = pbx_profile::Entity::find()
-            .filter(pbx_profile::Column::PbxType.eq(pbx_type.as_str()))
-            .filter(pbx_profile::Column::InstanceId.eq(instance_id))
+        let count = queries::instance_of_type(pbx_type, instance_id)
             .count(self.db.connection())
             .await
             .map_err(repository_error)?;
@@ -154,26 +159,26 @@ impl PbxRepository for SeaOrmPbxRepository {
     }
 
     async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError> {
-        let row = pbx_profile::Entity::find_by_id(id.as_uuid())
-            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
+        let row = queries::profile(customer_id, id).one(self.db.connection()).await.map_err(repository_error)?;
+        self.read_back(id, row)
+    }
+
+    async fn find_visible(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        id: PbxId,
+    ) -> Result<Option<Versioned<PbxProfile>>, RepositoryError> {
+        let row = queries::visible_profile(reseller, customer_id, id)
             .one(self.db.connection())
             .await
             .map_err(repository_error)?;
-        row.map(|row| self.to_domain(row).with_context(|| format!("PBX profile {id} cannot be read back")))
-            .transpose()
-            .map_err(RepositoryError::Unexpected)
+        self.read_back(id, row)
     }
 
     async fn list(&self, customer_id: CustomerId, page: Page) -> Result<Vec<PbxSummary>, RepositoryError> {
-        let rows = pbx_profile::Entity::find()
-            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
-            .order_by_asc(pbx_profile::Column::CreatedAt)
-            .order_by_asc(pbx_profile::Column::Id)
-            .offset(page.offset())
-            .limit(page.size)
-            .all(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+        let rows =
+            queries::profiles_page(customer_id, page).all(self.db.connection()).await.map_err(repository_error)?;
         rows.into_iter().map(summary).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
@@ -226,19 +231,10 @@ impl PbxRepository for SeaOrmPbxRepository {
 
     async fn find_instance(&self, instance_id: &str) -> Result<Option<InstanceOwner>, RepositoryError> {
         let connection = self.db.connection();
-        // Naming every type lets the (type, instance) unique index serve the lookup instead of a table scan.
-        let types = PbxType::ALL.map(PbxType::as_str);
-        let Some(profile) = pbx_profile::Entity::find()
-            .filter(pbx_profile::Column::PbxType.is_in(types))
-            .filter(pbx_profile::Column::InstanceId.eq(instance_id))
-            .order_by_asc(pbx_profile::Column::CreatedAt)
-            .one(connection)
-            .await
-            .map_err(repository_error)?
-        else {
+        let Some(profile) = queries::instance(instance_id).one(connection).await.map_err(repository_error)? else {
             return Ok(None);
         };
-        let owner = customer::Entity::find_by_id(profile.customer_id)
+        let owner = queries::customer_by_id(profile.customer_id)
             .one(connection)
             .await
             .map_err(repository_error)?

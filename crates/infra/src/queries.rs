@@ -1,0 +1,92 @@
+//! The read queries of the repositories, built in one place so that [`crate::plans`] explains exactly the
+//! statements the service runs.
+
+use pbx_application::Page;
+use pbx_domain::{CustomerId, PbxId, PbxType, ResellerId};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+use crate::entity::{customer, pbx_profile};
+
+/// The customer `id` of `reseller`.
+pub(crate) fn customer(reseller: ResellerId, id: CustomerId) -> Select<customer::Entity> {
+    customer::Entity::find_by_id(id.as_uuid()).filter(customer::Column::ResellerId.eq(reseller.as_uuid()))
+}
+
+/// The customer `id`, whoever its reseller (to name the owner of a PBX instance).
+pub(crate) fn customer_by_id(id: uuid::Uuid) -> Select<customer::Entity> {
+    customer::Entity::find_by_id(id)
+}
+
+/// A page of `reseller`'s customers, oldest first, whose name or reference contains `filter` in any case.
+pub(crate) fn customers_page(reseller: ResellerId, filter: Option<&str>, page: Page) -> Select<customer::Entity> {
+    let mut query = customer::Entity::find().filter(customer::Column::ResellerId.eq(reseller.as_uuid()));
+    if let Some(filter) = filter {
+        let pattern = contains_pattern(filter);
+        let contains = |column: customer::Column| {
+            Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('!'))
+        };
+        query = query
+            .filter(Condition::any().add(contains(customer::Column::Name)).add(contains(customer::Column::Reference)));
+    }
+    query
+        .order_by_asc(customer::Column::DateCreated)
+        .order_by_asc(customer::Column::Id)
+        .offset(page.offset())
+        .limit(page.size)
+}
+
+/// A `LIKE` pattern for "contains `text`", any case (`!` escapes the wildcards).
+fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '!' | '%' | '_' => vec!['!', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// The profile `id` of the customer `customer_id`.
+pub(crate) fn profile(customer_id: CustomerId, id: PbxId) -> Select<pbx_profile::Entity> {
+    pbx_profile::Entity::find_by_id(id.as_uuid()).filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
+}
+
+/// The profile `id` of the customer `customer_id`, if that customer is `reseller`'s.
+pub(crate) fn visible_profile(reseller: ResellerId, customer_id: CustomerId, id: PbxId) -> Select<pbx_profile::Entity> {
+    let owned = Query::select()
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .and_where(customer::Column::Id.eq(customer_id.as_uuid()))
+        .and_where(customer::Column::ResellerId.eq(reseller.as_uuid()))
+        .to_owned();
+    profile(customer_id, id).filter(pbx_profile::Column::CustomerId.in_subquery(owned))
+}
+
+/// A page of the customer's profiles, oldest first.
+pub(crate) fn profiles_page(customer_id: CustomerId, page: Page) -> Select<pbx_profile::Entity> {
+    pbx_profile::Entity::find()
+        .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
+        .order_by_asc(pbx_profile::Column::CreatedAt)
+        .order_by_asc(pbx_profile::Column::Id)
+        .offset(page.offset())
+        .limit(page.size)
+}
+
+/// The profiles of the PBX instance `instance_id` of type `pbx_type` (one at most: the pair is unique).
+pub(crate) fn instance_of_type(pbx_type: PbxType, instance_id: &str) -> Select<pbx_profile::Entity> {
+    pbx_profile::Entity::find()
+        .filter(pbx_profile::Column::PbxType.eq(pbx_type.as_str()))
+        .filter(pbx_profile::Column::InstanceId.eq(instance_id))
+}
+
+/// The oldest profile of the PBX instance `instance_id`, whatever its type.
+pub(crate) fn instance(instance_id: &str) -> Select<pbx_profile::Entity> {
+    // Naming every type lets the (type, instance) unique index serve the lookup instead of a table scan.
+    pbx_profile::Entity::find()
+        .filter(pbx_profile::Column::PbxType.is_in(PbxType::ALL.map(PbxType::as_str)))
+        .filter(pbx_profile::Column::InstanceId.eq(instance_id))
+        .order_by_asc(pbx_profile::Column::CreatedAt)
+}
