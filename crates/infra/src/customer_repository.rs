@@ -57,6 +57,21 @@ fn active(customer: &Customer) -> customer::ActiveModel {
 }
 
 impl SeaOrmCustomerRepository {
+    /// Inserts customers in one statement (bulk loads such as `pbx-server seed`). Keep a batch under about 2,000.
+    ///
+    /// # Errors
+    /// When the database refuses the rows.
+    pub async fn insert_batch(&self, customers: &[Customer]) -> anyhow::Result<()> {
+        if customers.is_empty() {
+            return Ok(());
+        }
+        let _turn = self.db.write_turn().await;
+        customer::Entity::insert_many(customers.iter().map(active))
+            .exec_without_returning(self.db.connection())
+            .await?;
+        Ok(())
+    }
+
     /// After a write that matched no row: is the customer gone, or at another version?
     async fn why_unmatched(&self, reseller: ResellerId, id: CustomerId) -> WriteError {
         match queries::customer(reseller, id).count(self.db.connection()).await {

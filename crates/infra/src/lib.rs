@@ -11,8 +11,10 @@ mod entity;
 pub mod key_file;
 pub mod migration;
 mod pbx;
+pub mod plans;
 mod queries;
 pub mod rotation;
+pub mod seed;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

@@ -34,6 +34,10 @@ pub enum Command {
     RotateKey(RotateKeyArgs),
     /// Print the OpenAPI document (as served at /api/openapi.json).
     Openapi,
+    /// Load synthetic customers and Kazoo profiles in bulk, to measure the service at scale (not for production).
+    Seed(SeedArgs),
+    /// Print the database's plan for each read query of the service; exits with an error when one scans a table.
+    Explain,
 }
 
 /// A secret given on the command line or in the environment: never printed.
@@ -165,6 +169,19 @@ pub struct TokenArgs {
     /// Lifetime of the token (e.g. 1h, 30m, 3600s).
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub ttl: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// The reseller tenant id (a GUID) owning the customers.
+    #[arg(long)]
+    pub tenant: String,
+    /// How many customers.
+    #[arg(long, default_value_t = 10_000)]
+    pub customers: u32,
+    /// How many profiles, spread evenly over the customers.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub profiles: u64,
 }
 
 /// `250ms`, `30s`, `5m`, `1h`, `2d`, or a bare number of seconds.

@@ -32,6 +32,8 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate => startup::migrate(&cli.common).await,
         Command::Token(args) => startup::token(&cli.common, &args),
         Command::RotateKey(args) => startup::rotate_key(&cli.common, &args).await,
+        Command::Seed(args) => startup::seed(&cli.common, &args).await,
+        Command::Explain => startup::explain(&cli.common).await,
         Command::Openapi => {
             println!("{}", pbx_api::openapi::document());
             Ok(())

@@ -10,11 +10,13 @@ use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_domain::ResellerId;
 use pbx_infra::database::{backend_name, sqlite_url};
+use pbx_infra::seed::SeedPlan;
 use pbx_infra::{
-    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, crypto, key_file, rotation,
+    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, crypto, key_file, plans,
+    rotation,
 };
 
-use crate::cli::{CommonArgs, RotateKeyArgs, SecretArg, ServeArgs, TokenArgs};
+use crate::cli::{CommonArgs, RotateKeyArgs, SecretArg, SeedArgs, ServeArgs, TokenArgs};
 
 /// Length of the embedded HS256 token key, in bytes.
 const TOKEN_KEY_LEN: usize = 64;
@@ -135,6 +137,59 @@ pub async fn rotate_key(common: &CommonArgs, args: &RotateKeyArgs) -> anyhow::Re
 /// `pbx-server migrate`.
 pub async fn migrate(common: &CommonArgs) -> anyhow::Result<()> {
     open_database(common).await?.close().await
+}
+
+/// `pbx-server seed`.
+pub async fn seed(common: &CommonArgs, args: &SeedArgs) -> anyhow::Result<()> {
+    let plan = SeedPlan {
+        reseller: ResellerId::parse(&args.tenant).context("--tenant must be a GUID")?,
+        customers: args.customers,
+        profiles: args.profiles,
+    };
+    let db = open_database(common).await?;
+    let customers = SeaOrmCustomerRepository::new(db.clone());
+    let profiles = SeaOrmPbxRepository::new(db.clone(), cipher(common)?);
+    let step = (plan.profiles / 10).max(1);
+    let report = pbx_infra::seed::seed(&customers, &profiles, plan, |done| {
+        if done % step < 1_000 || done == plan.profiles {
+            eprintln!("seed: {done} of {} profiles", plan.profiles);
+        }
+    })
+    .await?;
+    db.close().await?;
+    println!(
+        "Seeded {} customers and {} profiles of tenant {} in {:.1} s.",
+        report.customers,
+        report.profiles,
+        plan.reseller,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `pbx-server explain`: the plans of the read queries, with the ids of the newest profile.
+pub async fn explain(common: &CommonArgs) -> anyhow::Result<()> {
+    let db = open_database(common).await?;
+    let Some(sample) = plans::sample(&db).await? else {
+        anyhow::bail!("the database holds no profile to fill the queries with: create one first");
+    };
+    let plans = plans::read_plans(&db, &sample, false).await?;
+    db.close().await?;
+    println!(
+        "# Plans on {}, for customer {} and profile {}",
+        backend_name(&database_url(common)),
+        sample.customer,
+        sample.pbx
+    );
+    for plan in &plans {
+        println!("\n## {} ({})\n{}", plan.query, if plan.uses_index { "index" } else { "TABLE SCAN" }, plan.sql);
+        for step in &plan.steps {
+            println!("    {step}");
+        }
+    }
+    let scans: Vec<_> = plans.iter().filter(|p| !p.uses_index).map(|p| p.query).collect();
+    anyhow::ensure!(scans.is_empty(), "queries that scan a table: {}", scans.join(", "));
+    Ok(())
 }
 
 /// `pbx-server token`: the token is the last line printed.

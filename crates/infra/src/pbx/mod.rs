@@ -88,6 +88,40 @@ impl SeaOrmPbxRepository {
         Ok(Versioned { value: profile, version: version(row.version)? })
     }
 
+    /// The row of a new profile, secrets encrypted.
+    fn new_row(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> anyhow::Result<pbx_profile::ActiveModel> {
+        let content = self.content(profile)?;
+        Ok(pbx_profile::ActiveModel {
+            id: Set(profile.id.as_uuid()),
+            customer_id: Set(profile.customer_id.as_uuid()),
+            pbx_type: Set(content.pbx_type),
+            instance_id: Set(content.instance_id),
+            name: Set(content.name),
+            country_code: Set(content.country_code),
+            enabled: Set(content.enabled),
+            settings: Set(content.settings),
+            secrets: Set(content.secrets),
+            created_at: Set(created_at),
+            version: Set(1),
+        })
+    }
+
+    /// Inserts new profiles in one statement (bulk loads such as `pbx-server seed`; the API inserts one at a time
+    /// through [`PbxRepository::insert`]). Keep a batch under about 2,000 rows: databases cap a statement's
+    /// parameters.
+    ///
+    /// # Errors
+    /// When a secret cannot be encrypted or the database refuses the rows (an instance already attached, say).
+    pub async fn insert_batch(&self, profiles: &[(PbxProfile, DateTime<Utc>)]) -> anyhow::Result<()> {
+        if profiles.is_empty() {
+            return Ok(());
+        }
+        let rows = profiles.iter().map(|(p, at)| self.new_row(p, *at)).collect::<anyhow::Result<Vec<_>>>()?;
+        let _turn = self.db.write_turn().await;
+        pbx_profile::Entity::insert_many(rows).exec_without_returning(self.db.connection()).await?;
+        Ok(())
+    }
+
     /// A row read by id, as a profile.
     fn read_back(
         &self,
@@ -128,20 +162,7 @@ fn summary(row: pbx_profile::Model) -> anyhow::Result<PbxSummary> {
 #[async_trait]
 impl PbxRepository for SeaOrmPbxRepository {
     async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
-        let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
-        let row = pbx_profile::ActiveModel {
-            id: Set(profile.id.as_uuid()),
-            customer_id: Set(profile.customer_id.as_uuid()),
-            pbx_type: Set(content.pbx_type),
-            instance_id: Set(content.instance_id),
-            name: Set(content.name),
-            country_code: Set(content.country_code),
-            enabled: Set(content.enabled),
-            settings: Set(content.settings),
-            secrets: Set(content.secrets),
-            created_at: Set(created_at),
-            version: Set(1),
-        };
+        let row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
         let _turn = self.db.write_turn().await;
         match pbx_profile::Entity::insert(row).exec_without_returning(self.db.connection()).await {
             Ok(_) => Ok(()),
