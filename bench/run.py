@@ -23,6 +23,8 @@ BENCH = ROOT / "bench"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+SCALE_CUSTOMERS = int(os.environ.get("BENCH_SCALE_CUSTOMERS", "10000"))
+SCALE_PROFILES = int(os.environ.get("BENCH_SCALE_PROFILES", "1000000"))
 CREATE_CONNECTIONS = [1, 8, 32, 64]
 READ_CONNECTIONS = 32
 BINARY = TARGET / "release" / "pbx-server"
@@ -127,16 +129,14 @@ def sqlite_baseline(work, connections):
     return {"rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors)}
 
 
-def bench_backend(server, work, rows, facts):
-    ready_ms = server.start()
+def workloads(server, create_connections, record):
+    """Create at each of create_connections, then get, list and lookup; record(workload, conns, result)."""
     token = server.token()
     customer = request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
     pbxs = f"/api/v1.0/customers/{customer}/pbxs"
-    for connections in CREATE_CONNECTIONS:
+    for connections in create_connections:
         log(f"{server.name}: create at {connections} connections")
-        result = wrk(server.url, "create.lua", pbxs, token, connections, prefix=f"c{connections}")
-        rows.append((server.name, "create", connections, result))
-    facts[f"{server.name} peak RSS after create at 64 (MiB)"] = round(server.peak_rss_mib(), 1)
+        record("create", connections, wrk(server.url, "create.lua", pbxs, token, connections, prefix=f"c{connections}"))
     profile = request("POST", f"{server.url}{pbxs}", token, {
         "_type": "KazooPbxConnectionProfile", "name": "Read me", "hostRest": "https://rest.example.com",
         "hostWebsocket": "wss://ws.example.com", "accountId": f"read-{uuid.uuid4()}", "apiKey": "k"})["data"]
@@ -144,7 +144,21 @@ def bench_backend(server, work, rows, facts):
              ("instance lookup", f"/api/v1.0/pbxs?instanceId={profile['accountId']}")]
     for name, path in reads:
         log(f"{server.name}: {name} at {READ_CONNECTIONS} connections")
-        rows.append((server.name, name, READ_CONNECTIONS, wrk(server.url, "get.lua", path, token, READ_CONNECTIONS)))
+        record(name, READ_CONNECTIONS, wrk(server.url, "get.lua", path, token, READ_CONNECTIONS))
+    return customer, profile
+
+
+def bench_backend(server, work, rows, facts):
+    ready_ms = server.start()
+    rss_after_creates = []
+
+    def record(workload, connections, result):
+        rows.append((server.name, workload, connections, result))
+        if workload == "create" and connections == CREATE_CONNECTIONS[-1]:
+            rss_after_creates.append(server.peak_rss_mib())
+
+    customer, profile = workloads(server, CREATE_CONNECTIONS, record)
+    facts[f"{server.name} peak RSS after create at 64 (MiB)"] = round(rss_after_creates[0], 1)
     facts[f"{server.name} peak RSS at the end (MiB)"] = round(server.peak_rss_mib(), 1)
     server.stop()
     # The database is migrated now: this start measures the start-up itself.
@@ -152,6 +166,29 @@ def bench_backend(server, work, rows, facts):
     server.stop()
     facts[f"{server.name} first start-up (migrating an empty database) to ready (ms)"] = round(ready_ms, 1)
     return customer, profile
+
+
+def bench_scale(server, rows, facts):
+    """Seeds SCALE_PROFILES profiles over SCALE_CUSTOMERS customers, prints the query plans, reruns the workloads."""
+    log(f"{server.name}: seeding {SCALE_PROFILES} profiles over {SCALE_CUSTOMERS} customers")
+    started = time.perf_counter()
+    run([str(BINARY), "--data-dir", str(server.data_dir), "seed", "--tenant", RESELLER,
+         "--customers", str(SCALE_CUSTOMERS), "--profiles", str(SCALE_PROFILES)], env=server.env())
+    facts[f"{server.name} seeding {SCALE_PROFILES} profiles (s)"] = round(time.perf_counter() - started, 1)
+    explain = subprocess.run([str(BINARY), "--data-dir", str(server.data_dir), "explain"], text=True,
+                             capture_output=True, env=server.env())
+    output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "target" / "bench-results.md"))
+    plans = output.with_name(f"bench-explain-{server.name.lower()}.txt")
+    plans.parent.mkdir(parents=True, exist_ok=True)
+    plans.write_text(explain.stdout + explain.stderr)
+    served = explain.stdout.count(" (index)\n")
+    facts[f"{server.name} read queries served by an index at scale (pbx-server explain)"] = \
+        f"{served} of {served + explain.stdout.count(' (TABLE SCAN)')}"
+    server.start()
+    workloads(server, [32], lambda workload, connections, result:
+              rows.append((server.name, workload, connections, result, "scale")))
+    facts[f"{server.name} peak RSS at scale (MiB)"] = round(server.peak_rss_mib(), 1)
+    server.stop()
 
 
 def main():
@@ -165,6 +202,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="pbx-bench-"))
     database = f"pbx_bench_{uuid.uuid4().hex[:12]}"
     run(["psql", PG_URL, "-qc", f"CREATE DATABASE {database}"])
+    databases = [database]
     pg_database_url = PG_URL.rsplit("/", 1)[0] + "/" + database
     rows, facts = [], {}
     try:
@@ -184,14 +222,23 @@ def main():
         for connections in CREATE_CONNECTIONS:
             log(f"SQLite baseline: create at {connections}")
             rows.append(("SQLite", "create", connections, sqlite_baseline(work, connections), "baseline"))
+        if SCALE_PROFILES:
+            scale_database = f"{database}_scale"
+            run(["psql", PG_URL, "-qc", f"CREATE DATABASE {scale_database}"])
+            databases.append(scale_database)
+            bench_scale(Server("PostgreSQL", work / "pg-scale", PG_URL.rsplit("/", 1)[0] + "/" + scale_database),
+                        rows, facts)
+            bench_scale(Server("SQLite", work / "sqlite-scale", None), rows, facts)
     finally:
-        run(["psql", PG_URL, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
+        for name in databases:
+            run(["psql", PG_URL, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
     write_report(rows, facts)
 
 
 def write_report(rows, facts):
     service = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 4}
-    baseline = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5}
+    baseline = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "baseline"}
+    scale = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "scale"}
     raw = Path(os.environ.get("BENCH_OUTPUT", ROOT / "target" / "bench-results.md")).with_suffix(".json")
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_text(json.dumps({"rows": rows, "facts": facts}, indent=1))
@@ -203,6 +250,16 @@ def write_report(rows, facts):
         lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | "
                      f"{s['errors']} | {base} |")
     table = "\n".join(lines)
+    if scale:
+        lines = [f"At scale ({SCALE_PROFILES:,} profiles over {SCALE_CUSTOMERS:,} customers, seeded before the run):",
+                 "", "| Backend | Workload | Conns | Empty req/s | p50 ms | p99 ms | At scale req/s | p50 ms | p99 ms"
+                 " | Errors | Scale / empty |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for key, s in scale.items():
+            e = service[key]
+            lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {e['rps']:.0f} | {e['p50']:.2f} | {e['p99']:.2f} | "
+                         f"{s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | {s['errors']} | "
+                         f"**{s['rps'] / e['rps']:.2f}** |")
+        table += "\n\n" + "\n".join(lines)
     facts_text = "\n".join(f"- {name}: **{value}**" for name, value in facts.items())
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())

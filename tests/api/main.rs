@@ -9,6 +9,7 @@ mod customers;
 mod envelope;
 mod health;
 mod helpers;
+mod idempotency;
 mod isolation;
 mod openapi;
 mod operability;

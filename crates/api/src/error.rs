@@ -40,6 +40,10 @@ pub enum ApiError {
     PaymentRequired(&'static str),
     /// 412: `If-Match` names a version that is no longer the current one.
     PreconditionFailed,
+    /// 422: the `Idempotency-Key` was used with a different request.
+    IdempotencyKeyReused,
+    /// 409: the first request with this `Idempotency-Key` is still being answered.
+    IdempotencyKeyInUse,
     /// 429: the tenant is over its rate limit; retry after this many seconds.
     TooManyRequests(u64),
     /// 503: the database cannot be reached.
@@ -78,6 +82,12 @@ impl ApiError {
             Self::TooManyRequests(seconds) => {
                 format!("Too many requests for this tenant; retry in {seconds} s.")
             }
+            Self::IdempotencyKeyReused => "This Idempotency-Key was used with a different request in the last 24 \
+                                           hours; use a new key for a new request."
+                .to_owned(),
+            Self::IdempotencyKeyInUse => {
+                "A request with this Idempotency-Key is still being answered; repeat it shortly.".to_owned()
+            }
             Self::Unavailable(_) => "The service is temporarily unavailable; try again shortly.".to_owned(),
             Self::Internal(_) => "An unexpected error occurred.".to_owned(),
         }
@@ -109,6 +119,8 @@ impl ResponseError for ApiError {
             Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -140,6 +152,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests(seconds) => {
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            Self::IdempotencyKeyInUse => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             Self::MethodNotAllowed(methods) => {
                 response.insert_header((header::ALLOW, *methods));

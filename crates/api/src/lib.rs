@@ -9,6 +9,7 @@ mod body;
 mod envelope;
 mod error;
 mod etag;
+pub mod idempotency;
 mod jwks;
 pub mod metrics;
 pub mod openapi;

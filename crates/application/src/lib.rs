@@ -5,6 +5,7 @@
 //! the use cases. This crate knows neither.
 
 pub mod customer;
+pub mod idempotency;
 pub mod input;
 pub mod patch;
 pub mod pbx;

@@ -6,14 +6,15 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 use pbx_api::{ApiSettings, AppState, Authenticator, Metrics, RateLimiter, TokenSettings};
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
+use pbx_application::idempotency::IdempotencyKeys;
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_domain::ResellerId;
 use pbx_infra::database::{backend_name, sqlite_url};
 use pbx_infra::seed::SeedPlan;
 use pbx_infra::{
-    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher, crypto, key_file, plans,
-    rotation,
+    Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmIdempotencyStore, SeaOrmPbxRepository, SecretCipher,
+    crypto, key_file, plans, rotation,
 };
 
 use crate::cli::{CommonArgs, RotateKeyArgs, SecretArg, SeedArgs, ServeArgs, TokenArgs};
@@ -245,8 +246,10 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let db = open_database(common).await?;
     let cipher = cipher(common)?;
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
-    let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher));
+    let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher.clone()));
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
+    let idempotency = IdempotencyKeys::new(Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher)), clock.clone());
+    let purge = tokio::spawn(purge_expired_keys(idempotency.clone()));
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
     let state = web::Data::new(AppState {
@@ -259,6 +262,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         patch_pbx: PatchPbx::new(customers.clone(), profiles.clone()),
         delete_pbx: DeletePbx::new(customers.clone(), profiles),
         create_customer: CreateCustomer::new(customers.clone(), clock, ids),
+        idempotency,
         get_customer: GetCustomer::new(customers.clone()),
         list_customers: ListCustomers::new(customers.clone()),
         patch_customer: PatchCustomer::new(customers.clone()),
@@ -316,9 +320,24 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         handle.stop(true).await;
         task.await.context("the metrics server task failed")?.context("the metrics server failed")?;
     }
+    purge.abort();
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes the `Idempotency-Key`s past their retention, at start and every hour (each replica does; deleting twice
+/// is harmless).
+async fn purge_expired_keys(keys: IdempotencyKeys) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match keys.purge_expired().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
+            Err(e) => tracing::warn!(error = %e, "expired idempotency keys could not be deleted"),
+        }
+    }
 }
 
 /// Listens for SIGINT and SIGTERM from now on (so that a signal arriving before the server runs is not lost, nor

@@ -11,6 +11,7 @@ use super::{base_url, deleted};
 use crate::body::{json_object, json_value, raw};
 use crate::envelope::success;
 use crate::etag::{etag, if_match};
+use crate::idempotency;
 use crate::paging::{collection, page};
 use crate::patch_doc::operations;
 use crate::views::CustomerView;
@@ -25,13 +26,18 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     post,
     path = "/api/v1.0/customers",
     tag = "Customers",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
+    ),
     request_body(content = crate::openapi::NewCustomer, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
     responses(
-        (status = 201, description = "Created", body = crate::openapi::CustomerEnvelope, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"))),
+        (status = 201, description = "Created", body = crate::openapi::CustomerEnvelope, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
         (status = 400, description = "Invalid fields, every one listed", body = crate::openapi::ErrorEnvelope),
         crate::openapi::AuthFailures,
+        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::openapi::ErrorEnvelope),
         (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
         (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::openapi::ErrorEnvelope),
     ),
     security(("bearer" = [])),
 )]
@@ -43,15 +49,19 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersWrite)?;
     let body = json_object(&req, payload, state.settings.body_limit).await?;
-    let mut draft = CustomerDraft::default();
-    for (field, value) in body {
-        draft.set(&field, raw(value));
-    }
-    let customer = state.create_customer.execute(CreateCustomerCommand { reseller: caller.reseller, draft }).await?;
-    let location = format!("{}/api/v1.0/customers/{}", base_url(&req, &state), customer.id);
-    let mut created = HttpResponse::Created();
-    created.insert_header((header::LOCATION, location)).insert_header(etag(1));
-    Ok(success(created, CustomerView::new(&customer)))
+    idempotency::once(&req, &state, caller.reseller, body, |body| async {
+        let mut draft = CustomerDraft::default();
+        for (field, value) in body {
+            draft.set(&field, raw(value));
+        }
+        let command = CreateCustomerCommand { reseller: caller.reseller, draft };
+        let customer = state.create_customer.execute(command).await?;
+        let location = format!("{}/api/v1.0/customers/{}", base_url(&req, &state), customer.id);
+        let mut created = HttpResponse::Created();
+        created.insert_header((header::LOCATION, location)).insert_header(etag(1));
+        Ok(success(created, CustomerView::new(&customer)))
+    })
+    .await
 }
 
 #[utoipa::path(

@@ -13,6 +13,7 @@ use super::{base_url, deleted};
 use crate::body::{json_object, json_value, raw};
 use crate::envelope::success;
 use crate::etag::{etag, if_match};
+use crate::idempotency;
 use crate::paging::{collection, page};
 use crate::patch_doc::operations;
 use crate::views::{ProfileView, Secrets, SummaryView};
@@ -68,6 +69,7 @@ fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), Ap
     params(
         ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
     ),
     request_body(
         content = crate::openapi::NewPbxProfile,
@@ -78,14 +80,15 @@ fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), Ap
         )
     ),
     responses(
-        (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::openapi::PbxProfileEnvelope, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
+        (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::openapi::PbxProfileEnvelope, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
         crate::openapi::AuthFailures,
         (status = 402, description = "Chargeable: repeat the identical request with `accept-charges: true`; nothing was created", body = crate::openapi::ErrorEnvelope),
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
-        (status = 409, description = "The PBX instance is already attached to a customer", body = crate::openapi::ErrorEnvelope),
+        (status = 409, description = "The PBX instance is already attached to a customer; or the first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::openapi::ErrorEnvelope),
         (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
         (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::openapi::ErrorEnvelope),
     ),
     security(("bearer" = [])),
 )]
@@ -99,15 +102,19 @@ pub(crate) async fn create(
     caller.require(Scope::PbxsWrite)?;
     let customer_id = CustomerId::parse(&path).map_err(|e| ApiError::invalid_id(&e))?;
     let body = json_object(&req, payload, state.settings.body_limit).await?;
-    let (draft, sent_as_text) = draft(body)?;
-    let command =
-        CreatePbxCommand { reseller: caller.reseller, customer_id, draft, accept_charges: accepts_charges(&req) };
-    let profile = state.create_pbx.execute(command).await?;
-    state.metrics.record_profile_created(profile.pbx_type().as_str());
-    let location = format!("{}/api/v1.0/customers/{}/pbxs/{}", base_url(&req, &state), profile.customer_id, profile.id);
-    let mut created = HttpResponse::Created();
-    created.insert_header((header::LOCATION, location)).insert_header(etag(1));
-    Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text)))
+    idempotency::once(&req, &state, caller.reseller, body, |body| async {
+        let (draft, sent_as_text) = draft(body)?;
+        let command =
+            CreatePbxCommand { reseller: caller.reseller, customer_id, draft, accept_charges: accepts_charges(&req) };
+        let profile = state.create_pbx.execute(command).await?;
+        state.metrics.record_profile_created(profile.pbx_type().as_str());
+        let base = base_url(&req, &state);
+        let location = format!("{base}/api/v1.0/customers/{}/pbxs/{}", profile.customer_id, profile.id);
+        let mut created = HttpResponse::Created();
+        created.insert_header((header::LOCATION, location)).insert_header(etag(1));
+        Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text)))
+    })
+    .await
 }
 
 #[utoipa::path(

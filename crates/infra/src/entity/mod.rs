@@ -1,4 +1,5 @@
 //! SeaORM entities: the rows as stored. They never leave this crate; repositories map them to domain types.
 
 pub(crate) mod customer;
+pub(crate) mod idempotency_key;
 pub(crate) mod pbx_profile;

@@ -7,7 +7,7 @@ use sea_orm_migration::schema::{
 
 /// A UTC instant to the microsecond: `timestamptz` on PostgreSQL, `datetime(6)` on MySQL (whose `timestamp`
 /// keeps whole seconds and ends in 2038).
-fn instant(manager: &SchemaManager, column: impl IntoIden) -> ColumnDef {
+pub(super) fn instant(manager: &SchemaManager, column: impl IntoIden) -> ColumnDef {
     match manager.get_database_backend() {
         sea_orm::DbBackend::MySql => ColumnDef::new(column).custom(Alias::new("datetime(6)")).not_null().to_owned(),
         _ => timestamp_with_time_zone(column),

@@ -2,6 +2,7 @@
 
 mod m20261126_000001_initial;
 mod m20261126_000002_versions;
+mod m20261127_000003_idempotency_keys;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -12,6 +13,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_initial::Migration), Box::new(m20261126_000002_versions::Migration)]
+        vec![
+            Box::new(m20261126_000001_initial::Migration),
+            Box::new(m20261126_000002_versions::Migration),
+            Box::new(m20261127_000003_idempotency_keys::Migration),
+        ]
     }
 }

@@ -1,0 +1,124 @@
+//! The `Idempotency-Key` header on creates: a repeat of a request gets the first answer back instead of creating
+//! again (rules in [`pbx_application::idempotency`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use pbx_application::idempotency::{Claim, StoredAnswer, parse_key};
+use pbx_domain::ResellerId;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::envelope::JSON_UTF8;
+use crate::etag::etag;
+use crate::{ApiError, AppState};
+
+/// The request header.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Set on an answer that is a replay of the first.
+pub const REPLAYED: &str = "idempotent-replayed";
+
+/// How long a repeat waits for the first request with its key to be answered.
+const WAIT: Duration = Duration::from_secs(5);
+const POLL: Duration = Duration::from_millis(20);
+
+/// What identifies a request under a key: its method, its path and its body (accept-charges aside, so that the
+/// repeat the 402 asks for is the same request).
+fn fingerprint(req: &HttpRequest, body: &Map<String, Value>) -> String {
+    let mut hash = Sha256::new();
+    hash.update(req.method().as_str());
+    hash.update(b" ");
+    hash.update(req.path());
+    hash.update(b"\n");
+    hash.update(serde_json::to_vec(body).unwrap_or_default());
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key of the request, if it has one.
+///
+/// # Errors
+/// 400 when the header is not a valid key.
+fn key_of(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let text = value.to_str().map_err(|_| ApiError::BadRequest(invalid_key()))?;
+    parse_key(text).map(Some).map_err(|_| ApiError::BadRequest(invalid_key()))
+}
+
+fn invalid_key() -> String {
+    pbx_application::idempotency::InvalidKey.to_string()
+}
+
+/// Answers with `create(body)` once per key: without a key, simply `create(body)`; with one, the first request
+/// runs it and a repeat gets its answer (201) back, marked [`REPLAYED`].
+///
+/// # Errors
+/// 400 for an invalid key, 422 for a key used with another request, 409 while the first request is still being
+/// answered after [`WAIT`], 503 when the keys cannot be stored; else what `create` answers.
+pub(crate) async fn once<F, Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    reseller: ResellerId,
+    body: Map<String, Value>,
+    create: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(Map<String, Value>) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let Some(key) = key_of(req)? else { return create(body).await };
+    let fingerprint = fingerprint(req, &body);
+    let keys = &state.idempotency;
+    let mut waited = Duration::ZERO;
+    loop {
+        match keys.claim(reseller, key, &fingerprint).await.map_err(ApiError::from)? {
+            Claim::Claimed => break,
+            Claim::Replay(answer) => return Ok(replay(answer)),
+            Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
+            Claim::InProgress if waited < WAIT => {
+                tokio::time::sleep(POLL).await;
+                waited += POLL;
+            }
+            Claim::InProgress => return Err(ApiError::IdempotencyKeyInUse),
+        }
+    }
+    let response = match create(body).await {
+        Ok(response) => response,
+        Err(error) => error.error_response(),
+    };
+    let (head, body) = response.into_parts();
+    let bytes = match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            keys.release(reseller, key).await.map_err(ApiError::from)?;
+            return Err(ApiError::Internal(anyhow::anyhow!("a create answered with a streamed body")));
+        }
+    };
+    let answer = StoredAnswer {
+        status: head.status().as_u16(),
+        location: head.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        body: bytes.to_vec(),
+    };
+    if let Err(e) = keys.finish(reseller, key, &answer).await {
+        // The create happened; only its record is missing. Answer it all the same: a repeat will wait out the
+        // claim's lease, then run again and meet the 409 of the instance (profiles) or create again (customers).
+        tracing::warn!(error = %e, "the answer of an idempotent request could not be stored");
+    }
+    Ok(head.set_body(bytes).map_into_boxed_body())
+}
+
+fn replay(answer: StoredAnswer) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
+    let mut response = HttpResponse::build(status);
+    response.content_type(JSON_UTF8).insert_header((REPLAYED, "true"));
+    if status == StatusCode::CREATED {
+        response.insert_header(etag(1)); // what a create answers: the first version
+    }
+    if let Some(location) = answer.location {
+        response.insert_header((header::LOCATION, location));
+    }
+    response.body(answer.body)
+}

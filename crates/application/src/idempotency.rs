@@ -1,0 +1,209 @@
+//! Safe retries of creates: the rules of the `Idempotency-Key` header, over a store of answers shared by every
+//! replica.
+//!
+//! A key belongs to one reseller. The first request with it claims it; a repeat of the same request (same
+//! fingerprint) within [`RETENTION`] gets the stored answer back, a different request with the key is refused, and a
+//! repeat that arrives while the first is still being answered waits for it. Only a created answer (201) is kept:
+//! after any other answer the key is released, so that a corrected request may use it again. A claim whose request
+//! never finished (its process died) is taken over after [`LEASE`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use pbx_domain::ResellerId;
+
+use crate::ports::{Clock, RepositoryError};
+use crate::use_case::opaque_debug;
+
+/// How long an answer is replayed.
+pub const RETENTION: TimeDelta = TimeDelta::hours(24);
+
+/// How long a claim may stay unanswered before a repeat takes it over (longer than any request may run).
+pub const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+/// The longest key accepted, in characters.
+pub const MAX_KEY_LEN: usize = 255;
+
+/// A stored answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    /// Its HTTP status.
+    pub status: u16,
+    /// Its `Location` header.
+    pub location: Option<String>,
+    /// Its body.
+    pub body: Vec<u8>,
+}
+
+/// The outcome of claiming a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is this request's: answer it, then complete or release the key.
+    Claimed,
+    /// The same request was answered already: this is its answer.
+    Replay(StoredAnswer),
+    /// The key was used for a different request.
+    Mismatch,
+    /// The same request is being answered right now.
+    InProgress,
+}
+
+/// Where answers are kept.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` of `reseller` for the request `fingerprint` at `now`, atomically across replicas. A row created
+    /// before `expired_before` counts as absent; a pending row created before `stale_before` is taken over.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached, [`RepositoryError::Unexpected`] for
+    /// any other failure.
+    async fn claim(
+        &self,
+        reseller: ResellerId,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        expired_before: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<Claim, RepositoryError>;
+
+    /// Stores the answer of the claimed `key`.
+    ///
+    /// # Errors
+    /// As [`IdempotencyStore::claim`].
+    async fn complete(&self, reseller: ResellerId, key: &str, answer: &StoredAnswer) -> Result<(), RepositoryError>;
+
+    /// Forgets the pending claim of `key`.
+    ///
+    /// # Errors
+    /// As [`IdempotencyStore::claim`].
+    async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError>;
+
+    /// Deletes every key created before `created_before`; returns how many.
+    ///
+    /// # Errors
+    /// As [`IdempotencyStore::claim`].
+    async fn purge(&self, created_before: DateTime<Utc>) -> Result<u64, RepositoryError>;
+}
+
+/// Why a key is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters (no spaces).")]
+pub struct InvalidKey;
+
+/// A key as sent by a client, checked.
+///
+/// # Errors
+/// [`InvalidKey`] when it is empty, too long, or holds anything but visible ASCII.
+pub fn parse_key(text: &str) -> Result<&str, InvalidKey> {
+    if text.is_empty() || text.len() > MAX_KEY_LEN || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(InvalidKey);
+    }
+    Ok(text)
+}
+
+/// The rules over a store and a clock.
+#[derive(Clone)]
+pub struct IdempotencyKeys {
+    store: Arc<dyn IdempotencyStore>,
+    clock: Arc<dyn Clock>,
+}
+opaque_debug!(IdempotencyKeys);
+
+impl IdempotencyKeys {
+    /// The rules over their ports.
+    #[must_use]
+    pub fn new(store: Arc<dyn IdempotencyStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Claims `key` for the request `fingerprint`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn claim(&self, reseller: ResellerId, key: &str, fingerprint: &str) -> Result<Claim, RepositoryError> {
+        let now = self.clock.now();
+        self.store.claim(reseller, key, fingerprint, now, now - RETENTION, now - LEASE).await
+    }
+
+    /// Keeps `answer` for repeats when it is a creation; releases the key otherwise.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn finish(&self, reseller: ResellerId, key: &str, answer: &StoredAnswer) -> Result<(), RepositoryError> {
+        if answer.status == 201 {
+            self.store.complete(reseller, key, answer).await
+        } else {
+            self.store.release(reseller, key).await
+        }
+    }
+
+    /// Releases `key` after a request that could not be answered.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
+        self.store.release(reseller, key).await
+    }
+
+    /// Deletes the keys older than [`RETENTION`]; returns how many.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn purge_expired(&self) -> Result<u64, RepositoryError> {
+        self.store.purge(self.clock.now() - RETENTION).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockClock;
+
+    #[test]
+    fn keys_are_visible_ascii_up_to_255() {
+        assert_eq!(parse_key("3f9c-4b1e_retry.1"), Ok("3f9c-4b1e_retry.1"));
+        assert_eq!(parse_key(&"k".repeat(255)).map(str::len), Ok(255));
+        for bad in ["", " ", "a b", "é", "a\tb", &"k".repeat(256)] {
+            assert_eq!(parse_key(bad), Err(InvalidKey), "{bad:?}");
+        }
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
+    }
+
+    fn keys(store: MockIdempotencyStore) -> IdempotencyKeys {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| at(0));
+        IdempotencyKeys::new(Arc::new(store), Arc::new(clock))
+    }
+
+    #[tokio::test]
+    async fn a_claim_forgets_answers_after_a_day_and_takes_over_claims_after_a_minute() {
+        let mut store = MockIdempotencyStore::new();
+        store
+            .expect_claim()
+            .withf(|_, key, fingerprint, now, expired, stale| {
+                (key, fingerprint) == ("k", "f") && *now == at(0) && *expired == at(-86_400) && *stale == at(-60)
+            })
+            .returning(|_, _, _, _, _, _| Ok(Claim::Claimed));
+        let reseller = ResellerId::from_uuid(uuid::Uuid::nil());
+        assert_eq!(keys(store).claim(reseller, "k", "f").await.ok(), Some(Claim::Claimed));
+    }
+
+    #[tokio::test]
+    async fn only_a_creation_is_kept_any_other_answer_releases_the_key() {
+        let mut store = MockIdempotencyStore::new();
+        store.expect_complete().times(1).returning(|_, _, _| Ok(()));
+        store.expect_release().times(3).returning(|_, _| Ok(()));
+        let keys = keys(store);
+        let reseller = ResellerId::from_uuid(uuid::Uuid::nil());
+        for status in [201, 400, 402, 503] {
+            let answer = StoredAnswer { status, location: None, body: Vec::new() };
+            assert!(keys.finish(reseller, "k", &answer).await.is_ok());
+        }
+    }
+}

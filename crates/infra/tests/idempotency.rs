@@ -1,0 +1,66 @@
+//! The idempotency store on each backend (`PBX_TEST_BACKEND`): claims, replays, expiry, takeover, purge.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use chrono::{DateTime, TimeDelta, Utc};
+use pbx_application::idempotency::{Claim, IdempotencyStore, StoredAnswer};
+use pbx_domain::ResellerId;
+use pbx_infra::testing::TestDatabase;
+use pbx_infra::{Database, PoolSettings, SeaOrmIdempotencyStore, SecretCipher};
+use sea_orm::{ConnectionTrait, Statement};
+use uuid::Uuid;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+}
+
+/// Claims at `now` with the service's windows: a day of retention, a minute of lease.
+async fn claim(store: &SeaOrmIdempotencyStore, reseller: ResellerId, key: &str, fp: &str, now: i64) -> Claim {
+    let now = at(now);
+    store.claim(reseller, key, fp, now, now - TimeDelta::hours(24), now - TimeDelta::seconds(60)).await.unwrap()
+}
+
+#[tokio::test]
+async fn claims_replays_expiry_takeover_and_purge() {
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    let store = SeaOrmIdempotencyStore::new(db.clone(), SecretCipher::new(&[9; 32]).unwrap());
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+
+    assert_eq!(claim(&store, reseller, "k1", "fp", 0).await, Claim::Claimed);
+    assert_eq!(claim(&store, reseller, "k1", "fp", 1).await, Claim::InProgress, "the first is still running");
+    assert_eq!(claim(&store, reseller, "k1", "other", 1).await, Claim::Mismatch);
+    let answer = StoredAnswer {
+        status: 201,
+        location: Some("https://api.example.com/x".into()),
+        body: br#"{"apiKey":"TOP-SECRET"}"#.to_vec(),
+    };
+    store.complete(reseller, "k1", &answer).await.unwrap();
+    assert_eq!(claim(&store, reseller, "k1", "fp", 2).await, Claim::Replay(answer.clone()));
+    let stored = db
+        .connection()
+        .query_one_raw(Statement::from_string(db.backend(), "SELECT answer FROM idempotency_keys"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "answer")
+        .unwrap();
+    assert!(!stored.contains("TOP-SECRET"), "answers are encrypted at rest: {stored}");
+    let other = ResellerId::from_uuid(Uuid::now_v7());
+    assert_eq!(claim(&store, other, "k1", "fp", 2).await, Claim::Claimed, "keys are per reseller");
+
+    let day = 24 * 3600;
+    assert_eq!(claim(&store, reseller, "k1", "fp", day + 1).await, Claim::Claimed, "a day later the key is new");
+
+    assert_eq!(claim(&store, reseller, "k2", "fp", 0).await, Claim::Claimed);
+    assert_eq!(claim(&store, reseller, "k2", "fp", 59).await, Claim::InProgress);
+    assert_eq!(claim(&store, reseller, "k2", "fp", 61).await, Claim::Claimed, "an abandoned claim is taken over");
+    assert_eq!(claim(&store, reseller, "k2", "fp", 62).await, Claim::InProgress, "by one repeat only");
+    store.release(reseller, "k2").await.unwrap();
+    assert_eq!(claim(&store, reseller, "k2", "other", 63).await, Claim::Claimed, "a released key is free");
+
+    // Left: k1 of `other` (at 2), k1 of `reseller` (a day on), k2 (at 63).
+    assert_eq!(store.purge(at(100)).await.unwrap(), 2);
+    assert_eq!(store.purge(at(100)).await.unwrap(), 0);
+    assert_eq!(claim(&store, reseller, "k1", "fp", day + 2).await, Claim::InProgress, "the newer claim stays");
+}
