@@ -8,6 +8,11 @@ summary=()
 total_passed=0
 total_failed=0
 status=0
+# Tests that measure something (crash rounds, overload) append a line here; printed with the summary.
+report="${CARGO_TARGET_DIR:-$(pwd)/target}/test-report.txt"
+mkdir -p "$(dirname "$report")"
+: > "$report"
+export PBX_TEST_REPORT=$report
 
 # run LABEL ENV... : runs cargo test with the given environment, tallies its "test result" lines.
 run() {
@@ -43,6 +48,9 @@ for backend in postgres mysql; do
   fi
 done
 
+echo
+echo "================ Measured by the tests"
+cat "$report"
 echo
 echo "================ Summary"
 printf '%s\n' "${summary[@]}"

@@ -35,6 +35,19 @@ pub struct TestServer {
     pub client: reqwest::Client,
 }
 
+/// Prints a line a test measured, and appends it, with the backend, to the file `PBX_TEST_REPORT` names (set by
+/// `make test`, which prints the file with its summary).
+pub fn report(line: &str) {
+    eprintln!("{line}");
+    if let Ok(path) = std::env::var("PBX_TEST_REPORT") {
+        use std::io::Write;
+        let backend = format!("{:?}", pbx_infra::testing::Backend::from_env());
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(file, "{backend}: {line}");
+        }
+    }
+}
+
 /// A fresh GUID, for a tenant that no other test uses.
 pub fn new_guid() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -156,6 +169,11 @@ impl TestServer {
         let status = self.stop();
         assert!(status.success(), "pbx-server exited with {status} on SIGTERM; log:\n{}", self.logs());
         self.spawn();
+    }
+
+    /// The database URL of the server, on PostgreSQL or MySQL.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref()
     }
 
     /// The server process's id.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod auth;
+mod crash;
 mod create_pbx;
 mod customers;
 mod envelope;
@@ -14,6 +15,7 @@ mod isolation;
 mod openapi;
 mod operability;
 mod outage;
+mod overload;
 mod persistence;
 mod profiles;
 mod replicas;
