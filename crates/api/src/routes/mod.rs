@@ -47,12 +47,14 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::HeaderName::from_static("accept-charges"),
+            header::HeaderName::from_static(crate::idempotency::IDEMPOTENCY_KEY),
             header::HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
+            header::HeaderName::from_static(crate::idempotency::REPLAYED),
             header::HeaderName::from_static("x-request-id"),
         ])
         .max_age(600);
@@ -79,10 +81,6 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                 web::get().to(|| async {
                     HttpResponse::Ok().content_type(crate::envelope::JSON_UTF8).body(crate::openapi::document())
                 }),
-            )
-            .service(
-                utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
-                    .url("/api/openapi.json", crate::openapi::ApiDoc::openapi()),
             )
             .service(
                 web::scope("/api/v1.0")
@@ -113,6 +111,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .default_service(allow("GET, PATCH, DELETE")),
                     )
                     .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET"))),
+            )
+            // After the API: its pattern is a regular expression, which every API request would run first.
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                    .url("/api/openapi.json", crate::openapi::ApiDoc::openapi()),
             )
             .default_service(web::to(not_found));
     }
