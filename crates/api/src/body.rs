@@ -85,4 +85,47 @@ mod tests {
         }
         assert!(!is_json(&TestRequest::default().to_http_request()), "no content type");
     }
+
+    /// `bytes` as the body of a JSON request, read as the handlers read it (limit 1 KiB).
+    fn read(bytes: Vec<u8>) -> Result<Map<String, Value>, ApiError> {
+        use actix_web::FromRequest;
+        let (req, mut payload) = TestRequest::default()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(bytes)
+            .to_http_parts();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let payload = web::Payload::from_request(&req, &mut payload).await.unwrap();
+            json_object(&req, payload, 1024).await
+        })
+    }
+
+    fn is_client_error(result: &Result<Map<String, Value>, ApiError>) -> bool {
+        use actix_web::ResponseError;
+        result.as_ref().err().is_none_or(|e| e.status_code().is_client_error())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// Any bytes at all are a JSON object or a 4xx (400 not JSON / not an object, 413 too large), never a panic.
+        #[test]
+        fn any_bytes_are_an_object_or_a_4xx(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1200)) {
+            proptest::prop_assert!(is_client_error(&read(bytes)));
+        }
+
+        /// Any text, JSON-looking or not, likewise.
+        #[test]
+        fn any_text_is_an_object_or_a_4xx(text in r#"[{}\[\]",:0-9a-z\\ \PC]{0,200}"#) {
+            proptest::prop_assert!(is_client_error(&read(text.into_bytes())));
+        }
+    }
+
+    #[test]
+    fn the_reader_sees_objects_and_refuses_the_rest() {
+        assert_eq!(read(br#"{"name": "x"}"#.to_vec()).unwrap()["name"], "x");
+        assert!(matches!(read(b"[1]".to_vec()), Err(ApiError::BadRequest(_))));
+        assert!(matches!(read(b"{".to_vec()), Err(ApiError::BadRequest(_))));
+        assert!(matches!(read(vec![b' '; 2000]), Err(ApiError::PayloadTooLarge(1024))));
+    }
 }
