@@ -12,7 +12,7 @@ async fn unknown_routes_and_methods_answer_in_the_envelope() {
     let (status, headers, body) = read(server.get("/api/v1.0/nothing-here", &token).await).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
     assert_eq!(headers[CONTENT_TYPE], "application/json; charset=utf-8");
-    let (status, _, body) = read(server.get("/", &token).await).await;
+    let (status, _, body) = read(server.get("/nothing-here", &token).await).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
     let response = server.client.delete(server.url("/api/v1.0/customers")).send().await.unwrap();
     let (status, _, body) = read(response).await;

@@ -130,9 +130,12 @@ impl TestServer {
 
     fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_file).unwrap();
+        // Loopback on a free port, unless the test asks for another address with PBX_BIND.
+        let own_bind = self.own_env.iter().chain(&self.shared.extra_env).find(|(k, _)| k == "PBX_BIND");
+        let bind = own_bind.map_or("127.0.0.1:0", |(_, v)| v.as_str()).to_owned();
         let mut child = self
             .command()
-            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--bind", &bind])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()

@@ -17,6 +17,7 @@ mod operability;
 mod outage;
 mod overload;
 mod persistence;
+mod portal;
 mod profiles;
 mod replicas;
 mod security;

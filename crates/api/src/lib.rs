@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 mod paging;
 mod patch_doc;
+pub mod portal;
 mod rate_limit;
 mod request_log;
 mod routes;

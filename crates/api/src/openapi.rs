@@ -129,16 +129,22 @@ pub(crate) struct NewKazooPbxConnectionProfile {
     #[serde(rename = "_type")]
     #[schema(inline)]
     pbx_type: KazooType,
+    /// A name for people (1–100 characters).
     #[schema(min_length = 1, max_length = 100, example = "Clients ~.pbx.kazoo.name.~ Pbx")]
     name: String,
+    /// The REST API's base URL (http or https).
     #[schema(example = "https://rest.example.com")]
     host_rest: String,
+    /// The websocket's URL (ws or wss).
     #[schema(example = "wss://ws.example.com")]
     host_websocket: String,
+    /// The Kazoo account (1–64 visible characters); unique across the system.
     #[schema(min_length = 1, max_length = 64, example = "12345")]
     account_id: String,
-    #[schema(min_length = 1, max_length = 256, example = "ABCDEF")]
+    /// The account's API key (1–256 characters): stored encrypted, never shown again after this create.
+    #[schema(min_length = 1, max_length = 256, example = "ABCDEF", format = Password)]
     api_key: String,
+    /// Whether sub-accounts are monitored too (false when absent).
     #[schema(schema_with = optional_flag)]
     monitor_sub_accounts: Option<Value>,
     /// ISO 3166-1 alpha-2; the customer's country when absent.
@@ -153,18 +159,25 @@ pub(crate) struct NewThreeCxConnectionProfile {
     #[serde(rename = "_type")]
     #[schema(inline)]
     pbx_type: ThreeCxType,
+    /// A name for people (1–100 characters).
     #[schema(min_length = 1, max_length = 100, example = "3CX Connexion")]
     name: String,
+    /// The 3CX licence (1–64 visible characters); unique across the system.
     #[schema(min_length = 1, max_length = 64)]
     license_key: String,
+    /// The 3CX user to sign in as (1–256 characters).
     #[schema(min_length = 1, max_length = 256)]
     username: String,
-    #[schema(min_length = 1, max_length = 256)]
+    /// That user's password (1–256 characters): stored encrypted, never shown again after this create.
+    #[schema(min_length = 1, max_length = 256, format = Password)]
     password: String,
+    /// Whether call recordings are archived (false when absent).
     #[schema(schema_with = optional_flag)]
     enable_recording_archive: Option<Value>,
+    /// How often recordings are archived: `[d.]hh:mm:ss`, positive, at most a day; required when archiving.
     #[schema(example = "00:20:00")]
     recording_archive_frequency: Option<String>,
+    /// ISO 3166-1 alpha-2; the customer's country when absent.
     #[schema(example = "US")]
     country_code: Option<String>,
 }

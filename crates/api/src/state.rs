@@ -20,11 +20,20 @@ pub struct ApiSettings {
     pub cors_origins: Vec<String>,
     /// Whether `/metrics` is served with the API (false when it has a listener of its own).
     pub metrics_with_api: bool,
+    /// Whether the portal may hand out development tokens (`POST /portal/dev-token`): only when the server mints
+    /// its own tokens and listens on loopback.
+    pub dev_tokens: bool,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self { public_url: None, body_limit: 64 * 1024, cors_origins: Vec::new(), metrics_with_api: true }
+        Self {
+            public_url: None,
+            body_limit: 64 * 1024,
+            cors_origins: Vec::new(),
+            metrics_with_api: true,
+            dev_tokens: false,
+        }
     }
 }
 

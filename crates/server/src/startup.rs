@@ -273,6 +273,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
             body_limit: serve.body_limit,
             cors_origins: serve.cors_origins.clone(),
             metrics_with_api: serve.metrics_bind.is_none(),
+            dev_tokens: common.jwks.is_none() && serve.bind.ip().is_loopback(),
         },
     });
 

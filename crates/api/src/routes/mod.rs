@@ -69,6 +69,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
     let metrics_with_api = state.settings.metrics_with_api;
     move |cfg| {
         cfg.app_data(state)
+            .service(web::resource("/").route(web::get().to(crate::portal::index)).default_service(allow("GET")))
+            .route("/portal/app.js", web::get().to(crate::portal::script))
+            .route("/portal/app.css", web::get().to(crate::portal::style))
+            .route("/portal/config.json", web::get().to(crate::portal::config))
+            .route("/portal/dev-token", web::post().to(crate::portal::dev_token))
             .service(web::resource("/healthz").route(web::get().to(health::healthz)).default_service(allow("GET")))
             .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(allow("GET")))
             .configure(|cfg| {

@@ -1,0 +1,401 @@
+// The reseller portal: plain JavaScript over the public API (/api/v1.0). The forms are built from the OpenAPI
+// document the server publishes (/api/openapi.json): fields, required ones, lengths and hints come from there.
+"use strict";
+
+const API = "/api/v1.0";
+const PAGE_SIZE = 20;
+const TOKEN_KEY = "pbx.token";
+const state = { token: sessionStorage.getItem(TOKEN_KEY), spec: null, page: 0, filter: "", customer: null };
+const $ = (id) => document.getElementById(id);
+
+// ---- talking to the API ---------------------------------------------------------------------------------------
+
+async function api(method, path, { body, headers = {} } = {}) {
+  const init = { method, headers: { Authorization: `Bearer ${state.token}`, ...headers } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(API + path, init);
+  } catch (error) {
+    return { status: 0, headers: new Headers(), json: { message: `The server could not be reached (${error.message}).` } };
+  }
+  let json = null;
+  try {
+    json = await response.json();
+  } catch (_) {
+    json = { message: `The server answered ${response.status}.` };
+  }
+  if (response.status === 401) signOut(`The token was refused: ${json.message}`);
+  return { status: response.status, headers: response.headers, json };
+}
+
+// The charges handshake: a 402 asks the user, and with their consent the same request goes again with
+// `accept-charges: true` (and the same Idempotency-Key, so that it cannot create twice).
+async function withCharges(method, path, options = {}) {
+  let answer = await api(method, path, options);
+  if (answer.status === 402) {
+    const accepted = await ask("Accept the charge?", answer.json.message);
+    if (!accepted) {
+      notify("Nothing was changed: the charge was not accepted.");
+      return null;
+    }
+    const headers = { ...(options.headers || {}), "accept-charges": "true" };
+    answer = await api(method, path, { ...options, headers });
+  }
+  return answer;
+}
+
+// ---- small helpers --------------------------------------------------------------------------------------------
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else if (value === true) node.setAttribute(name, "");
+    else if (value !== false && value !== undefined && value !== null) node.setAttribute(name, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function notify(message, kind = "info") {
+  const notice = $("notice");
+  notice.className = kind;
+  notice.textContent = message;
+  notice.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+function ask(title, text) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true }));
+}
+
+function show(section) {
+  for (const id of ["sign-in", "customers", "customer"]) $(id).hidden = id !== section;
+  $("sign-out").hidden = section === "sign-in";
+}
+
+function label(name) {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+  const fixed = words.replace(/\bapi\b/g, "API").replace(/\bid\b/g, "ID").replace(/\brest\b/g, "REST");
+  return fixed.charAt(0).toUpperCase() + fixed.slice(1);
+}
+
+// ---- forms from the OpenAPI document --------------------------------------------------------------------------
+
+async function spec() {
+  if (!state.spec) state.spec = await (await fetch("/api/openapi.json")).json();
+  return state.spec;
+}
+
+function schema(document, ref) {
+  return document.components.schemas[ref.split("/").pop()];
+}
+
+// The fields of an object schema, `_type` aside: what kind of input, whether required, length, hint.
+function fieldsOf(objectSchema) {
+  const required = new Set(objectSchema.required || []);
+  return Object.entries(objectSchema.properties)
+    .filter(([name]) => name !== "_type")
+    .map(([name, property]) => {
+      const flag = (property.oneOf || []).some((item) => item.type === "boolean");
+      return {
+        name,
+        required: required.has(name),
+        kind: flag ? "checkbox" : property.format === "password" ? "password" : "text",
+        maxLength: property.maxLength,
+        hint: property.description && !flag ? property.description : "",
+        example: property.example,
+      };
+    });
+}
+
+function renderFields(container, prefix, fields) {
+  container.replaceChildren();
+  for (const field of fields) {
+    const id = `${prefix}-${field.name}`;
+    const hintId = `${id}-hint`;
+    const errorId = `${id}-error`;
+    const input = el("input", {
+      id, name: field.name, type: field.kind, required: field.required, maxlength: field.maxLength,
+      autocomplete: field.kind === "password" ? "new-password" : "off",
+      placeholder: field.kind === "text" && field.example ? `e.g. ${field.example}` : undefined,
+      "aria-describedby": `${field.hint ? hintId : ""} ${errorId}`.trim(),
+      "data-field": field.name,
+    });
+    const text = label(field.name) + (field.required ? "" : " (optional)");
+    const wrapper = field.kind === "checkbox"
+      ? el("div", { class: "field check" }, input, el("label", { for: id, text }))
+      : el("div", { class: "field" }, el("label", { for: id, text }), input);
+    if (field.hint) wrapper.append(el("p", { class: "hint", id: hintId, text: field.hint }));
+    wrapper.append(el("p", { class: "error", id: errorId, "aria-live": "polite" }));
+    container.append(wrapper);
+  }
+}
+
+function formValues(form) {
+  const values = {};
+  for (const input of form.querySelectorAll("[data-field]")) {
+    if (input.type === "checkbox") values[input.name] = input.checked;
+    else if (input.value.trim() !== "") values[input.name] = input.value;
+  }
+  return values;
+}
+
+function clearErrors(form) {
+  for (const error of form.querySelectorAll(".error")) error.textContent = "";
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}
+
+// A 400's `errors` next to the fields they name; the rest (and the message) in the notice.
+function showErrors(form, answer) {
+  const loose = [];
+  let first = null;
+  for (const { field, message } of answer.json.errors || []) {
+    const input = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+    if (!input) {
+      loose.push(`${field}: ${message}`);
+      continue;
+    }
+    input.setAttribute("aria-invalid", "true");
+    $(`${input.id}-error`).textContent = `${label(field)} ${message}.`;
+    first = first || input;
+  }
+  notify([answer.json.message, ...loose].join(" "), "error");
+  if (first) first.focus();
+}
+
+// ---- signing in -----------------------------------------------------------------------------------------------
+
+function signOut(message) {
+  state.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  show("sign-in");
+  if (message) notify(message, "error");
+}
+
+function signIn(token) {
+  state.token = token;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $("token").value = "";
+  route();
+}
+
+async function setUpSignIn() {
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
+    if (token) signIn(token);
+  });
+  $("sign-out").addEventListener("click", () => signOut("Signed out."));
+  try {
+    const config = await (await fetch("/portal/config.json")).json();
+    $("dev-token").hidden = !config.devTokens;
+  } catch (_) {
+    $("dev-token").hidden = true;
+  }
+  $("dev-token").addEventListener("click", async () => {
+    const response = await fetch("/portal/dev-token", { method: "POST" });
+    const json = await response.json();
+    if (response.ok) {
+      signIn(json.data.token);
+      notify(`Signed in as the development reseller ${json.data.tenantId}.`);
+    } else notify(json.message, "error");
+  });
+}
+
+// ---- customers ------------------------------------------------------------------------------------------------
+
+async function showCustomers() {
+  show("customers");
+  const query = new URLSearchParams({ pageIndex: state.page, pageSize: PAGE_SIZE });
+  if (state.filter) query.set("filter", state.filter);
+  const answer = await api("GET", `/customers?${query}`);
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  const rows = answer.json.data.map((customer) => el("tr", {},
+    el("td", {}, el("a", { href: `#/customers/${customer.id}`, text: customer.name })),
+    el("td", { text: customer.reference || "" }),
+    el("td", { text: customer.countryCode }),
+    el("td", { text: new Date(customer.dateCreated).toLocaleDateString() })));
+  if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 4, text: state.filter ? "No customer matches." : "No customer yet: create one below." })));
+  $("customer-rows").replaceChildren(...rows);
+  $("customers-page").textContent = `Page ${state.page + 1}`;
+  $("customers-prev").disabled = state.page === 0;
+  $("customers-next").disabled = answer.json.data.length < PAGE_SIZE;
+  const document = await spec();
+  const form = $("customer-form");
+  if (!form.childElementCount) {
+    const fields = el("div");
+    renderFields(fields, "customer", fieldsOf(document.components.schemas.NewCustomer));
+    form.append(fields, el("div", { class: "actions" }, el("button", { type: "submit", text: "Create customer" })));
+  }
+}
+
+async function createCustomer(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const answer = await api("POST", "/customers", { body: formValues(form), headers: { "Idempotency-Key": crypto.randomUUID() } });
+  if (answer.status === 201) {
+    form.reset();
+    notify(`Customer ${answer.json.data.name} created.`, "success");
+    location.hash = `#/customers/${answer.json.data.id}`;
+  } else if (answer.status === 400) showErrors(form, answer);
+  else notify(answer.json.message, "error");
+}
+
+// ---- one customer and its profiles ----------------------------------------------------------------------------
+
+async function showCustomer(id) {
+  show("customer");
+  const customer = await api("GET", `/customers/${id}`);
+  if (customer.status !== 200) return notify(customer.json.message, "error");
+  state.customer = customer.json.data;
+  $("customer-title").textContent = state.customer.name;
+  $("customer-facts").textContent = [state.customer.reference, state.customer.countryCode, state.customer.timezone]
+    .filter(Boolean).join(" · ");
+  await listProfiles();
+  await setUpProfileForm();
+}
+
+async function listProfiles() {
+  const id = state.customer.id;
+  const list = await api("GET", `/customers/${id}/pbxs?pageSize=1000`);
+  if (list.status !== 200) return notify(list.json.message, "error");
+  // Each profile as read now, with its version: a change made elsewhere meanwhile is a 412, not lost.
+  const profiles = await Promise.all(list.json.data.map(async (summary) => {
+    const answer = await api("GET", `/customers/${id}/pbxs/${summary.id}`);
+    return { ...summary, ...(answer.json.data || {}), etag: answer.headers.get("ETag") };
+  }));
+  const types = await profileTypes();
+  const rows = profiles.map((profile) => {
+    const name = profile.name;
+    const toggle = el("button", { type: "button", class: "secondary", text: profile.enabled ? "Disable" : "Enable",
+      "aria-label": `${profile.enabled ? "Disable" : "Enable"} ${name}` });
+    toggle.addEventListener("click", () => changeProfile(profile, [{ op: "replace", path: "/enabled", value: !profile.enabled }],
+      profile.enabled ? `${name} disabled.` : `${name} enabled.`));
+    const rename = el("button", { type: "button", class: "secondary", text: "Rename", "aria-label": `Rename ${name}` });
+    rename.addEventListener("click", () => renameProfile(profile));
+    const remove = el("button", { type: "button", class: "danger", text: "Delete", "aria-label": `Delete ${name}` });
+    remove.addEventListener("click", () => deleteProfile(profile));
+    return el("tr", { "data-profile": profile.id },
+      el("td", { text: name }),
+      el("td", { text: types.find((t) => t.type === profile._type)?.label || profile._type }),
+      el("td", { text: profile.countryCode }),
+      el("td", { text: profile.enabled ? "Yes" : "No" }),
+      el("td", { class: "row-actions" }, toggle, rename, remove));
+  });
+  if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 5, text: "No PBX profile yet: create one below." })));
+  $("profile-rows").replaceChildren(...rows);
+}
+
+async function afterWrite(answer, done) {
+  if (!answer) return;
+  if (answer.status === 200 || answer.status === 201) {
+    notify(done, "success");
+    await listProfiles();
+  } else if (answer.status === 412) {
+    if (await ask("This profile has changed", "It was changed since this page read it. Reload it to see the change, then try again?")) await listProfiles();
+  } else notify(answer.json.message, "error");
+}
+
+async function changeProfile(profile, operations, done) {
+  const path = `/customers/${state.customer.id}/pbxs/${profile.id}`;
+  const headers = { "If-Match": profile.etag, "Content-Type": "application/json-patch+json" };
+  await afterWrite(await withCharges("PATCH", path, { body: operations, headers }), done);
+}
+
+async function renameProfile(profile) {
+  const dialog = $("rename");
+  $("rename-name").value = profile.name;
+  dialog.returnValue = "";
+  dialog.showModal();
+  dialog.addEventListener("close", async () => {
+    const name = $("rename-name").value.trim();
+    if (dialog.returnValue === "yes" && name && name !== profile.name) {
+      await changeProfile(profile, [{ op: "replace", path: "/name", value: name }], `Renamed to ${name}.`);
+    }
+  }, { once: true });
+}
+
+async function deleteProfile(profile) {
+  if (!(await ask(`Delete ${profile.name}?`, "The profile and its stored secrets are deleted for good."))) return;
+  const path = `/customers/${state.customer.id}/pbxs/${profile.id}`;
+  await afterWrite(await api("DELETE", path, { headers: { "If-Match": profile.etag } }), `${profile.name} deleted.`);
+}
+
+// The profile types the API takes, each with its form, from the OpenAPI document.
+async function profileTypes() {
+  const document = await spec();
+  return document.components.schemas.NewPbxProfile.oneOf.map((ref) => {
+    const objectSchema = schema(document, ref.$ref);
+    const type = objectSchema.properties._type.enum[0];
+    const label = (objectSchema.description || type).replace(/^A new /, "").replace(/ profile\.?$/, "");
+    return { type, label, fields: fieldsOf(objectSchema) };
+  });
+}
+
+async function setUpProfileForm() {
+  const types = await profileTypes();
+  const select = $("pbx-type");
+  if (!select.childElementCount) {
+    select.append(...types.map((t) => el("option", { value: t.type, text: t.label })));
+    select.addEventListener("change", async () => renderFields($("profile-fields"), "pbx", (await profileTypes()).find((t) => t.type === select.value).fields));
+  }
+  renderFields($("profile-fields"), "pbx", types.find((t) => t.type === select.value).fields);
+}
+
+async function createProfile(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const body = { _type: $("pbx-type").value, ...formValues(form) };
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  const answer = await withCharges("POST", `/customers/${state.customer.id}/pbxs`, { body, headers });
+  if (!answer) return;
+  if (answer.status === 201) {
+    // The answer shows the secrets back: they are not displayed, and the form (password fields included) is cleared.
+    form.reset();
+    await setUpProfileForm();
+    notify(`Profile ${answer.json.data.name} created (not enabled yet).`, "success");
+    await listProfiles();
+  } else if (answer.status === 400) showErrors(form, answer);
+  else if (answer.status === 409) {
+    const instance = body.accountId || body.licenseKey;
+    const lookup = await api("GET", `/pbxs?instanceId=${encodeURIComponent(instance)}`);
+    const own = lookup.json.data && lookup.json.data.tenantId;
+    notify(`The PBX instance ${instance} is already attached to ${own ? (own === state.customer.id ? "this customer" : `your customer ${own}`) : "another reseller's customer"}: a PBX instance belongs to one customer only.`, "error");
+  } else notify(answer.json.message, "error");
+}
+
+// ---- navigation -----------------------------------------------------------------------------------------------
+
+function route() {
+  if (!state.token) return show("sign-in");
+  const match = location.hash.match(/^#\/customers\/([0-9a-fA-F-]{36})$/);
+  if (match) showCustomer(match[1]);
+  else showCustomers();
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  await setUpSignIn();
+  $("search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.filter = $("filter").value.trim();
+    state.page = 0;
+    showCustomers();
+  });
+  $("customers-prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); showCustomers(); });
+  $("customers-next").addEventListener("click", () => { state.page += 1; showCustomers(); });
+  $("customer-form").addEventListener("submit", createCustomer);
+  $("profile-form").addEventListener("submit", createProfile);
+  window.addEventListener("hashchange", route);
+  route();
+});
