@@ -1,7 +1,7 @@
 # pbx-server: the commands a newcomer, a developer and CI need.
 CARGO ?= cargo
 
-.PHONY: help run build release test check fmt lint doc openapi conformance browser-test bench
+.PHONY: help run build release test check fmt lint doc openapi conformance browser-test screenshot bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,8 +32,11 @@ conformance: ## schemathesis against a started server, every operation of docs/o
 bench: ## Release build on PostgreSQL and SQLite under wrk, against pgbench and a SQLite baseline (see docs/performance.md)
 	python3 bench/run.py
 
-browser-test: ## The docs page in headless chromium: every operation rendered, Try it out on Create PBX gives 201
+browser-test: ## The docs page and the portal in headless chromium (screenshots in target/browser/)
 	bash tests/browser/run.sh
+
+screenshot: browser-test ## Refresh docs/portal.png, the README's picture of the portal, from the browser tests
+	cp $${CARGO_TARGET_DIR:-target}/browser/portal-readme.png docs/portal.png
 
 openapi: ## Write docs/openapi.json from the code (a test fails when the checked-in file drifts)
 	$(CARGO) run -q -p pbx-server -- openapi > docs/openapi.json

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make browser-test`: starts pbx-server, then drives the docs page in Debian's chromium (playwright-core from npm).
-# The screenshot is kept in target/browser/.
+# `make browser-test`: starts pbx-server, then drives the docs page and the portal in Debian's chromium
+# (playwright-core from npm). The screenshots are kept in target/browser/ (portal-readme.png is the README's,
+# copied to docs/portal.png by `make screenshot`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target=${CARGO_TARGET_DIR:-target}
@@ -18,3 +19,4 @@ customer=$(curl -s -X POST "$url/api/v1.0/customers" -H "Authorization: Bearer $
   -H 'Content-Type: application/json' -d '{"name": "Browser test"}' | sed -E 's/^\{"data":\{"id":"([^"]+)".*/\1/')
 mkdir -p "$target/browser"
 node tests/browser/docs-page.cjs "$url" "$token" "$customer" "$target/browser/docs-page.png"
+node tests/browser/portal.cjs "$url" "$target/browser" "$target/browser/portal-readme.png"

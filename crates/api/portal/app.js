@@ -37,7 +37,9 @@ async function api(method, path, { body, headers = {} } = {}) {
 async function withCharges(method, path, options = {}) {
   let answer = await api(method, path, options);
   if (answer.status === 402) {
-    const accepted = await ask("Accept the charge?", answer.json.message);
+    // The API's first sentence says what is charged; the rest is meant for scripts (which header to send).
+    const what = answer.json.message.split(". ")[0].replace(/\.$/, "");
+    const accepted = await ask("Accept the charge?", `${what}. Accept the charge and go on?`);
     if (!accepted) {
       notify("Nothing was changed: the charge was not accepted.");
       return null;
@@ -61,7 +63,9 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-function notify(message, kind = "info") {
+// A notice stays on screen until the next navigation, unless it announces that navigation.
+function notify(message, kind = "info", { keep = false } = {}) {
+  state.keepNotice = keep;
   const notice = $("notice");
   notice.className = kind;
   notice.textContent = message;
@@ -174,11 +178,11 @@ function showErrors(form, answer) {
 
 // ---- signing in -----------------------------------------------------------------------------------------------
 
-function signOut(message) {
+function signOut(message, kind = "error") {
   state.token = null;
   sessionStorage.removeItem(TOKEN_KEY);
   show("sign-in");
-  if (message) notify(message, "error");
+  if (message) notify(message, kind);
 }
 
 function signIn(token) {
@@ -194,7 +198,7 @@ async function setUpSignIn() {
     const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
     if (token) signIn(token);
   });
-  $("sign-out").addEventListener("click", () => signOut("Signed out."));
+  $("sign-out").addEventListener("click", () => signOut("Signed out.", "info"));
   try {
     const config = await (await fetch("/portal/config.json")).json();
     $("dev-token").hidden = !config.devTokens;
@@ -205,8 +209,8 @@ async function setUpSignIn() {
     const response = await fetch("/portal/dev-token", { method: "POST" });
     const json = await response.json();
     if (response.ok) {
+      notify(`Signed in as the development reseller ${json.data.tenantId}.`, "info", { keep: true });
       signIn(json.data.token);
-      notify(`Signed in as the development reseller ${json.data.tenantId}.`);
     } else notify(json.message, "error");
   });
 }
@@ -245,7 +249,7 @@ async function createCustomer(event) {
   const answer = await api("POST", "/customers", { body: formValues(form), headers: { "Idempotency-Key": crypto.randomUUID() } });
   if (answer.status === 201) {
     form.reset();
-    notify(`Customer ${answer.json.data.name} created.`, "success");
+    notify(`Customer ${answer.json.data.name} created.`, "success", { keep: true });
     location.hash = `#/customers/${answer.json.data.id}`;
   } else if (answer.status === 400) showErrors(form, answer);
   else notify(answer.json.message, "error");
@@ -378,6 +382,8 @@ async function createProfile(event) {
 // ---- navigation -----------------------------------------------------------------------------------------------
 
 function route() {
+  if (!state.keepNotice) notify("");
+  state.keepNotice = false;
   if (!state.token) return show("sign-in");
   const match = location.hash.match(/^#\/customers\/([0-9a-fA-F-]{36})$/);
   if (match) showCustomer(match[1]);

@@ -1,0 +1,149 @@
+// The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token,
+// a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, enabling one (402
+// again), renaming, deleting; then the page at 360 px wide. Each step leaves a screenshot.
+// Usage: node portal.cjs <base URL> <screenshot folder> [README screenshot path]
+const { chromium } = require("playwright-core");
+const path = require("path");
+
+const steps = [];
+
+async function main() {
+  const [base, folder, readmeShot] = process.argv.slice(2);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  // The browser logs every 4xx answer as a console error: those are the API's expected answers (402, 400), not
+  // faults of the page; anything else logged as an error is.
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) {
+      errors.push(message.text());
+    }
+  });
+  const shot = async (name) => {
+    await page.screenshot({ path: path.join(folder, `portal-${String(steps.length + 1).padStart(2, "0")}-${name}.png`), fullPage: true });
+    steps.push(name);
+    console.log(`portal: ${name}`);
+  };
+  const notice = async (text) => {
+    await page.locator("#notice", { hasText: text }).waitFor({ timeout: 10000 });
+  };
+  // Answers the confirmation dialog with `Yes` after checking its title.
+  const confirm = async (title) => {
+    const dialog = page.locator("#confirm");
+    await dialog.waitFor({ state: "visible", timeout: 10000 });
+    const shown = await page.locator("#confirm-title").innerText();
+    if (!shown.includes(title)) throw new Error(`the dialog says "${shown}", not "${title}"`);
+    await shot(`dialog-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`);
+    await page.locator("#confirm-yes").click();
+  };
+
+  try {
+    // Signing in: the development token button exists on this loopback server.
+    await page.goto(`${base}/`);
+    await page.getByRole("button", { name: "Use a development token" }).click();
+    await notice("Signed in as the development reseller");
+    const token = await page.evaluate(() => sessionStorage.getItem("pbx.token"));
+    const stored = await page.evaluate(() => JSON.stringify(localStorage));
+    if (!token || stored.includes(token)) throw new Error("the token must be in sessionStorage only");
+    await shot("signed-in");
+
+    // A customer, with the keyboard.
+    await page.getByText("New customer").click();
+    const cf = page.locator("#customer-form");
+    await cf.getByLabel("Name", { exact: true }).fill("Acme Telecom");
+    await cf.getByLabel("Reference (optional)").fill("ACC-42");
+    await cf.getByLabel("Country code (optional)").fill("FR");
+    await cf.getByLabel("Country code (optional)").press("Enter");
+    await page.locator("#customer-title", { hasText: "Acme Telecom" }).waitFor();
+    await shot("customer-created");
+
+    // A Kazoo profile: the API asks to accept the charge, the page asks the user, then repeats the request.
+    await page.getByText("New PBX profile").click();
+    const pf = page.locator("#profile-form");
+    await pf.getByLabel("PBX type").selectOption({ label: "Kazoo" });
+    await pf.getByLabel("Name", { exact: true }).fill("Main office");
+    await pf.getByLabel("Host REST").fill("https://rest.kazoo.example.com");
+    await pf.getByLabel("Host websocket").fill("wss://ws.kazoo.example.com");
+    await pf.getByLabel("Account ID").fill(`acct-${Date.now()}`);
+    const apiKey = pf.getByLabel("API key");
+    if ((await apiKey.getAttribute("type")) !== "password") throw new Error("the API key must be a password field");
+    await apiKey.fill("super-secret-key");
+    await page.getByRole("button", { name: "Create profile" }).click();
+    await confirm("Accept the charge?");
+    await notice("Profile Main office created");
+    if ((await page.content()).includes("super-secret-key")) throw new Error("a secret is shown back");
+    await shot("kazoo-created");
+
+    // A 3CX profile: archiving without a frequency is a field error shown next to the field; then corrected.
+    await pf.getByLabel("PBX type").selectOption({ label: "3CX" });
+    await pf.getByLabel("Name", { exact: true }).fill("Branch");
+    await pf.getByLabel("License key").fill(`LIC-${Date.now()}`);
+    await pf.getByLabel("Username").fill("admin");
+    await pf.getByLabel("Password").fill("pa55word");
+    await pf.getByLabel("Enable recording archive (optional)").check();
+    // A field error comes before the charge (the 402 is the last check): no dialog yet.
+    await page.getByRole("button", { name: "Create profile" }).click();
+    const fieldError = page.locator("#pbx-recordingArchiveFrequency-error");
+    await fieldError.waitFor({ state: "visible", timeout: 10000 });
+    const invalid = await pf.getByLabel("Recording archive frequency (optional)").getAttribute("aria-invalid");
+    if (invalid !== "true") throw new Error("the field in error is not marked invalid");
+    await shot("field-error");
+    await pf.getByLabel("Recording archive frequency (optional)").fill("00:20:00");
+    await pf.getByLabel("Password").fill("pa55word");
+    await page.getByRole("button", { name: "Create profile" }).click();
+    await confirm("Accept the charge?");
+    await notice("Profile Branch created");
+    await page.locator("#profile-rows tr", { hasText: "Branch" }).waitFor();
+    await shot("three-cx-created");
+
+    // Enable the Kazoo profile (chargeable too), rename it, delete the 3CX one.
+    await page.getByRole("button", { name: "Enable Main office" }).click();
+    await confirm("Accept the charge?");
+    await notice("Main office enabled");
+    const enabled = await page.locator("#profile-rows tr", { hasText: "Main office" }).locator("td").nth(3).innerText();
+    if (enabled.trim() !== "Yes") throw new Error(`Main office shows enabled = ${enabled}`);
+    await shot("enabled");
+    await page.getByRole("button", { name: "Rename Main office" }).click();
+    await page.getByLabel("New name").fill("Head office");
+    await page.getByLabel("New name").press("Enter");
+    await notice("Renamed to Head office");
+    await page.getByRole("button", { name: "Delete Branch" }).click();
+    await confirm("Delete Branch?");
+    await notice("Branch deleted");
+    const rows = await page.locator("#profile-rows tr").allInnerTexts();
+    if (rows.length !== 1 || !rows[0].includes("Head office")) throw new Error(`profiles left: ${rows}`);
+    await shot("deleted");
+    if (readmeShot) await page.screenshot({ path: readmeShot, fullPage: true });
+
+    // The customers list with a search, then the same at 360 px wide: nothing wider than the screen.
+    await page.getByRole("link", { name: "← All customers" }).click();
+    await page.getByLabel("Search by name or reference").fill("acc-42");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("link", { name: "Acme Telecom" }).waitFor();
+    await shot("search");
+    await page.setViewportSize({ width: 360, height: 740 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 0) throw new Error(`the page is ${overflow}px wider than a 360 px screen`);
+    await shot("narrow");
+    if (errors.length) throw new Error(`the page logged errors: ${errors.join("; ")}`);
+    console.log(`portal: ${steps.length} steps passed`);
+  } catch (error) {
+    await page.screenshot({ path: path.join(folder, "portal-failure.png"), fullPage: true }).catch(() => {});
+    throw error;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
