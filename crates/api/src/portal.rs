@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_domain::ResellerId;
 use serde::Serialize;
 
@@ -70,12 +70,24 @@ struct DevToken {
     expires_in: u64,
 }
 
-/// `POST /portal/dev-token`: a token with every scope for [`DEV_TENANT`]; 404 unless development tokens are on.
+/// Whether the request names this server by a loopback name (`localhost`, `127.0.0.1`, `[::1]`): a page of another
+/// site whose name was re-pointed at 127.0.0.1 (DNS rebinding) sends its own name, and gets no token.
+fn addressed_as_loopback(req: &HttpRequest) -> bool {
+    let Some(host) = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// `POST /portal/dev-token`: a token with every scope for [`DEV_TENANT`]; 404 unless development tokens are on and
+/// the request names the server by a loopback name.
 ///
 /// # Errors
 /// 404 when they are off; 500 if minting fails.
-pub(crate) async fn dev_token(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if !state.settings.dev_tokens {
+pub(crate) async fn dev_token(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.settings.dev_tokens || !addressed_as_loopback(&req) {
         return Err(ApiError::NotFound);
     }
     let tenant = ResellerId::parse(DEV_TENANT).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
@@ -84,4 +96,25 @@ pub(crate) async fn dev_token(state: web::Data<AppState>) -> Result<HttpResponse
         HttpResponse::Ok(),
         DevToken { token, tenant_id: DEV_TENANT.to_owned(), expires_in: DEV_TOKEN_TTL.as_secs() },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn only_loopback_names_get_development_tokens() {
+        for (host, expected) in [
+            ("localhost:8080", true),
+            ("127.0.0.1:8080", true),
+            ("[::1]:8080", true),
+            ("localhost", true),
+            ("evil.example.com:8080", false),
+            ("127.0.0.1.evil.example.com", false),
+            ("0.0.0.0:8080", false),
+        ] {
+            let req = TestRequest::default().insert_header(("host", host)).to_http_request();
+            assert_eq!(super::addressed_as_loopback(&req), expected, "{host}");
+        }
+    }
 }
