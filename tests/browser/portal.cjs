@@ -108,8 +108,8 @@ async function main() {
     await page.getByRole("button", { name: "Enable Main office" }).click();
     await confirm("Accept the charge?");
     await notice("Main office enabled");
-    const enabled = await page.locator("#profile-rows tr", { hasText: "Main office" }).locator("td").nth(3).innerText();
-    if (enabled.trim() !== "Yes") throw new Error(`Main office shows enabled = ${enabled}`);
+    await page.locator("#profile-rows tr", { hasText: "Main office" }).locator("td:nth-child(4)", { hasText: /^Yes$/ })
+      .waitFor({ timeout: 10000 });
     await shot("enabled");
     await page.getByRole("button", { name: "Rename Main office" }).click();
     await page.getByLabel("New name").fill("Head office");

@@ -303,8 +303,8 @@ async function listProfiles() {
 async function afterWrite(answer, done) {
   if (!answer) return;
   if (answer.status === 200 || answer.status === 201) {
+    await listProfiles(); // the table first: the notice announces a page that shows the change
     notify(done, "success");
-    await listProfiles();
   } else if (answer.status === 412) {
     if (await ask("This profile has changed", "It was changed since this page read it. Reload it to see the change, then try again?")) await listProfiles();
   } else notify(answer.json.message, "error");
@@ -368,8 +368,8 @@ async function createProfile(event) {
     // The answer shows the secrets back: they are not displayed, and the form (password fields included) is cleared.
     form.reset();
     await setUpProfileForm();
-    notify(`Profile ${answer.json.data.name} created (not enabled yet).`, "success");
     await listProfiles();
+    notify(`Profile ${answer.json.data.name} created (not enabled yet).`, "success");
   } else if (answer.status === 400) showErrors(form, answer);
   else if (answer.status === 409) {
     const instance = body.accountId || body.licenseKey;
