@@ -1,7 +1,7 @@
 # pbx-server: the commands a newcomer, a developer and CI need.
 CARGO ?= cargo
 
-.PHONY: help run build release test check fmt lint doc openapi conformance browser-test screenshot bench
+.PHONY: help run build release test check fmt lint doc openapi conformance browser-test screenshot bench fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ browser-test: ## The docs page and the portal in headless chromium (screenshots 
 
 screenshot: browser-test ## Refresh docs/portal.png, the README's picture of the portal, from the browser tests
 	cp $${CARGO_TARGET_DIR:-target}/browser/portal-readme.png docs/portal.png
+
+fuzz: ## Fuzz the body and JSON Patch parsers with cargo-fuzz, FUZZ_SECONDS (60) a target
+	bash scripts/fuzz.sh
 
 openapi: ## Write docs/openapi.json from the code (a test fails when the checked-in file drifts)
 	$(CARGO) run -q -p pbx-server -- openapi > docs/openapi.json

@@ -9,6 +9,9 @@ mod body;
 mod envelope;
 mod error;
 mod etag;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod idempotency;
 mod jwks;
 pub mod metrics;

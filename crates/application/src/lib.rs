@@ -5,6 +5,9 @@
 //! the use cases. This crate knows neither.
 
 pub mod customer;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod idempotency;
 pub mod input;
 pub mod patch;

@@ -37,7 +37,7 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
 }
 
 /// The draft of the profile a body describes, and the boolean fields it sent as strings.
-fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), ApiError> {
+pub(crate) fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), ApiError> {
     let known = || PbxType::ALL.map(PbxType::as_str).join(", ");
     let pbx_type = match body.remove("_type") {
         None | Some(Value::Null) => {
