@@ -22,9 +22,11 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on an answer that is a replay of the first.
 pub const REPLAYED: &str = "idempotent-replayed";
 
-/// How long a repeat waits for the first request with its key to be answered.
+/// How long a repeat waits for the first request with its key to be answered, asking again after 10 ms, then
+/// twice as long each time up to 200 ms.
 const WAIT: Duration = Duration::from_secs(5);
-const POLL: Duration = Duration::from_millis(20);
+const FIRST_POLL: Duration = Duration::from_millis(10);
+const LONGEST_POLL: Duration = Duration::from_millis(200);
 
 /// What identifies a request under a key: its method, its path and its body (accept-charges aside, so that the
 /// repeat the 402 asks for is the same request).
@@ -72,15 +74,16 @@ where
     let Some(key) = key_of(req)? else { return create(body).await };
     let fingerprint = fingerprint(req, &body);
     let keys = &state.idempotency;
-    let mut waited = Duration::ZERO;
+    let (mut waited, mut pause) = (Duration::ZERO, FIRST_POLL);
     loop {
         match keys.claim(reseller, key, &fingerprint).await.map_err(ApiError::from)? {
             Claim::Claimed => break,
             Claim::Replay(answer) => return Ok(replay(answer)),
             Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
             Claim::InProgress if waited < WAIT => {
-                tokio::time::sleep(POLL).await;
-                waited += POLL;
+                tokio::time::sleep(pause).await;
+                waited += pause;
+                pause = (pause * 2).min(LONGEST_POLL);
             }
             Claim::InProgress => return Err(ApiError::IdempotencyKeyInUse),
         }
