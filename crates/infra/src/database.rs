@@ -7,10 +7,11 @@ use std::time::Duration;
 use anyhow::Context;
 use pbx_application::{Readiness, RepositoryError};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
-use crate::db_error::repository_error;
+use crate::db_error::{is_unavailable, is_unique_violation, repository_error};
+use crate::group_commit::{GroupCommit, Outcome};
 use crate::migration::Migrator;
 
 /// Connection pool settings.
@@ -44,6 +45,8 @@ pub struct Database {
     /// SQLite has one writer at a time: writers of this process queue here, in order, rather than sleep in
     /// SQLite's busy handler (which costs throughput and tail latency).
     writes: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite: the writer that commits concurrent inserts together (see [`crate::group_commit`]).
+    group: Option<GroupCommit>,
 }
 
 #[async_trait::async_trait]
@@ -105,8 +108,10 @@ impl Database {
         let connection = sea_orm::Database::connect(options)
             .await
             .with_context(|| format!("connecting to the {} database", backend_name(url)))?;
-        let writes = (connection.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
-        Ok(Self { connection, writes })
+        let writes: Option<Arc<tokio::sync::Mutex<()>>> =
+            (connection.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
+        let group = writes.as_ref().map(|writes| GroupCommit::start(connection.clone(), Arc::clone(writes)));
+        Ok(Self { connection, writes, group })
     }
 
     /// Brings the schema up to date. Replicas starting together on one PostgreSQL or MySQL server take a lock
@@ -157,6 +162,20 @@ impl Database {
         match &self.writes {
             Some(writes) => Some(writes.lock().await),
             None => None,
+        }
+    }
+
+    /// Runs the insert `statement`: with the concurrent inserts of other requests in one transaction on SQLite
+    /// (group commit), on its own elsewhere (PostgreSQL and MySQL commit concurrent transactions together
+    /// themselves). Returns once the row is committed, or why not.
+    pub(crate) async fn insert(&self, statement: Statement) -> Outcome {
+        if let Some(group) = &self.group {
+            return group.insert(statement).await;
+        }
+        match self.connection.execute_raw(statement).await {
+            Ok(_) => Outcome::Inserted,
+            Err(e) if is_unique_violation(&e) => Outcome::Duplicate,
+            Err(e) => Outcome::Failed { unavailable: is_unavailable(&e), message: e.to_string() },
         }
     }
 

@@ -4,7 +4,7 @@ use pbx_application::RepositoryError;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Whether `error` means the database could not be reached (rather than a failed statement).
-fn is_unavailable(error: &DbErr) -> bool {
+pub(crate) fn is_unavailable(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(

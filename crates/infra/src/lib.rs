@@ -8,6 +8,7 @@ mod customer_repository;
 pub mod database;
 mod db_error;
 mod entity;
+mod group_commit;
 mod idempotency_store;
 pub mod key_file;
 pub mod migration;

@@ -343,3 +343,33 @@ async fn a_rotation_re_encrypts_every_secret_under_the_new_key() {
         assert_eq!(kazoo.api_key.expose(), "ABCDEF-very-secret-key");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_inserts_each_get_their_own_answer_and_only_the_answered_rows_exist() {
+    // On SQLite they are committed in groups: a duplicate in a group fails alone, the others of the group commit.
+    let f = fixture().await;
+    let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
+    f.customers.insert(&owner).await.unwrap();
+    let profiles = Arc::new(f.profiles.clone());
+    let mut inserts = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        // Every third instance is sent twice.
+        let instance = if n % 3 == 2 { format!("group-{}", n - 1) } else { format!("group-{n}") };
+        let (profiles, profile) = (Arc::clone(&profiles), kazoo(owner.id, &instance));
+        inserts.spawn(async move { (instance, profile.id, profiles.insert(&profile, now()).await) });
+    }
+    let (mut created, mut refused) = (std::collections::BTreeMap::new(), 0);
+    while let Some(result) = inserts.join_next().await {
+        let (instance, id, outcome) = result.unwrap();
+        match outcome {
+            Ok(()) => assert!(created.insert(instance, id).is_none(), "an instance created twice"),
+            Err(InsertPbxError::InstanceAttached) => refused += 1,
+            Err(e) => panic!("insert failed: {e}"),
+        }
+    }
+    assert_eq!((created.len(), refused), (40, 20));
+    let page = pbx_application::Page { index: 0, size: 1000 };
+    let stored: std::collections::BTreeSet<PbxId> =
+        f.profiles.list(owner.id, page).await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(stored, created.values().copied().collect(), "exactly the rows answered as created");
+}

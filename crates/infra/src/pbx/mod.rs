@@ -3,7 +3,7 @@
 mod kazoo;
 mod three_cx;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::{
@@ -11,10 +11,11 @@ use pbx_application::{
 };
 use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
 
 use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::pbx_profile;
+use crate::group_commit::Outcome;
 use crate::{Database, SecretCipher, queries};
 
 /// The stored form of a connection: its non-secret settings and its secrets, both JSON.
@@ -163,11 +164,15 @@ fn summary(row: pbx_profile::Model) -> anyhow::Result<PbxSummary> {
 impl PbxRepository for SeaOrmPbxRepository {
     async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
         let row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
-        let _turn = self.db.write_turn().await;
-        match pbx_profile::Entity::insert(row).exec_without_returning(self.db.connection()).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(InsertPbxError::InstanceAttached),
-            Err(e) => Err(repository_error(e).into()),
+        match self.db.insert(pbx_profile::Entity::insert(row).build(self.db.backend())).await {
+            Outcome::Inserted => Ok(()),
+            Outcome::Duplicate => Err(InsertPbxError::InstanceAttached),
+            Outcome::Failed { unavailable: true, message } => {
+                Err(RepositoryError::Unavailable(anyhow!(message)).into())
+            }
+            Outcome::Failed { unavailable: false, message } => {
+                Err(RepositoryError::Unexpected(anyhow!(message)).into())
+            }
         }
     }
 
