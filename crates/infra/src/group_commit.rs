@@ -94,6 +94,14 @@ async fn writer(connection: DatabaseConnection, writes: Arc<Mutex<()>>, mut jobs
 /// One transaction for the group: each insert's own outcome, or, if the transaction fails, that failure for every
 /// insert (nothing of the group is written then).
 async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> {
+    if let [only] = group {
+        // Alone: one statement in its own implicit transaction, rather than three (BEGIN, INSERT, COMMIT).
+        return vec![match connection.execute_raw(only.statement.clone()).await {
+            Ok(_) => Outcome::Inserted,
+            Err(e) if is_unique_violation(&e) => Outcome::Duplicate,
+            Err(e) => Outcome::failed(&e),
+        }];
+    }
     let all = |outcome: Outcome| vec![outcome; group.len()];
     let transaction = match connection.begin().await {
         Ok(transaction) => transaction,
