@@ -10,7 +10,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
-use crate::db_error::{is_unavailable, is_unique_violation, repository_error};
+use crate::db_error::repository_error;
 use crate::group_commit::{GroupCommit, Outcome};
 use crate::migration::Migrator;
 
@@ -172,11 +172,7 @@ impl Database {
         if let Some(group) = &self.group {
             return group.insert(statement).await;
         }
-        match self.connection.execute_raw(statement).await {
-            Ok(_) => Outcome::Inserted,
-            Err(e) if is_unique_violation(&e) => Outcome::Duplicate,
-            Err(e) => Outcome::Failed { unavailable: is_unavailable(&e), message: e.to_string() },
-        }
+        Outcome::of(self.connection.execute_raw(statement).await)
     }
 
     /// The SeaORM connection, for the repositories.

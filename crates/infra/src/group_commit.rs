@@ -31,6 +31,15 @@ impl Outcome {
     fn failed(error: &DbErr) -> Self {
         Self::Failed { unavailable: is_unavailable(error), message: error.to_string() }
     }
+
+    /// What an executed insert statement came to.
+    pub(crate) fn of<T>(result: Result<T, DbErr>) -> Self {
+        match result {
+            Ok(_) => Self::Inserted,
+            Err(e) if is_unique_violation(&e) => Self::Duplicate,
+            Err(e) => Self::failed(&e),
+        }
+    }
 }
 
 struct Job {
@@ -96,11 +105,7 @@ async fn writer(connection: DatabaseConnection, writes: Arc<Mutex<()>>, mut jobs
 async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> {
     if let [only] = group {
         // Alone: one statement in its own implicit transaction, rather than three (BEGIN, INSERT, COMMIT).
-        return vec![match connection.execute_raw(only.statement.clone()).await {
-            Ok(_) => Outcome::Inserted,
-            Err(e) if is_unique_violation(&e) => Outcome::Duplicate,
-            Err(e) => Outcome::failed(&e),
-        }];
+        return vec![Outcome::of(connection.execute_raw(only.statement.clone()).await)];
     }
     let all = |outcome: Outcome| vec![outcome; group.len()];
     let transaction = match connection.begin().await {
@@ -109,15 +114,13 @@ async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> 
     };
     let mut outcomes = Vec::with_capacity(group.len());
     for job in group {
-        match transaction.execute_raw(job.statement.clone()).await {
-            Ok(_) => outcomes.push(Outcome::Inserted),
-            Err(e) if is_unique_violation(&e) => outcomes.push(Outcome::Duplicate),
-            Err(e) => {
-                // Anything else may have ended the transaction: give the whole group up.
-                let _ = transaction.rollback().await;
-                return all(Outcome::failed(&e));
-            }
+        let outcome = Outcome::of(transaction.execute_raw(job.statement.clone()).await);
+        if let Outcome::Failed { .. } = outcome {
+            // Anything but a duplicate may have ended the transaction: give the whole group up.
+            let _ = transaction.rollback().await;
+            return all(outcome);
         }
+        outcomes.push(outcome);
     }
     match transaction.commit().await {
         Ok(()) => outcomes,

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use pbx_application::RepositoryError;
 use pbx_application::idempotency::{Claim, IdempotencyStore, StoredAnswer};
 use pbx_domain::ResellerId;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::idempotency_key;
@@ -60,8 +61,7 @@ impl SeaOrmIdempotencyStore {
     ) -> Result<(), RepositoryError> {
         let _turn = self.db.write_turn().await;
         idempotency_key::Entity::delete_many()
-            .filter(idempotency_key::Column::ResellerId.eq(reseller.as_uuid()))
-            .filter(idempotency_key::Column::IdempotencyKey.eq(key))
+            .filter(the_key(reseller, key))
             .filter(idempotency_key::Column::CreatedAt.eq(created_at))
             .exec(self.db.connection())
             .await
@@ -74,6 +74,13 @@ impl SeaOrmIdempotencyStore {
         let body = self.cipher.decrypt(answer, &associated(reseller, &row.idempotency_key))?;
         Ok(Some(StoredAnswer { status: u16::try_from(status)?, location: row.location.clone(), body }))
     }
+}
+
+/// The row of `key` of `reseller`.
+fn the_key(reseller: ResellerId, key: &str) -> Condition {
+    Condition::all()
+        .add(idempotency_key::Column::ResellerId.eq(reseller.as_uuid()))
+        .add(idempotency_key::Column::IdempotencyKey.eq(key))
 }
 
 /// What an encrypted answer is bound to: it cannot be moved to another key.
@@ -120,9 +127,8 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
             // The claim of a request that never finished: take it over, unless another repeat just did.
             let _turn = self.db.write_turn().await;
             let taken = idempotency_key::Entity::update_many()
-                .col_expr(idempotency_key::Column::CreatedAt, sea_orm::sea_query::Expr::value(now))
-                .filter(idempotency_key::Column::ResellerId.eq(reseller.as_uuid()))
-                .filter(idempotency_key::Column::IdempotencyKey.eq(key))
+                .col_expr(idempotency_key::Column::CreatedAt, Expr::value(now))
+                .filter(the_key(reseller, key))
                 .filter(idempotency_key::Column::CreatedAt.eq(row.created_at))
                 .filter(idempotency_key::Column::Status.is_null())
                 .exec(self.db.connection())
@@ -139,11 +145,10 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
         let status = i16::try_from(answer.status).map_err(|e| RepositoryError::Unexpected(e.into()))?;
         let _turn = self.db.write_turn().await;
         idempotency_key::Entity::update_many()
-            .col_expr(idempotency_key::Column::Status, sea_orm::sea_query::Expr::value(status))
-            .col_expr(idempotency_key::Column::Location, sea_orm::sea_query::Expr::value(answer.location.clone()))
-            .col_expr(idempotency_key::Column::Answer, sea_orm::sea_query::Expr::value(encrypted))
-            .filter(idempotency_key::Column::ResellerId.eq(reseller.as_uuid()))
-            .filter(idempotency_key::Column::IdempotencyKey.eq(key))
+            .col_expr(idempotency_key::Column::Status, Expr::value(status))
+            .col_expr(idempotency_key::Column::Location, Expr::value(answer.location.clone()))
+            .col_expr(idempotency_key::Column::Answer, Expr::value(encrypted))
+            .filter(the_key(reseller, key))
             .exec(self.db.connection())
             .await
             .map_err(repository_error)?;
@@ -153,8 +158,7 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
     async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
         let _turn = self.db.write_turn().await;
         idempotency_key::Entity::delete_many()
-            .filter(idempotency_key::Column::ResellerId.eq(reseller.as_uuid()))
-            .filter(idempotency_key::Column::IdempotencyKey.eq(key))
+            .filter(the_key(reseller, key))
             .filter(idempotency_key::Column::Status.is_null())
             .exec(self.db.connection())
             .await

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::Database;
-use crate::entity::{customer, pbx_profile};
+use crate::entity::pbx_profile;
 use crate::queries;
 
 /// Existing rows whose ids fill the queries' parameters.
@@ -51,7 +51,7 @@ pub async fn sample(db: &Database) -> anyhow::Result<Option<Sample>> {
     else {
         return Ok(None);
     };
-    let owner = customer::Entity::find_by_id(profile.customer_id)
+    let owner = queries::customer_by_id(profile.customer_id)
         .one(connection)
         .await?
         .ok_or_else(|| anyhow::anyhow!("profile {} refers to a missing customer", profile.id))?;

@@ -167,11 +167,10 @@ impl PbxRepository for SeaOrmPbxRepository {
         match self.db.insert(pbx_profile::Entity::insert(row).build(self.db.backend())).await {
             Outcome::Inserted => Ok(()),
             Outcome::Duplicate => Err(InsertPbxError::InstanceAttached),
-            Outcome::Failed { unavailable: true, message } => {
-                Err(RepositoryError::Unavailable(anyhow!(message)).into())
-            }
-            Outcome::Failed { unavailable: false, message } => {
-                Err(RepositoryError::Unexpected(anyhow!(message)).into())
+            Outcome::Failed { unavailable, message } => {
+                let cause = anyhow!(message);
+                Err(if unavailable { RepositoryError::Unavailable(cause) } else { RepositoryError::Unexpected(cause) }
+                    .into())
             }
         }
     }
