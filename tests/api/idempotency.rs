@@ -137,3 +137,21 @@ async fn keys_outlive_a_restart() {
     assert_eq!((again.status, again.location), (StatusCode::CREATED, first.location));
     assert_eq!(count(&server, &token, CUSTOMERS).await, 1);
 }
+
+#[tokio::test]
+async fn a_repeat_after_the_resource_was_deleted_replays_the_first_answer_and_creates_nothing() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let key = [("idempotency-key", "then-deleted")];
+    let first = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let location = first.location.clone().unwrap();
+    let deleted = server.client.delete(&location).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+
+    let again = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    assert!(again.replayed, "the answer of the create the key stands for");
+    assert_eq!((again.status, again.location, again.body), (StatusCode::CREATED, first.location, first.body));
+    let gone = server.client.get(&location).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND, "the replay does not bring the customer back");
+    assert_eq!(count(&server, &token, CUSTOMERS).await, 0);
+}
