@@ -179,6 +179,13 @@ impl TestServer {
         self.database_url.as_deref()
     }
 
+    /// A connection of its own to the server's database (any backend), to look behind the API.
+    pub async fn database(&self) -> pbx_infra::Database {
+        let url = self.database_url().map_or_else(|| pbx_infra::database::sqlite_url(self.data_dir()), str::to_owned);
+        let settings = pbx_infra::PoolSettings { max_connections: 1, ..pbx_infra::PoolSettings::default() };
+        pbx_infra::Database::connect(&url, &settings).await.unwrap()
+    }
+
     /// The server process's id.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("the server is running").id()

@@ -1,6 +1,7 @@
 //! `Idempotency-Key` on creates: a repeat gets the first answer and creates nothing, across replicas and restarts.
 
 use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -154,4 +155,45 @@ async fn a_repeat_after_the_resource_was_deleted_replays_the_first_answer_and_cr
     let gone = server.client.get(&location).bearer_auth(&token).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND, "the replay does not bring the customer back");
     assert_eq!(count(&server, &token, CUSTOMERS).await, 0);
+}
+
+/// Puts the claim of `key` back as a process that died after committing its create would have left it: pending (no
+/// answer stored) and older than the one-minute lease.
+async fn interrupt_after_commit(server: &TestServer, key: &str) {
+    let db = server.database().await;
+    let (at, of) = if db.backend() == DbBackend::Postgres { ("$1", "$2") } else { ("?", "?") };
+    let sql = format!(
+        "UPDATE idempotency_keys SET status = NULL, location = NULL, answer = NULL, created_at = {at} \
+         WHERE idempotency_key = {of}"
+    );
+    let stale = chrono::Utc::now() - chrono::TimeDelta::minutes(2);
+    let statement = Statement::from_sql_and_values(db.backend(), sql, [stale.into(), key.into()]);
+    assert_eq!(db.connection().execute_raw(statement).await.unwrap().rows_affected(), 1);
+}
+
+#[tokio::test]
+async fn a_repeat_after_a_crash_between_the_create_and_its_answer_finds_what_was_created() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let key = [("idempotency-key", "crashed-customer")];
+    let first = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    interrupt_after_commit(&server, "crashed-customer").await;
+    let again = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    assert_eq!((again.status, &again.location), (StatusCode::CREATED, &first.location), "{}", again.body);
+    assert_eq!(again.body["data"]["id"], first.body["data"]["id"]);
+    assert_eq!(count(&server, &token, CUSTOMERS).await, 1, "no second customer");
+
+    let customer = first.body["data"]["id"].as_str().unwrap();
+    let pbxs = format!("{CUSTOMERS}/{customer}/pbxs");
+    let headers = [("idempotency-key", "crashed-pbx"), ("accept-charges", "true")];
+    let created = answer(server.post(&pbxs, &token, &kazoo("idem-crash"), &headers).await).await;
+    interrupt_after_commit(&server, "crashed-pbx").await;
+    let repeat = answer(server.post(&pbxs, &token, &kazoo("idem-crash"), &headers).await).await;
+    assert_eq!((repeat.status, &repeat.location), (StatusCode::CREATED, &created.location), "{}", repeat.body);
+    assert_eq!(repeat.body["data"]["apiKey"], "ABCDEF", "the create answer, secret included, as the first");
+    assert_eq!(count(&server, &token, &pbxs).await, 1);
+
+    let answered = answer(server.post(&pbxs, &token, &kazoo("idem-crash"), &headers).await).await;
+    assert!(answered.replayed, "the resumed answer is kept for later repeats");
+    assert_eq!(answered.body, repeat.body);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::body::MessageBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use pbx_application::idempotency::{Claim, StoredAnswer, parse_key};
+use pbx_application::idempotency::{Claim, Reservation, StoredAnswer, parse_key};
 use pbx_domain::ResellerId;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -54,8 +54,9 @@ fn invalid_key() -> String {
     pbx_application::idempotency::InvalidKey.to_string()
 }
 
-/// Answers with `create(body)` once per key: without a key, simply `create(body)`; with one, the first request
-/// runs it and a repeat gets its answer (201) back, marked [`REPLAYED`].
+/// Answers with `create(body, reservation)` once per key: without a key, simply `create(body, None)`; with one, the
+/// first request runs it under the key's [`Reservation`] and a repeat gets its answer (201) back, marked
+/// [`REPLAYED`].
 ///
 /// # Errors
 /// 400 for an invalid key, 422 for a key used with another request, 409 while the first request is still being
@@ -68,16 +69,16 @@ pub(crate) async fn once<F, Fut>(
     create: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(Map<String, Value>) -> Fut,
+    F: FnOnce(Map<String, Value>, Option<Reservation>) -> Fut,
     Fut: Future<Output = Result<HttpResponse, ApiError>>,
 {
-    let Some(key) = key_of(req)? else { return create(body).await };
+    let Some(key) = key_of(req)? else { return create(body, None).await };
     let fingerprint = fingerprint(req, &body);
     let keys = &state.idempotency;
     let (mut waited, mut pause) = (Duration::ZERO, FIRST_POLL);
-    loop {
+    let reservation = loop {
         match keys.claim(reseller, key, &fingerprint).await.map_err(ApiError::from)? {
-            Claim::Claimed => break,
+            Claim::Claimed(reservation) => break reservation,
             Claim::Replay(answer) => return Ok(replay(answer)),
             Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
             Claim::InProgress if waited < WAIT => {
@@ -87,8 +88,8 @@ where
             }
             Claim::InProgress => return Err(ApiError::IdempotencyKeyInUse),
         }
-    }
-    let response = match create(body).await {
+    };
+    let response = match create(body, Some(reservation)).await {
         Ok(response) => response,
         Err(error) => error.error_response(),
     };
@@ -107,7 +108,7 @@ where
     };
     if let Err(e) = keys.finish(reseller, key, &answer).await {
         // The create happened; only its record is missing. Answer it all the same: a repeat will wait out the
-        // claim's lease, then run again and meet the 409 of the instance (profiles) or create again (customers).
+        // claim's lease, then take it over and find what this request created under the reservation.
         tracing::warn!(error = %e, "the answer of an idempotent request could not be stored");
     }
     Ok(head.set_body(bytes).map_into_boxed_body())

@@ -6,14 +6,19 @@
 //! repeat that arrives while the first is still being answered waits for it. Only a created answer (201) is kept:
 //! after any other answer the key is released, so that a corrected request may use it again. A claim whose request
 //! never finished (its process died) is taken over after [`LEASE`].
+//!
+//! A claim reserves the id of what the create makes ([`Reservation`]), kept with the key: a repeat that takes an
+//! unfinished claim over creates under the same id, so if the first request did create before its process died, the
+//! repeat finds that resource instead of creating a second one.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use pbx_domain::ResellerId;
+use uuid::Uuid;
 
-use crate::ports::{Clock, RepositoryError};
+use crate::ports::{Clock, IdGenerator, RepositoryError};
 use crate::use_case::opaque_debug;
 
 /// How long an answer is replayed.
@@ -36,11 +41,40 @@ pub struct StoredAnswer {
     pub body: Vec<u8>,
 }
 
+/// The id a create under a key gives what it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    /// The id, the same for every request that runs under the key.
+    pub id: Uuid,
+    /// Whether an earlier request under the key may have created with it already (this one took its claim over):
+    /// the create must then look for it before creating.
+    pub resumed: bool,
+}
+
+/// When a claim is made, and the instants its key's row is judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimTimes {
+    /// The claim's instant.
+    pub now: DateTime<Utc>,
+    /// A row created before this counts as absent.
+    pub expired_before: DateTime<Utc>,
+    /// A pending row created before this is taken over.
+    pub stale_before: DateTime<Utc>,
+}
+
+impl ClaimTimes {
+    /// A claim at `now`: rows older than [`RETENTION`] are forgotten, claims older than [`LEASE`] taken over.
+    #[must_use]
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self { now, expired_before: now - RETENTION, stale_before: now - LEASE }
+    }
+}
+
 /// The outcome of claiming a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is this request's: answer it, then complete or release the key.
-    Claimed,
+    /// The key is this request's: create under the reservation, then complete or release the key.
+    Claimed(Reservation),
     /// The same request was answered already: this is its answer.
     Replay(StoredAnswer),
     /// The key was used for a different request.
@@ -53,8 +87,9 @@ pub enum Claim {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` of `reseller` for the request `fingerprint` at `now`, atomically across replicas. A row created
-    /// before `expired_before` counts as absent; a pending row created before `stale_before` is taken over.
+    /// Claims `key` of `reseller` for the request `fingerprint` at `times.now`, atomically across replicas,
+    /// reserving `candidate` for what it creates. A row created before `times.expired_before` counts as absent; a
+    /// pending row created before `times.stale_before` is taken over, with the id it reserved.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached, [`RepositoryError::Unexpected`] for
@@ -64,9 +99,8 @@ pub trait IdempotencyStore: Send + Sync {
         reseller: ResellerId,
         key: &str,
         fingerprint: &str,
-        now: DateTime<Utc>,
-        expired_before: DateTime<Utc>,
-        stale_before: DateTime<Utc>,
+        times: ClaimTimes,
+        candidate: Uuid,
     ) -> Result<Claim, RepositoryError>;
 
     /// Stores the answer of the claimed `key`.
@@ -104,19 +138,20 @@ pub fn parse_key(text: &str) -> Result<&str, InvalidKey> {
     Ok(text)
 }
 
-/// The rules over a store and a clock.
+/// The rules over a store, a clock and the ids to reserve.
 #[derive(Clone)]
 pub struct IdempotencyKeys {
     store: Arc<dyn IdempotencyStore>,
     clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 opaque_debug!(IdempotencyKeys);
 
 impl IdempotencyKeys {
     /// The rules over their ports.
     #[must_use]
-    pub fn new(store: Arc<dyn IdempotencyStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<dyn IdempotencyStore>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { store, clock, ids }
     }
 
     /// Claims `key` for the request `fingerprint`.
@@ -124,8 +159,7 @@ impl IdempotencyKeys {
     /// # Errors
     /// Storage failures.
     pub async fn claim(&self, reseller: ResellerId, key: &str, fingerprint: &str) -> Result<Claim, RepositoryError> {
-        let now = self.clock.now();
-        self.store.claim(reseller, key, fingerprint, now, now - RETENTION, now - LEASE).await
+        self.store.claim(reseller, key, fingerprint, ClaimTimes::at(self.clock.now()), self.ids.new_id()).await
     }
 
     /// Keeps `answer` for repeats when it is a creation; releases the key otherwise.
@@ -160,7 +194,7 @@ impl IdempotencyKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::MockClock;
+    use crate::ports::{MockClock, MockIdGenerator};
 
     #[test]
     fn keys_are_visible_ascii_up_to_255() {
@@ -178,7 +212,9 @@ mod tests {
     fn keys(store: MockIdempotencyStore) -> IdempotencyKeys {
         let mut clock = MockClock::new();
         clock.expect_now().returning(|| at(0));
-        IdempotencyKeys::new(Arc::new(store), Arc::new(clock))
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().returning(|| Uuid::from_u128(7));
+        IdempotencyKeys::new(Arc::new(store), Arc::new(clock), Arc::new(ids))
     }
 
     #[tokio::test]
@@ -186,12 +222,14 @@ mod tests {
         let mut store = MockIdempotencyStore::new();
         store
             .expect_claim()
-            .withf(|_, key, fingerprint, now, expired, stale| {
-                (key, fingerprint) == ("k", "f") && *now == at(0) && *expired == at(-86_400) && *stale == at(-60)
+            .withf(|_, key, fingerprint, times, candidate| {
+                let window = ClaimTimes { now: at(0), expired_before: at(-86_400), stale_before: at(-60) };
+                (key, fingerprint, *times, *candidate) == ("k", "f", window, Uuid::from_u128(7))
             })
-            .returning(|_, _, _, _, _, _| Ok(Claim::Claimed));
-        let reseller = ResellerId::from_uuid(uuid::Uuid::nil());
-        assert_eq!(keys(store).claim(reseller, "k", "f").await.ok(), Some(Claim::Claimed));
+            .returning(|_, _, _, _, id| Ok(Claim::Claimed(Reservation { id, resumed: false })));
+        let reseller = ResellerId::from_uuid(Uuid::nil());
+        let claimed = Claim::Claimed(Reservation { id: Uuid::from_u128(7), resumed: false });
+        assert_eq!(keys(store).claim(reseller, "k", "f").await.ok(), Some(claimed), "a new id reserved");
     }
 
     #[tokio::test]
@@ -200,7 +238,7 @@ mod tests {
         store.expect_complete().times(1).returning(|_, _, _| Ok(()));
         store.expect_release().times(3).returning(|_, _| Ok(()));
         let keys = keys(store);
-        let reseller = ResellerId::from_uuid(uuid::Uuid::nil());
+        let reseller = ResellerId::from_uuid(Uuid::nil());
         for status in [201, 400, 402, 503] {
             let answer = StoredAnswer { status, location: None, body: Vec::new() };
             assert!(keys.finish(reseller, "k", &answer).await.is_ok());

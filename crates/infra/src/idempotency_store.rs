@@ -1,13 +1,15 @@
 //! [`IdempotencyStore`] over SeaORM: a claim is a row inserted under the (reseller, key) primary key, so that one
-//! replica wins a race; answers are encrypted, as they may show a secret.
+//! replica wins a race, and keeps the id reserved for what the create makes; answers are encrypted, as they may show
+//! a secret.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::RepositoryError;
-use pbx_application::idempotency::{Claim, IdempotencyStore, StoredAnswer};
+use pbx_application::idempotency::{Claim, ClaimTimes, IdempotencyStore, Reservation, StoredAnswer};
 use pbx_domain::ResellerId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::idempotency_key;
@@ -27,18 +29,20 @@ impl SeaOrmIdempotencyStore {
         Self { db, cipher }
     }
 
-    /// Inserts a pending claim; `false` when the key has a row already.
+    /// Inserts a pending claim reserving `resource_id`; `false` when the key has a row already.
     async fn insert(
         &self,
         reseller: ResellerId,
         key: &str,
         fingerprint: &str,
         now: DateTime<Utc>,
+        resource_id: Uuid,
     ) -> Result<bool, RepositoryError> {
         let row = idempotency_key::ActiveModel {
             reseller_id: Set(reseller.as_uuid()),
             idempotency_key: Set(key.to_owned()),
             fingerprint: Set(fingerprint.to_owned()),
+            resource_id: Set(resource_id),
             status: Set(None),
             location: Set(None),
             answer: Set(None),
@@ -95,14 +99,14 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
         reseller: ResellerId,
         key: &str,
         fingerprint: &str,
-        now: DateTime<Utc>,
-        expired_before: DateTime<Utc>,
-        stale_before: DateTime<Utc>,
+        times: ClaimTimes,
+        candidate: Uuid,
     ) -> Result<Claim, RepositoryError> {
+        let ClaimTimes { now, expired_before, stale_before } = times;
         // Twice at most: a row found expired (or gone) is deleted and the insert tried once more.
         for _ in 0..2 {
-            if self.insert(reseller, key, fingerprint, now).await? {
-                return Ok(Claim::Claimed);
+            if self.insert(reseller, key, fingerprint, now, candidate).await? {
+                return Ok(Claim::Claimed(Reservation { id: candidate, resumed: false }));
             }
             let Some(row) = idempotency_key::Entity::find_by_id((reseller.as_uuid(), key.to_owned()))
                 .one(self.db.connection())
@@ -124,7 +128,8 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
             if row.created_at >= stale_before {
                 return Ok(Claim::InProgress);
             }
-            // The claim of a request that never finished: take it over, unless another repeat just did.
+            // The claim of a request that never finished: take it over, with its reservation, unless another repeat
+            // just did.
             let _turn = self.db.write_turn().await;
             let taken = idempotency_key::Entity::update_many()
                 .col_expr(idempotency_key::Column::CreatedAt, Expr::value(now))
@@ -134,7 +139,8 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
                 .exec(self.db.connection())
                 .await
                 .map_err(repository_error)?;
-            return Ok(if taken.rows_affected > 0 { Claim::Claimed } else { Claim::InProgress });
+            let resumed = Reservation { id: row.resource_id, resumed: true };
+            return Ok(if taken.rows_affected > 0 { Claim::Claimed(resumed) } else { Claim::InProgress });
         }
         Ok(Claim::InProgress)
     }

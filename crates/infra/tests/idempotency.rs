@@ -1,8 +1,8 @@
 //! The idempotency store on each backend (`PBX_TEST_BACKEND`): claims, replays, expiry, takeover, purge.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
-use chrono::{DateTime, TimeDelta, Utc};
-use pbx_application::idempotency::{Claim, IdempotencyStore, StoredAnswer};
+use chrono::{DateTime, Utc};
+use pbx_application::idempotency::{Claim, ClaimTimes, IdempotencyStore, Reservation, StoredAnswer};
 use pbx_domain::ResellerId;
 use pbx_infra::testing::TestDatabase;
 use pbx_infra::{Database, PoolSettings, SeaOrmIdempotencyStore, SecretCipher};
@@ -13,10 +13,19 @@ fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
 }
 
+/// The id a claim at `now` offers to reserve.
+fn candidate(now: i64) -> Uuid {
+    Uuid::from_u128(u128::from(now.unsigned_abs()) + 1)
+}
+
+/// A claim at `now` that got the key, reserving that claim's candidate.
+fn claimed(now: i64) -> Claim {
+    Claim::Claimed(Reservation { id: candidate(now), resumed: false })
+}
+
 /// Claims at `now` with the service's windows: a day of retention, a minute of lease.
 async fn claim(store: &SeaOrmIdempotencyStore, reseller: ResellerId, key: &str, fp: &str, now: i64) -> Claim {
-    let now = at(now);
-    store.claim(reseller, key, fp, now, now - TimeDelta::hours(24), now - TimeDelta::seconds(60)).await.unwrap()
+    store.claim(reseller, key, fp, ClaimTimes::at(at(now)), candidate(now)).await.unwrap()
 }
 
 #[tokio::test]
@@ -27,7 +36,7 @@ async fn claims_replays_expiry_takeover_and_purge() {
     let store = SeaOrmIdempotencyStore::new(db.clone(), SecretCipher::new(&[9; 32]).unwrap());
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
 
-    assert_eq!(claim(&store, reseller, "k1", "fp", 0).await, Claim::Claimed);
+    assert_eq!(claim(&store, reseller, "k1", "fp", 0).await, claimed(0));
     assert_eq!(claim(&store, reseller, "k1", "fp", 1).await, Claim::InProgress, "the first is still running");
     assert_eq!(claim(&store, reseller, "k1", "other", 1).await, Claim::Mismatch);
     let answer = StoredAnswer {
@@ -47,17 +56,18 @@ async fn claims_replays_expiry_takeover_and_purge() {
         .unwrap();
     assert!(!stored.contains("TOP-SECRET"), "answers are encrypted at rest: {stored}");
     let other = ResellerId::from_uuid(Uuid::now_v7());
-    assert_eq!(claim(&store, other, "k1", "fp", 2).await, Claim::Claimed, "keys are per reseller");
+    assert_eq!(claim(&store, other, "k1", "fp", 2).await, claimed(2), "keys are per reseller");
 
     let day = 24 * 3600;
-    assert_eq!(claim(&store, reseller, "k1", "fp", day + 1).await, Claim::Claimed, "a day later the key is new");
+    assert_eq!(claim(&store, reseller, "k1", "fp", day + 1).await, claimed(day + 1), "a day later the key is new");
 
-    assert_eq!(claim(&store, reseller, "k2", "fp", 0).await, Claim::Claimed);
+    assert_eq!(claim(&store, reseller, "k2", "fp", 0).await, claimed(0));
     assert_eq!(claim(&store, reseller, "k2", "fp", 59).await, Claim::InProgress);
-    assert_eq!(claim(&store, reseller, "k2", "fp", 61).await, Claim::Claimed, "an abandoned claim is taken over");
+    let resumed = Claim::Claimed(Reservation { id: candidate(0), resumed: true });
+    assert_eq!(claim(&store, reseller, "k2", "fp", 61).await, resumed, "taken over, with the id reserved at first");
     assert_eq!(claim(&store, reseller, "k2", "fp", 62).await, Claim::InProgress, "by one repeat only");
     store.release(reseller, "k2").await.unwrap();
-    assert_eq!(claim(&store, reseller, "k2", "other", 63).await, Claim::Claimed, "a released key is free");
+    assert_eq!(claim(&store, reseller, "k2", "other", 63).await, claimed(63), "a released key is free");
 
     // Left: k1 of `other` (at 2), k1 of `reseller` (a day on), k2 (at 63).
     assert_eq!(store.purge(at(100)).await.unwrap(), 2);

@@ -248,7 +248,8 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
     let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher.clone()));
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
-    let idempotency = IdempotencyKeys::new(Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher)), clock.clone());
+    let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher));
+    let idempotency = IdempotencyKeys::new(keys, clock.clone(), ids.clone());
     let purge = tokio::spawn(purge_expired_keys(idempotency.clone()));
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));

@@ -49,14 +49,15 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersWrite)?;
     let body = json_object(&req, payload, state.settings.body_limit).await?;
-    idempotency::once(&req, &state, caller.reseller, body, |body| async {
+    let (req, state) = (&req, &state);
+    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
         let mut draft = CustomerDraft::default();
         for (field, value) in body {
             draft.set(&field, raw(value));
         }
-        let command = CreateCustomerCommand { reseller: caller.reseller, draft };
+        let command = CreateCustomerCommand { reseller: caller.reseller, draft, reservation };
         let customer = state.create_customer.execute(command).await?;
-        let location = format!("{}/api/v1.0/customers/{}", base_url(&req, &state), customer.id);
+        let location = format!("{}/api/v1.0/customers/{}", base_url(req, state), customer.id);
         let mut created = HttpResponse::Created();
         created.insert_header((header::LOCATION, location)).insert_header(etag(1));
         Ok(success(created, CustomerView::new(&customer)))

@@ -102,13 +102,14 @@ pub(crate) async fn create(
     caller.require(Scope::PbxsWrite)?;
     let customer_id = CustomerId::parse(&path).map_err(|e| ApiError::invalid_id(&e))?;
     let body = json_object(&req, payload, state.settings.body_limit).await?;
-    idempotency::once(&req, &state, caller.reseller, body, |body| async {
+    let (req, state) = (&req, &state);
+    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
         let (draft, sent_as_text) = draft(body)?;
-        let command =
-            CreatePbxCommand { reseller: caller.reseller, customer_id, draft, accept_charges: accepts_charges(&req) };
+        let accept_charges = accepts_charges(req);
+        let command = CreatePbxCommand { reseller: caller.reseller, customer_id, draft, accept_charges, reservation };
         let profile = state.create_pbx.execute(command).await?;
         state.metrics.record_profile_created(profile.pbx_type().as_str());
-        let base = base_url(&req, &state);
+        let base = base_url(req, state);
         let location = format!("{base}/api/v1.0/customers/{}/pbxs/{}", profile.customer_id, profile.id);
         let mut created = HttpResponse::Created();
         created.insert_header((header::LOCATION, location)).insert_header(etag(1));

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use pbx_domain::{Customer, CustomerId, ResellerId};
 
 use super::CustomerDraft;
+use crate::idempotency::Reservation;
 use crate::input::FieldProblem;
 use crate::ports::{Clock, CustomerRepository, IdGenerator};
 use crate::use_case::{opaque_debug, storage_errors};
@@ -16,6 +17,8 @@ pub struct CreateCustomerCommand {
     pub reseller: ResellerId,
     /// The customer as sent.
     pub draft: CustomerDraft,
+    /// The id reserved by the request's `Idempotency-Key`, if it has one.
+    pub reservation: Option<Reservation>,
 }
 
 /// Why no customer was created.
@@ -51,19 +54,22 @@ impl CreateCustomer {
         Self { customers, clock, ids }
     }
 
-    /// Creates the customer and returns it.
+    /// Creates the customer and returns it. Under a resumed [`Reservation`], a customer that the interrupted first
+    /// request created with the reserved id is returned instead of creating a second one.
     ///
     /// # Errors
     /// See [`CreateCustomerError`].
     #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
     pub async fn execute(&self, command: CreateCustomerCommand) -> Result<Customer, CreateCustomerError> {
         let details = command.draft.parse().map_err(CreateCustomerError::Invalid)?;
-        let customer = Customer {
-            id: CustomerId::from_uuid(self.ids.new_id()),
-            reseller_id: command.reseller,
-            date_created: self.clock.now(),
-            details,
-        };
+        let id = CustomerId::from_uuid(command.reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
+        if command.reservation.is_some_and(|r| r.resumed)
+            && let Some(created) = self.customers.find(command.reseller, id).await?
+        {
+            tracing::info!(customer_id = %id, "customer created by an interrupted request under the same key");
+            return Ok(created.value);
+        }
+        let customer = Customer { id, reseller_id: command.reseller, date_created: self.clock.now(), details };
         self.customers.insert(&customer).await?;
         tracing::info!(customer_id = %customer.id, "customer created");
         Ok(customer)
@@ -75,7 +81,7 @@ mod tests {
     use super::*;
     use crate::input::Raw;
     use crate::ports::RepositoryError;
-    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
+    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, Versioned};
     use chrono::DateTime;
     use uuid::Uuid;
 
@@ -93,7 +99,7 @@ mod tests {
     fn command(name: Raw) -> CreateCustomerCommand {
         let mut draft = CustomerDraft::default();
         draft.set("name", name);
-        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), draft }
+        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), draft, reservation: None }
     }
 
     #[tokio::test]
@@ -107,6 +113,50 @@ mod tests {
         let customer = use_case(customers).execute(command(Raw::Text("Acme".into()))).await.unwrap();
         assert_eq!(customer.details.name.as_str(), "Acme");
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403);
+    }
+
+    const RESERVED: &str = "0190f5a4-7a4e-7b7e-9a52-000000000001";
+
+    fn reserved(resumed: bool) -> CreateCustomerCommand {
+        let id = Uuid::parse_str(RESERVED).unwrap();
+        CreateCustomerCommand { reservation: Some(Reservation { id, resumed }), ..command(Raw::Text("Acme".into())) }
+    }
+
+    #[tokio::test]
+    async fn under_an_idempotency_key_the_customer_takes_the_reserved_id() {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().never();
+        customers.expect_insert().withf(|c| c.id.to_string() == RESERVED).times(1).returning(|_| Ok(()));
+        let customer = use_case(customers).execute(reserved(false)).await.unwrap();
+        assert_eq!(customer.id.to_string(), RESERVED);
+    }
+
+    #[tokio::test]
+    async fn a_resumed_create_returns_what_the_interrupted_request_created_and_writes_nothing() {
+        let mut customers = MockCustomerRepository::new();
+        customers
+            .expect_find()
+            .withf(|reseller, id| reseller.to_string() == RESELLER && id.to_string() == RESERVED)
+            .times(1)
+            .returning(|reseller, id| {
+                let mut draft = CustomerDraft::default();
+                draft.set("name", Raw::Text("Acme".into()));
+                let details = draft.parse().unwrap();
+                let date_created = DateTime::from_timestamp(1_500_000_000, 0).unwrap();
+                Ok(Some(Versioned { value: Customer { id, reseller_id: reseller, date_created, details }, version: 1 }))
+            });
+        customers.expect_insert().never();
+        let customer = use_case(customers).execute(reserved(true)).await.unwrap();
+        assert_eq!((customer.id.to_string(), customer.date_created.timestamp()), (RESERVED.to_owned(), 1_500_000_000));
+    }
+
+    #[tokio::test]
+    async fn a_resumed_create_whose_first_request_created_nothing_creates_under_the_reserved_id() {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().times(1).returning(|_, _| Ok(None));
+        customers.expect_insert().withf(|c| c.id.to_string() == RESERVED).times(1).returning(|_| Ok(()));
+        let customer = use_case(customers).execute(reserved(true)).await.unwrap();
+        assert_eq!(customer.date_created.timestamp(), 1_575_043_403, "created now");
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::ProfileDraft;
+use crate::idempotency::Reservation;
 use crate::input::FieldProblem;
 use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository};
 use crate::use_case::{opaque_debug, storage_errors};
@@ -20,6 +21,8 @@ pub struct CreatePbxCommand {
     pub draft: ProfileDraft,
     /// Whether the caller accepted the charge (`accept-charges: true`).
     pub accept_charges: bool,
+    /// The id reserved by the request's `Idempotency-Key`, if it has one.
+    pub reservation: Option<Reservation>,
 }
 
 /// Why no profile was created, in the order a client should hear about them.
@@ -70,7 +73,8 @@ impl CreatePbx {
         Self { customers, profiles, clock, ids }
     }
 
-    /// Creates the profile and returns it.
+    /// Creates the profile and returns it. Under a resumed [`Reservation`], a profile that the interrupted first
+    /// request created with the reserved id is returned instead of trying to create it again.
     ///
     /// # Errors
     /// See [`CreatePbxError`]; the first that applies, in its order. Without `accept_charges` nothing is written:
@@ -82,11 +86,18 @@ impl CreatePbx {
         fields(customer_id = %command.customer_id, pbx_type = %command.draft.pbx_type())
     )]
     pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
-        let CreatePbxCommand { reseller, customer_id, draft, accept_charges } = command;
+        let CreatePbxCommand { reseller, customer_id, draft, accept_charges, reservation } = command;
         let customer = self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?.value;
+        let id = PbxId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
+        if reservation.is_some_and(|r| r.resumed)
+            && let Some(created) = self.profiles.find(customer.id, id).await?
+        {
+            tracing::info!(pbx_id = %id, "PBX profile created by an interrupted request under the same key");
+            return Ok(created.value);
+        }
         let valid = draft.parse().map_err(CreatePbxError::Invalid)?;
         let profile = PbxProfile::new(
-            PbxId::from_uuid(self.ids.new_id()),
+            id,
             customer.id,
             valid.name,
             valid.country_code.unwrap_or(customer.details.country_code),
@@ -162,7 +173,7 @@ mod tests {
     }
 
     fn command(draft: ProfileDraft, accept_charges: bool) -> CreatePbxCommand {
-        CreatePbxCommand { reseller: reseller(), customer_id: customer_id(), draft, accept_charges }
+        CreatePbxCommand { reseller: reseller(), customer_id: customer_id(), draft, accept_charges, reservation: None }
     }
 
     fn customers_finding(found: Option<Customer>) -> MockCustomerRepository {
@@ -219,6 +230,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(created.country_code.as_str(), "DE");
+    }
+
+    const RESERVED: &str = "0190f5a4-7a4e-7b7e-9a52-000000000002";
+
+    fn reserved(resumed: bool) -> CreatePbxCommand {
+        let reservation = Some(Reservation { id: Uuid::parse_str(RESERVED).unwrap(), resumed });
+        CreatePbxCommand { reservation, ..command(kazoo_draft(&[]), true) }
+    }
+
+    #[tokio::test]
+    async fn under_an_idempotency_key_the_profile_takes_the_reserved_id() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_find().never();
+        profiles.expect_insert().withf(|p, _| p.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
+        let created = use_case(customers_finding(Some(customer("FR"))), profiles).execute(reserved(false)).await;
+        assert_eq!(created.unwrap().id.to_string(), RESERVED);
+    }
+
+    #[tokio::test]
+    async fn a_resumed_create_returns_what_the_interrupted_request_created_and_writes_nothing() {
+        let mut profiles = MockPbxRepository::new();
+        profiles
+            .expect_find()
+            .withf(|customer, id| *customer == customer_id() && id.to_string() == RESERVED)
+            .times(1)
+            .returning(|customer, id| {
+                let valid = kazoo_draft(&[("name", Raw::Text("As first created".into()))]).parse().unwrap();
+                let country = valid.country_code.unwrap_or_else(|| CountryCode::parse("FR").unwrap());
+                let value = PbxProfile::new(id, customer, valid.name, country, valid.connection);
+                Ok(Some(Versioned { value, version: 1 }))
+            });
+        profiles.expect_insert().never();
+        profiles.expect_instance_attached().never();
+        let created = use_case(customers_finding(Some(customer("FR"))), profiles).execute(reserved(true)).await;
+        let created = created.unwrap();
+        assert_eq!((created.id.to_string(), created.name.as_str()), (RESERVED.to_owned(), "As first created"));
+    }
+
+    #[tokio::test]
+    async fn a_resumed_create_whose_first_request_created_nothing_creates_under_the_reserved_id() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_find().times(1).returning(|_, _| Ok(None));
+        profiles.expect_insert().withf(|p, _| p.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
+        let created = use_case(customers_finding(Some(customer("FR"))), profiles).execute(reserved(true)).await;
+        assert_eq!(created.unwrap().id.to_string(), RESERVED);
     }
 
     #[tokio::test]

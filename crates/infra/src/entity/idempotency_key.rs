@@ -13,6 +13,8 @@ pub struct Model {
     pub idempotency_key: String,
     /// SHA-256 (hex) of what identifies the request: method, path and body.
     pub fingerprint: String,
+    /// The id the create gives what it makes, reserved when the key is first claimed.
+    pub resource_id: Uuid,
     pub status: Option<i16>,
     pub location: Option<String>,
     pub answer: Option<String>,

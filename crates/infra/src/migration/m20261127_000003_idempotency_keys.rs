@@ -1,4 +1,5 @@
-//! The `Idempotency-Key`s of creates: one row per (reseller, key), pending until the answer is stored.
+//! The `Idempotency-Key`s of creates: one row per (reseller, key), pending until the answer is stored, with the id
+//! reserved for what the create makes.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{small_integer_null, string_len, string_len_null, text_null, uuid};
@@ -14,6 +15,7 @@ enum IdempotencyKeys {
     ResellerId,
     IdempotencyKey,
     Fingerprint,
+    ResourceId,
     Status,
     Location,
     Answer,
@@ -31,6 +33,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(IdempotencyKeys::ResellerId))
                     .col(string_len(IdempotencyKeys::IdempotencyKey, 255))
                     .col(string_len(IdempotencyKeys::Fingerprint, 64))
+                    .col(uuid(IdempotencyKeys::ResourceId))
                     .col(small_integer_null(IdempotencyKeys::Status))
                     .col(string_len_null(IdempotencyKeys::Location, 2048))
                     .col(text_null(IdempotencyKeys::Answer))
