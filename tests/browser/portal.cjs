@@ -1,6 +1,7 @@
 // The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token,
 // a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, enabling one (402
-// again), renaming, deleting; then the page at 360 px wide. Each step leaves a screenshot.
+// again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind), deleting; then the page
+// at 360 px wide. Each step leaves a screenshot.
 // Usage: node portal.cjs <base URL> <screenshot folder> [README screenshot path]
 const { chromium } = require("playwright-core");
 const path = require("path");
@@ -115,9 +116,23 @@ async function main() {
     await page.getByLabel("New name").fill("Head office");
     await page.getByLabel("New name").press("Enter");
     await notice("Renamed to Head office");
+
+    // Someone else renames Branch through the API while the page still shows it: Delete offers a reload instead.
+    const customerPath = await page.evaluate(() => location.hash.slice(1));
+    const pbxId = await page.locator("#profile-rows tr", { hasText: "Branch" }).getAttribute("data-profile");
+    const elsewhere = await fetch(`${base}/api/v1.0${customerPath}/pbxs/${pbxId}`, {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json-patch+json" },
+      body: JSON.stringify([{ op: "replace", path: "/name", value: "Branch (renamed elsewhere)" }]),
+    });
+    if (elsewhere.status !== 200) throw new Error(`the change made elsewhere answered ${elsewhere.status}`);
     await page.getByRole("button", { name: "Delete Branch" }).click();
     await confirm("Delete Branch?");
-    await notice("Branch deleted");
+    await confirm("This profile has changed");
+    await page.locator("#profile-rows tr", { hasText: "Branch (renamed elsewhere)" }).waitFor({ timeout: 10000 });
+    await page.getByRole("button", { name: "Delete Branch (renamed elsewhere)" }).click();
+    await confirm("Delete Branch (renamed elsewhere)?");
+    await notice("Branch (renamed elsewhere) deleted");
     const rows = await page.locator("#profile-rows tr").allInnerTexts();
     if (rows.length !== 1 || !rows[0].includes("Head office")) throw new Error(`profiles left: ${rows}`);
     await shot("deleted");

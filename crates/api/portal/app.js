@@ -273,11 +273,7 @@ async function listProfiles() {
   const id = state.customer.id;
   const list = await api("GET", `/customers/${id}/pbxs?pageSize=1000`);
   if (list.status !== 200) return notify(list.json.message, "error");
-  // Each profile as read now, with its version: a change made elsewhere meanwhile is a 412, not lost.
-  const profiles = await Promise.all(list.json.data.map(async (summary) => {
-    const answer = await api("GET", `/customers/${id}/pbxs/${summary.id}`);
-    return { ...summary, ...(answer.json.data || {}), etag: answer.headers.get("ETag") };
-  }));
+  const profiles = list.json.data; // summaries; a profile's version is read when it is acted on (see `current`)
   const types = await profileTypes();
   const rows = profiles.map((profile) => {
     const name = profile.name;
@@ -300,19 +296,44 @@ async function listProfiles() {
   $("profile-rows").replaceChildren(...rows);
 }
 
+const CHANGED = ["This profile has changed", "It was changed since this page read it. Reload it to see the change, then try again?"];
+
+// The version (ETag) of `profile` now, if it still is as the table shows it; otherwise the user is told and offered
+// a reload, and the answer is null. A change made elsewhere after this read is refused with a 412 (`afterWrite`).
+async function current(profile) {
+  const answer = await api("GET", `/customers/${state.customer.id}/pbxs/${profile.id}`);
+  if (answer.status === 404) {
+    await listProfiles();
+    notify(`${profile.name} was deleted meanwhile.`, "error");
+    return null;
+  }
+  if (answer.status !== 200) {
+    notify(answer.json.message, "error");
+    return null;
+  }
+  const now = answer.json.data;
+  if (["name", "_type", "countryCode", "enabled"].some((field) => now[field] !== profile[field])) {
+    if (await ask(...CHANGED)) await listProfiles();
+    return null;
+  }
+  return answer.headers.get("ETag");
+}
+
 async function afterWrite(answer, done) {
   if (!answer) return;
   if (answer.status === 200 || answer.status === 201) {
     await listProfiles(); // the table first: the notice announces a page that shows the change
     notify(done, "success");
   } else if (answer.status === 412) {
-    if (await ask("This profile has changed", "It was changed since this page read it. Reload it to see the change, then try again?")) await listProfiles();
+    if (await ask(...CHANGED)) await listProfiles();
   } else notify(answer.json.message, "error");
 }
 
 async function changeProfile(profile, operations, done) {
+  const etag = await current(profile);
+  if (!etag) return;
   const path = `/customers/${state.customer.id}/pbxs/${profile.id}`;
-  const headers = { "If-Match": profile.etag, "Content-Type": "application/json-patch+json" };
+  const headers = { "If-Match": etag, "Content-Type": "application/json-patch+json" };
   await afterWrite(await withCharges("PATCH", path, { body: operations, headers }), done);
 }
 
@@ -331,8 +352,10 @@ async function renameProfile(profile) {
 
 async function deleteProfile(profile) {
   if (!(await ask(`Delete ${profile.name}?`, "The profile and its stored secrets are deleted for good."))) return;
+  const etag = await current(profile);
+  if (!etag) return;
   const path = `/customers/${state.customer.id}/pbxs/${profile.id}`;
-  await afterWrite(await api("DELETE", path, { headers: { "If-Match": profile.etag } }), `${profile.name} deleted.`);
+  await afterWrite(await api("DELETE", path, { headers: { "If-Match": etag } }), `${profile.name} deleted.`);
 }
 
 // The profile types the API takes, each with its form, from the OpenAPI document.
