@@ -146,6 +146,9 @@ pub struct ServeArgs {
     /// How long an idle keep-alive connection stays open.
     #[arg(long, env = "PBX_KEEP_ALIVE", default_value = "75s", value_parser = parse_duration, global = true)]
     pub keep_alive: Duration,
+    /// HTTP worker threads [default: one per CPU core].
+    #[arg(long, env = "PBX_WORKERS", value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub workers: Option<u16>,
     /// Serve /metrics on this address alone (e.g. 127.0.0.1:9100) instead of with the API.
     #[arg(long, env = "PBX_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,
@@ -229,5 +232,12 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.common.data_dir, PathBuf::from("./data"));
+        assert_eq!(cli.serve.workers, None, "actix's default: one worker per CPU core");
+    }
+
+    #[test]
+    fn workers_are_at_least_one() {
+        assert_eq!(Cli::try_parse_from(["pbx-server", "--workers", "3"]).unwrap().serve.workers, Some(3));
+        assert!(Cli::try_parse_from(["pbx-server", "--workers", "0"]).is_err());
     }
 }

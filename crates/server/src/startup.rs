@@ -232,6 +232,7 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
         cors_origins = %serve.cors_origins.join(","),
         request_timeout = ?serve.request_timeout,
         keep_alive = ?serve.keep_alive,
+        workers = serve.workers.map_or_else(|| "one per CPU core".to_owned(), |n| n.to_string()),
         shutdown_drain = ?serve.shutdown_drain,
         shutdown_grace = ?serve.shutdown_grace,
         metrics = %serve.metrics_bind.map_or_else(|| "with the API".to_owned(), |a| a.to_string()),
@@ -279,7 +280,11 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     });
 
     let api_state = state.clone();
-    let server = HttpServer::new(move || pbx_api::app(api_state.clone()))
+    let mut server = HttpServer::new(move || pbx_api::app(api_state.clone()));
+    if let Some(workers) = serve.workers {
+        server = server.workers(usize::from(workers));
+    }
+    let server = server
         .disable_signals()
         .client_request_timeout(serve.request_timeout)
         .keep_alive(serve.keep_alive)
