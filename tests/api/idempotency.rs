@@ -23,6 +23,11 @@ async fn answer(response: Response) -> Answer {
     Answer { status, location, replayed, body: response.json().await.unwrap() }
 }
 
+/// Creates the customer "Acme" with `key`.
+async fn create_acme(server: &TestServer, token: &str, key: &str) -> Answer {
+    answer(server.post(CUSTOMERS, token, &json!({"name": "Acme"}), &[("idempotency-key", key)]).await).await
+}
+
 async fn count(server: &TestServer, token: &str, path: &str) -> usize {
     let body: Value = server.get(path, token).await.json().await.unwrap();
     body["data"].as_array().unwrap().len()
@@ -32,9 +37,8 @@ async fn count(server: &TestServer, token: &str, path: &str) -> usize {
 async fn a_repeated_create_gets_the_first_answer_back_and_creates_nothing() {
     let server = TestServer::start().await;
     let token = server.reseller();
-    let key = [("idempotency-key", "create-acme-1")];
-    let first = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
-    let again = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let first = create_acme(&server, &token, "create-acme-1").await;
+    let again = create_acme(&server, &token, "create-acme-1").await;
     assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED));
     assert!(!first.replayed && again.replayed, "only the repeat is marked");
     assert_eq!(again.location, first.location);
@@ -58,13 +62,13 @@ async fn a_key_reused_for_another_request_is_422_and_keys_belong_to_one_reseller
     let server = TestServer::start().await;
     let (token, other) = (server.reseller(), server.reseller());
     let key = [("idempotency-key", "shared-key")];
-    assert_eq!(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await.status(), StatusCode::CREATED);
+    assert_eq!(create_acme(&server, &token, "shared-key").await.status, StatusCode::CREATED);
     let reused = answer(server.post(CUSTOMERS, &token, &json!({"name": "Globex"}), &key).await).await;
     assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reused.body["error"], 422);
     assert!(reused.body["message"].as_str().unwrap().contains("Idempotency-Key"), "{}", reused.body);
 
-    let theirs = answer(server.post(CUSTOMERS, &other, &json!({"name": "Acme"}), &key).await).await;
+    let theirs = create_acme(&server, &other, "shared-key").await;
     assert_eq!(theirs.status, StatusCode::CREATED, "another reseller's key of the same name is another key");
     assert!(!theirs.replayed);
     assert_eq!((count(&server, &token, CUSTOMERS).await, count(&server, &other, CUSTOMERS).await), (1, 1));
@@ -130,10 +134,9 @@ async fn twenty_concurrent_repeats_over_two_replicas_create_once_and_all_get_the
 async fn keys_outlive_a_restart() {
     let mut server = TestServer::start().await;
     let token = server.reseller();
-    let key = [("idempotency-key", "before-restart")];
-    let first = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let first = create_acme(&server, &token, "before-restart").await;
     server.restart();
-    let again = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let again = create_acme(&server, &token, "before-restart").await;
     assert!(again.replayed);
     assert_eq!((again.status, again.location), (StatusCode::CREATED, first.location));
     assert_eq!(count(&server, &token, CUSTOMERS).await, 1);
@@ -143,13 +146,12 @@ async fn keys_outlive_a_restart() {
 async fn a_repeat_after_the_resource_was_deleted_replays_the_first_answer_and_creates_nothing() {
     let server = TestServer::start().await;
     let token = server.reseller();
-    let key = [("idempotency-key", "then-deleted")];
-    let first = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let first = create_acme(&server, &token, "then-deleted").await;
     let location = first.location.clone().unwrap();
     let deleted = server.client.delete(&location).bearer_auth(&token).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::OK);
 
-    let again = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let again = create_acme(&server, &token, "then-deleted").await;
     assert!(again.replayed, "the answer of the create the key stands for");
     assert_eq!((again.status, again.location, again.body), (StatusCode::CREATED, first.location, first.body));
     let gone = server.client.get(&location).bearer_auth(&token).send().await.unwrap();
@@ -175,10 +177,9 @@ async fn interrupt_after_commit(server: &TestServer, key: &str) {
 async fn a_repeat_after_a_crash_between_the_create_and_its_answer_finds_what_was_created() {
     let server = TestServer::start().await;
     let token = server.reseller();
-    let key = [("idempotency-key", "crashed-customer")];
-    let first = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let first = create_acme(&server, &token, "crashed-customer").await;
     interrupt_after_commit(&server, "crashed-customer").await;
-    let again = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    let again = create_acme(&server, &token, "crashed-customer").await;
     assert_eq!((again.status, &again.location), (StatusCode::CREATED, &first.location), "{}", again.body);
     assert_eq!(again.body["data"]["id"], first.body["data"]["id"]);
     assert_eq!(count(&server, &token, CUSTOMERS).await, 1, "no second customer");

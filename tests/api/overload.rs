@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use pbx_infra::testing::Backend;
-use pbx_infra::{Database, PoolSettings};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,8 +33,7 @@ async fn requests_beyond_the_pool_wait_a_bounded_time_then_get_503_with_retry_af
     let path = format!("/api/v1.0/customers/{customer}");
 
     // Another client locks the customers table: the server's two connections get stuck behind it.
-    let settings = PoolSettings { max_connections: 1, ..PoolSettings::default() };
-    let locker = Database::connect(server.database_url().unwrap(), &settings).await.unwrap();
+    let locker = server.database().await;
     let txn = locker.connection().begin().await.unwrap();
     let lock = if backend == Backend::Postgres {
         "LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"
