@@ -62,7 +62,7 @@ async fn a_body_that_is_not_json_is_415_or_400() {
         }
         request.send()
     };
-    let message415 = "The request body must be JSON, sent with 'Content-Type: application/json'.";
+    let message415 = "The request body must be JSON in UTF-8, sent with 'Content-Type: application/json' (a charset parameter, if any, must be utf-8).";
     for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
         let (status, _, body) = read(send(content_type, r#"{"name":"x"}"#).await.unwrap()).await;
         assert_error(status, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE, message415);
@@ -178,7 +178,7 @@ async fn the_rules_of_each_field_are_enforced() {
     let customer = server.customer(&token).await;
     let cases: Vec<(Value, &str, &str)> = vec![
         (json!({"name": "a".repeat(101)}), "name", "must be at most 100 characters"),
-        (json!({"name": "line\nbreak"}), "name", "must not contain control characters"),
+        (json!({"name": "line\nbreak"}), "name", "must not contain control or format characters"),
         (
             json!({"hostRest": "rest.example.com"}),
             "hostRest",

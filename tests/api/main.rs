@@ -8,6 +8,7 @@ mod crash;
 mod create_pbx;
 mod customers;
 mod envelope;
+mod exactness;
 mod health;
 mod helpers;
 mod idempotency;

@@ -1,25 +1,128 @@
 //! Reading a JSON request body: its media type, its size, its syntax, and its fields as [`Raw`] values.
 
+use std::cell::RefCell;
+use std::fmt;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
+use pbx_application::FieldProblem;
 use pbx_application::input::Raw;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::ApiError;
 
-/// Whether the request says its body is JSON (`application/json` or `application/*+json`, any parameters).
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`) in UTF-8: JSON's only
+/// encoding, so a `charset` parameter, if any, must say `utf-8`; the body is never decoded as anything else.
 fn is_json(req: &HttpRequest) -> bool {
     let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    json && parts.all(|parameter| {
+        let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        !name.trim().eq_ignore_ascii_case("charset")
+            || matches!(value.trim().trim_matches('"').to_ascii_lowercase().as_str(), "utf-8" | "utf8")
+    })
+}
+
+/// Reads any JSON value as `serde_json` does, but refuses an object that has a key twice (`serde_json` would keep the
+/// last silently, so a body could say two things and mean one), noting the key in `duplicate`.
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    duplicate: &'a RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                let message = format!("the key \"{key}\" appears twice");
+                *self.duplicate.borrow_mut() = Some(key);
+                return Err(de::Error::custom(message));
+            }
+            let value = map.next_value_seed(self)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// `bytes` as one JSON value.
+///
+/// # Errors
+/// 400 naming the key when an object has a key twice, 400 when the bytes are not JSON.
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    let duplicate = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = Strict { duplicate: &duplicate }.deserialize(&mut deserializer).and_then(|value| {
+        deserializer.end()?;
+        Ok(value)
+    });
+    parsed.map_err(|e| match duplicate.into_inner() {
+        Some(key) => ApiError::Invalid(vec![FieldProblem::new(key, "appears more than once in the body")]),
+        None => ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")),
+    })
 }
 
 /// The body as JSON.
 ///
 /// # Errors
-/// 415 when it is not declared as JSON, 413 when it is larger than `limit` bytes, 400 when it is not JSON.
+/// 415 when it is not declared as JSON in UTF-8, 413 when it is larger than `limit` bytes, 400 when it is not JSON or
+/// an object in it has a key twice.
 pub(crate) async fn json_value(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, ApiError> {
     if !is_json(req) {
         return Err(ApiError::UnsupportedMediaType);
@@ -34,8 +137,7 @@ pub(crate) async fn json_value(req: &HttpRequest, payload: web::Payload, limit: 
         .await
         .map_err(|_| ApiError::PayloadTooLarge(limit))?
         .map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
-    serde_json::from_slice::<Value>(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))
+    parse_json(&bytes)
 }
 
 /// The body as a JSON object.
@@ -77,6 +179,11 @@ mod tests {
             ("application/json; charset=utf-8", true),
             ("Application/JSON", true),
             ("application/merge-patch+json", true),
+            ("application/json;charset=UTF-8", true),
+            ("application/json; charset=\"utf-8\"", true),
+            ("application/json; charset=latin1", false),
+            ("application/json; charset=iso-8859-1", false),
+            ("application/json; charset=utf-16", false),
             ("text/plain", false),
             ("application/x-www-form-urlencoded", false),
         ] {
@@ -118,6 +225,37 @@ mod tests {
         #[test]
         fn any_text_is_an_object_or_a_4xx(text in r#"[{}\[\]",:0-9a-z\\ \PC]{0,200}"#) {
             proptest::prop_assert!(is_client_error(&read(text.into_bytes())));
+        }
+    }
+
+    #[test]
+    fn a_key_sent_twice_is_refused_at_any_depth_naming_it() {
+        for (body, key) in [
+            (r#"{"accountId": "a", "accountId": "b"}"#, "accountId"),
+            (r#"{"_type": "x", "name": "n", "_type": "y"}"#, "_type"),
+            (r#"[{"op": "replace", "path": "/name", "op": "test"}]"#, "op"),
+            (r#"{"a": {"b": 1, "b": 2}}"#, "b"),
+        ] {
+            match parse_json(body.as_bytes()) {
+                Err(ApiError::Invalid(problems)) => assert_eq!(problems[0].field, key, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let same = r#"{"a": [1, 2.5, -3, "x", null, true, {"a": {}}], "b": {"a": 1}}"#;
+        assert_eq!(parse_json(same.as_bytes()).unwrap(), serde_json::from_str::<Value>(same).unwrap());
+        assert!(matches!(parse_json(b"{} {}"), Err(ApiError::BadRequest(_))), "trailing data");
+    }
+
+    proptest::proptest! {
+        /// Without repeated keys, the strict reader reads what `serde_json` reads.
+        #[test]
+        fn the_strict_reader_agrees_with_serde_json(text in r#"[{}\[\]",:0-9a-c.e\-\\ ]{0,60}"#) {
+            let expected = serde_json::from_str::<Value>(&text);
+            match parse_json(text.as_bytes()) {
+                Ok(value) => proptest::prop_assert_eq!(Some(value), expected.ok()),
+                Err(ApiError::Invalid(_)) => proptest::prop_assert!(expected.is_ok(), "a repeat is valid JSON"),
+                Err(_) => proptest::prop_assert!(expected.is_err()),
+            }
         }
     }
 

@@ -70,7 +70,9 @@ impl ApiError {
             Self::NotFound => "Not Found".to_owned(),
             Self::MethodNotAllowed(_) => "Method Not Allowed".to_owned(),
             Self::UnsupportedMediaType => {
-                "The request body must be JSON, sent with 'Content-Type: application/json'.".to_owned()
+                "The request body must be JSON in UTF-8, sent with 'Content-Type: application/json' (a charset \
+                 parameter, if any, must be utf-8)."
+                    .to_owned()
             }
             Self::PayloadTooLarge(limit) => {
                 format!("The request body is larger than the limit of {limit} bytes.")

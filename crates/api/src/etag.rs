@@ -26,7 +26,9 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
         .trim_start_matches("W/")
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse::<u64>().ok())
+        // Versions are stored as BIGINT: a larger number is no ETag of ours (400, not a failed conversion later).
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|v| u64::try_from(v).ok())
         .map(Some)
         .ok_or_else(malformed)
 }
@@ -44,6 +46,9 @@ mod tests {
         assert_eq!(with("*").unwrap(), None);
         assert!(with("3").is_err());
         assert!(with("\"abc\"").is_err());
+        assert_eq!(with("\"9223372036854775807\"").unwrap(), Some(9_223_372_036_854_775_807));
+        assert!(with("\"9223372036854775808\"").is_err(), "past BIGINT");
+        assert!(with("\"-1\"").is_err());
         assert_eq!(if_match(&TestRequest::default().to_http_request()).unwrap(), None);
     }
 }

@@ -12,6 +12,10 @@ use crate::envelope::json_body;
 
 const DEFAULT_SIZE: u64 = 100;
 const MAX_SIZE: u64 = 1000;
+/// The last page: 2^53 − 1, the largest whole number every JSON client holds exactly (so the OpenAPI `maximum` says
+/// it without rounding), whose offset with the largest page still fits the databases' signed 64-bit `OFFSET`.
+pub(crate) const MAX_INDEX: u64 = (1 << 53) - 1;
+const _: () = assert!(MAX_INDEX <= i64::MAX.unsigned_abs() / MAX_SIZE);
 
 /// The page a query asks for.
 ///
@@ -30,7 +34,7 @@ pub(crate) fn page(query: &HashMap<String, String>) -> Result<Page, ApiError> {
             }
         },
     };
-    let index = number("pageIndex", 0, 0, u64::MAX / MAX_SIZE);
+    let index = number("pageIndex", 0, 0, MAX_INDEX);
     let size = number("pageSize", DEFAULT_SIZE, 1, MAX_SIZE);
     if problems.is_empty() { Ok(Page { index, size }) } else { Err(ApiError::Invalid(problems)) }
 }
@@ -69,9 +73,17 @@ mod tests {
     fn defaults_and_bounds() {
         assert_eq!(page(&query(&[])).unwrap(), Page { index: 0, size: 100 });
         assert_eq!(page(&query(&[("pageIndex", "2"), ("pageSize", "1000")])).unwrap(), Page { index: 2, size: 1000 });
-        for bad in
-            [vec![("pageSize", "0")], vec![("pageSize", "1001")], vec![("pageIndex", "-1")], vec![("pageSize", "x")]]
-        {
+        let last = page(&query(&[("pageIndex", "9007199254740991"), ("pageSize", "1000")])).unwrap();
+        assert!(i64::try_from(last.offset()).is_ok(), "the largest offset fits a signed 64-bit OFFSET");
+        for bad in [
+            vec![("pageSize", "0")],
+            vec![("pageSize", "1001")],
+            vec![("pageIndex", "-1")],
+            vec![("pageSize", "x")],
+            vec![("pageIndex", "9223372036854776")],
+            vec![("pageIndex", "9007199254740992")],
+            vec![("pageIndex", "18446744073709551616")],
+        ] {
             assert!(matches!(page(&query(&bad)), Err(ApiError::Invalid(_))), "{bad:?}");
         }
     }

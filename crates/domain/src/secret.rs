@@ -11,9 +11,12 @@ pub enum SecretError {
     /// Longer than [`Secret::MAX_CHARS`].
     #[error("must be at most {max} characters", max = Secret::MAX_CHARS)]
     TooLong,
+    /// Holds a control or format character (Unicode Cc, Cf): NUL, a line break, a zero-width space…
+    #[error("must not contain control or format characters")]
+    ControlCharacter,
 }
 
-/// A credential: 1 to 256 characters, kept exactly as given (no trimming).
+/// A credential: 1 to 256 characters, no control or format character, kept exactly as given (no trimming).
 ///
 /// `Debug` and `Display` print `[REDACTED]`; the value is read only through [`Secret::expose`], so that every place
 /// that reveals it is easy to find.
@@ -34,13 +37,17 @@ impl Secret {
     /// Checks the length of a secret.
     ///
     /// # Errors
-    /// [`SecretError`] when `value` is empty or longer than [`Secret::MAX_CHARS`] characters.
+    /// [`SecretError`] when `value` is empty, longer than [`Secret::MAX_CHARS`] characters, or holds a control or
+    /// format character.
     pub fn parse(value: &str) -> Result<Self, SecretError> {
         if value.is_empty() {
             return Err(SecretError::Empty);
         }
         if value.chars().count() > Self::MAX_CHARS {
             return Err(SecretError::TooLong);
+        }
+        if value.chars().any(crate::text::is_control_or_format) {
+            return Err(SecretError::ControlCharacter);
         }
         Ok(Self(value.to_owned()))
     }
@@ -82,6 +89,8 @@ mod tests {
         assert!(Secret::parse(&"k".repeat(256)).is_ok());
         assert_eq!(Secret::parse(&"k".repeat(257)), Err(SecretError::TooLong));
         assert_eq!(Secret::parse(" spaced ").unwrap().expose(), " spaced ", "kept exactly");
+        assert_eq!(Secret::parse("key\u{0}"), Err(SecretError::ControlCharacter), "NUL");
+        assert_eq!(Secret::parse("\u{2066}key"), Err(SecretError::ControlCharacter), "an isolate (Cf)");
     }
 
     proptest! {

@@ -12,15 +12,25 @@ pub enum TextError {
         /// The largest length allowed.
         max: usize,
     },
-    /// Holds a control character (a line break, a tab, NUL, …).
-    #[error("must not contain control characters")]
+    /// Holds a control character (a line break, a tab, NUL, …) or a format character (a zero-width space, a
+    /// right-to-left override, …): Unicode categories Cc and Cf.
+    #[error("must not contain control or format characters")]
     ControlCharacter,
     /// Holds a space or an invisible character where only visible characters are allowed.
     #[error("must contain only visible characters (no spaces)")]
     NotVisible,
 }
 
-/// Trims `value` and checks it is 1 to `max` characters with no control character.
+/// Whether `c` is a control character (Unicode Cc: NUL, a line break…) or a format character (Cf: a zero-width
+/// space, U+202E which shows the text after it reversed…). No text field takes either: they are invisible, or change
+/// what the text around them looks like, so two values that look the same could differ.
+#[must_use]
+pub fn is_control_or_format(c: char) -> bool {
+    use icu_properties::{CodePointMapData, props::GeneralCategory};
+    matches!(CodePointMapData::<GeneralCategory>::new().get(c), GeneralCategory::Control | GeneralCategory::Format)
+}
+
+/// Trims `value` and checks it is 1 to `max` characters with no control or format character.
 pub(crate) fn bounded(value: &str, max: usize) -> Result<String, TextError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -29,13 +39,13 @@ pub(crate) fn bounded(value: &str, max: usize) -> Result<String, TextError> {
     if trimmed.chars().count() > max {
         return Err(TextError::TooLong { max });
     }
-    if trimmed.chars().any(char::is_control) {
+    if trimmed.chars().any(is_control_or_format) {
         return Err(TextError::ControlCharacter);
     }
     Ok(trimmed.to_owned())
 }
 
-/// Checks that `value` is 1 to `max` visible characters (no whitespace, no control character), untrimmed.
+/// Checks that `value` is 1 to `max` visible characters (no whitespace, control or format character), untrimmed.
 pub(crate) fn visible(value: &str, max: usize) -> Result<String, TextError> {
     if value.is_empty() {
         return Err(TextError::Empty);
@@ -43,7 +53,7 @@ pub(crate) fn visible(value: &str, max: usize) -> Result<String, TextError> {
     if value.chars().count() > max {
         return Err(TextError::TooLong { max });
     }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if value.chars().any(|c| c.is_whitespace() || is_control_or_format(c)) {
         return Err(TextError::NotVisible);
     }
     Ok(value.to_owned())
@@ -115,6 +125,9 @@ mod tests {
             ("   ", Err(TextError::Empty), "blank"),
             ("a\u{0}b", Err(TextError::ControlCharacter), "NUL"),
             ("a\nb", Err(TextError::ControlCharacter), "inner line break"),
+            ("ab\u{202e}cd", Err(TextError::ControlCharacter), "right-to-left override (Cf)"),
+            ("a\u{200b}b", Err(TextError::ControlCharacter), "zero-width space (Cf)"),
+            ("a\u{feff}", Err(TextError::ControlCharacter), "byte order mark (Cf)"),
             ("ééé", Ok("ééé"), "counted in characters, not bytes"),
             ("abcdefghi", Err(TextError::TooLong { max: 8 }), "too long"),
         ];
@@ -129,6 +142,8 @@ mod tests {
         assert_eq!(visible("", 8), Err(TextError::Empty));
         assert_eq!(visible(" abc", 8), Err(TextError::NotVisible));
         assert_eq!(visible("a\u{7}", 8), Err(TextError::NotVisible));
+        assert_eq!(visible("Acct\u{200b}A1", 8), Err(TextError::NotVisible), "zero-width space");
+        assert_eq!(visible("ＡcctA1", 8), Ok("ＡcctA1".to_owned()), "fullwidth letters are visible");
         assert_eq!(visible("123456789", 8), Err(TextError::TooLong { max: 8 }));
     }
 
@@ -138,7 +153,7 @@ mod tests {
             if let Ok(text) = bounded(&s, 8) {
                 prop_assert_eq!(text.trim(), text.as_str());
                 prop_assert!(!text.is_empty() && text.chars().count() <= 8);
-                prop_assert!(!text.chars().any(char::is_control));
+                prop_assert!(!text.chars().any(is_control_or_format));
                 prop_assert_eq!(bounded(&text, 8), Ok(text.clone()));
             }
         }

@@ -17,6 +17,9 @@ pub enum UrlError {
         /// The schemes allowed, for the message.
         expected: &'static str,
     },
+    /// Holds a control or format character (Unicode Cc, Cf).
+    #[error("must not contain control or format characters")]
+    ControlCharacter,
     /// Longer than 2,048 characters.
     #[error("must be at most 2048 characters")]
     TooLong,
@@ -33,6 +36,10 @@ fn parse_kind(
 ) -> Result<String, UrlError> {
     if value.chars().count() > MAX_URL_CHARS {
         return Err(UrlError::TooLong);
+    }
+    // The URL parser silently drops tabs and line breaks: refuse them, and the other Cc/Cf characters, instead.
+    if value.chars().any(crate::text::is_control_or_format) {
+        return Err(UrlError::ControlCharacter);
     }
     if value != value.trim() {
         return Err(UrlError::NotAbsolute { example });
@@ -131,6 +138,8 @@ mod tests {
         assert_eq!(WsUrl::parse("wss://ws.example.com").unwrap().as_str(), "wss://ws.example.com");
         assert!(WsUrl::parse("ws://ws.example.com:5555").is_ok());
         assert_eq!(WsUrl::parse("https://ws.example.com"), Err(UrlError::WrongScheme { expected: "ws or wss" }));
+        assert_eq!(WsUrl::parse("wss://ws.exa\tmple.com"), Err(UrlError::ControlCharacter), "not silently dropped");
+        assert_eq!(HttpUrl::parse("https://a.com/\u{202e}"), Err(UrlError::ControlCharacter));
     }
 
     #[test]

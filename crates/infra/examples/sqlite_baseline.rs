@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 const SELECT: &str = "SELECT id, reseller_id, name, description, reference, country_code, timezone, enabled, \
                       date_created, version FROM customers WHERE id = ? AND reseller_id = ?";
-const INSERT: &str = "INSERT INTO pbx_profiles (id, customer_id, pbx_type, instance_id, name, country_code, enabled, \
-                      settings, secrets, created_at, version) VALUES (?, ?, 'KazooPbxConnectionProfile', ?, 'Bench', \
-                      'US', false, ?, ?, ?, 1)";
+const INSERT: &str = "INSERT INTO pbx_profiles (id, customer_id, pbx_type, instance_id, instance_key, name, \
+                      country_code, enabled, settings, secrets, created_at, version) VALUES (?, ?, \
+                      'KazooPbxConnectionProfile', ?, ?, 'Bench', 'US', false, ?, ?, ?, 1)";
 
 #[tokio::main]
 async fn main() {
@@ -53,10 +53,13 @@ async fn main() {
                     let begun = Instant::now();
                     let select =
                         Statement::from_sql_and_values(DbBackend::Sqlite, SELECT, [customer.into(), reseller.into()]);
-                    let values: [Value; 6] = [
+                    // The service's instance key is a SHA-256 in hex: 64 characters, unique per type.
+                    let instance = Uuid::now_v7().simple().to_string();
+                    let values: [Value; 7] = [
                         Uuid::now_v7().into(),
                         customer.into(),
-                        Uuid::now_v7().to_string().into(),
+                        instance.clone().into(),
+                        format!("{instance}{instance}").into(),
                         settings.clone().into(),
                         "v1:00000000:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
                         chrono::Utc::now().into(),

@@ -10,6 +10,7 @@ mod db_error;
 mod entity;
 mod group_commit;
 mod idempotency_store;
+mod instance_key;
 pub mod key_file;
 pub mod migration;
 mod pbx;

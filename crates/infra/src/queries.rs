@@ -7,6 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::entity::{customer, pbx_profile};
+use crate::instance_key::instance_key;
 
 /// The customer `id` of `reseller`.
 pub(crate) fn customer(reseller: ResellerId, id: CustomerId) -> Select<customer::Entity> {
@@ -75,18 +76,19 @@ pub(crate) fn profiles_page(customer_id: CustomerId, page: Page) -> Select<pbx_p
         .limit(page.size)
 }
 
-/// The profiles of the PBX instance `instance_id` of type `pbx_type` (one at most: the pair is unique).
+/// The profiles of the PBX instance `instance_id` of type `pbx_type`, however it was spelled (one at most: the
+/// pair of type and instance key is unique).
 pub(crate) fn instance_of_type(pbx_type: PbxType, instance_id: &str) -> Select<pbx_profile::Entity> {
     pbx_profile::Entity::find()
         .filter(pbx_profile::Column::PbxType.eq(pbx_type.as_str()))
-        .filter(pbx_profile::Column::InstanceId.eq(instance_id))
+        .filter(pbx_profile::Column::InstanceKey.eq(instance_key(instance_id)))
 }
 
-/// The oldest profile of the PBX instance `instance_id`, whatever its type.
+/// The oldest profile of the PBX instance `instance_id`, whatever its type and spelling.
 pub(crate) fn instance(instance_id: &str) -> Select<pbx_profile::Entity> {
-    // Naming every type lets the (type, instance) unique index serve the lookup instead of a table scan.
+    // Naming every type lets the (type, instance key) unique index serve the lookup instead of a table scan.
     pbx_profile::Entity::find()
         .filter(pbx_profile::Column::PbxType.is_in(PbxType::ALL.map(PbxType::as_str)))
-        .filter(pbx_profile::Column::InstanceId.eq(instance_id))
+        .filter(pbx_profile::Column::InstanceKey.eq(instance_key(instance_id)))
         .order_by_asc(pbx_profile::Column::CreatedAt)
 }

@@ -100,3 +100,101 @@ async fn a_database_of_the_first_release_is_migrated_forward_without_losing_rows
     let profiles = SeaOrmPbxRepository::new(db.clone(), SecretCipher::new(&[1; 32]).unwrap());
     assert!(profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap(), "the profile survived");
 }
+
+/// Inserts a customer and Kazoo profiles with the given account ids in the schema of migration 3, returning the ids
+/// of the profiles the old unique index let in (MySQL's case-insensitive collation already refused a case variant).
+async fn rows_of_release_3(db: &Database, accounts: &[&str]) -> Vec<Uuid> {
+    let customer = Uuid::now_v7();
+    let created: DateTime<Utc> = DateTime::from_timestamp(1_575_043_403, 0).unwrap();
+    let insert = Query::insert()
+        .into_table(Alias::new("customers"))
+        .columns(["id", "reseller_id", "name", "country_code", "timezone", "enabled", "date_created"].map(Alias::new))
+        .values_panic([
+            customer.into(),
+            Uuid::now_v7().into(),
+            "Acme".into(),
+            "US".into(),
+            "UTC".into(),
+            false.into(),
+            created.into(),
+        ])
+        .to_owned();
+    db.connection().execute(&insert).await.unwrap();
+    let mut ids = Vec::new();
+    for account in accounts {
+        let id = Uuid::now_v7();
+        let insert = Query::insert()
+            .into_table(Alias::new("pbx_profiles"))
+            .columns(
+                [
+                    "id",
+                    "customer_id",
+                    "pbx_type",
+                    "instance_id",
+                    "name",
+                    "country_code",
+                    "enabled",
+                    "settings",
+                    "secrets",
+                    "created_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                id.into(),
+                customer.into(),
+                "KazooPbxConnectionProfile".into(),
+                (*account).into(),
+                "Main".into(),
+                "US".into(),
+                false.into(),
+                serde_json::json!({}).into(),
+                "v1:00000000:AAAA".into(),
+                created.into(),
+            ])
+            .to_owned();
+        if db.connection().execute(&insert).await.is_ok() {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn instance_keys_are_filled_for_existing_rows_and_compare_every_spelling() {
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    Migrator::up(db.connection(), Some(3)).await.unwrap();
+    rows_of_release_3(&db, &["0123abcdef", "other"]).await;
+
+    db.migrate().await.unwrap();
+
+    let profiles = SeaOrmPbxRepository::new(db.clone(), SecretCipher::new(&[1; 32]).unwrap());
+    assert!(profiles.instance_attached(PbxType::Kazoo, "0123ABCDEF").await.unwrap(), "found under another case");
+    assert!(profiles.instance_attached(PbxType::Kazoo, "\u{ff2f}THER").await.unwrap(), "and another width");
+    assert!(!profiles.instance_attached(PbxType::Kazoo, "0123abcdee").await.unwrap());
+}
+
+#[tokio::test]
+async fn the_instance_key_migration_refuses_rows_that_already_collide_naming_them_and_changes_nothing() {
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    Migrator::up(db.connection(), Some(3)).await.unwrap();
+    let unrelated = rows_of_release_3(&db, &["unrelated"]).await;
+    let colliding = rows_of_release_3(&db, &["Acct-A1", "ACCT-a1", "\u{ff21}cct-A1"]).await;
+    assert!(colliding.len() >= 2, "the old index let at least two spellings in");
+
+    let refused = db.migrate().await.expect_err("the migration refuses");
+    let message = format!("{refused:#}");
+    for id in &colliding {
+        assert!(message.contains(&id.to_string()), "names {id}: {message}");
+    }
+    assert!(!message.contains(&unrelated[0].to_string()), "names only the colliding profiles: {message}");
+
+    // Nothing was dropped or changed: the rows are there, the schema is still that of migration 3.
+    let count =
+        Query::select().expr(sea_orm::sea_query::Expr::cust("COUNT(*)")).from(Alias::new("pbx_profiles")).to_owned();
+    let row = db.connection().query_one(&count).await.unwrap().unwrap();
+    assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), i64::try_from(colliding.len() + 1).unwrap());
+    assert!(db.check_ready().await.is_err(), "migration 4 is still pending");
+}

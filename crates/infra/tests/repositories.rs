@@ -126,6 +126,39 @@ async fn a_pbx_instance_is_attached_to_one_customer_at_most() {
 }
 
 #[tokio::test]
+async fn one_instance_is_one_instance_whatever_its_case_or_width() {
+    let f = fixture().await;
+    let (first, second) =
+        (customer(ResellerId::from_uuid(Uuid::now_v7())), customer(ResellerId::from_uuid(Uuid::now_v7())));
+    f.customers.insert(&first).await.unwrap();
+    f.customers.insert(&second).await.unwrap();
+    type Make = fn(CustomerId, &str) -> PbxProfile;
+    let cases: [(Make, &str, &str); 3] = [
+        (kazoo, "0123456789abcdef", "0123456789ABCDEF"),
+        (kazoo, "AcctA1", "\u{ff21}cctA1"),
+        (three_cx, "abcd-1234-efgh", "ABCD-1234-EFGH"),
+    ];
+    for (make, attached, respelled) in cases {
+        let profile = make(first.id, attached);
+        f.profiles.insert(&profile, now()).await.unwrap();
+        let again = f.profiles.insert(&make(second.id, respelled), now()).await;
+        assert!(matches!(again, Err(InsertPbxError::InstanceAttached)), "{respelled}: {again:?}");
+        assert!(f.profiles.instance_attached(profile.pbx_type(), respelled).await.unwrap(), "{respelled}");
+        let owner = f.profiles.find_instance(respelled).await.unwrap().expect("found under another spelling");
+        assert_eq!(owner.pbx_id, profile.id);
+        let stored = f.profiles.find(first.id, profile.id).await.unwrap().unwrap().value;
+        assert_eq!(stored.instance_id().value(), attached, "the profile keeps the spelling it was sent with");
+    }
+    // A change of spelling by an update is held to the same rule.
+    let other = kazoo(second.id, "other-account");
+    f.profiles.insert(&other, now()).await.unwrap();
+    let mut respelled = other.clone();
+    let PbxConnection::Kazoo(connection) = &mut respelled.connection else { unreachable!() };
+    connection.account_id = AccountId::parse("ACCTA1").unwrap();
+    assert!(matches!(f.profiles.update(&respelled, 1).await, Err(WriteError::InstanceAttached)));
+}
+
+#[tokio::test]
 async fn concurrent_creates_of_one_instance_let_exactly_one_win() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
@@ -133,9 +166,12 @@ async fn concurrent_creates_of_one_instance_let_exactly_one_win() {
     f.customers.insert(&owner).await.unwrap();
     let profiles = Arc::new(f.profiles.clone());
     let attempts: Vec<_> = (0..16)
-        .map(|_| {
+        .map(|n| {
             let profiles = Arc::clone(&profiles);
-            let profile = kazoo(owner.id, "raced");
+            // One instance under 16 spellings: the unique index compares the normal form.
+            let spelling: String =
+                "raced".chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c }).collect();
+            let profile = kazoo(owner.id, if n % 2 == 0 { "raced" } else { &spelling });
             tokio::spawn(async move { profiles.insert(&profile, now()).await })
         })
         .collect();

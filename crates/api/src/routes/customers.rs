@@ -71,7 +71,7 @@ pub(crate) async fn create(
     path = "/api/v1.0/customers",
     tag = "Customers",
     params(
-        ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
+        ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)", minimum = 0, maximum = 9_007_199_254_740_991_usize),
         ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
         ("filter" = Option<String>, Query, description = "Keeps customers whose name or reference contains it, in any case"),
     ),

@@ -81,10 +81,29 @@ impl<'a> InstanceId<'a> {
         self.pbx_type
     }
 
-    /// The account id or licence key.
+    /// The account id or licence key, as sent.
     #[must_use]
     pub const fn value(&self) -> &'a str {
         self.value
+    }
+
+    /// The form in which two spellings of one instance are equal; see [`InstanceId::normal_form`].
+    #[must_use]
+    pub fn normalized(&self) -> String {
+        Self::normal_form(self.value)
+    }
+
+    /// `value` after Unicode compatibility normalisation (NFKC) and case folding: `abc123`, `ABC123` and `ＡＢＣ123`
+    /// name the same Kazoo account, so the rule "an instance belongs to at most one customer" and the instance
+    /// lookup compare this form, never the spelling.
+    #[must_use]
+    pub fn normal_form(value: &str) -> String {
+        use icu_casemap::CaseMapper;
+        use icu_normalizer::ComposingNormalizer;
+        let nfkc = ComposingNormalizer::new_nfkc();
+        // NFKC(fold(NFKC(x))), as Unicode's NFKC_Casefold: folding can leave text that is no longer in NFKC.
+        let folded = CaseMapper::new().fold_string(&nfkc.normalize(value)).into_owned();
+        nfkc.normalize(&folded).into_owned()
     }
 }
 
@@ -177,6 +196,41 @@ impl PbxProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn spellings_of_one_instance_share_a_normal_form() {
+        let cases = [
+            ("0123abcdef", "0123ABCDEF", "case"),
+            ("abc123", "ＡＢＣ123", "fullwidth letters"),
+            ("AcctA1", "ＡcctA1", "one fullwidth letter"),
+            ("abcd-1234-efgh", "ABCD-1234-EFGH", "a 3CX licence key"),
+            ("ﬁ1", "FI1", "a ligature"),
+            ("straße", "STRASSE", "full case folding"),
+        ];
+        for (a, b, why) in cases {
+            assert_eq!(InstanceId::normal_form(a), InstanceId::normal_form(b), "{why}");
+        }
+        assert_ne!(InstanceId::normal_form("abc1"), InstanceId::normal_form("abc2"));
+        let kazoo = InstanceId::new(PbxType::Kazoo, "ＡcctA1");
+        assert_eq!(kazoo.normalized(), "accta1");
+        assert_eq!(kazoo.value(), "ＡcctA1", "the spelling is kept");
+    }
+
+    proptest! {
+        #[test]
+        fn the_normal_form_is_stable(s in "\\PC{0,20}") {
+            let once = InstanceId::normal_form(&s);
+            prop_assert_eq!(InstanceId::normal_form(&once), once);
+        }
+
+        #[test]
+        fn the_normal_form_ignores_case_and_width(s in "[a-zA-Z0-9ａ-ｚＡ-Ｚ０-９-]{0,20}") {
+            let ascii_lower: String = s.chars().map(|c| InstanceId::normal_form(&c.to_string())).collect();
+            prop_assert_eq!(InstanceId::normal_form(&s.to_uppercase()), ascii_lower.clone());
+            prop_assert!(ascii_lower.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        }
+    }
 
     #[test]
     fn type_names_round_trip_and_unknown_names_list_the_known_ones() {

@@ -10,7 +10,10 @@ pub struct Model {
     pub id: Uuid,
     pub customer_id: Uuid,
     pub pbx_type: String,
+    /// The instance id as sent.
     pub instance_id: String,
+    /// What uniqueness and the lookup compare: see `instance_key.rs`. Null only in rows no release writes.
+    pub instance_key: Option<String>,
     pub name: String,
     pub country_code: String,
     pub enabled: bool,

@@ -3,6 +3,7 @@
 mod m20261126_000001_initial;
 mod m20261126_000002_versions;
 mod m20261127_000003_idempotency_keys;
+mod m20261127_000004_instance_keys;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_versions::Migration),
             Box::new(m20261127_000003_idempotency_keys::Migration),
+            Box::new(m20261127_000004_instance_keys::Migration),
         ]
     }
 }

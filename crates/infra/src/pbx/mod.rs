@@ -16,6 +16,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::pbx_profile;
 use crate::group_commit::Outcome;
+use crate::instance_key::instance_key;
 use crate::{Database, SecretCipher, queries};
 
 /// The stored form of a connection: its non-secret settings and its secrets, both JSON.
@@ -42,6 +43,7 @@ pub struct SeaOrmPbxRepository {
 struct Content {
     pbx_type: String,
     instance_id: String,
+    instance_key: String,
     name: String,
     country_code: String,
     enabled: bool,
@@ -63,6 +65,7 @@ impl SeaOrmPbxRepository {
         Ok(Content {
             pbx_type: instance.pbx_type().as_str().to_owned(),
             instance_id: instance.value().to_owned(),
+            instance_key: instance_key(instance.value()),
             name: profile.name.to_string(),
             country_code: profile.country_code.to_string(),
             enabled: profile.enabled,
@@ -97,6 +100,7 @@ impl SeaOrmPbxRepository {
             customer_id: Set(profile.customer_id.as_uuid()),
             pbx_type: Set(content.pbx_type),
             instance_id: Set(content.instance_id),
+            instance_key: Set(Some(content.instance_key)),
             name: Set(content.name),
             country_code: Set(content.country_code),
             enabled: Set(content.enabled),
@@ -214,6 +218,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         let result = pbx_profile::Entity::update_many()
             .col_expr(pbx_profile::Column::PbxType, Expr::value(content.pbx_type))
             .col_expr(pbx_profile::Column::InstanceId, Expr::value(content.instance_id))
+            .col_expr(pbx_profile::Column::InstanceKey, Expr::value(content.instance_key))
             .col_expr(pbx_profile::Column::Name, Expr::value(content.name))
             .col_expr(pbx_profile::Column::CountryCode, Expr::value(content.country_code))
             .col_expr(pbx_profile::Column::Enabled, Expr::value(content.enabled))
