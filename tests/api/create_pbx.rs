@@ -266,6 +266,34 @@ async fn a_pbx_instance_attached_anywhere_is_409() {
 }
 
 #[tokio::test]
+async fn a_pbx_instance_under_another_spelling_is_the_same_instance() {
+    let server = TestServer::start().await;
+    let (mine, theirs) = (server.reseller(), server.reseller());
+    let (first, foreign) = (server.customer(&mine).await, server.customer(&theirs).await);
+    for (attached, respelled, make) in [
+        ("0123456789abcdef", "0123456789ABCDEF", kazoo as fn(&str) -> Value),
+        ("AcctA1", "\u{ff21}cctA1", kazoo),
+        ("abcd-1234-efgh", "ABCD-1234-EFGH", three_cx),
+    ] {
+        let (status, _, created) = read(server.create_pbx(&mine, &first, &make(attached)).await).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let (status, _, body) = read(server.create_pbx(&theirs, &foreign, &make(respelled)).await).await;
+        assert_error(status, &body, StatusCode::CONFLICT, "This PBX instance is already attached to a customer.");
+        // The owner finds it under any spelling, with its ids; the other reseller learns only that it exists.
+        let lookup = format!("/api/v1.0/pbxs?instanceId={}", urlencode(respelled));
+        let (_, _, own) = read(server.get(&lookup, &mine).await).await;
+        assert_eq!(own["data"]["exists"], true, "{own}");
+        assert_eq!(own["data"]["id"], created["data"]["id"], "{own}");
+        let (_, _, foreign_view) = read(server.get(&lookup, &theirs).await).await;
+        assert_eq!(foreign_view["data"], json!({"exists": true, "instanceId": respelled}));
+    }
+}
+
+fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[tokio::test]
 async fn without_accepted_charges_a_good_request_is_402_and_creates_nothing() {
     let server = TestServer::start().await;
     let token = server.reseller();

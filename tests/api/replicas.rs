@@ -13,11 +13,18 @@ async fn fifty_concurrent_creates_of_one_instance_over_two_replicas_give_one_201
     let second = first.replica();
     let token = first.reseller();
     let (customer_a, customer_b) = (first.customer(&token).await, second.customer(&token).await);
-    let profile = kazoo(&new_guid());
+    let account = new_guid();
 
     let mut requests = JoinSet::new();
     for i in 0..50 {
         let (server, customer) = if i % 2 == 0 { (&first, &customer_a) } else { (&second, &customer_b) };
+        // One instance under three spellings: as sent, in capitals, in fullwidth digits and letters.
+        let spelling = match i % 3 {
+            0 => account.clone(),
+            1 => account.to_uppercase(),
+            _ => account.chars().map(|c| if c.is_ascii_alphanumeric() { fullwidth(c) } else { c }).collect(),
+        };
+        let profile = kazoo(&spelling);
         let request = server
             .client
             .post(server.url(&format!("/api/v1.0/customers/{customer}/pbxs")))
@@ -38,4 +45,9 @@ async fn fifty_concurrent_creates_of_one_instance_over_two_replicas_give_one_201
         first.logs(),
         second.logs()
     );
+}
+
+/// The fullwidth form of an ASCII letter or digit (`A` → `Ａ`).
+fn fullwidth(c: char) -> char {
+    char::from_u32(u32::from(c) - 0x21 + 0xFF01).unwrap_or(c)
 }
