@@ -18,7 +18,9 @@ async fn metrics_count_requests_by_route_and_profiles_by_type() {
 
     let response = server.client.get(server.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "no token needed");
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(
+        response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text; version=1.0.0")
+    );
     let text = response.text().await.unwrap();
     for expected in [
         r#"pbx_http_requests_total{method="POST",route="/api/v1.0/customers/{customer_id}/pbxs",status="201"} 1"#,

@@ -1,33 +1,63 @@
 //! Prometheus metrics: requests by route and status, a latency histogram, the database pool, profiles created.
+//!
+//! Kept with `prometheus-client` (OpenMetrics text): a metric family takes a shared read lock to find a series
+//! it has seen, and the series themselves are atomics, so recording a request takes no process-wide mutex.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 
 /// Latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
+/// The media type of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 /// Reads the database pool: connections open, and idle among them.
 pub type PoolUsage = Arc<dyn Fn() -> (u32, usize) + Send + Sync>;
 
-#[derive(Debug, Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Request {
+    method: String,
+    route: String,
+    status: u16,
 }
 
-#[derive(Default)]
-struct Counters {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<(String, String), Histogram>,
-    profiles_created: BTreeMap<&'static str, u64>,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    method: String,
+    route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Created {
+    r#type: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolState {
+    state: &'static str,
+}
+
+type Latency = Family<Route, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
 /// The service's metrics.
 pub struct Metrics {
-    counters: Mutex<Counters>,
+    registry: Registry,
+    requests: Family<Request, Counter>,
+    latency: Latency,
+    profiles_created: Family<Created, Counter>,
+    pool_connections: Family<PoolState, Gauge>,
     pool: Option<PoolUsage>,
 }
 
@@ -37,82 +67,63 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-/// A Prometheus label value.
-fn label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
 impl Metrics {
     /// Metrics reading the pool through `pool`, when given.
     #[must_use]
     pub fn new(pool: Option<PoolUsage>) -> Self {
-        Self { counters: Mutex::new(Counters::default()), pool }
-    }
-
-    fn counters(&self) -> std::sync::MutexGuard<'_, Counters> {
-        self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut registry = Registry::default();
+        let requests = Family::<Request, Counter>::default();
+        registry.register("pbx_http_requests", "HTTP requests answered, by method, route and status", requests.clone());
+        let latency = Latency::new_with_constructor(latency_histogram);
+        registry.register_with_unit(
+            "pbx_http_request_duration",
+            "Time to answer HTTP requests, by method and route",
+            Unit::Seconds,
+            latency.clone(),
+        );
+        let profiles_created = Family::<Created, Counter>::default();
+        registry.register("pbx_profiles_created", "PBX profiles created, by type", profiles_created.clone());
+        for pbx_type in pbx_domain::PbxType::ALL {
+            // Every type shows, at 0 until its first create.
+            drop(profiles_created.get_or_create(&Created { r#type: pbx_type.as_str() }));
+        }
+        let pool_connections = Family::<PoolState, Gauge>::default();
+        if pool.is_some() {
+            registry.register(
+                "pbx_db_pool_connections",
+                "Database connections of this replica, by state",
+                pool_connections.clone(),
+            );
+        }
+        Self { registry, requests, latency, profiles_created, pool_connections, pool }
     }
 
     /// Counts an answered request; `route` is the route's pattern, never the concrete path.
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let mut counters = self.counters();
-        *counters.requests.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
-        let histogram = counters.latency.entry((method.to_owned(), route.to_owned())).or_default();
-        let seconds = elapsed.as_secs_f64();
-        for (count, bound) in histogram.counts.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *count += 1;
-            }
-        }
-        histogram.count += 1;
-        histogram.sum += seconds;
+        let (method, route) = (method.to_owned(), route.to_owned());
+        self.latency
+            .get_or_create(&Route { method: method.clone(), route: route.clone() })
+            .observe(elapsed.as_secs_f64());
+        self.requests.get_or_create(&Request { method, route, status }).inc();
     }
 
     /// Counts a created profile of type `pbx_type`.
     pub fn record_profile_created(&self, pbx_type: &'static str) {
-        *self.counters().profiles_created.entry(pbx_type).or_default() += 1;
+        self.profiles_created.get_or_create(&Created { r#type: pbx_type }).inc();
     }
 
-    /// The metrics in the Prometheus text format.
+    /// The metrics in the OpenMetrics text format ([`CONTENT_TYPE`]).
     #[must_use]
     pub fn render(&self) -> String {
-        let counters = self.counters();
-        let mut out = String::new();
-        out.push_str("# HELP pbx_http_requests_total HTTP requests answered, by method, route and status.\n");
-        out.push_str("# TYPE pbx_http_requests_total counter\n");
-        for ((method, route, status), count) in &counters.requests {
-            let _ = writeln!(
-                out,
-                "pbx_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {count}",
-                label(method),
-                label(route)
-            );
-        }
-        out.push_str("# HELP pbx_http_request_duration_seconds Time to answer HTTP requests, by method and route.\n");
-        out.push_str("# TYPE pbx_http_request_duration_seconds histogram\n");
-        for ((method, route), histogram) in &counters.latency {
-            let labels = format!("method=\"{}\",route=\"{}\"", label(method), label(route));
-            for (count, bound) in histogram.counts.iter().zip(BUCKETS) {
-                let _ = writeln!(out, "pbx_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
-            }
-            let _ =
-                writeln!(out, "pbx_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", histogram.count);
-            let _ = writeln!(out, "pbx_http_request_duration_seconds_sum{{{labels}}} {}", histogram.sum);
-            let _ = writeln!(out, "pbx_http_request_duration_seconds_count{{{labels}}} {}", histogram.count);
-        }
-        out.push_str("# HELP pbx_profiles_created_total PBX profiles created, by type.\n");
-        out.push_str("# TYPE pbx_profiles_created_total counter\n");
-        for pbx_type in pbx_domain::PbxType::ALL.map(pbx_domain::PbxType::as_str) {
-            let count = counters.profiles_created.get(pbx_type).copied().unwrap_or(0);
-            let _ = writeln!(out, "pbx_profiles_created_total{{type=\"{pbx_type}\"}} {count}");
-        }
         if let Some(pool) = &self.pool {
             let (size, idle) = pool();
             let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
-            out.push_str("# HELP pbx_db_pool_connections Database connections of this replica, by state.\n");
-            out.push_str("# TYPE pbx_db_pool_connections gauge\n");
-            let _ = writeln!(out, "pbx_db_pool_connections{{state=\"in_use\"}} {}", size - idle);
-            let _ = writeln!(out, "pbx_db_pool_connections{{state=\"idle\"}} {idle}");
+            self.pool_connections.get_or_create(&PoolState { state: "in_use" }).set(i64::from(size - idle));
+            self.pool_connections.get_or_create(&PoolState { state: "idle" }).set(i64::from(idle));
+        }
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "the metrics could not be written");
         }
         out
     }
@@ -131,11 +142,23 @@ mod tests {
         let text = metrics.render();
         let route = "method=\"POST\",route=\"/api/v1.0/customers/{customer_id}/pbxs\"";
         assert!(text.contains(&format!("pbx_http_requests_total{{{route},status=\"201\"}} 2")), "{text}");
-        assert!(text.contains(&format!("pbx_http_request_duration_seconds_bucket{{{route},le=\"0.005\"}} 1")));
-        assert!(text.contains(&format!("pbx_http_request_duration_seconds_bucket{{{route},le=\"+Inf\"}} 2")));
-        assert!(text.contains("pbx_profiles_created_total{type=\"KazooPbxConnectionProfile\"} 1"));
+        // Label order carries no meaning; the library writes `le` first.
+        let bucket =
+            |le: &str, count: u32| format!("pbx_http_request_duration_seconds_bucket{{le=\"{le}\",{route}}} {count}");
+        assert!(text.contains(&bucket("0.005", 1)), "{text}");
+        assert!(text.contains(&bucket("+Inf", 2)));
+        assert!(text.contains(&format!("pbx_http_request_duration_seconds_count{{{route}}} 2")));
+        assert!(text.contains("pbx_profiles_created_total{type=\"KazooPbxConnectionProfile\"} 1"), "{text}");
         assert!(text.contains("pbx_profiles_created_total{type=\"ThreeCxConnectionProfile\"} 0"));
-        assert!(text.contains("pbx_db_pool_connections{state=\"in_use\"} 2"));
+        assert!(text.contains("pbx_db_pool_connections{state=\"in_use\"} 2"), "{text}");
         assert!(text.contains("pbx_db_pool_connections{state=\"idle\"} 3"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let metrics = Metrics::new(None);
+        metrics.record_request("GET", "a\"b\\c", 404, Duration::ZERO);
+        assert!(metrics.render().contains(r#"route="a\"b\\c""#), "{}", metrics.render());
     }
 }

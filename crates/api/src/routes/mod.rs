@@ -89,6 +89,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             )
             .service(
                 web::scope("/api/v1.0")
+                    .wrap(middleware::from_fn(crate::rate_limit::limit_rate))
                     .service(
                         web::resource("/customers")
                             .route(web::get().to(customers::list))
@@ -130,9 +131,9 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-/// `GET /metrics`: the Prometheus text format.
+/// `GET /metrics`: the OpenMetrics text format, which Prometheus reads.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
+    HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(state.metrics.render())
 }
 
 /// The answer to a method a resource does not have: 405 with `Allow`.
