@@ -154,6 +154,34 @@ async fn a_customer_is_patched_with_json_patch() {
 }
 
 #[tokio::test]
+async fn patches_as_the_platforms_clients_send_them_are_accepted() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let id = server.customer(&token).await;
+    let send = |document: serde_json::Value| {
+        let request = server
+            .client
+            .patch(server.url(&format!("/api/v1.0/customers/{id}")))
+            .bearer_auth(&token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json-patch+json")
+            .body(document.to_string());
+        async move { read(request.send().await.unwrap()).await }
+    };
+    // One operation object instead of an array, `replace` of a field that is not set, a boolean as a string.
+    let (status, _, body) = send(json!({"op": "replace", "path": "/description", "value": "Head office"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["description"], "Head office");
+    let (status, _, body) = send(json!([{"op": "replace", "path": "/enabled", "value": "true"}])).await;
+    assert_eq!((status, body["data"]["enabled"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+    // Removing an optional field that is not set changes nothing; an unknown field is still refused.
+    let (status, _, body) = send(json!([{"op": "remove", "path": "/reference"}])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = send(json!([{"op": "replace", "path": "/colour", "value": "red"}])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"], json!([{"field": "/colour", "message": "is not a field of a customer"}]));
+}
+
+#[tokio::test]
 async fn a_customer_with_profiles_cannot_be_deleted_until_they_are() {
     let server = TestServer::start().await;
     let token = server.reseller();

@@ -1,12 +1,11 @@
-//! Reading a JSON request body: its media type, its size, its syntax, and its fields as [`Raw`] values.
+//! Reading a JSON request body: its media type, its size, its syntax (a key twice is refused).
 
 use std::cell::RefCell;
 use std::fmt;
 
+use crate::wire::field::FieldProblem;
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
-use pbx_application::FieldProblem;
-use pbx_application::input::Raw;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -152,18 +151,6 @@ pub(crate) async fn json_object(
     match json_value(req, payload, limit).await? {
         Value::Object(object) => Ok(object),
         _ => Err(ApiError::BadRequest("The request body must be a JSON object.".to_owned())),
-    }
-}
-
-/// A JSON value as the use cases see it.
-pub(crate) fn raw(value: Value) -> Raw {
-    match value {
-        Value::Null => Raw::Null,
-        Value::Bool(b) => Raw::Bool(b),
-        Value::String(s) => Raw::Text(s),
-        Value::Number(_) => Raw::Number,
-        Value::Array(_) => Raw::Array,
-        Value::Object(_) => Raw::Object,
     }
 }
 

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
+use crate::wire::field::FieldProblem;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use pbx_application::FieldProblem;
 use pbx_application::RepositoryError;
 use pbx_application::customer::{CreateCustomerError, DeleteCustomerError, GetCustomerError, PatchCustomerError};
 use pbx_application::pbx::{CreatePbxError, DeletePbxError, PatchPbxError, ReadPbxError};
@@ -175,8 +175,11 @@ pub(crate) fn envelope_for(status: StatusCode) -> HttpResponse {
 
 const INSTANCE_ATTACHED: &str = "This PBX instance is already attached to a customer.";
 
-fn test_failed(path: &str) -> ApiError {
-    ApiError::Conflict(format!("The test operation at '{path}' failed; nothing was changed."))
+impl ApiError {
+    /// 409 for a JSON Patch `test` that failed at `path`.
+    pub(crate) fn test_failed(path: &str) -> Self {
+        Self::Conflict(format!("The test operation at '{path}' failed; nothing was changed."))
+    }
 }
 
 impl From<RepositoryError> for ApiError {
@@ -203,8 +206,6 @@ impl From<PatchPbxError> for ApiError {
         match error {
             PatchPbxError::NotFound => Self::NotFound,
             PatchPbxError::PreconditionFailed => Self::PreconditionFailed,
-            PatchPbxError::Invalid(problems) => Self::Invalid(problems),
-            PatchPbxError::TestFailed(path) => test_failed(&path),
             PatchPbxError::InstanceAttached => Self::Conflict(INSTANCE_ATTACHED.to_owned()),
             PatchPbxError::ChargesNotAccepted => Self::PaymentRequired(
                 "Enabling a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
@@ -232,8 +233,6 @@ impl From<PatchCustomerError> for ApiError {
         match error {
             PatchCustomerError::NotFound => Self::NotFound,
             PatchCustomerError::PreconditionFailed => Self::PreconditionFailed,
-            PatchCustomerError::Invalid(problems) => Self::Invalid(problems),
-            PatchCustomerError::TestFailed(path) => test_failed(&path),
             PatchCustomerError::Unavailable(e) => Self::Unavailable(e),
             PatchCustomerError::Unexpected(e) => Self::Internal(e),
         }
@@ -258,7 +257,6 @@ impl From<CreatePbxError> for ApiError {
     fn from(error: CreatePbxError) -> Self {
         match error {
             CreatePbxError::CustomerNotFound => Self::NotFound,
-            CreatePbxError::Invalid(problems) => Self::Invalid(problems),
             CreatePbxError::InstanceAttached => Self::Conflict(INSTANCE_ATTACHED.to_owned()),
             CreatePbxError::ChargesNotAccepted => Self::PaymentRequired(
                 "Creating a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
@@ -273,7 +271,6 @@ impl From<CreatePbxError> for ApiError {
 impl From<CreateCustomerError> for ApiError {
     fn from(error: CreateCustomerError) -> Self {
         match error {
-            CreateCustomerError::Invalid(problems) => Self::Invalid(problems),
             CreateCustomerError::Unavailable(e) => Self::Unavailable(e),
             CreateCustomerError::Unexpected(e) => Self::Internal(e),
         }

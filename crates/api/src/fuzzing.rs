@@ -2,25 +2,52 @@
 //! the handlers read them, answered with the status they would get.
 
 use actix_web::ResponseError;
-use pbx_domain::PbxType;
+use pbx_domain::kazoo::{AccountId, KazooConnection};
+use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
+use pbx_domain::{
+    CountryCode, CustomerId, HttpUrl, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, Secret, TimeSpan, WsUrl,
+};
 use serde_json::Value;
 
-use crate::patch_doc::operations;
-use crate::routes::pbxs::draft;
+use crate::body::parse_json;
+use crate::wire::patch::operations;
+use crate::wire::profile;
+
+/// A valid profile of each type, to patch.
+fn sample(pbx_type: PbxType) -> anyhow::Result<PbxProfile> {
+    let connection: PbxConnection = match pbx_type {
+        PbxType::Kazoo => KazooConnection {
+            host_rest: HttpUrl::parse("https://rest.example.com")?,
+            host_websocket: WsUrl::parse("wss://ws.example.com")?,
+            account_id: AccountId::parse("12345")?,
+            api_key: Secret::parse("ABCDEF")?,
+            monitor_sub_accounts: false,
+        }
+        .into(),
+        PbxType::ThreeCx => PbxConnection::ThreeCx(ThreeCxConnection {
+            license_key: LicenseKey::parse("LIC-1")?,
+            username: Username::parse("admin")?,
+            password: Secret::parse("pa55word")?,
+            recording_archive: RecordingArchive::new(true, Some(TimeSpan::parse("00:20:00")?))?,
+        }),
+    };
+    let (id, customer) = (PbxId::from_uuid(uuid::Uuid::from_u128(1)), CustomerId::from_uuid(uuid::Uuid::from_u128(2)));
+    Ok(PbxProfile::new(id, customer, ProfileName::parse("Main")?, CountryCode::US, connection))
+}
 
 /// The status a create of a profile with this body gets, before the database is asked: 201 for a valid profile,
 /// else the 4xx of the first problem.
 #[must_use]
 pub fn create_pbx_body(bytes: &[u8]) -> u16 {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(bytes) else { return 400 };
-    match draft(body) {
-        Ok((draft, _)) => {
-            if draft.parse().is_ok() {
+    match parse_json(bytes) {
+        Ok(Value::Object(body)) => {
+            if profile::parse(body).is_ok() {
                 201
             } else {
                 400
             }
         }
+        Ok(_) => 400,
         Err(error) => error.status_code().as_u16(),
     }
 }
@@ -32,13 +59,11 @@ pub fn create_pbx_body(bytes: &[u8]) -> u16 {
 /// If the sample profile cannot be built (a bug of the fuzzing entry points, not of the input).
 #[must_use]
 pub fn patch_pbx_body(pbx_type: PbxType, bytes: &[u8]) -> u16 {
-    let Ok(document) = serde_json::from_slice::<Value>(bytes) else { return 400 };
-    match operations(document) {
-        Ok(operations) => {
-            #[allow(clippy::expect_used)] // the samples are valid profiles; failing to build one is a bug here
-            let valid = pbx_application::fuzzing::patch_profile(pbx_type, operations).expect("a sample profile");
-            if valid { 200 } else { 400 }
-        }
+    #[allow(clippy::expect_used)] // the samples are valid profiles; failing to build one is a bug here
+    let current = sample(pbx_type).expect("a sample profile");
+    let patched = parse_json(bytes).and_then(operations).and_then(|operations| profile::patched(&current, operations));
+    match patched {
+        Ok(_) => 200,
         Err(error) => error.status_code().as_u16(),
     }
 }

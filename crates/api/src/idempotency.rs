@@ -101,12 +101,18 @@ where
             return Err(ApiError::Internal(anyhow::anyhow!("a create answered with a streamed body")));
         }
     };
-    let answer = StoredAnswer {
-        status: head.status().as_u16(),
-        location: head.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned),
-        body: bytes.to_vec(),
+    // Only a creation is replayed; any other answer (a 400, a 402, a 503…) frees the key for a corrected repeat.
+    let kept = if head.status() == StatusCode::CREATED {
+        let answer = StoredAnswer {
+            code: head.status().as_u16(),
+            location: head.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            body: bytes.to_vec(),
+        };
+        keys.keep(reseller, key, &answer).await
+    } else {
+        keys.release(reseller, key).await
     };
-    if let Err(e) = keys.finish(reseller, key, &answer).await {
+    if let Err(e) = kept {
         // The create happened; only its record is missing. Answer it all the same: a repeat will wait out the
         // claim's lease, then take it over and find what this request created under the reservation.
         tracing::warn!(error = %e, "the answer of an idempotent request could not be stored");
@@ -115,7 +121,7 @@ where
 }
 
 fn replay(answer: StoredAnswer) -> HttpResponse {
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
+    let status = StatusCode::from_u16(answer.code).unwrap_or(StatusCode::CREATED);
     let mut response = HttpResponse::build(status);
     response.content_type(JSON_UTF8).insert_header((REPLAYED, "true"));
     if status == StatusCode::CREATED {

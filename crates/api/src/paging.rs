@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
-use pbx_application::{FieldProblem, Page};
+use pbx_application::Page;
 use serde::Serialize;
 
 use crate::ApiError;
 use crate::envelope::json_body;
+use crate::wire::field::FieldProblem;
 
 const DEFAULT_SIZE: u64 = 100;
 const MAX_SIZE: u64 = 1000;

@@ -30,14 +30,15 @@ pub const LEASE: TimeDelta = TimeDelta::seconds(60);
 /// The longest key accepted, in characters.
 pub const MAX_KEY_LEN: usize = 255;
 
-/// A stored answer.
+/// An answer kept for repeats: opaque here, written and read by the front end alone (over HTTP: the status, the
+/// `Location` header and the body).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAnswer {
-    /// Its HTTP status.
-    pub status: u16,
-    /// Its `Location` header.
+    /// The front end's code for the answer.
+    pub code: u16,
+    /// Where the created resource is, as the front end names it.
     pub location: Option<String>,
-    /// Its body.
+    /// The answer itself.
     pub body: Vec<u8>,
 }
 
@@ -162,16 +163,12 @@ impl IdempotencyKeys {
         self.store.claim(reseller, key, fingerprint, ClaimTimes::at(self.clock.now()), self.ids.new_id()).await
     }
 
-    /// Keeps `answer` for repeats when it is a creation; releases the key otherwise.
+    /// Keeps `answer` (that of a create that happened) for repeats under `key`.
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn finish(&self, reseller: ResellerId, key: &str, answer: &StoredAnswer) -> Result<(), RepositoryError> {
-        if answer.status == 201 {
-            self.store.complete(reseller, key, answer).await
-        } else {
-            self.store.release(reseller, key).await
-        }
+    pub async fn keep(&self, reseller: ResellerId, key: &str, answer: &StoredAnswer) -> Result<(), RepositoryError> {
+        self.store.complete(reseller, key, answer).await
     }
 
     /// Releases `key` after a request that could not be answered.
@@ -230,18 +227,5 @@ mod tests {
         let reseller = ResellerId::from_uuid(Uuid::nil());
         let claimed = Claim::Claimed(Reservation { id: Uuid::from_u128(7), resumed: false });
         assert_eq!(keys(store).claim(reseller, "k", "f").await.ok(), Some(claimed), "a new id reserved");
-    }
-
-    #[tokio::test]
-    async fn only_a_creation_is_kept_any_other_answer_releases_the_key() {
-        let mut store = MockIdempotencyStore::new();
-        store.expect_complete().times(1).returning(|_, _, _| Ok(()));
-        store.expect_release().times(3).returning(|_, _| Ok(()));
-        let keys = keys(store);
-        let reseller = ResellerId::from_uuid(Uuid::nil());
-        for status in [201, 400, 402, 503] {
-            let answer = StoredAnswer { status, location: None, body: Vec::new() };
-            assert!(keys.finish(reseller, "k", &answer).await.is_ok());
-        }
     }
 }

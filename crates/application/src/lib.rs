@@ -5,19 +5,13 @@
 //! the use cases. This crate knows neither.
 
 pub mod customer;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod idempotency;
-pub mod input;
-pub mod patch;
 pub mod pbx;
 pub mod ports;
 pub mod system;
 mod use_case;
 pub mod wire;
 
-pub use input::{FieldProblem, Input};
 pub use ports::{
     Clock, CustomerRepository, IdGenerator, InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, Readiness,
     RepositoryError, Versioned, WriteError,

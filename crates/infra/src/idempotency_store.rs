@@ -76,7 +76,7 @@ impl SeaOrmIdempotencyStore {
     fn answer(&self, reseller: ResellerId, row: &idempotency_key::Model) -> anyhow::Result<Option<StoredAnswer>> {
         let (Some(status), Some(answer)) = (row.status, &row.answer) else { return Ok(None) };
         let body = self.cipher.decrypt(answer, &associated(reseller, &row.idempotency_key))?;
-        Ok(Some(StoredAnswer { status: u16::try_from(status)?, location: row.location.clone(), body }))
+        Ok(Some(StoredAnswer { code: u16::try_from(status)?, location: row.location.clone(), body }))
     }
 }
 
@@ -148,7 +148,7 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
     async fn complete(&self, reseller: ResellerId, key: &str, answer: &StoredAnswer) -> Result<(), RepositoryError> {
         let encrypted =
             self.cipher.encrypt(&answer.body, &associated(reseller, key)).map_err(RepositoryError::Unexpected)?;
-        let status = i16::try_from(answer.status).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        let status = i16::try_from(answer.code).map_err(|e| RepositoryError::Unexpected(e.into()))?;
         let _turn = self.db.write_turn().await;
         idempotency_key::Entity::update_many()
             .col_expr(idempotency_key::Column::Status, Expr::value(status))

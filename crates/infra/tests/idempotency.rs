@@ -40,7 +40,7 @@ async fn claims_replays_expiry_takeover_and_purge() {
     assert_eq!(claim(&store, reseller, "k1", "fp", 1).await, Claim::InProgress, "the first is still running");
     assert_eq!(claim(&store, reseller, "k1", "other", 1).await, Claim::Mismatch);
     let answer = StoredAnswer {
-        status: 201,
+        code: 201,
         location: Some("https://api.example.com/x".into()),
         body: br#"{"apiKey":"TOP-SECRET"}"#.to_vec(),
     };

@@ -4,17 +4,17 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use pbx_application::customer::{CreateCustomerCommand, CustomerDraft, PatchCustomerCommand};
+use pbx_application::customer::CreateCustomerCommand;
 use pbx_domain::CustomerId;
 
 use super::{base_url, deleted};
-use crate::body::{json_object, json_value, raw};
+use crate::body::{json_object, json_value};
 use crate::envelope::success;
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
-use crate::patch_doc::operations;
-use crate::views::CustomerView;
+use crate::wire::customer::{self, CustomerView};
+use crate::wire::patch::operations;
 use crate::{ApiError, AppState, Caller, Scope};
 
 fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
@@ -29,7 +29,7 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
     ),
-    request_body(content = crate::openapi::NewCustomer, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
+    request_body(content = crate::wire::customer::CustomerBody, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
     responses(
         (status = 201, description = "Created", body = crate::openapi::CustomerEnvelope, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
         (status = 400, description = "Invalid fields, every one listed", body = crate::openapi::ErrorEnvelope),
@@ -51,11 +51,8 @@ pub(crate) async fn create(
     let body = json_object(&req, payload, state.settings.body_limit).await?;
     let (req, state) = (&req, &state);
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
-        let mut draft = CustomerDraft::default();
-        for (field, value) in body {
-            draft.set(&field, raw(value));
-        }
-        let command = CreateCustomerCommand { reseller: caller.reseller, draft, reservation };
+        let details = customer::parse(body).map_err(ApiError::Invalid)?;
+        let command = CreateCustomerCommand { reseller: caller.reseller, details, reservation };
         let customer = state.create_customer.execute(command).await?;
         let location = format!("{}/api/v1.0/customers/{}", base_url(req, state), customer.id);
         let mut created = HttpResponse::Created();
@@ -99,7 +96,7 @@ pub(crate) async fn list(
     path = "/api/v1.0/customers/{customer_id}",
     tag = "Customers",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
     ),
     responses(
         (status = 200, description = "The customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its version"))),
@@ -127,10 +124,10 @@ pub(crate) async fn get(
     path = "/api/v1.0/customers/{customer_id}",
     tag = "Customers",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
-    request_body(content = Vec<crate::openapi::PatchOperation>, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
+    request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
     responses(
         (status = 200, description = "The patched customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
@@ -154,8 +151,9 @@ pub(crate) async fn patch(
     let customer_id = customer_id(&path)?;
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
-    let command = PatchCustomerCommand { reseller: caller.reseller, customer_id, operations, if_match };
-    let customer = state.patch_customer.execute(command).await?;
+    let current = state.patch_customer.load(caller.reseller, customer_id, if_match).await?;
+    let details = customer::patched(&current.value, operations)?;
+    let customer = state.patch_customer.save(current, details).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
     Ok(success(ok, CustomerView::new(&customer.value)))
@@ -167,7 +165,7 @@ pub(crate) async fn patch(
     path = "/api/v1.0/customers/{customer_id}",
     tag = "Customers",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(

@@ -2,21 +2,20 @@
 
 use std::collections::HashMap;
 
+use crate::wire::field::FieldProblem;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
-use pbx_application::FieldProblem;
-use pbx_application::pbx::{CreatePbxCommand, PatchPbxCommand, ProfileDraft};
-use pbx_domain::{CustomerId, PbxId, PbxType};
-use serde_json::{Map, Value};
+use pbx_application::pbx::CreatePbxCommand;
+use pbx_domain::{CustomerId, PbxId};
 
 use super::{base_url, deleted};
-use crate::body::{json_object, json_value, raw};
+use crate::body::{json_object, json_value};
 use crate::envelope::success;
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
-use crate::patch_doc::operations;
-use crate::views::{ProfileView, Secrets, SummaryView};
+use crate::wire::patch::operations;
+use crate::wire::profile::{self, InstanceLookupView, ProfileView, Secrets, SummaryView};
 use crate::{ApiError, AppState, Caller, Scope};
 
 const ACCEPT_CHARGES: HeaderName = HeaderName::from_static("accept-charges");
@@ -36,43 +35,18 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
     Ok((customer, pbx))
 }
 
-/// The draft of the profile a body describes, and the boolean fields it sent as strings.
-pub(crate) fn draft(mut body: Map<String, Value>) -> Result<(ProfileDraft, Vec<String>), ApiError> {
-    let known = || PbxType::ALL.map(PbxType::as_str).join(", ");
-    let pbx_type = match body.remove("_type") {
-        None | Some(Value::Null) => {
-            return Err(ApiError::Invalid(vec![FieldProblem::new(
-                "_type",
-                format!("is required: one of {}", known()),
-            )]));
-        }
-        Some(Value::String(name)) => PbxType::parse(&name),
-        Some(_) => Err(pbx_domain::UnknownPbxType),
-    }
-    .map_err(|e| ApiError::Invalid(vec![FieldProblem::new("_type", e.to_string())]))?;
-    let mut draft = ProfileDraft::new(pbx_type);
-    let mut sent_as_text = Vec::new();
-    for (field, value) in body {
-        if matches!(&value, Value::String(s) if s == "true" || s == "false") {
-            sent_as_text.push(field.clone());
-        }
-        draft.set(&field, raw(value));
-    }
-    Ok((draft, sent_as_text))
-}
-
 #[utoipa::path(
     operation_id = "createPbx",
     post,
     path = "/api/v1.0/customers/{customer_id}/pbxs",
     tag = "PBX profiles",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
     ),
     request_body(
-        content = crate::openapi::NewPbxProfile,
+        content = crate::wire::profile::ProfileBody,
         description = "One profile, chosen by `_type`",
         examples(
             ("Kazoo (the seed)" = (value = json!({"name": "Clients ~.pbx.kazoo.name.~ Pbx", "hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "_type": "KazooPbxConnectionProfile"}))),
@@ -104,9 +78,10 @@ pub(crate) async fn create(
     let body = json_object(&req, payload, state.settings.body_limit).await?;
     let (req, state) = (&req, &state);
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
-        let (draft, sent_as_text) = draft(body)?;
+        let sent_as_text = profile::sent_as_text(&body);
+        let profile = profile::parse(body).map_err(ApiError::Invalid)?;
         let accept_charges = accepts_charges(req);
-        let command = CreatePbxCommand { reseller: caller.reseller, customer_id, draft, accept_charges, reservation };
+        let command = CreatePbxCommand { reseller: caller.reseller, customer_id, profile, accept_charges, reservation };
         let profile = state.create_pbx.execute(command).await?;
         state.metrics.record_profile_created(profile.pbx_type().as_str());
         let base = base_url(req, state);
@@ -124,7 +99,7 @@ pub(crate) async fn create(
     path = "/api/v1.0/customers/{customer_id}/pbxs",
     tag = "PBX profiles",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)", minimum = 0, maximum = 9_007_199_254_740_991_usize),
         ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
     ),
@@ -155,8 +130,8 @@ pub(crate) async fn list(
     path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
     tag = "PBX profiles",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
+        ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
     ),
     responses(
         (status = 200, description = "The profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its version"))),
@@ -185,12 +160,12 @@ pub(crate) async fn get(
     path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
     tag = "PBX profiles",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
+        ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
         ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
-    request_body(content = Vec<crate::openapi::PatchOperation>, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
+    request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
     responses(
         (status = 200, description = "The patched profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
@@ -215,15 +190,9 @@ pub(crate) async fn patch(
     let (customer_id, pbx_id) = ids(&path)?;
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
-    let command = PatchPbxCommand {
-        reseller: caller.reseller,
-        customer_id,
-        pbx_id,
-        operations,
-        accept_charges: accepts_charges(&req),
-        if_match,
-    };
-    let profile = state.patch_pbx.execute(command).await?;
+    let editable = state.patch_pbx.load(caller.reseller, customer_id, pbx_id, if_match).await?;
+    let change = profile::patched(&editable.current.value, operations)?;
+    let profile = state.patch_pbx.save(editable, change, accepts_charges(&req)).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(profile.version));
     Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[])))
@@ -235,8 +204,8 @@ pub(crate) async fn patch(
     path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}",
     tag = "PBX profiles",
     params(
-        ("customer_id" = String, Path, description = "The customer's tenant id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("pbx_id" = String, Path, description = "The profile's id (a GUID)", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
+        ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(
@@ -284,78 +253,7 @@ pub(crate) async fn lookup(
     let instance_id = query.get("instanceId").map(|v| v.trim()).filter(|v| !v.is_empty()).ok_or_else(|| {
         ApiError::Invalid(vec![FieldProblem::new("instanceId", "is required: a Kazoo account id or a 3CX licence key")])
     })?;
-    let data = match state.read_pbxs.lookup(caller.reseller, instance_id).await? {
-        pbx_application::pbx::InstanceLookup::Own(owner) => serde_json::json!({
-            "exists": true,
-            "instanceId": instance_id,
-            "id": owner.pbx_id.to_string(),
-            "tenantId": owner.customer_id.to_string(),
-        }),
-        pbx_application::pbx::InstanceLookup::Foreign => {
-            serde_json::json!({ "exists": true, "instanceId": instance_id })
-        }
-        pbx_application::pbx::InstanceLookup::Free => {
-            serde_json::json!({ "exists": false, "instanceId": instance_id })
-        }
-    };
+    let found = state.read_pbxs.lookup(caller.reseller, instance_id).await?;
+    let data = InstanceLookupView::new(instance_id, &found);
     Ok(success(HttpResponse::Ok(), data))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Field names the parser knows (of every type, plus those the service sets), and others.
-    fn key() -> impl Strategy<Value = String> {
-        let mut known: Vec<&'static str> = vec!["_type", "id", "tenantId", "enabled"];
-        for pbx_type in PbxType::ALL {
-            known.extend(ProfileDraft::fields(pbx_type));
-        }
-        prop_oneof![prop::sample::select(known).prop_map(str::to_owned), ".{0,12}"]
-    }
-
-    /// Any JSON value, strings biased towards what the fields expect.
-    fn json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            prop::sample::select(vec![
-                "KazooPbxConnectionProfile",
-                "ThreeCxConnectionProfile",
-                "https://rest.example.com",
-                "wss://ws.example.com",
-                "00:20:00",
-                "true",
-                "US",
-            ])
-            .prop_map(Value::from),
-            ".{0,40}".prop_map(Value::from),
-        ];
-        leaf.prop_recursive(3, 48, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(key(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-
-        /// Hostile bodies never panic: they become a draft whose parse is a profile or field problems, or a 400.
-        #[test]
-        fn any_body_is_a_profile_or_a_400(body in prop::collection::btree_map(key(), json(), 0..10)) {
-            match draft(body.into_iter().collect()) {
-                Ok((draft, _)) => {
-                    if let Err(problems) = draft.parse() {
-                        prop_assert!(!problems.is_empty());
-                    }
-                }
-                Err(error) => prop_assert!(matches!(error, ApiError::Invalid(_))),
-            }
-        }
-    }
 }

@@ -2,11 +2,9 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{Customer, CustomerId, ResellerId};
+use pbx_domain::{Customer, CustomerId, NewCustomer, ResellerId};
 
-use super::CustomerDraft;
 use crate::idempotency::Reservation;
-use crate::input::FieldProblem;
 use crate::ports::{Clock, CustomerRepository, IdGenerator};
 use crate::use_case::{opaque_debug, storage_errors};
 
@@ -15,8 +13,8 @@ use crate::use_case::{opaque_debug, storage_errors};
 pub struct CreateCustomerCommand {
     /// The caller, who will own the customer.
     pub reseller: ResellerId,
-    /// The customer as sent.
-    pub draft: CustomerDraft,
+    /// The customer's details.
+    pub details: NewCustomer,
     /// The id reserved by the request's `Idempotency-Key`, if it has one.
     pub reservation: Option<Reservation>,
 }
@@ -24,9 +22,6 @@ pub struct CreateCustomerCommand {
 /// Why no customer was created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateCustomerError {
-    /// The customer has problems; every one is listed.
-    #[error("the customer is invalid")]
-    Invalid(Vec<FieldProblem>),
     /// The database is unavailable.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -61,15 +56,15 @@ impl CreateCustomer {
     /// See [`CreateCustomerError`].
     #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
     pub async fn execute(&self, command: CreateCustomerCommand) -> Result<Customer, CreateCustomerError> {
-        let details = command.draft.parse().map_err(CreateCustomerError::Invalid)?;
-        let id = CustomerId::from_uuid(command.reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
-        if command.reservation.is_some_and(|r| r.resumed)
-            && let Some(created) = self.customers.find(command.reseller, id).await?
+        let CreateCustomerCommand { reseller, details, reservation } = command;
+        let id = CustomerId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
+        if reservation.is_some_and(|r| r.resumed)
+            && let Some(created) = self.customers.find(reseller, id).await?
         {
             tracing::info!(customer_id = %id, "customer created by an interrupted request under the same key");
             return Ok(created.value);
         }
-        let customer = Customer { id, reseller_id: command.reseller, date_created: self.clock.now(), details };
+        let customer = Customer { id, reseller_id: reseller, date_created: self.clock.now(), details };
         self.customers.insert(&customer).await?;
         tracing::info!(customer_id = %customer.id, "customer created");
         Ok(customer)
@@ -79,10 +74,10 @@ impl CreateCustomer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Raw;
     use crate::ports::RepositoryError;
     use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, Versioned};
     use chrono::DateTime;
+    use pbx_domain::CustomerName;
     use uuid::Uuid;
 
     const RESELLER: &str = "11111111-1111-4111-8111-111111111111";
@@ -96,10 +91,9 @@ mod tests {
         CreateCustomer::new(Arc::new(customers), Arc::new(clock), Arc::new(ids))
     }
 
-    fn command(name: Raw) -> CreateCustomerCommand {
-        let mut draft = CustomerDraft::default();
-        draft.set("name", name);
-        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), draft, reservation: None }
+    fn command(name: &str) -> CreateCustomerCommand {
+        let details = NewCustomer::named(CustomerName::parse(name).unwrap());
+        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), details, reservation: None }
     }
 
     #[tokio::test]
@@ -110,7 +104,7 @@ mod tests {
             .withf(|c| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER)
             .times(1)
             .returning(|_| Ok(()));
-        let customer = use_case(customers).execute(command(Raw::Text("Acme".into()))).await.unwrap();
+        let customer = use_case(customers).execute(command("Acme")).await.unwrap();
         assert_eq!(customer.details.name.as_str(), "Acme");
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403);
     }
@@ -119,7 +113,7 @@ mod tests {
 
     fn reserved(resumed: bool) -> CreateCustomerCommand {
         let id = Uuid::parse_str(RESERVED).unwrap();
-        CreateCustomerCommand { reservation: Some(Reservation { id, resumed }), ..command(Raw::Text("Acme".into())) }
+        CreateCustomerCommand { reservation: Some(Reservation { id, resumed }), ..command("Acme") }
     }
 
     #[tokio::test]
@@ -139,9 +133,7 @@ mod tests {
             .withf(|reseller, id| reseller.to_string() == RESELLER && id.to_string() == RESERVED)
             .times(1)
             .returning(|reseller, id| {
-                let mut draft = CustomerDraft::default();
-                draft.set("name", Raw::Text("Acme".into()));
-                let details = draft.parse().unwrap();
+                let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
                 let date_created = DateTime::from_timestamp(1_500_000_000, 0).unwrap();
                 Ok(Some(Versioned { value: Customer { id, reseller_id: reseller, date_created, details }, version: 1 }))
             });
@@ -160,19 +152,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_invalid_customer_is_refused_and_nothing_is_written() {
-        let mut customers = MockCustomerRepository::new();
-        customers.expect_insert().never();
-        let result = use_case(customers).execute(command(Raw::Text("  ".into()))).await;
-        let Err(CreateCustomerError::Invalid(problems)) = result else { panic!("expected Invalid: {result:?}") };
-        assert_eq!(problems, [FieldProblem::new("name", "must not be empty")]);
-    }
-
-    #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_insert().returning(|_| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
-        let result = use_case(customers).execute(command(Raw::Text("Acme".into()))).await;
+        let result = use_case(customers).execute(command("Acme")).await;
         assert!(matches!(result, Err(CreateCustomerError::Unavailable(_))), "{result:?}");
     }
 }

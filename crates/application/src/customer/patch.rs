@@ -1,27 +1,12 @@
-//! Patch customer: change a customer with a JSON Patch; the result must pass every rule of a create.
+//! Patch customer: change a customer; the changed customer is whole and valid (the front end read it through the
+//! same rules as a create).
 
 use std::sync::Arc;
 
-use pbx_domain::{Customer, CustomerId, ResellerId};
+use pbx_domain::{Customer, CustomerId, NewCustomer, ResellerId};
 
-use super::fields;
-use crate::input::FieldProblem;
-use crate::patch::{PatchError, PatchOp, apply};
 use crate::ports::{CustomerRepository, Versioned, WriteError};
 use crate::use_case::{opaque_debug, storage_errors};
-
-/// What a reseller asks for.
-#[derive(Debug, Clone)]
-pub struct PatchCustomerCommand {
-    /// The caller.
-    pub reseller: ResellerId,
-    /// The customer.
-    pub customer_id: CustomerId,
-    /// The patch document.
-    pub operations: Vec<PatchOp>,
-    /// The version the caller last saw (`If-Match`), when given.
-    pub if_match: Option<u64>,
-}
 
 /// Why the customer was not changed.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +17,6 @@ pub enum PatchCustomerError {
     /// The customer changed since the version the caller gave.
     #[error("the customer has changed")]
     PreconditionFailed,
-    /// The patch or the patched customer has problems; every one is listed.
-    #[error("the patch is invalid")]
-    Invalid(Vec<FieldProblem>),
-    /// A `test` operation failed at this path.
-    #[error("a test operation failed")]
-    TestFailed(String),
     /// The database is unavailable.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -47,7 +26,7 @@ pub enum PatchCustomerError {
 }
 storage_errors!(PatchCustomerError);
 
-/// The patch-customer use case.
+/// The patch-customer use case: [`PatchCustomer::load`] the customer, change it, [`PatchCustomer::save`] it.
 #[derive(Clone)]
 pub struct PatchCustomer {
     customers: Arc<dyn CustomerRepository>,
@@ -61,23 +40,34 @@ impl PatchCustomer {
         Self { customers }
     }
 
-    /// Applies the patch and returns the customer as stored.
+    /// The customer to change; `if_match` is the version the caller last saw, when it gave one.
+    ///
+    /// # Errors
+    /// [`PatchCustomerError::NotFound`], [`PatchCustomerError::PreconditionFailed`], or a storage failure.
+    #[tracing::instrument(name = "load_customer", skip(self))]
+    pub async fn load(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        if_match: Option<u64>,
+    ) -> Result<Versioned<Customer>, PatchCustomerError> {
+        let current = self.customers.find(reseller, customer_id).await?.ok_or(PatchCustomerError::NotFound)?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(PatchCustomerError::PreconditionFailed);
+        }
+        Ok(current)
+    }
+
+    /// Stores `details` over `current`, if nothing changed the customer since it was loaded.
     ///
     /// # Errors
     /// See [`PatchCustomerError`].
-    #[tracing::instrument(name = "patch_customer", skip(self, command), fields(customer_id = %command.customer_id))]
-    pub async fn execute(&self, command: PatchCustomerCommand) -> Result<Versioned<Customer>, PatchCustomerError> {
-        let current =
-            self.customers.find(command.reseller, command.customer_id).await?.ok_or(PatchCustomerError::NotFound)?;
-        if command.if_match.is_some_and(|v| v != current.version) {
-            return Err(PatchCustomerError::PreconditionFailed);
-        }
-        let mut values = fields::of(&current.value);
-        apply(&mut values, command.operations, &fields::rules()).map_err(|e| match e {
-            PatchError::Invalid(problems) => PatchCustomerError::Invalid(problems),
-            PatchError::TestFailed(path) => PatchCustomerError::TestFailed(path),
-        })?;
-        let details = fields::draft(values).parse().map_err(PatchCustomerError::Invalid)?;
+    #[tracing::instrument(name = "save_customer", skip_all, fields(customer_id = %current.value.id))]
+    pub async fn save(
+        &self,
+        current: Versioned<Customer>,
+        details: NewCustomer,
+    ) -> Result<Versioned<Customer>, PatchCustomerError> {
         let patched = Customer { details, ..current.value };
         let version = self.customers.update(&patched, current.version).await.map_err(|e| match e {
             WriteError::NotFound => PatchCustomerError::NotFound,
@@ -93,10 +83,17 @@ impl PatchCustomer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Raw;
     use crate::ports::MockCustomerRepository;
-    use pbx_domain::{CustomerName, NewCustomer};
+    use pbx_domain::CustomerName;
     use uuid::Uuid;
+
+    fn reseller() -> ResellerId {
+        ResellerId::from_uuid(Uuid::from_u128(1))
+    }
+
+    fn customer_id() -> CustomerId {
+        CustomerId::from_uuid(Uuid::from_u128(2))
+    }
 
     fn repository() -> MockCustomerRepository {
         let mut customers = MockCustomerRepository::new();
@@ -110,45 +107,31 @@ mod tests {
         customers
     }
 
-    fn command(operations: Vec<PatchOp>, if_match: Option<u64>) -> PatchCustomerCommand {
-        PatchCustomerCommand {
-            reseller: ResellerId::from_uuid(Uuid::from_u128(1)),
-            customer_id: CustomerId::from_uuid(Uuid::from_u128(2)),
-            operations,
-            if_match,
-        }
-    }
-
     #[tokio::test]
-    async fn a_patch_keeps_what_the_service_owns_and_changes_the_rest() {
+    async fn a_change_keeps_what_the_service_owns_and_changes_the_rest() {
         let mut customers = repository();
         customers
             .expect_update()
-            .withf(|c, v| {
-                *v == 2
-                    && c.details.name.as_str() == "Acme SA"
-                    && c.reseller_id == ResellerId::from_uuid(Uuid::from_u128(1))
-            })
+            .withf(|c, v| *v == 2 && c.details.name.as_str() == "Acme SA" && c.reseller_id == reseller())
             .times(1)
             .returning(|_, _| Ok(3));
-        let ops = vec![PatchOp::Replace { path: "/name".into(), value: Raw::Text("Acme SA".into()) }];
-        let patched = PatchCustomer::new(Arc::new(customers)).execute(command(ops, Some(2))).await.unwrap();
-        assert_eq!(patched.version, 3);
+        let use_case = PatchCustomer::new(Arc::new(customers));
+        let current = use_case.load(reseller(), customer_id(), Some(2)).await.unwrap();
+        let created = current.value.date_created;
+        let patched =
+            use_case.save(current, NewCustomer::named(CustomerName::parse("Acme SA").unwrap())).await.unwrap();
+        assert_eq!((patched.version, patched.value.date_created, patched.value.id), (3, created, customer_id()));
     }
 
     #[tokio::test]
-    async fn refusals() {
-        let run = |ops: Vec<PatchOp>, if_match| {
-            let mut customers = repository();
-            customers.expect_update().never();
-            async move { PatchCustomer::new(Arc::new(customers)).execute(command(ops, if_match)).await }
-        };
-        assert!(matches!(run(vec![], Some(1)).await, Err(PatchCustomerError::PreconditionFailed)));
-        let read_only = vec![PatchOp::Replace { path: "/parentTenantId".into(), value: Raw::Text("x".into()) }];
-        assert!(matches!(run(read_only, None).await, Err(PatchCustomerError::Invalid(_))));
-        let bad_zone = vec![PatchOp::Replace { path: "/timezone".into(), value: Raw::Text("Mars/Olympus".into()) }];
-        assert!(matches!(run(bad_zone, None).await, Err(PatchCustomerError::Invalid(_))));
-        let failing = vec![PatchOp::Test { path: "/name".into(), value: Raw::Text("Other".into()) }];
-        assert!(matches!(run(failing, None).await, Err(PatchCustomerError::TestFailed(_))));
+    async fn a_stale_version_is_a_failed_precondition_before_and_during_the_write() {
+        let mut customers = repository();
+        customers.expect_update().returning(|_, _| Err(WriteError::VersionMismatch));
+        let use_case = PatchCustomer::new(Arc::new(customers));
+        let stale = use_case.load(reseller(), customer_id(), Some(1)).await;
+        assert!(matches!(stale, Err(PatchCustomerError::PreconditionFailed)), "{stale:?}");
+        let current = use_case.load(reseller(), customer_id(), None).await.unwrap();
+        let raced = use_case.save(current, NewCustomer::named(CustomerName::parse("B").unwrap())).await;
+        assert!(matches!(raced, Err(PatchCustomerError::PreconditionFailed)), "{raced:?}");
     }
 }

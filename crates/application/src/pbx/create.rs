@@ -4,9 +4,8 @@ use std::sync::Arc;
 
 use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
-use super::ProfileDraft;
+use super::NewProfile;
 use crate::idempotency::Reservation;
-use crate::input::FieldProblem;
 use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository};
 use crate::use_case::{opaque_debug, storage_errors};
 
@@ -17,8 +16,8 @@ pub struct CreatePbxCommand {
     pub reseller: ResellerId,
     /// The customer the profile is for.
     pub customer_id: CustomerId,
-    /// The profile as sent.
-    pub draft: ProfileDraft,
+    /// The profile.
+    pub profile: NewProfile,
     /// Whether the caller accepted the charge (`accept-charges: true`).
     pub accept_charges: bool,
     /// The id reserved by the request's `Idempotency-Key`, if it has one.
@@ -31,9 +30,6 @@ pub enum CreatePbxError {
     /// No customer with that id belongs to the caller.
     #[error("the customer does not exist")]
     CustomerNotFound,
-    /// The profile has problems; every one is listed.
-    #[error("the profile is invalid")]
-    Invalid(Vec<FieldProblem>),
     /// The PBX instance is already attached to a customer (any reseller's).
     #[error("the PBX instance is already attached to a customer")]
     InstanceAttached,
@@ -83,10 +79,10 @@ impl CreatePbx {
     #[tracing::instrument(
         name = "create_pbx",
         skip(self, command),
-        fields(customer_id = %command.customer_id, pbx_type = %command.draft.pbx_type())
+        fields(customer_id = %command.customer_id, pbx_type = %command.profile.connection.pbx_type())
     )]
     pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
-        let CreatePbxCommand { reseller, customer_id, draft, accept_charges, reservation } = command;
+        let CreatePbxCommand { reseller, customer_id, profile: valid, accept_charges, reservation } = command;
         let customer = self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?.value;
         let id = PbxId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
         if reservation.is_some_and(|r| r.resumed)
@@ -95,7 +91,6 @@ impl CreatePbx {
             tracing::info!(pbx_id = %id, "PBX profile created by an interrupted request under the same key");
             return Ok(created.value);
         }
-        let valid = draft.parse().map_err(CreatePbxError::Invalid)?;
         let profile = PbxProfile::new(
             id,
             customer.id,
@@ -125,12 +120,14 @@ impl CreatePbx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Raw;
     use crate::ports::RepositoryError;
     use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository, Versioned};
     use chrono::{DateTime, Utc};
     use mockall::predicate::eq;
-    use pbx_domain::{CountryCode, Customer, CustomerName, NewCustomer, PbxConnection, PbxType};
+    use pbx_domain::kazoo::{AccountId, KazooConnection};
+    use pbx_domain::{
+        CountryCode, Customer, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxType, ProfileName, Secret, WsUrl,
+    };
     use uuid::Uuid;
 
     const RESELLER: &str = "11111111-1111-4111-8111-111111111111";
@@ -155,25 +152,33 @@ mod tests {
         Customer { id: customer_id(), reseller_id: reseller(), date_created: now(), details }
     }
 
-    fn kazoo_draft(extra: &[(&str, Raw)]) -> ProfileDraft {
-        let mut draft = ProfileDraft::new(PbxType::Kazoo);
-        for (field, value) in [
-            ("name", "Clients Kazoo Pbx"),
-            ("hostRest", "https://rest.example.com"),
-            ("hostWebsocket", "wss://ws.example.com"),
-            ("accountId", "12345"),
-            ("apiKey", "ABCDEF"),
-        ] {
-            draft.set(field, Raw::Text(value.to_owned()));
+    fn kazoo(name: &str, country: Option<&str>) -> NewProfile {
+        NewProfile {
+            name: ProfileName::parse(name).unwrap(),
+            country_code: country.map(|c| CountryCode::parse(c).unwrap()),
+            connection: KazooConnection {
+                host_rest: HttpUrl::parse("https://rest.example.com").unwrap(),
+                host_websocket: WsUrl::parse("wss://ws.example.com").unwrap(),
+                account_id: AccountId::parse("12345").unwrap(),
+                api_key: Secret::parse("ABCDEF").unwrap(),
+                monitor_sub_accounts: false,
+            }
+            .into(),
         }
-        for (field, raw) in extra {
-            draft.set(field, raw.clone());
-        }
-        draft
     }
 
-    fn command(draft: ProfileDraft, accept_charges: bool) -> CreatePbxCommand {
-        CreatePbxCommand { reseller: reseller(), customer_id: customer_id(), draft, accept_charges, reservation: None }
+    fn seed() -> NewProfile {
+        kazoo("Clients Kazoo Pbx", None)
+    }
+
+    fn command(profile: NewProfile, accept_charges: bool) -> CreatePbxCommand {
+        CreatePbxCommand {
+            reseller: reseller(),
+            customer_id: customer_id(),
+            profile,
+            accept_charges,
+            reservation: None,
+        }
     }
 
     fn customers_finding(found: Option<Customer>) -> MockCustomerRepository {
@@ -210,10 +215,8 @@ mod tests {
             .withf(|profile, created_at| profile.instance_id().value() == "12345" && *created_at == now())
             .times(1)
             .returning(|_, _| Ok(()));
-        let created = use_case(customers_finding(Some(customer("FR"))), profiles)
-            .execute(command(kazoo_draft(&[]), true))
-            .await
-            .unwrap();
+        let created =
+            use_case(customers_finding(Some(customer("FR"))), profiles).execute(command(seed(), true)).await.unwrap();
         assert_eq!(created.id.to_string(), PBX);
         assert_eq!(created.customer_id, customer_id());
         assert_eq!(created.country_code.as_str(), "FR");
@@ -226,7 +229,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().times(1).returning(|_, _| Ok(()));
         let created = use_case(customers_finding(Some(customer("FR"))), profiles)
-            .execute(command(kazoo_draft(&[("countryCode", Raw::Text("de".into()))]), true))
+            .execute(command(kazoo("Clients Kazoo Pbx", Some("de")), true))
             .await
             .unwrap();
         assert_eq!(created.country_code.as_str(), "DE");
@@ -236,7 +239,7 @@ mod tests {
 
     fn reserved(resumed: bool) -> CreatePbxCommand {
         let reservation = Some(Reservation { id: Uuid::parse_str(RESERVED).unwrap(), resumed });
-        CreatePbxCommand { reservation, ..command(kazoo_draft(&[]), true) }
+        CreatePbxCommand { reservation, ..command(seed(), true) }
     }
 
     #[tokio::test]
@@ -256,7 +259,7 @@ mod tests {
             .withf(|customer, id| *customer == customer_id() && id.to_string() == RESERVED)
             .times(1)
             .returning(|customer, id| {
-                let valid = kazoo_draft(&[("name", Raw::Text("As first created".into()))]).parse().unwrap();
+                let valid = kazoo("As first created", None);
                 let country = valid.country_code.unwrap_or_else(|| CountryCode::parse("FR").unwrap());
                 let value = PbxProfile::new(id, customer, valid.name, country, valid.connection);
                 Ok(Some(Versioned { value, version: 1 }))
@@ -282,29 +285,15 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().never();
         profiles.expect_instance_attached().never();
-        let result = use_case(customers_finding(None), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        let result = use_case(customers_finding(None), profiles).execute(command(seed(), true)).await;
         assert!(matches!(result, Err(CreatePbxError::CustomerNotFound)), "{result:?}");
-    }
-
-    #[tokio::test]
-    async fn an_invalid_profile_reports_every_problem_and_nothing_is_written() {
-        let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert().never();
-        profiles.expect_instance_attached().never();
-        let draft =
-            kazoo_draft(&[("hostRest", Raw::Text("nope".into())), ("apiKey", Raw::Bool(true)), ("x", Raw::Null)]);
-        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(draft, true)).await;
-        let Err(CreatePbxError::Invalid(problems)) = result else { panic!("expected Invalid, got {result:?}") };
-        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["hostRest", "apiKey", "x"]);
     }
 
     #[tokio::test]
     async fn a_taken_instance_is_a_conflict_when_the_store_refuses_it() {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().times(1).returning(|_, _| Err(InsertPbxError::InstanceAttached));
-        let result =
-            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), true)).await;
         assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
     }
 
@@ -313,8 +302,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().never();
         profiles.expect_instance_attached().with(eq(PbxType::Kazoo), eq("12345")).times(1).returning(|_, _| Ok(true));
-        let result =
-            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), false)).await;
+        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), false)).await;
         assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
     }
 
@@ -323,8 +311,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert().never();
         profiles.expect_instance_attached().times(1).returning(|_, _| Ok(false));
-        let result =
-            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), false)).await;
+        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), false)).await;
         assert!(matches!(result, Err(CreatePbxError::ChargesNotAccepted)), "{result:?}");
     }
 
@@ -332,15 +319,14 @@ mod tests {
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("pool timed out"))));
-        let result = use_case(customers, MockPbxRepository::new()).execute(command(kazoo_draft(&[]), true)).await;
+        let result = use_case(customers, MockPbxRepository::new()).execute(command(seed(), true)).await;
         assert!(matches!(result, Err(CreatePbxError::Unavailable(_))), "{result:?}");
 
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert()
             .returning(|_, _| Err(RepositoryError::Unexpected(anyhow::anyhow!("disk full")).into()));
-        let result =
-            use_case(customers_finding(Some(customer("US"))), profiles).execute(command(kazoo_draft(&[]), true)).await;
+        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), true)).await;
         assert!(matches!(result, Err(CreatePbxError::Unexpected(_))), "{result:?}");
     }
 }

@@ -1,18 +1,24 @@
-//! PBX connection profiles: drafts as clients send them, and the use cases.
+//! PBX connection profiles: the use cases, in domain values (the wire format is the front end's).
 
 mod create;
 mod delete;
-mod draft;
-pub(crate) mod fields;
-mod kazoo;
 mod patch;
 mod read;
-mod three_cx;
+
+use pbx_domain::{CountryCode, PbxConnection, ProfileName};
 
 pub use create::{CreatePbx, CreatePbxCommand, CreatePbxError};
 pub use delete::{DeletePbx, DeletePbxError};
-pub use draft::{ProfileDraft, ValidProfile};
-pub use kazoo::KazooDraft;
-pub use patch::{PatchPbx, PatchPbxCommand, PatchPbxError};
+pub use patch::{Editable, PatchPbx, PatchPbxError, ProfileChange};
 pub use read::{InstanceLookup, ReadPbxError, ReadPbxs};
-pub use three_cx::ThreeCxDraft;
+
+/// A profile a client describes: every field valid; the customer's country stands in for a missing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProfile {
+    /// The profile's name.
+    pub name: ProfileName,
+    /// The country, when one was given.
+    pub country_code: Option<CountryCode>,
+    /// How to reach the PBX.
+    pub connection: PbxConnection,
+}

@@ -1,30 +1,30 @@
-//! Patch PBX: change a profile with a JSON Patch; the result must pass every rule of a create.
+//! Patch PBX: change a profile; the changed profile is whole and valid (the front end read it through the same
+//! rules as a create), and enabling it is chargeable.
 
 use std::sync::Arc;
 
-use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
+use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
 
-use super::fields;
-use crate::input::{FieldProblem, Problems};
-use crate::patch::{PatchError, PatchOp, apply};
+use super::NewProfile;
 use crate::ports::{CustomerRepository, PbxRepository, Versioned, WriteError};
 use crate::use_case::{opaque_debug, storage_errors};
 
-/// What a reseller asks for.
+/// A profile as it is before a change, with what a change needs to know of its customer.
 #[derive(Debug, Clone)]
-pub struct PatchPbxCommand {
-    /// The caller.
-    pub reseller: ResellerId,
-    /// The profile's customer.
-    pub customer_id: CustomerId,
-    /// The profile.
-    pub pbx_id: PbxId,
-    /// The patch document.
-    pub operations: Vec<PatchOp>,
-    /// Whether the caller accepted the charge of enabling the profile.
-    pub accept_charges: bool,
-    /// The version the caller last saw (`If-Match`), when given.
-    pub if_match: Option<u64>,
+pub struct Editable {
+    /// The profile and its version.
+    pub current: Versioned<PbxProfile>,
+    /// The customer's country: a profile's country when it has none of its own.
+    customer_country: CountryCode,
+}
+
+/// The profile a change makes: every field a client can set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// The profile's fields.
+    pub profile: NewProfile,
+    /// Whether the platform uses it.
+    pub enabled: bool,
 }
 
 /// Why the profile was not changed, in the order a client should hear about them.
@@ -36,12 +36,6 @@ pub enum PatchPbxError {
     /// The profile changed since the version the caller gave.
     #[error("the profile has changed")]
     PreconditionFailed,
-    /// The patch or the patched profile has problems; every one is listed.
-    #[error("the patch is invalid")]
-    Invalid(Vec<FieldProblem>),
-    /// A `test` operation failed at this path.
-    #[error("a test operation failed")]
-    TestFailed(String),
     /// The new PBX instance is attached to a customer already.
     #[error("the PBX instance is already attached to a customer")]
     InstanceAttached,
@@ -69,7 +63,7 @@ impl From<WriteError> for PatchPbxError {
     }
 }
 
-/// The patch-PBX use case.
+/// The patch-PBX use case: [`PatchPbx::load`] the profile, change it, [`PatchPbx::save`] the change.
 #[derive(Clone)]
 pub struct PatchPbx {
     customers: Arc<dyn CustomerRepository>,
@@ -84,43 +78,55 @@ impl PatchPbx {
         Self { customers, profiles }
     }
 
-    /// Applies the patch and returns the profile as stored.
+    /// The profile to change, secrets included; `if_match` is the version the caller last saw, when it gave one.
     ///
     /// # Errors
-    /// See [`PatchPbxError`]; the first that applies, in its order.
-    #[tracing::instrument(name = "patch_pbx", skip(self, command), fields(pbx_id = %command.pbx_id))]
-    pub async fn execute(&self, command: PatchPbxCommand) -> Result<Versioned<PbxProfile>, PatchPbxError> {
-        let customer =
-            self.customers.find(command.reseller, command.customer_id).await?.ok_or(PatchPbxError::NotFound)?.value;
-        let current = self.profiles.find(command.customer_id, command.pbx_id).await?.ok_or(PatchPbxError::NotFound)?;
-        if command.if_match.is_some_and(|v| v != current.version) {
+    /// [`PatchPbxError::NotFound`], [`PatchPbxError::PreconditionFailed`] when the profile has another version,
+    /// or a storage failure.
+    #[tracing::instrument(name = "load_pbx", skip(self))]
+    pub async fn load(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        pbx_id: PbxId,
+        if_match: Option<u64>,
+    ) -> Result<Editable, PatchPbxError> {
+        let customer = self.customers.find(reseller, customer_id).await?.ok_or(PatchPbxError::NotFound)?.value;
+        let current = self.profiles.find(customer_id, pbx_id).await?.ok_or(PatchPbxError::NotFound)?;
+        if if_match.is_some_and(|v| v != current.version) {
             return Err(PatchPbxError::PreconditionFailed);
         }
-        let pbx_type = current.value.pbx_type();
-        let mut values = fields::of(&current.value);
-        apply(&mut values, command.operations, &fields::rules(pbx_type)).map_err(|e| match e {
-            PatchError::Invalid(problems) => PatchPbxError::Invalid(problems),
-            PatchError::TestFailed(path) => PatchPbxError::TestFailed(path),
-        })?;
-        let (draft, enabled) = fields::draft(pbx_type, values);
-        let mut problems = Problems::from_vec(draft.problems());
-        let enabled = problems.take(enabled);
-        if !problems.is_empty() {
-            return Err(PatchPbxError::Invalid(problems.into_vec()));
-        }
-        let valid = draft.parse().map_err(PatchPbxError::Invalid)?;
+        Ok(Editable { current, customer_country: customer.details.country_code })
+    }
+
+    /// Stores `change` over `editable`, if nothing changed the profile since it was loaded.
+    ///
+    /// # Errors
+    /// See [`PatchPbxError`]; the first that applies, in its order. Without `accept_charges`, a change that turns
+    /// the profile on writes nothing: [`PatchPbxError::InstanceAttached`] when its new instance is taken,
+    /// otherwise [`PatchPbxError::ChargesNotAccepted`].
+    #[tracing::instrument(name = "save_pbx", skip_all, fields(pbx_id = %editable.current.value.id))]
+    pub async fn save(
+        &self,
+        editable: Editable,
+        change: ProfileChange,
+        accept_charges: bool,
+    ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
+        let Editable { current, customer_country } = editable;
+        let ProfileChange { profile: new, enabled } = change;
         let patched = PbxProfile {
             id: current.value.id,
             customer_id: current.value.customer_id,
-            name: valid.name,
-            country_code: valid.country_code.unwrap_or(customer.details.country_code),
-            enabled: enabled.unwrap_or(current.value.enabled),
-            connection: valid.connection,
+            name: new.name,
+            country_code: new.country_code.unwrap_or(customer_country),
+            enabled,
+            connection: new.connection,
         };
         let turned_on = patched.enabled && !current.value.enabled;
-        if turned_on && !command.accept_charges {
+        if turned_on && !accept_charges {
             let (before, after) = (current.value.instance_id(), patched.instance_id());
-            if before != after && self.profiles.instance_attached(after.pbx_type(), after.value()).await? {
+            let moved = before.pbx_type() != after.pbx_type() || before.normalized() != after.normalized();
+            if moved && self.profiles.instance_attached(after.pbx_type(), after.value()).await? {
                 return Err(PatchPbxError::InstanceAttached);
             }
             return Err(PatchPbxError::ChargesNotAccepted);
@@ -134,10 +140,9 @@ impl PatchPbx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Raw;
     use crate::ports::{MockCustomerRepository, MockPbxRepository, RepositoryError};
     use pbx_domain::kazoo::{AccountId, KazooConnection};
-    use pbx_domain::{CountryCode, CustomerName, HttpUrl, NewCustomer, ProfileName, Secret, WsUrl};
+    use pbx_domain::{CustomerName, HttpUrl, NewCustomer, PbxConnection, ProfileName, Secret, WsUrl};
     use uuid::Uuid;
 
     fn reseller() -> ResellerId {
@@ -152,20 +157,24 @@ mod tests {
         PbxId::from_uuid(Uuid::from_u128(3))
     }
 
+    fn kazoo(account: &str) -> PbxConnection {
+        KazooConnection {
+            host_rest: HttpUrl::parse("https://rest.example.com").unwrap(),
+            host_websocket: WsUrl::parse("wss://ws.example.com").unwrap(),
+            account_id: AccountId::parse(account).unwrap(),
+            api_key: Secret::parse("ABCDEF").unwrap(),
+            monitor_sub_accounts: false,
+        }
+        .into()
+    }
+
     fn profile(enabled: bool) -> PbxProfile {
         let mut profile = PbxProfile::new(
             pbx_id(),
             customer_id(),
             ProfileName::parse("Main").unwrap(),
             CountryCode::parse("DE").unwrap(),
-            KazooConnection {
-                host_rest: HttpUrl::parse("https://rest.example.com").unwrap(),
-                host_websocket: WsUrl::parse("wss://ws.example.com").unwrap(),
-                account_id: AccountId::parse("12345").unwrap(),
-                api_key: Secret::parse("ABCDEF").unwrap(),
-                monitor_sub_accounts: false,
-            }
-            .into(),
+            kazoo("12345"),
         );
         profile.enabled = enabled;
         profile
@@ -190,31 +199,30 @@ mod tests {
         profiles
     }
 
-    fn replace(path: &str, value: Raw) -> PatchOp {
-        PatchOp::Replace { path: path.to_owned(), value }
-    }
-
-    fn command(operations: Vec<PatchOp>, accept_charges: bool, if_match: Option<u64>) -> PatchPbxCommand {
-        PatchPbxCommand {
-            reseller: reseller(),
-            customer_id: customer_id(),
-            pbx_id: pbx_id(),
-            operations,
-            accept_charges,
-            if_match,
-        }
+    /// The change of a profile named `name` reaching `account`, with `country` and `enabled`.
+    fn change(name: &str, account: &str, country: Option<&str>, enabled: bool) -> ProfileChange {
+        let profile = NewProfile {
+            name: ProfileName::parse(name).unwrap(),
+            country_code: country.map(|c| CountryCode::parse(c).unwrap()),
+            connection: kazoo(account),
+        };
+        ProfileChange { profile, enabled }
     }
 
     async fn run(
         customers: MockCustomerRepository,
         profiles: MockPbxRepository,
-        command: PatchPbxCommand,
+        if_match: Option<u64>,
+        change: ProfileChange,
+        accept_charges: bool,
     ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
-        PatchPbx::new(Arc::new(customers), Arc::new(profiles)).execute(command).await
+        let use_case = PatchPbx::new(Arc::new(customers), Arc::new(profiles));
+        let editable = use_case.load(reseller(), customer_id(), pbx_id(), if_match).await?;
+        use_case.save(editable, change, accept_charges).await
     }
 
     #[tokio::test]
-    async fn a_rename_is_stored_at_the_read_version_and_keeps_the_secrets() {
+    async fn a_rename_is_stored_at_the_read_version() {
         let mut profiles = stored(false);
         profiles
             .expect_update()
@@ -222,103 +230,88 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(5));
         let patched =
-            run(customers(true), profiles, command(vec![replace("/name", Raw::Text("New".into()))], false, Some(4)))
-                .await
-                .unwrap();
+            run(customers(true), profiles, Some(4), change("New", "12345", Some("DE"), false), false).await.unwrap();
         assert_eq!(patched.version, 5);
-        assert_eq!(patched.value.country_code.as_str(), "DE", "an untouched country stays");
+        assert_eq!(patched.value.country_code.as_str(), "DE");
     }
 
     #[tokio::test]
-    async fn removing_the_country_falls_back_to_the_customers() {
+    async fn without_a_country_the_customers_stands_in() {
         let mut profiles = stored(false);
         profiles.expect_update().returning(|_, _| Ok(5));
-        let ops = vec![PatchOp::Remove { path: "/countryCode".into() }];
-        let patched = run(customers(true), profiles, command(ops, false, None)).await.unwrap();
+        let patched = run(customers(true), profiles, None, change("Main", "12345", None, false), false).await.unwrap();
         assert_eq!(patched.value.country_code.as_str(), "FR");
     }
 
     #[tokio::test]
     async fn missing_customer_or_profile_is_not_found() {
-        let result = run(customers(false), MockPbxRepository::new(), command(vec![], false, None)).await;
+        let use_case = PatchPbx::new(Arc::new(customers(false)), Arc::new(MockPbxRepository::new()));
+        let result = use_case.load(reseller(), customer_id(), pbx_id(), None).await;
         assert!(matches!(result, Err(PatchPbxError::NotFound)), "{result:?}");
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find().returning(|_, _| Ok(None));
-        let result = run(customers(true), profiles, command(vec![], false, None)).await;
+        let use_case = PatchPbx::new(Arc::new(customers(true)), Arc::new(profiles));
+        let result = use_case.load(reseller(), customer_id(), pbx_id(), None).await;
         assert!(matches!(result, Err(PatchPbxError::NotFound)), "{result:?}");
     }
 
     #[tokio::test]
     async fn a_stale_version_is_a_failed_precondition_before_and_during_the_write() {
-        let result = run(customers(true), stored(false), command(vec![], false, Some(3))).await;
+        let result = run(customers(true), stored(false), Some(3), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
         let mut profiles = stored(false);
         profiles.expect_update().returning(|_, _| Err(WriteError::VersionMismatch));
-        let result = run(customers(true), profiles, command(vec![], false, Some(4))).await;
+        let result = run(customers(true), profiles, Some(4), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
-    }
-
-    #[tokio::test]
-    async fn bad_operations_and_bad_values_are_invalid_and_nothing_is_written() {
-        for ops in [
-            vec![replace("/_type", Raw::Text("ThreeCxConnectionProfile".into()))],
-            vec![replace("/hostRest", Raw::Text("ftp://x".into()))],
-            vec![replace("/enabled", Raw::Number)],
-        ] {
-            let mut profiles = stored(false);
-            profiles.expect_update().never();
-            let result = run(customers(true), profiles, command(ops.clone(), true, None)).await;
-            assert!(matches!(result, Err(PatchPbxError::Invalid(_))), "{ops:?}: {result:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_failed_test_writes_nothing() {
-        let mut profiles = stored(false);
-        profiles.expect_update().never();
-        let ops = vec![PatchOp::Test { path: "/name".into(), value: Raw::Text("Other".into()) }];
-        let result = run(customers(true), profiles, command(ops, false, None)).await;
-        assert!(matches!(&result, Err(PatchPbxError::TestFailed(path)) if path == "/name"), "{result:?}");
     }
 
     #[tokio::test]
     async fn enabling_needs_the_charge_accepted() {
-        let enable = || vec![replace("/enabled", Raw::Text("true".into()))];
+        let enable = || change("Main", "12345", None, true);
         let mut profiles = stored(false);
         profiles.expect_update().never();
-        let result = run(customers(true), profiles, command(enable(), false, None)).await;
+        profiles.expect_instance_attached().never();
+        let result = run(customers(true), profiles, None, enable(), false).await;
         assert!(matches!(result, Err(PatchPbxError::ChargesNotAccepted)), "{result:?}");
 
         let mut profiles = stored(false);
         profiles.expect_update().withf(|p, _| p.enabled).times(1).returning(|_, _| Ok(5));
-        assert!(run(customers(true), profiles, command(enable(), true, None)).await.is_ok());
+        assert!(run(customers(true), profiles, None, enable(), true).await.is_ok());
 
         // Already enabled: nothing to charge.
         let mut profiles = stored(true);
         profiles.expect_update().times(1).returning(|_, _| Ok(5));
-        assert!(run(customers(true), profiles, command(enable(), false, None)).await.is_ok());
+        assert!(run(customers(true), profiles, None, enable(), false).await.is_ok());
     }
 
     #[tokio::test]
     async fn a_taken_instance_is_a_conflict_before_the_charge_and_at_the_write() {
-        let ops = || vec![replace("/accountId", Raw::Text("taken".into())), replace("/enabled", Raw::Bool(true))];
         let mut profiles = stored(false);
         profiles.expect_instance_attached().withf(|_, id| id == "taken").returning(|_, _| Ok(true));
         profiles.expect_update().never();
-        let result = run(customers(true), profiles, command(ops(), false, None)).await;
+        let result = run(customers(true), profiles, None, change("Main", "taken", None, true), false).await;
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
 
         let mut profiles = stored(false);
         profiles.expect_update().returning(|_, _| Err(WriteError::InstanceAttached));
-        let result = run(customers(true), profiles, command(ops(), true, None)).await;
+        let result = run(customers(true), profiles, None, change("Main", "taken", None, true), true).await;
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn the_same_instance_respelled_is_not_taken_by_another() {
+        let mut profiles = stored(false);
+        profiles.expect_instance_attached().never();
+        profiles.expect_update().never();
+        let result = run(customers(true), profiles, None, change("Main", "１２３４５", None, true), false).await;
+        assert!(matches!(result, Err(PatchPbxError::ChargesNotAccepted)), "{result:?}");
     }
 
     #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
-        let result = run(customers(true), profiles, command(vec![], false, None)).await;
+        let result = run(customers(true), profiles, None, change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::Unavailable(_))), "{result:?}");
     }
 }

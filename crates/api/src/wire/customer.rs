@@ -1,0 +1,191 @@
+//! A customer on the wire: the body of a create (and of a patched customer), and the answer.
+
+use std::sync::LazyLock;
+
+use crate::wire::field::FieldProblem;
+use json_patch::PatchOperation;
+use pbx_domain::{CountryCode, Customer, CustomerName, NewCustomer, OptionalText, Timezone};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::field::{Field, Problems};
+use super::patch::{Rules, apply};
+use super::profile::optional_flag;
+use super::{Body, Fields, Guid, read};
+use crate::{ApiError, timestamp};
+
+/// Fields of a customer that the service sets.
+const SET_BY_SERVICE: &[&str] = &["id", "parentTenantId", "dateCreated"];
+
+/// A new customer.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewCustomer)]
+pub(crate) struct CustomerBody {
+    /// A name for people (1–100 characters after trimming).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "Acme")]
+    name: Field<String>,
+    /// Free text, at most 200 characters.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    description: Field<String>,
+    /// Your own reference for the customer, at most 200 characters.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    reference: Field<String>,
+    /// ISO 3166-1 alpha-2, `US` when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "FR")]
+    country_code: Field<String>,
+    /// An IANA time zone, `UTC` when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "Europe/Paris")]
+    timezone: Field<String>,
+    /// Whether the customer is active (false when absent).
+    #[serde(default)]
+    #[schema(schema_with = optional_flag)]
+    enabled: Field<bool>,
+}
+
+impl Body for CustomerBody {
+    const KIND: &'static str = "a customer";
+    const SET_BY_SERVICE: &'static [&'static str] = SET_BY_SERVICE;
+    fn fields() -> &'static Fields {
+        static FIELDS: LazyLock<Fields> = LazyLock::new(Fields::of::<CustomerBody>);
+        &FIELDS
+    }
+}
+
+impl CustomerBody {
+    /// The customer, or every problem with the body; country `US` and time zone `UTC` unless given.
+    fn parse(self) -> Result<NewCustomer, Vec<FieldProblem>> {
+        let mut problems = Problems::default();
+        let name = self.name.required("name", CustomerName::parse, &mut problems);
+        let description = self.description.optional("description", OptionalText::parse, &mut problems);
+        let reference = self.reference.optional("reference", OptionalText::parse, &mut problems);
+        let country_code = self.country_code.optional("countryCode", CountryCode::parse, &mut problems);
+        let timezone = self.timezone.optional("timezone", Timezone::parse, &mut problems);
+        let enabled = self.enabled.or("enabled", false, &mut problems);
+        problems.or_build(|| {
+            Some(NewCustomer {
+                name: name?,
+                description: description?,
+                reference: reference?,
+                country_code: country_code?.unwrap_or_default(),
+                timezone: timezone?.unwrap_or_default(),
+                enabled: enabled?,
+            })
+        })
+    }
+}
+
+/// The customer a body describes.
+///
+/// # Errors
+/// Every broken field, then every field a customer does not have.
+pub(crate) fn parse(object: Map<String, Value>) -> Result<NewCustomer, Vec<FieldProblem>> {
+    let (body, mut unknown) = read::<CustomerBody>(object);
+    match body.map_or_else(|| Err(Vec::new()), CustomerBody::parse) {
+        Ok(customer) if unknown.is_empty() => Ok(customer),
+        Ok(_) => Err(unknown),
+        Err(mut problems) => {
+            problems.append(&mut unknown);
+            Err(problems)
+        }
+    }
+}
+
+/// What `operations` make of `current`: its view patched, then read back as the body of a create.
+///
+/// # Errors
+/// 400 listing every operation that cannot apply or every problem of the patched customer; 409 for a failed
+/// `test`.
+pub(crate) fn patched(current: &Customer, operations: Vec<PatchOperation>) -> Result<NewCustomer, ApiError> {
+    let Ok(Value::Object(mut view)) = serde_json::to_value(CustomerView::new(current)) else {
+        return Err(ApiError::Internal(anyhow::anyhow!("a customer's view is not a JSON object")));
+    };
+    let rules =
+        Rules { kind: CustomerBody::KIND, fields: CustomerBody::fields(), read_only: SET_BY_SERVICE, writable: &[] };
+    apply(&mut view, operations, &rules)?;
+    for field in SET_BY_SERVICE {
+        view.remove(*field);
+    }
+    parse(view).map_err(ApiError::Invalid)
+}
+
+/// A customer of a reseller.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Customer)]
+pub(crate) struct CustomerView<'a> {
+    #[schema(value_type = Guid)]
+    id: String,
+    #[schema(example = "Acme")]
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<&'a str>,
+    #[schema(example = "US")]
+    country_code: &'a str,
+    #[schema(example = "UTC")]
+    timezone: &'a str,
+    enabled: bool,
+    /// The reseller's tenant id.
+    #[schema(value_type = Guid)]
+    parent_tenant_id: String,
+    #[schema(value_type = String, example = "2019-11-29T16:03:23.9251680Z")]
+    date_created: String,
+}
+
+impl<'a> CustomerView<'a> {
+    pub(crate) fn new(customer: &'a Customer) -> Self {
+        let details = &customer.details;
+        Self {
+            id: customer.id.to_string(),
+            name: details.name.as_str(),
+            description: details.description.as_ref().map(|t| t.as_str()),
+            reference: details.reference.as_ref().map(|t| t.as_str()),
+            country_code: details.country_code.as_str(),
+            timezone: details.timezone.name(),
+            enabled: details.enabled,
+            parent_tenant_id: customer.reseller_id.to_string(),
+            date_created: timestamp(customer.date_created),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        let Value::Object(object) = value else { panic!("an object") };
+        object
+    }
+
+    #[test]
+    fn a_name_alone_makes_a_customer_with_defaults() {
+        let customer = parse(object(json!({"name": "Acme"}))).unwrap();
+        assert_eq!(customer, NewCustomer::named(CustomerName::parse("Acme").unwrap()));
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_field_order_then_the_unknown_fields() {
+        let problems = parse(object(json!({
+            "id": "x",
+            "description": "d".repeat(201),
+            "countryCode": "ZZ",
+            "timezone": "Mars/Olympus",
+            "enabled": "maybe",
+            "colour": "red"
+        })))
+        .unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["name", "description", "countryCode", "timezone", "enabled", "colour", "id"]);
+        assert_eq!(problems[6].message, "is set by the service and cannot be sent");
+    }
+}

@@ -1,0 +1,141 @@
+//! `KazooPbxConnectionProfile` on the wire: the body of a create (and of a patched profile), and the answer.
+
+use crate::wire::field::FieldProblem;
+use pbx_application::pbx::NewProfile;
+use pbx_domain::kazoo::{AccountId, KazooConnection};
+use pbx_domain::{HttpUrl, PbxProfile, Secret, WsUrl};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::Guid;
+use super::field::{Field, Problems};
+use super::profile::{Common, Shown, flag, optional_flag};
+
+/// The `_type` of a Kazoo profile.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+pub(crate) enum KazooType {
+    #[default]
+    KazooPbxConnectionProfile,
+}
+
+/// A new Kazoo profile.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewKazooPbxConnectionProfile)]
+pub(crate) struct KazooBody {
+    #[serde(rename = "_type")]
+    #[schema(inline)]
+    #[allow(dead_code)] // it chose this type before the body was read; here for the schema
+    pbx_type: KazooType,
+    /// A name for people (1–100 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "Clients ~.pbx.kazoo.name.~ Pbx")]
+    name: Field<String>,
+    /// The REST API's base URL (http or https).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, max_length = 2048, example = "https://rest.example.com")]
+    host_rest: Field<String>,
+    /// The websocket's URL (ws or wss).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, max_length = 2048, example = "wss://ws.example.com")]
+    host_websocket: Field<String>,
+    /// The Kazoo account (1–64 visible characters); unique across the system, whatever its case or width.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 64, example = "12345")]
+    account_id: Field<String>,
+    /// The account's API key (1–256 characters): stored encrypted, never shown again after this create.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "ABCDEF", format = Password)]
+    api_key: Field<String>,
+    /// Whether sub-accounts are monitored too (false when absent).
+    #[serde(default)]
+    #[schema(schema_with = optional_flag)]
+    monitor_sub_accounts: Field<bool>,
+    /// ISO 3166-1 alpha-2; the customer's country when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "US")]
+    country_code: Field<String>,
+}
+
+impl KazooBody {
+    /// The profile, or every problem with the body.
+    pub(crate) fn parse(self) -> Result<NewProfile, Vec<FieldProblem>> {
+        let mut problems = Problems::default();
+        let common = Common::parse(self.name, self.country_code, &mut problems);
+        let host_rest = self.host_rest.required("hostRest", HttpUrl::parse, &mut problems);
+        let host_websocket = self.host_websocket.required("hostWebsocket", WsUrl::parse, &mut problems);
+        let account_id = self.account_id.required("accountId", AccountId::parse, &mut problems);
+        let api_key = self.api_key.required("apiKey", Secret::parse, &mut problems);
+        let monitor_sub_accounts = self.monitor_sub_accounts.or("monitorSubAccounts", false, &mut problems);
+        problems.or_build(|| {
+            let connection = KazooConnection {
+                host_rest: host_rest?,
+                host_websocket: host_websocket?,
+                account_id: account_id?,
+                api_key: api_key?,
+                monitor_sub_accounts: monitor_sub_accounts?,
+            };
+            common?.with(connection.into())
+        })
+    }
+}
+
+/// A Kazoo PBX connection profile, in the seed's field order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = KazooPbxConnectionProfile)]
+pub(crate) struct KazooView<'a> {
+    /// The REST API's base URL.
+    #[schema(example = "https://rest.example.com")]
+    host_rest: &'a str,
+    /// The websocket's URL.
+    #[schema(example = "wss://ws.example.com")]
+    host_websocket: &'a str,
+    /// The Kazoo account (1–64 visible characters); unique across the system.
+    #[schema(min_length = 1, max_length = 64, example = "12345")]
+    account_id: &'a str,
+    /// The account's API key: only in the answer to the create that sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 256, example = "ABCDEF")]
+    api_key: Option<&'a str>,
+    /// Whether sub-accounts are monitored too.
+    #[schema(schema_with = flag)]
+    monitor_sub_accounts: Value,
+    #[serde(rename = "_type")]
+    #[schema(inline)]
+    pbx_type: KazooType,
+    /// The profile's id.
+    #[schema(value_type = Guid)]
+    id: String,
+    /// A name for people (1–100 characters).
+    #[schema(example = "Clients ~.pbx.kazoo.name.~ Pbx")]
+    name: &'a str,
+    /// The customer's tenant id.
+    #[schema(value_type = Guid)]
+    tenant_id: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "US", pattern = "^[A-Z]{2}$")]
+    country_code: &'a str,
+    /// Whether the platform uses the profile (false on create; enabling is chargeable).
+    enabled: bool,
+}
+
+impl<'a> KazooView<'a> {
+    /// The view of `profile`, whose connection is `kazoo`.
+    pub(super) fn new(profile: &'a PbxProfile, kazoo: &'a KazooConnection, shown: &Shown<'_>) -> Self {
+        Self {
+            host_rest: kazoo.host_rest.as_str(),
+            host_websocket: kazoo.host_websocket.as_str(),
+            account_id: kazoo.account_id.as_str(),
+            api_key: shown.secret(&kazoo.api_key),
+            monitor_sub_accounts: shown.flag(kazoo.monitor_sub_accounts, "monitorSubAccounts"),
+            pbx_type: KazooType::KazooPbxConnectionProfile,
+            id: profile.id.to_string(),
+            name: profile.name.as_str(),
+            tenant_id: profile.customer_id.to_string(),
+            country_code: profile.country_code.as_str(),
+            enabled: profile.enabled,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The wire format, once: each resource's request body (which reads every field whatever was sent, collects every
+//! problem in one pass and turns itself into domain values) and its answer view. The OpenAPI document is generated
+//! from these same types, and what a body type's schema says of its fields (their names, which are required,
+//! which are secrets) is what the unknown-field check and the JSON Patch rules use: nothing to keep in step by hand.
+
+pub(crate) mod customer;
+pub(crate) mod field;
+pub(crate) mod kazoo;
+pub(crate) mod patch;
+pub(crate) mod profile;
+pub(crate) mod three_cx;
+
+use crate::wire::field::FieldProblem;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat};
+use utoipa::{PartialSchema, ToSchema};
+
+/// A GUID (any case in, lower case out): the schema of every id, in paths and in bodies, written once.
+#[derive(Debug, ToSchema)]
+#[schema(
+    pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    example = "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d"
+)]
+pub(crate) struct Guid(#[allow(dead_code)] String);
+
+/// What a body type's schema says of its fields.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    /// Every field, in the schema's order.
+    pub(crate) names: Vec<String>,
+    /// The fields that must be sent.
+    pub(crate) required: Vec<String>,
+    /// The fields whose values are secrets (`format: password`).
+    pub(crate) secrets: Vec<String>,
+}
+
+impl Fields {
+    /// The fields of `T`'s schema.
+    pub(crate) fn of<T: PartialSchema>() -> Self {
+        let RefOr::T(Schema::Object(object)) = T::schema() else { return Self::default() };
+        let secrets = object
+            .properties
+            .iter()
+            .filter(|(_, property)| {
+                matches!(property, RefOr::T(Schema::Object(p)) if p.format == Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        Self { names: object.properties.keys().cloned().collect(), required: object.required.clone(), secrets }
+    }
+
+    /// Whether `name` is one of the fields.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    /// Whether `name` must be sent.
+    pub(crate) fn is_required(&self, name: &str) -> bool {
+        self.required.iter().any(|n| n == name)
+    }
+}
+
+/// A request body type.
+pub(crate) trait Body: DeserializeOwned + PartialSchema {
+    /// What the body describes, for messages (`KazooPbxConnectionProfile`, `a customer`).
+    const KIND: &'static str;
+    /// Fields a client may see but never send: the service sets them.
+    const SET_BY_SERVICE: &'static [&'static str];
+    /// Its fields, read once from its schema.
+    fn fields() -> &'static Fields;
+}
+
+/// Reads `object` as a `T`, after taking out (and noting) the fields `T` does not have.
+///
+/// # Errors
+/// The fields `T` does not have, each with why; `T` itself reads anything else (its fields never fail).
+pub(crate) fn read<T: Body>(mut object: Map<String, Value>) -> (Option<T>, Vec<FieldProblem>) {
+    let fields = T::fields();
+    let unknown: Vec<String> = object.keys().filter(|key| !fields.has(key)).cloned().collect();
+    let problems = unknown
+        .into_iter()
+        .map(|key| {
+            object.remove(&key);
+            let message = if T::SET_BY_SERVICE.contains(&key.as_str()) {
+                "is set by the service and cannot be sent".to_owned()
+            } else {
+                format!("is not a field of {}", T::KIND)
+            };
+            FieldProblem::new(key, message)
+        })
+        .collect();
+    (serde_json::from_value(Value::Object(object)).ok(), problems)
+}

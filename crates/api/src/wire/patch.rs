@@ -1,0 +1,287 @@
+//! JSON Patch (RFC 6902) as the platform's clients send it (contract §9): the document read into the `json-patch`
+//! crate's operations, checked against what the resource's fields allow, and applied to the resource's own view,
+//! all or nothing. The handler then reads the patched view back through the same body type as a create, so a
+//! patched resource passes every rule a new one does.
+
+use crate::wire::field::FieldProblem;
+use json_patch::{AddOperation, PatchErrorKind, PatchOperation, RemoveOperation, ReplaceOperation, TestOperation};
+use serde_json::{Map, Value};
+use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::Fields;
+use crate::ApiError;
+
+const NOT_AN_ARRAY: &str = "The patch document must be a JSON array of operations, such as \
+                            [{\"op\": \"replace\", \"path\": \"/name\", \"value\": \"New name\"}].";
+const OPERATIONS: [&str; 4] = ["add", "remove", "replace", "test"];
+
+/// A JSON Patch document of the operations this API applies — `add`, `remove`, `replace`, `test`, as the
+/// `json-patch` crate's own operation types (`move` and `copy` are refused) — or one operation on its own (§9).
+#[derive(Debug)]
+pub(crate) struct PatchDocument;
+
+/// One operation: the crate's type of it, with its `op`.
+fn operation<T: ToSchema>(op: &str) -> Schema {
+    let tag = ObjectBuilder::new()
+        .property("op", ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some([op])))
+        .required("op");
+    AllOfBuilder::new().item(Ref::from_schema_name(T::name())).item(tag).into()
+}
+
+impl PartialSchema for PatchDocument {
+    fn schema() -> RefOr<Schema> {
+        let one = OneOfBuilder::new()
+            .item(operation::<AddOperation>("add"))
+            .item(operation::<RemoveOperation>("remove"))
+            .item(operation::<ReplaceOperation>("replace"))
+            .item(operation::<TestOperation>("test"));
+        let one: Schema = one.into();
+        OneOfBuilder::new()
+            .item(ArrayBuilder::new().items(RefOr::T(one.clone())))
+            .item(one)
+            .description(Some("An array of operations, all applied or none; or a single operation object."))
+            .into()
+    }
+}
+
+impl ToSchema for PatchDocument {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        for (name, schema) in [
+            (AddOperation::name(), AddOperation::schema()),
+            (RemoveOperation::name(), RemoveOperation::schema()),
+            (ReplaceOperation::name(), ReplaceOperation::schema()),
+            (TestOperation::name(), TestOperation::schema()),
+        ] {
+            schemas.push((name.into_owned(), schema));
+        }
+    }
+}
+
+/// The operations of a patch document: an array of operations, or one operation object on its own (§9).
+///
+/// # Errors
+/// 400 when the document is neither, listing every malformed operation (`/1/op`, `/2/value`…).
+pub(crate) fn operations(document: Value) -> Result<Vec<PatchOperation>, ApiError> {
+    let items = match document {
+        Value::Array(items) => items,
+        Value::Object(operation) => vec![Value::Object(operation)],
+        _ => return Err(ApiError::BadRequest(NOT_AN_ARRAY.to_owned())),
+    };
+    let mut operations = Vec::with_capacity(items.len());
+    let mut problems = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match shape(&item) {
+            Some((place, message)) => problems.push(FieldProblem::new(format!("/{index}{place}"), message)),
+            None => match serde_json::from_value::<PatchOperation>(item) {
+                Ok(operation) => operations.push(operation),
+                Err(e) => problems.push(FieldProblem::new(format!("/{index}"), e.to_string())),
+            },
+        }
+    }
+    if problems.is_empty() { Ok(operations) } else { Err(ApiError::Invalid(problems)) }
+}
+
+/// What is wrong with the shape of one operation (where in it, and what), if anything.
+fn shape(item: &Value) -> Option<(&'static str, String)> {
+    let Value::Object(object) = item else { return Some(("", "must be an operation object".to_owned())) };
+    let op = match object.get("op").and_then(Value::as_str) {
+        Some(op @ ("move" | "copy")) => return Some(("/op", format!("'{op}' is not supported"))),
+        Some(op) if OPERATIONS.contains(&op) => op,
+        _ => return Some(("/op", format!("must be one of: {}", OPERATIONS.join(", ")))),
+    };
+    if !object.get("path").is_some_and(Value::is_string) {
+        return Some(("/path", "is required: a JSON Pointer such as /name".to_owned()));
+    }
+    (op != "remove" && !object.contains_key("value")).then(|| ("/value", "is required for this operation".to_owned()))
+}
+
+/// What a patch may do to which field of a resource.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules<'a> {
+    /// What the resource is, for messages (`KazooPbxConnectionProfile`, `a customer`).
+    pub(crate) kind: &'a str,
+    /// The fields of the resource's body type.
+    pub(crate) fields: &'a Fields,
+    /// Fields the view shows besides the body's, which no operation but `test` may touch.
+    pub(crate) read_only: &'a [&'a str],
+    /// Fields the view shows besides the body's, which a patch may change but not remove.
+    pub(crate) writable: &'a [&'a str],
+}
+
+/// The field a pointer names: `/name` → `name` (`~1` is `/`, `~0` is `~`); none for deeper or root pointers.
+fn field(path: &str) -> Option<String> {
+    let rest = path.strip_prefix('/')?;
+    (!rest.contains('/')).then(|| rest.replace("~1", "/").replace("~0", "~"))
+}
+
+impl Rules<'_> {
+    /// Why `operation` may never apply, if so.
+    fn refuse(&self, operation: &PatchOperation, name: &str) -> Option<String> {
+        let known = self.fields.has(name) || self.read_only.contains(&name) || self.writable.contains(&name);
+        if !known {
+            return Some(format!("is not a field of {}", self.kind));
+        }
+        let read_only = self.read_only.contains(&name) || name == "_type";
+        match operation {
+            PatchOperation::Test(_) if self.fields.secrets.iter().any(|s| s == name) => {
+                Some("is a secret and cannot be tested".to_owned())
+            }
+            PatchOperation::Test(_) => None,
+            _ if read_only => Some("cannot be changed".to_owned()),
+            PatchOperation::Remove(_) if self.fields.is_required(name) || self.writable.contains(&name) => {
+                Some("is required and cannot be removed".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Applies `operations` to `view` (the resource as its answer shows it, secrets included), all or none.
+///
+/// `replace` of an optional field that is not set acts as `add`, and `remove` of one is nothing (§9).
+///
+/// # Errors
+/// 400 listing every operation that can never apply, or naming the path where one failed; 409 when a `test`
+/// fails. `view` is unchanged then.
+pub(crate) fn apply(
+    view: &mut Map<String, Value>,
+    operations: Vec<PatchOperation>,
+    rules: &Rules<'_>,
+) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    let mut lenient = Vec::with_capacity(operations.len());
+    for operation in operations {
+        let path = operation.path().to_string();
+        let Some(name) = field(&path) else {
+            problems.push(FieldProblem::new(&path, format!("is not a field of {}", rules.kind)));
+            continue;
+        };
+        if let Some(message) = rules.refuse(&operation, &name) {
+            problems.push(FieldProblem::new(&path, message));
+            continue;
+        }
+        let unset = !view.contains_key(&name);
+        lenient.push(match operation {
+            PatchOperation::Replace(replace) if unset => {
+                PatchOperation::Add(AddOperation { path: replace.path, value: replace.value })
+            }
+            PatchOperation::Remove(_) if unset => continue,
+            other => other,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    let mut document = Value::Object(std::mem::take(view));
+    let applied = json_patch::patch(&mut document, &lenient);
+    if let Value::Object(object) = document {
+        *view = object;
+    }
+    applied.map_err(|e| {
+        let path = e.path.to_string();
+        match e.kind {
+            PatchErrorKind::TestFailed => ApiError::test_failed(&path),
+            kind => ApiError::Invalid(vec![FieldProblem::new(path, kind.to_string())]),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields() -> Fields {
+        Fields {
+            names: ["_type", "name", "apiKey", "countryCode"].map(str::to_owned).to_vec(),
+            required: ["_type", "name", "apiKey"].map(str::to_owned).to_vec(),
+            secrets: vec!["apiKey".to_owned()],
+        }
+    }
+
+    fn patch(view: Value, document: Value) -> Result<Value, ApiError> {
+        let fields = fields();
+        let rules = Rules { kind: "a thing", fields: &fields, read_only: &["id"], writable: &["enabled"] };
+        let Value::Object(mut view) = view else { panic!("an object") };
+        apply(&mut view, operations(document)?, &rules)?;
+        Ok(Value::Object(view))
+    }
+
+    fn view() -> Value {
+        json!({"_type": "T", "id": "1", "name": "Main", "apiKey": "k", "enabled": false})
+    }
+
+    #[test]
+    fn the_platforms_leniency_replace_of_an_unset_field_and_a_single_operation() {
+        let patched = patch(view(), json!({"op": "replace", "path": "/countryCode", "value": "FR"})).unwrap();
+        assert_eq!(patched["countryCode"], "FR");
+        let patched = patch(view(), json!([{"op": "remove", "path": "/countryCode"}])).unwrap();
+        assert_eq!(patched, view(), "removing an unset optional field changes nothing");
+    }
+
+    #[test]
+    fn operations_apply_all_or_none() {
+        let failed = patch(
+            view(),
+            json!([{"op": "replace", "path": "/name", "value": "New"}, {"op": "test", "path": "/name", "value": "Main"}]),
+        );
+        assert!(matches!(failed, Err(ApiError::Conflict(_))), "{failed:?}");
+        let done = patch(
+            view(),
+            json!([{"op": "test", "path": "/name", "value": "Main"}, {"op": "replace", "path": "/enabled", "value": "true"}]),
+        )
+        .unwrap();
+        assert_eq!(done["enabled"], "true", "the value is checked when the view is read back, not here");
+    }
+
+    #[test]
+    fn operations_that_can_never_apply_are_listed_with_their_paths() {
+        let Err(ApiError::Invalid(problems)) = patch(
+            view(),
+            json!([
+                {"op": "replace", "path": "/id", "value": "2"},
+                {"op": "replace", "path": "/_type", "value": "X"},
+                {"op": "remove", "path": "/name"},
+                {"op": "remove", "path": "/enabled"},
+                {"op": "test", "path": "/apiKey", "value": "k"},
+                {"op": "add", "path": "/nope", "value": 1},
+                {"op": "add", "path": "/name/deeper", "value": 1}
+            ]),
+        ) else {
+            panic!("400")
+        };
+        let found: Vec<(&str, &str)> = problems.iter().map(|p| (p.field.as_str(), p.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                ("/id", "cannot be changed"),
+                ("/_type", "cannot be changed"),
+                ("/name", "is required and cannot be removed"),
+                ("/enabled", "is required and cannot be removed"),
+                ("/apiKey", "is a secret and cannot be tested"),
+                ("/nope", "is not a field of a thing"),
+                ("/name/deeper", "is not a field of a thing"),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_documents_name_each_broken_operation() {
+        assert!(matches!(operations(json!("replace")), Err(ApiError::BadRequest(_))));
+        let Err(ApiError::Invalid(problems)) = operations(json!([
+            {"op": "move", "from": "/a", "path": "/b"},
+            {"op": "frobnicate", "path": "/a"},
+            {"op": "add", "path": "/a"},
+            {"op": "remove"},
+            7,
+            {"op": "test", "path": "no-slash", "value": 1}
+        ])) else {
+            panic!("400")
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["/0/op", "/1/op", "/2/value", "/3/path", "/4", "/5"]);
+        assert_eq!(problems[0].message, "'move' is not supported");
+    }
+}

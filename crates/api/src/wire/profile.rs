@@ -1,0 +1,457 @@
+//! A PBX profile on the wire, whatever its type: the body chosen by `_type`, the answer views, the list's summary.
+
+use std::sync::LazyLock;
+
+use json_patch::PatchOperation;
+use pbx_application::PbxSummary;
+use pbx_application::pbx::{InstanceLookup, NewProfile, ProfileChange};
+
+use crate::wire::field::FieldProblem;
+use pbx_domain::{CountryCode, PbxConnection, PbxProfile, PbxType, ProfileName, Secret};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa::openapi::ObjectBuilder;
+use utoipa::openapi::schema::{OneOfBuilder, Schema, SchemaType, Type};
+
+use super::field::{Field, Problems};
+use super::kazoo::{KazooBody, KazooView};
+use super::patch::{Rules, apply};
+use super::three_cx::{ThreeCxBody, ThreeCxView};
+use super::{Body, Fields, Guid, read};
+use crate::ApiError;
+
+/// A boolean, or the strings `"true"`/`"false"` as the platform's own examples send them.
+pub(crate) fn flag() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(["true", "false"])))
+        .description(Some("A boolean; the strings \"true\" and \"false\" are accepted too."))
+        .into()
+}
+
+/// The same, or null (taken as absent), in a request.
+pub(crate) fn optional_flag() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(["true", "false"])))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .description(Some("A boolean; the strings \"true\" and \"false\" are accepted too; null is the default."))
+        .into()
+}
+
+/// Fields of a profile that the service sets; a client may not send them on create.
+const SET_BY_SERVICE: &[&str] = &["id", "tenantId", "enabled"];
+
+/// The fields every PBX type has, parsed.
+pub(super) struct Common {
+    name: ProfileName,
+    country_code: Option<CountryCode>,
+}
+
+impl Common {
+    /// `name` and `countryCode`, or `None` after noting their problems.
+    pub(super) fn parse(name: Field<String>, country_code: Field<String>, problems: &mut Problems) -> Option<Self> {
+        let name = name.required("name", ProfileName::parse, problems);
+        let country_code = country_code.optional("countryCode", CountryCode::parse, problems);
+        Some(Self { name: name?, country_code: country_code? })
+    }
+
+    /// The profile with `connection`.
+    pub(super) fn with(self, connection: PbxConnection) -> Option<NewProfile> {
+        Some(NewProfile { name: self.name, country_code: self.country_code, connection })
+    }
+}
+
+macro_rules! body {
+    ($body:ty, $pbx_type:expr) => {
+        impl Body for $body {
+            const KIND: &'static str = $pbx_type.as_str();
+            const SET_BY_SERVICE: &'static [&'static str] = SET_BY_SERVICE;
+            fn fields() -> &'static Fields {
+                static FIELDS: LazyLock<Fields> = LazyLock::new(Fields::of::<$body>);
+                &FIELDS
+            }
+        }
+    };
+}
+body!(KazooBody, PbxType::Kazoo);
+body!(ThreeCxBody, PbxType::ThreeCx);
+
+/// A new PBX connection profile, chosen by `_type`; fields of another type are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = NewPbxProfile, discriminator = "_type")]
+#[allow(dead_code)] // described in the OpenAPI document; bodies are read through `parse`, which reports every problem
+pub(crate) enum ProfileBody {
+    Kazoo(KazooBody),
+    ThreeCx(ThreeCxBody),
+}
+
+/// The fields a body of `pbx_type` has.
+pub(crate) fn fields(pbx_type: PbxType) -> &'static Fields {
+    match pbx_type {
+        PbxType::Kazoo => KazooBody::fields(),
+        PbxType::ThreeCx => ThreeCxBody::fields(),
+    }
+}
+
+/// The `_type` of a body.
+///
+/// # Errors
+/// The problem with `_type` when it is missing or names no known type (the message lists the known ones).
+pub(crate) fn pbx_type(object: &Map<String, Value>) -> Result<PbxType, FieldProblem> {
+    let known = || PbxType::ALL.map(PbxType::as_str).join(", ");
+    match object.get("_type") {
+        None | Some(Value::Null) => Err(FieldProblem::new("_type", format!("is required: one of {}", known()))),
+        Some(Value::String(name)) => PbxType::parse(name).map_err(|e| FieldProblem::new("_type", e.to_string())),
+        Some(_) => Err(FieldProblem::new("_type", pbx_domain::UnknownPbxType.to_string())),
+    }
+}
+
+/// The profile a body describes, with every problem when it has any.
+///
+/// # Errors
+/// Every problem: `_type`, each broken field, then each field the type does not have.
+pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldProblem>> {
+    fn finish<T: Body>(
+        object: Map<String, Value>,
+        parse: fn(T) -> Result<NewProfile, Vec<FieldProblem>>,
+    ) -> Result<NewProfile, Vec<FieldProblem>> {
+        let (body, unknown) = read::<T>(object);
+        let parsed = body.map_or_else(|| Err(Vec::new()), parse);
+        match (parsed, unknown.is_empty()) {
+            (Ok(profile), true) => Ok(profile),
+            (Ok(_), false) => Err(unknown),
+            (Err(mut problems), _) => {
+                problems.extend(unknown);
+                Err(problems)
+            }
+        }
+    }
+    match pbx_type(&object).map_err(|problem| vec![problem])? {
+        PbxType::Kazoo => finish(object, KazooBody::parse),
+        PbxType::ThreeCx => finish(object, ThreeCxBody::parse),
+    }
+}
+
+/// What `operations` make of `current`: its view (secrets included, never sent) patched, then read back as the
+/// body of a create, so that a patched profile passes every rule a new one does.
+///
+/// # Errors
+/// 400 listing every operation that cannot apply or every problem of the patched profile; 409 for a failed
+/// `test`.
+pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> Result<ProfileChange, ApiError> {
+    let pbx_type = current.pbx_type();
+    let view = serde_json::to_value(ProfileView::new(current, Secrets::Shown, &[]));
+    let Ok(Value::Object(mut view)) = view else {
+        return Err(ApiError::Internal(anyhow::anyhow!("a profile's view is not a JSON object")));
+    };
+    let rules = Rules {
+        kind: pbx_type.as_str(),
+        fields: fields(pbx_type),
+        read_only: &["id", "tenantId"],
+        writable: &["enabled"],
+    };
+    apply(&mut view, operations, &rules)?;
+    let enabled: Field<bool> = view.remove("enabled").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    view.remove("id");
+    view.remove("tenantId");
+    let mut problems = Problems::default();
+    let profile = parse(view).map_err(|found| problems.extend(found)).ok();
+    let enabled = match enabled {
+        Field::Missing => {
+            problems.push("enabled", "is required");
+            None
+        }
+        other => other.or("enabled", false, &mut problems),
+    };
+    problems.or_build(|| Some(ProfileChange { profile: profile?, enabled: enabled? })).map_err(ApiError::Invalid)
+}
+
+/// The boolean fields of a body sent as the strings `"true"`/`"false"`: the create's answer echoes them so.
+pub(crate) fn sent_as_text(object: &Map<String, Value>) -> Vec<String> {
+    object
+        .iter()
+        .filter(|(_, value)| matches!(value, Value::String(s) if s == "true" || s == "false"))
+        .map(|(field, _)| field.clone())
+        .collect()
+}
+
+/// Whether a view shows the profile's secrets. Only the answer to a create does (and the document a patch edits,
+/// which is never sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Secrets {
+    Shown,
+    Hidden,
+}
+
+/// How a view shows secrets and booleans.
+pub(crate) struct Shown<'a> {
+    secrets: Secrets,
+    sent_as_text: &'a [String],
+}
+
+impl Shown<'_> {
+    /// The secret, when shown.
+    pub(super) fn secret<'s>(&self, secret: &'s Secret) -> Option<&'s str> {
+        (self.secrets == Secrets::Shown).then(|| secret.expose())
+    }
+
+    /// A boolean shown the way the client sent it: `"true"` stays a string in the echo of a create, as in the seed.
+    pub(super) fn flag(&self, value: bool, field: &str) -> Value {
+        if self.sent_as_text.iter().any(|f| f == field) { Value::from(value.to_string()) } else { Value::from(value) }
+    }
+}
+
+/// A PBX connection profile, chosen by `_type`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = PbxProfile, discriminator = "_type")]
+pub(crate) enum ProfileView<'a> {
+    Kazoo(KazooView<'a>),
+    ThreeCx(ThreeCxView<'a>),
+}
+
+impl<'a> ProfileView<'a> {
+    /// The view of `profile`; `sent_as_text` names the boolean fields the client sent as strings.
+    pub(crate) fn new(profile: &'a PbxProfile, secrets: Secrets, sent_as_text: &[String]) -> Self {
+        let shown = Shown { secrets, sent_as_text };
+        match &profile.connection {
+            PbxConnection::Kazoo(kazoo) => Self::Kazoo(KazooView::new(profile, kazoo, &shown)),
+            PbxConnection::ThreeCx(three_cx) => Self::ThreeCx(ThreeCxView::new(profile, three_cx, &shown)),
+        }
+    }
+}
+
+/// A profile in a list: `{id, name, _type, tenantId, countryCode, enabled}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PbxSummary)]
+pub(crate) struct SummaryView<'a> {
+    #[schema(value_type = Guid)]
+    id: String,
+    name: &'a str,
+    #[serde(rename = "_type")]
+    #[schema(example = "KazooPbxConnectionProfile")]
+    pbx_type: &'static str,
+    /// The customer's tenant id.
+    #[schema(value_type = Guid)]
+    tenant_id: String,
+    #[schema(example = "US")]
+    country_code: &'a str,
+    enabled: bool,
+}
+
+impl<'a> SummaryView<'a> {
+    pub(crate) fn new(summary: &'a PbxSummary) -> Self {
+        Self {
+            id: summary.id.to_string(),
+            name: &summary.name,
+            pbx_type: summary.pbx_type.as_str(),
+            tenant_id: summary.customer_id.to_string(),
+            country_code: summary.country_code.as_str(),
+            enabled: summary.enabled,
+        }
+    }
+}
+
+/// Whether a PBX instance is attached; `id` and `tenantId` only when it is attached to one of your customers.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = InstanceLookup)]
+pub(crate) struct InstanceLookupView<'a> {
+    exists: bool,
+    /// The instance id as asked.
+    instance_id: &'a str,
+    /// The profile attached to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Guid>)]
+    id: Option<String>,
+    /// The customer whose profile it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Guid>)]
+    tenant_id: Option<String>,
+}
+
+impl<'a> InstanceLookupView<'a> {
+    /// What the caller may learn of `instance_id`.
+    pub(crate) fn new(instance_id: &'a str, found: &InstanceLookup) -> Self {
+        let (exists, owner) = match found {
+            InstanceLookup::Own(owner) => (true, Some(owner)),
+            InstanceLookup::Foreign => (true, None),
+            InstanceLookup::Free => (false, None),
+        };
+        Self {
+            exists,
+            instance_id,
+            id: owner.map(|o| o.pbx_id.to_string()),
+            tenant_id: owner.map(|o| o.customer_id.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        let Value::Object(object) = value else { panic!("an object") };
+        object
+    }
+
+    fn seed_kazoo() -> Value {
+        json!({
+            "name": "Clients ~.pbx.kazoo.name.~ Pbx",
+            "hostRest": "https://rest.example.com",
+            "hostWebsocket": "wss://ws.example.com",
+            "accountId": "12345",
+            "apiKey": "ABCDEF",
+            "_type": "KazooPbxConnectionProfile"
+        })
+    }
+
+    fn named(problems: &[FieldProblem]) -> Vec<&str> {
+        problems.iter().map(|p| p.field.as_str()).collect()
+    }
+
+    #[test]
+    fn the_seeds_profiles_parse() {
+        let kazoo = parse(object(seed_kazoo())).unwrap();
+        assert_eq!(kazoo.name.as_str(), "Clients ~.pbx.kazoo.name.~ Pbx");
+        assert_eq!(kazoo.country_code, None);
+        let PbxConnection::Kazoo(connection) = kazoo.connection else { panic!("a Kazoo connection") };
+        assert_eq!(connection.api_key.expose(), "ABCDEF");
+        assert!(!connection.monitor_sub_accounts);
+
+        let three_cx = parse(object(json!({
+            "_type": "ThreeCxConnectionProfile",
+            "name": "3CX Connexion",
+            "licenseKey": "licenseKey-licenseKey-licenseKey",
+            "username": "nom d'utilisateur-nom d'utilisateur-nom d'utilisateur",
+            "password": "mot de passe mot de passe",
+            "enableRecordingArchive": "true",
+            "recordingArchiveFrequency": "00:20:00"
+        })))
+        .unwrap();
+        let PbxConnection::ThreeCx(connection) = three_cx.connection else { panic!("a 3CX connection") };
+        assert!(connection.recording_archive.is_enabled());
+        assert_eq!(connection.recording_archive.frequency().map(|f| f.to_string()), Some("00:20:00".to_owned()));
+    }
+
+    #[test]
+    fn every_broken_field_is_reported_in_field_order_then_the_fields_the_type_lacks() {
+        let problems = parse(object(json!({
+            "_type": "KazooPbxConnectionProfile",
+            "name": 7,
+            "countryCode": "XX",
+            "hostRest": "ftp://rest.example.com",
+            "hostWebsocket": "https://ws.example.com",
+            "apiKey": "",
+            "monitorSubAccounts": "maybe",
+            "licenseKey": "x",
+            "id": "x"
+        })))
+        .unwrap_err();
+        assert_eq!(
+            named(&problems),
+            [
+                "name",
+                "countryCode",
+                "hostRest",
+                "hostWebsocket",
+                "accountId",
+                "apiKey",
+                "monitorSubAccounts",
+                "id",
+                "licenseKey"
+            ]
+        );
+        let message = |field: &str| problems.iter().find(|p| p.field == field).map(|p| p.message.clone()).unwrap();
+        assert_eq!(message("name"), "must be a string");
+        assert_eq!(message("accountId"), "is required");
+        assert_eq!(message("hostRest"), "must use the http or https scheme");
+        assert_eq!(message("licenseKey"), "is not a field of KazooPbxConnectionProfile");
+        assert_eq!(message("id"), "is set by the service and cannot be sent");
+    }
+
+    #[test]
+    fn archiving_without_a_frequency_is_reported_with_the_other_problems() {
+        let problems = parse(object(json!({
+            "_type": "ThreeCxConnectionProfile",
+            "licenseKey": "L-1",
+            "username": "u",
+            "enableRecordingArchive": true
+        })))
+        .unwrap_err();
+        assert_eq!(named(&problems), ["name", "password", "recordingArchiveFrequency"]);
+    }
+
+    #[test]
+    fn nulls_count_as_missing_and_the_type_is_required() {
+        let mut body = seed_kazoo();
+        body["countryCode"] = Value::Null;
+        body["monitorSubAccounts"] = Value::Null;
+        assert!(parse(object(body)).is_ok());
+        let problems = parse(object(json!({"name": "x"}))).unwrap_err();
+        assert_eq!(problems[0].message, "is required: one of KazooPbxConnectionProfile, ThreeCxConnectionProfile");
+    }
+
+    #[test]
+    fn the_schema_of_each_body_names_its_fields_and_secrets() {
+        let kazoo = fields(PbxType::Kazoo);
+        assert_eq!(kazoo.secrets, ["apiKey"]);
+        assert!(kazoo.is_required("accountId") && !kazoo.is_required("monitorSubAccounts"));
+        assert_eq!(fields(PbxType::ThreeCx).secrets, ["password"]);
+    }
+
+    /// Field names of every type (and those the service sets), and others.
+    fn key() -> impl Strategy<Value = String> {
+        let mut known: Vec<String> = ["_type", "id", "tenantId", "enabled"].map(str::to_owned).to_vec();
+        for pbx_type in PbxType::ALL {
+            known.extend(fields(pbx_type).names.iter().cloned());
+        }
+        prop_oneof![prop::sample::select(known), ".{0,12}"]
+    }
+
+    /// Any JSON value, strings biased towards what the fields expect.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop::sample::select(vec![
+                "KazooPbxConnectionProfile",
+                "ThreeCxConnectionProfile",
+                "https://rest.example.com",
+                "wss://ws.example.com",
+                "00:20:00",
+                "true",
+                "US",
+            ])
+            .prop_map(Value::from),
+            ".{0,40}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(key(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Hostile bodies never panic: they are a profile, or problems (at least one).
+        #[test]
+        fn any_body_is_a_profile_or_its_problems(body in prop::collection::btree_map(key(), json(), 0..10)) {
+            if let Err(problems) = parse(body.into_iter().collect()) {
+                prop_assert!(!problems.is_empty());
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! `ThreeCxConnectionProfile` on the wire: the body of a create (and of a patched profile), and the answer.
+
+use crate::wire::field::FieldProblem;
+use pbx_application::pbx::NewProfile;
+use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
+use pbx_domain::{PbxProfile, Secret, TimeSpan};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::Guid;
+use super::field::{Field, Problems};
+use super::profile::{Common, Shown, flag, optional_flag};
+
+/// The `_type` of a 3CX profile.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+pub(crate) enum ThreeCxType {
+    #[default]
+    ThreeCxConnectionProfile,
+}
+
+/// A new 3CX profile.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewThreeCxConnectionProfile)]
+pub(crate) struct ThreeCxBody {
+    #[serde(rename = "_type")]
+    #[schema(inline)]
+    #[allow(dead_code)] // it chose this type before the body was read; here for the schema
+    pbx_type: ThreeCxType,
+    /// A name for people (1–100 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "3CX Connexion")]
+    name: Field<String>,
+    /// The 3CX licence (1–64 visible characters); unique across the system, whatever its case or width.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 64)]
+    license_key: Field<String>,
+    /// The 3CX user to sign in as (1–256 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256)]
+    username: Field<String>,
+    /// That user's password (1–256 characters): stored encrypted, never shown again after this create.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256, format = Password)]
+    password: Field<String>,
+    /// Whether call recordings are archived (false when absent).
+    #[serde(default)]
+    #[schema(schema_with = optional_flag)]
+    enable_recording_archive: Field<bool>,
+    /// How often recordings are archived: `[d.]hh:mm:ss`, positive, at most a day; required when archiving.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "00:20:00")]
+    recording_archive_frequency: Field<String>,
+    /// ISO 3166-1 alpha-2; the customer's country when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "US")]
+    country_code: Field<String>,
+}
+
+impl ThreeCxBody {
+    /// The profile, or every problem with the body.
+    pub(crate) fn parse(self) -> Result<NewProfile, Vec<FieldProblem>> {
+        let mut problems = Problems::default();
+        let common = Common::parse(self.name, self.country_code, &mut problems);
+        let license_key = self.license_key.required("licenseKey", LicenseKey::parse, &mut problems);
+        let username = self.username.required("username", Username::parse, &mut problems);
+        let password = self.password.required("password", Secret::parse, &mut problems);
+        let archiving = self.enable_recording_archive.or("enableRecordingArchive", false, &mut problems);
+        let frequency =
+            self.recording_archive_frequency.optional("recordingArchiveFrequency", TimeSpan::parse, &mut problems);
+        let archive = match (archiving, frequency) {
+            (Some(archiving), Some(frequency)) => RecordingArchive::new(archiving, frequency)
+                .map_err(|e| problems.push("recordingArchiveFrequency", e.to_string()))
+                .ok(),
+            _ => None,
+        };
+        problems.or_build(|| {
+            let connection = ThreeCxConnection {
+                license_key: license_key?,
+                username: username?,
+                password: password?,
+                recording_archive: archive?,
+            };
+            common?.with(connection.into())
+        })
+    }
+}
+
+/// A 3CX PBX connection profile, in the seed's field order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ThreeCxConnectionProfile)]
+pub(crate) struct ThreeCxView<'a> {
+    #[serde(rename = "_type")]
+    #[schema(inline)]
+    pbx_type: ThreeCxType,
+    /// A name for people (1–100 characters).
+    #[schema(example = "3CX Connexion")]
+    name: &'a str,
+    /// The 3CX licence (1–64 visible characters); unique across the system.
+    #[schema(min_length = 1, max_length = 64, example = "licenseKey-licenseKey-licenseKey")]
+    license_key: &'a str,
+    /// The 3CX user to sign in as.
+    #[schema(min_length = 1, max_length = 256)]
+    username: &'a str,
+    /// That user's password: only in the answer to the create that sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 256)]
+    password: Option<&'a str>,
+    /// Whether call recordings are archived.
+    #[schema(schema_with = flag)]
+    enable_recording_archive: Value,
+    /// A .NET TimeSpan `[d.]hh:mm:ss[.fffffff]`, positive, at most a day; required when archiving.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "00:20:00")]
+    recording_archive_frequency: Option<String>,
+    /// The profile's id.
+    #[schema(value_type = Guid)]
+    id: String,
+    /// The customer's tenant id.
+    #[schema(value_type = Guid)]
+    tenant_id: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "US", pattern = "^[A-Z]{2}$")]
+    country_code: &'a str,
+    /// Whether the platform uses the profile (false on create; enabling is chargeable).
+    enabled: bool,
+}
+
+impl<'a> ThreeCxView<'a> {
+    /// The view of `profile`, whose connection is `three_cx`.
+    pub(super) fn new(profile: &'a PbxProfile, three_cx: &'a ThreeCxConnection, shown: &Shown<'_>) -> Self {
+        let archive = three_cx.recording_archive;
+        Self {
+            pbx_type: ThreeCxType::ThreeCxConnectionProfile,
+            name: profile.name.as_str(),
+            license_key: three_cx.license_key.as_str(),
+            username: three_cx.username.as_str(),
+            password: shown.secret(&three_cx.password),
+            enable_recording_archive: shown.flag(archive.is_enabled(), "enableRecordingArchive"),
+            recording_archive_frequency: archive.frequency().map(|f| f.to_string()),
+            id: profile.id.to_string(),
+            tenant_id: profile.customer_id.to_string(),
+            country_code: profile.country_code.as_str(),
+            enabled: profile.enabled,
+        }
+    }
+}
