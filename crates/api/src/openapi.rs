@@ -145,7 +145,8 @@ impl Modify for BearerAuth {
 #[openapi(
     info(
         title = "PBX profile service",
-        description = "Resellers register the PBX connection profiles (Kazoo, 3CX) of their customers. Every \
+        description = "Resellers register the PBX connection profiles of their customers (one type per kind of \
+                       phone system: see `NewPbxProfile`). Every \
                        answer wears the envelope; errors list every broken field.",
         version = "1.0"
     ),

@@ -235,7 +235,7 @@ pub(crate) async fn delete(
     path = "/api/v1.0/pbxs",
     tag = "PBX profiles",
     params(
-        ("instanceId" = String, Query, description = "A Kazoo account id or a 3CX licence key", min_length = 1),
+        ("instanceId" = String, Query, description = "The id of a PBX instance, in the field each profile type names it (see `NewPbxProfile`), in any case or width", min_length = 1),
     ),
     responses(
         (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::openapi::InstanceLookupEnvelope),
@@ -251,7 +251,7 @@ pub(crate) async fn lookup(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsRead)?;
     let instance_id = query.get("instanceId").map(|v| v.trim()).filter(|v| !v.is_empty()).ok_or_else(|| {
-        ApiError::Invalid(vec![FieldProblem::new("instanceId", "is required: a Kazoo account id or a 3CX licence key")])
+        ApiError::Invalid(vec![FieldProblem::new("instanceId", "is required: the id of a PBX instance")])
     })?;
     let found = state.read_pbxs.lookup(caller.reseller, instance_id).await?;
     let data = InstanceLookupView::new(instance_id, &found);
