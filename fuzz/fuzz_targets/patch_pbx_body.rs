@@ -7,7 +7,7 @@ use pbx_domain::PbxType;
 
 fuzz_target!(|data: &[u8]| {
     let Some((first, document)) = data.split_first() else { return };
-    let pbx_type = if first % 2 == 0 { PbxType::Kazoo } else { PbxType::ThreeCx };
+    let pbx_type = PbxType::ALL[usize::from(*first) % PbxType::ALL.len()];
     let status = pbx_api::fuzzing::patch_pbx_body(pbx_type, document);
     assert!(status == 200 || (400..500).contains(&status), "a patch document answered {status}");
 });

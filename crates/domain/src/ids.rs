@@ -18,7 +18,7 @@ impl IdError {
     }
 }
 
-fn parse_guid(value: &str) -> Result<Uuid, IdError> {
+pub(crate) fn parse_guid(value: &str) -> Result<Uuid, IdError> {
     // Only the hyphenated 36-character form is a GUID here; `Uuid::parse_str` would also take braces, URNs and
     // the simple 32-digit form.
     if value.len() != 36 {
