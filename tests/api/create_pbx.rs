@@ -112,7 +112,7 @@ async fn a_missing_or_unknown_type_is_400_listing_the_known_types() {
     let server = TestServer::start().await;
     let token = server.reseller();
     let customer = server.customer(&token).await;
-    let known = "KazooPbxConnectionProfile, ThreeCxConnectionProfile";
+    let known = "KazooPbxConnectionProfile, ThreeCxConnectionProfile, TeamsPbxConnectionProfile";
     for (type_value, message) in [
         (None, format!("is required: one of {known}")),
         (Some(json!("SipTrunk")), format!("must be one of: {known}")),

@@ -23,3 +23,4 @@ mod profiles;
 mod replicas;
 mod security;
 mod seed;
+mod teams;

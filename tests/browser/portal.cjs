@@ -1,7 +1,7 @@
 // The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token,
-// a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, enabling one (402
-// again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind), deleting; then the page
-// at 360 px wide. Each step leaves a screenshot.
+// a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile,
+// enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
+// deleting; then the page at 360 px wide. Each step leaves a screenshot.
 // Usage: node portal.cjs <base URL> <screenshot folder> [README screenshot path]
 const { chromium } = require("playwright-core");
 const path = require("path");
@@ -105,6 +105,16 @@ async function main() {
     await page.locator("#profile-rows tr", { hasText: "Branch" }).waitFor();
     await shot("three-cx-created");
 
+    // A Microsoft Teams profile: its form comes from the OpenAPI document like the others.
+    await pf.getByLabel("PBX type").selectOption({ label: "Microsoft Teams" });
+    await pf.getByLabel("Name", { exact: true }).fill("Teams");
+    await pf.getByLabel("Microsoft tenant ID").fill(crypto.randomUUID().toUpperCase());
+    await page.getByRole("button", { name: "Create profile" }).click();
+    await confirm("Accept the charge?");
+    await notice("Profile Teams created");
+    await page.locator("#profile-rows tr", { hasText: "Microsoft Teams" }).waitFor();
+    await shot("teams-created");
+
     // Enable the Kazoo profile (chargeable too), rename it, delete the 3CX one.
     await page.getByRole("button", { name: "Enable Main office" }).click();
     await confirm("Accept the charge?");
@@ -134,7 +144,9 @@ async function main() {
     await confirm("Delete Branch (renamed elsewhere)?");
     await notice("Branch (renamed elsewhere) deleted");
     const rows = await page.locator("#profile-rows tr").allInnerTexts();
-    if (rows.length !== 1 || !rows[0].includes("Head office")) throw new Error(`profiles left: ${rows}`);
+    if (rows.length !== 2 || !rows[0].includes("Head office") || !rows[1].includes("Teams")) {
+      throw new Error(`profiles left: ${rows}`);
+    }
     await shot("deleted");
     if (readmeShot) await page.screenshot({ path: readmeShot, fullPage: true });
 

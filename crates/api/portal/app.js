@@ -395,7 +395,7 @@ async function createProfile(event) {
     notify(`Profile ${answer.json.data.name} created (not enabled yet).`, "success");
   } else if (answer.status === 400) showErrors(form, answer);
   else if (answer.status === 409) {
-    const instance = body.accountId || body.licenseKey;
+    const instance = body.accountId || body.licenseKey || body.microsoftTenantId;
     const lookup = await api("GET", `/pbxs?instanceId=${encodeURIComponent(instance)}`);
     const own = lookup.json.data && lookup.json.data.tenantId;
     notify(`The PBX instance ${instance} is already attached to ${own ? (own === state.customer.id ? "this customer" : `your customer ${own}`) : "another reseller's customer"}: a PBX instance belongs to one customer only.`, "error");

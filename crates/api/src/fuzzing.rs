@@ -3,6 +3,7 @@
 
 use actix_web::ResponseError;
 use pbx_domain::kazoo::{AccountId, KazooConnection};
+use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{
     CountryCode, CustomerId, HttpUrl, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, Secret, TimeSpan, WsUrl,
@@ -30,6 +31,10 @@ fn sample(pbx_type: PbxType) -> anyhow::Result<PbxProfile> {
             password: Secret::parse("pa55word")?,
             recording_archive: RecordingArchive::new(true, Some(TimeSpan::parse("00:20:00")?))?,
         }),
+        PbxType::Teams => {
+            TeamsConnection { microsoft_tenant_id: MicrosoftTenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47")? }
+                .into()
+        }
     };
     let (id, customer) = (PbxId::from_uuid(uuid::Uuid::from_u128(1)), CustomerId::from_uuid(uuid::Uuid::from_u128(2)));
     Ok(PbxProfile::new(id, customer, ProfileName::parse("Main")?, CountryCode::US, connection))

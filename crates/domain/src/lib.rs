@@ -51,7 +51,7 @@ mod urls;
 pub use country::{CountryCode, CountryCodeError};
 pub use customer::{Customer, CustomerName, NewCustomer, OptionalText};
 pub use ids::{CustomerId, IdError, PbxId, ResellerId};
-pub use pbx::{InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, three_cx};
+pub use pbx::{InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, teams, three_cx};
 pub use secret::{Secret, SecretError};
 pub use text::TextError;
 pub use timespan::{TimeSpan, TimeSpanError};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use pbx_application::{CustomerRepository, InsertPbxError, PbxRepository, WriteError};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
+use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{
     CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId, PbxProfile, PbxType,
@@ -156,6 +157,30 @@ async fn one_instance_is_one_instance_whatever_its_case_or_width() {
     let PbxConnection::Kazoo(connection) = &mut respelled.connection else { unreachable!() };
     connection.account_id = AccountId::parse("ACCTA1").unwrap();
     assert!(matches!(f.profiles.update(&respelled, 1).await, Err(WriteError::InstanceAttached)));
+}
+
+#[tokio::test]
+async fn a_teams_profile_reads_back_and_its_tenant_is_attached_once() {
+    let f = fixture().await;
+    let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
+    f.customers.insert(&owner).await.unwrap();
+    let tenant = "72F988BF-86F1-41AF-91AB-2D7CD011DB47";
+    let teams = |customer| {
+        PbxProfile::new(
+            PbxId::from_uuid(Uuid::now_v7()),
+            customer,
+            ProfileName::parse("Teams").unwrap(),
+            CountryCode::US,
+            TeamsConnection { microsoft_tenant_id: MicrosoftTenantId::parse(tenant).unwrap() }.into(),
+        )
+    };
+    let profile = teams(owner.id);
+    f.profiles.insert(&profile, now()).await.unwrap();
+    let stored = f.profiles.find(owner.id, profile.id).await.unwrap().unwrap().value;
+    assert_eq!(stored, profile);
+    assert!(f.profiles.instance_attached(PbxType::Teams, &tenant.to_lowercase()).await.unwrap());
+    let again = f.profiles.insert(&teams(owner.id), now()).await;
+    assert!(matches!(again, Err(InsertPbxError::InstanceAttached)), "{again:?}");
 }
 
 #[tokio::test]

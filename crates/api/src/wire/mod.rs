@@ -8,6 +8,7 @@ pub(crate) mod field;
 pub(crate) mod kazoo;
 pub(crate) mod patch;
 pub(crate) mod profile;
+pub(crate) mod teams;
 pub(crate) mod three_cx;
 
 use crate::wire::field::FieldProblem;

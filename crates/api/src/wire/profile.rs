@@ -17,6 +17,7 @@ use utoipa::openapi::schema::{OneOfBuilder, Schema, SchemaType, Type};
 use super::field::{Field, Problems};
 use super::kazoo::{KazooBody, KazooView};
 use super::patch::{Rules, apply};
+use super::teams::{TeamsBody, TeamsView};
 use super::three_cx::{ThreeCxBody, ThreeCxView};
 use super::{Body, Fields, Guid, read};
 use crate::ApiError;
@@ -77,6 +78,7 @@ macro_rules! body {
 }
 body!(KazooBody, PbxType::Kazoo);
 body!(ThreeCxBody, PbxType::ThreeCx);
+body!(TeamsBody, PbxType::Teams);
 
 /// A new PBX connection profile, chosen by `_type`; fields of another type are refused.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,6 +88,7 @@ body!(ThreeCxBody, PbxType::ThreeCx);
 pub(crate) enum ProfileBody {
     Kazoo(KazooBody),
     ThreeCx(ThreeCxBody),
+    Teams(TeamsBody),
 }
 
 /// The fields a body of `pbx_type` has.
@@ -93,6 +96,7 @@ pub(crate) fn fields(pbx_type: PbxType) -> &'static Fields {
     match pbx_type {
         PbxType::Kazoo => KazooBody::fields(),
         PbxType::ThreeCx => ThreeCxBody::fields(),
+        PbxType::Teams => TeamsBody::fields(),
     }
 }
 
@@ -132,6 +136,7 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldP
     match pbx_type(&object).map_err(|problem| vec![problem])? {
         PbxType::Kazoo => finish(object, KazooBody::parse),
         PbxType::ThreeCx => finish(object, ThreeCxBody::parse),
+        PbxType::Teams => finish(object, TeamsBody::parse),
     }
 }
 
@@ -211,6 +216,7 @@ impl Shown<'_> {
 pub(crate) enum ProfileView<'a> {
     Kazoo(KazooView<'a>),
     ThreeCx(ThreeCxView<'a>),
+    Teams(TeamsView<'a>),
 }
 
 impl<'a> ProfileView<'a> {
@@ -220,6 +226,7 @@ impl<'a> ProfileView<'a> {
         match &profile.connection {
             PbxConnection::Kazoo(kazoo) => Self::Kazoo(KazooView::new(profile, kazoo, &shown)),
             PbxConnection::ThreeCx(three_cx) => Self::ThreeCx(ThreeCxView::new(profile, three_cx, &shown)),
+            PbxConnection::Teams(teams) => Self::Teams(TeamsView::new(profile, teams)),
         }
     }
 }
@@ -396,7 +403,10 @@ mod tests {
         body["monitorSubAccounts"] = Value::Null;
         assert!(parse(object(body)).is_ok());
         let problems = parse(object(json!({"name": "x"}))).unwrap_err();
-        assert_eq!(problems[0].message, "is required: one of KazooPbxConnectionProfile, ThreeCxConnectionProfile");
+        assert_eq!(
+            problems[0].message,
+            "is required: one of KazooPbxConnectionProfile, ThreeCxConnectionProfile, TeamsPbxConnectionProfile"
+        );
     }
 
     #[test]
@@ -405,6 +415,7 @@ mod tests {
         assert_eq!(kazoo.secrets, ["apiKey"]);
         assert!(kazoo.is_required("accountId") && !kazoo.is_required("monitorSubAccounts"));
         assert_eq!(fields(PbxType::ThreeCx).secrets, ["password"]);
+        assert!(fields(PbxType::Teams).secrets.is_empty());
     }
 
     /// Field names of every type (and those the service sets), and others.

@@ -1,9 +1,10 @@
 //! PBX connection profiles: what another system needs to reach a customer's phone system.
 //!
-//! Each PBX type lives in its own folder ([`kazoo`], [`three_cx`]); adding a type means adding a folder, a variant
-//! to [`PbxConnection`] and one to [`PbxType`].
+//! Each PBX type lives in its own folder ([`kazoo`], [`three_cx`], [`teams`]); adding a type means adding a folder,
+//! a variant to [`PbxConnection`] and one to [`PbxType`].
 
 pub mod kazoo;
+pub mod teams;
 pub mod three_cx;
 
 use std::fmt;
@@ -25,6 +26,8 @@ pub enum PbxType {
     Kazoo,
     /// A 3CX system (`ThreeCxConnectionProfile`).
     ThreeCx,
+    /// A Microsoft Teams tenant (`TeamsPbxConnectionProfile`).
+    Teams,
 }
 
 /// A `_type` that names no known PBX type.
@@ -34,7 +37,7 @@ pub struct UnknownPbxType;
 
 impl PbxType {
     /// Every type, in the order the API lists them.
-    pub const ALL: [Self; 2] = [Self::Kazoo, Self::ThreeCx];
+    pub const ALL: [Self; 3] = [Self::Kazoo, Self::ThreeCx, Self::Teams];
 
     /// The API's `_type` name.
     #[must_use]
@@ -42,6 +45,7 @@ impl PbxType {
         match self {
             Self::Kazoo => "KazooPbxConnectionProfile",
             Self::ThreeCx => "ThreeCxConnectionProfile",
+            Self::Teams => "TeamsPbxConnectionProfile",
         }
     }
 
@@ -60,7 +64,8 @@ impl fmt::Display for PbxType {
     }
 }
 
-/// The identity of a PBX instance in the world: a Kazoo account id or a 3CX licence key, with its type.
+/// The identity of a PBX instance in the world: a Kazoo account id, a 3CX licence key or a Microsoft tenant id, with
+/// its type.
 /// A PBX instance is attached to at most one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InstanceId<'a> {
@@ -114,6 +119,8 @@ pub enum PbxConnection {
     Kazoo(kazoo::KazooConnection),
     /// A 3CX system.
     ThreeCx(three_cx::ThreeCxConnection),
+    /// A Microsoft Teams tenant.
+    Teams(teams::TeamsConnection),
 }
 
 impl PbxConnection {
@@ -123,6 +130,7 @@ impl PbxConnection {
         match self {
             Self::Kazoo(_) => PbxType::Kazoo,
             Self::ThreeCx(_) => PbxType::ThreeCx,
+            Self::Teams(_) => PbxType::Teams,
         }
     }
 
@@ -132,6 +140,7 @@ impl PbxConnection {
         let value = match self {
             Self::Kazoo(kazoo) => kazoo.account_id.as_str(),
             Self::ThreeCx(three_cx) => three_cx.license_key.as_str(),
+            Self::Teams(teams) => teams.microsoft_tenant_id.as_str(),
         };
         InstanceId::new(self.pbx_type(), value)
     }
@@ -146,6 +155,12 @@ impl From<kazoo::KazooConnection> for PbxConnection {
 impl From<three_cx::ThreeCxConnection> for PbxConnection {
     fn from(value: three_cx::ThreeCxConnection) -> Self {
         Self::ThreeCx(value)
+    }
+}
+
+impl From<teams::TeamsConnection> for PbxConnection {
+    fn from(value: teams::TeamsConnection) -> Self {
+        Self::Teams(value)
     }
 }
 
@@ -238,6 +253,9 @@ mod tests {
             assert_eq!(PbxType::parse(t.as_str()), Ok(t));
         }
         let err = PbxType::parse("kazoo").unwrap_err();
-        assert_eq!(err.to_string(), "must be one of: KazooPbxConnectionProfile, ThreeCxConnectionProfile");
+        assert_eq!(
+            err.to_string(),
+            "must be one of: KazooPbxConnectionProfile, ThreeCxConnectionProfile, TeamsPbxConnectionProfile"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! PBX profiles in the database: common columns, the type's settings as JSON and its secrets encrypted.
 
 mod kazoo;
+mod teams;
 mod three_cx;
 
 use anyhow::{Context, anyhow};
@@ -29,6 +30,7 @@ fn store(connection: &PbxConnection) -> anyhow::Result<Stored> {
     match connection {
         PbxConnection::Kazoo(kazoo) => kazoo::store(kazoo),
         PbxConnection::ThreeCx(three_cx) => three_cx::store(three_cx),
+        PbxConnection::Teams(teams) => Ok(teams::store(teams)),
     }
 }
 
@@ -80,6 +82,7 @@ impl SeaOrmPbxRepository {
         let connection = match PbxType::parse(&row.pbx_type)? {
             PbxType::Kazoo => kazoo::load(&row.instance_id, stored)?.into(),
             PbxType::ThreeCx => three_cx::load(&row.instance_id, stored)?.into(),
+            PbxType::Teams => teams::load(&row.instance_id)?.into(),
         };
         let profile = PbxProfile {
             id: PbxId::from_uuid(row.id),

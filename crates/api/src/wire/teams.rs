@@ -1,0 +1,93 @@
+//! `TeamsPbxConnectionProfile` on the wire: the body of a create (and of a patched profile), and the answer.
+
+use pbx_application::pbx::NewProfile;
+use pbx_domain::PbxProfile;
+use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Guid;
+use super::field::{Field, FieldProblem, Problems};
+use super::profile::Common;
+
+/// The `_type` of a Teams profile.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+pub(crate) enum TeamsType {
+    #[default]
+    TeamsPbxConnectionProfile,
+}
+
+/// A new Microsoft Teams profile.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewTeamsPbxConnectionProfile)]
+pub(crate) struct TeamsBody {
+    #[serde(rename = "_type")]
+    #[schema(inline)]
+    #[allow(dead_code)] // it chose this type before the body was read; here for the schema
+    pbx_type: TeamsType,
+    /// A name for people (1–100 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "Teams")]
+    name: Field<String>,
+    /// The customer's Microsoft (Entra) tenant id; unique across the system.
+    #[serde(default)]
+    #[schema(value_type = Guid, required = true)]
+    microsoft_tenant_id: Field<String>,
+    /// ISO 3166-1 alpha-2; the customer's country when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "US")]
+    country_code: Field<String>,
+}
+
+impl TeamsBody {
+    /// The profile, or every problem with the body.
+    pub(crate) fn parse(self) -> Result<NewProfile, Vec<FieldProblem>> {
+        let mut problems = Problems::default();
+        let common = Common::parse(self.name, self.country_code, &mut problems);
+        let tenant = self.microsoft_tenant_id.required("microsoftTenantId", MicrosoftTenantId::parse, &mut problems);
+        problems.or_build(|| common?.with(TeamsConnection { microsoft_tenant_id: tenant? }.into()))
+    }
+}
+
+/// A Microsoft Teams PBX connection profile.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = TeamsPbxConnectionProfile)]
+pub(crate) struct TeamsView<'a> {
+    /// The customer's Microsoft (Entra) tenant id, lower case; unique across the system.
+    #[schema(value_type = Guid)]
+    microsoft_tenant_id: &'a str,
+    #[serde(rename = "_type")]
+    #[schema(inline)]
+    pbx_type: TeamsType,
+    /// The profile's id.
+    #[schema(value_type = Guid)]
+    id: String,
+    /// A name for people (1–100 characters).
+    #[schema(example = "Teams")]
+    name: &'a str,
+    /// The customer's tenant id.
+    #[schema(value_type = Guid)]
+    tenant_id: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "US", pattern = "^[A-Z]{2}$")]
+    country_code: &'a str,
+    /// Whether the platform uses the profile (false on create; enabling is chargeable).
+    enabled: bool,
+}
+
+impl<'a> TeamsView<'a> {
+    /// The view of `profile`, whose connection is `teams`.
+    pub(super) fn new(profile: &'a PbxProfile, teams: &'a TeamsConnection) -> Self {
+        Self {
+            microsoft_tenant_id: teams.microsoft_tenant_id.as_str(),
+            pbx_type: TeamsType::TeamsPbxConnectionProfile,
+            id: profile.id.to_string(),
+            name: profile.name.as_str(),
+            tenant_id: profile.customer_id.to_string(),
+            country_code: profile.country_code.as_str(),
+            enabled: profile.enabled,
+        }
+    }
+}
