@@ -195,8 +195,7 @@ impl From<ReadPbxError> for ApiError {
     fn from(error: ReadPbxError) -> Self {
         match error {
             ReadPbxError::NotFound => Self::NotFound,
-            ReadPbxError::Unavailable(e) => Self::Unavailable(e),
-            ReadPbxError::Unexpected(e) => Self::Internal(e),
+            ReadPbxError::Storage(e) => e.into(),
         }
     }
 }
@@ -211,8 +210,7 @@ impl From<PatchPbxError> for ApiError {
                 "Enabling a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
                  header 'accept-charges: true'. Nothing was changed.",
             ),
-            PatchPbxError::Unavailable(e) => Self::Unavailable(e),
-            PatchPbxError::Unexpected(e) => Self::Internal(e),
+            PatchPbxError::Storage(e) => e.into(),
         }
     }
 }
@@ -222,8 +220,7 @@ impl From<DeletePbxError> for ApiError {
         match error {
             DeletePbxError::NotFound => Self::NotFound,
             DeletePbxError::PreconditionFailed => Self::PreconditionFailed,
-            DeletePbxError::Unavailable(e) => Self::Unavailable(e),
-            DeletePbxError::Unexpected(e) => Self::Internal(e),
+            DeletePbxError::Storage(e) => e.into(),
         }
     }
 }
@@ -233,8 +230,7 @@ impl From<PatchCustomerError> for ApiError {
         match error {
             PatchCustomerError::NotFound => Self::NotFound,
             PatchCustomerError::PreconditionFailed => Self::PreconditionFailed,
-            PatchCustomerError::Unavailable(e) => Self::Unavailable(e),
-            PatchCustomerError::Unexpected(e) => Self::Internal(e),
+            PatchCustomerError::Storage(e) => e.into(),
         }
     }
 }
@@ -247,8 +243,7 @@ impl From<DeleteCustomerError> for ApiError {
             DeleteCustomerError::HasProfiles => {
                 Self::Conflict("The customer still has PBX profiles; delete them before the customer.".to_owned())
             }
-            DeleteCustomerError::Unavailable(e) => Self::Unavailable(e),
-            DeleteCustomerError::Unexpected(e) => Self::Internal(e),
+            DeleteCustomerError::Storage(e) => e.into(),
         }
     }
 }
@@ -262,8 +257,7 @@ impl From<CreatePbxError> for ApiError {
                 "Creating a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
                  header 'accept-charges: true'. Nothing was created.",
             ),
-            CreatePbxError::Unavailable(e) => Self::Unavailable(e),
-            CreatePbxError::Unexpected(e) => Self::Internal(e),
+            CreatePbxError::Storage(e) => e.into(),
         }
     }
 }
@@ -271,8 +265,7 @@ impl From<CreatePbxError> for ApiError {
 impl From<CreateCustomerError> for ApiError {
     fn from(error: CreateCustomerError) -> Self {
         match error {
-            CreateCustomerError::Unavailable(e) => Self::Unavailable(e),
-            CreateCustomerError::Unexpected(e) => Self::Internal(e),
+            CreateCustomerError::Storage(e) => e.into(),
         }
     }
 }
@@ -281,8 +274,7 @@ impl From<GetCustomerError> for ApiError {
     fn from(error: GetCustomerError) -> Self {
         match error {
             GetCustomerError::NotFound => Self::NotFound,
-            GetCustomerError::Unavailable(e) => Self::Unavailable(e),
-            GetCustomerError::Unexpected(e) => Self::Internal(e),
+            GetCustomerError::Storage(e) => e.into(),
         }
     }
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use pbx_domain::{Customer, CustomerId, NewCustomer, ResellerId};
 
 use crate::idempotency::Reservation;
-use crate::ports::{Clock, CustomerRepository, IdGenerator};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{Clock, CustomerRepository, IdGenerator, RepositoryError};
+use crate::use_case::opaque_debug;
 
 /// What a reseller asks for.
 #[derive(Debug, Clone)]
@@ -22,15 +22,10 @@ pub struct CreateCustomerCommand {
 /// Why no customer was created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateCustomerError {
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-
-storage_errors!(CreateCustomerError);
 
 /// The create-customer use case.
 #[derive(Clone)]
@@ -156,6 +151,6 @@ mod tests {
         let mut customers = MockCustomerRepository::new();
         customers.expect_insert().returning(|_| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
         let result = use_case(customers).execute(command("Acme")).await;
-        assert!(matches!(result, Err(CreateCustomerError::Unavailable(_))), "{result:?}");
+        assert!(matches!(result, Err(CreateCustomerError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
     }
 }

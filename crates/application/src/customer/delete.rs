@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use pbx_domain::{CustomerId, ResellerId};
 
-use crate::ports::{CustomerRepository, WriteError};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{CustomerRepository, RepositoryError, WriteError};
+use crate::use_case::opaque_debug;
 
 /// Why the customer was not deleted.
 #[derive(Debug, thiserror::Error)]
@@ -19,14 +19,10 @@ pub enum DeleteCustomerError {
     /// The customer still has PBX profiles.
     #[error("the customer still has PBX profiles")]
     HasProfiles,
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-storage_errors!(DeleteCustomerError);
 
 /// The delete-customer use case.
 #[derive(Clone)]
@@ -62,7 +58,7 @@ impl DeleteCustomer {
             Err(WriteError::VersionMismatch) => Err(DeleteCustomerError::PreconditionFailed),
             Err(WriteError::InUse) => Err(DeleteCustomerError::HasProfiles),
             Err(WriteError::Repository(e)) => Err(e.into()),
-            Err(other) => Err(DeleteCustomerError::Unexpected(other.into())),
+            Err(other) => Err(DeleteCustomerError::Storage(RepositoryError::Unexpected(other.into()))),
         }
     }
 }

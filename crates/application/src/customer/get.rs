@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use pbx_domain::{Customer, CustomerId, ResellerId};
 
-use crate::ports::{CustomerRepository, Versioned};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{CustomerRepository, RepositoryError, Versioned};
+use crate::use_case::opaque_debug;
 
 /// Why the customer cannot be shown.
 #[derive(Debug, thiserror::Error)]
@@ -13,15 +13,10 @@ pub enum GetCustomerError {
     /// No customer with that id belongs to the caller.
     #[error("the customer does not exist")]
     NotFound,
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-
-storage_errors!(GetCustomerError);
 
 /// The get-customer use case.
 #[derive(Clone)]

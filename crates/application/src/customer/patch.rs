@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use pbx_domain::{Customer, CustomerId, NewCustomer, ResellerId};
 
-use crate::ports::{CustomerRepository, Versioned, WriteError};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{CustomerRepository, RepositoryError, Versioned, WriteError};
+use crate::use_case::opaque_debug;
 
 /// Why the customer was not changed.
 #[derive(Debug, thiserror::Error)]
@@ -17,14 +17,10 @@ pub enum PatchCustomerError {
     /// The customer changed since the version the caller gave.
     #[error("the customer has changed")]
     PreconditionFailed,
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-storage_errors!(PatchCustomerError);
 
 /// The patch-customer use case: [`PatchCustomer::load`] the customer, change it, [`PatchCustomer::save`] it.
 #[derive(Clone)]
@@ -73,7 +69,7 @@ impl PatchCustomer {
             WriteError::NotFound => PatchCustomerError::NotFound,
             WriteError::VersionMismatch => PatchCustomerError::PreconditionFailed,
             WriteError::Repository(e) => e.into(),
-            other => PatchCustomerError::Unexpected(other.into()),
+            other => PatchCustomerError::Storage(RepositoryError::Unexpected(other.into())),
         })?;
         tracing::info!(version, "customer changed");
         Ok(Versioned { value: patched, version })

@@ -6,8 +6,8 @@ use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
 use crate::idempotency::Reservation;
-use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};
+use crate::use_case::opaque_debug;
 
 /// What a reseller asks for.
 #[derive(Debug, Clone)]
@@ -36,15 +36,10 @@ pub enum CreatePbxError {
     /// The request is good, but the charge was not accepted; nothing was created.
     #[error("creating a PBX profile is chargeable and the charge was not accepted")]
     ChargesNotAccepted,
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-
-storage_errors!(CreatePbxError);
 
 /// The create-PBX use case.
 #[derive(Clone)]
@@ -320,13 +315,13 @@ mod tests {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("pool timed out"))));
         let result = use_case(customers, MockPbxRepository::new()).execute(command(seed(), true)).await;
-        assert!(matches!(result, Err(CreatePbxError::Unavailable(_))), "{result:?}");
+        assert!(matches!(result, Err(CreatePbxError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
 
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert()
             .returning(|_, _| Err(RepositoryError::Unexpected(anyhow::anyhow!("disk full")).into()));
         let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), true)).await;
-        assert!(matches!(result, Err(CreatePbxError::Unexpected(_))), "{result:?}");
+        assert!(matches!(result, Err(CreatePbxError::Storage(RepositoryError::Unexpected(_)))), "{result:?}");
     }
 }

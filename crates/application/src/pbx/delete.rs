@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use pbx_domain::{CustomerId, PbxId, ResellerId};
 
-use crate::ports::{CustomerRepository, PbxRepository, WriteError};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{CustomerRepository, PbxRepository, RepositoryError, WriteError};
+use crate::use_case::opaque_debug;
 
 /// Why the profile was not deleted.
 #[derive(Debug, thiserror::Error)]
@@ -16,14 +16,10 @@ pub enum DeletePbxError {
     /// The profile changed since the version the caller gave.
     #[error("the profile has changed")]
     PreconditionFailed,
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-storage_errors!(DeletePbxError);
 
 /// The delete-PBX use case.
 #[derive(Clone)]
@@ -61,7 +57,7 @@ impl DeletePbx {
             Err(WriteError::NotFound) => Err(DeletePbxError::NotFound),
             Err(WriteError::VersionMismatch) => Err(DeletePbxError::PreconditionFailed),
             Err(WriteError::Repository(e)) => Err(e.into()),
-            Err(other) => Err(DeletePbxError::Unexpected(other.into())),
+            Err(other) => Err(DeletePbxError::Storage(RepositoryError::Unexpected(other.into()))),
         }
     }
 }
@@ -116,6 +112,9 @@ mod tests {
             Err(DeletePbxError::PreconditionFailed)
         ));
         let down = WriteError::Repository(crate::ports::RepositoryError::Unavailable(anyhow::anyhow!("down")));
-        assert!(matches!(run(true, Some(Err(down))).await, Err(DeletePbxError::Unavailable(_))));
+        assert!(matches!(
+            run(true, Some(Err(down))).await,
+            Err(DeletePbxError::Storage(RepositoryError::Unavailable(_)))
+        ));
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
-use crate::ports::{CustomerRepository, PbxRepository, Versioned, WriteError};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{CustomerRepository, PbxRepository, RepositoryError, Versioned, WriteError};
+use crate::use_case::opaque_debug;
 
 /// A profile as it is before a change, with what a change needs to know of its customer.
 #[derive(Debug, Clone)]
@@ -42,14 +42,10 @@ pub enum PatchPbxError {
     /// Enabling the profile is chargeable and the charge was not accepted.
     #[error("enabling a PBX profile is chargeable and the charge was not accepted")]
     ChargesNotAccepted,
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-storage_errors!(PatchPbxError);
 
 impl From<WriteError> for PatchPbxError {
     fn from(error: WriteError) -> Self {
@@ -57,7 +53,9 @@ impl From<WriteError> for PatchPbxError {
             WriteError::NotFound => Self::NotFound,
             WriteError::VersionMismatch => Self::PreconditionFailed,
             WriteError::InstanceAttached => Self::InstanceAttached,
-            WriteError::InUse => Self::Unexpected(anyhow::anyhow!("a profile cannot be in use")),
+            WriteError::InUse => {
+                Self::Storage(RepositoryError::Unexpected(anyhow::anyhow!("a profile cannot be in use")))
+            }
             WriteError::Repository(e) => e.into(),
         }
     }
@@ -312,6 +310,6 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
         let result = run(customers(true), profiles, None, change("Main", "12345", None, false), false).await;
-        assert!(matches!(result, Err(PatchPbxError::Unavailable(_))), "{result:?}");
+        assert!(matches!(result, Err(PatchPbxError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
     }
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
-use crate::ports::{CustomerRepository, InstanceOwner, Page, PbxRepository, PbxSummary, Versioned};
-use crate::use_case::{opaque_debug, storage_errors};
+use crate::ports::{CustomerRepository, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned};
+use crate::use_case::opaque_debug;
 
 /// Why profiles cannot be shown.
 #[derive(Debug, thiserror::Error)]
@@ -13,14 +13,10 @@ pub enum ReadPbxError {
     /// No such customer for the caller, or no such profile for the customer.
     #[error("not found")]
     NotFound,
-    /// The database is unavailable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// Anything else.
+    /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
-    Unexpected(anyhow::Error),
+    Storage(#[from] RepositoryError),
 }
-storage_errors!(ReadPbxError);
 
 /// Where a PBX instance is attached, as the caller may know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
