@@ -65,10 +65,8 @@ impl SeaOrmCustomerRepository {
         if customers.is_empty() {
             return Ok(());
         }
-        let _turn = self.db.write_turn().await;
-        customer::Entity::insert_many(customers.iter().map(active))
-            .exec_without_returning(self.db.connection())
-            .await?;
+        let insert = customer::Entity::insert_many(customers.iter().map(active));
+        self.db.write(|c| insert.exec_without_returning(c)).await?;
         Ok(())
     }
 
@@ -114,27 +112,21 @@ impl CustomerRepository for SeaOrmCustomerRepository {
     }
 
     async fn insert(&self, customer: &Customer) -> Result<(), RepositoryError> {
-        let _turn = self.db.write_turn().await;
-        customer::Entity::insert(active(customer))
-            .exec_without_returning(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+        let insert = customer::Entity::insert(active(customer));
+        self.db.write(|c| insert.exec_without_returning(c)).await.map_err(repository_error)?;
         Ok(())
     }
 
     async fn update(&self, customer: &Customer, expected_version: u64) -> Result<u64, WriteError> {
-        let _turn = self.db.write_turn().await;
         let expected = stored_version(expected_version)?;
         let mut row = active(customer);
         row.version = Set(expected + 1);
-        let result = customer::Entity::update_many()
+        let update = customer::Entity::update_many()
             .set(row)
             .filter(customer::Column::Id.eq(customer.id.as_uuid()))
             .filter(customer::Column::ResellerId.eq(customer.reseller_id.as_uuid()))
-            .filter(customer::Column::Version.eq(expected))
-            .exec(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+            .filter(customer::Column::Version.eq(expected));
+        let result = self.db.write(|c| update.exec(c)).await.map_err(repository_error)?;
         if result.rows_affected > 0 {
             Ok(expected_version + 1)
         } else {
@@ -148,14 +140,13 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         id: CustomerId,
         expected_version: Option<u64>,
     ) -> Result<(), WriteError> {
-        let _turn = self.db.write_turn().await;
         let mut delete = customer::Entity::delete_many()
             .filter(customer::Column::Id.eq(id.as_uuid()))
             .filter(customer::Column::ResellerId.eq(reseller.as_uuid()));
         if let Some(expected) = expected_version {
             delete = delete.filter(customer::Column::Version.eq(stored_version(expected)?));
         }
-        match delete.exec(self.db.connection()).await {
+        match self.db.write(|c| delete.exec(c)).await {
             Ok(done) if done.rows_affected > 0 => Ok(()),
             Ok(_) => Err(self.why_unmatched(reseller, id).await),
             Err(e) if is_foreign_key_violation(&e) => Err(WriteError::InUse),

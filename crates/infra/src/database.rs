@@ -157,12 +157,18 @@ impl Database {
         }
     }
 
-    /// Held while writing: the turn of this writer on SQLite, nothing elsewhere.
-    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.writes {
+    /// Runs `write` on the connection in this process's write turn: on SQLite one writer at a time (the
+    /// group-commit writer takes the same turn), so that a write never meets `SQLITE_BUSY`; elsewhere at once. Every
+    /// write of the repositories goes through here, so none can forget the turn.
+    pub(crate) async fn write<'a, T, Fut>(&'a self, write: impl FnOnce(&'a DatabaseConnection) -> Fut) -> T
+    where
+        Fut: Future<Output = T> + 'a,
+    {
+        let _turn = match &self.writes {
             Some(writes) => Some(writes.lock().await),
             None => None,
-        }
+        };
+        write(&self.connection).await
     }
 
     /// Runs the insert `statement`: with the concurrent inserts of other requests in one transaction on SQLite

@@ -48,8 +48,8 @@ impl SeaOrmIdempotencyStore {
             answer: Set(None),
             created_at: Set(now),
         };
-        let _turn = self.db.write_turn().await;
-        match idempotency_key::Entity::insert(row).exec_without_returning(self.db.connection()).await {
+        let insert = idempotency_key::Entity::insert(row);
+        match self.db.write(|c| insert.exec_without_returning(c)).await {
             Ok(_) => Ok(true),
             Err(e) if is_unique_violation(&e) => Ok(false),
             Err(e) => Err(repository_error(e)),
@@ -63,13 +63,10 @@ impl SeaOrmIdempotencyStore {
         key: &str,
         created_at: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
-        let _turn = self.db.write_turn().await;
-        idempotency_key::Entity::delete_many()
+        let delete = idempotency_key::Entity::delete_many()
             .filter(the_key(reseller, key))
-            .filter(idempotency_key::Column::CreatedAt.eq(created_at))
-            .exec(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+            .filter(idempotency_key::Column::CreatedAt.eq(created_at));
+        self.db.write(|c| delete.exec(c)).await.map_err(repository_error)?;
         Ok(())
     }
 
@@ -130,15 +127,12 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
             }
             // The claim of a request that never finished: take it over, with its reservation, unless another repeat
             // just did.
-            let _turn = self.db.write_turn().await;
-            let taken = idempotency_key::Entity::update_many()
+            let take_over = idempotency_key::Entity::update_many()
                 .col_expr(idempotency_key::Column::CreatedAt, Expr::value(now))
                 .filter(the_key(reseller, key))
                 .filter(idempotency_key::Column::CreatedAt.eq(row.created_at))
-                .filter(idempotency_key::Column::Status.is_null())
-                .exec(self.db.connection())
-                .await
-                .map_err(repository_error)?;
+                .filter(idempotency_key::Column::Status.is_null());
+            let taken = self.db.write(|c| take_over.exec(c)).await.map_err(repository_error)?;
             let resumed = Reservation { id: row.resource_id, resumed: true };
             return Ok(if taken.rows_affected > 0 { Claim::Claimed(resumed) } else { Claim::InProgress });
         }
@@ -149,36 +143,27 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
         let encrypted =
             self.cipher.encrypt(&answer.body, &associated(reseller, key)).map_err(RepositoryError::Unexpected)?;
         let status = i16::try_from(answer.code).map_err(|e| RepositoryError::Unexpected(e.into()))?;
-        let _turn = self.db.write_turn().await;
-        idempotency_key::Entity::update_many()
+        let update = idempotency_key::Entity::update_many()
             .col_expr(idempotency_key::Column::Status, Expr::value(status))
             .col_expr(idempotency_key::Column::Location, Expr::value(answer.location.clone()))
             .col_expr(idempotency_key::Column::Answer, Expr::value(encrypted))
-            .filter(the_key(reseller, key))
-            .exec(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+            .filter(the_key(reseller, key));
+        self.db.write(|c| update.exec(c)).await.map_err(repository_error)?;
         Ok(())
     }
 
     async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
-        let _turn = self.db.write_turn().await;
-        idempotency_key::Entity::delete_many()
+        let delete = idempotency_key::Entity::delete_many()
             .filter(the_key(reseller, key))
-            .filter(idempotency_key::Column::Status.is_null())
-            .exec(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+            .filter(idempotency_key::Column::Status.is_null());
+        self.db.write(|c| delete.exec(c)).await.map_err(repository_error)?;
         Ok(())
     }
 
     async fn purge(&self, created_before: DateTime<Utc>) -> Result<u64, RepositoryError> {
-        let _turn = self.db.write_turn().await;
-        let done = idempotency_key::Entity::delete_many()
-            .filter(idempotency_key::Column::CreatedAt.lt(created_before))
-            .exec(self.db.connection())
-            .await
-            .map_err(repository_error)?;
+        let purge =
+            idempotency_key::Entity::delete_many().filter(idempotency_key::Column::CreatedAt.lt(created_before));
+        let done = self.db.write(|c| purge.exec(c)).await.map_err(repository_error)?;
         Ok(done.rows_affected)
     }
 }

@@ -125,8 +125,8 @@ impl SeaOrmPbxRepository {
             return Ok(());
         }
         let rows = profiles.iter().map(|(p, at)| self.new_row(p, *at)).collect::<anyhow::Result<Vec<_>>>()?;
-        let _turn = self.db.write_turn().await;
-        pbx_profile::Entity::insert_many(rows).exec_without_returning(self.db.connection()).await?;
+        let insert = pbx_profile::Entity::insert_many(rows);
+        self.db.write(|c| insert.exec_without_returning(c)).await?;
         Ok(())
     }
 
@@ -217,8 +217,7 @@ impl PbxRepository for SeaOrmPbxRepository {
     async fn update(&self, profile: &PbxProfile, expected_version: u64) -> Result<u64, WriteError> {
         let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
         let expected = i64::try_from(expected_version).map_err(|e| RepositoryError::Unexpected(e.into()))?;
-        let _turn = self.db.write_turn().await;
-        let result = pbx_profile::Entity::update_many()
+        let update = pbx_profile::Entity::update_many()
             .col_expr(pbx_profile::Column::PbxType, Expr::value(content.pbx_type))
             .col_expr(pbx_profile::Column::InstanceId, Expr::value(content.instance_id))
             .col_expr(pbx_profile::Column::InstanceKey, Expr::value(content.instance_key))
@@ -230,10 +229,8 @@ impl PbxRepository for SeaOrmPbxRepository {
             .col_expr(pbx_profile::Column::Version, Expr::value(expected + 1))
             .filter(pbx_profile::Column::Id.eq(profile.id.as_uuid()))
             .filter(pbx_profile::Column::CustomerId.eq(profile.customer_id.as_uuid()))
-            .filter(pbx_profile::Column::Version.eq(expected))
-            .exec(self.db.connection())
-            .await;
-        match result {
+            .filter(pbx_profile::Column::Version.eq(expected));
+        match self.db.write(|c| update.exec(c)).await {
             Ok(done) if done.rows_affected > 0 => Ok(expected_version + 1),
             Ok(_) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
             Err(e) if is_unique_violation(&e) => Err(WriteError::InstanceAttached),
@@ -247,7 +244,6 @@ impl PbxRepository for SeaOrmPbxRepository {
         id: PbxId,
         expected_version: Option<u64>,
     ) -> Result<(), WriteError> {
-        let _turn = self.db.write_turn().await;
         let mut delete = pbx_profile::Entity::delete_many()
             .filter(pbx_profile::Column::Id.eq(id.as_uuid()))
             .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()));
@@ -255,7 +251,7 @@ impl PbxRepository for SeaOrmPbxRepository {
             let expected = i64::try_from(expected).map_err(|e| RepositoryError::Unexpected(e.into()))?;
             delete = delete.filter(pbx_profile::Column::Version.eq(expected));
         }
-        match delete.exec(self.db.connection()).await {
+        match self.db.write(|c| delete.exec(c)).await {
             Ok(done) if done.rows_affected > 0 => Ok(()),
             Ok(_) => Err(self.why_unmatched(customer_id, id).await),
             Err(e) => Err(repository_error(e).into()),
