@@ -1,13 +1,15 @@
 //! `pbx-server`: reads its configuration, builds the adapters, wires them into the use cases and runs.
 
+mod adapters;
 mod cli;
+mod commands;
 mod config;
-mod startup;
 mod telemetry;
 
 use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
+use crate::commands::{explain, migrate, rotate_key, seed, serve, token};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -28,12 +30,12 @@ async fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     }
     let result = match cli.command.unwrap_or_default() {
-        Command::Serve => startup::serve(&cli.common, &cli.serve).await,
-        Command::Migrate => startup::migrate(&cli.common).await,
-        Command::Token(args) => startup::token(&cli.common, &args),
-        Command::RotateKey(args) => startup::rotate_key(&cli.common, &args).await,
-        Command::Seed(args) => startup::seed(&cli.common, &args).await,
-        Command::Explain => startup::explain(&cli.common).await,
+        Command::Serve => serve::serve(&cli.common, &cli.serve).await,
+        Command::Migrate => migrate::migrate(&cli.common).await,
+        Command::Token(args) => token::token(&cli.common, &args),
+        Command::RotateKey(args) => rotate_key::rotate_key(&cli.common, &args).await,
+        Command::Seed(args) => seed::seed(&cli.common, &args).await,
+        Command::Explain => explain::explain(&cli.common).await,
         Command::Openapi => {
             println!("{}", pbx_api::openapi::document());
             Ok(())

@@ -1,0 +1,180 @@
+//! `pbx-server serve` (the default): wiring adapters into use cases, use cases into the HTTP server, and a graceful stop.
+
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+use pbx_api::{ApiSettings, AppState, Metrics, RateLimiter};
+use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
+use pbx_application::idempotency::IdempotencyKeys;
+use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
+use pbx_application::system::{SystemClock, UuidV7Generator};
+use pbx_infra::database::backend_name;
+use pbx_infra::{SeaOrmCustomerRepository, SeaOrmIdempotencyStore, SeaOrmPbxRepository};
+
+use crate::cli::{CommonArgs, ServeArgs};
+
+use crate::adapters::{authenticator, cipher, database_url, open_database};
+
+/// The effective configuration, for the start-up log: no secret, no database URL (it may hold a password).
+fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
+    let url = database_url(common);
+    tracing::info!(
+        bind = %serve.bind,
+        data_dir = %common.data_dir.display(),
+        config_file = common.config.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        database = backend_name(&url),
+        db_max_connections = common.db_max_connections,
+        db_acquire_timeout = ?common.db_acquire_timeout,
+        db_statement_timeout = ?common.db_statement_timeout,
+        tokens = if common.jwks.is_some() { "JWKS" } else { "embedded HS256 key" },
+        jwks = common.jwks.as_deref().unwrap_or(""),
+        issuer = common.issuer.as_deref().unwrap_or(""),
+        audience = common.audience.as_deref().unwrap_or(""),
+        tenant_claim = %common.tenant_claim,
+        encryption_key = if common.encryption_key.is_some() { "PBX_ENCRYPTION_KEY [REDACTED]" } else { "key file" },
+        previous_encryption_keys = common.previous_encryption_keys.len(),
+        public_url = serve.public_url.as_deref().unwrap_or("(from the request)"),
+        body_limit = serve.body_limit,
+        rate_limit = serve.rate_limit,
+        rate_burst = serve.rate_burst,
+        cors_origins = %serve.cors_origins.join(","),
+        request_timeout = ?serve.request_timeout,
+        keep_alive = ?serve.keep_alive,
+        workers = serve.workers.map_or_else(|| "one per CPU core".to_owned(), |n| n.to_string()),
+        shutdown_drain = ?serve.shutdown_drain,
+        shutdown_grace = ?serve.shutdown_grace,
+        metrics = %serve.metrics_bind.map_or_else(|| "with the API".to_owned(), |a| a.to_string()),
+        "effective configuration"
+    );
+}
+
+/// `pbx-server serve`: runs until SIGINT or SIGTERM, then lets requests in flight finish.
+pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    let stop = shutdown_signal()?;
+    log_configuration(common, serve);
+    let db = open_database(common).await?;
+    let cipher = cipher(common)?;
+    let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
+    let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher.clone()));
+    let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
+    let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher));
+    let idempotency = IdempotencyKeys::new(keys, clock.clone(), ids.clone());
+    let purge = tokio::spawn(purge_expired_keys(idempotency.clone()));
+    let pool = db.clone();
+    let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
+    let state = web::Data::new(AppState {
+        authenticator: Arc::new(authenticator(common).await?),
+        rate_limiter: RateLimiter::new(serve.rate_limit, serve.rate_burst).map(Arc::new),
+        metrics,
+        draining: Arc::default(),
+        create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone()),
+        read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone()),
+        patch_pbx: PatchPbx::new(customers.clone(), profiles.clone()),
+        delete_pbx: DeletePbx::new(customers.clone(), profiles),
+        create_customer: CreateCustomer::new(customers.clone(), clock, ids),
+        idempotency,
+        get_customer: GetCustomer::new(customers.clone()),
+        list_customers: ListCustomers::new(customers.clone()),
+        patch_customer: PatchCustomer::new(customers.clone()),
+        delete_customer: DeleteCustomer::new(customers),
+        readiness: Arc::new(db.clone()),
+        settings: ApiSettings {
+            public_url: serve.public_url.clone(),
+            body_limit: serve.body_limit,
+            cors_origins: serve.cors_origins.clone(),
+            metrics_with_api: serve.metrics_bind.is_none(),
+            dev_tokens: common.jwks.is_none() && serve.bind.ip().is_loopback(),
+        },
+    });
+
+    let api_state = state.clone();
+    let mut server = HttpServer::new(move || pbx_api::app(api_state.clone()));
+    if let Some(workers) = serve.workers {
+        server = server.workers(usize::from(workers));
+    }
+    let server = server
+        .disable_signals()
+        .client_request_timeout(serve.request_timeout)
+        .keep_alive(serve.keep_alive)
+        .shutdown_timeout(serve.shutdown_grace.as_secs())
+        .bind(serve.bind)
+        .with_context(|| format!("listening on {}", serve.bind))?;
+    let address = server.addrs().first().copied().context("the server is bound to no address")?;
+    let server = server.run();
+    let handle = server.handle();
+    let metrics_server = match serve.metrics_bind {
+        Some(bind) => {
+            let metrics_state = state.clone();
+            let server = HttpServer::new(move || {
+                actix_web::App::new().app_data(metrics_state.clone()).route("/metrics", web::get().to(pbx_api::metrics))
+            })
+            .disable_signals()
+            .workers(1)
+            .bind(bind)
+            .with_context(|| format!("listening for metrics on {bind}"))?;
+            let bound = server.addrs().first().copied().context("the metrics server is bound to no address")?;
+            println!("pbx-server metrics on http://{bound}/metrics");
+            let server = server.run();
+            Some((server.handle(), tokio::spawn(server)))
+        }
+        None => None,
+    };
+    // A plain line on stdout, whatever the log format: scripts and tests wait for it.
+    println!("pbx-server listening on http://{address}");
+    tracing::info!(%address, "serving; get a development token with: pbx-server token --tenant <guid>");
+
+    let server = tokio::spawn(server);
+    stop.await;
+    tracing::info!(drain = ?serve.shutdown_drain, "stopping: draining (readiness 503, no keep-alive)");
+    state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    tokio::time::sleep(serve.shutdown_drain).await;
+    tracing::info!(grace_seconds = serve.shutdown_grace.as_secs(), "stopping: finishing requests in flight");
+    handle.stop(true).await;
+    server.await.context("the server task failed")?.context("the server failed")?;
+    if let Some((handle, task)) = metrics_server {
+        handle.stop(true).await;
+        task.await.context("the metrics server task failed")?.context("the metrics server failed")?;
+    }
+    purge.abort();
+    db.close().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Deletes the `Idempotency-Key`s past their retention, at start and every hour (each replica does; deleting twice
+/// is harmless).
+async fn purge_expired_keys(keys: IdempotencyKeys) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match keys.purge_expired().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
+            Err(e) => tracing::warn!(error = %e, "expired idempotency keys could not be deleted"),
+        }
+    }
+}
+
+/// Listens for SIGINT and SIGTERM from now on (so that a signal arriving before the server runs is not lost, nor
+/// kills the process); the future resolves when one arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
