@@ -217,11 +217,11 @@ impl Authenticator {
         Ok(Caller { reseller, scopes })
     }
 
-    /// A token for `tenant` with `scopes` (space separated), valid for `ttl` from now.
+    /// A token for `reseller` (in the tenant claim) with `scopes` (space separated), valid for `ttl` from now.
     ///
     /// # Errors
     /// When tokens come from an identity provider (this service then mints none), or signing fails.
-    pub fn mint(&self, tenant: ResellerId, scopes: &str, ttl: Duration) -> anyhow::Result<String> {
+    pub fn mint(&self, reseller: ResellerId, scopes: &str, ttl: Duration) -> anyhow::Result<String> {
         let Keys::Embedded { encoding, .. } = &self.keys else {
             anyhow::bail!(
                 "tokens come from an identity provider (--jwks): get one from it; this service mints no token"
@@ -229,7 +229,7 @@ impl Authenticator {
         };
         let now = jsonwebtoken::get_current_timestamp();
         let mut claims = Map::new();
-        claims.insert(self.settings.tenant_claim.clone(), Value::from(tenant.to_string()));
+        claims.insert(self.settings.tenant_claim.clone(), Value::from(reseller.to_string()));
         claims.insert("scope".to_owned(), Value::from(scopes));
         claims.insert("iat".to_owned(), Value::from(now));
         claims.insert("exp".to_owned(), Value::from(now.saturating_add(ttl.as_secs())));

@@ -90,8 +90,8 @@ pub(crate) async fn dev_token(req: HttpRequest, state: web::Data<AppState>) -> R
     if !state.settings.dev_tokens || !addressed_as_loopback(&req) {
         return Err(ApiError::NotFound);
     }
-    let tenant = ResellerId::parse(DEV_TENANT).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-    let token = state.authenticator.mint(tenant, "onboarding", DEV_TOKEN_TTL).map_err(ApiError::Internal)?;
+    let reseller = ResellerId::parse(DEV_TENANT).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    let token = state.authenticator.mint(reseller, "onboarding", DEV_TOKEN_TTL).map_err(ApiError::Internal)?;
     Ok(success(
         HttpResponse::Ok(),
         DevToken { token, tenant_id: DEV_TENANT.to_owned(), expires_in: DEV_TOKEN_TTL.as_secs() },

@@ -41,16 +41,16 @@ impl RateLimiter {
         Some(Self { buckets, clock, checks: AtomicU64::new(0) })
     }
 
-    /// Takes one request from `tenant`'s bucket.
+    /// Takes one request from `reseller`'s bucket.
     ///
     /// # Errors
     /// How long to wait before the next request would pass, when the bucket is empty.
-    pub fn check(&self, tenant: ResellerId) -> Result<(), std::time::Duration> {
+    pub fn check(&self, reseller: ResellerId) -> Result<(), std::time::Duration> {
         if self.checks.fetch_add(1, Ordering::Relaxed).is_multiple_of(PRUNE_EVERY) && self.buckets.len() > PRUNE_ABOVE {
             self.buckets.retain_recent();
             self.buckets.shrink_to_fit();
         }
-        self.buckets.check_key(&tenant).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        self.buckets.check_key(&reseller).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }
 
