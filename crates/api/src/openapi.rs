@@ -111,15 +111,22 @@ pub(crate) struct Deleted {
     timestamp: String,
 }
 
-/// The answers of every route that needs a token, before anything else is looked at.
+/// The answers every `/api` operation may give besides its own: token problems, the rate limit, an unavailable
+/// database. Written once; each operation lists them with `crate::openapi::CommonFailures`.
 #[derive(utoipa::IntoResponses)]
-pub(crate) enum AuthFailures {
+pub(crate) enum CommonFailures {
     /// The bearer token is missing, malformed, expired or invalid
-    #[response(status = 401)]
+    #[response(status = 401, headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`")))]
     Unauthorized(ErrorEnvelope),
     /// The token lacks the scope
     #[response(status = 403)]
     Forbidden(ErrorEnvelope),
+    /// The reseller is over its rate limit
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait before the next request")))]
+    TooManyRequests(ErrorEnvelope),
+    /// The database is unavailable; nothing was changed
+    #[response(status = 503, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
+    Unavailable(ErrorEnvelope),
 }
 
 /// The bearer-token security scheme.
