@@ -4,9 +4,9 @@
 //! patched resource passes every rule a new one does.
 
 use crate::wire::field::FieldProblem;
-use json_patch::{AddOperation, PatchErrorKind, PatchOperation, RemoveOperation, ReplaceOperation, TestOperation};
+use json_patch::{AddOperation, PatchErrorKind, PatchOperation};
 use serde_json::{Map, Value};
-use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -17,30 +17,39 @@ const NOT_AN_ARRAY: &str = "The patch document must be a JSON array of operation
                             [{\"op\": \"replace\", \"path\": \"/name\", \"value\": \"New name\"}].";
 const OPERATIONS: [&str; 4] = ["add", "remove", "replace", "test"];
 
-/// A JSON Patch document of the operations this API applies — `add`, `remove`, `replace`, `test`, as the
-/// `json-patch` crate's own operation types (`move` and `copy` are refused) — or one operation on its own (§9).
+/// A JSON Patch document of the operations this API applies — `add`, `remove`, `replace`, `test`; `move` and `copy`
+/// are refused — or one operation on its own (§9). The body is read as the `json-patch` crate's `PatchOperation`s;
+/// its own schemas (an `allOf` of a `$ref` per operation) are spelled out inline here, because client generators
+/// (openapi-python-client) cannot read that form.
 #[derive(Debug)]
 pub(crate) struct PatchDocument;
 
-/// One operation: the crate's type of it, with its `op`.
-fn operation<T: ToSchema>(op: &str) -> Schema {
-    let tag = ObjectBuilder::new()
-        .property("op", ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some([op])))
-        .required("op");
-    AllOfBuilder::new().item(Ref::from_schema_name(T::name())).item(tag).into()
+/// The schema of one operation `op`.
+fn operation(op: &str) -> Schema {
+    let string = || ObjectBuilder::new().schema_type(SchemaType::Type(Type::String));
+    let title = format!("{}{}Operation", op[..1].to_uppercase(), &op[1..]);
+    let mut object = ObjectBuilder::new()
+        .title(Some(title))
+        .property("op", string().enum_values(Some([op])))
+        .required("op")
+        .property("path", string().description(Some("A JSON Pointer to a field, such as `/name`")).pattern(Some("^/")))
+        .required("path");
+    if op != "remove" {
+        let value =
+            ObjectBuilder::new().schema_type(SchemaType::AnyValue).description(Some("The field's value (any JSON)"));
+        object = object.property("value", value).required("value");
+    }
+    object.into()
 }
+
+/// The name of the one-operation schema, a component of its own (generators would make two models of it inline).
+const OPERATION: &str = "PatchOperation";
 
 impl PartialSchema for PatchDocument {
     fn schema() -> RefOr<Schema> {
-        let one = OneOfBuilder::new()
-            .item(operation::<AddOperation>("add"))
-            .item(operation::<RemoveOperation>("remove"))
-            .item(operation::<ReplaceOperation>("replace"))
-            .item(operation::<TestOperation>("test"));
-        let one: Schema = one.into();
         OneOfBuilder::new()
-            .item(ArrayBuilder::new().items(RefOr::T(one.clone())))
-            .item(one)
+            .item(ArrayBuilder::new().items(Ref::from_schema_name(OPERATION)))
+            .item(Ref::from_schema_name(OPERATION))
             .description(Some("An array of operations, all applied or none; or a single operation object."))
             .into()
     }
@@ -48,14 +57,8 @@ impl PartialSchema for PatchDocument {
 
 impl ToSchema for PatchDocument {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        for (name, schema) in [
-            (AddOperation::name(), AddOperation::schema()),
-            (RemoveOperation::name(), RemoveOperation::schema()),
-            (ReplaceOperation::name(), ReplaceOperation::schema()),
-            (TestOperation::name(), TestOperation::schema()),
-        ] {
-            schemas.push((name.into_owned(), schema));
-        }
+        let one = OPERATIONS.into_iter().fold(OneOfBuilder::new(), |one, op| one.item(operation(op)));
+        schemas.push((OPERATION.to_owned(), RefOr::T(one.description(Some("One JSON Patch operation")).into())));
     }
 }
 
