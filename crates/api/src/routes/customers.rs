@@ -27,7 +27,7 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     path = "/api/v1.0/customers",
     tag = "Customers",
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
     ),
     request_body(content = crate::wire::customer::CustomerBody, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
     responses(
@@ -125,7 +125,7 @@ pub(crate) async fn get(
     tag = "Customers",
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
     responses(
@@ -166,7 +166,7 @@ pub(crate) async fn patch(
     tag = "Customers",
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(
         (status = 200, description = "Deleted", body = crate::openapi::Deleted),

@@ -42,8 +42,8 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
     tag = "PBX profiles",
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
-        ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
+        ("accept-charges" = Option<String>, Header, nullable = false, description = "`true` to accept the charge of the operation"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
     ),
     request_body(
         content = crate::wire::profile::ProfileBody,
@@ -162,8 +162,8 @@ pub(crate) async fn get(
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
-        ("accept-charges" = Option<String>, Header, description = "`true` to accept the charge of the operation"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("accept-charges" = Option<String>, Header, nullable = false, description = "`true` to accept the charge of the operation"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
     responses(
@@ -206,7 +206,7 @@ pub(crate) async fn patch(
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(
         (status = 200, description = "Deleted; the PBX instance can be attached again", body = crate::openapi::Deleted),

@@ -35,9 +35,9 @@ pub(crate) struct CustomerBody {
     #[serde(default)]
     #[schema(value_type = Option<String>, max_length = 200)]
     reference: Field<String>,
-    /// ISO 3166-1 alpha-2, `US` when absent.
+    /// ISO 3166-1 alpha-2 (any case), `US` when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "FR")]
+    #[schema(value_type = Option<String>, example = "FR", pattern = "^[A-Za-z]{2}$")]
     country_code: Field<String>,
     /// An IANA time zone, `UTC` when absent.
     #[serde(default)]

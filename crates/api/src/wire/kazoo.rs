@@ -52,9 +52,9 @@ pub(crate) struct KazooBody {
     #[serde(default)]
     #[schema(schema_with = optional_flag)]
     monitor_sub_accounts: Field<bool>,
-    /// ISO 3166-1 alpha-2; the customer's country when absent.
+    /// ISO 3166-1 alpha-2 (any case); the customer's country when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "US")]
+    #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
     country_code: Field<String>,
 }
 

@@ -34,9 +34,9 @@ pub(crate) struct TeamsBody {
     #[serde(default)]
     #[schema(value_type = Guid, required = true)]
     microsoft_tenant_id: Field<String>,
-    /// ISO 3166-1 alpha-2; the customer's country when absent.
+    /// ISO 3166-1 alpha-2 (any case); the customer's country when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "US")]
+    #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
     country_code: Field<String>,
 }
 

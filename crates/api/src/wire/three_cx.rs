@@ -48,13 +48,18 @@ pub(crate) struct ThreeCxBody {
     #[serde(default)]
     #[schema(schema_with = optional_flag)]
     enable_recording_archive: Field<bool>,
-    /// How often recordings are archived: `[d.]hh:mm:ss`, positive, at most a day; required when archiving.
+    /// How often recordings are archived: a .NET TimeSpan `[d.]hh:mm:ss[.fffffff]`, positive, at most a day;
+    /// required when archiving.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "00:20:00")]
+    #[schema(
+        value_type = Option<String>,
+        example = "00:20:00",
+        pattern = "^([0-9]{1,8}\\.)?[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\\.[0-9]{1,7})?$"
+    )]
     recording_archive_frequency: Field<String>,
-    /// ISO 3166-1 alpha-2; the customer's country when absent.
+    /// ISO 3166-1 alpha-2 (any case); the customer's country when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "US")]
+    #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
     country_code: Field<String>,
 }
 
