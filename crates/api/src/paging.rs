@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 use pbx_application::Page;
 use serde::Serialize;
+use validator::Validate;
 
 use crate::ApiError;
 use crate::envelope::json_body;
@@ -18,26 +19,39 @@ const MAX_SIZE: u64 = 1000;
 pub(crate) const MAX_INDEX: u64 = (1 << 53) - 1;
 const _: () = assert!(MAX_INDEX <= i64::MAX.unsigned_abs() / MAX_SIZE);
 
+/// `pageIndex` and `pageSize` once read as numbers, with their bounds (validator's `range` rules).
+#[derive(Debug, Validate)]
+struct PageQuery {
+    #[validate(range(max = MAX_INDEX, message = "must be a whole number from 0 to 9007199254740991"))]
+    page_index: u64,
+    #[validate(range(min = 1, max = MAX_SIZE, message = "must be a whole number from 1 to 1000"))]
+    page_size: u64,
+}
+
 /// The page a query asks for.
 ///
 /// # Errors
-/// 400 naming each parameter that is not a number in range.
+/// 400 naming each parameter that is not a whole number in range.
 pub(crate) fn page(query: &HashMap<String, String>) -> Result<Page, ApiError> {
+    // Not a number reads as one past every bound, so that its problem is the range rule's message.
+    let number =
+        |name: &str, default: u64| query.get(name).map_or(default, |text| text.trim().parse().unwrap_or(u64::MAX));
+    let asked = PageQuery { page_index: number("pageIndex", 0), page_size: number("pageSize", DEFAULT_SIZE) };
     let mut problems = Vec::new();
-    let mut number = |name: &str, default: u64, min: u64, max: u64| match query.get(name) {
-        None => default,
-        Some(text) => match text.trim().parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => n,
-            _ => {
-                let range = if max == u64::MAX { format!("at least {min}") } else { format!("from {min} to {max}") };
-                problems.push(FieldProblem::new(name, format!("must be a whole number {range}")));
-                default
+    if let Err(errors) = asked.validate() {
+        for (field, field_errors) in errors.field_errors() {
+            let name = if field == "page_index" { "pageIndex" } else { "pageSize" };
+            for error in field_errors {
+                problems.push(FieldProblem::new(name, error.message.as_deref().unwrap_or("is out of range")));
             }
-        },
-    };
-    let index = number("pageIndex", 0, 0, MAX_INDEX);
-    let size = number("pageSize", DEFAULT_SIZE, 1, MAX_SIZE);
-    if problems.is_empty() { Ok(Page { index, size }) } else { Err(ApiError::Invalid(problems)) }
+        }
+    }
+    problems.sort_by_key(|p| p.field != "pageIndex");
+    if problems.is_empty() {
+        Ok(Page { index: asked.page_index, size: asked.page_size })
+    } else {
+        Err(ApiError::Invalid(problems))
+    }
 }
 
 /// `{"page_size": …, "page_index": …, "data": […], "status": "success", "timestamp": …}`.
@@ -87,5 +101,20 @@ mod tests {
         ] {
             assert!(matches!(page(&query(&bad)), Err(ApiError::Invalid(_))), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn every_bad_parameter_is_named_with_its_range() {
+        let Err(ApiError::Invalid(problems)) = page(&query(&[("pageSize", "x"), ("pageIndex", "-1")])) else {
+            panic!("400")
+        };
+        let found: Vec<(&str, &str)> = problems.iter().map(|p| (p.field.as_str(), p.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                ("pageIndex", "must be a whole number from 0 to 9007199254740991"),
+                ("pageSize", "must be a whole number from 1 to 1000")
+            ]
+        );
     }
 }
