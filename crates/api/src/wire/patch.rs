@@ -287,4 +287,69 @@ mod tests {
         assert_eq!(fields, ["/0/op", "/1/op", "/2/value", "/3/path", "/4", "/5"]);
         assert_eq!(problems[0].message, "'move' is not supported");
     }
+
+    /// Any JSON value, with the operation words and this view's paths among random ones.
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            prop::sample::select(vec![
+                "add",
+                "remove",
+                "replace",
+                "test",
+                "move",
+                "/name",
+                "/id",
+                "/apiKey",
+                "/countryCode",
+                "/enabled",
+                "/nope",
+                "",
+                "/",
+                "Main",
+                "true",
+            ])
+            .prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 5, |inner| {
+            let key = prop_oneof![
+                prop::sample::select(vec!["op", "path", "value", "from"]).prop_map(str::to_owned),
+                ".{0,6}"
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(key, inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any JSON as a patch document is operations or a 400, never a panic.
+        #[test]
+        fn any_document_is_operations_or_a_400(document in json()) {
+            if let Err(error) = operations(document) {
+                proptest::prop_assert!(matches!(error, ApiError::BadRequest(_) | ApiError::Invalid(_)));
+            }
+        }
+
+        /// Any document applies wholly or leaves the view as it was (a 400 or a 409), never a panic.
+        #[test]
+        fn any_patch_applies_or_changes_nothing(document in json()) {
+            let fields = fields();
+            let rules = Rules { kind: "a thing", fields: &fields, read_only: &["id"], writable: &["enabled"] };
+            let Value::Object(mut patched) = view() else { panic!("an object") };
+            if let Ok(operations) = operations(document)
+                && let Err(error) = apply(&mut patched, operations, &rules)
+            {
+                proptest::prop_assert!(matches!(error, ApiError::Invalid(_) | ApiError::Conflict(_)));
+                proptest::prop_assert_eq!(Value::Object(patched), view());
+            }
+        }
+    }
 }
