@@ -94,3 +94,28 @@ pub(crate) fn read<T: Body>(mut object: Map<String, Value>) -> (Option<T>, Vec<F
         .collect();
     (serde_json::from_value(Value::Object(object)).ok(), problems)
 }
+
+/// Arbitrary JSON for the property tests of the wire format: `words` among the strings, `keys` among the object
+/// keys, both mixed with random ones, nested a few levels.
+#[cfg(test)]
+pub(crate) fn arbitrary_json(
+    words: Vec<&'static str>,
+    keys: Vec<String>,
+) -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        prop::sample::select(words).prop_map(Value::from),
+        ".{0,40}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 48, 6, move |inner| {
+        let key = prop_oneof![prop::sample::select(keys.clone()), ".{0,12}"];
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(key, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}

@@ -290,41 +290,24 @@ mod tests {
 
     /// Any JSON value, with the operation words and this view's paths among random ones.
     fn json() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            prop::sample::select(vec![
-                "add",
-                "remove",
-                "replace",
-                "test",
-                "move",
-                "/name",
-                "/id",
-                "/apiKey",
-                "/countryCode",
-                "/enabled",
-                "/nope",
-                "",
-                "/",
-                "Main",
-                "true",
-            ])
-            .prop_map(Value::from),
-            ".{0,12}".prop_map(Value::from),
+        let words = vec![
+            "add",
+            "remove",
+            "replace",
+            "test",
+            "move",
+            "/name",
+            "/id",
+            "/apiKey",
+            "/countryCode",
+            "/enabled",
+            "/nope",
+            "",
+            "/",
+            "Main",
+            "true",
         ];
-        leaf.prop_recursive(3, 32, 5, |inner| {
-            let key = prop_oneof![
-                prop::sample::select(vec!["op", "path", "value", "from"]).prop_map(str::to_owned),
-                ".{0,6}"
-            ];
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                prop::collection::btree_map(key, inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        super::super::arbitrary_json(words, ["op", "path", "value", "from"].map(str::to_owned).to_vec())
     }
 
     proptest::proptest! {
