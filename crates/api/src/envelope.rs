@@ -5,6 +5,7 @@ use chrono::Utc;
 
 use crate::timestamp;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The media type of every answer.
 pub(crate) const JSON_UTF8: &str = "application/json; charset=utf-8";
@@ -40,21 +41,46 @@ impl<T: Serialize> Success<T> {
 }
 
 /// One broken field of a request.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct FieldError {
+    #[schema(example = "hostRest")]
     pub field: String,
+    #[schema(example = "must use the http or https scheme")]
     pub message: String,
 }
 
-/// `{"error": 404, "message": "Not Found", "status": "error", "timestamp": …}`, with `errors` for validation.
-#[derive(Debug, Serialize)]
+/// An error: `{"error": 404, "message": "Not Found", "status": "error", "timestamp": …}`, with `errors` for
+/// validation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ErrorEnvelope)]
 pub(crate) struct Failure<'a> {
+    /// The HTTP status.
+    #[schema(example = 404)]
     pub error: u16,
+    #[schema(example = "Not Found")]
     pub message: &'a str,
+    #[schema(example = "error")]
     pub status: &'static str,
+    #[schema(example = "2020-02-06T12:46:58.7669535Z")]
     pub timestamp: String,
+    /// Every broken field, on a 400 about fields.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    #[schema(value_type = Option<Vec<FieldError>>)]
     pub errors: &'a [FieldError],
+}
+
+/// The answer to a delete: `{"status": "success", "timestamp": …}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Deleted {
+    #[schema(example = "success")]
+    status: &'static str,
+    #[schema(example = "2019-11-29T16:03:23.9251680Z")]
+    timestamp: String,
+}
+
+/// The answer to a delete.
+pub(crate) fn deleted() -> HttpResponse {
+    json_body(HttpResponse::Ok(), &Deleted { status: "success", timestamp: timestamp(Utc::now()) })
 }
 
 impl<'a> Failure<'a> {

@@ -1,36 +1,13 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations and the wire types (`crate::wire`) they
-//! read and write.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, the wire types (`crate::wire`) they read
+//! and write, and the error envelope (`crate::envelope`).
 
-#![allow(dead_code)] // the envelopes below exist to be described, never built
+#![allow(dead_code)] // the success envelopes below describe `envelope::success` and `paging::collection`'s output
 
 use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-/// One broken field of a request.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct FieldError {
-    #[schema(example = "hostRest")]
-    field: String,
-    #[schema(example = "must use the http or https scheme")]
-    message: String,
-}
-
-/// An error.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ErrorEnvelope {
-    /// The HTTP status.
-    #[schema(example = 404)]
-    error: u16,
-    #[schema(example = "Not Found")]
-    message: String,
-    #[schema(example = "error")]
-    status: String,
-    #[schema(example = "2020-02-06T12:46:58.7669535Z")]
-    timestamp: String,
-    /// Every broken field, on a 400 about fields.
-    errors: Option<Vec<FieldError>>,
-}
+use crate::envelope::{Failure, FieldError};
 
 macro_rules! envelope {
     ($(#[$meta:meta])* $name:ident, $data:ty) => {
@@ -62,17 +39,10 @@ envelope!(
     crate::wire::profile::InstanceLookupView<'static>
 );
 
-/// The state of the process or of its database.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Health {
-    #[schema(example = "ready")]
-    status: String,
-}
-
 envelope!(
     /// Health or readiness.
     HealthEnvelope,
-    Health
+    crate::routes::health::Health
 );
 
 macro_rules! page {
@@ -103,30 +73,22 @@ page!(
     crate::wire::customer::CustomerView<'static>
 );
 
-/// The answer to a delete.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Deleted {
-    #[schema(example = "success")]
-    status: String,
-    timestamp: String,
-}
-
 /// The answers every `/api` operation may give besides its own: token problems, the rate limit, an unavailable
 /// database. Written once; each operation lists them with `crate::openapi::CommonFailures`.
 #[derive(utoipa::IntoResponses)]
 pub(crate) enum CommonFailures {
     /// The bearer token is missing, malformed, expired or invalid
     #[response(status = 401, headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`")))]
-    Unauthorized(ErrorEnvelope),
+    Unauthorized(Failure<'static>),
     /// The token lacks the scope
     #[response(status = 403)]
-    Forbidden(ErrorEnvelope),
+    Forbidden(Failure<'static>),
     /// The reseller is over its rate limit
     #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait before the next request")))]
-    TooManyRequests(ErrorEnvelope),
+    TooManyRequests(Failure<'static>),
     /// The database is unavailable; nothing was changed
     #[response(status = 503, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
-    Unavailable(ErrorEnvelope),
+    Unavailable(Failure<'static>),
 }
 
 /// The bearer-token security scheme.
@@ -172,7 +134,7 @@ impl Modify for BearerAuth {
         crate::routes::health::healthz,
         crate::routes::health::readyz,
     ),
-    components(schemas(ErrorEnvelope, FieldError)),
+    components(schemas(Failure, FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "PBX profiles", description = "How to reach a customer's phone system"),

@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::customer::CreateCustomerCommand;
 use pbx_domain::CustomerId;
 
-use super::{base_url, deleted};
+use super::base_url;
 use crate::body::{json_object, json_value};
-use crate::envelope::success;
+use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
@@ -32,12 +32,12 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     request_body(content = crate::wire::customer::CustomerBody, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
     responses(
         (status = 201, description = "Created", body = crate::openapi::CustomerEnvelope, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
-        (status = 400, description = "Invalid fields, every one listed", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "Invalid fields, every one listed", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::openapi::ErrorEnvelope),
-        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
-        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
-        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::openapi::ErrorEnvelope),
+        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
+        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -74,7 +74,7 @@ pub(crate) async fn create(
     ),
     responses(
         (status = 200, description = "A page of your customers, oldest first", body = crate::openapi::CustomerPage),
-        (status = 400, description = "A paging parameter is invalid", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "A paging parameter is invalid", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
     ),
     security(("bearer" = [])),
@@ -100,9 +100,9 @@ pub(crate) async fn list(
     ),
     responses(
         (status = 200, description = "The customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its version"))),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -130,13 +130,13 @@ pub(crate) async fn get(
     request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
     responses(
         (status = 200, description = "The patched customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
-        (status = 409, description = "A test operation failed; nothing was changed", body = crate::openapi::ErrorEnvelope),
-        (status = 412, description = "The customer has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
-        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
-        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
+        (status = 409, description = "A test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 412, description = "The customer has changed since the If-Match version", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -169,12 +169,12 @@ pub(crate) async fn patch(
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(
-        (status = 200, description = "Deleted", body = crate::openapi::Deleted),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 200, description = "Deleted", body = crate::envelope::Deleted),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
-        (status = 409, description = "The customer still has PBX profiles", body = crate::openapi::ErrorEnvelope),
-        (status = 412, description = "The customer has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
+        (status = 409, description = "The customer still has PBX profiles", body = crate::envelope::Failure),
+        (status = 412, description = "The customer has changed since the If-Match version", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]

@@ -2,10 +2,18 @@
 
 use actix_web::{HttpResponse, web};
 use pbx_application::RepositoryError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::envelope::success;
 use crate::{ApiError, AppState};
+
+/// The state of the process or of its database.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Health {
+    #[schema(example = "ready")]
+    status: &'static str,
+}
 
 #[utoipa::path(
     operation_id = "healthz",
@@ -17,7 +25,7 @@ use crate::{ApiError, AppState};
     ),
 )]
 pub(crate) async fn healthz() -> HttpResponse {
-    success(HttpResponse::Ok(), json!({ "status": "alive" }))
+    success(HttpResponse::Ok(), Health { status: "alive" })
 }
 
 #[utoipa::path(
@@ -27,7 +35,7 @@ pub(crate) async fn healthz() -> HttpResponse {
     tag = "Operations",
     responses(
         (status = 200, description = "The database answers and is migrated", body = crate::openapi::HealthEnvelope),
-        (status = 503, description = "The database is unreachable or not migrated", body = crate::openapi::ErrorEnvelope),
+        (status = 503, description = "The database is unreachable or not migrated", body = crate::envelope::Failure),
     ),
 )]
 pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -37,5 +45,5 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
     state.readiness.check().await.map_err(|e| match e {
         RepositoryError::Unavailable(e) | RepositoryError::Unexpected(e) => ApiError::Unavailable(e),
     })?;
-    Ok(success(HttpResponse::Ok(), json!({ "status": "ready" })))
+    Ok(success(HttpResponse::Ok(), Health { status: "ready" }))
 }

@@ -141,19 +141,6 @@ fn allow(methods: &'static str) -> actix_web::Route {
     web::to(move || async move { Err::<HttpResponse, ApiError>(ApiError::MethodNotAllowed(methods)) })
 }
 
-/// `{"status": "success", "timestamp": …}`: the answer to a delete.
-fn deleted() -> HttpResponse {
-    #[derive(serde::Serialize)]
-    struct Deleted {
-        status: &'static str,
-        timestamp: String,
-    }
-    crate::envelope::json_body(
-        HttpResponse::Ok(),
-        &Deleted { status: "success", timestamp: crate::timestamp(chrono::Utc::now()) },
-    )
-}
-
 /// The public base URL: the configured one, else the scheme and host the request came to.
 fn base_url(req: &HttpRequest, state: &AppState) -> String {
     match &state.settings.public_url {

@@ -8,9 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::pbx::CreatePbxCommand;
 use pbx_domain::{CustomerId, PbxId};
 
-use super::{base_url, deleted};
+use super::base_url;
 use crate::body::{json_object, json_value};
-use crate::envelope::success;
+use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
@@ -55,14 +55,14 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
     ),
     responses(
         (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::openapi::PbxProfileEnvelope, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 402, description = "Chargeable: repeat the identical request with `accept-charges: true`; nothing was created", body = crate::openapi::ErrorEnvelope),
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
-        (status = 409, description = "The PBX instance is already attached to a customer; or the first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::openapi::ErrorEnvelope),
-        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
-        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
-        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::openapi::ErrorEnvelope),
+        (status = 402, description = "Chargeable: repeat the identical request with `accept-charges: true`; nothing was created", body = crate::envelope::Failure),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
+        (status = 409, description = "The PBX instance is already attached to a customer; or the first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
+        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -105,9 +105,9 @@ pub(crate) async fn create(
     ),
     responses(
         (status = 200, description = "A page of summaries, oldest first", body = crate::openapi::PbxSummaryPage),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -135,9 +135,9 @@ pub(crate) async fn list(
     ),
     responses(
         (status = 200, description = "The profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its version"))),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -168,14 +168,14 @@ pub(crate) async fn get(
     request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
     responses(
         (status = 200, description = "The patched profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its new version"))),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 402, description = "Enabling is chargeable: repeat with `accept-charges: true`; nothing was changed", body = crate::openapi::ErrorEnvelope),
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
-        (status = 409, description = "The new instance is attached elsewhere, or a test operation failed; nothing was changed", body = crate::openapi::ErrorEnvelope),
-        (status = 412, description = "The profile has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
-        (status = 413, description = "The body is over 64 KiB", body = crate::openapi::ErrorEnvelope),
-        (status = 415, description = "The body is not JSON", body = crate::openapi::ErrorEnvelope),
+        (status = 402, description = "Enabling is chargeable: repeat with `accept-charges: true`; nothing was changed", body = crate::envelope::Failure),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
+        (status = 409, description = "The new instance is attached elsewhere, or a test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 412, description = "The profile has changed since the If-Match version", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -209,11 +209,11 @@ pub(crate) async fn patch(
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
     ),
     responses(
-        (status = 200, description = "Deleted; the PBX instance can be attached again", body = crate::openapi::Deleted),
-        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::openapi::ErrorEnvelope),
+        (status = 200, description = "Deleted; the PBX instance can be attached again", body = crate::envelope::Deleted),
+        (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
-        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::openapi::ErrorEnvelope),
-        (status = 412, description = "The profile has changed since the If-Match version", body = crate::openapi::ErrorEnvelope),
+        (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
+        (status = 412, description = "The profile has changed since the If-Match version", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -239,7 +239,7 @@ pub(crate) async fn delete(
     ),
     responses(
         (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::openapi::InstanceLookupEnvelope),
-        (status = 400, description = "`instanceId` is missing", body = crate::openapi::ErrorEnvelope),
+        (status = 400, description = "`instanceId` is missing", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
     ),
     security(("bearer" = [])),
