@@ -3,13 +3,13 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::wire::field::FieldProblem;
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::ApiError;
+use crate::wire::field::FieldProblem;
 
 /// Whether the request says its body is JSON (`application/json` or `application/*+json`) in UTF-8: JSON's only
 /// encoding, so a `charset` parameter, if any, must say `utf-8`; the body is never decoded as anything else.

@@ -27,10 +27,12 @@ pub(crate) fn success<T: Serialize>(builder: HttpResponseBuilder, data: T) -> Ht
 }
 
 /// `{"data": …, "status": "success", "timestamp": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Success<T: Serialize> {
     pub data: T,
+    #[schema(example = "success")]
     pub status: &'static str,
+    #[schema(example = "2019-11-29T16:03:23.9251680Z")]
     pub timestamp: String,
 }
 

@@ -1,81 +1,15 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, the wire types (`crate::wire`) they read
-//! and write, and the error envelope (`crate::envelope`).
+//! and write, and the envelopes that wrap them (`crate::envelope`, `crate::paging`): no schema here is a copy.
 
-#![allow(dead_code)] // the success envelopes below describe `envelope::success` and `paging::collection`'s output
-
-use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::envelope::{Failure, FieldError};
-
-macro_rules! envelope {
-    ($(#[$meta:meta])* $name:ident, $data:ty) => {
-        $(#[$meta])*
-        #[derive(Serialize, ToSchema)]
-        pub(crate) struct $name {
-            data: $data,
-            #[schema(example = "success")]
-            status: String,
-            #[schema(example = "2019-11-29T16:03:23.9251680Z")]
-            timestamp: String,
-        }
-    };
-}
-
-envelope!(
-    /// A profile in the envelope.
-    PbxProfileEnvelope,
-    crate::wire::profile::ProfileView<'static>
-);
-envelope!(
-    /// A customer in the envelope.
-    CustomerEnvelope,
-    crate::wire::customer::CustomerView<'static>
-);
-envelope!(
-    /// The answer to an instance lookup.
-    InstanceLookupEnvelope,
-    crate::wire::profile::InstanceLookupView<'static>
-);
-
-envelope!(
-    /// Health or readiness.
-    HealthEnvelope,
-    crate::routes::health::Health
-);
-
-macro_rules! page {
-    ($(#[$meta:meta])* $name:ident, $item:ty) => {
-        $(#[$meta])*
-        #[derive(Serialize, ToSchema)]
-        pub(crate) struct $name {
-            /// Items in this page.
-            page_size: u64,
-            /// The page, from 0.
-            page_index: u64,
-            data: Vec<$item>,
-            #[schema(example = "success")]
-            status: String,
-            timestamp: String,
-        }
-    };
-}
-
-page!(
-    /// A page of profiles.
-    PbxSummaryPage,
-    crate::wire::profile::SummaryView<'static>
-);
-page!(
-    /// A page of customers.
-    CustomerPage,
-    crate::wire::customer::CustomerView<'static>
-);
 
 /// The answers every `/api` operation may give besides its own: token problems, the rate limit, an unavailable
 /// database. Written once; each operation lists them with `crate::openapi::CommonFailures`.
 #[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description: `ApiError` writes these answers
 pub(crate) enum CommonFailures {
     /// The bearer token is missing, malformed, expired or invalid
     #[response(status = 401, headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`")))]

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 use pbx_application::Page;
 use serde::Serialize;
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::ApiError;
@@ -54,13 +55,17 @@ pub(crate) fn page(query: &HashMap<String, String>) -> Result<Page, ApiError> {
     }
 }
 
-/// `{"page_size": …, "page_index": …, "data": […], "status": "success", "timestamp": …}`.
-#[derive(Debug, Serialize)]
-struct Collection<T: Serialize> {
+/// A page: `{"page_size": …, "page_index": …, "data": […], "status": "success", "timestamp": …}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Collection<T: Serialize> {
+    /// Items in this page.
     page_size: usize,
+    /// The page, from 0.
     page_index: u64,
     data: Vec<T>,
+    #[schema(example = "success")]
     status: &'static str,
+    #[schema(example = "2019-11-29T16:03:23.9251680Z")]
     timestamp: String,
 }
 

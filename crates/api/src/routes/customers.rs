@@ -31,7 +31,7 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     ),
     request_body(content = crate::wire::customer::CustomerBody, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
     responses(
-        (status = 201, description = "Created", body = crate::openapi::CustomerEnvelope, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
+        (status = 201, description = "Created", body = crate::envelope::Success<CustomerView<'static>>, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
         (status = 400, description = "Invalid fields, every one listed", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
         (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
@@ -73,7 +73,7 @@ pub(crate) async fn create(
         ("filter" = Option<String>, Query, description = "Keeps customers whose name or reference contains it, in any case"),
     ),
     responses(
-        (status = 200, description = "A page of your customers, oldest first", body = crate::openapi::CustomerPage),
+        (status = 200, description = "A page of your customers, oldest first", body = crate::paging::Collection<CustomerView<'static>>),
         (status = 400, description = "A paging parameter is invalid", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
     ),
@@ -99,7 +99,7 @@ pub(crate) async fn list(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
     ),
     responses(
-        (status = 200, description = "The customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its version"))),
+        (status = 200, description = "The customer", body = crate::envelope::Success<CustomerView<'static>>, headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
@@ -129,7 +129,7 @@ pub(crate) async fn get(
     ),
     request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
     responses(
-        (status = 200, description = "The patched customer", body = crate::openapi::CustomerEnvelope, headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The patched customer", body = crate::envelope::Success<CustomerView<'static>>, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),

@@ -21,7 +21,7 @@ pub(crate) struct Health {
     path = "/healthz",
     tag = "Operations",
     responses(
-        (status = 200, description = "The process answers", body = crate::openapi::HealthEnvelope),
+        (status = 200, description = "The process answers", body = crate::envelope::Success<Health>),
     ),
 )]
 pub(crate) async fn healthz() -> HttpResponse {
@@ -34,7 +34,7 @@ pub(crate) async fn healthz() -> HttpResponse {
     path = "/readyz",
     tag = "Operations",
     responses(
-        (status = 200, description = "The database answers and is migrated", body = crate::openapi::HealthEnvelope),
+        (status = 200, description = "The database answers and is migrated", body = crate::envelope::Success<Health>),
         (status = 503, description = "The database is unreachable or not migrated", body = crate::envelope::Failure),
     ),
 )]

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use crate::wire::field::FieldProblem;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::pbx::CreatePbxCommand;
@@ -14,6 +13,7 @@ use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
+use crate::wire::field::FieldProblem;
 use crate::wire::patch::operations;
 use crate::wire::profile::{self, InstanceLookupView, ProfileView, Secrets, SummaryView};
 use crate::{ApiError, AppState, Caller, Scope};
@@ -54,7 +54,7 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
         )
     ),
     responses(
-        (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::openapi::PbxProfileEnvelope, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
+        (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::envelope::Success<ProfileView<'static>>, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
         (status = 402, description = "Chargeable: repeat the identical request with `accept-charges: true`; nothing was created", body = crate::envelope::Failure),
@@ -104,7 +104,7 @@ pub(crate) async fn create(
         ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
     ),
     responses(
-        (status = 200, description = "A page of summaries, oldest first", body = crate::openapi::PbxSummaryPage),
+        (status = 200, description = "A page of summaries, oldest first", body = crate::paging::Collection<SummaryView<'static>>),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
@@ -134,7 +134,7 @@ pub(crate) async fn list(
         ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
     ),
     responses(
-        (status = 200, description = "The profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its version"))),
+        (status = 200, description = "The profile, without its secrets", body = crate::envelope::Success<ProfileView<'static>>, headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
@@ -167,7 +167,7 @@ pub(crate) async fn get(
     ),
     request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
     responses(
-        (status = 200, description = "The patched profile, without its secrets", body = crate::openapi::PbxProfileEnvelope, headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The patched profile, without its secrets", body = crate::envelope::Success<ProfileView<'static>>, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
         (status = 402, description = "Enabling is chargeable: repeat with `accept-charges: true`; nothing was changed", body = crate::envelope::Failure),
@@ -238,7 +238,7 @@ pub(crate) async fn delete(
         ("instanceId" = String, Query, description = "The id of a PBX instance, in the field each profile type names it (see `NewPbxProfile`), in any case or width", min_length = 1),
     ),
     responses(
-        (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::openapi::InstanceLookupEnvelope),
+        (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::envelope::Success<InstanceLookupView<'static>>),
         (status = 400, description = "`instanceId` is missing", body = crate::envelope::Failure),
         crate::openapi::CommonFailures,
     ),
