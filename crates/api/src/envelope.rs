@@ -90,3 +90,22 @@ impl<'a> Failure<'a> {
         Self { error, message, status: "error", timestamp: timestamp(Utc::now()), errors }
     }
 }
+
+/// The answers every `/api` operation may give besides its own: token problems, the rate limit, an unavailable
+/// database. Written once; each operation lists them with `crate::envelope::CommonFailures`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description: `ApiError` writes these answers
+pub(crate) enum CommonFailures {
+    /// The bearer token is missing, malformed, expired or invalid
+    #[response(status = 401, headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`")))]
+    Unauthorized(Failure<'static>),
+    /// The token lacks the scope
+    #[response(status = 403)]
+    Forbidden(Failure<'static>),
+    /// The reseller is over its rate limit
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait before the next request")))]
+    TooManyRequests(Failure<'static>),
+    /// The database is unavailable; nothing was changed
+    #[response(status = 503, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
+    Unavailable(Failure<'static>),
+}

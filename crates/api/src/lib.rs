@@ -4,6 +4,7 @@
 //! bearer-token authentication and scopes. Handlers turn requests into use-case commands and use-case results into
 //! answers; [`ApiError`] owns the mapping from use-case errors to statuses.
 
+mod app;
 pub mod auth;
 mod body;
 mod envelope;
@@ -24,12 +25,12 @@ mod routes;
 mod state;
 mod wire;
 
+pub use app::{app, configure, metrics};
 pub use auth::{Authenticator, Caller, Scope, TokenSettings};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use pbx_application::wire::timestamp;
 pub use rate_limit::RateLimiter;
 pub use request_log::{envelope_errors, log_requests};
-pub use routes::{app, configure, metrics};
 pub use state::{ApiSettings, AppState};
 pub use wire::field::FieldProblem;

@@ -6,25 +6,6 @@ use utoipa::{Modify, OpenApi};
 
 use crate::envelope::{Failure, FieldError};
 
-/// The answers every `/api` operation may give besides its own: token problems, the rate limit, an unavailable
-/// database. Written once; each operation lists them with `crate::openapi::CommonFailures`.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // a description: `ApiError` writes these answers
-pub(crate) enum CommonFailures {
-    /// The bearer token is missing, malformed, expired or invalid
-    #[response(status = 401, headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`")))]
-    Unauthorized(Failure<'static>),
-    /// The token lacks the scope
-    #[response(status = 403)]
-    Forbidden(Failure<'static>),
-    /// The reseller is over its rate limit
-    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait before the next request")))]
-    TooManyRequests(Failure<'static>),
-    /// The database is unavailable; nothing was changed
-    #[response(status = 503, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
-    Unavailable(Failure<'static>),
-}
-
 /// The bearer-token security scheme.
 struct BearerAuth;
 

@@ -33,7 +33,7 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     responses(
         (status = 201, description = "Created", body = crate::envelope::Success<CustomerView<'static>>, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
         (status = 400, description = "Invalid fields, every one listed", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
@@ -75,7 +75,7 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "A page of your customers, oldest first", body = crate::paging::Collection<CustomerView<'static>>),
         (status = 400, description = "A paging parameter is invalid", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
     ),
     security(("bearer" = [])),
 )]
@@ -101,7 +101,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The customer", body = crate::envelope::Success<CustomerView<'static>>, headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
@@ -131,7 +131,7 @@ pub(crate) async fn get(
     responses(
         (status = 200, description = "The patched customer", body = crate::envelope::Success<CustomerView<'static>>, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
         (status = 409, description = "A test operation failed; nothing was changed", body = crate::envelope::Failure),
         (status = 412, description = "The customer has changed since the If-Match version", body = crate::envelope::Failure),
@@ -171,7 +171,7 @@ pub(crate) async fn patch(
     responses(
         (status = 200, description = "Deleted", body = crate::envelope::Deleted),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
         (status = 409, description = "The customer still has PBX profiles", body = crate::envelope::Failure),
         (status = 412, description = "The customer has changed since the If-Match version", body = crate::envelope::Failure),

@@ -56,7 +56,7 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
     responses(
         (status = 201, description = "Created; this answer alone shows the secrets back", body = crate::envelope::Success<ProfileView<'static>>, headers(("Location" = String, description = "The new profile's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key")), example = json!({"data": {"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "monitorSubAccounts": false, "_type": "KazooPbxConnectionProfile", "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "name": "Clients ~.pbx.kazoo.name.~ Pbx", "tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "countryCode": "US", "enabled": false}, "status": "success", "timestamp": "2019-11-29T16:03:23.9251680Z"})),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 402, description = "Chargeable: repeat the identical request with `accept-charges: true`; nothing was created", body = crate::envelope::Failure),
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
         (status = 409, description = "The PBX instance is already attached to a customer; or the first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
@@ -106,7 +106,7 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "A page of summaries, oldest first", body = crate::paging::Collection<SummaryView<'static>>),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
@@ -136,7 +136,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The profile, without its secrets", body = crate::envelope::Success<ProfileView<'static>>, headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
@@ -169,7 +169,7 @@ pub(crate) async fn get(
     responses(
         (status = 200, description = "The patched profile, without its secrets", body = crate::envelope::Success<ProfileView<'static>>, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 402, description = "Enabling is chargeable: repeat with `accept-charges: true`; nothing was changed", body = crate::envelope::Failure),
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
         (status = 409, description = "The new instance is attached elsewhere, or a test operation failed; nothing was changed", body = crate::envelope::Failure),
@@ -211,7 +211,7 @@ pub(crate) async fn patch(
     responses(
         (status = 200, description = "Deleted; the PBX instance can be attached again", body = crate::envelope::Deleted),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
         (status = 412, description = "The profile has changed since the If-Match version", body = crate::envelope::Failure),
     ),
@@ -240,7 +240,7 @@ pub(crate) async fn delete(
     responses(
         (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::envelope::Success<InstanceLookupView<'static>>),
         (status = 400, description = "`instanceId` is missing", body = crate::envelope::Failure),
-        crate::openapi::CommonFailures,
+        crate::envelope::CommonFailures,
     ),
     security(("bearer" = [])),
 )]

@@ -1,0 +1,141 @@
+//! The application: the routes of `crate::routes`, the OpenAPI document and its browser, the portal, metrics and
+//! health, with request logging, CORS and the envelope on every error. Wiring only: the routes know nothing of the
+//! OpenAPI document, which describes them.
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, middleware, web};
+use utoipa::OpenApi;
+
+use crate::routes::{customers, health, pbxs};
+use crate::{ApiError, AppState};
+
+/// The whole application: routes, request logging and the envelope on every error.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let origins = state.settings.cors_origins.clone();
+    App::new()
+        .wrap(crate::envelope_errors())
+        .wrap(
+            middleware::DefaultHeaders::new()
+                .add((header::CACHE_CONTROL, "no-store"))
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+        )
+        .wrap(middleware::Condition::new(!origins.is_empty(), cors(&origins)))
+        .wrap(middleware::from_fn(crate::log_requests))
+        .configure(configure(state))
+}
+
+/// CORS for the configured origins only (with none configured, the middleware is not installed at all).
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("accept-charges"),
+            header::HeaderName::from_static(crate::idempotency::IDEMPOTENCY_KEY),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(crate::idempotency::REPLAYED),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Registers every route, with `state`, and answers anything else with a 404 in the envelope.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    let metrics_with_api = state.settings.metrics_with_api;
+    move |cfg| {
+        cfg.app_data(state)
+            .service(web::resource("/").route(web::get().to(crate::portal::index)).default_service(allow("GET")))
+            .route("/portal/app.js", web::get().to(crate::portal::script))
+            .route("/portal/app.css", web::get().to(crate::portal::style))
+            .route("/portal/config.json", web::get().to(crate::portal::config))
+            .route("/portal/dev-token", web::post().to(crate::portal::dev_token))
+            .service(web::resource("/healthz").route(web::get().to(health::healthz)).default_service(allow("GET")))
+            .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(allow("GET")))
+            .configure(|cfg| {
+                if metrics_with_api {
+                    cfg.service(web::resource("/metrics").route(web::get().to(metrics)).default_service(allow("GET")));
+                }
+            })
+            .route(
+                "/api/openapi.json",
+                web::get().to(|| async {
+                    HttpResponse::Ok().content_type(crate::envelope::JSON_UTF8).body(crate::openapi::document())
+                }),
+            )
+            .service(
+                web::scope("/api/v1.0")
+                    .wrap(middleware::from_fn(crate::rate_limit::limit_rate))
+                    .service(
+                        web::resource("/customers")
+                            .route(web::get().to(customers::list))
+                            .route(web::post().to(customers::create))
+                            .default_service(allow("GET, POST")),
+                    )
+                    .service(
+                        web::resource("/customers/{customer_id}")
+                            .route(web::get().to(customers::get))
+                            .route(web::patch().to(customers::patch))
+                            .route(web::delete().to(customers::delete))
+                            .default_service(allow("GET, PATCH, DELETE")),
+                    )
+                    .service(
+                        web::resource("/customers/{customer_id}/pbxs")
+                            .route(web::get().to(pbxs::list))
+                            .route(web::post().to(pbxs::create))
+                            .default_service(allow("GET, POST")),
+                    )
+                    .service(
+                        web::resource("/customers/{customer_id}/pbxs/{pbx_id}")
+                            .route(web::get().to(pbxs::get))
+                            .route(web::patch().to(pbxs::patch))
+                            .route(web::delete().to(pbxs::delete))
+                            .default_service(allow("GET, PATCH, DELETE")),
+                    )
+                    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET"))),
+            )
+            // After the API: its pattern is a regular expression, which every API request would run first.
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                    .url("/api/openapi.json", crate::openapi::ApiDoc::openapi()),
+            )
+            .default_service(web::to(not_found));
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// `GET /metrics`: the OpenMetrics text format, which Prometheus reads.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(state.metrics.render())
+}
+
+/// The answer to a method a resource does not have: 405 with `Allow`.
+fn allow(methods: &'static str) -> actix_web::Route {
+    web::to(move || async move { Err::<HttpResponse, ApiError>(ApiError::MethodNotAllowed(methods)) })
+}
