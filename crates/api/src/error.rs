@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use crate::wire::field::FieldProblem;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -11,6 +10,7 @@ use pbx_application::customer::{CreateCustomerError, DeleteCustomerError, GetCus
 use pbx_application::pbx::{CreatePbxError, DeletePbxError, PatchPbxError, ReadPbxError};
 
 use crate::envelope::{Failure, FieldError, json_body};
+use crate::wire::field::FieldProblem;
 
 /// The message of a 400 that lists broken fields.
 const INVALID: &str = "One or more fields are invalid.";

@@ -2,17 +2,16 @@
 
 use std::sync::LazyLock;
 
-use crate::wire::field::FieldProblem;
 use json_patch::PatchOperation;
 use pbx_domain::{CountryCode, Customer, CustomerName, NewCustomer, OptionalText, Timezone};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::field::{Field, Problems};
+use super::field::{Field, FieldProblem, Problems};
 use super::patch::{Rules, apply};
 use super::profile::optional_flag;
-use super::{Body, Fields, Guid, read};
+use super::{Body, Fields, Guid, parse_body};
 use crate::{ApiError, timestamp};
 
 /// Fields of a customer that the service sets.
@@ -86,15 +85,7 @@ impl CustomerBody {
 /// # Errors
 /// Every broken field, then every field a customer does not have.
 pub(crate) fn parse(object: Map<String, Value>) -> Result<NewCustomer, Vec<FieldProblem>> {
-    let (body, mut unknown) = read::<CustomerBody>(object);
-    match body.map_or_else(|| Err(Vec::new()), CustomerBody::parse) {
-        Ok(customer) if unknown.is_empty() => Ok(customer),
-        Ok(_) => Err(unknown),
-        Err(mut problems) => {
-            problems.append(&mut unknown);
-            Err(problems)
-        }
-    }
+    parse_body(object, CustomerBody::parse)
 }
 
 /// What `operations` make of `current`: its view patched, then read back as the body of a create.

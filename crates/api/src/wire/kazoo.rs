@@ -1,6 +1,5 @@
 //! `KazooPbxConnectionProfile` on the wire: the body of a create (and of a patched profile), and the answer.
 
-use crate::wire::field::FieldProblem;
 use pbx_application::pbx::NewProfile;
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::{HttpUrl, PbxProfile, Secret, WsUrl};
@@ -9,7 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::Guid;
-use super::field::{Field, Problems};
+use super::field::{Field, FieldProblem, Problems};
 use super::profile::{Common, Shown, flag, optional_flag};
 
 /// The `_type` of a Kazoo profile.

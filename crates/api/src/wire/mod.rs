@@ -11,12 +11,13 @@ pub(crate) mod profile;
 pub(crate) mod teams;
 pub(crate) mod three_cx;
 
-use crate::wire::field::FieldProblem;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat};
 use utoipa::{PartialSchema, ToSchema};
+
+use field::FieldProblem;
 
 /// A GUID (any case in, lower case out): the schema of every id, in paths and in bodies, written once.
 #[derive(Debug, ToSchema)]
@@ -73,11 +74,28 @@ pub(crate) trait Body: DeserializeOwned + PartialSchema {
     fn fields() -> &'static Fields;
 }
 
-/// Reads `object` as a `T`, after taking out (and noting) the fields `T` does not have.
+/// `object` read as a `T` and turned into a value by `parse`.
 ///
 /// # Errors
-/// The fields `T` does not have, each with why; `T` itself reads anything else (its fields never fail).
-pub(crate) fn read<T: Body>(mut object: Map<String, Value>) -> (Option<T>, Vec<FieldProblem>) {
+/// Every problem: those `parse` finds in `T`'s fields, then each field `T` does not have.
+pub(crate) fn parse_body<T: Body, U>(
+    object: Map<String, Value>,
+    parse: impl FnOnce(T) -> Result<U, Vec<FieldProblem>>,
+) -> Result<U, Vec<FieldProblem>> {
+    let (body, mut unknown) = read::<T>(object);
+    let mut problems = match body.map(parse) {
+        Some(Ok(value)) if unknown.is_empty() => return Ok(value),
+        Some(Ok(_)) => Vec::new(),
+        Some(Err(problems)) => problems,
+        // Cannot happen (fields never fail to read), but never a 400 without a reason.
+        None => vec![FieldProblem::new("", format!("is not {}", T::KIND))],
+    };
+    problems.append(&mut unknown);
+    Err(problems)
+}
+
+/// Reads `object` as a `T`, after taking out (and noting) the fields `T` does not have.
+fn read<T: Body>(mut object: Map<String, Value>) -> (Option<T>, Vec<FieldProblem>) {
     let fields = T::fields();
     let unknown: Vec<String> = object.keys().filter(|key| !fields.has(key)).cloned().collect();
     let problems = unknown

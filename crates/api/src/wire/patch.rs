@@ -3,7 +3,6 @@
 //! all or nothing. The handler then reads the patched view back through the same body type as a create, so a
 //! patched resource passes every rule a new one does.
 
-use crate::wire::field::FieldProblem;
 use json_patch::{AddOperation, PatchErrorKind, PatchOperation};
 use serde_json::{Map, Value};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
@@ -11,6 +10,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::Fields;
+use super::field::FieldProblem;
 use crate::ApiError;
 
 const NOT_AN_ARRAY: &str = "The patch document must be a JSON array of operations, such as \

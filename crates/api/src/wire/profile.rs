@@ -5,8 +5,6 @@ use std::sync::LazyLock;
 use json_patch::PatchOperation;
 use pbx_application::PbxSummary;
 use pbx_application::pbx::{InstanceLookup, NewProfile, ProfileChange};
-
-use crate::wire::field::FieldProblem;
 use pbx_domain::{CountryCode, PbxConnection, PbxProfile, PbxType, ProfileName, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -14,12 +12,12 @@ use utoipa::ToSchema;
 use utoipa::openapi::ObjectBuilder;
 use utoipa::openapi::schema::{OneOfBuilder, Schema, SchemaType, Type};
 
-use super::field::{Field, Problems};
+use super::field::{Field, FieldProblem, Problems};
 use super::kazoo::{KazooBody, KazooView};
 use super::patch::{Rules, apply};
 use super::teams::{TeamsBody, TeamsView};
 use super::three_cx::{ThreeCxBody, ThreeCxView};
-use super::{Body, Fields, Guid, read};
+use super::{Body, Fields, Guid, parse_body};
 use crate::ApiError;
 
 /// A boolean, or the strings `"true"`/`"false"` as the platform's own examples send them.
@@ -118,25 +116,10 @@ pub(crate) fn pbx_type(object: &Map<String, Value>) -> Result<PbxType, FieldProb
 /// # Errors
 /// Every problem: `_type`, each broken field, then each field the type does not have.
 pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldProblem>> {
-    fn finish<T: Body>(
-        object: Map<String, Value>,
-        parse: fn(T) -> Result<NewProfile, Vec<FieldProblem>>,
-    ) -> Result<NewProfile, Vec<FieldProblem>> {
-        let (body, unknown) = read::<T>(object);
-        let parsed = body.map_or_else(|| Err(Vec::new()), parse);
-        match (parsed, unknown.is_empty()) {
-            (Ok(profile), true) => Ok(profile),
-            (Ok(_), false) => Err(unknown),
-            (Err(mut problems), _) => {
-                problems.extend(unknown);
-                Err(problems)
-            }
-        }
-    }
     match pbx_type(&object).map_err(|problem| vec![problem])? {
-        PbxType::Kazoo => finish(object, KazooBody::parse),
-        PbxType::ThreeCx => finish(object, ThreeCxBody::parse),
-        PbxType::Teams => finish(object, TeamsBody::parse),
+        PbxType::Kazoo => parse_body(object, KazooBody::parse),
+        PbxType::ThreeCx => parse_body(object, ThreeCxBody::parse),
+        PbxType::Teams => parse_body(object, TeamsBody::parse),
     }
 }
 

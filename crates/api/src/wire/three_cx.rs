@@ -1,6 +1,5 @@
 //! `ThreeCxConnectionProfile` on the wire: the body of a create (and of a patched profile), and the answer.
 
-use crate::wire::field::FieldProblem;
 use pbx_application::pbx::NewProfile;
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{PbxProfile, Secret, TimeSpan};
@@ -9,7 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::Guid;
-use super::field::{Field, Problems};
+use super::field::{Field, FieldProblem, Problems};
 use super::profile::{Common, Shown, flag, optional_flag};
 
 /// The `_type` of a 3CX profile.
