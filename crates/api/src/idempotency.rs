@@ -51,7 +51,7 @@ fn key_of(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
 }
 
 fn invalid_key() -> String {
-    pbx_application::idempotency::InvalidKey.to_string()
+    format!("The Idempotency-Key header is invalid: {}.", pbx_application::idempotency::InvalidKey)
 }
 
 /// Answers with `create(body, reservation)` once per key: without a key, simply `create(body, None)`; with one, the

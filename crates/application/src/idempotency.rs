@@ -1,10 +1,11 @@
-//! Safe retries of creates: the rules of the `Idempotency-Key` header, over a store of answers shared by every
-//! replica.
+//! Safe retries of creates: the rules of idempotency keys (the front end reads them from a request header), over a
+//! store of answers shared by every replica.
 //!
 //! A key belongs to one reseller. The first request with it claims it; a repeat of the same request (same
 //! fingerprint) within [`RETENTION`] gets the stored answer back, a different request with the key is refused, and a
-//! repeat that arrives while the first is still being answered waits for it. Only a created answer (201) is kept:
-//! after any other answer the key is released, so that a corrected request may use it again. A claim whose request
+//! repeat that arrives while the first is still being answered waits for it. Only the answer of a create that happened
+//! is kept ([`IdempotencyKeys::keep`]): after any other the front end releases the key, so that a corrected request
+//! may use it again. A claim whose request
 //! never finished (its process died) is taken over after [`LEASE`].
 //!
 //! A claim reserves the id of what the create makes ([`Reservation`]), kept with the key: a repeat that takes an
@@ -125,7 +126,7 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// Why a key is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters (no spaces).")]
+#[error("a key must be 1 to {MAX_KEY_LEN} visible ASCII characters (no spaces)")]
 pub struct InvalidKey;
 
 /// A key as sent by a client, checked.
