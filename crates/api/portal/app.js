@@ -116,7 +116,7 @@ function fieldsOf(objectSchema) {
         kind: flag ? "checkbox" : property.format === "password" ? "password" : "text",
         maxLength: property.maxLength,
         hint: property.description && !flag ? property.description : "",
-        example: property.example,
+        example: property.example ?? (property.examples || [])[0],
       };
     });
 }

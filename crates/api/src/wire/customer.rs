@@ -7,10 +7,12 @@ use pbx_domain::{CountryCode, Customer, CustomerName, NewCustomer, OptionalText,
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use utoipa::openapi::Schema;
 
 use super::field::{Field, FieldProblem, Problems};
 use super::patch::{Rules, apply};
 use super::profile::optional_flag;
+use super::text::Text;
 use super::{Body, Fields, Guid, parse_body};
 use crate::{ApiError, timestamp};
 
@@ -22,17 +24,14 @@ const SET_BY_SERVICE: &[&str] = &["id", "parentTenantId", "dateCreated"];
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = NewCustomer)]
 pub(crate) struct CustomerBody {
-    /// A name for people (1–100 characters after trimming).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "Acme")]
+    #[schema(schema_with = name, required = true)]
     name: Field<String>,
-    /// Free text, at most 200 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(schema_with = description)]
     description: Field<String>,
-    /// Your own reference for the customer, at most 200 characters.
     #[serde(default)]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(schema_with = reference)]
     reference: Field<String>,
     /// ISO 3166-1 alpha-2 (any case), `US` when absent.
     #[serde(default)]
@@ -46,6 +45,18 @@ pub(crate) struct CustomerBody {
     #[serde(default)]
     #[schema(schema_with = optional_flag)]
     enabled: Field<bool>,
+}
+
+fn name() -> Schema {
+    Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters after trimming).", Some("Acme"))
+}
+
+fn description() -> Schema {
+    Text::Optional { max: 200 }.schema("Free text, at most 200 characters.", None)
+}
+
+fn reference() -> Schema {
+    Text::Optional { max: 200 }.schema("Your own reference for the customer, at most 200 characters.", None)
 }
 
 impl Body for CustomerBody {

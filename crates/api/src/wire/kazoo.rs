@@ -6,10 +6,12 @@ use pbx_domain::{HttpUrl, PbxProfile, Secret, WsUrl};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa::openapi::Schema;
 
 use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
 use super::profile::{Common, Shown, flag, optional_flag};
+use super::text::Text;
 
 /// The `_type` of a Kazoo profile.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
@@ -27,9 +29,8 @@ pub(crate) struct KazooBody {
     #[schema(inline)]
     #[allow(dead_code)] // it chose this type before the body was read; here for the schema
     pbx_type: KazooType,
-    /// A name for people (1–100 characters).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "Clients ~.pbx.kazoo.name.~ Pbx")]
+    #[schema(schema_with = name, required = true)]
     name: Field<String>,
     /// The REST API's base URL (http or https).
     #[serde(default)]
@@ -39,13 +40,11 @@ pub(crate) struct KazooBody {
     #[serde(default)]
     #[schema(value_type = String, required = true, max_length = 2048, example = "wss://ws.example.com")]
     host_websocket: Field<String>,
-    /// The Kazoo account (1–64 visible characters); unique across the system, whatever its case or width.
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 64, example = "12345")]
+    #[schema(schema_with = account_id, required = true)]
     account_id: Field<String>,
-    /// The account's API key (1–256 characters): stored encrypted, never shown again after this create.
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "ABCDEF", format = Password)]
+    #[schema(schema_with = api_key, required = true)]
     api_key: Field<String>,
     /// Whether sub-accounts are monitored too (false when absent).
     #[serde(default)]
@@ -55,6 +54,22 @@ pub(crate) struct KazooBody {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
     country_code: Field<String>,
+}
+
+fn name() -> Schema {
+    Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("Clients ~.pbx.kazoo.name.~ Pbx"))
+}
+
+fn account_id() -> Schema {
+    let description =
+        "The Kazoo account (1–64 visible characters); unique across the system, whatever its case or width.";
+    Text::Visible { max: 64 }.schema(description, Some("12345"))
+}
+
+fn api_key() -> Schema {
+    let description =
+        "The account's API key (1–256 characters): stored encrypted, never shown again after this create.";
+    Text::Secret { max: 256 }.schema(description, Some("ABCDEF"))
 }
 
 impl KazooBody {

@@ -9,6 +9,7 @@ pub(crate) mod kazoo;
 pub(crate) mod patch;
 pub(crate) mod profile;
 pub(crate) mod teams;
+pub(crate) mod text;
 pub(crate) mod three_cx;
 
 use serde::de::DeserializeOwned;

@@ -5,10 +5,12 @@ use pbx_domain::PbxProfile;
 use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::Schema;
 
 use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
 use super::profile::Common;
+use super::text::Text;
 
 /// The `_type` of a Teams profile.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
@@ -26,9 +28,8 @@ pub(crate) struct TeamsBody {
     #[schema(inline)]
     #[allow(dead_code)] // it chose this type before the body was read; here for the schema
     pbx_type: TeamsType,
-    /// A name for people (1–100 characters).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "Teams")]
+    #[schema(schema_with = name, required = true)]
     name: Field<String>,
     /// The customer's Microsoft (Entra) tenant id; unique across the system.
     #[serde(default)]
@@ -38,6 +39,10 @@ pub(crate) struct TeamsBody {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
     country_code: Field<String>,
+}
+
+fn name() -> Schema {
+    Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("Teams"))
 }
 
 impl TeamsBody {

@@ -6,10 +6,12 @@ use pbx_domain::{PbxProfile, Secret, TimeSpan};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa::openapi::Schema;
 
 use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
 use super::profile::{Common, Shown, flag, optional_flag};
+use super::text::Text;
 
 /// The `_type` of a 3CX profile.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
@@ -27,21 +29,17 @@ pub(crate) struct ThreeCxBody {
     #[schema(inline)]
     #[allow(dead_code)] // it chose this type before the body was read; here for the schema
     pbx_type: ThreeCxType,
-    /// A name for people (1–100 characters).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "3CX Connexion")]
+    #[schema(schema_with = name, required = true)]
     name: Field<String>,
-    /// The 3CX licence (1–64 visible characters); unique across the system, whatever its case or width.
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 64)]
+    #[schema(schema_with = license_key, required = true)]
     license_key: Field<String>,
-    /// The 3CX user to sign in as (1–256 characters).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 256)]
+    #[schema(schema_with = username, required = true)]
     username: Field<String>,
-    /// That user's password (1–256 characters): stored encrypted, never shown again after this create.
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 256, format = Password)]
+    #[schema(schema_with = password, required = true)]
     password: Field<String>,
     /// Whether call recordings are archived (false when absent).
     #[serde(default)]
@@ -60,6 +58,25 @@ pub(crate) struct ThreeCxBody {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
     country_code: Field<String>,
+}
+
+fn name() -> Schema {
+    Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("3CX Connexion"))
+}
+
+fn license_key() -> Schema {
+    let description =
+        "The 3CX licence (1–64 visible characters); unique across the system, whatever its case or width.";
+    Text::Visible { max: 64 }.schema(description, None)
+}
+
+fn username() -> Schema {
+    Text::Trimmed { max: 256 }.schema("The 3CX user to sign in as (1–256 characters).", None)
+}
+
+fn password() -> Schema {
+    let description = "That user's password (1–256 characters): stored encrypted, never shown again after this create.";
+    Text::Secret { max: 256 }.schema(description, None)
 }
 
 impl ThreeCxBody {
