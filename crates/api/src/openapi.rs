@@ -88,6 +88,12 @@ mod tests {
             assert!(paths.contains_key(path), "{path}");
         }
         assert_eq!(doc["components"]["schemas"]["PbxProfile"]["discriminator"]["propertyName"], "_type");
+        // utoipa takes a literal maximum: it must be the bound the server applies.
+        for list in ["/api/v1.0/customers", "/api/v1.0/customers/{customer_id}/pbxs"] {
+            let parameters = doc["paths"][list]["get"]["parameters"].as_array().unwrap();
+            let index = parameters.iter().find(|p| p["name"] == "pageIndex").unwrap();
+            assert_eq!(index["schema"]["maximum"], crate::paging::MAX_INDEX, "{list}");
+        }
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }

@@ -23,9 +23,9 @@ const _: () = assert!(MAX_INDEX <= i64::MAX.unsigned_abs() / MAX_SIZE);
 /// `pageIndex` and `pageSize` once read as numbers, with their bounds (validator's `range` rules).
 #[derive(Debug, Validate)]
 struct PageQuery {
-    #[validate(range(max = MAX_INDEX, message = "must be a whole number from 0 to 9007199254740991"))]
+    #[validate(range(min = 0, max = MAX_INDEX))]
     page_index: u64,
-    #[validate(range(min = 1, max = MAX_SIZE, message = "must be a whole number from 1 to 1000"))]
+    #[validate(range(min = 1, max = MAX_SIZE))]
     page_size: u64,
 }
 
@@ -43,7 +43,9 @@ pub(crate) fn page(query: &HashMap<String, String>) -> Result<Page, ApiError> {
         for (field, field_errors) in errors.field_errors() {
             let name = if field == "page_index" { "pageIndex" } else { "pageSize" };
             for error in field_errors {
-                problems.push(FieldProblem::new(name, error.message.as_deref().unwrap_or("is out of range")));
+                // The message names the rule's own bounds (validator keeps them with the error).
+                let (min, max) = (&error.params["min"], &error.params["max"]);
+                problems.push(FieldProblem::new(name, format!("must be a whole number from {min} to {max}")));
             }
         }
     }

@@ -52,37 +52,8 @@ async fn a_database_of_the_first_release_is_migrated_forward_without_losing_rows
         .to_owned();
     db.connection().execute(&customers).await.unwrap();
     let settings = serde_json::json!({"hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "monitorSubAccounts": false});
-    let profiles = Query::insert()
-        .into_table(Alias::new("pbx_profiles"))
-        .columns(
-            [
-                "id",
-                "customer_id",
-                "pbx_type",
-                "instance_id",
-                "name",
-                "country_code",
-                "enabled",
-                "settings",
-                "secrets",
-                "created_at",
-            ]
-            .map(Alias::new),
-        )
-        .values_panic([
-            profile.into(),
-            customer.into(),
-            "KazooPbxConnectionProfile".into(),
-            "12345".into(),
-            "Main".into(),
-            "FR".into(),
-            false.into(),
-            settings.into(),
-            "v1:00000000:AAAA".into(),
-            created.into(),
-        ])
-        .to_owned();
-    db.connection().execute(&profiles).await.unwrap();
+    let row = KazooRow { id: profile, customer, account: "12345", country: "FR", settings, created };
+    insert_kazoo_row(&db, &row).await.unwrap();
 
     db.migrate().await.unwrap();
 
@@ -99,6 +70,49 @@ async fn a_database_of_the_first_release_is_migrated_forward_without_losing_rows
     assert_eq!(found.date_created, created);
     let profiles = SeaOrmPbxRepository::new(db.clone(), SecretCipher::new(&[1; 32]).unwrap());
     assert!(profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap(), "the profile survived");
+}
+
+/// A Kazoo profile's row as the first releases wrote it (no version, no instance key).
+struct KazooRow<'a> {
+    id: Uuid,
+    customer: Uuid,
+    account: &'a str,
+    country: &'a str,
+    settings: serde_json::Value,
+    created: DateTime<Utc>,
+}
+
+/// Inserts `row` with the columns every release has had.
+async fn insert_kazoo_row(db: &Database, row: &KazooRow<'_>) -> Result<(), sea_orm::DbErr> {
+    let columns = [
+        "id",
+        "customer_id",
+        "pbx_type",
+        "instance_id",
+        "name",
+        "country_code",
+        "enabled",
+        "settings",
+        "secrets",
+        "created_at",
+    ];
+    let insert = Query::insert()
+        .into_table(Alias::new("pbx_profiles"))
+        .columns(columns.map(Alias::new))
+        .values_panic([
+            row.id.into(),
+            row.customer.into(),
+            "KazooPbxConnectionProfile".into(),
+            row.account.into(),
+            "Main".into(),
+            row.country.into(),
+            false.into(),
+            row.settings.clone().into(),
+            "v1:00000000:AAAA".into(),
+            row.created.into(),
+        ])
+        .to_owned();
+    db.connection().execute(&insert).await.map(drop)
 }
 
 /// Inserts a customer and Kazoo profiles with the given account ids in the schema of migration 3, returning the ids
@@ -123,37 +137,8 @@ async fn rows_of_release_3(db: &Database, accounts: &[&str]) -> Vec<Uuid> {
     let mut ids = Vec::new();
     for account in accounts {
         let id = Uuid::now_v7();
-        let insert = Query::insert()
-            .into_table(Alias::new("pbx_profiles"))
-            .columns(
-                [
-                    "id",
-                    "customer_id",
-                    "pbx_type",
-                    "instance_id",
-                    "name",
-                    "country_code",
-                    "enabled",
-                    "settings",
-                    "secrets",
-                    "created_at",
-                ]
-                .map(Alias::new),
-            )
-            .values_panic([
-                id.into(),
-                customer.into(),
-                "KazooPbxConnectionProfile".into(),
-                (*account).into(),
-                "Main".into(),
-                "US".into(),
-                false.into(),
-                serde_json::json!({}).into(),
-                "v1:00000000:AAAA".into(),
-                created.into(),
-            ])
-            .to_owned();
-        if db.connection().execute(&insert).await.is_ok() {
+        let row = KazooRow { id, customer, account, country: "US", settings: serde_json::json!({}), created };
+        if insert_kazoo_row(db, &row).await.is_ok() {
             ids.push(id);
         }
     }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
 use super::field::{Field, FieldProblem, Problems};
-use super::patch::{Rules, apply};
+use super::patch::{Rules, patch_view};
 use super::profile::optional_flag;
 use super::text::Text;
 use super::{Body, Fields, Guid, parse_body};
@@ -105,16 +105,9 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewCustomer, Vec<Field
 /// 400 listing every operation that cannot apply or every problem of the patched customer; 409 for a failed
 /// `test`.
 pub(crate) fn patched(current: &Customer, operations: Vec<PatchOperation>) -> Result<NewCustomer, ApiError> {
-    let Ok(Value::Object(mut view)) = serde_json::to_value(CustomerView::new(current)) else {
-        return Err(ApiError::Internal(anyhow::anyhow!("a customer's view is not a JSON object")));
-    };
     let rules =
         Rules { kind: CustomerBody::KIND, fields: CustomerBody::fields(), read_only: SET_BY_SERVICE, writable: &[] };
-    apply(&mut view, operations, &rules)?;
-    for field in SET_BY_SERVICE {
-        view.remove(*field);
-    }
-    parse(view).map_err(ApiError::Invalid)
+    parse(patch_view(CustomerView::new(current), operations, &rules)?).map_err(ApiError::Invalid)
 }
 
 /// A customer of a reseller.

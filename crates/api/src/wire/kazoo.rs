@@ -10,7 +10,7 @@ use utoipa::openapi::Schema;
 
 use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
-use super::profile::{Common, Shown, flag, optional_flag};
+use super::profile::{Common, Shown, country_code, flag, optional_flag};
 use super::text::Text;
 
 /// The `_type` of a Kazoo profile.
@@ -50,9 +50,8 @@ pub(crate) struct KazooBody {
     #[serde(default)]
     #[schema(schema_with = optional_flag)]
     monitor_sub_accounts: Field<bool>,
-    /// ISO 3166-1 alpha-2 (any case); the customer's country when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
+    #[schema(schema_with = country_code)]
     country_code: Field<String>,
 }
 

@@ -107,7 +107,7 @@ pub(crate) struct Rules<'a> {
     pub(crate) kind: &'a str,
     /// The fields of the resource's body type.
     pub(crate) fields: &'a Fields,
-    /// Fields the view shows besides the body's, which no operation but `test` may touch.
+    /// Fields no operation but `test` may touch (the body's `_type`, or fields the view shows besides the body's).
     pub(crate) read_only: &'a [&'a str],
     /// Fields the view shows besides the body's, which a patch may change but not remove.
     pub(crate) writable: &'a [&'a str],
@@ -126,7 +126,7 @@ impl Rules<'_> {
         if !known {
             return Some(format!("is not a field of {}", self.kind));
         }
-        let read_only = self.read_only.contains(&name) || name == "_type";
+        let read_only = self.read_only.contains(&name);
         match operation {
             PatchOperation::Test(_) if self.fields.secrets.iter().any(|s| s == name) => {
                 Some("is a secret and cannot be tested".to_owned())
@@ -139,6 +139,26 @@ impl Rules<'_> {
             _ => None,
         }
     }
+}
+
+/// `view` (the resource as its answer shows it, secrets included) patched by `operations`, with the read-only
+/// fields its body type does not have taken out: what is left reads as that body.
+///
+/// # Errors
+/// As [`apply`].
+pub(crate) fn patch_view(
+    view: impl serde::Serialize,
+    operations: Vec<PatchOperation>,
+    rules: &Rules<'_>,
+) -> Result<Map<String, Value>, ApiError> {
+    let Ok(Value::Object(mut view)) = serde_json::to_value(view) else {
+        return Err(ApiError::Internal(anyhow::anyhow!("the view of {} is not a JSON object", rules.kind)));
+    };
+    apply(&mut view, operations, rules)?;
+    for field in rules.read_only.iter().filter(|field| !rules.fields.has(field)) {
+        view.remove(*field);
+    }
+    Ok(view)
 }
 
 /// Applies `operations` to `view` (the resource as its answer shows it, secrets included), all or none.
@@ -206,7 +226,7 @@ mod tests {
 
     fn patch(view: Value, document: Value) -> Result<Value, ApiError> {
         let fields = fields();
-        let rules = Rules { kind: "a thing", fields: &fields, read_only: &["id"], writable: &["enabled"] };
+        let rules = Rules { kind: "a thing", fields: &fields, read_only: &["_type", "id"], writable: &["enabled"] };
         let Value::Object(mut view) = view else { panic!("an object") };
         apply(&mut view, operations(document)?, &rules)?;
         Ok(Value::Object(view))
@@ -325,7 +345,7 @@ mod tests {
         #[test]
         fn any_patch_applies_or_changes_nothing(document in json()) {
             let fields = fields();
-            let rules = Rules { kind: "a thing", fields: &fields, read_only: &["id"], writable: &["enabled"] };
+            let rules = Rules { kind: "a thing", fields: &fields, read_only: &["_type", "id"], writable: &["enabled"] };
             let Value::Object(mut patched) = view() else { panic!("an object") };
             if let Ok(operations) = operations(document)
                 && let Err(error) = apply(&mut patched, operations, &rules)

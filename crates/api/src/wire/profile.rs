@@ -14,7 +14,7 @@ use utoipa::openapi::schema::{OneOfBuilder, Schema, SchemaType, Type};
 
 use super::field::{Field, FieldProblem, Problems};
 use super::kazoo::{KazooBody, KazooView};
-use super::patch::{Rules, apply};
+use super::patch::{Rules, patch_view};
 use super::teams::{TeamsBody, TeamsView};
 use super::three_cx::{ThreeCxBody, ThreeCxView};
 use super::{Body, Fields, Guid, parse_body};
@@ -36,6 +36,16 @@ pub(crate) fn optional_flag() -> Schema {
         .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(["true", "false"])))
         .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
         .description(Some("A boolean; the strings \"true\" and \"false\" are accepted too; null is the default."))
+        .into()
+}
+
+/// A profile's `countryCode`, the same for every type.
+pub(crate) fn country_code() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some("ISO 3166-1 alpha-2 (any case); the customer's country when absent."))
+        .pattern(Some("^[A-Za-z]{2}$"))
+        .examples(Some("US"))
         .into()
 }
 
@@ -131,20 +141,14 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldP
 /// `test`.
 pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> Result<ProfileChange, ApiError> {
     let pbx_type = current.pbx_type();
-    let view = serde_json::to_value(ProfileView::new(current, Secrets::Shown, &[]));
-    let Ok(Value::Object(mut view)) = view else {
-        return Err(ApiError::Internal(anyhow::anyhow!("a profile's view is not a JSON object")));
-    };
     let rules = Rules {
         kind: pbx_type.as_str(),
         fields: fields(pbx_type),
-        read_only: &["id", "tenantId"],
+        read_only: &["_type", "id", "tenantId"],
         writable: &["enabled"],
     };
-    apply(&mut view, operations, &rules)?;
+    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[]), operations, &rules)?;
     let enabled: Field<bool> = view.remove("enabled").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
-    view.remove("id");
-    view.remove("tenantId");
     let mut problems = Problems::default();
     let profile = parse(view).map_err(|found| problems.extend(found)).ok();
     let enabled = match enabled {

@@ -9,7 +9,7 @@ use utoipa::openapi::Schema;
 
 use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
-use super::profile::Common;
+use super::profile::{Common, country_code};
 use super::text::Text;
 
 /// The `_type` of a Teams profile.
@@ -35,9 +35,8 @@ pub(crate) struct TeamsBody {
     #[serde(default)]
     #[schema(value_type = Guid, required = true)]
     microsoft_tenant_id: Field<String>,
-    /// ISO 3166-1 alpha-2 (any case); the customer's country when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
+    #[schema(schema_with = country_code)]
     country_code: Field<String>,
 }
 

@@ -10,7 +10,7 @@ use utoipa::openapi::Schema;
 
 use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
-use super::profile::{Common, Shown, flag, optional_flag};
+use super::profile::{Common, Shown, country_code, flag, optional_flag};
 use super::text::Text;
 
 /// The `_type` of a 3CX profile.
@@ -54,9 +54,8 @@ pub(crate) struct ThreeCxBody {
         pattern = "^([0-9]{1,8}\\.)?[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\\.[0-9]{1,7})?$"
     )]
     recording_archive_frequency: Field<String>,
-    /// ISO 3166-1 alpha-2 (any case); the customer's country when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "US", pattern = "^[A-Za-z]{2}$")]
+    #[schema(schema_with = country_code)]
     country_code: Field<String>,
 }
 
