@@ -53,6 +53,12 @@ impl CountryCode {
         }
     }
 
+    /// Every assigned code, in upper case and in order: what [`CountryCode::parse`] accepts (in any case).
+    #[must_use]
+    pub fn assigned() -> &'static [&'static str] {
+        &ASSIGNED
+    }
+
     /// The code, in upper case.
     #[must_use]
     pub fn as_str(&self) -> &str {

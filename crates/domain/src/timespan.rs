@@ -1,6 +1,7 @@
 //! A .NET `TimeSpan` as the platform writes it: `[d.]hh:mm:ss[.fffffff]`.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 const TICKS_PER_SECOND: u64 = 10_000_000;
 const TICKS_PER_MINUTE: u64 = 60 * TICKS_PER_SECOND;
@@ -86,6 +87,30 @@ impl TimeSpan {
             .and_then(|t| t.checked_add(seconds * TICKS_PER_SECOND + fraction))
             .ok_or(TimeSpanError::TooLong)?;
         Self::from_ticks(ticks)
+    }
+
+    /// Every text [`TimeSpan::parse`] accepts, as an anchored regular expression (the OpenAPI pattern): the ranges
+    /// of each component, neither zero nor past a day spelled out, since a pattern cannot add.
+    #[must_use]
+    pub fn pattern() -> &'static str {
+        static PATTERN: LazyLock<String> = LazyLock::new(|| {
+            let sixty = "[0-5]?[0-9]";
+            let (zero, zero_fraction) = ("0{1,2}", "(?:\\.0{1,7})?");
+            let fraction = "(?:\\.[0-9]{1,7})?";
+            // 1 to 7 digits, one of them not zero: the first non-zero digit at each place.
+            let some_fraction = (0..7).map(|k| format!("0{{{k}}}[1-9][0-9]{{0,{}}}", 6 - k)).collect::<Vec<_>>();
+            let some_fraction = format!("\\.(?:{})", some_fraction.join("|"));
+            // Less than a day and more than zero: the first component that is not zero, at each place.
+            let under_a_day = [
+                format!("(?:0?[1-9]|1[0-9]|2[0-3]):{sixty}:{sixty}{fraction}"),
+                format!("{zero}:(?:0?[1-9]|[1-5][0-9]):{sixty}{fraction}"),
+                format!("{zero}:{zero}:(?:0?[1-9]|[1-5][0-9]){fraction}"),
+                format!("{zero}:{zero}:{zero}{some_fraction}"),
+            ]
+            .join("|");
+            format!("^(?:(?:0{{1,8}}\\.)?(?:{under_a_day})|0{{0,7}}1\\.{zero}:{zero}:{zero}{zero_fraction})$")
+        });
+        &PATTERN
     }
 
     /// The span in 100 ns ticks.
@@ -190,8 +215,21 @@ mod tests {
             ("2.00:00:00", TimeSpanError::TooLong),
             ("99999999.23:59:59", TimeSpanError::TooLong),
         ];
+        let pattern = regex::Regex::new(TimeSpan::pattern()).unwrap();
         for (input, expected) in cases {
             assert_eq!(TimeSpan::parse(input), Err(expected), "{input:?}");
+            assert!(!pattern.is_match(input), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn the_pattern_matches_every_span_of_a_day_at_one_second_steps() {
+        let pattern = regex::Regex::new(TimeSpan::pattern()).unwrap();
+        for seconds in (1..=86_400u64).step_by(7) {
+            let shown = TimeSpan::from_ticks(seconds * TICKS_PER_SECOND).unwrap().to_string();
+            assert!(pattern.is_match(&shown), "{shown}");
+            let short = format!("0.{}:{}:{}.1", seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
+            assert_eq!(pattern.is_match(&short), TimeSpan::parse(&short).is_ok(), "{short}");
         }
     }
 
@@ -200,6 +238,12 @@ mod tests {
         fn display_then_parse_round_trips(ticks in 1..=TICKS_PER_DAY) {
             let span = TimeSpan::from_ticks(ticks).unwrap();
             prop_assert_eq!(TimeSpan::parse(&span.to_string()), Ok(span));
+        }
+
+        #[test]
+        fn the_pattern_matches_exactly_what_parses(s in "([0-9]{1,9}\\.)?[0-9]{1,3}:[0-9]{1,3}:[0-9]{1,3}(\\.[0-9]{0,8})?") {
+            let pattern = regex::Regex::new(TimeSpan::pattern()).unwrap();
+            prop_assert_eq!(pattern.is_match(&s), TimeSpan::parse(&s).is_ok(), "{}", s);
         }
 
         #[test]

@@ -29,6 +29,11 @@ impl Timezone {
         chrono_tz::Tz::from_str(value).map(Self).map_err(|_| TimezoneError)
     }
 
+    /// Every name [`Timezone::parse`] accepts, links included (`US/Eastern`).
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+
     /// The IANA name.
     #[must_use]
     pub fn name(&self) -> &'static str {
@@ -73,5 +78,16 @@ mod tests {
         for name in ["", "Mars/Olympus", "europe paris", "+02:00"] {
             assert_eq!(Timezone::parse(name), Err(TimezoneError), "{name:?}");
         }
+    }
+
+    #[test]
+    fn every_listed_name_parses_as_itself() {
+        let mut count = 0;
+        for name in Timezone::names() {
+            assert_eq!(Timezone::parse(name).map(|tz| tz.name()), Ok(name));
+            count += 1;
+        }
+        assert!(count > 400, "{count} names");
+        assert!(Timezone::names().any(|name| name == "UTC"));
     }
 }

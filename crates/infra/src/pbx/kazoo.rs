@@ -35,8 +35,8 @@ pub(super) fn load(instance_id: &str, stored: Stored) -> anyhow::Result<KazooCon
     let settings: Settings = serde_json::from_value(stored.settings).context("Kazoo settings")?;
     let secrets: Secrets = serde_json::from_value(stored.secrets).context("Kazoo secrets")?;
     Ok(KazooConnection {
-        host_rest: HttpUrl::parse(&settings.host_rest)?,
-        host_websocket: WsUrl::parse(&settings.host_websocket)?,
+        host_rest: HttpUrl::stored(&settings.host_rest)?,
+        host_websocket: WsUrl::stored(&settings.host_websocket)?,
         account_id: AccountId::parse(instance_id)?,
         api_key: Secret::parse(&secrets.api_key)?,
         monitor_sub_accounts: settings.monitor_sub_accounts,
