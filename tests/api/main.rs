@@ -17,6 +17,7 @@ mod openapi;
 mod operability;
 mod outage;
 mod overload;
+mod patch_schema;
 mod persistence;
 mod portal;
 mod profiles;

@@ -15,14 +15,15 @@ from pbx_client.models import (
     NewCustomer,
     NewKazooPbxConnectionProfile,
     NewThreeCxConnectionProfile,
-    ReplaceOperation,
+    PbxPatchSetEnabled,
 )
 from pbx_client.models.new_kazoo_pbx_connection_profile_type import NewKazooPbxConnectionProfileType
 from pbx_client.models.new_three_cx_connection_profile_enable_recording_archive_type_1 import (
     NewThreeCxConnectionProfileEnableRecordingArchiveType1 as ArchiveFlag,
 )
 from pbx_client.models.new_three_cx_connection_profile_type import NewThreeCxConnectionProfileType
-from pbx_client.models.replace_operation_op import ReplaceOperationOp
+from pbx_client.models.pbx_patch_set_enabled_op import PbxPatchSetEnabledOp
+from pbx_client.models.pbx_patch_set_enabled_path import PbxPatchSetEnabledPath
 
 client = AuthenticatedClient(base_url=os.environ["PBX_URL"], token=os.environ["PBX_TOKEN"])
 steps = []
@@ -70,7 +71,8 @@ answer = list_pbxs.sync_detailed(customer, client=client, page_size=10)
 names = [item.name for item in answer.parsed.data] if answer.status_code == 200 else []
 step("list: both profiles, oldest first", names == ["Clients ~.pbx.kazoo.name.~ Pbx", "3CX Connexion"], answer.content)
 
-enable = ReplaceOperation(op=ReplaceOperationOp.REPLACE, path="/enabled", value="true")
+# The patch document names each field with the schema of its value: a generated client builds it typed.
+enable = PbxPatchSetEnabled(op=PbxPatchSetEnabledOp.REPLACE, path=PbxPatchSetEnabledPath.VALUE_0, value=True)
 answer = patch_pbx.sync_detailed(customer, kazoo_id, client=client, body=[enable], accept_charges="true", if_match='"1"')
 step("patch: enable the Kazoo profile, 200", answer.status_code == 200 and answer.parsed.data.enabled, answer.content)
 step("the patched profile shows no secret", b"apiKey" not in answer.content, answer.content)

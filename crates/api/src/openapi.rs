@@ -60,10 +60,15 @@ impl Modify for BearerAuth {
 #[derive(Debug)]
 pub struct ApiDoc;
 
-/// The document as served at `/api/openapi.json` (and checked in as `docs/openapi.json`).
+/// The document as served at `/api/openapi.json` (and checked in as `docs/openapi.json`): the generated one, with
+/// the rules between fields that utoipa's schema model cannot hold (`if`/`then`) added by the body types that have
+/// them.
 #[must_use]
 pub fn document() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+    let Ok(mut document) = serde_json::to_value(ApiDoc::openapi()) else { return String::new() };
+    let schemas = &mut document["components"]["schemas"];
+    crate::wire::three_cx::add_conditions(&mut schemas["NewThreeCxConnectionProfile"]);
+    serde_json::to_string_pretty(&document).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -95,5 +100,38 @@ mod tests {
             assert_eq!(index["schema"]["maximum"], crate::paging::MAX_INDEX, "{list}");
         }
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+
+    #[test]
+    fn archiving_needs_a_frequency_in_the_document_too() {
+        let doc: Value = serde_json::from_str(&document()).unwrap();
+        let three_cx = &doc["components"]["schemas"]["NewThreeCxConnectionProfile"];
+        assert_eq!(three_cx["then"]["required"][0], "recordingArchiveFrequency");
+        assert!(three_cx["properties"]["enableRecordingArchive"].is_object(), "the names the condition uses exist");
+        assert!(three_cx["properties"]["recordingArchiveFrequency"].is_object());
+    }
+
+    #[test]
+    fn the_instance_lookup_states_what_it_trims() {
+        let doc: Value = serde_json::from_str(&document()).unwrap();
+        let parameter = &doc["paths"]["/api/v1.0/pbxs"]["get"]["parameters"][0];
+        assert_eq!(parameter["name"], "instanceId");
+        assert_eq!(parameter["schema"]["pattern"], format!("[^{}]", crate::wire::text::WHITE_SPACE));
+    }
+
+    #[test]
+    fn every_if_match_states_the_form_the_server_reads() {
+        let doc: Value = serde_json::from_str(&document()).unwrap();
+        let mut seen = 0;
+        for operation in doc["paths"].as_object().unwrap().values().flat_map(|item| item.as_object().unwrap().values())
+        {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["name"] == "If-Match" {
+                    assert_eq!(parameter["schema"]["pattern"], crate::etag::IF_MATCH_PATTERN);
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(seen, 4, "two PATCH and two DELETE");
     }
 }

@@ -125,9 +125,9 @@ pub(crate) async fn get(
     tag = "Customers",
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
     ),
-    request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
+    request_body(content = crate::wire::customer::CustomerPatch, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/name", "value": "Acme SA"}])),
     responses(
         (status = 200, description = "The patched customer", body = crate::envelope::Success<CustomerView<'static>>, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
@@ -166,7 +166,7 @@ pub(crate) async fn patch(
     tag = "Customers",
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
     ),
     responses(
         (status = 200, description = "Deleted", body = crate::envelope::Deleted),

@@ -42,7 +42,7 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
     tag = "PBX profiles",
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
-        ("accept-charges" = Option<String>, Header, nullable = false, description = "`true` to accept the charge of the operation"),
+        ("accept-charges" = String, Header, description = "`true` (any case): creating a profile is chargeable; without it the answer is 402, after every other check", pattern = "^[Tt][Rr][Uu][Ee]$", example = "true"),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
     ),
     request_body(
@@ -162,10 +162,10 @@ pub(crate) async fn get(
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
-        ("accept-charges" = Option<String>, Header, nullable = false, description = "`true` to accept the charge of the operation"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("accept-charges" = Option<String>, Header, nullable = false, description = "`true` (any case) to accept the charge of enabling the profile (402 without it when the patch enables a disabled profile); anything else counts as absent"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
     ),
-    request_body(content = crate::wire::patch::PatchDocument, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
+    request_body(content = crate::wire::profile::PbxPatch, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": "true"}])),
     responses(
         (status = 200, description = "The patched profile, without its secrets", body = crate::envelope::Success<ProfileView<'static>>, headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
@@ -206,7 +206,7 @@ pub(crate) async fn patch(
     params(
         ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
         ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\")$"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
     ),
     responses(
         (status = 200, description = "Deleted; the PBX instance can be attached again", body = crate::envelope::Deleted),
@@ -235,11 +235,11 @@ pub(crate) async fn delete(
     path = "/api/v1.0/pbxs",
     tag = "PBX profiles",
     params(
-        ("instanceId" = String, Query, description = "The id of a PBX instance, in the field each profile type names it (see `NewPbxProfile`), in any case or width", min_length = 1),
+        ("instanceId" = String, Query, description = "The id of a PBX instance, in the field each profile type names it (see `NewPbxProfile`), in any case or width; something besides white space", pattern = "[^\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]"),
     ),
     responses(
         (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::envelope::Success<InstanceLookupView<'static>>),
-        (status = 400, description = "`instanceId` is missing", body = crate::envelope::Failure),
+        (status = 400, description = "`instanceId` is missing or only white space", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
     ),
     security(("bearer" = [])),

@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
 use super::field::{Field, FieldProblem, Problems};
-use super::patch::{Rules, patch_view};
+use super::patch::{PatchTarget, Rules, patch_document, patch_view};
 use super::profile::optional_flag;
 use super::text::Text;
-use super::{Body, Fields, Guid, parse_body};
+use super::{Body, Fields, Guid, parse_body, values};
 use crate::{ApiError, timestamp};
 
 /// Fields of a customer that the service sets.
@@ -33,13 +33,11 @@ pub(crate) struct CustomerBody {
     #[serde(default)]
     #[schema(schema_with = reference)]
     reference: Field<String>,
-    /// ISO 3166-1 alpha-2 (any case), `US` when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "FR", pattern = "^[A-Za-z]{2}$")]
+    #[schema(schema_with = country_code)]
     country_code: Field<String>,
-    /// An IANA time zone, `UTC` when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "Europe/Paris")]
+    #[schema(schema_with = timezone)]
     timezone: Field<String>,
     /// Whether the customer is active (false when absent).
     #[serde(default)]
@@ -49,6 +47,14 @@ pub(crate) struct CustomerBody {
 
 fn name() -> Schema {
     Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters after trimming).", Some("Acme"))
+}
+
+fn country_code() -> Schema {
+    values::country_code("An assigned ISO 3166-1 alpha-2 code (any case), `US` when absent.", "FR")
+}
+
+fn timezone() -> Schema {
+    values::timezone("A name of the IANA time zone database (exact spelling), `UTC` when absent.", "Europe/Paris")
 }
 
 fn description() -> Schema {
@@ -105,10 +111,20 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewCustomer, Vec<Field
 /// 400 listing every operation that cannot apply or every problem of the patched customer; 409 for a failed
 /// `test`.
 pub(crate) fn patched(current: &Customer, operations: Vec<PatchOperation>) -> Result<NewCustomer, ApiError> {
-    let rules =
-        Rules { kind: CustomerBody::KIND, fields: CustomerBody::fields(), read_only: SET_BY_SERVICE, writable: &[] };
-    parse(patch_view(CustomerView::new(current), operations, &rules)?).map_err(ApiError::Invalid)
+    parse(patch_view(CustomerView::new(current), operations, &rules())?).map_err(ApiError::Invalid)
 }
+
+/// What a patch may do to a customer's fields.
+fn rules() -> Rules<'static> {
+    Rules { kind: CustomerBody::KIND, fields: CustomerBody::fields(), read_only: SET_BY_SERVICE, writable: &[] }
+}
+
+patch_document!(
+    /// A JSON Patch document for a customer.
+    CustomerPatch,
+    "CustomerPatch",
+    PatchTarget::of::<CustomerBody>(&rules(), &[])
+);
 
 /// A customer of a reseller.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,10 +8,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
 use super::profile::{Common, Shown, country_code, flag, optional_flag};
 use super::text::Text;
+use super::{Guid, values};
 
 /// The `_type` of a Kazoo profile.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
@@ -32,13 +32,11 @@ pub(crate) struct KazooBody {
     #[serde(default)]
     #[schema(schema_with = name, required = true)]
     name: Field<String>,
-    /// The REST API's base URL (http or https).
     #[serde(default)]
-    #[schema(value_type = String, required = true, max_length = 2048, example = "https://rest.example.com")]
+    #[schema(schema_with = host_rest, required = true)]
     host_rest: Field<String>,
-    /// The websocket's URL (ws or wss).
     #[serde(default)]
-    #[schema(value_type = String, required = true, max_length = 2048, example = "wss://ws.example.com")]
+    #[schema(schema_with = host_websocket, required = true)]
     host_websocket: Field<String>,
     #[serde(default)]
     #[schema(schema_with = account_id, required = true)]
@@ -57,6 +55,14 @@ pub(crate) struct KazooBody {
 
 fn name() -> Schema {
     Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("Clients ~.pbx.kazoo.name.~ Pbx"))
+}
+
+fn host_rest() -> Schema {
+    values::http_url("The REST API's base URL (http or https).", "https://rest.example.com")
+}
+
+fn host_websocket() -> Schema {
+    values::ws_url("The websocket's URL (ws or wss).", "wss://ws.example.com")
 }
 
 fn account_id() -> Schema {

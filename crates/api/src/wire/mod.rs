@@ -11,6 +11,7 @@ pub(crate) mod profile;
 pub(crate) mod teams;
 pub(crate) mod text;
 pub(crate) mod three_cx;
+pub(crate) mod values;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

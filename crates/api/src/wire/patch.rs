@@ -5,9 +5,9 @@
 
 use json_patch::{AddOperation, PatchErrorKind, PatchOperation};
 use serde_json::{Map, Value};
+use utoipa::PartialSchema;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
-use utoipa::{PartialSchema, ToSchema};
 
 use super::Fields;
 use super::field::FieldProblem;
@@ -17,50 +17,138 @@ const NOT_AN_ARRAY: &str = "The patch document must be a JSON array of operation
                             [{\"op\": \"replace\", \"path\": \"/name\", \"value\": \"New name\"}].";
 const OPERATIONS: [&str; 4] = ["add", "remove", "replace", "test"];
 
-/// A JSON Patch document of the operations this API applies — `add`, `remove`, `replace`, `test`; `move` and `copy`
-/// are refused — or one operation on its own (§9). The body is read as the `json-patch` crate's `PatchOperation`s;
-/// its own schemas (an `allOf` of a `$ref` per operation) are spelled out inline here, because client generators
-/// (openapi-python-client) cannot read that form.
-#[derive(Debug)]
-pub(crate) struct PatchDocument;
+/// What a resource's patch document may name: each field, the schema of its value, and what may be done to it.
+/// Built from the body type's own schema and the resource's [`Rules`], so the document states what the handler
+/// checks.
+#[derive(Clone)]
+pub(crate) struct PatchTarget {
+    /// A field: `name`.
+    pub(crate) field: String,
+    /// The schema of a value `add`/`replace` may set, when they may.
+    pub(crate) value: Option<RefOr<Schema>>,
+    /// Whether `remove` may take it out (an optional field).
+    pub(crate) removable: bool,
+    /// Whether `test` may compare it (anything but a secret).
+    pub(crate) testable: bool,
+}
 
-/// The schema of one operation `op`.
-fn operation(op: &str) -> Schema {
+impl PatchTarget {
+    /// The targets of a resource whose body type is `T`, under `rules`; `writable` gives the schema of each of the
+    /// rules' writable fields.
+    pub(crate) fn of<T: PartialSchema>(rules: &Rules<'_>, writable: &[(&str, Schema)]) -> Vec<Self> {
+        let RefOr::T(Schema::Object(object)) = T::schema() else { return Vec::new() };
+        let mut targets: Vec<Self> = object
+            .properties
+            .into_iter()
+            .map(|(field, schema)| {
+                let read_only = rules.read_only.contains(&field.as_str());
+                Self {
+                    value: (!read_only).then_some(schema),
+                    removable: !read_only && !rules.fields.is_required(&field),
+                    testable: !rules.fields.secrets.contains(&field),
+                    field,
+                }
+            })
+            .collect();
+        for field in rules.read_only.iter().filter(|field| !rules.fields.has(field)) {
+            targets.push(Self { field: (*field).to_owned(), value: None, removable: false, testable: true });
+        }
+        for (field, schema) in writable {
+            let value = Some(RefOr::T(schema.clone()));
+            targets.push(Self { field: (*field).to_owned(), value, removable: false, testable: true });
+        }
+        targets
+    }
+}
+
+/// One operation of the JSON Patch document `name` (the component `{name}Operation`): the operations this API
+/// applies — `add`, `remove`, `replace`, `test`; `move` and `copy` are refused — on the fields it may apply them
+/// to, each `add`/`replace` with the schema of its value. The body is read as the `json-patch` crate's
+/// `PatchOperation`s; the schemas are spelled out here, one object per field, a form client generators read.
+pub(crate) fn operation_schema(name: &str, targets: &[PatchTarget]) -> (String, RefOr<Schema>) {
     let string = || ObjectBuilder::new().schema_type(SchemaType::Type(Type::String));
-    let title = format!("{}{}Operation", op[..1].to_uppercase(), &op[1..]);
-    let mut object = ObjectBuilder::new()
-        .title(Some(title))
-        .property("op", string().enum_values(Some([op])))
-        .required("op")
-        .property("path", string().description(Some("A JSON Pointer to a field, such as `/name`")).pattern(Some("^/")))
-        .required("path");
-    if op != "remove" {
-        let value =
-            ObjectBuilder::new().schema_type(SchemaType::AnyValue).description(Some("The field's value (any JSON)"));
-        object = object.property("value", value).required("value");
+    let path = |fields: Vec<String>| {
+        string().enum_values(Some(fields.into_iter().map(|f| format!("/{}", f.replace('~', "~0").replace('/', "~1")))))
+    };
+    let mut one = OneOfBuilder::new().description(Some(format!("One JSON Patch operation on {name}")));
+    for target in targets {
+        let Some(value) = &target.value else { continue };
+        let field = target.field.trim_start_matches('_');
+        let title =
+            format!("Set{}{}", field.get(..1).unwrap_or_default().to_uppercase(), field.get(1..).unwrap_or_default());
+        let object = ObjectBuilder::new()
+            .title(Some(format!("{name}{title}")))
+            .description(Some(format!("`add` or `replace` `{}` (the same here)", target.field)))
+            .property("op", string().enum_values(Some(["add", "replace"])))
+            .required("op")
+            .property("path", path(vec![target.field.clone()]))
+            .required("path")
+            .property("value", value.clone())
+            .required("value");
+        one = one.item(object);
     }
-    object.into()
+    let removable: Vec<String> = targets.iter().filter(|t| t.removable).map(|t| t.field.clone()).collect();
+    if !removable.is_empty() {
+        one = one.item(
+            ObjectBuilder::new()
+                .title(Some(format!("{name}Remove")))
+                .description(Some("`remove` an optional field: it takes its default"))
+                .property("op", string().enum_values(Some(["remove"])))
+                .required("op")
+                .property("path", path(removable))
+                .required("path"),
+        );
+    }
+    let testable: Vec<String> = targets.iter().filter(|t| t.testable).map(|t| t.field.clone()).collect();
+    one = one.item(
+        ObjectBuilder::new()
+            .title(Some(format!("{name}Test")))
+            .description(Some("`test` a field: when its value differs, nothing applies (409)"))
+            .property("op", string().enum_values(Some(["test"])))
+            .required("op")
+            .property("path", path(testable))
+            .required("path")
+            .property("value", ObjectBuilder::new().schema_type(SchemaType::AnyValue).description(Some("Any JSON")))
+            .required("value"),
+    );
+    (format!("{name}Operation"), RefOr::T(one.into()))
 }
 
-/// The name of the one-operation schema, a component of its own (generators would make two models of it inline).
-const OPERATION: &str = "PatchOperation";
-
-impl PartialSchema for PatchDocument {
-    fn schema() -> RefOr<Schema> {
-        OneOfBuilder::new()
-            .item(ArrayBuilder::new().items(Ref::from_schema_name(OPERATION)))
-            .item(Ref::from_schema_name(OPERATION))
-            .description(Some("An array of operations, all applied or none; or a single operation object."))
-            .into()
-    }
+/// The document `name`: its operations (the component `{name}Operation`), as an array or one on its own.
+pub(crate) fn document_schema(name: &str) -> RefOr<Schema> {
+    let operation = format!("{name}Operation");
+    OneOfBuilder::new()
+        .item(ArrayBuilder::new().items(Ref::from_schema_name(&operation)))
+        .item(Ref::from_schema_name(&operation))
+        .description(Some("An array of operations, all applied or none; or a single operation object."))
+        .into()
 }
 
-impl ToSchema for PatchDocument {
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        let one = OPERATIONS.into_iter().fold(OneOfBuilder::new(), |one, op| one.item(operation(op)));
-        schemas.push((OPERATION.to_owned(), RefOr::T(one.description(Some("One JSON Patch operation")).into())));
-    }
+/// Declares `$type`, the patch document named `$name` of the resource whose targets `$targets` gives.
+macro_rules! patch_document {
+    ($(#[$meta:meta])* $type:ident, $name:literal, $targets:expr) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub(crate) struct $type;
+
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::wire::patch::document_schema($name)
+            }
+        }
+
+        impl utoipa::ToSchema for $type {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($name)
+            }
+
+            fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+                schemas.push($crate::wire::patch::operation_schema($name, &$targets));
+            }
+        }
+    };
 }
+pub(crate) use patch_document;
 
 /// The operations of a patch document: an array of operations, or one operation object on its own (§9).
 ///
@@ -174,41 +262,47 @@ pub(crate) fn apply(
     rules: &Rules<'_>,
 ) -> Result<(), ApiError> {
     let mut problems = Vec::new();
-    let mut lenient = Vec::with_capacity(operations.len());
+    let mut checked = Vec::with_capacity(operations.len());
     for operation in operations {
         let path = operation.path().to_string();
         let Some(name) = field(&path) else {
             problems.push(FieldProblem::new(&path, format!("is not a field of {}", rules.kind)));
             continue;
         };
-        if let Some(message) = rules.refuse(&operation, &name) {
-            problems.push(FieldProblem::new(&path, message));
-            continue;
+        match rules.refuse(&operation, &name) {
+            Some(message) => problems.push(FieldProblem::new(&path, message)),
+            None => checked.push((name, operation)),
         }
-        let unset = !view.contains_key(&name);
-        lenient.push(match operation {
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    // One operation at a time on a copy, each seeing what the ones before it did (a field removed twice, say).
+    let mut document = Value::Object(view.clone());
+    for (name, operation) in checked {
+        let unset = document.get(&name).is_none();
+        let operation = match operation {
             PatchOperation::Replace(replace) if unset => {
                 PatchOperation::Add(AddOperation { path: replace.path, value: replace.value })
             }
             PatchOperation::Remove(_) if unset => continue,
             other => other,
-        });
+        };
+        let test = matches!(operation, PatchOperation::Test(_));
+        json_patch::patch(&mut document, std::slice::from_ref(&operation)).map_err(|e| {
+            let path = e.path.to_string();
+            match e.kind {
+                // A `test` of a field that is not set fails like one of a different value.
+                PatchErrorKind::TestFailed => ApiError::test_failed(&path),
+                _ if test => ApiError::test_failed(&path),
+                kind => ApiError::Invalid(vec![FieldProblem::new(path, kind.to_string())]),
+            }
+        })?;
     }
-    if !problems.is_empty() {
-        return Err(ApiError::Invalid(problems));
-    }
-    let mut document = Value::Object(std::mem::take(view));
-    let applied = json_patch::patch(&mut document, &lenient);
     if let Value::Object(object) = document {
         *view = object;
     }
-    applied.map_err(|e| {
-        let path = e.path.to_string();
-        match e.kind {
-            PatchErrorKind::TestFailed => ApiError::test_failed(&path),
-            kind => ApiError::Invalid(vec![FieldProblem::new(path, kind.to_string())]),
-        }
-    })
+    Ok(())
 }
 
 #[cfg(test)]
@@ -242,6 +336,15 @@ mod tests {
         assert_eq!(patched["countryCode"], "FR");
         let patched = patch(view(), json!([{"op": "remove", "path": "/countryCode"}])).unwrap();
         assert_eq!(patched, view(), "removing an unset optional field changes nothing");
+        let with = |v: Value| {
+            let Value::Object(mut view) = view() else { panic!("an object") };
+            view.extend(v.as_object().unwrap().clone());
+            Value::Object(view)
+        };
+        let removed = json!([{"op": "remove", "path": "/countryCode"}, {"op": "remove", "path": "/countryCode"}]);
+        assert_eq!(patch(with(json!({"countryCode": "FR"})), removed).unwrap(), view(), "each sees the one before");
+        let unset = patch(view(), json!({"op": "test", "path": "/countryCode", "value": "FR"}));
+        assert!(matches!(unset, Err(ApiError::Conflict(_))), "a test of an unset field fails: {unset:?}");
     }
 
     #[test]

@@ -14,10 +14,10 @@ use utoipa::openapi::schema::{OneOfBuilder, Schema, SchemaType, Type};
 
 use super::field::{Field, FieldProblem, Problems};
 use super::kazoo::{KazooBody, KazooView};
-use super::patch::{Rules, patch_view};
+use super::patch::{PatchTarget, Rules, patch_document, patch_view};
 use super::teams::{TeamsBody, TeamsView};
 use super::three_cx::{ThreeCxBody, ThreeCxView};
-use super::{Body, Fields, Guid, parse_body};
+use super::{Body, Fields, Guid, parse_body, values};
 use crate::ApiError;
 
 /// A boolean, or the strings `"true"`/`"false"` as the platform's own examples send them.
@@ -41,12 +41,7 @@ pub(crate) fn optional_flag() -> Schema {
 
 /// A profile's `countryCode`, the same for every type.
 pub(crate) fn country_code() -> Schema {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .description(Some("ISO 3166-1 alpha-2 (any case); the customer's country when absent."))
-        .pattern(Some("^[A-Za-z]{2}$"))
-        .examples(Some("US"))
-        .into()
+    values::country_code("An assigned ISO 3166-1 alpha-2 code (any case); the customer's country when absent.", "US")
 }
 
 /// Fields of a profile that the service sets; a client may not send them on create.
@@ -141,13 +136,7 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldP
 /// `test`.
 pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> Result<ProfileChange, ApiError> {
     let pbx_type = current.pbx_type();
-    let rules = Rules {
-        kind: pbx_type.as_str(),
-        fields: fields(pbx_type),
-        read_only: &["_type", "id", "tenantId"],
-        writable: &["enabled"],
-    };
-    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[]), operations, &rules)?;
+    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[]), operations, &rules(pbx_type))?;
     let enabled: Field<bool> = view.remove("enabled").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let mut problems = Problems::default();
     let profile = parse(view).map_err(|found| problems.extend(found)).ok();
@@ -160,6 +149,40 @@ pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> 
     };
     problems.or_build(|| Some(ProfileChange { profile: profile?, enabled: enabled? })).map_err(ApiError::Invalid)
 }
+
+/// What a patch may do to the fields of a profile of `pbx_type`.
+fn rules(pbx_type: PbxType) -> Rules<'static> {
+    Rules {
+        kind: pbx_type.as_str(),
+        fields: fields(pbx_type),
+        read_only: &["_type", "id", "tenantId"],
+        writable: &["enabled"],
+    }
+}
+
+/// What a patch may name on a profile of any type: each type's fields, once (a field of another type than the
+/// profile's is refused, 400, like any field the profile does not have).
+fn targets() -> Vec<PatchTarget> {
+    let mut targets: Vec<PatchTarget> = Vec::new();
+    let types = [
+        PatchTarget::of::<KazooBody>(&rules(PbxType::Kazoo), &[("enabled", flag())]),
+        PatchTarget::of::<ThreeCxBody>(&rules(PbxType::ThreeCx), &[("enabled", flag())]),
+        PatchTarget::of::<TeamsBody>(&rules(PbxType::Teams), &[("enabled", flag())]),
+    ];
+    for target in types.into_iter().flatten() {
+        if !targets.iter().any(|t| t.field == target.field) {
+            targets.push(target);
+        }
+    }
+    targets
+}
+
+patch_document!(
+    /// A JSON Patch document for a PBX profile.
+    PbxPatch,
+    "PbxPatch",
+    targets()
+);
 
 /// The boolean fields of a body sent as the strings `"true"`/`"false"`: the create's answer echoes them so.
 pub(crate) fn sent_as_text(object: &Map<String, Value>) -> Vec<String> {

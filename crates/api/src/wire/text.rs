@@ -1,14 +1,22 @@
 //! The schemas of text fields: their lengths, and the rule they all share — no control or format character
 //! (Unicode Cc and Cf, as `pbx_domain::text` refuses them) — as a pattern both JavaScript and Python engines read
-//! alike. The class lists the Basic Multilingual Plane's Cc and Cf; the few astral Cf characters (U+E0001…) are
-//! refused by the server without the pattern saying so.
+//! alike: BMP characters as `\uXXXX` escapes, and the few astral format characters (U+E0001…) written as
+//! themselves, since the two engines escape those differently (Python reads them as single code points, and
+//! JavaScript does with the `u` flag JSON Schema validators use).
 
 use utoipa::openapi::Schema;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 
-/// Unicode Cc and Cf in the Basic Multilingual Plane, as the body of a character class.
+/// Unicode Cc and Cf, as the body of a character class.
 const CONTROL_OR_FORMAT: &str = "\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890-\\u0891\\u08E2\
-                                 \\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB";
+                                 \\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB\
+                                 \u{110BD}\u{110CD}\u{13430}-\u{1343F}\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\
+                                 \u{E0001}\u{E0020}-\u{E007F}";
+
+/// Unicode White_Space — what Rust's `trim` and `char::is_whitespace` take as space — as the body of a character
+/// class. Written out because `\s` means a different set in each engine (Python's counts U+001C…U+001F).
+pub(crate) const WHITE_SPACE: &str =
+    "\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
 
 /// How a kind of text field is checked.
 #[derive(Debug, Clone, Copy)]
@@ -29,12 +37,13 @@ impl Text {
         let cc = CONTROL_OR_FORMAT;
         // A trimmed field may start and end with whitespace (trimmed away, even a control character such as a tab),
         // and its length counts after trimming, which `maxLength` cannot say: the pattern bounds the trimmed core.
-        let core = |max: usize| format!("[^\\s{cc}]([^{cc}]{{0,{}}}[^\\s{cc}])?", max.saturating_sub(2));
+        let ws = WHITE_SPACE;
+        let core = |max: usize| format!("[^{ws}{cc}]([^{cc}]{{0,{}}}[^{ws}{cc}])?", max.saturating_sub(2));
         let (pattern, min, max) = match self {
-            Self::Trimmed { max } => (format!("^\\s*{}\\s*$", core(max)), None, None),
-            Self::Optional { max } => (format!("^\\s*({})?\\s*$", core(max)), None, None),
+            Self::Trimmed { max } => (format!("^[{ws}]*{}[{ws}]*$", core(max)), None, None),
+            Self::Optional { max } => (format!("^[{ws}]*({})?[{ws}]*$", core(max)), None, None),
             Self::Secret { max } => (format!("^[^{cc}]*$"), Some(1), Some(max)),
-            Self::Visible { max } => (format!("^[^\\s{cc}]*$"), Some(1), Some(max)),
+            Self::Visible { max } => (format!("^[^{ws}{cc}]*$"), Some(1), Some(max)),
         };
         let schema_type = match self {
             Self::Optional { .. } => SchemaType::from_iter([Type::String, Type::Null]),
@@ -84,5 +93,26 @@ mod tests {
         let id = pattern(Text::Visible { max: 64 });
         assert!(id.is_match("Acct-A1") && id.is_match("ＡcctA1"));
         assert!(!id.is_match("a b") && !id.is_match("Acct\u{200b}A1"));
+    }
+
+    #[test]
+    fn the_space_class_is_exactly_what_rust_trims() {
+        let one = Regex::new(&format!("^[{WHITE_SPACE}]$")).unwrap();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(one.is_match(c.encode_utf8(&mut [0; 4])), c.is_whitespace(), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn the_class_is_exactly_the_characters_the_domain_refuses() {
+        let one = Regex::new(&format!("^[{CONTROL_OR_FORMAT}]$")).unwrap();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(
+                one.is_match(c.encode_utf8(&mut [0; 4])),
+                pbx_domain::is_control_or_format(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 }

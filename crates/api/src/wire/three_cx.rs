@@ -4,14 +4,14 @@ use pbx_application::pbx::NewProfile;
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{PbxProfile, Secret, TimeSpan};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::Guid;
 use super::field::{Field, FieldProblem, Problems};
 use super::profile::{Common, Shown, country_code, flag, optional_flag};
 use super::text::Text;
+use super::{Guid, values};
 
 /// The `_type` of a 3CX profile.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
@@ -45,14 +45,8 @@ pub(crate) struct ThreeCxBody {
     #[serde(default)]
     #[schema(schema_with = optional_flag)]
     enable_recording_archive: Field<bool>,
-    /// How often recordings are archived: a .NET TimeSpan `[d.]hh:mm:ss[.fffffff]`, positive, at most a day;
-    /// required when archiving.
     #[serde(default)]
-    #[schema(
-        value_type = Option<String>,
-        example = "00:20:00",
-        pattern = "^([0-9]{1,8}\\.)?[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\\.[0-9]{1,7})?$"
-    )]
+    #[schema(schema_with = frequency)]
     recording_archive_frequency: Field<String>,
     #[serde(default)]
     #[schema(schema_with = country_code)]
@@ -61,6 +55,12 @@ pub(crate) struct ThreeCxBody {
 
 fn name() -> Schema {
     Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("3CX Connexion"))
+}
+
+fn frequency() -> Schema {
+    let description = "How often recordings are archived: a .NET TimeSpan `[d.]hh:mm:ss[.fffffff]` (hours 0–23, \
+                       minutes and seconds 0–59), more than zero and at most a day; required when archiving.";
+    values::time_span(description, "00:20:00")
 }
 
 fn license_key() -> Schema {
@@ -76,6 +76,21 @@ fn username() -> Schema {
 fn password() -> Schema {
     let description = "That user's password (1–256 characters): stored encrypted, never shown again after this create.";
     Text::Secret { max: 256 }.schema(description, None)
+}
+
+/// Adds to the schema of [`ThreeCxBody`] what its properties cannot say alone: archiving (`enableRecordingArchive`
+/// true, or `"true"`) needs a `recordingArchiveFrequency`.
+pub(crate) fn add_conditions(schema: &mut Value) {
+    if let Value::Object(schema) = schema {
+        schema.insert(
+            "if".to_owned(),
+            json!({"properties": {"enableRecordingArchive": {"enum": [true, "true"]}}, "required": ["enableRecordingArchive"]}),
+        );
+        schema.insert(
+            "then".to_owned(),
+            json!({"properties": {"recordingArchiveFrequency": {"type": "string"}}, "required": ["recordingArchiveFrequency"]}),
+        );
+    }
 }
 
 impl ThreeCxBody {
