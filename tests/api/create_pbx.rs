@@ -185,6 +185,12 @@ async fn the_rules_of_each_field_are_enforced() {
             "must be an absolute URL with a host, such as https://rest.example.com",
         ),
         (json!({"hostWebsocket": "https://ws.example.com"}), "hostWebsocket", "must use the ws or wss scheme"),
+        (
+            json!({"hostRest": "https://user:secret@rest.example.com"}),
+            "hostRest",
+            "must be of the form scheme://host[:port][/path] with scheme http or https, the host a DNS name, an IPv4 \
+             address or a bracketed IPv6 address, no user name or password, and only visible ASCII characters",
+        ),
         (json!({"accountId": "a b"}), "accountId", "must contain only visible characters (no spaces)"),
         (json!({"accountId": "a".repeat(65)}), "accountId", "must be at most 64 characters"),
         (json!({"apiKey": "k".repeat(257)}), "apiKey", "must be at most 256 characters"),

@@ -31,8 +31,8 @@ pub enum UrlError {
     ControlCharacter,
     /// An absolute URL whose host, port or characters are outside the accepted form.
     #[error(
-        "must be {schemes}://host[:port][/path], the host a DNS name, an IPv4 address or a bracketed IPv6 address, \
-         with no user name or password and only visible ASCII characters"
+        "must be of the form scheme://host[:port][/path] with scheme {schemes}, the host a DNS name, an IPv4 address \
+         or a bracketed IPv6 address, no user name or password, and only visible ASCII characters"
     )]
     Form {
         /// The schemes allowed, as the message writes them.
