@@ -2,9 +2,11 @@
 """`make bench`: pbx-server on PostgreSQL and on SQLite against the database-only baselines, in the same run.
 
 Drives the release binary over HTTP with wrk (create at 1, 8, 32 and 64 connections; get one profile, list a page of
-100 and an instance lookup at 32), measures the same statements without the service (pgbench on the same PostgreSQL;
-for SQLite the sqlite_baseline example with the service's connection settings), the server's peak RSS and its
-start-up time to ready, and writes the table to docs/performance.md. Standard library only.
+100 and an instance lookup at 32). On PostgreSQL, each workload is measured in BENCH_ROUNDS (3) interleaved rounds —
+the service, then the floor (bench/floor.rs: the same stack and statements, nothing else), then pgbench with the
+service's statements — and the table gives the medians, service / floor beside service / pgbench, and each round.
+On SQLite, the service against the sqlite_baseline example (the service's connection settings). Also the server's
+peak RSS and its start-up time to ready. Writes the tables to target/bench-results.md. Standard library only.
 """
 import json
 import os
@@ -29,6 +31,8 @@ CREATE_CONNECTIONS = [1, 8, 32, 64]
 READ_CONNECTIONS = 32
 BINARY = TARGET / "release" / "pbx-server"
 BASELINE = TARGET / "release" / "examples" / "sqlite_baseline"
+FLOOR = TARGET / "release" / "examples" / "floor"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 RESELLER = "6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f"
 RESULT = re.compile(r"RESULT rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+) non2xx=(\d+)")
 
@@ -93,6 +97,30 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=60)
+
+
+class Floor:
+    """bench/floor.rs on the service's PostgreSQL database."""
+
+    def __init__(self, database_url):
+        self.process = subprocess.Popen([str(FLOOR), database_url, RESELLER], stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("floor listening on "):
+            raise RuntimeError(f"the floor did not start: {line!r}")
+        self.url = line.split()[3]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def median(results):
+    """The median of each figure over the rounds (errors summed)."""
+    pick = lambda values: sorted(values)[len(values) // 2]
+    return {"rps": pick([r["rps"] for r in results]), "p50": pick([r["p50"] for r in results]),
+            "p99": pick([r["p99"] for r in results]), "errors": sum(r["errors"] for r in results),
+            "rounds": [round(r["rps"]) for r in results]}
 
 
 def wrk(url, script, path, token, connections, prefix="bench"):
@@ -168,6 +196,55 @@ def bench_backend(server, work, rows, facts):
     return customer, profile
 
 
+def bench_postgres(server, database_url, work, rows, facts):
+    """Each workload in ROUNDS interleaved rounds of service, floor and pgbench; rows get the medians."""
+    ready_ms = server.start()
+    floor = Floor(database_url)
+    token = server.token()
+    customer = request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
+    pbxs = f"/api/v1.0/customers/{customer}/pbxs"
+    profile = request("POST", f"{server.url}{pbxs}", token, {
+        "_type": "KazooPbxConnectionProfile", "name": "Read me", "hostRest": "https://rest.example.com",
+        "hostWebsocket": "wss://ws.example.com", "accountId": f"read-{uuid.uuid4()}", "apiKey": "k"})["data"]
+    variables = {"customer": customer, "reseller": RESELLER}
+    get_path = f"{pbxs}/{profile['id']}"
+    measured = {}
+    rss_after_creates = 0.0
+    for round_number in range(1, ROUNDS + 1):
+        for connections in CREATE_CONNECTIONS:
+            log(f"PostgreSQL round {round_number}: create at {connections} (service, floor, pgbench)")
+            prefix = f"r{round_number}c{connections}"
+            measured.setdefault(("create", connections, "service"), []).append(
+                wrk(server.url, "create.lua", pbxs, token, connections, prefix=prefix))
+            measured.setdefault(("create", connections, "floor"), []).append(
+                wrk(floor.url, "create.lua", pbxs, token, connections, prefix=f"floor-{prefix}"))
+            measured.setdefault(("create", connections, "baseline"), []).append(
+                pgbench(database_url, "pg_create.sql", connections, variables, work))
+        rss_after_creates = max(rss_after_creates, server.peak_rss_mib())
+        log(f"PostgreSQL round {round_number}: get one profile at {READ_CONNECTIONS} (service, floor, pgbench)")
+        measured.setdefault(("get one profile", READ_CONNECTIONS, "service"), []).append(
+            wrk(server.url, "get.lua", get_path, token, READ_CONNECTIONS))
+        measured.setdefault(("get one profile", READ_CONNECTIONS, "floor"), []).append(
+            wrk(floor.url, "get.lua", get_path, token, READ_CONNECTIONS))
+        measured.setdefault(("get one profile", READ_CONNECTIONS, "baseline"), []).append(
+            pgbench(database_url, "pg_get.sql", READ_CONNECTIONS, dict(variables, pbx=profile["id"]), work))
+        for name, path in [("list a page of 100", f"{pbxs}?pageSize=100"),
+                           ("instance lookup", f"/api/v1.0/pbxs?instanceId={profile['accountId']}")]:
+            log(f"PostgreSQL round {round_number}: {name} at {READ_CONNECTIONS}")
+            measured.setdefault((name, READ_CONNECTIONS, "service"), []).append(
+                wrk(server.url, "get.lua", path, token, READ_CONNECTIONS))
+    floor.stop()
+    for (workload, connections, system), results in measured.items():
+        row = ("PostgreSQL", workload, connections, median(results))
+        rows.append(row if system == "service" else row + (system,))
+    facts["PostgreSQL peak RSS after the creates (MiB)"] = round(rss_after_creates, 1)
+    facts["PostgreSQL peak RSS at the end (MiB)"] = round(server.peak_rss_mib(), 1)
+    server.stop()
+    facts["PostgreSQL start-up to ready on a migrated database (ms)"] = round(server.start(), 1)
+    server.stop()
+    facts["PostgreSQL first start-up (migrating an empty database) to ready (ms)"] = round(ready_ms, 1)
+
+
 def bench_scale(server, rows, facts):
     """Seeds SCALE_PROFILES profiles over SCALE_CUSTOMERS customers, prints the query plans, reruns the workloads."""
     log(f"{server.name}: seeding {SCALE_PROFILES} profiles over {SCALE_CUSTOMERS} customers")
@@ -199,6 +276,7 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server"], check=True, cwd=ROOT)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-infra", "--example", "sqlite_baseline"],
                    check=True, cwd=ROOT)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server", "--example", "floor"], check=True, cwd=ROOT)
     work = Path(tempfile.mkdtemp(prefix="pbx-bench-"))
     database = f"pbx_bench_{uuid.uuid4().hex[:12]}"
     run(["psql", PG_URL, "-qc", f"CREATE DATABASE {database}"])
@@ -207,16 +285,7 @@ def main():
     rows, facts = [], {}
     try:
         pg = Server("PostgreSQL", work / "pg", pg_database_url)
-        customer, profile = bench_backend(pg, work, rows, facts)
-        variables = {"customer": customer, "reseller": RESELLER}
-        for connections in CREATE_CONNECTIONS:
-            log(f"PostgreSQL baseline: pgbench create at {connections}")
-            rows.append(("PostgreSQL", "create", connections,
-                         pgbench(pg_database_url, "pg_create.sql", connections, variables, work), "baseline"))
-        log("PostgreSQL baseline: pgbench get at 32")
-        rows.append(("PostgreSQL", "get one profile", READ_CONNECTIONS,
-                     pgbench(pg_database_url, "pg_get.sql", READ_CONNECTIONS, dict(variables, pbx=profile["id"]), work),
-                     "baseline"))
+        bench_postgres(pg, pg_database_url, work, rows, facts)
         sqlite = Server("SQLite", work / "sqlite", None)
         bench_backend(sqlite, work, rows, facts)
         for connections in CREATE_CONNECTIONS:
@@ -238,17 +307,31 @@ def main():
 def write_report(rows, facts):
     service = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 4}
     baseline = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "baseline"}
+    floor = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "floor"}
     scale = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "scale"}
     raw = Path(os.environ.get("BENCH_OUTPUT", ROOT / "target" / "bench-results.md")).with_suffix(".json")
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_text(json.dumps({"rows": rows, "facts": facts}, indent=1))
-    lines = ["| Backend | Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Baseline req/s | p50 ms | p99 ms"
-             " | Service / baseline |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    figures = lambda r: f"{r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f}" if r else "– | – | –"
+    ratio = lambda a, b: f"**{a['rps'] / b['rps']:.2f}**" if b else "–"
+    lines = ["| Backend | Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Floor req/s | p50 ms | p99 ms"
+             " | Baseline req/s | p50 ms | p99 ms | Service / floor | Service / baseline |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, s in service.items():
-        b = baseline.get(key)
-        base = f"{b['rps']:.0f} | {b['p50']:.2f} | {b['p99']:.2f} | **{s['rps'] / b['rps']:.2f}**" if b else "– | – | – | –"
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | "
-                     f"{s['errors']} | {base} |")
+        f, b = floor.get(key), baseline.get(key)
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {figures(s)} | {s['errors']} | {figures(f)} | "
+                     f"{figures(b)} | {ratio(s, f)} | {ratio(s, b)} |")
+    rounds = ["", "Each round's req/s (service / floor / baseline), PostgreSQL:", "",
+              "| Workload | Conns | " + " | ".join(f"Round {n}" for n in range(1, ROUNDS + 1)) + " |",
+              "|---|---:|" + "---|" * ROUNDS]
+    for key, s in service.items():
+        if key[0] != "PostgreSQL" or "rounds" not in s:
+            continue
+        f, b = floor.get(key, {}), baseline.get(key, {})
+        cells = [f"{s['rounds'][n]} / {f['rounds'][n] if f else '–'} / {b['rounds'][n] if b else '–'}"
+                 for n in range(len(s["rounds"]))]
+        rounds.append(f"| {key[1]} | {key[2]} | " + " | ".join(cells) + " |")
+    lines += rounds
     table = "\n".join(lines)
     if scale:
         lines = [f"At scale ({SCALE_PROFILES:,} profiles over {SCALE_CUSTOMERS:,} customers, seeded before the run):",

@@ -1,0 +1,102 @@
+//! The floor of `make bench`: the least a server on the service's own stack (actix-web, sqlx's PostgreSQL driver, a
+//! pool of the service's default size, one worker per core) can do for a create and for a get, to measure the
+//! service against. One prepared statement per request — for a create, an `INSERT … SELECT … FROM customers` that
+//! checks the customer is the reseller's and writes the row in one round trip; for a get, the service's own
+//! visible-profile query — and JSON out. No authentication, validation, encryption, logs or metrics.
+//!
+//! Usage: `floor <postgres-url> <reseller-guid>`; prints `floor listening on http://…` once bound.
+
+use std::time::Instant;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
+use sea_orm::sqlx::{self, Row};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+struct State {
+    pool: PgPool,
+    reseller: Uuid,
+}
+
+const CREATE: &str = "INSERT INTO pbx_profiles (id, customer_id, pbx_type, instance_id, instance_key, name, \
+                      country_code, enabled, settings, secrets, created_at, version) \
+                      SELECT $1, c.id, 'KazooPbxConnectionProfile', $3, $4, $5, c.country_code, false, $6, $7, now(), 1 \
+                      FROM customers c WHERE c.id = $2 AND c.reseller_id = $8 RETURNING country_code";
+
+const GET: &str = "SELECT id, customer_id, pbx_type, instance_id, name, country_code, enabled, settings, secrets, \
+                   created_at, version FROM pbx_profiles WHERE id = $1 AND customer_id = $2 AND customer_id IN \
+                   (SELECT id FROM customers WHERE id = $2 AND reseller_id = $3) LIMIT 1";
+
+async fn create(path: web::Path<Uuid>, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
+    let Ok(mut profile) = serde_json::from_slice::<Value>(&body) else { return HttpResponse::BadRequest().finish() };
+    let instance = profile["accountId"].as_str().unwrap_or_default().to_owned();
+    let id = Uuid::now_v7();
+    let settings = json!({"hostRest": profile["hostRest"], "hostWebsocket": profile["hostWebsocket"]});
+    let row = sqlx::query(CREATE)
+        .bind(id)
+        .bind(*path)
+        .bind(&instance)
+        .bind(instance.to_lowercase())
+        .bind(profile["name"].as_str().unwrap_or_default())
+        .bind(settings)
+        .bind("v1:00000000:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .bind(state.reseller)
+        .fetch_optional(&state.pool)
+        .await;
+    match row {
+        Ok(Some(row)) => {
+            profile["id"] = json!(id);
+            profile["tenantId"] = json!(*path);
+            profile["countryCode"] = json!(row.get::<String, _>(0));
+            profile["enabled"] = json!(false);
+            HttpResponse::Created().json(json!({"data": profile, "status": "success"}))
+        }
+        Ok(None) => HttpResponse::NotFound().finish(),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => HttpResponse::Conflict().finish(),
+        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
+async fn get(path: web::Path<(Uuid, Uuid)>, state: web::Data<State>) -> HttpResponse {
+    let (customer, id) = *path;
+    let row = sqlx::query(GET).bind(id).bind(customer).bind(state.reseller).fetch_optional(&state.pool).await;
+    match row {
+        Ok(Some(row)) => {
+            let mut settings: Value = row.get("settings");
+            settings["id"] = json!(row.get::<Uuid, _>("id"));
+            settings["tenantId"] = json!(row.get::<Uuid, _>("customer_id"));
+            settings["_type"] = json!(row.get::<String, _>("pbx_type"));
+            settings["accountId"] = json!(row.get::<String, _>("instance_id"));
+            settings["name"] = json!(row.get::<String, _>("name"));
+            settings["countryCode"] = json!(row.get::<String, _>("country_code"));
+            settings["enabled"] = json!(row.get::<bool, _>("enabled"));
+            HttpResponse::Ok().json(json!({"data": settings, "status": "success"}))
+        }
+        Ok(None) => HttpResponse::NotFound().finish(),
+        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(url), Some(reseller)) = (args.next(), args.next()) else {
+        eprintln!("usage: floor <postgres-url> <reseller-guid>");
+        std::process::exit(2);
+    };
+    let reseller = Uuid::parse_str(&reseller).map_err(std::io::Error::other)?;
+    let started = Instant::now();
+    let pool = PgPoolOptions::new().max_connections(16).connect(&url).await.map_err(std::io::Error::other)?;
+    let state = web::Data::new(State { pool, reseller });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/api/v1.0/customers/{customer}/pbxs", web::post().to(create))
+            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::get().to(get))
+    })
+    .bind("127.0.0.1:0")?;
+    let address = server.addrs()[0];
+    println!("floor listening on http://{address} ({} ms)", started.elapsed().as_millis());
+    server.run().await
+}
