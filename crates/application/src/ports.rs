@@ -73,6 +73,9 @@ pub struct InstanceOwner {
 /// Why a profile could not be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum InsertPbxError {
+    /// The customer is not the reseller's, or does not exist ([`PbxRepository::insert_for_reseller`] only).
+    #[error("the customer does not exist")]
+    CustomerNotFound,
     /// A profile for the same PBX instance (type and instance id) is already stored, for any customer.
     #[error("the PBX instance is already attached to a customer")]
     InstanceAttached,
@@ -163,6 +166,21 @@ pub trait PbxRepository: Send + Sync {
     /// The adapter MUST return [`InsertPbxError::InstanceAttached`] when that constraint is violated, and
     /// [`InsertPbxError::Repository`] for any other failure.
     async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError>;
+
+    /// Stores a new profile as [`PbxRepository::insert`] does, if its customer is `reseller`'s: the ownership check
+    /// and the insert are one statement, one round trip. With `inherit_country`, the profile takes its customer's
+    /// country code instead of `profile.country_code`. Returns the country code stored.
+    ///
+    /// # Errors
+    /// [`InsertPbxError::CustomerNotFound`] when no customer `profile.customer_id` is `reseller`'s (whether or not
+    /// the instance is taken), then as [`PbxRepository::insert`].
+    async fn insert_for_reseller(
+        &self,
+        reseller: ResellerId,
+        profile: &PbxProfile,
+        inherit_country: bool,
+        created_at: DateTime<Utc>,
+    ) -> Result<CountryCode, InsertPbxError>;
 
     /// Whether a profile for the PBX instance `instance_id` of type `pbx_type` is stored, for any customer.
     ///

@@ -7,11 +7,11 @@ use std::time::Duration;
 use anyhow::Context;
 use pbx_application::{Readiness, RepositoryError};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
 use crate::db_error::repository_error;
-use crate::group_commit::{GroupCommit, Outcome};
+use crate::group_commit::{GroupCommit, Insert, Outcome};
 use crate::migration::Migrator;
 
 /// Connection pool settings.
@@ -174,11 +174,11 @@ impl Database {
     /// Runs the insert `statement`: with the concurrent inserts of other requests in one transaction on SQLite
     /// (group commit), on its own elsewhere (PostgreSQL and MySQL commit concurrent transactions together
     /// themselves). Returns once the row is committed, or why not.
-    pub(crate) async fn insert(&self, statement: Statement) -> Outcome {
+    pub(crate) async fn insert(&self, insert: Insert) -> Outcome {
         if let Some(group) = &self.group {
-            return group.insert(statement).await;
+            return group.insert(insert).await;
         }
-        Outcome::of(self.connection.execute_raw(statement).await)
+        insert.outcome(&self.connection).await
     }
 
     /// The SeaORM connection, for the repositories.

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, Statement, TransactionTrait};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::db_error::{is_unavailable, is_unique_violation};
@@ -19,8 +19,10 @@ const MAX_GROUP: usize = 256;
 /// What became of one insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// Committed.
-    Inserted,
+    /// Committed; with the text the statement returned, for one that returns a column.
+    Inserted { returned: Option<String> },
+    /// The statement inserted no row (an `INSERT … SELECT` whose `SELECT` found none).
+    NothingInserted,
     /// Refused by a unique index; nothing of it was written.
     Duplicate,
     /// Not written: the database failed (`unavailable` when it could not be reached).
@@ -32,18 +34,42 @@ impl Outcome {
         Self::Failed { unavailable: is_unavailable(error), message: error.to_string() }
     }
 
-    /// What an executed insert statement came to.
-    pub(crate) fn of<T>(result: Result<T, DbErr>) -> Self {
+    /// What an insert came to: `Some` (with what it returned) if it inserted a row, `None` if it inserted none.
+    fn of(result: Result<Option<Option<String>>, DbErr>) -> Self {
         match result {
-            Ok(_) => Self::Inserted,
+            Ok(Some(returned)) => Self::Inserted { returned },
+            Ok(None) => Self::NothingInserted,
             Err(e) if is_unique_violation(&e) => Self::Duplicate,
             Err(e) => Self::failed(&e),
         }
     }
 }
 
+/// An insert statement, and whether it returns one text column (`RETURNING`) to report.
+#[derive(Debug, Clone)]
+pub(crate) struct Insert {
+    pub(crate) statement: Statement,
+    pub(crate) returning: bool,
+}
+
+impl Insert {
+    /// What running the insert on `connection` came to.
+    pub(crate) async fn outcome(&self, connection: &impl ConnectionTrait) -> Outcome {
+        Outcome::of(self.run(connection).await)
+    }
+
+    async fn run(&self, connection: &impl ConnectionTrait) -> Result<Option<Option<String>>, DbErr> {
+        if self.returning {
+            let row: Option<QueryResult> = connection.query_one_raw(self.statement.clone()).await?;
+            return row.map(|row| row.try_get_by_index::<String>(0).map(Some)).transpose();
+        }
+        let done = connection.execute_raw(self.statement.clone()).await?;
+        Ok((done.rows_affected() > 0).then_some(None))
+    }
+}
+
 struct Job {
-    statement: Statement,
+    insert: Insert,
     done: oneshot::Sender<Outcome>,
 }
 
@@ -68,10 +94,10 @@ impl GroupCommit {
         Self { jobs }
     }
 
-    /// Inserts with `statement` in the next group; answers once that group committed (or failed).
-    pub(crate) async fn insert(&self, statement: Statement) -> Outcome {
+    /// Runs `insert` in the next group; answers once that group committed (or failed).
+    pub(crate) async fn insert(&self, insert: Insert) -> Outcome {
         let (done, outcome) = oneshot::channel();
-        if self.jobs.send(Job { statement, done }).is_err() {
+        if self.jobs.send(Job { insert, done }).is_err() {
             return Outcome::Failed { unavailable: true, message: "the database writer has stopped".to_owned() };
         }
         outcome.await.unwrap_or(Outcome::Failed {
@@ -105,7 +131,7 @@ async fn writer(connection: DatabaseConnection, writes: Arc<Mutex<()>>, mut jobs
 async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> {
     if let [only] = group {
         // Alone: one statement in its own implicit transaction, rather than three (BEGIN, INSERT, COMMIT).
-        return vec![Outcome::of(connection.execute_raw(only.statement.clone()).await)];
+        return vec![only.insert.outcome(connection).await];
     }
     let all = |outcome: Outcome| vec![outcome; group.len()];
     let transaction = match connection.begin().await {
@@ -114,7 +140,7 @@ async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> 
     };
     let mut outcomes = Vec::with_capacity(group.len());
     for job in group {
-        let outcome = Outcome::of(transaction.execute_raw(job.statement.clone()).await);
+        let outcome = job.insert.outcome(&transaction).await;
         if let Outcome::Failed { .. } = outcome {
             // Anything but a duplicate may have ended the transaction: give the whole group up.
             let _ = transaction.rollback().await;

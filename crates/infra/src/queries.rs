@@ -1,13 +1,15 @@
 //! The read queries of the repositories, built in one place so that [`crate::plans`] explains exactly the
 //! statements the service runs.
 
+use chrono::{DateTime, Utc};
 use pbx_application::Page;
-use pbx_domain::{CustomerId, PbxId, PbxType, ResellerId};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use pbx_domain::{CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::entity::{customer, pbx_profile};
 use crate::instance_key::instance_key;
+use crate::pbx::Content;
 
 /// The customer `id` of `reseller`.
 pub(crate) fn customer(reseller: ResellerId, id: CustomerId) -> Select<customer::Entity> {
@@ -91,4 +93,71 @@ pub(crate) fn instance(instance_id: &str) -> Select<pbx_profile::Entity> {
         .filter(pbx_profile::Column::PbxType.is_in(PbxType::ALL.map(PbxType::as_str)))
         .filter(pbx_profile::Column::InstanceKey.eq(instance_key(instance_id)))
         .order_by_asc(pbx_profile::Column::CreatedAt)
+}
+
+/// The insert of a new profile of `reseller`'s customer, ownership checked in the same statement: `INSERT … SELECT
+/// … FROM customers WHERE id = … AND reseller_id = …`, which inserts nothing when the customer is not the
+/// reseller's. Its country is `country`, or its customer's when `None`; with `returning`, the statement returns the
+/// country stored.
+///
+/// # Errors
+/// When the columns and the values do not line up (they do: a test runs the statement on each backend).
+pub(crate) fn insert_for_reseller(
+    reseller: ResellerId,
+    profile: &PbxProfile,
+    created_at: DateTime<Utc>,
+    content: Content,
+    country: Option<String>,
+    returning: bool,
+) -> Result<InsertStatement, sea_orm::sea_query::error::Error> {
+    use pbx_profile::Column as P;
+    let customer_column = |column: customer::Column| Expr::col((customer::Entity, column));
+    let country = match country {
+        Some(code) => Expr::val(code),
+        None => customer_column(customer::Column::CountryCode),
+    };
+    let values = Query::select()
+        .expr(Expr::val(profile.id.as_uuid()))
+        .expr(customer_column(customer::Column::Id))
+        .expr(Expr::val(content.pbx_type))
+        .expr(Expr::val(content.instance_id))
+        .expr(Expr::val(content.instance_key))
+        .expr(Expr::val(content.name))
+        .expr(country)
+        .expr(Expr::val(content.enabled))
+        .expr(Expr::val(content.settings))
+        .expr(Expr::val(content.secrets))
+        .expr(Expr::val(created_at))
+        .expr(Expr::val(1_i64))
+        .from(customer::Entity)
+        .and_where(customer_column(customer::Column::Id).eq(profile.customer_id.as_uuid()))
+        .and_where(customer_column(customer::Column::ResellerId).eq(reseller.as_uuid()))
+        .to_owned();
+    let mut insert = Query::insert();
+    insert
+        .into_table(pbx_profile::Entity)
+        .columns([
+            P::Id,
+            P::CustomerId,
+            P::PbxType,
+            P::InstanceId,
+            P::InstanceKey,
+            P::Name,
+            P::CountryCode,
+            P::Enabled,
+            P::Settings,
+            P::Secrets,
+            P::CreatedAt,
+            P::Version,
+        ])
+        .select_from(values)?;
+    if returning {
+        insert.returning_col(P::CountryCode);
+    }
+    Ok(insert)
+}
+
+/// The country code of the profile `id`.
+pub(crate) fn country_of(id: PbxId) -> Select<pbx_profile::Entity> {
+    pbx_profile::Entity::find_by_id(id.as_uuid()).select_only().column(pbx_profile::Column::CountryCode)
 }

@@ -127,6 +127,46 @@ async fn a_pbx_instance_is_attached_to_one_customer_at_most() {
 }
 
 #[tokio::test]
+async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_statement() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let mut owner = customer(reseller);
+    owner.details.country_code = CountryCode::parse("FR").unwrap();
+    f.customers.insert(&owner).await.unwrap();
+
+    // No country of its own: the customer's, stored and returned.
+    let inherits = kazoo(owner.id, "own-1");
+    assert_eq!(f.profiles.insert_for_reseller(reseller, &inherits, true, now()).await.unwrap().as_str(), "FR");
+    let stored = f.profiles.find(owner.id, inherits.id).await.unwrap().unwrap();
+    assert_eq!((stored.value.country_code.as_str(), stored.version), ("FR", 1));
+    assert_eq!(stored.value.connection, inherits.connection, "secrets encrypted and read back");
+
+    // A country of its own wins.
+    let mut given = kazoo(owner.id, "own-2");
+    given.country_code = CountryCode::parse("DE").unwrap();
+    assert_eq!(f.profiles.insert_for_reseller(reseller, &given, false, now()).await.unwrap().as_str(), "DE");
+    assert_eq!(f.profiles.find(owner.id, given.id).await.unwrap().unwrap().value.country_code.as_str(), "DE");
+
+    // Another reseller's customer, or none: nothing written, even for a taken instance (404 before 409).
+    let stranger = ResellerId::from_uuid(Uuid::now_v7());
+    for (reseller, customer_id, account) in [
+        (stranger, owner.id, "own-3"),
+        (reseller, CustomerId::from_uuid(Uuid::now_v7()), "own-3"),
+        (stranger, owner.id, "OWN-1"),
+    ] {
+        let profile = kazoo(customer_id, account);
+        let refused = f.profiles.insert_for_reseller(reseller, &profile, true, now()).await;
+        assert!(matches!(refused, Err(InsertPbxError::CustomerNotFound)), "{account}: {refused:?}");
+        assert!(f.profiles.find(customer_id, profile.id).await.unwrap().is_none());
+    }
+    assert!(!f.profiles.instance_attached(PbxType::Kazoo, "own-3").await.unwrap());
+
+    // The owner, a taken instance (whatever its case): a conflict.
+    let taken = f.profiles.insert_for_reseller(reseller, &kazoo(owner.id, "OWN-1"), true, now()).await;
+    assert!(matches!(taken, Err(InsertPbxError::InstanceAttached)), "{taken:?}");
+}
+
+#[tokio::test]
 async fn one_instance_is_one_instance_whatever_its_case_or_width() {
     let f = fixture().await;
     let (first, second) =

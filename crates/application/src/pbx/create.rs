@@ -78,22 +78,20 @@ impl CreatePbx {
     )]
     pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
         let CreatePbxCommand { reseller, customer_id, profile: valid, accept_charges, reservation } = command;
-        let customer = self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?.value;
         let id = PbxId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
         if reservation.is_some_and(|r| r.resumed)
-            && let Some(created) = self.profiles.find(customer.id, id).await?
+            && let Some(created) = self.profiles.find_visible(reseller, customer_id, id).await?
         {
             tracing::info!(pbx_id = %id, "PBX profile created by an interrupted request under the same key");
             return Ok(created.value);
         }
-        let profile = PbxProfile::new(
-            id,
-            customer.id,
-            valid.name,
-            valid.country_code.unwrap_or(customer.details.country_code),
-            valid.connection,
-        );
+        let inherit_country = valid.country_code.is_none();
+        // Without a country of its own, the profile takes its customer's: the insert fills it in.
+        let country_code = valid.country_code.unwrap_or_default();
+        let mut profile = PbxProfile::new(id, customer_id, valid.name, country_code, valid.connection);
         if !accept_charges {
+            // Nothing is written: the answer is the first that applies of 404, 409 and 402.
+            self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?;
             let instance = profile.instance_id();
             return Err(if self.profiles.instance_attached(instance.pbx_type(), instance.value()).await? {
                 CreatePbxError::InstanceAttached
@@ -101,11 +99,13 @@ impl CreatePbx {
                 CreatePbxError::ChargesNotAccepted
             });
         }
-        match self.profiles.insert(&profile, self.clock.now()).await {
-            Ok(()) => {
+        match self.profiles.insert_for_reseller(reseller, &profile, inherit_country, self.clock.now()).await {
+            Ok(stored_country) => {
+                profile.country_code = stored_country;
                 tracing::info!(pbx_id = %profile.id, "PBX profile created");
                 Ok(profile)
             }
+            Err(InsertPbxError::CustomerNotFound) => Err(CreatePbxError::CustomerNotFound),
             Err(InsertPbxError::InstanceAttached) => Err(CreatePbxError::InstanceAttached),
             Err(InsertPbxError::Repository(e)) => Err(e.into()),
         }
@@ -202,19 +202,41 @@ mod tests {
         CreatePbx::new(Arc::new(customers), Arc::new(profiles), Arc::new(clock()), Arc::new(ids()))
     }
 
+    /// A store that inserts once, answering `answer` (the stored country, or why not).
+    fn inserting(answer: fn() -> Result<CountryCode, InsertPbxError>) -> MockPbxRepository {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert_for_reseller().times(1).returning(move |_, _, _, _| answer());
+        profiles
+    }
+
+    fn no_customer_lookup() -> MockCustomerRepository {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_find().never();
+        customers
+    }
+
+    fn fr() -> Result<CountryCode, InsertPbxError> {
+        Ok(CountryCode::parse("FR").unwrap())
+    }
+
     #[tokio::test]
-    async fn creates_a_disabled_profile_with_the_customers_country_when_none_is_given() {
+    async fn creates_a_disabled_profile_in_one_insert_with_the_customers_country_when_none_is_given() {
         let mut profiles = MockPbxRepository::new();
         profiles
-            .expect_insert()
-            .withf(|profile, created_at| profile.instance_id().value() == "12345" && *created_at == now())
+            .expect_insert_for_reseller()
+            .withf(|reseller_id, profile, inherit, created_at| {
+                *reseller_id == reseller()
+                    && profile.instance_id().value() == "12345"
+                    && profile.customer_id == customer_id()
+                    && *inherit
+                    && *created_at == now()
+            })
             .times(1)
-            .returning(|_, _| Ok(()));
-        let created =
-            use_case(customers_finding(Some(customer("FR"))), profiles).execute(command(seed(), true)).await.unwrap();
+            .returning(|_, _, _, _| fr());
+        let created = use_case(no_customer_lookup(), profiles).execute(command(seed(), true)).await.unwrap();
         assert_eq!(created.id.to_string(), PBX);
         assert_eq!(created.customer_id, customer_id());
-        assert_eq!(created.country_code.as_str(), "FR");
+        assert_eq!(created.country_code.as_str(), "FR", "the country the store filled in");
         assert!(!created.enabled);
         assert!(matches!(created.connection, PbxConnection::Kazoo(_)));
     }
@@ -222,8 +244,12 @@ mod tests {
     #[tokio::test]
     async fn a_given_country_wins_over_the_customers() {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert().times(1).returning(|_, _| Ok(()));
-        let created = use_case(customers_finding(Some(customer("FR"))), profiles)
+        profiles
+            .expect_insert_for_reseller()
+            .withf(|_, profile, inherit, _| !*inherit && profile.country_code.as_str() == "DE")
+            .times(1)
+            .returning(|_, profile, _, _| Ok(profile.country_code));
+        let created = use_case(no_customer_lookup(), profiles)
             .execute(command(kazoo("Clients Kazoo Pbx", Some("de")), true))
             .await
             .unwrap();
@@ -240,9 +266,13 @@ mod tests {
     #[tokio::test]
     async fn under_an_idempotency_key_the_profile_takes_the_reserved_id() {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().never();
-        profiles.expect_insert().withf(|p, _| p.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
-        let created = use_case(customers_finding(Some(customer("FR"))), profiles).execute(reserved(false)).await;
+        profiles.expect_find_visible().never();
+        profiles
+            .expect_insert_for_reseller()
+            .withf(|_, p, _, _| p.id.to_string() == RESERVED)
+            .times(1)
+            .returning(|_, _, _, _| fr());
+        let created = use_case(no_customer_lookup(), profiles).execute(reserved(false)).await;
         assert_eq!(created.unwrap().id.to_string(), RESERVED);
     }
 
@@ -250,18 +280,20 @@ mod tests {
     async fn a_resumed_create_returns_what_the_interrupted_request_created_and_writes_nothing() {
         let mut profiles = MockPbxRepository::new();
         profiles
-            .expect_find()
-            .withf(|customer, id| *customer == customer_id() && id.to_string() == RESERVED)
+            .expect_find_visible()
+            .withf(|reseller_id, customer, id| {
+                *reseller_id == reseller() && *customer == customer_id() && id.to_string() == RESERVED
+            })
             .times(1)
-            .returning(|customer, id| {
+            .returning(|_, customer, id| {
                 let valid = kazoo("As first created", None);
-                let country = valid.country_code.unwrap_or_else(|| CountryCode::parse("FR").unwrap());
-                let value = PbxProfile::new(id, customer, valid.name, country, valid.connection);
+                let value =
+                    PbxProfile::new(id, customer, valid.name, CountryCode::parse("FR").unwrap(), valid.connection);
                 Ok(Some(Versioned { value, version: 1 }))
             });
-        profiles.expect_insert().never();
+        profiles.expect_insert_for_reseller().never();
         profiles.expect_instance_attached().never();
-        let created = use_case(customers_finding(Some(customer("FR"))), profiles).execute(reserved(true)).await;
+        let created = use_case(no_customer_lookup(), profiles).execute(reserved(true)).await;
         let created = created.unwrap();
         assert_eq!((created.id.to_string(), created.name.as_str()), (RESERVED.to_owned(), "As first created"));
     }
@@ -269,33 +301,43 @@ mod tests {
     #[tokio::test]
     async fn a_resumed_create_whose_first_request_created_nothing_creates_under_the_reserved_id() {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().times(1).returning(|_, _| Ok(None));
-        profiles.expect_insert().withf(|p, _| p.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
-        let created = use_case(customers_finding(Some(customer("FR"))), profiles).execute(reserved(true)).await;
+        profiles.expect_find_visible().times(1).returning(|_, _, _| Ok(None));
+        profiles
+            .expect_insert_for_reseller()
+            .withf(|_, p, _, _| p.id.to_string() == RESERVED)
+            .times(1)
+            .returning(|_, _, _, _| fr());
+        let created = use_case(no_customer_lookup(), profiles).execute(reserved(true)).await;
         assert_eq!(created.unwrap().id.to_string(), RESERVED);
     }
 
     #[tokio::test]
-    async fn an_unknown_or_foreign_customer_is_not_found_and_nothing_is_written() {
-        let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert().never();
-        profiles.expect_instance_attached().never();
-        let result = use_case(customers_finding(None), profiles).execute(command(seed(), true)).await;
+    async fn an_unknown_or_foreign_customer_is_not_found() {
+        let profiles = inserting(|| Err(InsertPbxError::CustomerNotFound));
+        let result = use_case(no_customer_lookup(), profiles).execute(command(seed(), true)).await;
         assert!(matches!(result, Err(CreatePbxError::CustomerNotFound)), "{result:?}");
     }
 
     #[tokio::test]
     async fn a_taken_instance_is_a_conflict_when_the_store_refuses_it() {
-        let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert().times(1).returning(|_, _| Err(InsertPbxError::InstanceAttached));
-        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), true)).await;
+        let profiles = inserting(|| Err(InsertPbxError::InstanceAttached));
+        let result = use_case(no_customer_lookup(), profiles).execute(command(seed(), true)).await;
         assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn without_accepted_charges_an_unknown_customer_is_not_found_first_and_nothing_is_written() {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert_for_reseller().never();
+        profiles.expect_instance_attached().never();
+        let result = use_case(customers_finding(None), profiles).execute(command(seed(), false)).await;
+        assert!(matches!(result, Err(CreatePbxError::CustomerNotFound)), "{result:?}");
     }
 
     #[tokio::test]
     async fn without_accepted_charges_a_taken_instance_is_still_a_conflict() {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert().never();
+        profiles.expect_insert_for_reseller().never();
         profiles.expect_instance_attached().with(eq(PbxType::Kazoo), eq("12345")).times(1).returning(|_, _| Ok(true));
         let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), false)).await;
         assert!(matches!(result, Err(CreatePbxError::InstanceAttached)), "{result:?}");
@@ -304,7 +346,7 @@ mod tests {
     #[tokio::test]
     async fn without_accepted_charges_a_good_request_asks_for_them_and_writes_nothing() {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert().never();
+        profiles.expect_insert_for_reseller().never();
         profiles.expect_instance_attached().times(1).returning(|_, _| Ok(false));
         let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), false)).await;
         assert!(matches!(result, Err(CreatePbxError::ChargesNotAccepted)), "{result:?}");
@@ -314,14 +356,11 @@ mod tests {
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("pool timed out"))));
-        let result = use_case(customers, MockPbxRepository::new()).execute(command(seed(), true)).await;
+        let result = use_case(customers, MockPbxRepository::new()).execute(command(seed(), false)).await;
         assert!(matches!(result, Err(CreatePbxError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
 
-        let mut profiles = MockPbxRepository::new();
-        profiles
-            .expect_insert()
-            .returning(|_, _| Err(RepositoryError::Unexpected(anyhow::anyhow!("disk full")).into()));
-        let result = use_case(customers_finding(Some(customer("US"))), profiles).execute(command(seed(), true)).await;
+        let profiles = inserting(|| Err(RepositoryError::Unexpected(anyhow::anyhow!("disk full")).into()));
+        let result = use_case(no_customer_lookup(), profiles).execute(command(seed(), true)).await;
         assert!(matches!(result, Err(CreatePbxError::Storage(RepositoryError::Unexpected(_)))), "{result:?}");
     }
 }

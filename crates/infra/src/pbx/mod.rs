@@ -12,11 +12,11 @@ use pbx_application::{
 };
 use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
 
 use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::pbx_profile;
-use crate::group_commit::Outcome;
+use crate::group_commit::{Insert, Outcome};
 use crate::instance_key::instance_key;
 use crate::{Database, SecretCipher, queries};
 
@@ -42,15 +42,15 @@ pub struct SeaOrmPbxRepository {
 }
 
 /// The columns a profile's content fills (all but id, customer, creation time and version).
-struct Content {
-    pbx_type: String,
-    instance_id: String,
-    instance_key: String,
-    name: String,
-    country_code: String,
-    enabled: bool,
-    settings: serde_json::Value,
-    secrets: String,
+pub(crate) struct Content {
+    pub(crate) pbx_type: String,
+    pub(crate) instance_id: String,
+    pub(crate) instance_key: String,
+    pub(crate) name: String,
+    pub(crate) country_code: String,
+    pub(crate) enabled: bool,
+    pub(crate) settings: serde_json::Value,
+    pub(crate) secrets: String,
 }
 
 impl SeaOrmPbxRepository {
@@ -151,6 +151,18 @@ impl SeaOrmPbxRepository {
     }
 }
 
+/// The error of an insert that failed or met a duplicate.
+fn failed(outcome: Outcome) -> InsertPbxError {
+    match outcome {
+        Outcome::Duplicate => InsertPbxError::InstanceAttached,
+        Outcome::Failed { unavailable, message } => {
+            let cause = anyhow!(message);
+            if unavailable { RepositoryError::Unavailable(cause) } else { RepositoryError::Unexpected(cause) }.into()
+        }
+        other => RepositoryError::Unexpected(anyhow!("unexpected insert outcome {other:?}")).into(),
+    }
+}
+
 /// A stored version as the ports count them.
 fn version(stored: i64) -> anyhow::Result<u64> {
     u64::try_from(stored).context("a negative version is stored")
@@ -171,15 +183,45 @@ fn summary(row: pbx_profile::Model) -> anyhow::Result<PbxSummary> {
 impl PbxRepository for SeaOrmPbxRepository {
     async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
         let row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
-        match self.db.insert(pbx_profile::Entity::insert(row).build(self.db.backend())).await {
-            Outcome::Inserted => Ok(()),
-            Outcome::Duplicate => Err(InsertPbxError::InstanceAttached),
-            Outcome::Failed { unavailable, message } => {
-                let cause = anyhow!(message);
-                Err(if unavailable { RepositoryError::Unavailable(cause) } else { RepositoryError::Unexpected(cause) }
-                    .into())
-            }
+        let statement = pbx_profile::Entity::insert(row).build(self.db.backend());
+        match self.db.insert(Insert { statement, returning: false }).await {
+            Outcome::Inserted { .. } => Ok(()),
+            Outcome::NothingInserted => Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into()),
+            outcome => Err(failed(outcome)),
         }
+    }
+
+    async fn insert_for_reseller(
+        &self,
+        reseller: ResellerId,
+        profile: &PbxProfile,
+        inherit_country: bool,
+        created_at: DateTime<Utc>,
+    ) -> Result<CountryCode, InsertPbxError> {
+        let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
+        let given = (!inherit_country).then(|| content.country_code.clone());
+        let backend = self.db.backend();
+        // MySQL has no RETURNING: there, a profile that inherits its country reads it back.
+        let returning = backend != DbBackend::MySql;
+        let statement = queries::insert_for_reseller(reseller, profile, created_at, content, given, returning)
+            .map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        let returned = match self.db.insert(Insert { statement: backend.build(&statement), returning }).await {
+            Outcome::Inserted { returned } => returned,
+            Outcome::NothingInserted => return Err(InsertPbxError::CustomerNotFound),
+            outcome => return Err(failed(outcome)),
+        };
+        let stored = match returned {
+            Some(code) => code,
+            None if inherit_country => queries::country_of(profile.id)
+                .into_tuple::<String>()
+                .one(self.db.connection())
+                .await
+                .map_err(repository_error)?
+                .context("a profile just inserted cannot be read back")
+                .map_err(RepositoryError::Unexpected)?,
+            None => return Ok(profile.country_code),
+        };
+        CountryCode::parse(&stored).map_err(|e| RepositoryError::Unexpected(e.into()).into())
     }
 
     async fn instance_attached(&self, pbx_type: PbxType, instance_id: &str) -> Result<bool, RepositoryError> {
