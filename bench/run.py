@@ -56,14 +56,16 @@ def request(method, url, token, body=None):
 
 
 class Server:
-    def __init__(self, name, data_dir, database_url):
+    def __init__(self, name, data_dir, database_url, extra_env=None):
         self.name, self.data_dir, self.database_url = name, data_dir, database_url
+        self.extra_env = extra_env or {}
         self.process = None
         self.url = None
 
     def env(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_") and k != "DATABASE_URL"}
         env.update({"PBX_RATE_LIMIT": "0", "PBX_SHUTDOWN_DRAIN": "0s", "RUST_LOG": "warn"})
+        env.update(self.extra_env)
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         return env
@@ -200,6 +202,9 @@ def bench_postgres(server, database_url, work, rows, facts):
     """Each workload in ROUNDS interleaved rounds of service, floor and pgbench; rows get the medians."""
     ready_ms = server.start()
     floor = Floor(database_url)
+    # The same service, same data folder and database, writing each create on its own: what grouping brings.
+    ungrouped = Server("PostgreSQL (no group commit)", server.data_dir, database_url, {"PBX_NO_GROUP_COMMIT": "true"})
+    ungrouped.start()
     token = server.token()
     customer = request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
     pbxs = f"/api/v1.0/customers/{customer}/pbxs"
@@ -218,6 +223,8 @@ def bench_postgres(server, database_url, work, rows, facts):
                 wrk(server.url, "create.lua", pbxs, token, connections, prefix=prefix))
             measured.setdefault(("create", connections, "floor"), []).append(
                 wrk(floor.url, "create.lua", pbxs, token, connections, prefix=f"floor-{prefix}"))
+            measured.setdefault(("create", connections, "ungrouped"), []).append(
+                wrk(ungrouped.url, "create.lua", pbxs, token, connections, prefix=f"ungrouped-{prefix}"))
             measured.setdefault(("create", connections, "baseline"), []).append(
                 pgbench(database_url, "pg_create.sql", connections, variables, work))
         rss_after_creates = max(rss_after_creates, server.peak_rss_mib())
@@ -234,6 +241,7 @@ def bench_postgres(server, database_url, work, rows, facts):
             measured.setdefault((name, READ_CONNECTIONS, "service"), []).append(
                 wrk(server.url, "get.lua", path, token, READ_CONNECTIONS))
     floor.stop()
+    ungrouped.stop()
     for (workload, connections, system), results in measured.items():
         row = ("PostgreSQL", workload, connections, median(results))
         rows.append(row if system == "service" else row + (system,))
@@ -308,6 +316,7 @@ def write_report(rows, facts):
     service = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 4}
     baseline = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "baseline"}
     floor = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "floor"}
+    ungrouped = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "ungrouped"}
     scale = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 5 and r[4] == "scale"}
     raw = Path(os.environ.get("BENCH_OUTPUT", ROOT / "target" / "bench-results.md")).with_suffix(".json")
     raw.parent.mkdir(parents=True, exist_ok=True)
@@ -321,6 +330,14 @@ def write_report(rows, facts):
         f, b = floor.get(key), baseline.get(key)
         lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {figures(s)} | {s['errors']} | {figures(f)} | "
                      f"{figures(b)} | {ratio(s, f)} | {ratio(s, b)} |")
+    notes = []
+    for key, u in ungrouped.items():
+        s = service[key]
+        notes.append(f"- {key[0]} create at {key[2]} without group commit (`PBX_NO_GROUP_COMMIT`): {u['rps']:.0f} req/s, "
+                     f"p50 {u['p50']:.2f} ms, p99 {u['p99']:.2f} ms (rounds {u['rounds']}); grouped / ungrouped "
+                     f"**{s['rps'] / u['rps']:.2f}**")
+    if notes:
+        lines += [""] + notes
     rounds = ["", "Each round's req/s (service / floor / baseline), PostgreSQL:", "",
               "| Workload | Conns | " + " | ".join(f"Round {n}" for n in range(1, ROUNDS + 1)) + " |",
               "|---|---:|" + "---|" * ROUNDS]

@@ -167,6 +167,54 @@ async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_state
 }
 
 #[tokio::test]
+async fn concurrent_creates_each_get_their_own_outcome_with_duplicates_inside_and_across_groups() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let mut owner = customer(reseller);
+    owner.details.country_code = CountryCode::parse("FR").unwrap();
+    f.customers.insert(&owner).await.unwrap();
+    let foreign = customer(ResellerId::from_uuid(Uuid::now_v7()));
+    f.customers.insert(&foreign).await.unwrap();
+    f.profiles.insert(&kazoo(owner.id, "taken-0"), now()).await.unwrap();
+
+    // 240 creates at once: 40 instances tried four times each (respelled), 20 for another reseller's customer, 20
+    // for an instance stored before. Whatever the groups turn out to be, each gets its own answer.
+    let mut creates = tokio::task::JoinSet::new();
+    for i in 0..240 {
+        let profiles = f.profiles.clone();
+        let (customer_id, account, kind) = match i % 6 {
+            4 => (foreign.id, format!("foreign-{i}"), "foreign"),
+            5 => (owner.id, "TAKEN-0".to_owned(), "taken"),
+            n => (owner.id, if n % 2 == 0 { format!("dup-{}", i % 40) } else { format!("DUP-{}", i % 40) }, "dup"),
+        };
+        creates.spawn(async move {
+            let profile = kazoo(customer_id, &account);
+            let outcome = profiles.insert_for_reseller(reseller, &profile, true, now()).await;
+            (kind, account.to_lowercase(), profile.id, outcome)
+        });
+    }
+    let mut winners = std::collections::HashMap::new();
+    while let Some(done) = creates.join_next().await {
+        let (kind, account, id, outcome) = done.unwrap();
+        match (kind, outcome) {
+            ("dup", Ok(country)) => {
+                assert_eq!(country.as_str(), "FR");
+                assert!(winners.insert(account.clone(), id).is_none(), "{account} created twice");
+                let stored = f.profiles.find(owner.id, id).await.unwrap().expect("answered once durable");
+                assert_eq!(stored.value.country_code.as_str(), "FR");
+            }
+            ("dup" | "taken", Err(InsertPbxError::InstanceAttached))
+            | ("foreign", Err(InsertPbxError::CustomerNotFound)) => {}
+            (kind, outcome) => panic!("{kind} {account}: {outcome:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 40, "every duplicated instance created once: {winners:?}");
+    let stored = f.profiles.list(owner.id, pbx_application::Page { index: 0, size: 1000 }).await.unwrap();
+    assert_eq!(stored.len(), 41, "the 40 winners and the instance stored before");
+    assert!(f.profiles.list(foreign.id, pbx_application::Page { index: 0, size: 1000 }).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn one_instance_is_one_instance_whatever_its_case_or_width() {
     let f = fixture().await;
     let (first, second) =

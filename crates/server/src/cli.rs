@@ -149,6 +149,10 @@ pub struct ServeArgs {
     /// HTTP worker threads [default: one per CPU core].
     #[arg(long, env = "PBX_WORKERS", value_parser = clap::value_parser!(u16).range(1..), global = true)]
     pub workers: Option<u16>,
+    /// Write each PBX profile create on its own, instead of committing concurrent creates together in one statement
+    /// (PostgreSQL and MySQL/MariaDB; SQLite always groups): to compare, or to rule grouping out.
+    #[arg(long, env = "PBX_NO_GROUP_COMMIT", global = true)]
+    pub no_group_commit: bool,
     /// Serve /metrics on this address alone (e.g. 127.0.0.1:9100) instead of with the API.
     #[arg(long, env = "PBX_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,

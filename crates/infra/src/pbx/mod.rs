@@ -1,5 +1,6 @@
 //! PBX profiles in the database: common columns, the type's settings as JSON and its secrets encrypted.
 
+mod grouped;
 mod kazoo;
 mod teams;
 mod three_cx;
@@ -19,6 +20,7 @@ use crate::entity::pbx_profile;
 use crate::group_commit::{Insert, Outcome};
 use crate::instance_key::instance_key;
 use crate::{Database, SecretCipher, queries};
+use grouped::{Create, Created, GroupedCreates};
 
 /// The stored form of a connection: its non-secret settings and its secrets, both JSON.
 struct Stored {
@@ -39,6 +41,9 @@ fn store(connection: &PbxConnection) -> anyhow::Result<Stored> {
 pub struct SeaOrmPbxRepository {
     db: Database,
     cipher: SecretCipher,
+    /// PostgreSQL and MySQL: the writers that commit concurrent creates together (see [`grouped`]). SQLite groups
+    /// its inserts in [`Database`].
+    grouped: Option<GroupedCreates>,
 }
 
 /// The columns a profile's content fills (all but id, customer, creation time and version).
@@ -54,10 +59,19 @@ pub(crate) struct Content {
 }
 
 impl SeaOrmPbxRepository {
-    /// The repository over `db`, encrypting secrets with `cipher`.
+    /// The repository over `db`, encrypting secrets with `cipher`; on PostgreSQL and MySQL, creates are committed
+    /// in groups (when called on a Tokio runtime, which starts the writers).
     #[must_use]
     pub fn new(db: Database, cipher: SecretCipher) -> Self {
-        Self { db, cipher }
+        let grouped = (db.backend() != DbBackend::Sqlite && tokio::runtime::Handle::try_current().is_ok())
+            .then(|| GroupedCreates::start(db.connection().clone()));
+        Self { db, cipher, grouped }
+    }
+
+    /// The same repository writing each create on its own (one statement per create), to compare with grouping.
+    #[must_use]
+    pub fn without_grouping(self) -> Self {
+        Self { grouped: None, ..self }
     }
 
     fn content(&self, profile: &PbxProfile) -> anyhow::Result<Content> {
@@ -199,6 +213,25 @@ impl PbxRepository for SeaOrmPbxRepository {
         created_at: DateTime<Utc>,
     ) -> Result<CountryCode, InsertPbxError> {
         let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
+        if let Some(grouped) = &self.grouped {
+            let create = Create {
+                id: profile.id.as_uuid(),
+                customer_id: profile.customer_id.as_uuid(),
+                reseller_id: reseller.as_uuid(),
+                content,
+                inherit_country,
+                created_at,
+            };
+            let stored = match grouped.create(create).await {
+                Created::Inserted { country_code } => country_code,
+                Created::CustomerNotFound => return Err(InsertPbxError::CustomerNotFound),
+                Created::Duplicate => return Err(InsertPbxError::InstanceAttached),
+                Created::Failed { unavailable, message } => {
+                    return Err(failed(Outcome::Failed { unavailable, message }));
+                }
+            };
+            return CountryCode::parse(&stored).map_err(|e| RepositoryError::Unexpected(e.into()).into());
+        }
         let given = (!inherit_country).then(|| content.country_code.clone());
         let backend = self.db.backend();
         // MySQL has no RETURNING: there, a profile that inherits its country reads it back.

@@ -56,7 +56,11 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let db = open_database(common).await?;
     let cipher = cipher(common)?;
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
-    let profiles = Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher.clone()));
+    let mut profiles = SeaOrmPbxRepository::new(db.clone(), cipher.clone());
+    if serve.no_group_commit {
+        profiles = profiles.without_grouping();
+    }
+    let profiles = Arc::new(profiles);
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
     let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher));
     let idempotency = IdempotencyKeys::new(keys, clock.clone(), ids.clone());

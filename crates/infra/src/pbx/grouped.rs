@@ -1,0 +1,224 @@
+//! Group commit of creates on PostgreSQL and MySQL/MariaDB: the creates that requests hand over while a group is
+//! being written go together into one multi-row `INSERT … SELECT … FROM (SELECT … UNION ALL SELECT …) v JOIN
+//! customers …` — one statement, one round trip and one commit for the group — and each request is answered with
+//! its own outcome once that statement is durable: its row inserted (with the country stored), its customer not the
+//! reseller's (404), or its instance already attached, by a stored row or by another row of the same group (409).
+//!
+//! A unique violation does not fail the statement: PostgreSQL skips the row (`ON CONFLICT DO NOTHING`), MySQL
+//! too (`INSERT IGNORE`; the join has already made sure the customer exists, and every value was validated, which
+//! are the other errors IGNORE would turn into warnings). The rows the statement did not insert are then told
+//! apart by one query on their customers. Two writers take groups in turn, so one group is gathered while the
+//! other is written.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+use super::Content;
+use crate::db_error::is_unavailable;
+
+/// The most creates one statement carries (12 parameters each).
+const MAX_GROUP: usize = 128;
+/// Writers taking groups in turn.
+const WRITERS: usize = 2;
+
+/// One create: the row, its customer's reseller, and whether its country is the customer's.
+pub(crate) struct Create {
+    pub(crate) id: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) reseller_id: Uuid,
+    pub(crate) content: Content,
+    pub(crate) inherit_country: bool,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+/// What became of one create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Created {
+    /// Durable, with the country code stored.
+    Inserted { country_code: String },
+    /// Its customer is not the reseller's (or does not exist); nothing written.
+    CustomerNotFound,
+    /// Its instance is attached already; nothing written.
+    Duplicate,
+    /// The database failed (`unavailable` when it could not be reached); nothing of the group was written.
+    Failed { unavailable: bool, message: String },
+}
+
+struct Job {
+    create: Create,
+    done: oneshot::Sender<Created>,
+}
+
+/// The handle requests use; the writers end when every handle is dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupedCreates {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl GroupedCreates {
+    /// Starts the writers on the current runtime.
+    pub(crate) fn start(connection: DatabaseConnection) -> Self {
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..WRITERS {
+            tokio::spawn(writer(connection.clone(), Arc::clone(&receiver)));
+        }
+        Self { jobs }
+    }
+
+    /// Writes `create` with the next group; answers once that group's statement is durable (or failed).
+    pub(crate) async fn create(&self, create: Create) -> Created {
+        let (done, created) = oneshot::channel();
+        if self.jobs.send(Job { create, done }).is_err() {
+            return Created::Failed { unavailable: true, message: "the database writer has stopped".to_owned() };
+        }
+        created.await.unwrap_or(Created::Failed {
+            unavailable: true,
+            message: "the database writer stopped before answering".to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+    loop {
+        let group = {
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else { return };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        let creates: Vec<&Create> = group.iter().map(|job| &job.create).collect();
+        let outcomes = match write(&connection, &creates).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => vec![Created::Failed { unavailable: is_unavailable(&e), message: e.to_string() }; group.len()],
+        };
+        for (job, outcome) in group.into_iter().zip(outcomes) {
+            let _ = job.done.send(outcome); // a request that went away no longer needs its answer
+        }
+    }
+}
+
+/// The placeholder of parameter `n` (from 1) on `backend`.
+fn placeholder(backend: DbBackend, n: usize) -> String {
+    if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
+}
+
+/// The group's statement: every create a `SELECT` of its values, joined to its customer.
+fn statement(backend: DbBackend, creates: &[&Create]) -> Statement {
+    const NAMES: [&str; 11] = [
+        "id",
+        "customer_id",
+        "reseller_id",
+        "pbx_type",
+        "instance_id",
+        "instance_key",
+        "name",
+        "country_code",
+        "settings",
+        "secrets",
+        "created_at",
+    ];
+    let mut values: Vec<Value> = Vec::with_capacity(creates.len() * NAMES.len());
+    let mut selects = Vec::with_capacity(creates.len());
+    for (row, create) in creates.iter().enumerate() {
+        let content = &create.content;
+        let country = (!create.inherit_country).then(|| content.country_code.clone());
+        values.extend([
+            Value::from(create.id),
+            Value::from(create.customer_id),
+            Value::from(create.reseller_id),
+            Value::from(content.pbx_type.clone()),
+            Value::from(content.instance_id.clone()),
+            Value::from(content.instance_key.clone()),
+            Value::from(content.name.clone()),
+            Value::from(country),
+            Value::from(content.settings.clone()),
+            Value::from(content.secrets.clone()),
+            Value::from(create.created_at),
+        ]);
+        let columns: Vec<String> = NAMES
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let p = placeholder(backend, row * NAMES.len() + i + 1);
+                if row == 0 { format!("{p} AS {name}") } else { p }
+            })
+            .collect();
+        selects.push(format!("SELECT {}", columns.join(", ")));
+    }
+    let (insert, conflict) = match backend {
+        DbBackend::Postgres => ("INSERT INTO", " ON CONFLICT DO NOTHING RETURNING id, country_code"),
+        _ => ("INSERT IGNORE INTO", ""),
+    };
+    let sql = format!(
+        "{insert} pbx_profiles (id, customer_id, pbx_type, instance_id, instance_key, name, country_code, enabled, \
+         settings, secrets, created_at, version) \
+         SELECT v.id, c.id, v.pbx_type, v.instance_id, v.instance_key, v.name, COALESCE(v.country_code, \
+         c.country_code), {false_}, v.settings, v.secrets, v.created_at, 1 \
+         FROM ({rows}) v JOIN customers c ON c.id = v.customer_id AND c.reseller_id = v.reseller_id{conflict}",
+        false_ = "false",
+        rows = selects.join(" UNION ALL "),
+    );
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The `id IN (…)` list of `ids` and its values, placeholders from 1.
+fn id_list(backend: DbBackend, ids: &[Uuid]) -> (String, Vec<Value>) {
+    let list: Vec<String> = (1..=ids.len()).map(|n| placeholder(backend, n)).collect();
+    (list.join(", "), ids.iter().map(|id| Value::from(*id)).collect())
+}
+
+/// Writes the group; each create's outcome, in order.
+async fn write(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
+    let backend = connection.get_database_backend();
+    let ids: Vec<Uuid> = creates.iter().map(|c| c.id).collect();
+    let mut inserted: Vec<(Uuid, String)> = Vec::with_capacity(creates.len());
+    if backend == DbBackend::Postgres {
+        for row in connection.query_all_raw(statement(backend, creates)).await? {
+            inserted.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+        }
+    } else {
+        connection.execute_raw(statement(backend, creates)).await?;
+        let (list, values) = id_list(backend, &ids);
+        let sql = format!("SELECT id, country_code FROM pbx_profiles WHERE id IN ({list})");
+        for row in connection.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            inserted.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+        }
+    }
+    let country_of = |id: Uuid| inserted.iter().find(|(i, _)| *i == id).map(|(_, country)| country.clone());
+    let missing: Vec<&Create> = creates.iter().copied().filter(|c| country_of(c.id).is_none()).collect();
+    // A create not inserted: its customer is not the reseller's, or its instance is taken.
+    let mut owned: Vec<(Uuid, Uuid)> = Vec::new();
+    if !missing.is_empty() {
+        let customers: Vec<Uuid> = missing.iter().map(|c| c.customer_id).collect();
+        let (list, values) = id_list(backend, &customers);
+        let sql = format!("SELECT id, reseller_id FROM customers WHERE id IN ({list})");
+        for row in connection.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            owned.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+        }
+    }
+    Ok(creates
+        .iter()
+        .map(|create| match country_of(create.id) {
+            Some(country_code) => Created::Inserted { country_code },
+            None if owned.contains(&(create.customer_id, create.reseller_id)) => Created::Duplicate,
+            None => Created::CustomerNotFound,
+        })
+        .collect())
+}
