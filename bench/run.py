@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""`make bench`: pbx-server on PostgreSQL and on SQLite against the database-only baselines, in the same run.
+"""`make bench`: pbx-server on PostgreSQL, SQLite and MySQL against what to compare it with, in the same run.
 
 Drives the release binary over HTTP with wrk (create at 1, 8, 32 and 64 connections; get one profile, list a page of
-100 and an instance lookup at 32). On PostgreSQL, each workload is measured in BENCH_ROUNDS (3) interleaved rounds —
+100 and an instance lookup at 32, get also at 1 on PostgreSQL); BENCH_BACKENDS (postgres,sqlite,mysql) picks the parts. On PostgreSQL, each workload is measured in BENCH_ROUNDS (3) interleaved rounds —
 the service, then the floor (bench/floor.rs: the same stack and statements, nothing else), then pgbench with the
 service's statements — and the table gives the medians, service / floor beside service / pgbench, and each round.
 On SQLite, the service against the sqlite_baseline example (the service's connection settings). Also the server's
-peak RSS and its start-up time to ready. Writes the tables to target/bench-results.md. Standard library only.
+peak RSS and its start-up time to ready. On MySQL/MariaDB, creates with and without group commit, interleaved.
+Writes the tables to target/bench-results.md. Standard library only.
 """
 import json
 import os
@@ -25,6 +26,8 @@ BENCH = ROOT / "bench"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+MYSQL_URL = os.environ.get("BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306")
+BACKENDS = os.environ.get("BENCH_BACKENDS", "postgres,sqlite,mysql").split(",")
 SCALE_CUSTOMERS = int(os.environ.get("BENCH_SCALE_CUSTOMERS", "10000"))
 SCALE_PROFILES = int(os.environ.get("BENCH_SCALE_PROFILES", "1000000"))
 CREATE_CONNECTIONS = [1, 8, 32, 64]
@@ -230,13 +233,14 @@ def bench_postgres(server, database_url, work, rows, facts):
             measured.setdefault(("create", connections, "baseline"), []).append(
                 pgbench(database_url, "pg_create.sql", connections, variables, work))
         rss_after_creates = max(rss_after_creates, server.peak_rss_mib())
-        log(f"PostgreSQL round {round_number}: get one profile at {READ_CONNECTIONS} (service, floor, pgbench)")
-        measured.setdefault(("get one profile", READ_CONNECTIONS, "service"), []).append(
-            wrk(server.url, "get.lua", get_path, token, READ_CONNECTIONS))
-        measured.setdefault(("get one profile", READ_CONNECTIONS, "floor"), []).append(
-            wrk(floor.url, "get.lua", get_path, token, READ_CONNECTIONS))
-        measured.setdefault(("get one profile", READ_CONNECTIONS, "baseline"), []).append(
-            pgbench(database_url, "pg_get.sql", READ_CONNECTIONS, dict(variables, pbx=profile["id"]), work))
+        for connections in (1, READ_CONNECTIONS):
+            log(f"PostgreSQL round {round_number}: get one profile at {connections} (service, floor, pgbench)")
+            measured.setdefault(("get one profile", connections, "service"), []).append(
+                wrk(server.url, "get.lua", get_path, token, connections))
+            measured.setdefault(("get one profile", connections, "floor"), []).append(
+                wrk(floor.url, "get.lua", get_path, token, connections))
+            measured.setdefault(("get one profile", connections, "baseline"), []).append(
+                pgbench(database_url, "pg_get.sql", connections, dict(variables, pbx=profile["id"]), work))
         for name, path in [("list a page of 100", f"{pbxs}?pageSize=100"),
                            ("instance lookup", f"/api/v1.0/pbxs?instanceId={profile['accountId']}")]:
             log(f"PostgreSQL round {round_number}: {name} at {READ_CONNECTIONS}")
@@ -252,6 +256,39 @@ def bench_postgres(server, database_url, work, rows, facts):
     facts["PostgreSQL start-up to ready on a migrated database (ms)"] = round(server.start(), 1)
     server.stop()
     facts["PostgreSQL first start-up (migrating an empty database) to ready (ms)"] = round(ready_ms, 1)
+
+
+def bench_mysql(work, rows):
+    """MySQL/MariaDB: creates with and without group commit, in ROUNDS interleaved rounds (no floor or baseline)."""
+    database = f"pbx_bench_{uuid.uuid4().hex[:12]}"
+    host = MYSQL_URL.split("@", 1)[1].split("/", 1)[0]
+    mysql = ["mariadb", "-uroot", f"-h{host.split(':')[0]}", f"-P{host.split(':')[1] if ':' in host else '3306'}"]
+    run(mysql + ["-e", f"CREATE DATABASE {database}"])
+    url = f"{MYSQL_URL}/{database}"
+    try:
+        server = Server("MySQL", work / "mysql", url)
+        server.start()
+        ungrouped = Server("MySQL (no group commit)", server.data_dir, url, {"PBX_NO_GROUP_COMMIT": "true"})
+        token = server.token()
+        customer = request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
+        pbxs = f"/api/v1.0/customers/{customer}/pbxs"
+        measured = {}
+        for round_number in range(1, ROUNDS + 1):
+            for connections in CREATE_CONNECTIONS:
+                log(f"MySQL round {round_number}: create at {connections} (grouped, ungrouped)")
+                prefix = f"my-r{round_number}c{connections}"
+                measured.setdefault((connections, "service"), []).append(
+                    wrk(server.url, "create.lua", pbxs, token, connections, prefix=prefix))
+                ungrouped.start()
+                measured.setdefault((connections, "ungrouped"), []).append(
+                    wrk(ungrouped.url, "create.lua", pbxs, token, connections, prefix=f"ungrouped-{prefix}"))
+                ungrouped.stop()
+        server.stop()
+        for (connections, system), results in measured.items():
+            row = ("MySQL", "create", connections, median(results))
+            rows.append(row if system == "service" else row + (system,))
+    finally:
+        run(mysql + ["-e", f"DROP DATABASE IF EXISTS {database}"])
 
 
 def bench_scale(server, rows, facts):
@@ -293,14 +330,18 @@ def main():
     pg_database_url = PG_URL.rsplit("/", 1)[0] + "/" + database
     rows, facts = [], {}
     try:
-        pg = Server("PostgreSQL", work / "pg", pg_database_url)
-        bench_postgres(pg, pg_database_url, work, rows, facts)
-        sqlite = Server("SQLite", work / "sqlite", None)
-        bench_backend(sqlite, work, rows, facts)
-        for connections in CREATE_CONNECTIONS:
-            log(f"SQLite baseline: create at {connections}")
-            rows.append(("SQLite", "create", connections, sqlite_baseline(work, connections), "baseline"))
-        if SCALE_PROFILES:
+        if "postgres" in BACKENDS:
+            pg = Server("PostgreSQL", work / "pg", pg_database_url)
+            bench_postgres(pg, pg_database_url, work, rows, facts)
+        if "sqlite" in BACKENDS:
+            sqlite = Server("SQLite", work / "sqlite", None)
+            bench_backend(sqlite, work, rows, facts)
+            for connections in CREATE_CONNECTIONS:
+                log(f"SQLite baseline: create at {connections}")
+                rows.append(("SQLite", "create", connections, sqlite_baseline(work, connections), "baseline"))
+        if "mysql" in BACKENDS:
+            bench_mysql(work, rows)
+        if SCALE_PROFILES and {"postgres", "sqlite"} <= set(BACKENDS):
             scale_database = f"{database}_scale"
             run(["psql", PG_URL, "-qc", f"CREATE DATABASE {scale_database}"])
             databases.append(scale_database)

@@ -8,9 +8,11 @@
 //! too (`INSERT IGNORE`; the join has already made sure the customer exists, and every value was validated, which
 //! are the other errors IGNORE would turn into warnings). The rows the statement did not insert are then told
 //! apart by one query on their customers. Two writers take groups in turn, so one group is gathered while the
-//! other is written.
+//! other is written. A create that arrives while no other is being written does not wait for a writer: the
+//! repository writes it at once, in its own statement.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
@@ -57,6 +59,8 @@ struct Job {
 #[derive(Debug, Clone)]
 pub(crate) struct GroupedCreates {
     jobs: mpsc::UnboundedSender<Job>,
+    /// Creates in flight (see [`GroupedCreates::enter`]).
+    pending: Arc<AtomicUsize>,
 }
 
 impl GroupedCreates {
@@ -67,7 +71,15 @@ impl GroupedCreates {
         for _ in 0..WRITERS {
             tokio::spawn(writer(connection.clone(), Arc::clone(&receiver)));
         }
-        Self { jobs }
+        Self { jobs, pending: Arc::default() }
+    }
+
+    /// Counts a create in flight, however it is written, until the guard is dropped; `true` with it when no
+    /// other create is in flight: one alone had better write itself at once (no hand-over to a writer, nothing to
+    /// group it with), which is what the repository then does.
+    pub(crate) fn enter(&self) -> (InFlight, bool) {
+        let before = self.pending.fetch_add(1, Ordering::Relaxed);
+        (InFlight(Arc::clone(&self.pending)), before == 0)
     }
 
     /// Writes `create` with the next group; answers once that group's statement is durable (or failed).
@@ -80,6 +92,15 @@ impl GroupedCreates {
             unavailable: true,
             message: "the database writer stopped before answering".to_owned(),
         })
+    }
+}
+
+/// A create in flight, counted until dropped (also when its request goes away first).
+pub(crate) struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -213,7 +213,8 @@ impl PbxRepository for SeaOrmPbxRepository {
         created_at: DateTime<Utc>,
     ) -> Result<CountryCode, InsertPbxError> {
         let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
-        if let Some(grouped) = &self.grouped {
+        let in_flight = self.grouped.as_ref().map(GroupedCreates::enter);
+        if let (Some(grouped), Some((_, false))) = (&self.grouped, &in_flight) {
             let create = Create {
                 id: profile.id.as_uuid(),
                 customer_id: profile.customer_id.as_uuid(),
