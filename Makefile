@@ -32,7 +32,7 @@ conformance: ## schemathesis against a started server, every operation of docs/o
 client-test: ## Generate a Python client from docs/openapi.json (openapi-python-client) and drive the API through it
 	bash tests/client/run.sh
 
-bench: ## Release build on PostgreSQL and SQLite under wrk, against pgbench and a SQLite baseline (see docs/performance.md)
+bench: ## Release build under wrk: PostgreSQL against the floor and pgbench, SQLite against its baseline, MySQL grouped or not (docs/performance.md)
 	python3 bench/run.py
 
 browser-test: ## The docs page and the portal in headless chromium (screenshots in target/browser/)

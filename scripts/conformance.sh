@@ -13,17 +13,13 @@ cd "$(dirname "$0")/.."
 examples=${PBX_CONFORMANCE_EXAMPLES:-100}
 target=${CARGO_TARGET_DIR:-target}
 venv=${PBX_CONFORMANCE_VENV:-$target/conformance-venv}
-if [ ! -x "$venv/bin/st" ]; then
-  echo "== installing schemathesis in $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
-fi
+# shellcheck source=scripts/server.sh
+source scripts/server.sh
+python_tool "$venv" st "schemathesis==4.32.5"
 
 cargo build -q -p pbx-server
 bin=$target/debug/pbx-server
 data=$(mktemp -d)
-# shellcheck source=scripts/server.sh
-source scripts/server.sh
 start_server "$bin" "$data" PBX_RATE_LIMIT=0
 url=$server_url
 token=$("$bin" --data-dir "$data" token --tenant 6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f | tail -n 1)

@@ -1,5 +1,16 @@
 # Sourced by the scripts that drive a real server: `start_server BINARY DATA_DIR [ENV=VALUE...]` starts
 # `BINARY serve` on a free port with DATA_DIR, sets `server_url` and `server_pid`, and stops it on exit.
+
+# python_tool VENV EXECUTABLE PACKAGE: makes sure VENV/bin/EXECUTABLE exists, installing PACKAGE (pinned) from PyPI
+# into the virtualenv VENV when it does not.
+python_tool() {
+  if [ ! -x "$1/bin/$2" ]; then
+    echo "== installing $3 in $1"
+    python3 -m venv "$1"
+    "$1/bin/pip" install --quiet --disable-pip-version-check "$3"
+  fi
+}
+
 start_server() {
   local bin=$1 data=$2
   shift 2

@@ -33,6 +33,10 @@ fn listed(document: &Value, component: &str) -> Listed {
     listed
 }
 
+async fn served_document(server: &TestServer) -> Value {
+    read(server.client.get(server.url("/api/openapi.json")).send().await.unwrap()).await.2
+}
+
 async fn patch(server: &TestServer, token: &str, path: &str, operation: Value) -> (StatusCode, Value) {
     let response = server
         .client
@@ -53,7 +57,7 @@ async fn every_listed_operation_applies_to_a_profile_of_a_type_that_has_the_fiel
     let server = TestServer::start().await;
     let token = server.reseller();
     let customer = server.customer(&token).await;
-    let (_, _, document) = read(server.client.get(server.url("/api/openapi.json")).send().await.unwrap()).await;
+    let document = served_document(&server).await;
     let listed = listed(&document, "PbxPatchOperation");
     assert!(listed.set.contains(&"/hostRest".to_owned()) && listed.set.contains(&"/licenseKey".to_owned()));
 
@@ -105,7 +109,7 @@ async fn every_listed_operation_applies_to_a_customer() {
     let server = TestServer::start().await;
     let token = server.reseller();
     let customer = server.customer(&token).await;
-    let (_, _, document) = read(server.client.get(server.url("/api/openapi.json")).send().await.unwrap()).await;
+    let document = served_document(&server).await;
     let listed = listed(&document, "CustomerPatchOperation");
     let path = format!("/api/v1.0/customers/{customer}");
     let (_, _, current) = read(server.get(&path, &token).await).await;

@@ -7,11 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 target=${CARGO_TARGET_DIR:-target}
 venv=${PBX_CLIENT_VENV:-$target/client-venv}
-if [ ! -x "$venv/bin/openapi-python-client" ]; then
-  echo "== installing openapi-python-client in $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-python-client==0.29.1"
-fi
+# shellcheck source=scripts/server.sh
+source scripts/server.sh
+python_tool "$venv" openapi-python-client "openapi-python-client==0.29.1"
 out=$target/generated-client
 rm -rf "$out"
 mkdir -p "$out"
@@ -27,8 +25,6 @@ fi
 cargo build -q -p pbx-server
 bin=$target/debug/pbx-server
 data=$(mktemp -d)
-# shellcheck source=scripts/server.sh
-source scripts/server.sh
 start_server "$bin" "$data"
 token=$("$bin" --data-dir "$data" token --tenant 6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f | tail -n 1)
 echo "== the generated client against $server_url"

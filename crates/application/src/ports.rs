@@ -73,7 +73,7 @@ pub struct InstanceOwner {
 /// Why a profile could not be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum InsertPbxError {
-    /// The customer is not the reseller's, or does not exist ([`PbxRepository::insert_for_reseller`] only).
+    /// The customer is not the reseller's, or does not exist.
     #[error("the customer does not exist")]
     CustomerNotFound,
     /// A profile for the same PBX instance (type and instance id) is already stored, for any customer.
@@ -157,23 +157,17 @@ pub trait CustomerRepository: Send + Sync {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait PbxRepository: Send + Sync {
-    /// Stores a new profile, created at `created_at`, at version 1.
+    /// Stores a new profile, created at `created_at`, at version 1, if its customer is `reseller`'s: the ownership
+    /// check and the insert are one statement, one round trip. With `inherit_country`, the profile takes its
+    /// customer's country code instead of `profile.country_code`. Returns the country code stored.
     ///
     /// The one-customer-per-PBX-instance rule must be enforced by the store itself (a unique constraint on the
     /// PBX type and instance id), so that two concurrent inserts cannot both succeed.
     ///
     /// # Errors
-    /// The adapter MUST return [`InsertPbxError::InstanceAttached`] when that constraint is violated, and
-    /// [`InsertPbxError::Repository`] for any other failure.
-    async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError>;
-
-    /// Stores a new profile as [`PbxRepository::insert`] does, if its customer is `reseller`'s: the ownership check
-    /// and the insert are one statement, one round trip. With `inherit_country`, the profile takes its customer's
-    /// country code instead of `profile.country_code`. Returns the country code stored.
-    ///
-    /// # Errors
     /// [`InsertPbxError::CustomerNotFound`] when no customer `profile.customer_id` is `reseller`'s (whether or not
-    /// the instance is taken), then as [`PbxRepository::insert`].
+    /// the instance is taken); the adapter MUST return [`InsertPbxError::InstanceAttached`] when the instance
+    /// constraint is violated, and [`InsertPbxError::Repository`] for any other failure.
     async fn insert_for_reseller(
         &self,
         reseller: ResellerId,

@@ -20,7 +20,6 @@ const OPERATIONS: [&str; 4] = ["add", "remove", "replace", "test"];
 /// What a resource's patch document may name: each field, the schema of its value, and what may be done to it.
 /// Built from the body type's own schema and the resource's [`Rules`], so the document states what the handler
 /// checks.
-#[derive(Clone)]
 pub(crate) struct PatchTarget {
     /// A field: `name`.
     pub(crate) field: String,

@@ -11,6 +11,7 @@
 //! other is written. A create that arrives while no other is being written does not wait for a writer: the
 //! repository writes it at once, in its own statement.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -191,9 +192,8 @@ fn statement(backend: DbBackend, creates: &[&Create]) -> Statement {
         "{insert} pbx_profiles (id, customer_id, pbx_type, instance_id, instance_key, name, country_code, enabled, \
          settings, secrets, created_at, version) \
          SELECT v.id, c.id, v.pbx_type, v.instance_id, v.instance_key, v.name, COALESCE(v.country_code, \
-         c.country_code), {false_}, v.settings, v.secrets, v.created_at, 1 \
+         c.country_code), false, v.settings, v.secrets, v.created_at, 1 \
          FROM ({rows}) v JOIN customers c ON c.id = v.customer_id AND c.reseller_id = v.reseller_id{conflict}",
-        false_ = "false",
         rows = selects.join(" UNION ALL "),
     );
     Statement::from_sql_and_values(backend, sql, values)
@@ -208,35 +208,33 @@ fn id_list(backend: DbBackend, ids: &[Uuid]) -> (String, Vec<Value>) {
 /// Writes the group; each create's outcome, in order.
 async fn write(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
     let backend = connection.get_database_backend();
-    let ids: Vec<Uuid> = creates.iter().map(|c| c.id).collect();
-    let mut inserted: Vec<(Uuid, String)> = Vec::with_capacity(creates.len());
+    let mut inserted: HashMap<Uuid, String> = HashMap::with_capacity(creates.len());
     if backend == DbBackend::Postgres {
         for row in connection.query_all_raw(statement(backend, creates)).await? {
-            inserted.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+            inserted.insert(row.try_get_by_index(0)?, row.try_get_by_index(1)?);
         }
     } else {
         connection.execute_raw(statement(backend, creates)).await?;
+        let ids: Vec<Uuid> = creates.iter().map(|c| c.id).collect();
         let (list, values) = id_list(backend, &ids);
         let sql = format!("SELECT id, country_code FROM pbx_profiles WHERE id IN ({list})");
         for row in connection.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
-            inserted.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+            inserted.insert(row.try_get_by_index(0)?, row.try_get_by_index(1)?);
         }
     }
-    let country_of = |id: Uuid| inserted.iter().find(|(i, _)| *i == id).map(|(_, country)| country.clone());
-    let missing: Vec<&Create> = creates.iter().copied().filter(|c| country_of(c.id).is_none()).collect();
     // A create not inserted: its customer is not the reseller's, or its instance is taken.
-    let mut owned: Vec<(Uuid, Uuid)> = Vec::new();
+    let missing: Vec<Uuid> = creates.iter().filter(|c| !inserted.contains_key(&c.id)).map(|c| c.customer_id).collect();
+    let mut owned: HashSet<(Uuid, Uuid)> = HashSet::new();
     if !missing.is_empty() {
-        let customers: Vec<Uuid> = missing.iter().map(|c| c.customer_id).collect();
-        let (list, values) = id_list(backend, &customers);
+        let (list, values) = id_list(backend, &missing);
         let sql = format!("SELECT id, reseller_id FROM customers WHERE id IN ({list})");
         for row in connection.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
-            owned.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+            owned.insert((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
         }
     }
     Ok(creates
         .iter()
-        .map(|create| match country_of(create.id) {
+        .map(|create| match inserted.remove(&create.id) {
             Some(country_code) => Created::Inserted { country_code },
             None if owned.contains(&(create.customer_id, create.reseller_id)) => Created::Duplicate,
             None => Created::CustomerNotFound,

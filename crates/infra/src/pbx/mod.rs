@@ -128,8 +128,8 @@ impl SeaOrmPbxRepository {
         })
     }
 
-    /// Inserts new profiles in one statement (bulk loads such as `pbx-server seed`; the API inserts one at a time
-    /// through [`PbxRepository::insert`]). Keep a batch under about 2,000 rows: databases cap a statement's
+    /// Inserts new profiles in one statement (bulk loads such as `pbx-server seed`; the API creates through
+    /// [`PbxRepository::insert_for_reseller`]). Keep a batch under about 2,000 rows: databases cap a statement's
     /// parameters.
     ///
     /// # Errors
@@ -142,6 +142,21 @@ impl SeaOrmPbxRepository {
         let insert = pbx_profile::Entity::insert_many(rows);
         self.db.write(|c| insert.exec_without_returning(c)).await?;
         Ok(())
+    }
+
+    /// Stores a new profile whose customer is known to exist, at version 1 (tests and tools; the API creates
+    /// through [`PbxRepository::insert_for_reseller`]).
+    ///
+    /// # Errors
+    /// [`InsertPbxError::InstanceAttached`] when the instance is taken, [`InsertPbxError::Repository`] otherwise.
+    pub async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
+        let row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
+        let statement = pbx_profile::Entity::insert(row).build(self.db.backend());
+        match self.db.insert(Insert { statement, returning: false }).await {
+            Outcome::Inserted { .. } => Ok(()),
+            Outcome::NothingInserted => Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into()),
+            outcome => Err(failed(outcome)),
+        }
     }
 
     /// A row read by id, as a profile.
@@ -195,16 +210,6 @@ fn summary(row: pbx_profile::Model) -> anyhow::Result<PbxSummary> {
 
 #[async_trait]
 impl PbxRepository for SeaOrmPbxRepository {
-    async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
-        let row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
-        let statement = pbx_profile::Entity::insert(row).build(self.db.backend());
-        match self.db.insert(Insert { statement, returning: false }).await {
-            Outcome::Inserted { .. } => Ok(()),
-            Outcome::NothingInserted => Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into()),
-            outcome => Err(failed(outcome)),
-        }
-    }
-
     async fn insert_for_reseller(
         &self,
         reseller: ResellerId,
