@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
+use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId, Withheld};
 use uuid::Uuid;
 
 /// A storage failure that is not a business outcome.
@@ -189,8 +189,9 @@ pub trait PbxRepository: Send + Sync {
     /// As [`PbxRepository::instance_attached`].
     async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
 
-    /// The profile `id` of customer `customer_id`, if that customer is `reseller`'s: one read where
-    /// [`CustomerRepository::find`] then [`PbxRepository::find`] would take two.
+    /// The profile `id` of customer `customer_id`, if that customer is `reseller`'s, without its secrets (what a
+    /// get shows): one read where [`CustomerRepository::find`] then [`PbxRepository::find`] would take two, and no
+    /// secret decrypted.
     ///
     /// # Errors
     /// As [`PbxRepository::instance_attached`].
@@ -199,7 +200,7 @@ pub trait PbxRepository: Send + Sync {
         reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
-    ) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
+    ) -> Result<Option<Versioned<PbxProfile<Withheld>>>, RepositoryError>;
 
     /// A page of the customer's profiles, oldest first.
     ///

@@ -52,7 +52,7 @@ pub use country::{CountryCode, CountryCodeError};
 pub use customer::{Customer, CustomerName, NewCustomer, OptionalText};
 pub use ids::{CustomerId, IdError, PbxId, ResellerId};
 pub use pbx::{InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, teams, three_cx};
-pub use secret::{Secret, SecretError};
+pub use secret::{Secret, SecretError, Withheld};
 pub use text::{TextError, is_control_or_format};
 pub use timespan::{TimeSpan, TimeSpanError};
 pub use timezone::{Timezone, TimezoneError};

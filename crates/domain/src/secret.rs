@@ -78,6 +78,18 @@ impl TryFrom<String> for Secret {
     }
 }
 
+/// What a profile holds in place of a credential when it was read without its secrets: a profile shown to a caller
+/// (whose views never include secrets) is read as `PbxProfile<Withheld>`, so the store need not decrypt anything and
+/// the compiler stops any code that would try to send a credential it does not have.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Withheld;
+
+impl From<Secret> for Withheld {
+    fn from(_: Secret) -> Self {
+        Self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

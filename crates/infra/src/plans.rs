@@ -82,7 +82,7 @@ pub async fn read_plans(db: &Database, sample: &Sample, as_if_large: bool) -> an
         ("profile of a customer", queries::profile(sample.customer, sample.pbx).build(backend)),
         (
             "profile as its reseller sees it",
-            queries::visible_profile(sample.reseller, sample.customer, sample.pbx).limit(1).build(backend),
+            queries::visible_profile_shown(backend, sample.reseller, sample.customer, sample.pbx),
         ),
         ("page of profiles", queries::profiles_page(sample.customer, page).build(backend)),
         ("instance of a type", queries::instance_of_type(sample.pbx_type, &sample.instance_id).build(backend)),

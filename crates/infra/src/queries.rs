@@ -4,8 +4,13 @@
 use chrono::{DateTime, Utc};
 use pbx_application::Page;
 use pbx_domain::{CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
+use std::sync::OnceLock;
+
 use sea_orm::sea_query::{Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, Condition, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Statement, Value,
+};
 
 use crate::entity::{customer, pbx_profile};
 use crate::instance_key::instance_key;
@@ -66,6 +71,67 @@ pub(crate) fn visible_profile(reseller: ResellerId, customer_id: CustomerId, id:
         .and_where(customer::Column::ResellerId.eq(reseller.as_uuid()))
         .to_owned();
     profile(customer_id, id).filter(pbx_profile::Column::CustomerId.in_subquery(owned))
+}
+
+/// The columns of a profile that its views show: all but the encrypted secrets and the creation time.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct ShownRow {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) customer_id: uuid::Uuid,
+    pub(crate) pbx_type: String,
+    pub(crate) instance_id: String,
+    pub(crate) name: String,
+    pub(crate) country_code: String,
+    pub(crate) enabled: bool,
+    pub(crate) settings: serde_json::Value,
+    pub(crate) version: i64,
+}
+
+const SHOWN_COLUMNS: [pbx_profile::Column; 9] = [
+    pbx_profile::Column::Id,
+    pbx_profile::Column::CustomerId,
+    pbx_profile::Column::PbxType,
+    pbx_profile::Column::InstanceId,
+    pbx_profile::Column::Name,
+    pbx_profile::Column::CountryCode,
+    pbx_profile::Column::Enabled,
+    pbx_profile::Column::Settings,
+    pbx_profile::Column::Version,
+];
+
+/// [`visible_profile`] without its secrets, one row at most: the statement of a get, the service's most frequent
+/// read.
+fn visible_profile_shown_query(
+    reseller: ResellerId,
+    customer_id: CustomerId,
+    id: PbxId,
+) -> Select<pbx_profile::Entity> {
+    visible_profile(reseller, customer_id, id).select_only().columns(SHOWN_COLUMNS).limit(1)
+}
+
+/// The same as a statement whose text is built once per backend and reused (the driver prepares it once per
+/// connection and finds it again by its text): a get only binds its values, in the order sea-query binds them —
+/// a test compares the two for every backend.
+pub(crate) fn visible_profile_shown(
+    backend: DbBackend,
+    reseller: ResellerId,
+    customer_id: CustomerId,
+    id: PbxId,
+) -> Statement {
+    static TEXT: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match backend {
+        DbBackend::Postgres => 0,
+        DbBackend::MySql => 1,
+        _ => 2,
+    };
+    let sql = TEXT[slot].get_or_init(|| {
+        let nil = uuid::Uuid::nil();
+        let any = (ResellerId::from_uuid(nil), CustomerId::from_uuid(nil), PbxId::from_uuid(nil));
+        visible_profile_shown_query(any.0, any.1, any.2).build(backend).sql
+    });
+    let customer = customer_id.as_uuid();
+    let values = [id.as_uuid(), customer, customer, reseller.as_uuid()].map(Value::from);
+    Statement::from_sql_and_values(backend, sql.clone(), values.into_iter().chain([Value::from(1_u64)]))
 }
 
 /// A page of the customer's profiles, oldest first.
@@ -160,4 +226,28 @@ pub(crate) fn insert_for_reseller(
 /// The country code of the profile `id`.
 pub(crate) fn country_of(id: PbxId) -> Select<pbx_profile::Entity> {
     pbx_profile::Entity::find_by_id(id.as_uuid()).select_only().column(pbx_profile::Column::CountryCode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn the_prepared_get_is_the_query_it_stands_for_on_every_backend() {
+        for backend in [DbBackend::Postgres, DbBackend::MySql, DbBackend::Sqlite] {
+            for (r, c, p) in [(1, 2, 3), (7, 7, 7), (u128::MAX, 0, 42)] {
+                let ids = (
+                    ResellerId::from_uuid(Uuid::from_u128(r)),
+                    CustomerId::from_uuid(Uuid::from_u128(c)),
+                    PbxId::from_uuid(Uuid::from_u128(p)),
+                );
+                let built = visible_profile_shown_query(ids.0, ids.1, ids.2).build(backend);
+                let reused = visible_profile_shown(backend, ids.0, ids.1, ids.2);
+                assert_eq!(reused.sql, built.sql, "{backend:?}");
+                assert_eq!(reused.values, built.values, "{backend:?}: the values in the order the text binds them");
+                assert!(!built.sql.contains("secrets"), "a get reads no secret: {}", built.sql);
+            }
+        }
+    }
 }

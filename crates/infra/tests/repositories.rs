@@ -347,6 +347,23 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
 }
 
 #[tokio::test]
+async fn a_profile_read_to_be_shown_decrypts_nothing() {
+    let f = fixture().await;
+    let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
+    f.customers.insert(&owner).await.unwrap();
+    let (first, second) = (kazoo(owner.id, "k-shown"), three_cx(owner.id, "L-shown"));
+    f.profiles.insert(&first, now()).await.unwrap();
+    f.profiles.insert(&second, now()).await.unwrap();
+    // A repository whose key opens none of the stored secrets: a whole read fails, a read to be shown does not.
+    let other_key = SeaOrmPbxRepository::new(f.db.clone(), SecretCipher::new(&[7; 32]).unwrap());
+    assert!(other_key.find(owner.id, first.id).await.is_err(), "the whole profile needs its secrets");
+    for profile in [first, second] {
+        let shown = other_key.find_visible(owner.reseller_id, owner.id, profile.id).await.unwrap().unwrap();
+        assert_eq!(shown.value, profile.withheld());
+    }
+}
+
+#[tokio::test]
 async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
@@ -360,7 +377,8 @@ async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     let elsewhere = CustomerId::from_uuid(Uuid::now_v7());
     assert_eq!(f.profiles.find(elsewhere, second.id).await.unwrap(), None, "under another customer");
     let visible = f.profiles.find_visible(owner.reseller_id, owner.id, second.id).await.unwrap();
-    assert_eq!(visible.as_ref(), Some(&read), "as the owner's reseller sees it");
+    let shown = pbx_application::Versioned { value: second.clone().withheld(), version: 1 };
+    assert_eq!(visible.as_ref(), Some(&shown), "as the owner's reseller sees it, without secrets");
     let stranger = ResellerId::from_uuid(Uuid::now_v7());
     assert_eq!(f.profiles.find_visible(stranger, owner.id, second.id).await.unwrap(), None, "to another reseller");
     assert_eq!(f.profiles.find_visible(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
 use super::field::{Field, FieldProblem, Problems};
-use super::profile::{Common, Shown, country_code, flag, optional_flag};
+use super::profile::{Common, Credential, Shown, country_code, flag, optional_flag};
 use super::text::Text;
 use super::{Guid, values};
 
@@ -142,7 +142,11 @@ pub(crate) struct KazooView<'a> {
 
 impl<'a> KazooView<'a> {
     /// The view of `profile`, whose connection is `kazoo`.
-    pub(super) fn new(profile: &'a PbxProfile, kazoo: &'a KazooConnection, shown: &Shown<'_>) -> Self {
+    pub(super) fn new<S: Credential>(
+        profile: &'a PbxProfile<S>,
+        kazoo: &'a KazooConnection<S>,
+        shown: &Shown<'_>,
+    ) -> Self {
         Self {
             host_rest: kazoo.host_rest.as_str(),
             host_websocket: kazoo.host_websocket.as_str(),

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use json_patch::PatchOperation;
 use pbx_application::PbxSummary;
 use pbx_application::pbx::{InstanceLookup, NewProfile, ProfileChange};
-use pbx_domain::{CountryCode, PbxConnection, PbxProfile, PbxType, ProfileName, Secret};
+use pbx_domain::{CountryCode, PbxConnection, PbxProfile, PbxType, ProfileName, Secret, Withheld};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -201,6 +201,24 @@ pub(crate) enum Secrets {
     Hidden,
 }
 
+/// A profile's credential as a view holds it: a [`Secret`] can be shown, a [`Withheld`] one never is.
+pub(crate) trait Credential {
+    /// The value, if there is one to show.
+    fn value(&self) -> Option<&str>;
+}
+
+impl Credential for Secret {
+    fn value(&self) -> Option<&str> {
+        Some(self.expose())
+    }
+}
+
+impl Credential for Withheld {
+    fn value(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// How a view shows secrets and booleans.
 pub(crate) struct Shown<'a> {
     secrets: Secrets,
@@ -209,8 +227,8 @@ pub(crate) struct Shown<'a> {
 
 impl Shown<'_> {
     /// The secret, when shown.
-    pub(super) fn secret<'s>(&self, secret: &'s Secret) -> Option<&'s str> {
-        (self.secrets == Secrets::Shown).then(|| secret.expose())
+    pub(super) fn secret<'s>(&self, secret: &'s impl Credential) -> Option<&'s str> {
+        if self.secrets == Secrets::Shown { secret.value() } else { None }
     }
 
     /// A boolean shown the way the client sent it: `"true"` stays a string in the echo of a create, as in the seed.
@@ -231,7 +249,7 @@ pub(crate) enum ProfileView<'a> {
 
 impl<'a> ProfileView<'a> {
     /// The view of `profile`; `sent_as_text` names the boolean fields the client sent as strings.
-    pub(crate) fn new(profile: &'a PbxProfile, secrets: Secrets, sent_as_text: &[String]) -> Self {
+    pub(crate) fn new<S: Credential>(profile: &'a PbxProfile<S>, secrets: Secrets, sent_as_text: &[String]) -> Self {
         let shown = Shown { secrets, sent_as_text };
         match &profile.connection {
             PbxConnection::Kazoo(kazoo) => Self::Kazoo(KazooView::new(profile, kazoo, &shown)),

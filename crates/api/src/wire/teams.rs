@@ -83,7 +83,7 @@ pub(crate) struct TeamsView<'a> {
 
 impl<'a> TeamsView<'a> {
     /// The view of `profile`, whose connection is `teams`.
-    pub(super) fn new(profile: &'a PbxProfile, teams: &'a TeamsConnection) -> Self {
+    pub(super) fn new<S>(profile: &'a PbxProfile<S>, teams: &'a TeamsConnection) -> Self {
         Self {
             microsoft_tenant_id: teams.microsoft_tenant_id.as_str(),
             pbx_type: TeamsType::TeamsPbxConnectionProfile,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
 use super::field::{Field, FieldProblem, Problems};
-use super::profile::{Common, Shown, country_code, flag, optional_flag};
+use super::profile::{Common, Credential, Shown, country_code, flag, optional_flag};
 use super::text::Text;
 use super::{Guid, values};
 
@@ -165,7 +165,11 @@ pub(crate) struct ThreeCxView<'a> {
 
 impl<'a> ThreeCxView<'a> {
     /// The view of `profile`, whose connection is `three_cx`.
-    pub(super) fn new(profile: &'a PbxProfile, three_cx: &'a ThreeCxConnection, shown: &Shown<'_>) -> Self {
+    pub(super) fn new<S: Credential>(
+        profile: &'a PbxProfile<S>,
+        three_cx: &'a ThreeCxConnection<S>,
+        shown: &Shown<'_>,
+    ) -> Self {
         let archive = three_cx.recording_archive;
         Self {
             pbx_type: ThreeCxType::ThreeCxConnectionProfile,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
+use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId, Withheld};
 
 use crate::ports::{CustomerRepository, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned};
 use crate::use_case::opaque_debug;
@@ -48,7 +48,7 @@ impl ReadPbxs {
         self.customers.find(reseller, customer_id).await?.map(drop).ok_or(ReadPbxError::NotFound)
     }
 
-    /// The profile `pbx_id` of the caller's customer `customer_id`.
+    /// The profile `pbx_id` of the caller's customer `customer_id`, without its secrets.
     ///
     /// # Errors
     /// [`ReadPbxError::NotFound`] when either is missing or the customer is another reseller's.
@@ -57,7 +57,7 @@ impl ReadPbxs {
         reseller: ResellerId,
         customer_id: CustomerId,
         pbx_id: PbxId,
-    ) -> Result<Versioned<PbxProfile>, ReadPbxError> {
+    ) -> Result<Versioned<PbxProfile<Withheld>>, ReadPbxError> {
         self.profiles.find_visible(reseller, customer_id, pbx_id).await?.ok_or(ReadPbxError::NotFound)
     }
 

@@ -10,7 +10,7 @@ pub mod three_cx;
 use std::fmt;
 
 use crate::text::bounded_text;
-use crate::{CountryCode, CustomerId, PbxId};
+use crate::{CountryCode, CustomerId, PbxId, Secret, Withheld};
 
 bounded_text!(
     /// A profile's name: 1 to 100 characters after trimming, no control characters.
@@ -112,18 +112,19 @@ impl<'a> InstanceId<'a> {
     }
 }
 
-/// How to reach the PBX: the part of a profile that depends on its type.
+/// How to reach the PBX: the part of a profile that depends on its type. `S` is what holds each credential:
+/// [`Secret`], or [`Withheld`] for a connection read without its secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PbxConnection {
+pub enum PbxConnection<S = Secret> {
     /// A Kazoo account.
-    Kazoo(kazoo::KazooConnection),
+    Kazoo(kazoo::KazooConnection<S>),
     /// A 3CX system.
-    ThreeCx(three_cx::ThreeCxConnection),
+    ThreeCx(three_cx::ThreeCxConnection<S>),
     /// A Microsoft Teams tenant.
     Teams(teams::TeamsConnection),
 }
 
-impl PbxConnection {
+impl<S> PbxConnection<S> {
     /// The connection's PBX type.
     #[must_use]
     pub const fn pbx_type(&self) -> PbxType {
@@ -144,30 +145,40 @@ impl PbxConnection {
         };
         InstanceId::new(self.pbx_type(), value)
     }
+
+    /// The same connection with each credential mapped by `f`.
+    pub fn map_secrets<T>(self, f: impl FnOnce(S) -> T) -> PbxConnection<T> {
+        match self {
+            Self::Kazoo(kazoo) => PbxConnection::Kazoo(kazoo.map_secrets(f)),
+            Self::ThreeCx(three_cx) => PbxConnection::ThreeCx(three_cx.map_secrets(f)),
+            Self::Teams(teams) => PbxConnection::Teams(teams),
+        }
+    }
 }
 
-impl From<kazoo::KazooConnection> for PbxConnection {
-    fn from(value: kazoo::KazooConnection) -> Self {
+impl<S> From<kazoo::KazooConnection<S>> for PbxConnection<S> {
+    fn from(value: kazoo::KazooConnection<S>) -> Self {
         Self::Kazoo(value)
     }
 }
 
-impl From<three_cx::ThreeCxConnection> for PbxConnection {
-    fn from(value: three_cx::ThreeCxConnection) -> Self {
+impl<S> From<three_cx::ThreeCxConnection<S>> for PbxConnection<S> {
+    fn from(value: three_cx::ThreeCxConnection<S>) -> Self {
         Self::ThreeCx(value)
     }
 }
 
-impl From<teams::TeamsConnection> for PbxConnection {
+impl<S> From<teams::TeamsConnection> for PbxConnection<S> {
     fn from(value: teams::TeamsConnection) -> Self {
         Self::Teams(value)
     }
 }
 
 /// A PBX connection profile attached to a customer. Every field is a parsed value, so a profile is valid by
-/// construction.
+/// construction. `PbxProfile<Withheld>` is the same profile read without its secrets (to be shown, never to
+/// connect).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PbxProfile {
+pub struct PbxProfile<S = Secret> {
     /// The profile's id.
     pub id: PbxId,
     /// The customer (tenant) the profile is attached to.
@@ -179,10 +190,10 @@ pub struct PbxProfile {
     /// Whether the platform uses the profile; enabling a profile is chargeable.
     pub enabled: bool,
     /// How to reach the PBX.
-    pub connection: PbxConnection,
+    pub connection: PbxConnection<S>,
 }
 
-impl PbxProfile {
+impl<S> PbxProfile<S> {
     /// A new profile; new profiles are not enabled.
     #[must_use]
     pub const fn new(
@@ -190,7 +201,7 @@ impl PbxProfile {
         customer_id: CustomerId,
         name: ProfileName,
         country_code: CountryCode,
-        connection: PbxConnection,
+        connection: PbxConnection<S>,
     ) -> Self {
         Self { id, customer_id, name, country_code, enabled: false, connection }
     }
@@ -205,6 +216,13 @@ impl PbxProfile {
     #[must_use]
     pub fn instance_id(&self) -> InstanceId<'_> {
         self.connection.instance_id()
+    }
+
+    /// The same profile without its secrets, as a read that never shows them returns it.
+    #[must_use]
+    pub fn withheld(self) -> PbxProfile<Withheld> {
+        let Self { id, customer_id, name, country_code, enabled, connection } = self;
+        PbxProfile { id, customer_id, name, country_code, enabled, connection: connection.map_secrets(|_| Withheld) }
     }
 }
 

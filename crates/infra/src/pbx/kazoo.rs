@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use pbx_domain::kazoo::{AccountId, KazooConnection};
-use pbx_domain::{HttpUrl, Secret, WsUrl};
+use pbx_domain::{HttpUrl, WsUrl};
 use serde::{Deserialize, Serialize};
 
-use super::Stored;
+use super::{Credential, Stored, StoredSecrets};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,14 +31,17 @@ pub(super) fn store(kazoo: &KazooConnection) -> anyhow::Result<Stored> {
     Ok(Stored { settings: serde_json::to_value(settings)?, secrets: serde_json::to_value(secrets)? })
 }
 
-pub(super) fn load(instance_id: &str, stored: Stored) -> anyhow::Result<KazooConnection> {
-    let settings: Settings = serde_json::from_value(stored.settings).context("Kazoo settings")?;
-    let secrets: Secrets = serde_json::from_value(stored.secrets).context("Kazoo secrets")?;
+pub(super) fn load<S: Credential>(
+    instance_id: &str,
+    settings: serde_json::Value,
+    secrets: &StoredSecrets,
+) -> anyhow::Result<KazooConnection<S>> {
+    let settings: Settings = serde_json::from_value(settings).context("Kazoo settings")?;
     Ok(KazooConnection {
         host_rest: HttpUrl::stored(&settings.host_rest)?,
         host_websocket: WsUrl::stored(&settings.host_websocket)?,
         account_id: AccountId::parse(instance_id)?,
-        api_key: Secret::parse(&secrets.api_key)?,
+        api_key: S::read(secrets, |s: Secrets| s.api_key).context("Kazoo secrets")?,
         monitor_sub_accounts: settings.monitor_sub_accounts,
     })
 }

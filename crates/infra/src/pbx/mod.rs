@@ -11,14 +11,20 @@ use chrono::{DateTime, Utc};
 use pbx_application::{
     InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
 };
-use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId};
+use pbx_domain::{
+    CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId, Secret, Withheld,
+};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryTrait,
+};
+use serde::de::DeserializeOwned;
 
 use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::pbx_profile;
 use crate::group_commit::{Insert, Outcome};
 use crate::instance_key::instance_key;
+use crate::queries::ShownRow;
 use crate::{Database, SecretCipher, queries};
 use grouped::{Create, Created, GroupedCreates};
 
@@ -26,6 +32,52 @@ use grouped::{Create, Created, GroupedCreates};
 struct Stored {
     settings: serde_json::Value,
     secrets: serde_json::Value,
+}
+
+/// A row's secrets as a load has them: decrypted, or not read at all (a profile read to be shown).
+pub(super) enum StoredSecrets {
+    Decrypted(serde_json::Value),
+    NotRead,
+}
+
+/// What a load puts in each credential of a connection: the [`Secret`] from the decrypted secrets, or [`Withheld`]
+/// without looking at them.
+pub(super) trait Credential: Sized {
+    /// The credential that `pick` takes from the type's secrets `T`.
+    fn read<T: DeserializeOwned>(secrets: &StoredSecrets, pick: impl FnOnce(T) -> String) -> anyhow::Result<Self>;
+}
+
+impl Credential for Secret {
+    fn read<T: DeserializeOwned>(secrets: &StoredSecrets, pick: impl FnOnce(T) -> String) -> anyhow::Result<Self> {
+        match secrets {
+            StoredSecrets::Decrypted(value) => Ok(Self::parse(&pick(T::deserialize(value)?))?),
+            StoredSecrets::NotRead => Err(anyhow!("the secrets were not read")),
+        }
+    }
+}
+
+impl Credential for Withheld {
+    fn read<T: DeserializeOwned>(_: &StoredSecrets, _: impl FnOnce(T) -> String) -> anyhow::Result<Self> {
+        Ok(Self)
+    }
+}
+
+/// The profile of a row, its credentials read as `S`.
+fn load<S: Credential>(row: ShownRow, secrets: &StoredSecrets) -> anyhow::Result<Versioned<PbxProfile<S>>> {
+    let connection = match PbxType::parse(&row.pbx_type)? {
+        PbxType::Kazoo => kazoo::load(&row.instance_id, row.settings, secrets)?.into(),
+        PbxType::ThreeCx => three_cx::load(&row.instance_id, row.settings, secrets)?.into(),
+        PbxType::Teams => teams::load(&row.instance_id)?.into(),
+    };
+    let profile = PbxProfile {
+        id: PbxId::from_uuid(row.id),
+        customer_id: CustomerId::from_uuid(row.customer_id),
+        name: ProfileName::parse(&row.name)?,
+        country_code: CountryCode::parse(&row.country_code)?,
+        enabled: row.enabled,
+        connection,
+    };
+    Ok(Versioned { value: profile, version: version(row.version)? })
 }
 
 fn store(connection: &PbxConnection) -> anyhow::Result<Stored> {
@@ -90,23 +142,22 @@ impl SeaOrmPbxRepository {
         })
     }
 
+    /// The profile of a whole row, secrets decrypted.
     fn to_domain(&self, row: pbx_profile::Model) -> anyhow::Result<Versioned<PbxProfile>> {
         let secrets = self.cipher.decrypt(&row.secrets, row.id.as_bytes())?;
-        let stored = Stored { settings: row.settings, secrets: serde_json::from_slice(&secrets)? };
-        let connection = match PbxType::parse(&row.pbx_type)? {
-            PbxType::Kazoo => kazoo::load(&row.instance_id, stored)?.into(),
-            PbxType::ThreeCx => three_cx::load(&row.instance_id, stored)?.into(),
-            PbxType::Teams => teams::load(&row.instance_id)?.into(),
-        };
-        let profile = PbxProfile {
-            id: PbxId::from_uuid(row.id),
-            customer_id: CustomerId::from_uuid(row.customer_id),
-            name: ProfileName::parse(&row.name)?,
-            country_code: CountryCode::parse(&row.country_code)?,
+        let secrets = StoredSecrets::Decrypted(serde_json::from_slice(&secrets)?);
+        let shown = ShownRow {
+            id: row.id,
+            customer_id: row.customer_id,
+            pbx_type: row.pbx_type,
+            instance_id: row.instance_id,
+            name: row.name,
+            country_code: row.country_code,
             enabled: row.enabled,
-            connection,
+            settings: row.settings,
+            version: row.version,
         };
-        Ok(Versioned { value: profile, version: version(row.version)? })
+        load(shown, &secrets)
     }
 
     /// The row of a new profile, secrets encrypted.
@@ -281,12 +332,12 @@ impl PbxRepository for SeaOrmPbxRepository {
         reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
-    ) -> Result<Option<Versioned<PbxProfile>>, RepositoryError> {
-        let row = queries::visible_profile(reseller, customer_id, id)
-            .one(self.db.connection())
-            .await
-            .map_err(repository_error)?;
-        self.read_back(id, row)
+    ) -> Result<Option<Versioned<PbxProfile<Withheld>>>, RepositoryError> {
+        let statement = queries::visible_profile_shown(self.db.backend(), reseller, customer_id, id);
+        let row = ShownRow::find_by_statement(statement).one(self.db.connection()).await.map_err(repository_error)?;
+        row.map(|row| load(row, &StoredSecrets::NotRead).with_context(|| format!("PBX profile {id} cannot be read")))
+            .transpose()
+            .map_err(RepositoryError::Unexpected)
     }
 
     async fn list(&self, customer_id: CustomerId, page: Page) -> Result<Vec<PbxSummary>, RepositoryError> {

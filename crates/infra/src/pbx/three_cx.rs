@@ -1,11 +1,11 @@
 //! The stored form of a 3CX connection.
 
 use anyhow::Context;
+use pbx_domain::TimeSpan;
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
-use pbx_domain::{Secret, TimeSpan};
 use serde::{Deserialize, Serialize};
 
-use super::Stored;
+use super::{Credential, Stored, StoredSecrets};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,14 +31,17 @@ pub(super) fn store(three_cx: &ThreeCxConnection) -> anyhow::Result<Stored> {
     Ok(Stored { settings: serde_json::to_value(settings)?, secrets: serde_json::to_value(secrets)? })
 }
 
-pub(super) fn load(instance_id: &str, stored: Stored) -> anyhow::Result<ThreeCxConnection> {
-    let settings: Settings = serde_json::from_value(stored.settings).context("3CX settings")?;
-    let secrets: Secrets = serde_json::from_value(stored.secrets).context("3CX secrets")?;
+pub(super) fn load<S: Credential>(
+    instance_id: &str,
+    settings: serde_json::Value,
+    secrets: &StoredSecrets,
+) -> anyhow::Result<ThreeCxConnection<S>> {
+    let settings: Settings = serde_json::from_value(settings).context("3CX settings")?;
     let frequency = settings.recording_archive_frequency.as_deref().map(TimeSpan::parse).transpose()?;
     Ok(ThreeCxConnection {
         license_key: LicenseKey::parse(instance_id)?,
         username: Username::parse(&settings.username)?,
-        password: Secret::parse(&secrets.password)?,
+        password: S::read(secrets, |s: Secrets| s.password).context("3CX secrets")?,
         recording_archive: RecordingArchive::new(settings.enable_recording_archive, frequency)?,
     })
 }

@@ -10,9 +10,9 @@ bounded_text!(
     64
 );
 
-/// How to reach a Kazoo account.
+/// How to reach a Kazoo account; `S` is [`Secret`], or [`Withheld`](crate::Withheld) when read without secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KazooConnection {
+pub struct KazooConnection<S = Secret> {
     /// The REST API's base URL (`http`/`https`).
     pub host_rest: HttpUrl,
     /// The websocket's URL (`ws`/`wss`).
@@ -20,9 +20,17 @@ pub struct KazooConnection {
     /// The account, unique across the system.
     pub account_id: AccountId,
     /// The account's API key.
-    pub api_key: Secret,
+    pub api_key: S,
     /// Whether the account's sub-accounts are monitored too.
     pub monitor_sub_accounts: bool,
+}
+
+impl<S> KazooConnection<S> {
+    /// The same connection with its API key mapped by `f` (withheld, say).
+    pub fn map_secrets<T>(self, f: impl FnOnce(S) -> T) -> KazooConnection<T> {
+        let Self { host_rest, host_websocket, account_id, api_key, monitor_sub_accounts } = self;
+        KazooConnection { host_rest, host_websocket, account_id, api_key: f(api_key), monitor_sub_accounts }
+    }
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn the_tenant_id_is_the_instance_id_in_lower_case() {
         let tenant = MicrosoftTenantId::parse("72F988BF-86F1-41AF-91AB-2D7CD011DB47").unwrap();
-        let connection = PbxConnection::from(TeamsConnection { microsoft_tenant_id: tenant });
+        let connection: PbxConnection = PbxConnection::from(TeamsConnection { microsoft_tenant_id: tenant });
         assert_eq!(connection.instance_id().pbx_type(), PbxType::Teams);
         assert_eq!(connection.instance_id().value(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
     }

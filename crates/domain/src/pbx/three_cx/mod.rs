@@ -73,17 +73,25 @@ impl Default for RecordingArchive {
     }
 }
 
-/// How to reach a 3CX system.
+/// How to reach a 3CX system; `S` is [`Secret`], or [`Withheld`](crate::Withheld) when read without secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThreeCxConnection {
+pub struct ThreeCxConnection<S = Secret> {
     /// The licence, unique across the system.
     pub license_key: LicenseKey,
     /// The user to sign in as.
     pub username: Username,
     /// That user's password.
-    pub password: Secret,
+    pub password: S,
     /// Recording archive settings.
     pub recording_archive: RecordingArchive,
+}
+
+impl<S> ThreeCxConnection<S> {
+    /// The same connection with its password mapped by `f` (withheld, say).
+    pub fn map_secrets<T>(self, f: impl FnOnce(S) -> T) -> ThreeCxConnection<T> {
+        let Self { license_key, username, password, recording_archive } = self;
+        ThreeCxConnection { license_key, username, password: f(password), recording_archive }
+    }
 }
 
 #[cfg(test)]
