@@ -4,7 +4,9 @@
 //! checks the customer is the reseller's and writes the row in one round trip; for a get, the service's own
 //! visible-profile query — and JSON out. No authentication, validation, encryption, logs or metrics.
 //!
-//! Usage: `floor <postgres-url> <reseller-guid>`; prints `floor listening on http://…` once bound.
+//! Usage: `floor <postgres-url> <reseller-guid>`; prints `floor listening on http://…` once bound. With
+//! `FLOOR_POOL_PER_WORKER` set, each HTTP worker has a pool of its own (8 connections) instead of sharing one, so
+//! that a query's socket is polled by the worker that sent it: the experiment of docs/performance.md's run 10.
 
 use std::time::Instant;
 
@@ -24,8 +26,8 @@ const CREATE: &str = "INSERT INTO pbx_profiles (id, customer_id, pbx_type, insta
                       SELECT $1, c.id, 'KazooPbxConnectionProfile', $3, $4, $5, c.country_code, false, $6, $7, now(), 1 \
                       FROM customers c WHERE c.id = $2 AND c.reseller_id = $8 RETURNING country_code";
 
-const GET: &str = "SELECT id, customer_id, pbx_type, instance_id, name, country_code, enabled, settings, secrets, \
-                   created_at, version FROM pbx_profiles WHERE id = $1 AND customer_id = $2 AND customer_id IN \
+const GET: &str = "SELECT id, customer_id, pbx_type, instance_id, name, country_code, enabled, settings, version \
+                   FROM pbx_profiles WHERE id = $1 AND customer_id = $2 AND customer_id IN \
                    (SELECT id FROM customers WHERE id = $2 AND reseller_id = $3) LIMIT 1";
 
 async fn create(path: web::Path<Uuid>, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
@@ -89,9 +91,16 @@ async fn main() -> std::io::Result<()> {
     let started = Instant::now();
     let pool = PgPoolOptions::new().max_connections(16).connect(&url).await.map_err(std::io::Error::other)?;
     let state = web::Data::new(State { pool, reseller });
+    let per_worker = std::env::var_os("FLOOR_POOL_PER_WORKER").is_some();
     let server = HttpServer::new(move || {
+        let state = if per_worker {
+            let pool = PgPoolOptions::new().max_connections(8).connect_lazy(&url).expect("a lazy pool");
+            web::Data::new(State { pool, reseller })
+        } else {
+            state.clone()
+        };
         App::new()
-            .app_data(state.clone())
+            .app_data(state)
             .route("/api/v1.0/customers/{customer}/pbxs", web::post().to(create))
             .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::get().to(get))
     })
