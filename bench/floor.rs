@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sea_orm::sqlx::{self, Row};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -92,9 +92,10 @@ async fn main() -> std::io::Result<()> {
     let pool = PgPoolOptions::new().max_connections(16).connect(&url).await.map_err(std::io::Error::other)?;
     let state = web::Data::new(State { pool, reseller });
     let per_worker = std::env::var_os("FLOOR_POOL_PER_WORKER").is_some();
+    let options: PgConnectOptions = url.parse().map_err(std::io::Error::other)?;
     let server = HttpServer::new(move || {
         let state = if per_worker {
-            let pool = PgPoolOptions::new().max_connections(8).connect_lazy(&url).expect("a lazy pool");
+            let pool = PgPoolOptions::new().max_connections(8).connect_lazy_with(options.clone());
             web::Data::new(State { pool, reseller })
         } else {
             state.clone()
