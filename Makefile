@@ -7,7 +7,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 run: ## Build and start the service on embedded SQLite in ./data, listening on 127.0.0.1:8080
-	$(CARGO) run -p pbx-server -- serve
+	$(CARGO) run -p pbx-server -- serve --dev-tokens
 
 build: ## Debug build of the whole workspace
 	$(CARGO) build --workspace

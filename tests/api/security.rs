@@ -280,3 +280,66 @@ async fn deeply_nested_json_is_a_400_not_a_crash() {
     assert!(body["message"].as_str().unwrap().contains("recursion limit"), "{body}");
     assert_eq!(server.client.get(server.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn two_authorization_headers_are_a_bad_request() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let (good, bad) = (format!("Bearer {token}"), "Bearer not-a-token".to_owned());
+    for pair in [[&good, &bad], [&bad, &good], [&good, &good]] {
+        let response = server
+            .client
+            .get(server.url("/api/v1.0/customers"))
+            .header("authorization", pair[0])
+            .header("authorization", pair[1])
+            .send()
+            .await
+            .unwrap();
+        let (status, _, body) = read(response).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "send one Authorization header, not several");
+    }
+}
+
+async fn location_of_a_create(server: &TestServer, headers: &[(&str, &str)]) -> (StatusCode, Option<String>) {
+    let token = server.reseller();
+    let response = server.post("/api/v1.0/customers", &token, &json!({"name": "Acme"}), headers).await;
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    (response.status(), location)
+}
+
+#[tokio::test]
+async fn forwarding_headers_are_ignored_unless_trusted() {
+    let server = TestServer::start().await;
+    let own = format!("{}/api/v1.0/customers/", server.url("").trim_end_matches('/'));
+    for header in [
+        ("x-forwarded-proto", "javascript"),
+        ("x-forwarded-host", "evil.example.com"),
+        ("forwarded", "proto=javascript;host=evil.example.com"),
+    ] {
+        let (status, location) = location_of_a_create(&server, &[header]).await;
+        assert_eq!(status, StatusCode::CREATED, "{header:?}");
+        assert!(location.unwrap().starts_with(&own), "{header:?}");
+    }
+}
+
+#[tokio::test]
+async fn trusted_forwarding_headers_make_the_location_when_they_name_an_http_url() {
+    let server = TestServer::start_with(&[("PBX_TRUST_FORWARDED", "true")]).await;
+    let forwarded = [("x-forwarded-proto", "https"), ("x-forwarded-host", "pbx.example.com:8443")];
+    let (status, location) = location_of_a_create(&server, &forwarded).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(location.unwrap().starts_with("https://pbx.example.com:8443/api/v1.0/customers/"));
+    for header in [
+        ("x-forwarded-proto", "javascript"),
+        ("x-forwarded-host", "evil.example.com/phish?"),
+        ("x-forwarded-host", "user@evil.example.com"),
+        ("forwarded", "proto=data;host=evil.example.com"),
+    ] {
+        let token = server.reseller();
+        let response = server.post("/api/v1.0/customers", &token, &json!({"name": "Acme"}), &[header]).await;
+        let (status, _, body) = read(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{header:?}: {body}");
+        let listed = server.get("/api/v1.0/customers", &token).await.json::<Value>().await.unwrap();
+        assert_eq!(listed["data"], json!([]), "{header:?}: nothing was created");
+    }
+}

@@ -1,7 +1,8 @@
 // The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token,
 // a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile,
 // enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
-// deleting; then the page at 360 px wide. Each step leaves a screenshot.
+// deleting; then the page at 360 px wide; then an account of the enterprise tier, picked from the accounts list, and a
+// customer and a profile made under it. Each step leaves a screenshot.
 // Usage: node portal.cjs <base URL> <screenshot folder> [README screenshot path]
 const { chromium } = require("playwright-core");
 const path = require("path");
@@ -160,6 +161,46 @@ async function main() {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 0) throw new Error(`the page is ${overflow}px wider than a 360 px screen`);
     await shot("narrow");
+
+    // The enterprise tier: once the tenant has an account, the portal lists its accounts first; picking one manages
+    // that account's customers and profiles through the account prefix.
+    await page.setViewportSize({ width: 1100, height: 900 });
+    const made = await fetch(`${base}/api/v1.0/accounts`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Brand North", countryCode: "CA", timezone: "America/Toronto" }),
+    });
+    if (made.status !== 201) throw new Error(`creating an account answered ${made.status}`);
+    const account = (await made.json()).data.id;
+    await page.goto(`${base}/?signed-in-again`); // a new load of the page, in the same tab (same session token)
+    await page.getByRole("link", { name: "Brand North" }).click();
+    await page.locator("#account-name", { hasText: "Brand North" }).waitFor();
+    await shot("account-chosen");
+    await page.locator("#new-customer").evaluate((details) => { details.open = true; });
+    await cf.getByLabel("Name", { exact: true }).fill("North Customer");
+    await cf.getByLabel("Name", { exact: true }).press("Enter");
+    await page.locator("#customer-title", { hasText: "North Customer" }).waitFor();
+    const facts = await page.locator("#customer-facts").innerText();
+    if (!facts.includes("CA") || !facts.includes("America/Toronto")) throw new Error(`not the account's country: ${facts}`);
+    const hash = await page.evaluate(() => location.hash);
+    if (!hash.startsWith(`#/accounts/${account}/customers/`)) throw new Error(`the page is not under the account: ${hash}`);
+    await page.locator("#new-profile").evaluate((details) => { details.open = true; });
+    await pf.getByLabel("PBX type").selectOption({ label: "Microsoft Teams" });
+    await pf.getByLabel("Name", { exact: true }).fill("North Teams");
+    await pf.getByLabel("Microsoft tenant ID").fill(crypto.randomUUID());
+    await page.getByRole("button", { name: "Create profile" }).click();
+    await confirm("Accept the charge?");
+    await notice("Profile North Teams created");
+    await page.locator("#profile-rows tr", { hasText: "North Teams" }).waitFor();
+    await shot("account-profile-created");
+    const headers = { Authorization: `Bearer ${token}` };
+    const under = await (await fetch(`${base}/api/v1.0/accounts/${account}/customers`, { headers })).json();
+    const own = await (await fetch(`${base}/api/v1.0/customers?pageSize=1000`, { headers })).json();
+    if (!under.data.some((c) => c.name === "North Customer")) throw new Error("the customer is not the account's");
+    if (own.data.some((c) => c.name === "North Customer")) throw new Error("the customer is the tenant's own");
+    await page.getByRole("link", { name: "All accounts" }).click();
+    await page.locator("#account-rows", { hasText: "Brand North" }).waitFor();
+    await shot("accounts");
     if (errors.length) throw new Error(`the page logged errors: ${errors.join("; ")}`);
     console.log(`portal: ${steps.length} steps passed`);
   } catch (error) {

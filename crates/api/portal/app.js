@@ -1,11 +1,17 @@
 // The reseller portal: plain JavaScript over the public API (/api/v1.0). The forms are built from the OpenAPI
 // document the server publishes (/api/openapi.json): fields, required ones, lengths and hints come from there.
+// A tenant with accounts (the enterprise tier) first picks one; the customer pages then work through the account
+// prefix (/api/v1.0/accounts/{id}/customers…), unchanged otherwise.
 "use strict";
 
 const API = "/api/v1.0";
 const PAGE_SIZE = 20;
 const TOKEN_KEY = "pbx.token";
-const state = { token: sessionStorage.getItem(TOKEN_KEY), spec: null, page: 0, filter: "", customer: null };
+const state = { token: sessionStorage.getItem(TOKEN_KEY), spec: null, page: 0, filter: "", customer: null, account: null };
+
+// The routes of the chosen account (`/accounts/{id}`), or none: prefixed to customer and profile paths, both in the
+// API and in the page's own links.
+const scope = () => (state.account ? `/accounts/${state.account.id}` : "");
 const $ = (id) => document.getElementById(id);
 
 // ---- talking to the API ---------------------------------------------------------------------------------------
@@ -18,7 +24,8 @@ async function api(method, path, { body, headers = {} } = {}) {
   }
   let response;
   try {
-    response = await fetch(API + path, init);
+    const tenantRoute = path.startsWith("/customers") || path.startsWith("/pbxs");
+    response = await fetch(API + (tenantRoute ? scope() : "") + path, init);
   } catch (error) {
     return { status: 0, headers: new Headers(), json: { message: `The server could not be reached (${error.message}).` } };
   }
@@ -82,7 +89,9 @@ function ask(title, text) {
 }
 
 function show(section) {
-  for (const id of ["sign-in", "customers", "customer"]) $(id).hidden = id !== section;
+  for (const id of ["sign-in", "accounts", "customers", "customer"]) $(id).hidden = id !== section;
+  $("account-bar").hidden = !state.account || section === "sign-in" || section === "accounts";
+  if (state.account) $("account-name").textContent = state.account.name;
   $("sign-out").hidden = section === "sign-in";
 }
 
@@ -224,7 +233,7 @@ async function showCustomers() {
   const answer = await api("GET", `/customers?${query}`);
   if (answer.status !== 200) return notify(answer.json.message, "error");
   const rows = answer.json.data.map((customer) => el("tr", {},
-    el("td", {}, el("a", { href: `#/customers/${customer.id}`, text: customer.name })),
+    el("td", {}, el("a", { href: `#${scope()}/customers/${customer.id}`, text: customer.name })),
     el("td", { text: customer.reference || "" }),
     el("td", { text: customer.countryCode }),
     el("td", { text: new Date(customer.dateCreated).toLocaleDateString() })));
@@ -250,7 +259,7 @@ async function createCustomer(event) {
   if (answer.status === 201) {
     form.reset();
     notify(`Customer ${answer.json.data.name} created.`, "success", { keep: true });
-    location.hash = `#/customers/${answer.json.data.id}`;
+    location.hash = `#${scope()}/customers/${answer.json.data.id}`;
   } else if (answer.status === 400) showErrors(form, answer);
   else notify(answer.json.message, "error");
 }
@@ -262,6 +271,7 @@ async function showCustomer(id) {
   const customer = await api("GET", `/customers/${id}`);
   if (customer.status !== 200) return notify(customer.json.message, "error");
   state.customer = customer.json.data;
+  $("all-customers").href = `#${scope()}/`;
   $("customer-title").textContent = state.customer.name;
   $("customer-facts").textContent = [state.customer.reference, state.customer.countryCode, state.customer.timezone]
     .filter(Boolean).join(" · ");
@@ -402,14 +412,53 @@ async function createProfile(event) {
   } else notify(answer.json.message, "error");
 }
 
+// ---- accounts (the enterprise tier) ---------------------------------------------------------------------------
+
+// The caller's accounts, when it has any (a reseller's token has none, or no `accounts:read` scope: 403).
+async function showAccounts() {
+  const answer = await api("GET", "/accounts?pageSize=1000");
+  if (answer.status !== 200 || answer.json.data.length === 0) return false;
+  show("accounts");
+  const rows = answer.json.data.map((account) => el("tr", {},
+    el("td", {}, el("a", { href: `#/accounts/${account.id}/`, text: account.name })),
+    el("td", { text: account.reference || "" }),
+    el("td", { text: account.countryCode }),
+    el("td", { text: account.enabled ? "Yes" : "No" })));
+  $("account-rows").replaceChildren(...rows);
+  return true;
+}
+
+// Acts as the account `id` from now on (its name read once), or as the caller itself with none.
+async function useAccount(id) {
+  if (!id) {
+    state.account = null;
+    return true;
+  }
+  if (state.account && state.account.id === id) return true;
+  const answer = await api("GET", `/accounts/${id}`);
+  if (answer.status !== 200) {
+    notify(answer.json.message, "error");
+    return false;
+  }
+  state.account = { id, name: answer.json.data.name };
+  state.page = 0;
+  return true;
+}
+
 // ---- navigation -----------------------------------------------------------------------------------------------
 
-function route() {
+async function route() {
   if (!state.keepNotice) notify("");
   state.keepNotice = false;
   if (!state.token) return show("sign-in");
-  const match = location.hash.match(/^#\/customers\/([0-9a-fA-F-]{36})$/);
-  if (match) showCustomer(match[1]);
+  const match = location.hash.match(/^#(?:\/accounts\/([0-9a-fA-F-]{36}))?\/(?:customers\/([0-9a-fA-F-]{36}))?$/);
+  const [account, customer] = match ? [match[1], match[2]] : [undefined, undefined];
+  if (!account && !customer && (await showAccounts())) {
+    state.account = null;
+    return;
+  }
+  if (!(await useAccount(account))) return;
+  if (customer) showCustomer(customer);
   else showCustomers();
 }
 

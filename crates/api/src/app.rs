@@ -9,7 +9,8 @@ use actix_web::http::header;
 use actix_web::{App, HttpResponse, middleware, web};
 use utoipa::OpenApi;
 
-use crate::routes::{customers, health, pbxs};
+use crate::auth::ACTING_ACCOUNT;
+use crate::routes::{accounts, customers, health, pbxs};
 use crate::{ApiError, AppState};
 
 /// The whole application: routes, request logging and the envelope on every error.
@@ -90,32 +91,27 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                 web::scope("/api/v1.0")
                     .wrap(middleware::from_fn(crate::rate_limit::limit_rate))
                     .service(
-                        web::resource("/customers")
-                            .route(web::get().to(customers::list))
-                            .route(web::post().to(customers::create))
+                        web::resource("/accounts")
+                            .route(web::get().to(accounts::list))
+                            .route(web::post().to(accounts::create))
                             .default_service(allow("GET, POST")),
                     )
                     .service(
-                        web::resource("/customers/{customer_id}")
-                            .route(web::get().to(customers::get))
-                            .route(web::patch().to(customers::patch))
-                            .route(web::delete().to(customers::delete))
+                        web::resource("/accounts/{account_id}")
+                            .route(web::get().to(accounts::get))
+                            .route(web::patch().to(accounts::patch))
+                            .route(web::delete().to(accounts::delete))
                             .default_service(allow("GET, PATCH, DELETE")),
                     )
                     .service(
-                        web::resource("/customers/{customer_id}/pbxs")
-                            .route(web::get().to(pbxs::list))
-                            .route(web::post().to(pbxs::create))
-                            .default_service(allow("GET, POST")),
+                        web::resource("/accounts/{account_id}/metrics")
+                            .route(web::get().to(accounts::metrics))
+                            .default_service(allow("GET")),
                     )
-                    .service(
-                        web::resource("/customers/{customer_id}/pbxs/{pbx_id}")
-                            .route(web::get().to(pbxs::get))
-                            .route(web::patch().to(pbxs::patch))
-                            .route(web::delete().to(pbxs::delete))
-                            .default_service(allow("GET, PATCH, DELETE")),
-                    )
-                    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET"))),
+                    .configure(tenant_routes)
+                    // The same routes, acting as an account of the enterprise tier (see `Caller`): one
+                    // implementation for both families.
+                    .service(web::scope(&format!("/accounts/{{{ACTING_ACCOUNT}}}")).configure(tenant_routes)),
             )
             // After the API: its pattern is a regular expression, which every API request would run first.
             .service(
@@ -124,6 +120,37 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             )
             .default_service(web::to(not_found));
     }
+}
+
+/// The customer and profile routes of a reseller tenant, under `/api/v1.0` and under an account prefix.
+fn tenant_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/customers")
+            .route(web::get().to(customers::list))
+            .route(web::post().to(customers::create))
+            .default_service(allow("GET, POST")),
+    )
+    .service(
+        web::resource("/customers/{customer_id}")
+            .route(web::get().to(customers::get))
+            .route(web::patch().to(customers::patch))
+            .route(web::delete().to(customers::delete))
+            .default_service(allow("GET, PATCH, DELETE")),
+    )
+    .service(
+        web::resource("/customers/{customer_id}/pbxs")
+            .route(web::get().to(pbxs::list))
+            .route(web::post().to(pbxs::create))
+            .default_service(allow("GET, POST")),
+    )
+    .service(
+        web::resource("/customers/{customer_id}/pbxs/{pbx_id}")
+            .route(web::get().to(pbxs::get))
+            .route(web::patch().to(pbxs::patch))
+            .route(web::delete().to(pbxs::delete))
+            .default_service(allow("GET, PATCH, DELETE")),
+    )
+    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET")));
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

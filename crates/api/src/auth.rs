@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use pbx_domain::ResellerId;
+use pbx_domain::{Account, ResellerId};
 use serde_json::{Map, Value};
 
 use crate::jwks::{JWKS_ALGORITHMS, Jwks};
@@ -29,6 +29,10 @@ pub enum Scope {
     PbxsRead,
     /// Create and change PBX profiles.
     PbxsWrite,
+    /// Read the accounts under the caller (the enterprise tier).
+    AccountsRead,
+    /// Create, change and delete the accounts under the caller.
+    AccountsWrite,
 }
 
 impl Scope {
@@ -43,6 +47,8 @@ impl Scope {
             Self::CustomersWrite => "customers:write",
             Self::PbxsRead => "pbxs:read",
             Self::PbxsWrite => "pbxs:write",
+            Self::AccountsRead => "accounts:read",
+            Self::AccountsWrite => "accounts:write",
         }
     }
 }
@@ -97,15 +103,43 @@ impl std::fmt::Debug for Authenticator {
     }
 }
 
+/// The path parameter of the account prefix: `/api/v1.0/accounts/{account_tenant_id}/customers…` acts as that
+/// account.
+pub(crate) const ACTING_ACCOUNT: &str = "account_tenant_id";
+
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The reseller tenant the token names.
+    /// The reseller tenant the caller acts as: the token's, or the account of the prefix.
     pub reseller: ResellerId,
     scopes: Vec<String>,
+    /// The account of the prefix (`/accounts/{id}/…`), when the request came through it.
+    pub account: Option<Account>,
 }
 
 impl Caller {
+    /// The path the caller's customer routes live under: `/api/v1.0`, or `/api/v1.0/accounts/{id}` through the
+    /// account prefix (so that `Location` names the route family the create came through).
+    #[must_use]
+    pub fn routes(&self) -> String {
+        match &self.account {
+            Some(account) => format!("/api/v1.0/accounts/{}", account.id),
+            None => "/api/v1.0".to_owned(),
+        }
+    }
+
+    /// The same caller acting as the account `id` of the prefix, if the token's tenant may (the account itself or
+    /// the tenant above it).
+    ///
+    /// # Errors
+    /// 400 when `id` is not a GUID; 404 when the account is missing or the caller may not act as it — the same
+    /// answer, so that nobody learns which accounts exist.
+    async fn acting_as(self, state: &AppState, id: &str) -> Result<Self, ApiError> {
+        let id = ResellerId::parse(id).map_err(|e| ApiError::invalid_id(&e))?;
+        let account = state.accounts.acting_as(self.reseller, id).await?.ok_or(ApiError::NotFound)?;
+        Ok(Self { reseller: account.id, account: Some(account), ..self })
+    }
+
     /// Succeeds when the token grants `scope` (or `onboarding`).
     ///
     /// # Errors
@@ -214,7 +248,7 @@ impl Authenticator {
             .and_then(Value::as_str)
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
-        Ok(Caller { reseller, scopes })
+        Ok(Caller { reseller, scopes, account: None })
     }
 
     /// A token for `reseller` (in the tenant claim) with `scopes` (space separated), valid for `ttl` from now.
@@ -243,9 +277,14 @@ impl Authenticator {
     }
 }
 
-/// The bearer token of a request.
+/// The bearer token of a request. Two `Authorization` headers are refused (400): a proxy in front may check one
+/// and this service would use another.
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or(ApiError::Unauthorized("missing"))?;
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let value = values.next().ok_or(ApiError::Unauthorized("missing"))?;
+    if values.next().is_some() {
+        return Err(ApiError::BadRequest("send one Authorization header, not several".to_owned()));
+    }
     let value = value.to_str().map_err(|_| ApiError::Unauthorized("malformed"))?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
@@ -267,10 +306,19 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if let Some(caller) = req.extensions().get::<Self>().cloned() {
-            return Box::pin(std::future::ready(Ok(caller)));
-        }
-        Box::pin(authenticate(req.clone()))
+        let req = req.clone();
+        Box::pin(async move {
+            let identified = req.extensions().get::<Self>().cloned();
+            let caller = match identified {
+                Some(caller) => caller,
+                None => authenticate(req.clone()).await?,
+            };
+            let Some(account) = req.match_info().get(ACTING_ACCOUNT) else { return Ok(caller) };
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the application state is not configured")))?;
+            caller.acting_as(state, account).await
+        })
     }
 }
 
@@ -292,6 +340,18 @@ mod tests {
         jsonwebtoken::get_current_timestamp()
     }
 
+    #[test]
+    fn two_authorization_headers_are_refused_whichever_is_valid() {
+        use actix_web::test::TestRequest;
+        let one = TestRequest::default().insert_header((header::AUTHORIZATION, "Bearer abc")).to_http_request();
+        assert_eq!(bearer(&one).ok(), Some("abc"));
+        let two = TestRequest::default()
+            .append_header((header::AUTHORIZATION, "Bearer abc"))
+            .append_header((header::AUTHORIZATION, "Bearer def"))
+            .to_http_request();
+        assert!(matches!(bearer(&two), Err(ApiError::BadRequest(_))), "{:?}", bearer(&two));
+    }
+
     #[tokio::test]
     async fn a_minted_token_verifies_with_its_tenant_and_scopes() {
         let auth = Authenticator::hs256(settings());
@@ -304,7 +364,8 @@ mod tests {
 
     #[test]
     fn onboarding_grants_every_scope() {
-        let caller = Caller { reseller: ResellerId::parse(TENANT).unwrap(), scopes: vec!["onboarding".into()] };
+        let caller =
+            Caller { reseller: ResellerId::parse(TENANT).unwrap(), scopes: vec!["onboarding".into()], account: None };
         for scope in [Scope::CustomersRead, Scope::CustomersWrite, Scope::PbxsRead, Scope::PbxsWrite] {
             assert!(caller.require(scope).is_ok(), "{scope:?}");
         }

@@ -5,6 +5,7 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use pbx_application::AccountError;
 use pbx_application::RepositoryError;
 use pbx_application::customer::{CreateCustomerError, DeleteCustomerError, GetCustomerError, PatchCustomerError};
 use pbx_application::pbx::{CreatePbxError, DeletePbxError, PatchPbxError, ReadPbxError};
@@ -231,6 +232,19 @@ impl From<PatchCustomerError> for ApiError {
             PatchCustomerError::NotFound => Self::NotFound,
             PatchCustomerError::PreconditionFailed => Self::PreconditionFailed,
             PatchCustomerError::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::NotFound => Self::NotFound,
+            AccountError::PreconditionFailed => Self::PreconditionFailed,
+            AccountError::HasCustomers => {
+                Self::Conflict("The account still has customers; delete them before the account.".to_owned())
+            }
+            AccountError::Storage(e) => e.into(),
         }
     }
 }

@@ -46,6 +46,12 @@ impl Modify for BearerAuth {
         crate::routes::customers::get,
         crate::routes::customers::patch,
         crate::routes::customers::delete,
+        crate::routes::accounts::create,
+        crate::routes::accounts::list,
+        crate::routes::accounts::get,
+        crate::routes::accounts::patch,
+        crate::routes::accounts::delete,
+        crate::routes::accounts::metrics,
         crate::routes::health::healthz,
         crate::routes::health::readyz,
     ),
@@ -54,6 +60,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "PBX profiles", description = "How to reach a customer's phone system"),
         (name = "Customers", description = "A reseller's customers"),
+        (name = "Accounts", description = "The enterprise tier: reseller tenants under the caller"),
         (name = "Operations", description = "Health and readiness, without a token"),
     )
 )]
@@ -68,7 +75,42 @@ pub fn document() -> String {
     let Ok(mut document) = serde_json::to_value(ApiDoc::openapi()) else { return String::new() };
     let schemas = &mut document["components"]["schemas"];
     crate::wire::three_cx::add_conditions(&mut schemas["NewThreeCxConnectionProfile"]);
+    add_account_prefix(&mut document["paths"]);
     serde_json::to_string_pretty(&document).unwrap_or_default()
+}
+
+/// Every customer and profile route again under `/api/v1.0/accounts/{account_tenant_id}` (the same handlers, acting
+/// as the account): the same operation with the account's path parameter first, an operation id of its own, and a
+/// 404 that also covers an account the caller may not act as.
+fn add_account_prefix(paths: &mut serde_json::Value) {
+    let Some(items) = paths.as_object_mut() else { return };
+    let parameter = serde_json::json!({
+        "name": crate::auth::ACTING_ACCOUNT,
+        "in": "path",
+        "required": true,
+        "description": "The account acted as: the caller's own tenant, or an account under it (404 otherwise, like a \
+                        missing account)",
+        "schema": {"$ref": "#/components/schemas/Guid"},
+    });
+    let prefixed: Vec<(String, serde_json::Value)> = items
+        .iter()
+        .filter(|(path, _)| path.starts_with("/api/v1.0/customers") || path.as_str() == "/api/v1.0/pbxs")
+        .map(|(path, item)| {
+            let mut item = item.clone();
+            for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
+                if let Some(id) = operation["operationId"].as_str() {
+                    operation["operationId"] = format!("{id}UnderAccount").into();
+                }
+                let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+                operation["parameters"] = std::iter::once(parameter.clone()).chain(parameters).collect();
+                operation["tags"] = serde_json::json!(["Accounts"]);
+            }
+            let path =
+                path.replacen("/api/v1.0", &format!("/api/v1.0/accounts/{{{}}}", crate::auth::ACTING_ACCOUNT), 1);
+            (path, item)
+        })
+        .collect();
+    items.extend(prefixed);
 }
 
 #[cfg(test)]
@@ -87,6 +129,10 @@ mod tests {
             "/api/v1.0/pbxs",
             "/api/v1.0/customers",
             "/api/v1.0/customers/{customer_id}",
+            "/api/v1.0/accounts",
+            "/api/v1.0/accounts/{account_id}",
+            "/api/v1.0/accounts/{account_tenant_id}/customers/{customer_id}/pbxs/{pbx_id}",
+            "/api/v1.0/accounts/{account_tenant_id}/pbxs",
             "/healthz",
             "/readyz",
         ] {
@@ -132,6 +178,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, 4, "two PATCH and two DELETE");
+        // Customers, profiles and accounts; customers and profiles again under the account prefix.
+        assert_eq!(seen, 10, "a PATCH and a DELETE of each resource");
     }
 }

@@ -81,13 +81,20 @@ fn addressed_as_loopback(req: &HttpRequest) -> bool {
     matches!(name, "localhost" | "127.0.0.1" | "[::1]")
 }
 
-/// `POST /portal/dev-token`: a token with every scope for [`DEV_TENANT`]; 404 unless development tokens are on and
-/// the request names the server by a loopback name.
+/// Whether the request came through a proxy that says so (`Forwarded`, `X-Forwarded-*`): a proxy on this host
+/// reaches the server from loopback and may keep the loopback `Host` (nginx's `proxy_pass http://127.0.0.1:8080`
+/// does), so loopback alone does not prove the caller is on this host.
+fn forwarded(req: &HttpRequest) -> bool {
+    req.headers().keys().any(|name| name.as_str() == "forwarded" || name.as_str().starts_with("x-forwarded-"))
+}
+
+/// `POST /portal/dev-token`: a token with every scope for [`DEV_TENANT`]; 404 unless development tokens are on,
+/// the request names the server by a loopback name and it did not come through a proxy.
 ///
 /// # Errors
 /// 404 when they are off; 500 if minting fails.
 pub(crate) async fn dev_token(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if !state.settings.dev_tokens || !addressed_as_loopback(&req) {
+    if !state.settings.dev_tokens || !addressed_as_loopback(&req) || forwarded(&req) {
         return Err(ApiError::NotFound);
     }
     let reseller = ResellerId::parse(DEV_TENANT).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
@@ -116,5 +123,15 @@ mod tests {
             let req = TestRequest::default().insert_header(("host", host)).to_http_request();
             assert_eq!(super::addressed_as_loopback(&req), expected, "{host}");
         }
+    }
+
+    #[test]
+    fn a_request_through_a_proxy_is_seen_as_forwarded() {
+        for header in ["forwarded", "x-forwarded-for", "X-Forwarded-Host", "x-forwarded-proto"] {
+            let req = TestRequest::default().insert_header((header, "127.0.0.1")).to_http_request();
+            assert!(super::forwarded(&req), "{header}");
+        }
+        let direct = TestRequest::default().insert_header(("host", "127.0.0.1:8080")).to_http_request();
+        assert!(!super::forwarded(&direct));
     }
 }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use pbx_application::Readiness;
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::idempotency::IdempotencyKeys;
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
+use pbx_application::{Accounts, Readiness};
 
 use crate::{Authenticator, Metrics, RateLimiter};
 
@@ -20,9 +20,12 @@ pub struct ApiSettings {
     pub cors_origins: Vec<String>,
     /// Whether `/metrics` is served with the API (false when it has a listener of its own).
     pub metrics_with_api: bool,
-    /// Whether the portal may hand out development tokens (`POST /portal/dev-token`): only when the server mints
-    /// its own tokens and listens on loopback.
+    /// Whether the portal may hand out development tokens (`POST /portal/dev-token`): only when asked for, the
+    /// server mints its own tokens and listens on loopback.
     pub dev_tokens: bool,
+    /// Whether `Location` may be built from the `Forwarded` and `X-Forwarded-*` headers (behind a proxy that sets
+    /// them); they are ignored otherwise.
+    pub trust_forwarded: bool,
 }
 
 impl Default for ApiSettings {
@@ -33,6 +36,7 @@ impl Default for ApiSettings {
             cors_origins: Vec::new(),
             metrics_with_api: true,
             dev_tokens: false,
+            trust_forwarded: false,
         }
     }
 }
@@ -42,6 +46,8 @@ impl Default for ApiSettings {
 pub struct AppState {
     /// Checks bearer tokens.
     pub authenticator: Arc<Authenticator>,
+    /// The enterprise tier's accounts.
+    pub accounts: Accounts,
     /// Create PBX.
     pub create_pbx: CreatePbx,
     /// Create customer.

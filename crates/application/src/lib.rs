@@ -4,6 +4,7 @@
 //! id generator. Adapters (SeaORM in `pbx-infra`) implement the ports; front ends (actix-web in `pbx-api`) call
 //! the use cases. This crate knows neither.
 
+pub mod account;
 pub mod customer;
 pub mod idempotency;
 pub mod pbx;
@@ -12,6 +13,7 @@ pub mod system;
 mod use_case;
 pub mod wire;
 
+pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, CustomerProfiles, ProfileFigures};
 pub use ports::{
     Clock, CustomerRepository, IdGenerator, InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, Readiness,
     RepositoryError, Versioned, WriteError,

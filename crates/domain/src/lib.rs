@@ -38,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+mod account;
 mod country;
 mod customer;
 mod ids;
@@ -48,6 +49,7 @@ mod timespan;
 mod timezone;
 mod urls;
 
+pub use account::{Account, AccountDetails};
 pub use country::{CountryCode, CountryCodeError};
 pub use customer::{Customer, CustomerName, NewCustomer, OptionalText};
 pub use ids::{CustomerId, IdError, PbxId, ResellerId};

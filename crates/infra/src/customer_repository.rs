@@ -23,33 +23,68 @@ impl SeaOrmCustomerRepository {
     }
 }
 
+/// The stored columns of a customer's (or an account's) details.
+pub(crate) struct DetailColumns {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) reference: Option<String>,
+    pub(crate) country_code: String,
+    pub(crate) timezone: String,
+    pub(crate) enabled: bool,
+}
+
+impl DetailColumns {
+    pub(crate) fn of(details: &NewCustomer) -> Self {
+        Self {
+            name: details.name.to_string(),
+            description: details.description.as_ref().map(|t| t.as_str().to_owned()),
+            reference: details.reference.as_ref().map(|t| t.as_str().to_owned()),
+            country_code: details.country_code.to_string(),
+            timezone: details.timezone.to_string(),
+            enabled: details.enabled,
+        }
+    }
+
+    pub(crate) fn parse(self) -> anyhow::Result<NewCustomer> {
+        let optional = |text: Option<String>| text.map(|t| OptionalText::parse(&t)).transpose();
+        Ok(NewCustomer {
+            name: CustomerName::parse(&self.name)?,
+            description: optional(self.description)?,
+            reference: optional(self.reference)?,
+            country_code: CountryCode::parse(&self.country_code)?,
+            timezone: Timezone::parse(&self.timezone)?,
+            enabled: self.enabled,
+        })
+    }
+}
+
 fn to_domain(row: customer::Model) -> anyhow::Result<Customer> {
-    let optional = |text: Option<String>| text.map(|t| OptionalText::parse(&t)).transpose();
+    let columns = DetailColumns {
+        name: row.name,
+        description: row.description,
+        reference: row.reference,
+        country_code: row.country_code,
+        timezone: row.timezone,
+        enabled: row.enabled,
+    };
     Ok(Customer {
         id: CustomerId::from_uuid(row.id),
         reseller_id: ResellerId::from_uuid(row.reseller_id),
         date_created: row.date_created,
-        details: NewCustomer {
-            name: CustomerName::parse(&row.name)?,
-            description: optional(row.description)?,
-            reference: optional(row.reference)?,
-            country_code: CountryCode::parse(&row.country_code)?,
-            timezone: Timezone::parse(&row.timezone)?,
-            enabled: row.enabled,
-        },
+        details: columns.parse()?,
     })
 }
 
 fn active(customer: &Customer) -> customer::ActiveModel {
-    let details = &customer.details;
+    let details = DetailColumns::of(&customer.details);
     customer::ActiveModel {
         id: Set(customer.id.as_uuid()),
         reseller_id: Set(customer.reseller_id.as_uuid()),
-        name: Set(details.name.to_string()),
-        description: Set(details.description.as_ref().map(|t| t.as_str().to_owned())),
-        reference: Set(details.reference.as_ref().map(|t| t.as_str().to_owned())),
-        country_code: Set(details.country_code.to_string()),
-        timezone: Set(details.timezone.to_string()),
+        name: Set(details.name),
+        description: Set(details.description),
+        reference: Set(details.reference),
+        country_code: Set(details.country_code),
+        timezone: Set(details.timezone),
         enabled: Set(details.enabled),
         date_created: Set(customer.date_created),
         version: Set(1),
@@ -80,7 +115,7 @@ impl SeaOrmCustomerRepository {
     }
 }
 
-fn stored_version(expected: u64) -> Result<i64, RepositoryError> {
+pub(crate) fn stored_version(expected: u64) -> Result<i64, RepositoryError> {
     i64::try_from(expected).map_err(|e| RepositoryError::Unexpected(e.into()))
 }
 

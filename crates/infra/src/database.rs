@@ -59,7 +59,7 @@ impl Readiness for Database {
 /// The URL of the SQLite database file `pbx.db` in `data_dir` (created when missing).
 #[must_use]
 pub fn sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("pbx.db").display())
+    format!("sqlite://{}?mode=rwc", crate::data_dir::sqlite_file(data_dir).display())
 }
 
 impl Database {

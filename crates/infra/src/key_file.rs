@@ -83,7 +83,7 @@ pub fn replace(path: &Path, key: &[u8]) -> anyhow::Result<()> {
 
 fn create(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        crate::data_dir::create(parent)?;
     }
     let bytes = random(len)?;
     match write_new(path, &bytes) {

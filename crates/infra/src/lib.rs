@@ -3,8 +3,10 @@
 //! The outbound adapters of the PBX profile service: SeaORM repositories for SQLite, PostgreSQL and
 //! MySQL/MariaDB, their migrations, and the AES-256-GCM cipher that keeps secrets encrypted at rest.
 
+mod account_repository;
 pub mod crypto;
 mod customer_repository;
+pub mod data_dir;
 pub mod database;
 mod db_error;
 mod entity;
@@ -21,6 +23,7 @@ pub mod seed;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use account_repository::SeaOrmAccountRepository;
 pub use crypto::SecretCipher;
 pub use customer_repository::SeaOrmCustomerRepository;
 pub use database::{Database, PoolSettings};

@@ -74,7 +74,7 @@ pub async fn sample(db: &Database) -> anyhow::Result<Option<Sample>> {
 pub async fn read_plans(db: &Database, sample: &Sample, as_if_large: bool) -> anyhow::Result<Vec<Plan>> {
     let page = Page { index: 0, size: 100 };
     let backend = db.backend();
-    let queries: [(&'static str, Statement); 9] = [
+    let queries: [(&'static str, Statement); 13] = [
         ("customer of a reseller", queries::customer(sample.reseller, sample.customer).build(backend)),
         ("customer by id (owner of an instance)", queries::customer_by_id(sample.customer.as_uuid()).build(backend)),
         ("page of customers", queries::customers_page(sample.reseller, None, page).build(backend)),
@@ -87,6 +87,13 @@ pub async fn read_plans(db: &Database, sample: &Sample, as_if_large: bool) -> an
         ("page of profiles", queries::profiles_page(sample.customer, page).build(backend)),
         ("instance of a type", queries::instance_of_type(sample.pbx_type, &sample.instance_id).build(backend)),
         ("instance lookup", queries::instance(&sample.instance_id).limit(1).build(backend)),
+        ("account by id", queries::account(sample.reseller).build(backend)),
+        ("customers of an account (metrics)", queries::customers_of(sample.reseller).build(backend)),
+        ("profiles of an account by type (metrics)", queries::profile_counts_of(sample.reseller).build(backend)),
+        (
+            "profiles of a page of customers (metrics)",
+            queries::profiles_of(vec![sample.customer.as_uuid()]).build(backend),
+        ),
     ];
     let txn = db.connection().begin().await?;
     if as_if_large && backend == DbBackend::Postgres {

@@ -12,7 +12,7 @@ use sea_orm::{
     Select, Statement, Value,
 };
 
-use crate::entity::{customer, pbx_profile};
+use crate::entity::{account, customer, pbx_profile};
 use crate::instance_key::instance_key;
 use crate::pbx::Content;
 
@@ -30,18 +30,91 @@ pub(crate) fn customer_by_id(id: uuid::Uuid) -> Select<customer::Entity> {
 pub(crate) fn customers_page(reseller: ResellerId, filter: Option<&str>, page: Page) -> Select<customer::Entity> {
     let mut query = customer::Entity::find().filter(customer::Column::ResellerId.eq(reseller.as_uuid()));
     if let Some(filter) = filter {
-        let pattern = contains_pattern(filter);
-        let contains = |column: customer::Column| {
-            Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('!'))
-        };
-        query = query
-            .filter(Condition::any().add(contains(customer::Column::Name)).add(contains(customer::Column::Reference)));
+        query = query.filter(contains(filter, [customer::Column::Name, customer::Column::Reference]));
     }
     query
         .order_by_asc(customer::Column::DateCreated)
         .order_by_asc(customer::Column::Id)
         .offset(page.offset())
         .limit(page.size)
+}
+
+/// The account `id`, whoever its parent.
+pub(crate) fn account(id: ResellerId) -> Select<account::Entity> {
+    account::Entity::find_by_id(id.as_uuid())
+}
+
+/// A page of `parent`'s accounts, oldest first, whose name or reference contains `filter` in any case.
+pub(crate) fn accounts_page(parent: ResellerId, filter: Option<&str>, page: Page) -> Select<account::Entity> {
+    let mut query = account::Entity::find().filter(account::Column::ParentTenantId.eq(parent.as_uuid()));
+    if let Some(filter) = filter {
+        query = query.filter(contains(filter, [account::Column::Name, account::Column::Reference]));
+    }
+    query
+        .order_by_asc(account::Column::DateCreated)
+        .order_by_asc(account::Column::Id)
+        .offset(page.offset())
+        .limit(page.size)
+}
+
+/// The customers of the account `id` (its reseller tenant), for the account's metrics.
+pub(crate) fn customers_of(id: ResellerId) -> Select<customer::Entity> {
+    customer::Entity::find().filter(customer::Column::ResellerId.eq(id.as_uuid()))
+}
+
+/// The profiles of the account `id`'s customers, counted by type and whether enabled: `(type, enabled, count)`.
+pub(crate) fn profile_counts_of(id: ResellerId) -> Select<pbx_profile::Entity> {
+    let customers = Query::select()
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .and_where(customer::Column::ResellerId.eq(id.as_uuid()))
+        .to_owned();
+    pbx_profile::Entity::find()
+        .select_only()
+        .column(pbx_profile::Column::PbxType)
+        .column(pbx_profile::Column::Enabled)
+        .column_as(pbx_profile::Column::Id.count(), "profiles")
+        .filter(pbx_profile::Column::CustomerId.in_subquery(customers))
+        .group_by(pbx_profile::Column::PbxType)
+        .group_by(pbx_profile::Column::Enabled)
+}
+
+/// What the metrics show of a profile (no connection detail but Kazoo's `monitorSubAccounts`, no secret).
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct FiguresRow {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) customer_id: uuid::Uuid,
+    pub(crate) pbx_type: String,
+    pub(crate) instance_id: String,
+    pub(crate) name: String,
+    pub(crate) enabled: bool,
+    pub(crate) settings: serde_json::Value,
+}
+
+/// The profiles of the customers `ids`, oldest first, as the metrics show them.
+pub(crate) fn profiles_of(ids: Vec<uuid::Uuid>) -> Select<pbx_profile::Entity> {
+    pbx_profile::Entity::find()
+        .select_only()
+        .columns([
+            pbx_profile::Column::Id,
+            pbx_profile::Column::CustomerId,
+            pbx_profile::Column::PbxType,
+            pbx_profile::Column::InstanceId,
+            pbx_profile::Column::Name,
+            pbx_profile::Column::Enabled,
+            pbx_profile::Column::Settings,
+        ])
+        .filter(pbx_profile::Column::CustomerId.is_in(ids))
+        .order_by_asc(pbx_profile::Column::CreatedAt)
+        .order_by_asc(pbx_profile::Column::Id)
+}
+
+/// Any of `columns` contains `text`, in any case.
+fn contains<C: ColumnTrait>(text: &str, columns: [C; 2]) -> Condition {
+    let pattern = contains_pattern(text);
+    columns.into_iter().fold(Condition::any(), |any, column| {
+        any.add(Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('!')))
+    })
 }
 
 /// A `LIKE` pattern for "contains `text`", any case (`!` escapes the wildcards).

@@ -5,16 +5,18 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use pbx_application::{CustomerRepository, InsertPbxError, PbxRepository, WriteError};
+use pbx_application::{AccountRepository, CustomerRepository, InsertPbxError, PbxRepository, WriteError};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
 use pbx_domain::{
-    CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId, PbxProfile, PbxType,
-    ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
+    Account, CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId, PbxProfile,
+    PbxType, ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
 };
 use pbx_infra::testing::{Backend, TestDatabase};
-use pbx_infra::{Database, PoolSettings, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher};
+use pbx_infra::{
+    Database, PoolSettings, SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher,
+};
 use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;
 
@@ -539,4 +541,41 @@ async fn concurrent_inserts_each_get_their_own_answer_and_only_the_answered_rows
     let stored: std::collections::BTreeSet<PbxId> =
         f.profiles.list(owner.id, page).await.unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(stored, created.values().copied().collect(), "exactly the rows answered as created");
+}
+
+#[tokio::test]
+async fn accounts_are_their_parents_and_leave_only_once_they_have_no_customer() {
+    let f = fixture().await;
+    let accounts = SeaOrmAccountRepository::new(f.db.clone());
+    let (parent, stranger) = (ResellerId::from_uuid(Uuid::now_v7()), ResellerId::from_uuid(Uuid::now_v7()));
+    let new_account = |name: &str| Account {
+        id: ResellerId::from_uuid(Uuid::now_v7()),
+        parent,
+        date_created: now(),
+        details: NewCustomer::named(CustomerName::parse(name).unwrap()),
+    };
+    let (north, south) = (new_account("Brand North"), new_account("Brand South"));
+    accounts.insert(&north).await.unwrap();
+    accounts.insert(&south).await.unwrap();
+    assert_eq!(accounts.find(north.id).await.unwrap().unwrap().value, north);
+    let page = pbx_application::Page { index: 0, size: 10 };
+    let names = |list: Vec<Account>| list.into_iter().map(|a| a.details.name.to_string()).collect::<Vec<_>>();
+    assert_eq!(names(accounts.list(parent, None, page).await.unwrap()), ["Brand North", "Brand South"]);
+    assert_eq!(names(accounts.list(parent, Some("SOUTH".into()), page).await.unwrap()), ["Brand South"]);
+    assert!(accounts.list(stranger, None, page).await.unwrap().is_empty());
+
+    let renamed = Account { details: NewCustomer::named(CustomerName::parse("Brand Nord").unwrap()), ..north.clone() };
+    assert_eq!(accounts.update(&renamed, 1).await.unwrap(), 2);
+    assert!(matches!(accounts.update(&renamed, 1).await, Err(WriteError::VersionMismatch)));
+    let foreign = Account { parent: stranger, ..renamed.clone() };
+    assert!(matches!(accounts.update(&foreign, 2).await, Err(WriteError::NotFound)), "another tenant's");
+
+    // A customer of the account (its tenant id is the customer's reseller) keeps it.
+    f.customers.insert(&customer(north.id)).await.unwrap();
+    assert!(matches!(accounts.delete(parent, north.id, None).await, Err(WriteError::InUse)));
+    assert!(matches!(accounts.delete(stranger, south.id, None).await, Err(WriteError::NotFound)));
+    assert!(matches!(accounts.delete(parent, south.id, Some(5)).await, Err(WriteError::VersionMismatch)));
+    accounts.delete(parent, south.id, Some(1)).await.unwrap();
+    assert_eq!(accounts.find(south.id).await.unwrap(), None);
+    assert!(matches!(accounts.delete(parent, south.id, None).await, Err(WriteError::NotFound)));
 }

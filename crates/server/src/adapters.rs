@@ -3,7 +3,7 @@
 use anyhow::Context;
 use pbx_api::{Authenticator, TokenSettings};
 use pbx_infra::database::{backend_name, sqlite_url};
-use pbx_infra::{Database, PoolSettings, SecretCipher, key_file};
+use pbx_infra::{Database, PoolSettings, SecretCipher, data_dir, key_file};
 
 use crate::cli::{CommonArgs, SecretArg};
 
@@ -18,9 +18,11 @@ pub(crate) fn database_url(common: &CommonArgs) -> String {
 }
 
 pub(crate) async fn open_database(common: &CommonArgs) -> anyhow::Result<Database> {
-    std::fs::create_dir_all(&common.data_dir)
-        .with_context(|| format!("creating the data folder {}", common.data_dir.display()))?;
+    data_dir::create(&common.data_dir)?;
     let url = database_url(common);
+    if url == sqlite_url(&common.data_dir) {
+        data_dir::private_sqlite_file(&data_dir::sqlite_file(&common.data_dir))?;
+    }
     let settings = PoolSettings {
         max_connections: common.db_max_connections,
         acquire_timeout: common.db_acquire_timeout,
@@ -70,7 +72,7 @@ pub(crate) fn cipher(common: &CommonArgs) -> anyhow::Result<SecretCipher> {
             SecretCipher::with_previous(&decode(current, "PBX_ENCRYPTION_KEY")?, &previous)
         }
         None => {
-            std::fs::create_dir_all(&common.data_dir)?;
+            data_dir::create(&common.data_dir)?;
             SecretCipher::from_dir(&common.data_dir)
         }
     }

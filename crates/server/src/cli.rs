@@ -128,6 +128,15 @@ pub struct ServeArgs {
     /// Public base URL used in Location headers, e.g. https://api.example.com [default: from the request]
     #[arg(long, env = "PBX_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// Build Location from the Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers (checked: http or https, a
+    /// host name or address). Set it only behind a proxy that sets them itself; otherwise they are ignored.
+    #[arg(long, env = "PBX_TRUST_FORWARDED", global = true)]
+    pub trust_forwarded: bool,
+    /// Let the portal hand out development tokens (`POST /portal/dev-token`, every scope of one fixed reseller).
+    /// Refused unless the server listens on loopback and mints its own tokens; never to a request that came
+    /// through a proxy (Forwarded or X-Forwarded-* headers). `make run` turns it on.
+    #[arg(long, env = "PBX_DEV_TOKENS", global = true)]
+    pub dev_tokens: bool,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "PBX_BODY_LIMIT", default_value_t = 64 * 1024, global = true)]
     pub body_limit: usize,
@@ -170,7 +179,8 @@ pub struct TokenArgs {
     /// The reseller tenant id (a GUID) the token acts for.
     #[arg(long)]
     pub tenant: String,
-    /// Space-separated scopes: onboarding (everything), customers:read, customers:write, pbxs:read, pbxs:write.
+    /// Space-separated scopes: onboarding (everything), customers:read, customers:write, pbxs:read, pbxs:write,
+    /// accounts:read, accounts:write.
     #[arg(long, default_value = "onboarding")]
     pub scope: String,
     /// Lifetime of the token (e.g. 1h, 30m, 3600s).

@@ -7,13 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::customer::CreateCustomerCommand;
 use pbx_domain::CustomerId;
 
-use super::base_url;
+use super::{CustomerPath, base_url};
 use crate::body::{json_object, json_value};
 use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
-use crate::wire::customer::{self, CustomerView};
+use crate::wire::customer::{self, CustomerView, Defaults};
 use crate::wire::patch::operations;
 use crate::{ApiError, AppState, Caller, Scope};
 
@@ -48,13 +48,19 @@ pub(crate) async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersWrite)?;
+    let base = &base_url(&req, &state)?;
     let body = json_object(&req, payload, state.settings.body_limit).await?;
     let (req, state) = (&req, &state);
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
-        let details = customer::parse(body).map_err(ApiError::Invalid)?;
+        // Under an account, a customer takes the account's country and time zone unless it sends its own.
+        let defaults = caller.account.as_ref().map_or_else(Defaults::default, |account| Defaults {
+            country_code: account.details.country_code,
+            timezone: account.details.timezone,
+        });
+        let details = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
         let command = CreateCustomerCommand { reseller: caller.reseller, details, reservation };
         let customer = state.create_customer.execute(command).await?;
-        let location = format!("{}/api/v1.0/customers/{}", base_url(req, state), customer.id);
+        let location = format!("{base}{}/customers/{}", caller.routes(), customer.id);
         let mut created = HttpResponse::Created();
         created.insert_header((header::LOCATION, location)).insert_header(etag(1));
         Ok(success(created, CustomerView::new(&customer)))
@@ -108,11 +114,11 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn get(
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CustomerPath>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersRead)?;
-    let customer = state.get_customer.execute(caller.reseller, customer_id(&path)?).await?;
+    let customer = state.get_customer.execute(caller.reseller, customer_id(&path.customer_id)?).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
     Ok(success(ok, CustomerView::new(&customer.value)))
@@ -143,12 +149,12 @@ pub(crate) async fn get(
 pub(crate) async fn patch(
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CustomerPath>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersWrite)?;
-    let customer_id = customer_id(&path)?;
+    let customer_id = customer_id(&path.customer_id)?;
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
     let current = state.patch_customer.load(caller.reseller, customer_id, if_match).await?;
@@ -181,10 +187,10 @@ pub(crate) async fn patch(
 pub(crate) async fn delete(
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CustomerPath>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersWrite)?;
-    state.delete_customer.execute(caller.reseller, customer_id(&path)?, if_match(&req)?).await?;
+    state.delete_customer.execute(caller.reseller, customer_id(&path.customer_id)?, if_match(&req)?).await?;
     Ok(deleted())
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::pbx::CreatePbxCommand;
 use pbx_domain::{CustomerId, PbxId};
 
-use super::base_url;
+use super::{CustomerPath, PbxPath, base_url};
 use crate::body::{json_object, json_value};
 use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
@@ -29,9 +29,9 @@ fn accepts_charges(req: &HttpRequest) -> bool {
 }
 
 /// The ids of `/customers/{customer_id}/pbxs/{pbx_id}`, in path order (400 for the first that is not a GUID).
-fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
-    let customer = CustomerId::parse(&path.0).map_err(|e| ApiError::invalid_id(&e))?;
-    let pbx = PbxId::parse(&path.1).map_err(|e| ApiError::invalid_id(&e))?;
+fn ids(path: &PbxPath) -> Result<(CustomerId, PbxId), ApiError> {
+    let customer = CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
+    let pbx = PbxId::parse(&path.pbx_id).map_err(|e| ApiError::invalid_id(&e))?;
     Ok((customer, pbx))
 }
 
@@ -69,12 +69,13 @@ fn ids(path: &(String, String)) -> Result<(CustomerId, PbxId), ApiError> {
 pub(crate) async fn create(
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CustomerPath>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsWrite)?;
-    let customer_id = CustomerId::parse(&path).map_err(|e| ApiError::invalid_id(&e))?;
+    let customer_id = CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
+    let base = &base_url(&req, &state)?;
     let body = json_object(&req, payload, state.settings.body_limit).await?;
     let (req, state) = (&req, &state);
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
@@ -84,8 +85,7 @@ pub(crate) async fn create(
         let command = CreatePbxCommand { reseller: caller.reseller, customer_id, profile, accept_charges, reservation };
         let profile = state.create_pbx.execute(command).await?;
         state.metrics.record_profile_created(profile.pbx_type().as_str());
-        let base = base_url(req, state);
-        let location = format!("{base}/api/v1.0/customers/{}/pbxs/{}", profile.customer_id, profile.id);
+        let location = format!("{base}{}/customers/{}/pbxs/{}", caller.routes(), profile.customer_id, profile.id);
         let mut created = HttpResponse::Created();
         created.insert_header((header::LOCATION, location)).insert_header(etag(1));
         Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text)))
@@ -113,12 +113,12 @@ pub(crate) async fn create(
 )]
 pub(crate) async fn list(
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CustomerPath>,
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsRead)?;
-    let customer_id = CustomerId::parse(&path).map_err(|e| ApiError::invalid_id(&e))?;
+    let customer_id = CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
     let page = page(&query)?;
     let summaries = state.read_pbxs.list(caller.reseller, customer_id, page).await?;
     Ok(collection(HttpResponse::Ok(), page, summaries.iter().map(SummaryView::new).collect()))
@@ -143,7 +143,7 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn get(
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<PbxPath>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsRead)?;
@@ -182,7 +182,7 @@ pub(crate) async fn get(
 pub(crate) async fn patch(
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<PbxPath>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -220,7 +220,7 @@ pub(crate) async fn patch(
 pub(crate) async fn delete(
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<PbxPath>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsWrite)?;

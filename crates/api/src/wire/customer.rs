@@ -74,9 +74,16 @@ impl Body for CustomerBody {
     }
 }
 
+/// The country and time zone of a customer that sends none: `US` and `UTC`, or its account's.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Defaults {
+    pub(crate) country_code: CountryCode,
+    pub(crate) timezone: Timezone,
+}
+
 impl CustomerBody {
-    /// The customer, or every problem with the body; country `US` and time zone `UTC` unless given.
-    fn parse(self) -> Result<NewCustomer, Vec<FieldProblem>> {
+    /// The customer, or every problem with the body; `defaults` fill the country and time zone unless given.
+    pub(super) fn parse(self, defaults: Defaults) -> Result<NewCustomer, Vec<FieldProblem>> {
         let mut problems = Problems::default();
         let name = self.name.required("name", CustomerName::parse, &mut problems);
         let description = self.description.optional("description", OptionalText::parse, &mut problems);
@@ -89,20 +96,20 @@ impl CustomerBody {
                 name: name?,
                 description: description?,
                 reference: reference?,
-                country_code: country_code?.unwrap_or_default(),
-                timezone: timezone?.unwrap_or_default(),
+                country_code: country_code?.unwrap_or(defaults.country_code),
+                timezone: timezone?.unwrap_or(defaults.timezone),
                 enabled: enabled?,
             })
         })
     }
 }
 
-/// The customer a body describes.
+/// The customer a body describes, `defaults` filling what it does not send.
 ///
 /// # Errors
 /// Every broken field, then every field a customer does not have.
-pub(crate) fn parse(object: Map<String, Value>) -> Result<NewCustomer, Vec<FieldProblem>> {
-    parse_body(object, CustomerBody::parse)
+pub(crate) fn parse(object: Map<String, Value>, defaults: Defaults) -> Result<NewCustomer, Vec<FieldProblem>> {
+    parse_body(object, |body: CustomerBody| body.parse(defaults))
 }
 
 /// What `operations` make of `current`: its view patched, then read back as the body of a create.
@@ -111,7 +118,7 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewCustomer, Vec<Field
 /// 400 listing every operation that cannot apply or every problem of the patched customer; 409 for a failed
 /// `test`.
 pub(crate) fn patched(current: &Customer, operations: Vec<PatchOperation>) -> Result<NewCustomer, ApiError> {
-    parse(patch_view(CustomerView::new(current), operations, &rules())?).map_err(ApiError::Invalid)
+    parse(patch_view(CustomerView::new(current), operations, &rules())?, Defaults::default()).map_err(ApiError::Invalid)
 }
 
 /// What a patch may do to a customer's fields.
@@ -153,17 +160,26 @@ pub(crate) struct CustomerView<'a> {
 
 impl<'a> CustomerView<'a> {
     pub(crate) fn new(customer: &'a Customer) -> Self {
-        let details = &customer.details;
+        Self::of(customer.id.to_string(), &customer.details, customer.reseller_id, customer.date_created)
+    }
+
+    /// The view of a tenant `id` with `details`, under `parent`, created at `date_created`.
+    pub(super) fn of(
+        id: String,
+        details: &'a NewCustomer,
+        parent: pbx_domain::ResellerId,
+        date_created: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
         Self {
-            id: customer.id.to_string(),
+            id,
             name: details.name.as_str(),
             description: details.description.as_ref().map(|t| t.as_str()),
             reference: details.reference.as_ref().map(|t| t.as_str()),
             country_code: details.country_code.as_str(),
             timezone: details.timezone.name(),
             enabled: details.enabled,
-            parent_tenant_id: customer.reseller_id.to_string(),
-            date_created: timestamp(customer.date_created),
+            parent_tenant_id: parent.to_string(),
+            date_created: timestamp(date_created),
         }
     }
 }
@@ -180,20 +196,23 @@ mod tests {
 
     #[test]
     fn a_name_alone_makes_a_customer_with_defaults() {
-        let customer = parse(object(json!({"name": "Acme"}))).unwrap();
+        let customer = parse(object(json!({"name": "Acme"})), Defaults::default()).unwrap();
         assert_eq!(customer, NewCustomer::named(CustomerName::parse("Acme").unwrap()));
     }
 
     #[test]
     fn every_problem_is_reported_in_field_order_then_the_unknown_fields() {
-        let problems = parse(object(json!({
-            "id": "x",
-            "description": "d".repeat(201),
-            "countryCode": "ZZ",
-            "timezone": "Mars/Olympus",
-            "enabled": "maybe",
-            "colour": "red"
-        })))
+        let problems = parse(
+            object(json!({
+                "id": "x",
+                "description": "d".repeat(201),
+                "countryCode": "ZZ",
+                "timezone": "Mars/Olympus",
+                "enabled": "maybe",
+                "colour": "red"
+            })),
+            Defaults::default(),
+        )
         .unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["name", "description", "countryCode", "timezone", "enabled", "colour", "id"]);

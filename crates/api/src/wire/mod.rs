@@ -3,6 +3,7 @@
 //! from these same types, and what a body type's schema says of its fields (their names, which are required,
 //! which are secrets) is what the unknown-field check and the JSON Patch rules use: nothing to keep in step by hand.
 
+pub(crate) mod account;
 pub(crate) mod customer;
 pub(crate) mod field;
 pub(crate) mod kazoo;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId, Withheld};
 
+use crate::account::AccountRepository;
 use crate::ports::{CustomerRepository, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned};
 use crate::use_case::opaque_debug;
 
@@ -21,7 +22,7 @@ pub enum ReadPbxError {
 /// Where a PBX instance is attached, as the caller may know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InstanceLookup {
-    /// Attached to one of the caller's customers.
+    /// Attached to one of the caller's customers, or to a customer of an account under the caller.
     Own(InstanceOwner),
     /// Attached to another reseller's customer (which stays unnamed).
     Foreign,
@@ -34,14 +35,19 @@ pub enum InstanceLookup {
 pub struct ReadPbxs {
     customers: Arc<dyn CustomerRepository>,
     profiles: Arc<dyn PbxRepository>,
+    accounts: Arc<dyn AccountRepository>,
 }
 opaque_debug!(ReadPbxs);
 
 impl ReadPbxs {
     /// The use cases over their ports.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>) -> Self {
-        Self { customers, profiles }
+    pub fn new(
+        customers: Arc<dyn CustomerRepository>,
+        profiles: Arc<dyn PbxRepository>,
+        accounts: Arc<dyn AccountRepository>,
+    ) -> Self {
+        Self { customers, profiles, accounts }
     }
 
     async fn visible(&self, reseller: ResellerId, customer_id: CustomerId) -> Result<(), ReadPbxError> {
@@ -75,24 +81,34 @@ impl ReadPbxs {
         Ok(self.profiles.list(customer_id, page).await?)
     }
 
-    /// Whether the PBX instance `instance_id` is attached, and to whom if the caller may know.
+    /// Whether the PBX instance `instance_id` is attached, and to whom if the caller may know: the owning reseller
+    /// and the tenant above it (when the owner is one of its accounts) do.
     ///
     /// # Errors
     /// Storage failures only.
     pub async fn lookup(&self, reseller: ResellerId, instance_id: &str) -> Result<InstanceLookup, ReadPbxError> {
-        Ok(match self.profiles.find_instance(instance_id).await? {
-            Some(owner) if owner.reseller_id == reseller => InstanceLookup::Own(owner),
-            Some(_) => InstanceLookup::Foreign,
-            None => InstanceLookup::Free,
-        })
+        let Some(owner) = self.profiles.find_instance(instance_id).await? else { return Ok(InstanceLookup::Free) };
+        if owner.reseller_id == reseller {
+            return Ok(InstanceLookup::Own(owner));
+        }
+        let above = self.accounts.find(owner.reseller_id).await?.is_some_and(|a| a.value.parent == reseller);
+        Ok(if above { InstanceLookup::Own(owner) } else { InstanceLookup::Foreign })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account::MockAccountRepository;
     use crate::ports::{MockCustomerRepository, MockPbxRepository};
     use uuid::Uuid;
+
+    /// No tenant has accounts.
+    fn no_accounts() -> MockAccountRepository {
+        let mut accounts = MockAccountRepository::new();
+        accounts.expect_find().returning(|_| Ok(None));
+        accounts
+    }
 
     fn owner(reseller: u128) -> InstanceOwner {
         InstanceOwner {
@@ -105,7 +121,7 @@ mod tests {
     async fn lookup(found: Option<InstanceOwner>) -> InstanceLookup {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find_instance().withf(|id| id == "12345").returning(move |_| Ok(found.clone()));
-        ReadPbxs::new(Arc::new(MockCustomerRepository::new()), Arc::new(profiles))
+        ReadPbxs::new(Arc::new(MockCustomerRepository::new()), Arc::new(profiles), Arc::new(no_accounts()))
             .lookup(ResellerId::from_uuid(Uuid::from_u128(1)), "12345")
             .await
             .unwrap()
@@ -119,12 +135,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_lookup_names_the_profile_to_the_tenant_above_the_owning_account() {
+        use pbx_domain::{Account, CustomerName, NewCustomer};
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_find_instance().returning(|_| Ok(Some(owner(9))));
+        let mut accounts = MockAccountRepository::new();
+        accounts.expect_find().returning(|id| {
+            let details = NewCustomer::named(CustomerName::parse("Brand").unwrap());
+            let parent = ResellerId::from_uuid(Uuid::from_u128(1));
+            let account = Account { id, parent, date_created: chrono::DateTime::UNIX_EPOCH, details };
+            Ok(Some(Versioned { value: account, version: 1 }))
+        });
+        let read = ReadPbxs::new(Arc::new(MockCustomerRepository::new()), Arc::new(profiles), Arc::new(accounts));
+        let as_tenant = |n| ResellerId::from_uuid(Uuid::from_u128(n));
+        assert_eq!(read.lookup(as_tenant(1), "12345").await.unwrap(), InstanceLookup::Own(owner(9)), "the parent");
+        assert_eq!(read.lookup(as_tenant(2), "12345").await.unwrap(), InstanceLookup::Foreign, "a sibling");
+    }
+
+    #[tokio::test]
     async fn a_list_under_a_missing_or_foreign_customer_is_not_found_without_touching_profiles() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().returning(|_, _| Ok(None));
         let mut profiles = MockPbxRepository::new();
         profiles.expect_list().never();
-        let read = ReadPbxs::new(Arc::new(customers), Arc::new(profiles));
+        let read = ReadPbxs::new(Arc::new(customers), Arc::new(profiles), Arc::new(no_accounts()));
         let (reseller, customer) = (ResellerId::from_uuid(Uuid::nil()), CustomerId::from_uuid(Uuid::nil()));
         let listed = read.list(reseller, customer, Page { index: 0, size: 10 }).await;
         assert!(matches!(listed, Err(ReadPbxError::NotFound)));
@@ -141,7 +175,7 @@ mod tests {
             .expect_find_visible()
             .withf(move |r, c, p| (*r, *c, p.as_uuid()) == (reseller, customer, pbx))
             .returning(|_, _, _| Ok(None));
-        let read = ReadPbxs::new(Arc::new(customers), Arc::new(profiles));
+        let read = ReadPbxs::new(Arc::new(customers), Arc::new(profiles), Arc::new(no_accounts()));
         let got = read.get(reseller, customer, PbxId::from_uuid(pbx)).await;
         assert!(matches!(got, Err(ReadPbxError::NotFound)));
     }

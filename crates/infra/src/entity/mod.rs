@@ -1,5 +1,6 @@
 //! SeaORM entities: the rows as stored. They never leave this crate; repositories map them to domain types.
 
+pub(crate) mod account;
 pub(crate) mod customer;
 pub(crate) mod idempotency_key;
 pub(crate) mod pbx_profile;

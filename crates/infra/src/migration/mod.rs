@@ -4,6 +4,7 @@ mod m20261126_000001_initial;
 mod m20261126_000002_versions;
 mod m20261127_000003_idempotency_keys;
 mod m20261127_000004_instance_keys;
+mod m20261128_000005_accounts;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_versions::Migration),
             Box::new(m20261127_000003_idempotency_keys::Migration),
             Box::new(m20261127_000004_instance_keys::Migration),
+            Box::new(m20261128_000005_accounts::Migration),
         ]
     }
 }

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use pbx_api::{ApiSettings, AppState, Metrics, RateLimiter};
+use pbx_application::Accounts;
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::idempotency::IdempotencyKeys;
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_infra::database::backend_name;
-use pbx_infra::{SeaOrmCustomerRepository, SeaOrmIdempotencyStore, SeaOrmPbxRepository};
+use pbx_infra::{SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmIdempotencyStore, SeaOrmPbxRepository};
 
 use crate::cli::{CommonArgs, ServeArgs};
 
@@ -35,6 +36,8 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
         encryption_key = if common.encryption_key.is_some() { "PBX_ENCRYPTION_KEY [REDACTED]" } else { "key file" },
         previous_encryption_keys = common.previous_encryption_keys.len(),
         public_url = serve.public_url.as_deref().unwrap_or("(from the request)"),
+        trust_forwarded = serve.trust_forwarded,
+        dev_tokens = serve.dev_tokens,
         body_limit = serve.body_limit,
         rate_limit = serve.rate_limit,
         rate_burst = serve.rate_burst,
@@ -53,9 +56,11 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
 pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     let stop = shutdown_signal()?;
     log_configuration(common, serve);
+    check_dev_tokens(common, serve)?;
     let db = open_database(common).await?;
     let cipher = cipher(common)?;
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
+    let accounts = Arc::new(SeaOrmAccountRepository::new(db.clone()));
     let mut profiles = SeaOrmPbxRepository::new(db.clone(), cipher.clone());
     if serve.no_group_commit {
         profiles = profiles.without_grouping();
@@ -72,8 +77,9 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         rate_limiter: RateLimiter::new(serve.rate_limit, serve.rate_burst).map(Arc::new),
         metrics,
         draining: Arc::default(),
+        accounts: Accounts::new(accounts.clone(), clock.clone(), ids.clone()),
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone()),
-        read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone()),
+        read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
         patch_pbx: PatchPbx::new(customers.clone(), profiles.clone()),
         delete_pbx: DeletePbx::new(customers.clone(), profiles),
         create_customer: CreateCustomer::new(customers.clone(), clock, ids),
@@ -88,7 +94,8 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
             body_limit: serve.body_limit,
             cors_origins: serve.cors_origins.clone(),
             metrics_with_api: serve.metrics_bind.is_none(),
-            dev_tokens: common.jwks.is_none() && serve.bind.ip().is_loopback(),
+            dev_tokens: serve.dev_tokens,
+            trust_forwarded: serve.trust_forwarded,
         },
     });
 
@@ -143,6 +150,18 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     purge.abort();
     db.close().await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `--dev-tokens` hands out write tokens to whoever asks: refused unless only this host can ask (a loopback bind)
+/// and the tokens are this server's own (no `--jwks`).
+fn check_dev_tokens(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    if serve.dev_tokens && !serve.bind.ip().is_loopback() {
+        anyhow::bail!("--dev-tokens needs a loopback --bind (127.0.0.1 or ::1), not {}", serve.bind);
+    }
+    if serve.dev_tokens && common.jwks.is_some() {
+        anyhow::bail!("--dev-tokens cannot be used with --jwks: the identity provider issues the tokens");
+    }
     Ok(())
 }
 

@@ -1,0 +1,220 @@
+//! `/accounts`: the enterprise tier's accounts, created and managed by the tenant above them (§10).
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use pbx_domain::ResellerId;
+
+use super::base_url;
+use crate::body::{json_object, json_value};
+use crate::envelope::{deleted, success};
+use crate::etag::{etag, if_match};
+use crate::idempotency;
+use crate::paging::{collection, page};
+use crate::wire::account::{self, AccountView, MetricsView};
+use crate::wire::patch::operations;
+use crate::{ApiError, AppState, Caller, Scope};
+
+fn account_id(path: &str) -> Result<ResellerId, ApiError> {
+    ResellerId::parse(path).map_err(|e| ApiError::invalid_id(&e))
+}
+
+#[utoipa::path(
+    operation_id = "createAccount",
+    post,
+    path = "/api/v1.0/accounts",
+    tag = "Accounts",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
+    ),
+    request_body(content = crate::wire::account::AccountBody, example = json!({"name": "Brand North", "countryCode": "CA", "timezone": "America/Toronto"})),
+    responses(
+        (status = 201, description = "Created: a reseller tenant under the caller", body = crate::envelope::Success<AccountView<'static>>, headers(("Location" = String, description = "The new account's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
+        (status = 400, description = "Invalid fields, every one listed", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
+        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn create(
+    req: HttpRequest,
+    caller: Caller,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::AccountsWrite)?;
+    let base = &base_url(&req, &state)?;
+    let body = json_object(&req, payload, state.settings.body_limit).await?;
+    let (req, state) = (&req, &state);
+    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
+        let details = account::parse(body).map_err(ApiError::Invalid)?;
+        let account = state.accounts.create(caller.reseller, details, reservation).await?;
+        let location = format!("{base}/api/v1.0/accounts/{}", account.id);
+        let mut created = HttpResponse::Created();
+        created.insert_header((header::LOCATION, location)).insert_header(etag(1));
+        Ok(success(created, AccountView::new(&account)))
+    })
+    .await
+}
+
+#[utoipa::path(
+    operation_id = "listAccounts",
+    get,
+    path = "/api/v1.0/accounts",
+    tag = "Accounts",
+    params(
+        ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)", minimum = 0, maximum = 9_007_199_254_740_991_usize),
+        ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+        ("filter" = Option<String>, Query, description = "Keeps accounts whose name or reference contains it, in any case"),
+    ),
+    responses(
+        (status = 200, description = "A page of your accounts, oldest first", body = crate::paging::Collection<AccountView<'static>>),
+        (status = 400, description = "A paging parameter is invalid", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list(
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::AccountsRead)?;
+    let page = page(&query)?;
+    let accounts = state.accounts.list(caller.reseller, query.get("filter").cloned(), page).await?;
+    Ok(collection(HttpResponse::Ok(), page, accounts.iter().map(AccountView::new).collect()))
+}
+
+#[utoipa::path(
+    operation_id = "getAccount",
+    get,
+    path = "/api/v1.0/accounts/{account_id}",
+    tag = "Accounts",
+    params(
+        ("account_id" = crate::wire::Guid, Path, description = "The account's tenant id (a GUID)"),
+    ),
+    responses(
+        (status = 200, description = "The account", body = crate::envelope::Success<AccountView<'static>>, headers(("ETag" = String, description = "Its version"))),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such account under the caller", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::AccountsRead)?;
+    let account = state.accounts.get(caller.reseller, account_id(&path)?).await?;
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(etag(account.version));
+    Ok(success(ok, AccountView::new(&account.value)))
+}
+
+#[utoipa::path(
+    operation_id = "patchAccount",
+    patch,
+    path = "/api/v1.0/accounts/{account_id}",
+    tag = "Accounts",
+    params(
+        ("account_id" = crate::wire::Guid, Path, description = "The account's tenant id (a GUID)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
+    ),
+    request_body(content = crate::wire::account::AccountPatch, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none", example = json!([{"op": "replace", "path": "/enabled", "value": true}])),
+    responses(
+        (status = 200, description = "The patched account", body = crate::envelope::Success<AccountView<'static>>, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "An id in the path is not a GUID, or a field or operation is invalid (every problem listed)", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such account under the caller", body = crate::envelope::Failure),
+        (status = 409, description = "A test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 412, description = "The account has changed since the If-Match version", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn patch(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::AccountsWrite)?;
+    let id = account_id(&path)?;
+    let if_match = if_match(&req)?;
+    let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
+    let current = state.accounts.load(caller.reseller, id, if_match).await?;
+    let details = account::patched(&current.value, operations)?;
+    let account = state.accounts.save(current, details).await?;
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(etag(account.version));
+    Ok(success(ok, AccountView::new(&account.value)))
+}
+
+#[utoipa::path(
+    operation_id = "getAccountMetrics",
+    get,
+    path = "/api/v1.0/accounts/{account_id}/metrics",
+    tag = "Accounts",
+    params(
+        ("account_id" = crate::wire::Guid, Path, description = "The account's tenant id (a GUID)"),
+        ("pageIndex" = Option<u64>, Query, description = "The page of `items`, from 0 (default 0)", minimum = 0, maximum = 9_007_199_254_740_991_usize),
+        ("pageSize" = Option<u64>, Query, description = "Customers a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Counts over the account's customers and profiles, and a page of its customers with their profiles (no secrets)", body = crate::envelope::Success<MetricsView<'static>>),
+        (status = 400, description = "An id in the path is not a GUID, or a paging parameter is invalid", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such account, or the caller is neither the account nor its parent", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn metrics(
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::AccountsRead)?;
+    let id = account_id(&path)?;
+    let page = page(&query)?;
+    let metrics = state.accounts.metrics(caller.reseller, id, page).await?;
+    Ok(success(HttpResponse::Ok(), MetricsView::new(id, &metrics)))
+}
+
+#[utoipa::path(
+    operation_id = "deleteAccount",
+    delete,
+    path = "/api/v1.0/accounts/{account_id}",
+    tag = "Accounts",
+    params(
+        ("account_id" = crate::wire::Guid, Path, description = "The account's tenant id (a GUID)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
+    ),
+    responses(
+        (status = 200, description = "Deleted: from now on the account answers 404", body = crate::envelope::Deleted),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such account under the caller", body = crate::envelope::Failure),
+        (status = 409, description = "The account still has customers", body = crate::envelope::Failure),
+        (status = 412, description = "The account has changed since the If-Match version", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn delete(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::AccountsWrite)?;
+    state.accounts.delete(caller.reseller, account_id(&path)?, if_match(&req)?).await?;
+    Ok(deleted())
+}

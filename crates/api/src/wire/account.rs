@@ -1,0 +1,211 @@
+//! An account of the enterprise tier on the wire: a customer's fields, as a tenant above resellers sends them.
+
+use std::sync::LazyLock;
+
+use json_patch::PatchOperation;
+use std::collections::BTreeMap;
+
+use pbx_application::AccountMetrics;
+use pbx_domain::{Account, AccountDetails, PbxType, ResellerId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::customer::{CustomerBody, CustomerView, Defaults};
+use super::field::FieldProblem;
+use super::patch::{PatchTarget, Rules, patch_document, patch_view};
+use super::{Body, Fields, Guid, parse_body};
+use crate::ApiError;
+
+/// Fields of an account that the service sets.
+const SET_BY_SERVICE: &[&str] = &["id", "parentTenantId", "dateCreated", "dateDeleted"];
+
+/// A new account: a customer's fields (name, description, reference, countryCode, timezone, enabled).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(as = NewAccount)]
+pub(crate) struct AccountBody(CustomerBody);
+
+impl Body for AccountBody {
+    const KIND: &'static str = "an account";
+    const SET_BY_SERVICE: &'static [&'static str] = SET_BY_SERVICE;
+    fn fields() -> &'static Fields {
+        static FIELDS: LazyLock<Fields> = LazyLock::new(Fields::of::<CustomerBody>);
+        &FIELDS
+    }
+}
+
+/// The account a body describes.
+///
+/// # Errors
+/// Every broken field, then every field an account does not have.
+pub(crate) fn parse(object: Map<String, Value>) -> Result<AccountDetails, Vec<FieldProblem>> {
+    parse_body(object, |body: AccountBody| body.0.parse(Defaults::default()))
+}
+
+/// What a patch may do to an account's fields.
+fn rules() -> Rules<'static> {
+    Rules { kind: AccountBody::KIND, fields: AccountBody::fields(), read_only: SET_BY_SERVICE, writable: &[] }
+}
+
+/// What `operations` make of `current`: its view patched, then read back as the body of a create.
+///
+/// # Errors
+/// 400 listing every operation that cannot apply or every problem of the patched account; 409 for a failed `test`.
+pub(crate) fn patched(current: &Account, operations: Vec<PatchOperation>) -> Result<AccountDetails, ApiError> {
+    parse(patch_view(AccountView::new(current), operations, &rules())?).map_err(ApiError::Invalid)
+}
+
+patch_document!(
+    /// A JSON Patch document for an account.
+    AccountPatch,
+    "AccountPatch",
+    PatchTarget::of::<AccountBody>(&rules(), &[])
+);
+
+/// An account: a reseller tenant under the caller.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Account)]
+pub(crate) struct AccountView<'a> {
+    #[serde(flatten)]
+    tenant: CustomerView<'a>,
+    /// Always null: a deleted account is gone (404).
+    #[schema(value_type = Option<String>)]
+    date_deleted: Option<String>,
+}
+
+impl<'a> AccountView<'a> {
+    pub(crate) fn new(account: &'a Account) -> Self {
+        let tenant = CustomerView::of(account.id.to_string(), &account.details, account.parent, account.date_created);
+        Self { tenant, date_deleted: None }
+    }
+}
+
+/// The API's short name of a PBX type in the metrics: `Kazoo`, `3CX`, `Teams`.
+const fn short_name(pbx_type: PbxType) -> &'static str {
+    match pbx_type {
+        PbxType::Kazoo => "Kazoo",
+        PbxType::ThreeCx => "3CX",
+        PbxType::Teams => "Teams",
+    }
+}
+
+/// An account's figures.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AccountMetrics)]
+pub(crate) struct MetricsView<'a> {
+    #[schema(value_type = Guid)]
+    account_id: String,
+    /// Its customers.
+    customers: u64,
+    /// Those enabled.
+    enabled_customers: u64,
+    pbxs: ProfileCounts,
+    /// A page of its customers, oldest first, with their profiles.
+    items: Vec<CustomerItem<'a>>,
+}
+
+/// The account's profiles, counted.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProfileCounts {
+    total: u64,
+    enabled: u64,
+    /// Profiles by type: `Kazoo`, `3CX`, `Teams` (each present, 0 when none).
+    #[schema(value_type = BTreeMap<String, u64>)]
+    by_type: BTreeMap<&'static str, u64>,
+}
+
+/// A customer in the metrics.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CustomerItem<'a> {
+    #[schema(value_type = Guid)]
+    customer_id: String,
+    name: &'a str,
+    enabled: bool,
+    pbxs: Vec<ProfileItem<'a>>,
+}
+
+/// A profile in the metrics: no connection detail, no secret.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProfileItem<'a> {
+    #[schema(value_type = Guid)]
+    id: String,
+    /// `Kazoo`, `3CX` or `Teams`.
+    #[schema(example = "Kazoo")]
+    pbx_type: &'static str,
+    instance_id: &'a str,
+    name: &'a str,
+    enabled: bool,
+    /// Kazoo: whether sub-accounts are monitored; null for other types.
+    monitor_sub_accounts: Option<bool>,
+}
+
+impl<'a> MetricsView<'a> {
+    pub(crate) fn new(account: ResellerId, metrics: &'a AccountMetrics) -> Self {
+        let mut by_type: BTreeMap<&'static str, u64> = PbxType::ALL.iter().map(|t| (short_name(*t), 0)).collect();
+        let (mut total, mut enabled) = (0, 0);
+        for (pbx_type, is_enabled, count) in &metrics.profiles {
+            *by_type.entry(short_name(*pbx_type)).or_default() += count;
+            total += count;
+            if *is_enabled {
+                enabled += count;
+            }
+        }
+        let items = metrics
+            .items
+            .iter()
+            .map(|customer| CustomerItem {
+                customer_id: customer.customer_id.to_string(),
+                name: &customer.name,
+                enabled: customer.enabled,
+                pbxs: customer
+                    .profiles
+                    .iter()
+                    .map(|p| ProfileItem {
+                        id: p.id.to_string(),
+                        pbx_type: short_name(p.pbx_type),
+                        instance_id: &p.instance_id,
+                        name: &p.name,
+                        enabled: p.enabled,
+                        monitor_sub_accounts: p.monitor_sub_accounts,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self {
+            account_id: account.to_string(),
+            customers: metrics.customers,
+            enabled_customers: metrics.enabled_customers,
+            pbxs: ProfileCounts { total, enabled, by_type },
+            items,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        let Value::Object(object) = value else { panic!("an object") };
+        object
+    }
+
+    #[test]
+    fn an_account_has_a_customers_fields_and_its_own_messages() {
+        let details = parse(object(json!({"name": "Brand", "countryCode": "fr"}))).unwrap();
+        assert_eq!(details.country_code.as_str(), "FR");
+        let problems = parse(object(json!({"name": "Brand", "dateDeleted": null, "colour": "red"}))).unwrap_err();
+        let messages: Vec<(&str, &str)> = problems.iter().map(|p| (p.field.as_str(), p.message.as_str())).collect();
+        assert_eq!(
+            messages,
+            [("colour", "is not a field of an account"), ("dateDeleted", "is set by the service and cannot be sent")]
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Accounts in the database.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use pbx_application::{
+    AccountMetrics, AccountRepository, CustomerProfiles, Page, ProfileFigures, RepositoryError, Versioned, WriteError,
+};
+use pbx_domain::{Account, CustomerId, PbxId, PbxType, ResellerId};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::customer_repository::{DetailColumns, stored_version};
+use crate::db_error::repository_error;
+use crate::entity::{account, customer};
+use crate::{Database, queries};
+
+/// [`AccountRepository`] over SeaORM.
+#[derive(Debug, Clone)]
+pub struct SeaOrmAccountRepository {
+    db: Database,
+}
+
+impl SeaOrmAccountRepository {
+    /// The repository over `db`.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn to_domain(row: account::Model) -> anyhow::Result<Versioned<Account>> {
+    let columns = DetailColumns {
+        name: row.name,
+        description: row.description,
+        reference: row.reference,
+        country_code: row.country_code,
+        timezone: row.timezone,
+        enabled: row.enabled,
+    };
+    let account = Account {
+        id: ResellerId::from_uuid(row.id),
+        parent: ResellerId::from_uuid(row.parent_tenant_id),
+        date_created: row.date_created,
+        details: columns.parse()?,
+    };
+    Ok(Versioned { value: account, version: u64::try_from(row.version)? })
+}
+
+fn active(account: &Account, version: i64) -> account::ActiveModel {
+    let details = DetailColumns::of(&account.details);
+    account::ActiveModel {
+        id: Set(account.id.as_uuid()),
+        parent_tenant_id: Set(account.parent.as_uuid()),
+        name: Set(details.name),
+        description: Set(details.description),
+        reference: Set(details.reference),
+        country_code: Set(details.country_code),
+        timezone: Set(details.timezone),
+        enabled: Set(details.enabled),
+        date_created: Set(account.date_created),
+        version: Set(version),
+    }
+}
+
+fn unreadable(e: anyhow::Error) -> RepositoryError {
+    RepositoryError::Unexpected(e.context("an account cannot be read back"))
+}
+
+#[async_trait]
+impl AccountRepository for SeaOrmAccountRepository {
+    async fn find(&self, id: ResellerId) -> Result<Option<Versioned<Account>>, RepositoryError> {
+        let row = queries::account(id).one(self.db.connection()).await.map_err(repository_error)?;
+        row.map(to_domain).transpose().map_err(unreadable)
+    }
+
+    async fn list(
+        &self,
+        parent: ResellerId,
+        filter: Option<String>,
+        page: Page,
+    ) -> Result<Vec<Account>, RepositoryError> {
+        let rows = queries::accounts_page(parent, filter.as_deref(), page)
+            .all(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        rows.into_iter().map(|row| to_domain(row).map(|a| a.value)).collect::<anyhow::Result<_>>().map_err(unreadable)
+    }
+
+    async fn insert(&self, account: &Account) -> Result<(), RepositoryError> {
+        let insert = account::Entity::insert(active(account, 1));
+        self.db.write(|c| insert.exec_without_returning(c)).await.map_err(repository_error)?;
+        Ok(())
+    }
+
+    async fn update(&self, account: &Account, expected_version: u64) -> Result<u64, WriteError> {
+        let expected = stored_version(expected_version)?;
+        let update = account::Entity::update_many()
+            .set(active(account, expected + 1))
+            .filter(account::Column::Id.eq(account.id.as_uuid()))
+            .filter(account::Column::ParentTenantId.eq(account.parent.as_uuid()))
+            .filter(account::Column::Version.eq(expected));
+        let result = self.db.write(|c| update.exec(c)).await.map_err(repository_error)?;
+        if result.rows_affected > 0 {
+            return Ok(expected_version + 1);
+        }
+        Err(match self.find(account.id).await? {
+            Some(found) if found.value.parent == account.parent => WriteError::VersionMismatch,
+            _ => WriteError::NotFound,
+        })
+    }
+
+    async fn delete(
+        &self,
+        parent: ResellerId,
+        id: ResellerId,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError> {
+        // One statement: a customer created under the account between a count and the delete cannot be orphaned.
+        let customers = Query::select()
+            .expr(Expr::val(1))
+            .from(customer::Entity)
+            .and_where(customer::Column::ResellerId.eq(id.as_uuid()))
+            .to_owned();
+        let mut delete = account::Entity::delete_many()
+            .filter(account::Column::Id.eq(id.as_uuid()))
+            .filter(account::Column::ParentTenantId.eq(parent.as_uuid()))
+            .filter(Expr::exists(customers).not());
+        if let Some(expected) = expected_version {
+            delete = delete.filter(account::Column::Version.eq(stored_version(expected)?));
+        }
+        let done = self.db.write(|c| delete.exec(c)).await.map_err(repository_error)?;
+        if done.rows_affected > 0 {
+            return Ok(());
+        }
+        Err(match self.find(id).await? {
+            Some(found) if found.value.parent != parent => WriteError::NotFound,
+            None => WriteError::NotFound,
+            Some(found) if expected_version.is_some_and(|v| v != found.version) => WriteError::VersionMismatch,
+            Some(_) => WriteError::InUse,
+        })
+    }
+
+    async fn metrics(&self, id: ResellerId, page: Page) -> Result<AccountMetrics, RepositoryError> {
+        let connection = self.db.connection();
+        let customers = queries::customers_of(id).count(connection).await.map_err(repository_error)?;
+        let enabled_customers = queries::customers_of(id)
+            .filter(customer::Column::Enabled.eq(true))
+            .count(connection)
+            .await
+            .map_err(repository_error)?;
+        let counts: Vec<(String, bool, i64)> =
+            queries::profile_counts_of(id).into_tuple().all(connection).await.map_err(repository_error)?;
+        let page_rows = queries::customers_page(id, None, page).all(connection).await.map_err(repository_error)?;
+        let ids = page_rows.iter().map(|c| c.id).collect::<Vec<_>>();
+        let profiles = if ids.is_empty() {
+            Vec::new()
+        } else {
+            queries::profiles_of(ids)
+                .into_model::<queries::FiguresRow>()
+                .all(connection)
+                .await
+                .map_err(repository_error)?
+        };
+        let figures = || -> anyhow::Result<AccountMetrics> {
+            let profiles = profiles
+                .into_iter()
+                .map(|row| {
+                    let pbx_type = PbxType::parse(&row.pbx_type)?;
+                    let monitor_sub_accounts = (pbx_type == PbxType::Kazoo)
+                        .then(|| row.settings.get("monitorSubAccounts").and_then(serde_json::Value::as_bool))
+                        .flatten();
+                    let figures = ProfileFigures {
+                        id: PbxId::from_uuid(row.id),
+                        pbx_type,
+                        instance_id: row.instance_id,
+                        name: row.name,
+                        enabled: row.enabled,
+                        monitor_sub_accounts,
+                    };
+                    Ok((row.customer_id, figures))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let items = page_rows
+                .into_iter()
+                .map(|c| CustomerProfiles {
+                    customer_id: CustomerId::from_uuid(c.id),
+                    name: c.name,
+                    enabled: c.enabled,
+                    profiles: profiles.iter().filter(|(owner, _)| *owner == c.id).map(|(_, f)| f.clone()).collect(),
+                })
+                .collect();
+            let profiles = counts
+                .into_iter()
+                .map(|(pbx_type, enabled, n)| Ok((PbxType::parse(&pbx_type)?, enabled, u64::try_from(n)?)))
+                .collect::<anyhow::Result<_>>()?;
+            Ok(AccountMetrics { customers, enabled_customers, profiles, items })
+        };
+        figures().context("the metrics of an account cannot be read").map_err(RepositoryError::Unexpected)
+    }
+}
