@@ -1,7 +1,7 @@
 # pbx-server: the commands a newcomer, a developer and CI need.
 CARGO ?= cargo
 
-.PHONY: help run build release test check fmt lint doc openapi conformance client-test browser-test screenshot bench fuzz
+.PHONY: help run build release test check fmt lint doc openapi conformance client-test api-examples browser-test screenshot bench fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ lint: ## Clippy on every target, warnings are errors
 
 conformance: ## schemathesis against a started server, every operation of docs/openapi.json
 	bash scripts/conformance.sh
+
+api-examples: ## Run every curl example of docs/api.md, in order, against a fresh server (each must answer 2xx)
+	bash scripts/api-examples.sh
 
 client-test: ## Generate a Python client from docs/openapi.json (openapi-python-client) and drive the API through it
 	bash tests/client/run.sh

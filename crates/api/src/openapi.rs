@@ -104,6 +104,12 @@ fn add_account_prefix(paths: &mut serde_json::Value) {
                 let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
                 operation["parameters"] = std::iter::once(parameter.clone()).chain(parameters).collect();
                 operation["tags"] = serde_json::json!(["Accounts"]);
+                let not_found = &mut operation["responses"]["404"];
+                let description = not_found["description"].as_str().map(|d| format!("{d}; or ")).unwrap_or_default();
+                *not_found = serde_json::json!({
+                    "description": format!("{description}no such account for the caller (missing, or neither the caller nor under it)"),
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+                });
             }
             let path =
                 path.replacen("/api/v1.0", &format!("/api/v1.0/accounts/{{{}}}", crate::auth::ACTING_ACCOUNT), 1);
@@ -146,6 +152,20 @@ mod tests {
             assert_eq!(index["schema"]["maximum"], crate::paging::MAX_INDEX, "{list}");
         }
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+
+    #[test]
+    fn every_route_under_the_account_prefix_documents_its_404() {
+        let doc: Value = serde_json::from_str(&document()).unwrap();
+        let prefixed: Vec<(&String, &Value)> =
+            doc["paths"].as_object().unwrap().iter().filter(|(path, _)| path.contains("{account_tenant_id}")).collect();
+        assert_eq!(prefixed.len(), 5, "customers, a customer, its profiles, a profile, the lookup");
+        for (path, item) in prefixed {
+            for (method, operation) in item.as_object().unwrap() {
+                assert!(operation["responses"]["404"].is_object(), "{method} {path}");
+                assert_eq!(operation["parameters"][0]["name"], crate::auth::ACTING_ACCOUNT, "{method} {path}");
+            }
+        }
     }
 
     #[test]
