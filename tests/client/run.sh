@@ -14,9 +14,10 @@ out=$target/generated-client
 rm -rf "$out"
 mkdir -p "$out"
 echo "== generating the client from docs/openapi.json"
+# A document the generator refuses fails the command: show why, as for a warning.
 generated=$("$venv/bin/openapi-python-client" generate --path docs/openapi.json --meta none \
-  --output-path "$out/pbx_client" 2>&1)
-if grep -qE "WARNING|Unable to|Error" <<< "$generated"; then
+  --output-path "$out/pbx_client" 2>&1) || true
+if grep -qE "WARNING|Unable to|Error" <<< "$generated" || [ ! -d "$out/pbx_client" ]; then
   echo "$generated" >&2
   echo "the generator could not read all of docs/openapi.json" >&2
   exit 1

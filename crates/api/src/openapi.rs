@@ -169,6 +169,21 @@ mod tests {
     }
 
     #[test]
+    fn an_account_patch_names_the_fields_of_an_account() {
+        let doc: Value = serde_json::from_str(&document()).unwrap();
+        let operations = doc["components"]["schemas"]["AccountPatchOperation"]["oneOf"].as_array().unwrap();
+        let paths: Vec<&str> = operations
+            .iter()
+            .flat_map(|operation| operation["properties"]["path"]["enum"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        for field in ["/name", "/description", "/reference", "/countryCode", "/timezone", "/enabled"] {
+            assert!(paths.contains(&field), "{field} in {paths:?}");
+        }
+        assert!(operations.iter().all(|o| o["properties"]["path"]["enum"] != serde_json::json!([])), "no empty enum");
+    }
+
+    #[test]
     fn archiving_needs_a_frequency_in_the_document_too() {
         let doc: Value = serde_json::from_str(&document()).unwrap();
         let three_cx = &doc["components"]["schemas"]["NewThreeCxConnectionProfile"];

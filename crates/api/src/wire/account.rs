@@ -60,7 +60,8 @@ patch_document!(
     /// A JSON Patch document for an account.
     AccountPatch,
     "AccountPatch",
-    PatchTarget::of::<AccountBody>(&rules(), &[])
+    // Its fields are the customer body's (the account body's own schema is a reference to it).
+    PatchTarget::of::<CustomerBody>(&rules(), &[])
 );
 
 /// An account: a reseller tenant under the caller.
