@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestServer, assert_error, assert_timestamp, error_fields, new_guid, read};
 
@@ -204,4 +204,89 @@ async fn a_customer_with_profiles_cannot_be_deleted_until_they_are() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _, body) = read(server.get(&format!("/api/v1.0/customers/{id}"), &token).await).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "Not Found");
+}
+
+/// §11: the customer fields the platform's clients send, with their defaults and their leniency.
+#[tokio::test]
+async fn the_platforms_customer_fields_are_stored_returned_and_patched() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let (status, _, plain) =
+        read(server.post("/api/v1.0/customers", &token, &json!({"name": "Plain"}), &[]).await).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let defaults = json!({"features": {"agent": 0, "device": 0}, "tenantProfileType": "TenantProfileType_analytics",
+        "trialDuration": 0, "syncAcdAgentWithPbx": false, "sendNewUserEmail": true, "sendConnectWelcomeEmail": true});
+    for (field, value) in defaults.as_object().unwrap() {
+        assert_eq!(&plain["data"][field], value, "{field}");
+    }
+
+    let body = json!({"name": "Acme", "features": {"agent": 25, "device": 3}, "tenantProfileType": "TenantProfileType_callcenter",
+        "trialDuration": "14", "syncAcdAgentWithPbx": "true", "sendNewUserEmail": false, "sendConnectWelcomeEmail": "false"});
+    let (status, _, created) = read(server.post("/api/v1.0/customers", &token, &body, &[]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["data"]["id"].as_str().unwrap().to_owned();
+    let (_, _, got) = read(server.get(&format!("/api/v1.0/customers/{id}"), &token).await).await;
+    let expected = json!({"features": {"agent": 25, "device": 3}, "tenantProfileType": "TenantProfileType_callcenter",
+        "trialDuration": 14, "syncAcdAgentWithPbx": true, "sendNewUserEmail": false, "sendConnectWelcomeEmail": false});
+    for (field, value) in expected.as_object().unwrap() {
+        assert_eq!(&got["data"][field], value, "{field}");
+        assert_eq!(&created["data"][field], value, "{field} in the create's answer");
+    }
+
+    let patch = json!([{"op": "replace", "path": "/features", "value": {"agent": 0, "device": 9}},
+        {"op": "replace", "path": "/sendNewUserEmail", "value": "true"}]);
+    let response = server
+        .client
+        .patch(server.url(&format!("/api/v1.0/customers/{id}")))
+        .bearer_auth(&token)
+        .header("content-type", "application/json-patch+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, _, patched) = read(response).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["data"]["features"], json!({"agent": 0, "device": 9}));
+    assert_eq!(
+        (patched["data"]["sendNewUserEmail"].clone(), patched["data"]["trialDuration"].clone()),
+        (json!(true), json!(14))
+    );
+}
+
+#[tokio::test]
+async fn a_trial_needs_its_own_scope_on_create_and_on_patch() {
+    let server = TestServer::start().await;
+    let tenant = new_guid();
+    let writer = server.token(&tenant, "customers:read customers:write");
+    let trial = json!({"name": "Trial", "trialDuration": 30});
+    let (status, _, body) = read(server.post("/api/v1.0/customers", &writer, &trial, &[]).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_fields(&body), ["trialDuration"]);
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("customers:trial"), "{body}");
+    let granted = server.token(&tenant, "customers:read customers:write customers:trial");
+    let (status, _, body) = read(server.post("/api/v1.0/customers", &granted, &trial, &[]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_owned();
+
+    let send = |token: &str, patch: Value| {
+        let request = server
+            .client
+            .patch(server.url(&format!("/api/v1.0/customers/{id}")))
+            .bearer_auth(token)
+            .header("content-type", "application/json-patch+json")
+            .body(patch.to_string());
+        async move { read(request.send().await.unwrap()).await }
+    };
+    let (status, _, body) = send(&writer, json!([{"op": "replace", "path": "/name", "value": "Renamed"}])).await;
+    assert_eq!(status, StatusCode::OK, "a trial granted before does not block other changes: {body}");
+    let (status, _, body) = send(&writer, json!([{"op": "replace", "path": "/trialDuration", "value": "60"}])).await;
+    assert_eq!((status, error_fields(&body)), (StatusCode::BAD_REQUEST, vec!["trialDuration".to_owned()]));
+    let (status, _, body) = send(&writer, json!([{"op": "replace", "path": "/trialDuration", "value": 0}])).await;
+    assert_eq!(
+        (status, body["data"]["trialDuration"].clone()),
+        (StatusCode::OK, json!(0)),
+        "ending a trial needs no scope"
+    );
+    let (status, _, _) = send(&granted, json!([{"op": "replace", "path": "/trialDuration", "value": "90"}])).await;
+    assert_eq!(status, StatusCode::OK);
 }

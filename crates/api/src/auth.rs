@@ -29,6 +29,8 @@ pub enum Scope {
     PbxsRead,
     /// Create and change PBX profiles.
     PbxsWrite,
+    /// Give a customer a trial (`trialDuration` above 0).
+    CustomersTrial,
     /// Read the accounts under the caller (the enterprise tier).
     AccountsRead,
     /// Create, change and delete the accounts under the caller.
@@ -47,6 +49,7 @@ impl Scope {
             Self::CustomersWrite => "customers:write",
             Self::PbxsRead => "pbxs:read",
             Self::PbxsWrite => "pbxs:write",
+            Self::CustomersTrial => "customers:trial",
             Self::AccountsRead => "accounts:read",
             Self::AccountsWrite => "accounts:write",
         }
@@ -145,11 +148,26 @@ impl Caller {
     /// # Errors
     /// [`ApiError::Forbidden`] otherwise.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.iter().any(|s| s == Scope::ONBOARDING || s == scope.as_str()) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(scope.as_str()))
+        if self.has(scope) { Ok(()) } else { Err(ApiError::Forbidden(scope.as_str())) }
+    }
+
+    /// Whether the token grants `scope` (or `onboarding`).
+    #[must_use]
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.iter().any(|s| s == Scope::ONBOARDING || s == scope.as_str())
+    }
+
+    /// Succeeds unless `options` give a trial the token may not grant: 400 on `trialDuration`, as a field the
+    /// caller may not set.
+    ///
+    /// # Errors
+    /// [`ApiError::Invalid`] naming `trialDuration`.
+    pub(crate) fn may_grant(&self, trial: pbx_domain::TrialDays) -> Result<(), ApiError> {
+        if trial.days() == 0 || self.has(Scope::CustomersTrial) {
+            return Ok(());
         }
+        let message = format!("a trial needs the {} scope", Scope::CustomersTrial.as_str());
+        Err(ApiError::Invalid(vec![crate::FieldProblem::new("trialDuration", message)]))
     }
 }
 

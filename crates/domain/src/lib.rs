@@ -51,7 +51,10 @@ mod urls;
 
 pub use account::{Account, AccountDetails};
 pub use country::{CountryCode, CountryCodeError};
-pub use customer::{Customer, CustomerName, NewCustomer, OptionalText};
+pub use customer::{
+    Customer, CustomerName, CustomerOptions, Features, NewCustomer, OptionError, OptionalText, TenantProfileType,
+    TrialDays,
+};
 pub use ids::{CustomerId, IdError, PbxId, ResellerId};
 pub use pbx::{InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, teams, three_cx};
 pub use secret::{Secret, SecretError, Withheld};

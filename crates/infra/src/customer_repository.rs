@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 use pbx_application::{CustomerRepository, Page, RepositoryError, Versioned, WriteError};
-use pbx_domain::{CountryCode, Customer, CustomerId, CustomerName, NewCustomer, OptionalText, ResellerId, Timezone};
+use pbx_domain::{
+    CountryCode, Customer, CustomerId, CustomerName, CustomerOptions, Features, NewCustomer, OptionalText, ResellerId,
+    TenantProfileType, Timezone, TrialDays,
+};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::db_error::{is_foreign_key_violation, repository_error};
@@ -67,16 +70,26 @@ fn to_domain(row: customer::Model) -> anyhow::Result<Customer> {
         timezone: row.timezone,
         enabled: row.enabled,
     };
+    let options = CustomerOptions {
+        features: Features::new(u32::try_from(row.features_agent)?, u32::try_from(row.features_device)?)?,
+        tenant_profile_type: TenantProfileType::parse(&row.tenant_profile_type)?,
+        trial_duration: TrialDays::new(u64::try_from(row.trial_duration)?)?,
+        sync_acd_agent_with_pbx: row.sync_acd_agent_with_pbx,
+        send_new_user_email: row.send_new_user_email,
+        send_connect_welcome_email: row.send_connect_welcome_email,
+    };
     Ok(Customer {
         id: CustomerId::from_uuid(row.id),
         reseller_id: ResellerId::from_uuid(row.reseller_id),
         date_created: row.date_created,
         details: columns.parse()?,
+        options,
     })
 }
 
 fn active(customer: &Customer) -> customer::ActiveModel {
     let details = DetailColumns::of(&customer.details);
+    let options = &customer.options;
     customer::ActiveModel {
         id: Set(customer.id.as_uuid()),
         reseller_id: Set(customer.reseller_id.as_uuid()),
@@ -88,6 +101,13 @@ fn active(customer: &Customer) -> customer::ActiveModel {
         enabled: Set(details.enabled),
         date_created: Set(customer.date_created),
         version: Set(1),
+        features_agent: Set(i32::try_from(options.features.agent()).unwrap_or(i32::MAX)),
+        features_device: Set(i32::try_from(options.features.device()).unwrap_or(i32::MAX)),
+        tenant_profile_type: Set(options.tenant_profile_type.as_str().to_owned()),
+        trial_duration: Set(i16::from(options.trial_duration.days())),
+        sync_acd_agent_with_pbx: Set(options.sync_acd_agent_with_pbx),
+        send_new_user_email: Set(options.send_new_user_email),
+        send_connect_welcome_email: Set(options.send_connect_welcome_email),
     }
 }
 

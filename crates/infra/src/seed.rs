@@ -71,6 +71,7 @@ pub async fn seed(
             reseller_id: plan.reseller,
             date_created: tick(),
             details: NewCustomer::named(CustomerName::parse(&format!("Seed customer {n}"))?),
+            options: pbx_domain::CustomerOptions::default(),
         };
         owners.push(customer.id);
         batch.push(customer);

@@ -68,6 +68,7 @@ async fn a_database_of_the_first_release_is_migrated_forward_without_losing_rows
     assert_eq!(found.details.description.map(|d| d.as_str().to_owned()), Some("Head office".to_owned()));
     assert_eq!(found.details.timezone.name(), "Europe/Paris");
     assert_eq!(found.date_created, created);
+    assert_eq!(found.options, pbx_domain::CustomerOptions::default(), "migration 6 filled the options' defaults");
     let profiles = SeaOrmPbxRepository::new(db.clone(), SecretCipher::new(&[1; 32]).unwrap());
     assert!(profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap(), "the profile survived");
 }

@@ -52,6 +52,7 @@ fn customer(reseller: ResellerId) -> Customer {
         reseller_id: reseller,
         date_created: now(),
         details: NewCustomer::named(CustomerName::parse("Acme").unwrap()),
+        options: pbx_domain::CustomerOptions::default(),
     }
 }
 

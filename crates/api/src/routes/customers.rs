@@ -57,8 +57,9 @@ pub(crate) async fn create(
             country_code: account.details.country_code,
             timezone: account.details.timezone,
         });
-        let details = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
-        let command = CreateCustomerCommand { reseller: caller.reseller, details, reservation };
+        let (details, options) = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
+        caller.may_grant(options.trial_duration)?;
+        let command = CreateCustomerCommand { reseller: caller.reseller, details, options, reservation };
         let customer = state.create_customer.execute(command).await?;
         let location = format!("{base}{}/customers/{}", caller.routes(), customer.id);
         let mut created = HttpResponse::Created();
@@ -158,8 +159,11 @@ pub(crate) async fn patch(
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
     let current = state.patch_customer.load(caller.reseller, customer_id, if_match).await?;
-    let details = customer::patched(&current.value, operations)?;
-    let customer = state.patch_customer.save(current, details).await?;
+    let (details, options) = customer::patched(&current.value, operations)?;
+    if options.trial_duration != current.value.options.trial_duration {
+        caller.may_grant(options.trial_duration)?;
+    }
+    let customer = state.patch_customer.save(current, details, options).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
     Ok(success(ok, CustomerView::new(&customer.value)))

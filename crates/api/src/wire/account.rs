@@ -11,26 +11,47 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::customer::{CustomerBody, CustomerView, Defaults};
-use super::field::FieldProblem;
+use super::customer::{self, Defaults, DetailFields, TenantView};
+use super::field::{Field, FieldProblem, Problems};
 use super::patch::{PatchTarget, Rules, patch_document, patch_view};
+use super::profile::optional_flag;
 use super::{Body, Fields, Guid, parse_body};
 use crate::ApiError;
 
 /// Fields of an account that the service sets.
 const SET_BY_SERVICE: &[&str] = &["id", "parentTenantId", "dateCreated", "dateDeleted"];
 
-/// A new account: a customer's fields (name, description, reference, countryCode, timezone, enabled).
+/// A new account: the details of a tenant, as a customer has them (without a customer's options).
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(transparent)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = NewAccount)]
-pub(crate) struct AccountBody(CustomerBody);
+pub(crate) struct AccountBody {
+    #[serde(default)]
+    #[schema(schema_with = customer::name, required = true)]
+    name: Field<String>,
+    #[serde(default)]
+    #[schema(schema_with = customer::description)]
+    description: Field<String>,
+    #[serde(default)]
+    #[schema(schema_with = customer::reference)]
+    reference: Field<String>,
+    #[serde(default)]
+    #[schema(schema_with = customer::country_code)]
+    country_code: Field<String>,
+    #[serde(default)]
+    #[schema(schema_with = customer::timezone)]
+    timezone: Field<String>,
+    /// Whether the account is active (false when absent).
+    #[serde(default)]
+    #[schema(schema_with = optional_flag)]
+    enabled: Field<bool>,
+}
 
 impl Body for AccountBody {
     const KIND: &'static str = "an account";
     const SET_BY_SERVICE: &'static [&'static str] = SET_BY_SERVICE;
     fn fields() -> &'static Fields {
-        static FIELDS: LazyLock<Fields> = LazyLock::new(Fields::of::<CustomerBody>);
+        static FIELDS: LazyLock<Fields> = LazyLock::new(Fields::of::<AccountBody>);
         &FIELDS
     }
 }
@@ -40,7 +61,13 @@ impl Body for AccountBody {
 /// # Errors
 /// Every broken field, then every field an account does not have.
 pub(crate) fn parse(object: Map<String, Value>) -> Result<AccountDetails, Vec<FieldProblem>> {
-    parse_body(object, |body: AccountBody| body.0.parse(Defaults::default()))
+    parse_body(object, |body: AccountBody| {
+        let mut problems = Problems::default();
+        let AccountBody { name, description, reference, country_code, timezone, enabled } = body;
+        let fields = DetailFields { name, description, reference, country_code, timezone, enabled };
+        let details = fields.parse(Defaults::default(), &mut problems);
+        problems.or_build(|| details)
+    })
 }
 
 /// What a patch may do to an account's fields.
@@ -60,8 +87,7 @@ patch_document!(
     /// A JSON Patch document for an account.
     AccountPatch,
     "AccountPatch",
-    // Its fields are the customer body's (the account body's own schema is a reference to it).
-    PatchTarget::of::<CustomerBody>(&rules(), &[])
+    PatchTarget::of::<AccountBody>(&rules(), &[])
 );
 
 /// An account: a reseller tenant under the caller.
@@ -70,7 +96,7 @@ patch_document!(
 #[schema(as = Account)]
 pub(crate) struct AccountView<'a> {
     #[serde(flatten)]
-    tenant: CustomerView<'a>,
+    tenant: TenantView<'a>,
     /// Always null: a deleted account is gone (404).
     #[schema(value_type = Option<String>)]
     date_deleted: Option<String>,
@@ -78,7 +104,7 @@ pub(crate) struct AccountView<'a> {
 
 impl<'a> AccountView<'a> {
     pub(crate) fn new(account: &'a Account) -> Self {
-        let tenant = CustomerView::of(account.id.to_string(), &account.details, account.parent, account.date_created);
+        let tenant = TenantView::of(account.id.to_string(), &account.details, account.parent, account.date_created);
         Self { tenant, date_deleted: None }
     }
 }

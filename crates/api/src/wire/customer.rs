@@ -3,13 +3,17 @@
 use std::sync::LazyLock;
 
 use json_patch::PatchOperation;
-use pbx_domain::{CountryCode, Customer, CustomerName, NewCustomer, OptionalText, Timezone};
+use pbx_domain::{
+    CountryCode, Customer, CustomerName, CustomerOptions, Features, NewCustomer, OptionalText, TenantProfileType,
+    Timezone, TrialDays,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
 
-use super::field::{Field, FieldProblem, Problems};
+use super::field::{Count, Field, FieldProblem, Problems};
 use super::patch::{PatchTarget, Rules, patch_document, patch_view};
 use super::profile::optional_flag;
 use super::text::Text;
@@ -43,25 +47,95 @@ pub(crate) struct CustomerBody {
     #[serde(default)]
     #[schema(schema_with = optional_flag)]
     enabled: Field<bool>,
+    #[serde(default)]
+    #[schema(schema_with = features)]
+    features: Field<Map<String, Value>>,
+    #[serde(default)]
+    #[schema(schema_with = tenant_profile_type)]
+    tenant_profile_type: Field<String>,
+    #[serde(default)]
+    #[schema(schema_with = trial_duration)]
+    trial_duration: Field<Count>,
+    /// Whether the ACD agents follow the PBX's (false when absent).
+    #[serde(default)]
+    #[schema(schema_with = optional_flag)]
+    sync_acd_agent_with_pbx: Field<bool>,
+    /// Whether new users get an e-mail (true when absent).
+    #[serde(default)]
+    #[schema(schema_with = optional_flag)]
+    send_new_user_email: Field<bool>,
+    /// Whether the customer gets the Connect welcome e-mail (true when absent).
+    #[serde(default)]
+    #[schema(schema_with = optional_flag)]
+    send_connect_welcome_email: Field<bool>,
 }
 
-fn name() -> Schema {
+fn integer(description: &str, max: u64) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .minimum(Some(0))
+        .maximum(Some(max))
+        .description(Some(description))
+}
+
+fn features() -> Schema {
+    let count =
+        |what: &str| integer(&format!("{what} licences, 0 (off) to {}", Features::MAX), u64::from(Features::MAX));
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .property("agent", count("Agent"))
+        .property("device", count("Device"))
+        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
+        .description(Some(
+            "Licence counts; each 0 when absent, and `{\"agent\": 0, \"device\": 0}` when not sent (or null).",
+        ))
+        .into()
+}
+
+fn tenant_profile_type() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(TenantProfileType::pattern()))
+        .description(Some("`TenantProfileType_` then 1–40 letters; `TenantProfileType_analytics` when absent."))
+        .examples(["TenantProfileType_analytics"])
+        .into()
+}
+
+/// A trial's days as text: 0 to 90, no leading zero (what [`Count`] and [`TrialDays`] take).
+const TRIAL_TEXT: &str = "^([0-9]|[1-8][0-9]|90)$";
+
+fn trial_duration() -> Schema {
+    let days = "A trial in days, 0 (none, when absent) to 90; above 0 needs the `customers:trial` scope.";
+    OneOfBuilder::new()
+        .item(integer(days, u64::from(TrialDays::MAX)))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .pattern(Some(TRIAL_TEXT))
+                .description(Some("The same number of days, as a string (\"14\").")),
+        )
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .description(Some(days))
+        .into()
+}
+
+pub(super) fn name() -> Schema {
     Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters after trimming).", Some("Acme"))
 }
 
-fn country_code() -> Schema {
+pub(super) fn country_code() -> Schema {
     values::country_code("An assigned ISO 3166-1 alpha-2 code (any case), `US` when absent.", "FR")
 }
 
-fn timezone() -> Schema {
+pub(super) fn timezone() -> Schema {
     values::timezone("A name of the IANA time zone database (exact spelling), `UTC` when absent.", "Europe/Paris")
 }
 
-fn description() -> Schema {
+pub(super) fn description() -> Schema {
     Text::Optional { max: 200 }.schema("Free text, at most 200 characters.", None)
 }
 
-fn reference() -> Schema {
+pub(super) fn reference() -> Schema {
     Text::Optional { max: 200 }.schema("Your own reference for the customer, at most 200 characters.", None)
 }
 
@@ -74,6 +148,33 @@ impl Body for CustomerBody {
     }
 }
 
+/// The features a body gives, each 0 when absent; a key besides `agent` and `device` is a problem.
+fn parse_features(given: Field<Map<String, Value>>, problems: &mut Problems) -> Option<Features> {
+    let object = given.or("features", Map::new(), problems)?;
+    let mut counts = [0_u32; 2];
+    let mut valid = true;
+    for (key, value) in object {
+        let Some(slot) = ["agent", "device"].iter().position(|k| *k == key) else {
+            problems.push(&format!("features.{key}"), "is not a feature (agent, device)");
+            valid = false;
+            continue;
+        };
+        let count = match &value {
+            Value::Number(number) => super::field::whole(number),
+            _ => None,
+        };
+        match count.and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= Features::MAX) {
+            Some(count) => counts[slot] = count,
+            None => {
+                problems
+                    .push(&format!("features.{key}"), format!("must be a whole number from 0 to {}", Features::MAX));
+                valid = false;
+            }
+        }
+    }
+    valid.then(|| Features::new(counts[0], counts[1]).ok()).flatten()
+}
+
 /// The country and time zone of a customer that sends none: `US` and `UTC`, or its account's.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Defaults {
@@ -81,25 +182,75 @@ pub(crate) struct Defaults {
     pub(crate) timezone: Timezone,
 }
 
+/// The details every tenant body has (a customer's, an account's), sent or not.
+pub(super) struct DetailFields {
+    pub(super) name: Field<String>,
+    pub(super) description: Field<String>,
+    pub(super) reference: Field<String>,
+    pub(super) country_code: Field<String>,
+    pub(super) timezone: Field<String>,
+    pub(super) enabled: Field<bool>,
+}
+
+impl DetailFields {
+    /// The details, `defaults` filling the country and time zone; `None` after noting every problem.
+    pub(super) fn parse(self, defaults: Defaults, problems: &mut Problems) -> Option<NewCustomer> {
+        let name = self.name.required("name", CustomerName::parse, problems);
+        let description = self.description.optional("description", OptionalText::parse, problems);
+        let reference = self.reference.optional("reference", OptionalText::parse, problems);
+        let country_code = self.country_code.optional("countryCode", CountryCode::parse, problems);
+        let timezone = self.timezone.optional("timezone", Timezone::parse, problems);
+        let enabled = self.enabled.or("enabled", false, problems);
+        Some(NewCustomer {
+            name: name?,
+            description: description?,
+            reference: reference?,
+            country_code: country_code?.unwrap_or(defaults.country_code),
+            timezone: timezone?.unwrap_or(defaults.timezone),
+            enabled: enabled?,
+        })
+    }
+}
+
 impl CustomerBody {
     /// The customer, or every problem with the body; `defaults` fill the country and time zone unless given.
-    pub(super) fn parse(self, defaults: Defaults) -> Result<NewCustomer, Vec<FieldProblem>> {
+    fn parse(self, defaults: Defaults) -> Result<(NewCustomer, CustomerOptions), Vec<FieldProblem>> {
         let mut problems = Problems::default();
-        let name = self.name.required("name", CustomerName::parse, &mut problems);
-        let description = self.description.optional("description", OptionalText::parse, &mut problems);
-        let reference = self.reference.optional("reference", OptionalText::parse, &mut problems);
-        let country_code = self.country_code.optional("countryCode", CountryCode::parse, &mut problems);
-        let timezone = self.timezone.optional("timezone", Timezone::parse, &mut problems);
-        let enabled = self.enabled.or("enabled", false, &mut problems);
+        let details = DetailFields {
+            name: self.name,
+            description: self.description,
+            reference: self.reference,
+            country_code: self.country_code,
+            timezone: self.timezone,
+            enabled: self.enabled,
+        }
+        .parse(defaults, &mut problems);
+        let standard = CustomerOptions::default();
+        let features = parse_features(self.features, &mut problems);
+        let tenant_profile_type =
+            self.tenant_profile_type.optional("tenantProfileType", TenantProfileType::parse, &mut problems);
+        let trial = self.trial_duration.or("trialDuration", Count(0), &mut problems);
+        let trial = trial.and_then(|Count(days)| {
+            TrialDays::new(days).map_err(|e| problems.push("trialDuration", e.to_string())).ok()
+        });
+        let sync =
+            self.sync_acd_agent_with_pbx.or("syncAcdAgentWithPbx", standard.sync_acd_agent_with_pbx, &mut problems);
+        let new_user = self.send_new_user_email.or("sendNewUserEmail", standard.send_new_user_email, &mut problems);
+        let welcome = self.send_connect_welcome_email.or(
+            "sendConnectWelcomeEmail",
+            standard.send_connect_welcome_email,
+            &mut problems,
+        );
         problems.or_build(|| {
-            Some(NewCustomer {
-                name: name?,
-                description: description?,
-                reference: reference?,
-                country_code: country_code?.unwrap_or(defaults.country_code),
-                timezone: timezone?.unwrap_or(defaults.timezone),
-                enabled: enabled?,
-            })
+            let options = CustomerOptions {
+                features: features?,
+                tenant_profile_type: tenant_profile_type?.unwrap_or(standard.tenant_profile_type),
+                trial_duration: trial?,
+                sync_acd_agent_with_pbx: sync?,
+                send_new_user_email: new_user?,
+                send_connect_welcome_email: welcome?,
+            };
+            Some((details?, options))
         })
     }
 }
@@ -108,7 +259,10 @@ impl CustomerBody {
 ///
 /// # Errors
 /// Every broken field, then every field a customer does not have.
-pub(crate) fn parse(object: Map<String, Value>, defaults: Defaults) -> Result<NewCustomer, Vec<FieldProblem>> {
+pub(crate) fn parse(
+    object: Map<String, Value>,
+    defaults: Defaults,
+) -> Result<(NewCustomer, CustomerOptions), Vec<FieldProblem>> {
     parse_body(object, |body: CustomerBody| body.parse(defaults))
 }
 
@@ -117,7 +271,10 @@ pub(crate) fn parse(object: Map<String, Value>, defaults: Defaults) -> Result<Ne
 /// # Errors
 /// 400 listing every operation that cannot apply or every problem of the patched customer; 409 for a failed
 /// `test`.
-pub(crate) fn patched(current: &Customer, operations: Vec<PatchOperation>) -> Result<NewCustomer, ApiError> {
+pub(crate) fn patched(
+    current: &Customer,
+    operations: Vec<PatchOperation>,
+) -> Result<(NewCustomer, CustomerOptions), ApiError> {
     parse(patch_view(CustomerView::new(current), operations, &rules())?, Defaults::default()).map_err(ApiError::Invalid)
 }
 
@@ -133,11 +290,55 @@ patch_document!(
     PatchTarget::of::<CustomerBody>(&rules(), &[])
 );
 
-/// A customer of a reseller.
+/// A customer of a reseller: its details and its options.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Customer)]
 pub(crate) struct CustomerView<'a> {
+    #[serde(flatten)]
+    tenant: TenantView<'a>,
+    features: FeaturesView,
+    #[schema(example = "TenantProfileType_analytics")]
+    tenant_profile_type: &'a str,
+    /// Days of trial (0: none).
+    trial_duration: u8,
+    sync_acd_agent_with_pbx: bool,
+    send_new_user_email: bool,
+    send_connect_welcome_email: bool,
+}
+
+/// Licence counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FeaturesView {
+    agent: u32,
+    device: u32,
+}
+
+impl<'a> CustomerView<'a> {
+    pub(crate) fn new(customer: &'a Customer) -> Self {
+        let options = &customer.options;
+        Self {
+            tenant: TenantView::of(
+                customer.id.to_string(),
+                &customer.details,
+                customer.reseller_id,
+                customer.date_created,
+            ),
+            features: FeaturesView { agent: options.features.agent(), device: options.features.device() },
+            tenant_profile_type: options.tenant_profile_type.as_str(),
+            trial_duration: options.trial_duration.days(),
+            sync_acd_agent_with_pbx: options.sync_acd_agent_with_pbx,
+            send_new_user_email: options.send_new_user_email,
+            send_connect_welcome_email: options.send_connect_welcome_email,
+        }
+    }
+}
+
+/// What a customer and an account show alike: the tenant's details.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Tenant)]
+pub(crate) struct TenantView<'a> {
     #[schema(value_type = Guid)]
     id: String,
     #[schema(example = "Acme")]
@@ -158,11 +359,7 @@ pub(crate) struct CustomerView<'a> {
     date_created: String,
 }
 
-impl<'a> CustomerView<'a> {
-    pub(crate) fn new(customer: &'a Customer) -> Self {
-        Self::of(customer.id.to_string(), &customer.details, customer.reseller_id, customer.date_created)
-    }
-
+impl<'a> TenantView<'a> {
     /// The view of a tenant `id` with `details`, under `parent`, created at `date_created`.
     pub(super) fn of(
         id: String,
@@ -197,7 +394,63 @@ mod tests {
     #[test]
     fn a_name_alone_makes_a_customer_with_defaults() {
         let customer = parse(object(json!({"name": "Acme"})), Defaults::default()).unwrap();
-        assert_eq!(customer, NewCustomer::named(CustomerName::parse("Acme").unwrap()));
+        let named = NewCustomer::named(CustomerName::parse("Acme").unwrap());
+        assert_eq!(customer, (named, CustomerOptions::default()));
+    }
+
+    #[test]
+    fn the_platforms_customer_fields_are_read_with_their_leniency() {
+        let body = json!({
+            "name": "Acme",
+            "features": {"agent": 5, "device": 100_000},
+            "tenantProfileType": "TenantProfileType_callcenter",
+            "trialDuration": "14",
+            "syncAcdAgentWithPbx": "true",
+            "sendNewUserEmail": false,
+        });
+        let (_, options) = parse(object(body), Defaults::default()).unwrap();
+        assert_eq!((options.features.agent(), options.features.device()), (5, 100_000));
+        assert_eq!(options.tenant_profile_type.as_str(), "TenantProfileType_callcenter");
+        assert_eq!(options.trial_duration.days(), 14);
+        assert!(options.sync_acd_agent_with_pbx && !options.send_new_user_email && options.send_connect_welcome_email);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_trial_text_pattern_is_what_the_parser_takes(text in "[0-9]{1,4}|-?[0-9 .+e]{0,4}") {
+            let pattern = regex::Regex::new(TRIAL_TEXT).unwrap();
+            let parsed = parse(object(json!({"name": "A", "trialDuration": text.clone()})), Defaults::default()).is_ok();
+            proptest::prop_assert_eq!(pattern.is_match(&text), parsed, "{}", text);
+        }
+    }
+
+    #[test]
+    fn every_broken_option_is_reported() {
+        let body = json!({
+            "name": "Acme",
+            "features": {"agent": -1, "device": 100_001, "seats": 3},
+            "tenantProfileType": "Analytics",
+            "trialDuration": 91,
+            "sendNewUserEmail": "yes",
+        });
+        let problems = parse(object(body), Defaults::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "features.agent",
+                "features.device",
+                "features.seats",
+                "tenantProfileType",
+                "trialDuration",
+                "sendNewUserEmail"
+            ]
+        );
+        let text = |v: Value| parse(object(json!({"name": "A", "trialDuration": v})), Defaults::default()).is_ok();
+        assert!(text(json!(6.0)), "a whole float is an integer to JSON Schema");
+        assert!(
+            text(json!("90")) && text(json!(0)) && !text(json!("14 days")) && !text(json!(1.5)) && !text(json!(""))
+        );
     }
 
     #[test]

@@ -66,6 +66,48 @@ impl Wire for bool {
     }
 }
 
+/// A whole number of days or items: a JSON integer, or the same number written as a string (`"14"`, no sign, no
+/// leading zero), as the platform's own examples send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Count(pub(crate) u64);
+
+/// `number` when it is whole and not negative: JSON Schema counts `6.0` as an integer, so this does too.
+pub(crate) fn whole(number: &serde_json::Number) -> Option<u64> {
+    number.as_u64().or_else(|| {
+        let float = number.as_f64()?;
+        // Below 2^53 every whole float is exact; no count here comes near.
+        (float.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&float)).then_some(float as u64)
+    })
+}
+
+impl Wire for Count {
+    const EXPECTED: &'static str = "a whole number (or one as a string)";
+    fn from_json(value: Value) -> Option<Self> {
+        match value {
+            Value::Number(number) => whole(&number).map(Self),
+            Value::String(text)
+                if (1..=19).contains(&text.len())
+                    && text.bytes().all(|b| b.is_ascii_digit())
+                    && (text == "0" || !text.starts_with('0')) =>
+            {
+                text.parse().ok().map(Self)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A JSON object.
+impl Wire for serde_json::Map<String, Value> {
+    const EXPECTED: &'static str = "an object";
+    fn from_json(value: Value) -> Option<Self> {
+        match value {
+            Value::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+}
+
 impl<'de, T: Wire> Deserialize<'de> for Field<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(match Value::deserialize(deserializer)? {
@@ -118,11 +160,11 @@ impl Field<String> {
     }
 }
 
-impl Field<bool> {
-    /// The flag, `default` when absent, or `None` after noting its problem.
-    pub(crate) fn or(self, field: &str, default: bool, problems: &mut Problems) -> Option<bool> {
+impl<T: Wire> Field<T> {
+    /// The value, `default` when absent, or `None` after noting its problem.
+    pub(crate) fn or(self, field: &str, default: T, problems: &mut Problems) -> Option<T> {
         match self {
-            Self::Given(flag) => Some(flag),
+            Self::Given(value) => Some(value),
             Self::Missing => Some(default),
             Self::WrongType => {
                 Self::wrong_type(field, problems);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{Customer, CustomerId, NewCustomer, ResellerId};
+use pbx_domain::{Customer, CustomerId, CustomerOptions, NewCustomer, ResellerId};
 
 use crate::idempotency::Reservation;
 use crate::ports::{Clock, CustomerRepository, IdGenerator, RepositoryError};
@@ -15,6 +15,8 @@ pub struct CreateCustomerCommand {
     pub reseller: ResellerId,
     /// The customer's details.
     pub details: NewCustomer,
+    /// Its options (checked by the caller: a trial needs its own scope).
+    pub options: CustomerOptions,
     /// The id reserved by the request's `Idempotency-Key`, if it has one.
     pub reservation: Option<Reservation>,
 }
@@ -51,7 +53,7 @@ impl CreateCustomer {
     /// See [`CreateCustomerError`].
     #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
     pub async fn execute(&self, command: CreateCustomerCommand) -> Result<Customer, CreateCustomerError> {
-        let CreateCustomerCommand { reseller, details, reservation } = command;
+        let CreateCustomerCommand { reseller, details, options, reservation } = command;
         let id = CustomerId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
         if reservation.is_some_and(|r| r.resumed)
             && let Some(created) = self.customers.find(reseller, id).await?
@@ -59,7 +61,7 @@ impl CreateCustomer {
             tracing::info!(customer_id = %id, "customer created by an interrupted request under the same key");
             return Ok(created.value);
         }
-        let customer = Customer { id, reseller_id: reseller, date_created: self.clock.now(), details };
+        let customer = Customer { id, reseller_id: reseller, date_created: self.clock.now(), details, options };
         self.customers.insert(&customer).await?;
         tracing::info!(customer_id = %customer.id, "customer created");
         Ok(customer)
@@ -88,7 +90,8 @@ mod tests {
 
     fn command(name: &str) -> CreateCustomerCommand {
         let details = NewCustomer::named(CustomerName::parse(name).unwrap());
-        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), details, reservation: None }
+        let options = CustomerOptions::default();
+        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), details, options, reservation: None }
     }
 
     #[tokio::test]
@@ -130,7 +133,11 @@ mod tests {
             .returning(|reseller, id| {
                 let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
                 let date_created = DateTime::from_timestamp(1_500_000_000, 0).unwrap();
-                Ok(Some(Versioned { value: Customer { id, reseller_id: reseller, date_created, details }, version: 1 }))
+                let options = CustomerOptions::default();
+                Ok(Some(Versioned {
+                    value: Customer { id, reseller_id: reseller, date_created, details, options },
+                    version: 1,
+                }))
             });
         customers.expect_insert().never();
         let customer = use_case(customers).execute(reserved(true)).await.unwrap();

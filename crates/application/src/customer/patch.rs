@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{Customer, CustomerId, NewCustomer, ResellerId};
+use pbx_domain::{Customer, CustomerId, CustomerOptions, NewCustomer, ResellerId};
 
 use crate::ports::{CustomerRepository, RepositoryError, Versioned, WriteError};
 use crate::use_case::opaque_debug;
@@ -63,8 +63,9 @@ impl PatchCustomer {
         &self,
         current: Versioned<Customer>,
         details: NewCustomer,
+        options: CustomerOptions,
     ) -> Result<Versioned<Customer>, PatchCustomerError> {
-        let patched = Customer { details, ..current.value };
+        let patched = Customer { details, options, ..current.value };
         let version = self.customers.update(&patched, current.version).await.map_err(|e| match e {
             WriteError::NotFound => PatchCustomerError::NotFound,
             WriteError::VersionMismatch => PatchCustomerError::PreconditionFailed,
@@ -96,7 +97,13 @@ mod tests {
         customers.expect_find().returning(|reseller, id| {
             let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
             Ok(Some(Versioned {
-                value: Customer { id, reseller_id: reseller, date_created: chrono::Utc::now(), details },
+                value: Customer {
+                    id,
+                    reseller_id: reseller,
+                    date_created: chrono::Utc::now(),
+                    details,
+                    options: CustomerOptions::default(),
+                },
                 version: 2,
             }))
         });
@@ -114,8 +121,10 @@ mod tests {
         let use_case = PatchCustomer::new(Arc::new(customers));
         let current = use_case.load(reseller(), customer_id(), Some(2)).await.unwrap();
         let created = current.value.date_created;
-        let patched =
-            use_case.save(current, NewCustomer::named(CustomerName::parse("Acme SA").unwrap())).await.unwrap();
+        let patched = use_case
+            .save(current, NewCustomer::named(CustomerName::parse("Acme SA").unwrap()), CustomerOptions::default())
+            .await
+            .unwrap();
         assert_eq!((patched.version, patched.value.date_created, patched.value.id), (3, created, customer_id()));
     }
 
@@ -127,7 +136,9 @@ mod tests {
         let stale = use_case.load(reseller(), customer_id(), Some(1)).await;
         assert!(matches!(stale, Err(PatchCustomerError::PreconditionFailed)), "{stale:?}");
         let current = use_case.load(reseller(), customer_id(), None).await.unwrap();
-        let raced = use_case.save(current, NewCustomer::named(CustomerName::parse("B").unwrap())).await;
+        let raced = use_case
+            .save(current, NewCustomer::named(CustomerName::parse("B").unwrap()), CustomerOptions::default())
+            .await;
         assert!(matches!(raced, Err(PatchCustomerError::PreconditionFailed)), "{raced:?}");
     }
 }

@@ -146,7 +146,13 @@ mod tests {
     fn customer(country: &str) -> Customer {
         let mut details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
         details.country_code = CountryCode::parse(country).unwrap();
-        Customer { id: customer_id(), reseller_id: reseller(), date_created: now(), details }
+        Customer {
+            id: customer_id(),
+            reseller_id: reseller(),
+            date_created: now(),
+            details,
+            options: Default::default(),
+        }
     }
 
     fn kazoo(name: &str, country: Option<&str>) -> NewProfile {

@@ -74,7 +74,13 @@ mod tests {
         customers.expect_find().returning(move |reseller, id| {
             let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
             Ok(found.then(|| Versioned {
-                value: Customer { id, reseller_id: reseller, date_created: chrono::Utc::now(), details },
+                value: Customer {
+                    id,
+                    reseller_id: reseller,
+                    date_created: chrono::Utc::now(),
+                    details,
+                    options: Default::default(),
+                },
                 version: 1,
             }))
         });

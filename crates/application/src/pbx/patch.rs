@@ -184,7 +184,13 @@ mod tests {
             let mut details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
             details.country_code = CountryCode::parse("FR").unwrap();
             Ok(found.then(|| Versioned {
-                value: pbx_domain::Customer { id, reseller_id: reseller, date_created: chrono::Utc::now(), details },
+                value: pbx_domain::Customer {
+                    id,
+                    reseller_id: reseller,
+                    date_created: chrono::Utc::now(),
+                    details,
+                    options: pbx_domain::CustomerOptions::default(),
+                },
                 version: 1,
             }))
         });

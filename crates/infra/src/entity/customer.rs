@@ -17,6 +17,13 @@ pub struct Model {
     pub date_created: DateTimeUtc,
     /// Bumped on every change; the `ETag` of the resource.
     pub version: i64,
+    pub features_agent: i32,
+    pub features_device: i32,
+    pub tenant_profile_type: String,
+    pub trial_duration: i16,
+    pub sync_acd_agent_with_pbx: bool,
+    pub send_new_user_email: bool,
+    pub send_connect_welcome_email: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

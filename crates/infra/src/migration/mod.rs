@@ -5,6 +5,7 @@ mod m20261126_000002_versions;
 mod m20261127_000003_idempotency_keys;
 mod m20261127_000004_instance_keys;
 mod m20261128_000005_accounts;
+mod m20261128_000006_customer_options;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_idempotency_keys::Migration),
             Box::new(m20261127_000004_instance_keys::Migration),
             Box::new(m20261128_000005_accounts::Migration),
+            Box::new(m20261128_000006_customer_options::Migration),
         ]
     }
 }
