@@ -65,6 +65,12 @@ async function main() {
     await cf.getByLabel("Country code (optional)").fill("FR");
     await cf.getByLabel("Country code (optional)").press("Enter");
     await page.locator("#customer-title", { hasText: "Acme Telecom" }).waitFor();
+    // The options left alone keep their defaults: the e-mail checkboxes start checked, as the API's default.
+    const createdPath = await page.evaluate(() => location.hash.slice(1));
+    const customer = await (await fetch(`${base}/api/v1.0${createdPath}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    if (customer.data.sendNewUserEmail !== true || customer.data.sendConnectWelcomeEmail !== true || customer.data.trialDuration !== 0) {
+      throw new Error(`the portal changed a default: ${JSON.stringify(customer.data)}`);
+    }
     await shot("customer-created");
 
     // A Kazoo profile: the API asks to accept the charge, the page asks the user, then repeats the request.

@@ -116,13 +116,15 @@ function schema(document, ref) {
 function fieldsOf(objectSchema) {
   const required = new Set(objectSchema.required || []);
   return Object.entries(objectSchema.properties)
-    .filter(([name]) => name !== "_type")
+    // `_type` is the form's own select; an object (a customer's `features`) keeps its default: no input for it.
+    .filter(([name, property]) => name !== "_type" && ![].concat(property.type || []).includes("object"))
     .map(([name, property]) => {
       const flag = (property.oneOf || []).some((item) => item.type === "boolean");
       return {
         name,
         required: required.has(name),
         kind: flag ? "checkbox" : property.format === "password" ? "password" : "text",
+        checked: flag && property.default === true,
         maxLength: property.maxLength,
         hint: property.description && !flag ? property.description : "",
         example: property.example ?? (property.examples || [])[0],
@@ -137,7 +139,7 @@ function renderFields(container, prefix, fields) {
     const hintId = `${id}-hint`;
     const errorId = `${id}-error`;
     const input = el("input", {
-      id, name: field.name, type: field.kind, required: field.required, maxlength: field.maxLength,
+      id, name: field.name, type: field.kind, required: field.required, maxlength: field.maxLength, checked: field.checked,
       autocomplete: field.kind === "password" ? "new-password" : "off",
       placeholder: field.kind === "text" && field.example ? `e.g. ${field.example}` : undefined,
       "aria-describedby": `${field.hint ? hintId : ""} ${errorId}`.trim(),

@@ -62,12 +62,24 @@ pub(crate) struct CustomerBody {
     sync_acd_agent_with_pbx: Field<bool>,
     /// Whether new users get an e-mail (true when absent).
     #[serde(default)]
-    #[schema(schema_with = optional_flag)]
+    #[schema(schema_with = flag_on_by_default)]
     send_new_user_email: Field<bool>,
     /// Whether the customer gets the Connect welcome e-mail (true when absent).
     #[serde(default)]
-    #[schema(schema_with = optional_flag)]
+    #[schema(schema_with = flag_on_by_default)]
     send_connect_welcome_email: Field<bool>,
+}
+
+/// A flag that is on unless sent off: `optional_flag` with `true` as its stated default (the portal's checkbox
+/// starts checked).
+fn flag_on_by_default() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(["true", "false"])))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .description(Some("A boolean; the strings \"true\" and \"false\" are accepted too; true when absent or null."))
+        .default(Some(Value::Bool(true)))
+        .into()
 }
 
 fn integer(description: &str, max: u64) -> ObjectBuilder {
@@ -78,17 +90,13 @@ fn integer(description: &str, max: u64) -> ObjectBuilder {
         .description(Some(description))
 }
 
+/// `Features` (a component of its own: client generators read a named object in a union, not an inline one), or
+/// null.
 fn features() -> Schema {
-    let count =
-        |what: &str| integer(&format!("{what} licences, 0 (off) to {}", Features::MAX), u64::from(Features::MAX));
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
-        .property("agent", count("Agent"))
-        .property("device", count("Device"))
-        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
-        .description(Some(
-            "Licence counts; each 0 when absent, and `{\"agent\": 0, \"device\": 0}` when not sent (or null).",
-        ))
+    OneOfBuilder::new()
+        .item(utoipa::openapi::Ref::from_schema_name("Features"))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .description(Some("Licence counts; `{\"agent\": 0, \"device\": 0}` when not sent (or null)."))
         .into()
 }
 
@@ -148,11 +156,23 @@ impl Body for CustomerBody {
     }
 }
 
-/// The features a body gives, each 0 when absent; a key besides `agent` and `device` is a problem.
+/// The features a body gives (both counts, each 0 to 100,000), or none when it sends none; a key besides `agent`
+/// and `device` is a problem.
 fn parse_features(given: Field<Map<String, Value>>, problems: &mut Problems) -> Option<Features> {
-    let object = given.or("features", Map::new(), problems)?;
+    let object = match given {
+        Field::Missing => return Some(Features::default()),
+        Field::WrongType => {
+            problems.push("features", "must be an object: {\"agent\": n, \"device\": n}");
+            return None;
+        }
+        Field::Given(object) => object,
+    };
     let mut counts = [0_u32; 2];
     let mut valid = true;
+    for key in ["agent", "device"].into_iter().filter(|key| !object.contains_key(*key)) {
+        problems.push(&format!("features.{key}"), "is required when features are sent");
+        valid = false;
+    }
     for (key, value) in object {
         let Some(slot) = ["agent", "device"].iter().position(|k| *k == key) else {
             problems.push(&format!("features.{key}"), "is not a feature (agent, device)");
@@ -307,10 +327,14 @@ pub(crate) struct CustomerView<'a> {
     send_connect_welcome_email: bool,
 }
 
-/// Licence counts.
+/// Licence counts, each 0 (off) to 100,000; 0 when absent.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Features)]
 pub(crate) struct FeaturesView {
+    #[schema(minimum = 0, maximum = 100_000)]
     agent: u32,
+    #[schema(minimum = 0, maximum = 100_000)]
     device: u32,
 }
 
@@ -448,6 +472,15 @@ mod tests {
         );
         let text = |v: Value| parse(object(json!({"name": "A", "trialDuration": v})), Defaults::default()).is_ok();
         assert!(text(json!(6.0)), "a whole float is an integer to JSON Schema");
+        let features = |v: Value| {
+            let problems =
+                parse(object(json!({"name": "A", "features": v})), Defaults::default()).err().unwrap_or_default();
+            problems.into_iter().map(|p| p.field).collect::<Vec<_>>()
+        };
+        assert_eq!(features(json!({"agent": 1})), ["features.device"], "both counts, when features are sent");
+        assert_eq!(features(json!({})), ["features.agent", "features.device"]);
+        assert_eq!(features(json!([1, 2])), ["features"]);
+        assert!(features(json!(null)).is_empty() && features(json!({"agent": 0, "device": 7.0})).is_empty());
         assert!(
             text(json!("90")) && text(json!(0)) && !text(json!("14 days")) && !text(json!(1.5)) && !text(json!(""))
         );
