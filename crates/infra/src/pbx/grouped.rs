@@ -126,7 +126,7 @@ async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedR
             group
         };
         let creates: Vec<&Create> = group.iter().map(|job| &job.create).collect();
-        let outcomes = match write(&connection, &creates).await {
+        let outcomes = match write_retrying_deadlocks(&connection, &creates).await {
             Ok(outcomes) => outcomes,
             Err(e) => vec![Created::Failed { unavailable: is_unavailable(&e), message: e.to_string() }; group.len()],
         };
@@ -193,7 +193,8 @@ fn statement(backend: DbBackend, creates: &[&Create]) -> Statement {
          settings, secrets, created_at, version) \
          SELECT v.id, c.id, v.pbx_type, v.instance_id, v.instance_key, v.name, COALESCE(v.country_code, \
          c.country_code), false, v.settings, v.secrets, v.created_at, 1 \
-         FROM ({rows}) v JOIN customers c ON c.id = v.customer_id AND c.reseller_id = v.reseller_id{conflict}",
+         FROM ({rows}) v JOIN customers c ON c.id = v.customer_id AND c.reseller_id = v.reseller_id \
+         ORDER BY v.pbx_type, v.instance_key{conflict}",
         rows = selects.join(" UNION ALL "),
     );
     Statement::from_sql_and_values(backend, sql, values)
@@ -203,6 +204,32 @@ fn statement(backend: DbBackend, creates: &[&Create]) -> Statement {
 fn id_list(backend: DbBackend, ids: &[Uuid]) -> (String, Vec<Value>) {
     let list: Vec<String> = (1..=ids.len()).map(|n| placeholder(backend, n)).collect();
     (list.join(", "), ids.iter().map(|id| Value::from(*id)).collect())
+}
+
+/// How often a group the database chose as a deadlock's victim is written again.
+const DEADLOCK_RETRIES: usize = 3;
+
+/// Whether the database rolled the statement back to break a deadlock (PostgreSQL's 40P01 "deadlock detected",
+/// InnoDB's 1213 "Deadlock found"): nothing of it was written, and it may simply run again.
+fn is_deadlock(error: &DbErr) -> bool {
+    error.to_string().to_ascii_lowercase().contains("deadlock")
+}
+
+/// [`write`], again when the database broke a deadlock by rolling it back. Rows go in in the order of their unique
+/// key, so two writers take the index's locks in one order; a deadlock can still come from the other statements
+/// on the table (a patch that renames an instance), and a group's statement is all or nothing, so it is safe to
+/// repeat.
+async fn write_retrying_deadlocks(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
+    let mut attempt = 0;
+    loop {
+        match write(connection, creates).await {
+            Err(e) if is_deadlock(&e) && attempt < DEADLOCK_RETRIES => {
+                attempt += 1;
+                tracing::warn!(attempt, creates = creates.len(), "a group of creates met a deadlock: written again");
+            }
+            written => return written,
+        }
+    }
 }
 
 /// Writes the group; each create's outcome, in order.
