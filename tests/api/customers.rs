@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestServer, assert_error, assert_timestamp, error_fields, new_guid, read};
+use crate::helpers::{TestServer, assert_error, assert_timestamp, error_fields, kazoo, new_guid, read};
 
 #[tokio::test]
 async fn a_created_customer_can_be_read_back_by_its_reseller_only() {
@@ -289,4 +289,107 @@ async fn a_trial_needs_its_own_scope_on_create_and_on_patch() {
     );
     let (status, _, _) = send(&granted, json!([{"op": "replace", "path": "/trialDuration", "value": "90"}])).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+fn platform_example(account: &str) -> Value {
+    json!({
+        "name": "Clients ~.customer.name.~",
+        "countryCode": "US",
+        "timezone": "America/New_York",
+        "trialDuration": "14",
+        "features": {"agent": 10, "device": 0},
+        "pbxConnectionProfile": {
+            "_type": "KazooPbxConnectionProfile", "name": "Clients ~.pbx.kazoo.name.~ Pbx",
+            "hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com",
+            "accountId": account, "apiKey": "ABCDEF", "monitorSubAccounts": "true"
+        }
+    })
+}
+
+async fn customer_count(server: &TestServer, token: &str) -> usize {
+    let (_, _, listed) = read(server.get("/api/v1.0/customers?pageSize=1000", token).await).await;
+    listed["data"].as_array().unwrap().len()
+}
+
+/// §11: the platform's create example makes the customer and its first profile together, and replays.
+#[tokio::test]
+async fn a_customer_comes_with_its_first_profile_in_one_create_and_replays_with_its_key() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let body = platform_example(&new_guid());
+    let key = new_guid();
+    let headers = [("accept-charges", "true"), ("Idempotency-Key", key.as_str())];
+    let (status, _, created) = read(server.post("/api/v1.0/customers", &token, &body, &headers).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let customer = created["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["data"]["trialDuration"], 14);
+    let profiles = created["data"]["pbxConnectionProfiles"].as_array().unwrap().clone();
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0]["_type"], "KazooPbxConnectionProfile");
+    assert_eq!(
+        (profiles[0]["tenantId"].as_str(), profiles[0]["countryCode"].as_str()),
+        (Some(customer.as_str()), Some("US"))
+    );
+    assert!(!created.to_string().contains("ABCDEF"), "no secret in the answer");
+    let pbx = profiles[0]["id"].as_str().unwrap();
+    let (status, _, profile) =
+        read(server.get(&format!("/api/v1.0/customers/{customer}/pbxs/{pbx}"), &token).await).await;
+    assert_eq!((status, profile["data"]["monitorSubAccounts"].clone()), (StatusCode::OK, json!(true)));
+    let (_, _, got) = read(server.get(&format!("/api/v1.0/customers/{customer}"), &token).await).await;
+    assert_eq!(got["data"]["pbxConnectionProfiles"], json!(profiles), "a get shows the summaries too");
+
+    let (status, replay_headers, replayed) =
+        read(server.post("/api/v1.0/customers", &token, &body, &headers).await).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(replay_headers["idempotent-replayed"], "true");
+    assert_eq!(replayed["data"], created["data"], "the whole answer again");
+    assert_eq!(customer_count(&server, &token).await, 1, "nothing created twice");
+}
+
+#[tokio::test]
+async fn a_first_profile_without_the_charge_accepted_or_on_a_taken_instance_creates_nothing() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let (status, _, body) =
+        read(server.post("/api/v1.0/customers", &token, &platform_example(&new_guid()), &[]).await).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+    assert_eq!(customer_count(&server, &token).await, 0, "402: no customer either");
+
+    let taken = new_guid();
+    let owner = server.reseller();
+    let owners_customer = server.customer(&owner).await;
+    assert_eq!(server.create_pbx(&owner, &owners_customer, &kazoo(&taken)).await.status(), StatusCode::CREATED);
+    for headers in [&[("accept-charges", "true")][..], &[][..]] {
+        let (status, _, body) =
+            read(server.post("/api/v1.0/customers", &token, &platform_example(&taken), headers).await).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{headers:?}: {body}");
+    }
+    assert_eq!(customer_count(&server, &token).await, 0, "409: no customer either");
+
+    let mut broken = platform_example(&new_guid());
+    broken["name"] = json!(" ");
+    broken["pbxConnectionProfile"]["hostRest"] = json!("ftp://rest.example.com");
+    let (status, _, body) =
+        read(server.post("/api/v1.0/customers", &token, &broken, &[("accept-charges", "true")]).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_fields(&body), ["name", "pbxConnectionProfile.hostRest"], "together, with the customer's own");
+}
+
+#[tokio::test]
+async fn a_customers_first_profile_is_not_patchable() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    let patch = json!([{"op": "add", "path": "/pbxConnectionProfile", "value": kazoo(&new_guid())}]);
+    let response = server
+        .client
+        .patch(server.url(&format!("/api/v1.0/customers/{customer}")))
+        .bearer_auth(&token)
+        .header("content-type", "application/json-patch+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = read(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }

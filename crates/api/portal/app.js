@@ -116,8 +116,10 @@ function schema(document, ref) {
 function fieldsOf(objectSchema) {
   const required = new Set(objectSchema.required || []);
   return Object.entries(objectSchema.properties)
-    // `_type` is the form's own select; an object (a customer's `features`) keeps its default: no input for it.
-    .filter(([name, property]) => name !== "_type" && ![].concat(property.type || []).includes("object"))
+    // `_type` is the form's own select; an object (a customer's `features`, its first `pbxConnectionProfile`) keeps
+    // its default: no input for it here (profiles have their own form on the customer's page).
+    .filter(([name, property]) => name !== "_type" && ![].concat(property.type || []).includes("object")
+      && !(property.oneOf || []).some((item) => item.$ref))
     .map(([name, property]) => {
       const flag = (property.oneOf || []).some((item) => item.type === "boolean");
       return {

@@ -279,6 +279,11 @@ impl From<CreatePbxError> for ApiError {
 impl From<CreateCustomerError> for ApiError {
     fn from(error: CreateCustomerError) -> Self {
         match error {
+            CreateCustomerError::InstanceAttached => Self::Conflict(INSTANCE_ATTACHED.to_owned()),
+            CreateCustomerError::ChargesNotAccepted => Self::PaymentRequired(
+                "Creating a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
+                 header 'accept-charges: true'. Nothing was created, neither the customer nor its profile.",
+            ),
             CreateCustomerError::Storage(e) => e.into(),
         }
     }

@@ -176,6 +176,19 @@ pub trait PbxRepository: Send + Sync {
         created_at: DateTime<Utc>,
     ) -> Result<CountryCode, InsertPbxError>;
 
+    /// Stores a new customer and its first profile, both at version 1, in one transaction: neither is stored unless
+    /// both are.
+    ///
+    /// # Errors
+    /// [`InsertPbxError::InstanceAttached`] when the profile's instance is taken (nothing is stored),
+    /// [`InsertPbxError::Repository`] for any other failure.
+    async fn insert_with_customer(
+        &self,
+        customer: &Customer,
+        profile: &PbxProfile,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), InsertPbxError>;
+
     /// Whether a profile for the PBX instance `instance_id` of type `pbx_type` is stored, for any customer.
     ///
     /// # Errors

@@ -87,7 +87,7 @@ fn to_domain(row: customer::Model) -> anyhow::Result<Customer> {
     })
 }
 
-fn active(customer: &Customer) -> customer::ActiveModel {
+pub(crate) fn active(customer: &Customer) -> customer::ActiveModel {
     let details = DetailColumns::of(&customer.details);
     let options = &customer.options;
     customer::ActiveModel {

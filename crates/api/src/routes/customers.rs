@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use pbx_application::Page;
 use pbx_application::customer::CreateCustomerCommand;
 use pbx_domain::CustomerId;
 
+use super::pbxs::accepts_charges;
 use super::{CustomerPath, base_url};
 use crate::body::{json_object, json_value};
 use crate::envelope::{deleted, success};
@@ -16,6 +18,9 @@ use crate::paging::{collection, page};
 use crate::wire::customer::{self, CustomerView, Defaults};
 use crate::wire::patch::operations;
 use crate::{ApiError, AppState, Caller, Scope};
+
+/// The profiles a customer's answer lists (the oldest; `GET …/pbxs` pages through them all).
+const PROFILES_SHOWN: Page = Page { index: 0, size: 1000 };
 
 fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     CustomerId::parse(path).map_err(|e| ApiError::invalid_id(&e))
@@ -28,13 +33,15 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     tag = "Customers",
     params(
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
+        ("accept-charges" = Option<String>, Header, nullable = false, description = "`true` (any case) to accept the charge of the `pbxConnectionProfile` sent with the customer (402 without it, and nothing is created); anything else counts as absent"),
     ),
     request_body(content = crate::wire::customer::CustomerBody, example = json!({"name": "Acme", "countryCode": "FR", "timezone": "Europe/Paris"})),
     responses(
         (status = 201, description = "Created", body = crate::envelope::Success<CustomerView<'static>>, headers(("Location" = String, description = "The new customer's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
         (status = 400, description = "Invalid fields, every one listed", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
-        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 402, description = "A `pbxConnectionProfile` was sent without `accept-charges: true`: nothing was created", body = crate::envelope::Failure),
+        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`), or the `pbxConnectionProfile`'s instance is attached elsewhere (nothing was created)", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
         (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
@@ -57,14 +64,27 @@ pub(crate) async fn create(
             country_code: account.details.country_code,
             timezone: account.details.timezone,
         });
-        let (details, options) = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
-        caller.may_grant(options.trial_duration)?;
-        let command = CreateCustomerCommand { reseller: caller.reseller, details, options, reservation };
-        let customer = state.create_customer.execute(command).await?;
-        let location = format!("{base}{}/customers/{}", caller.routes(), customer.id);
-        let mut created = HttpResponse::Created();
-        created.insert_header((header::LOCATION, location)).insert_header(etag(1));
-        Ok(success(created, CustomerView::new(&customer)))
+        let input = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
+        caller.may_grant(input.options.trial_duration)?;
+        if input.first_profile.is_some() {
+            caller.require(Scope::PbxsWrite)?;
+        }
+        let command = CreateCustomerCommand {
+            reseller: caller.reseller,
+            details: input.details,
+            options: input.options,
+            reservation,
+            first_profile: input.first_profile,
+            accept_charges: accepts_charges(req),
+        };
+        let created = state.create_customer.execute(command).await?;
+        if !created.profiles.is_empty() {
+            state.metrics.record_profile_created(created.profiles[0].pbx_type.as_str());
+        }
+        let location = format!("{base}{}/customers/{}", caller.routes(), created.customer.id);
+        let mut answer = HttpResponse::Created();
+        answer.insert_header((header::LOCATION, location)).insert_header(etag(1));
+        Ok(success(answer, CustomerView::with_profiles(&created.customer, &created.profiles)))
     })
     .await
 }
@@ -119,10 +139,12 @@ pub(crate) async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersRead)?;
-    let customer = state.get_customer.execute(caller.reseller, customer_id(&path.customer_id)?).await?;
+    let id = customer_id(&path.customer_id)?;
+    let customer = state.get_customer.execute(caller.reseller, id).await?;
+    let profiles = state.read_pbxs.list(caller.reseller, id, PROFILES_SHOWN).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
-    Ok(success(ok, CustomerView::new(&customer.value)))
+    Ok(success(ok, CustomerView::with_profiles(&customer.value, &profiles)))
 }
 
 #[utoipa::path(

@@ -21,7 +21,7 @@ use crate::{ApiError, AppState, Caller, Scope};
 const ACCEPT_CHARGES: HeaderName = HeaderName::from_static("accept-charges");
 
 /// Whether the request carries `accept-charges: true`.
-fn accepts_charges(req: &HttpRequest) -> bool {
+pub(super) fn accepts_charges(req: &HttpRequest) -> bool {
     req.headers()
         .get(ACCEPT_CHARGES)
         .and_then(|v| v.to_str().ok())

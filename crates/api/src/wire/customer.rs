@@ -3,6 +3,8 @@
 use std::sync::LazyLock;
 
 use json_patch::PatchOperation;
+use pbx_application::PbxSummary;
+use pbx_application::pbx::NewProfile;
 use pbx_domain::{
     CountryCode, Customer, CustomerName, CustomerOptions, Features, NewCustomer, OptionalText, TenantProfileType,
     Timezone, TrialDays,
@@ -15,13 +17,17 @@ use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
 
 use super::field::{Count, Field, FieldProblem, Problems};
 use super::patch::{PatchTarget, Rules, patch_document, patch_view};
-use super::profile::optional_flag;
+use super::profile::{SummaryView, optional_flag};
 use super::text::Text;
 use super::{Body, Fields, Guid, parse_body, values};
 use crate::{ApiError, timestamp};
 
 /// Fields of a customer that the service sets.
-const SET_BY_SERVICE: &[&str] = &["id", "parentTenantId", "dateCreated"];
+const SET_BY_SERVICE: &[&str] = &["id", "parentTenantId", "dateCreated", "pbxConnectionProfiles"];
+
+/// What a patch may not change: those, and the first profile (create only).
+const PATCH_READ_ONLY: &[&str] =
+    &["id", "parentTenantId", "dateCreated", "pbxConnectionProfiles", "pbxConnectionProfile"];
 
 /// A new customer.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -68,6 +74,58 @@ pub(crate) struct CustomerBody {
     #[serde(default)]
     #[schema(schema_with = flag_on_by_default)]
     send_connect_welcome_email: Field<bool>,
+    #[serde(default)]
+    #[schema(schema_with = first_profile)]
+    pbx_connection_profile: Field<Map<String, Value>>,
+}
+
+/// A first PBX profile, or null.
+fn first_profile() -> Schema {
+    OneOfBuilder::new()
+        .item(utoipa::openapi::Ref::from_schema_name("NewPbxProfile"))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .description(Some(
+            "A first PBX profile, created with the customer in one transaction (create only): chargeable, so the \
+             request needs `accept-charges: true` (402 otherwise, and nothing is created); 409 when its instance is \
+             attached elsewhere (nothing created). Its problems are listed as `pbxConnectionProfile.<field>`.",
+        ))
+        .into()
+}
+
+/// The field of a customer's first profile.
+const FIRST_PROFILE: &str = "pbxConnectionProfile";
+
+/// The first profile a body gives, with its problems named `pbxConnectionProfile.<field>`.
+fn parse_first_profile(given: Field<Map<String, Value>>, problems: &mut Problems) -> Option<Option<NewProfile>> {
+    match given {
+        Field::Missing => Some(None),
+        Field::WrongType => {
+            problems.push(FIRST_PROFILE, "must be an object: a PBX profile, chosen by _type");
+            None
+        }
+        Field::Given(object) => match super::profile::parse(object) {
+            Ok(profile) => Some(Some(profile)),
+            Err(found) => {
+                for problem in found {
+                    let field = if problem.field.is_empty() {
+                        FIRST_PROFILE.to_owned()
+                    } else {
+                        format!("{FIRST_PROFILE}.{}", problem.field)
+                    };
+                    problems.push(&field, problem.message);
+                }
+                None
+            }
+        },
+    }
+}
+
+/// A customer as a create sends it: its details, its options, and maybe its first profile.
+#[derive(Debug)]
+pub(crate) struct NewCustomerInput {
+    pub(crate) details: NewCustomer,
+    pub(crate) options: CustomerOptions,
+    pub(crate) first_profile: Option<NewProfile>,
 }
 
 /// A flag that is on unless sent off: `optional_flag` with `true` as its stated default (the portal's checkbox
@@ -234,7 +292,7 @@ impl DetailFields {
 
 impl CustomerBody {
     /// The customer, or every problem with the body; `defaults` fill the country and time zone unless given.
-    fn parse(self, defaults: Defaults) -> Result<(NewCustomer, CustomerOptions), Vec<FieldProblem>> {
+    fn parse(self, defaults: Defaults) -> Result<NewCustomerInput, Vec<FieldProblem>> {
         let mut problems = Problems::default();
         let details = DetailFields {
             name: self.name,
@@ -261,6 +319,7 @@ impl CustomerBody {
             standard.send_connect_welcome_email,
             &mut problems,
         );
+        let first_profile = parse_first_profile(self.pbx_connection_profile, &mut problems);
         problems.or_build(|| {
             let options = CustomerOptions {
                 features: features?,
@@ -270,7 +329,7 @@ impl CustomerBody {
                 send_new_user_email: new_user?,
                 send_connect_welcome_email: welcome?,
             };
-            Some((details?, options))
+            Some(NewCustomerInput { details: details?, options, first_profile: first_profile? })
         })
     }
 }
@@ -279,10 +338,7 @@ impl CustomerBody {
 ///
 /// # Errors
 /// Every broken field, then every field a customer does not have.
-pub(crate) fn parse(
-    object: Map<String, Value>,
-    defaults: Defaults,
-) -> Result<(NewCustomer, CustomerOptions), Vec<FieldProblem>> {
+pub(crate) fn parse(object: Map<String, Value>, defaults: Defaults) -> Result<NewCustomerInput, Vec<FieldProblem>> {
     parse_body(object, |body: CustomerBody| body.parse(defaults))
 }
 
@@ -295,19 +351,27 @@ pub(crate) fn patched(
     current: &Customer,
     operations: Vec<PatchOperation>,
 ) -> Result<(NewCustomer, CustomerOptions), ApiError> {
-    parse(patch_view(CustomerView::new(current), operations, &rules())?, Defaults::default()).map_err(ApiError::Invalid)
+    let view = patch_view(CustomerView::new(current), operations, &rules())?;
+    // `pbxConnectionProfile` is read-only in a patch (create only): the input never has one here.
+    let input = parse(view, Defaults::default()).map_err(ApiError::Invalid)?;
+    Ok((input.details, input.options))
 }
 
 /// What a patch may do to a customer's fields.
 fn rules() -> Rules<'static> {
-    Rules { kind: CustomerBody::KIND, fields: CustomerBody::fields(), read_only: SET_BY_SERVICE, writable: &[] }
+    Rules { kind: CustomerBody::KIND, fields: CustomerBody::fields(), read_only: PATCH_READ_ONLY, writable: &[] }
 }
 
 patch_document!(
     /// A JSON Patch document for a customer.
     CustomerPatch,
     "CustomerPatch",
+    // The first profile is create-only and the profiles' summaries are not in the document a patch edits: not even
+    // a `test` of either is listed.
     PatchTarget::of::<CustomerBody>(&rules(), &[])
+        .into_iter()
+        .filter(|target| ![FIRST_PROFILE, "pbxConnectionProfiles"].contains(&target.field.as_str()))
+        .collect::<Vec<_>>()
 );
 
 /// A customer of a reseller: its details and its options.
@@ -325,6 +389,9 @@ pub(crate) struct CustomerView<'a> {
     sync_acd_agent_with_pbx: bool,
     send_new_user_email: bool,
     send_connect_welcome_email: bool,
+    /// Its PBX profiles (summaries): in the answer to a create and to a get of one customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pbx_connection_profiles: Option<Vec<SummaryView<'a>>>,
 }
 
 /// Licence counts, each 0 (off) to 100,000; 0 when absent.
@@ -354,7 +421,13 @@ impl<'a> CustomerView<'a> {
             sync_acd_agent_with_pbx: options.sync_acd_agent_with_pbx,
             send_new_user_email: options.send_new_user_email,
             send_connect_welcome_email: options.send_connect_welcome_email,
+            pbx_connection_profiles: None,
         }
+    }
+
+    /// The view with the customer's profiles.
+    pub(crate) fn with_profiles(customer: &'a Customer, profiles: &'a [PbxSummary]) -> Self {
+        Self { pbx_connection_profiles: Some(profiles.iter().map(SummaryView::new).collect()), ..Self::new(customer) }
     }
 }
 
@@ -419,7 +492,8 @@ mod tests {
     fn a_name_alone_makes_a_customer_with_defaults() {
         let customer = parse(object(json!({"name": "Acme"})), Defaults::default()).unwrap();
         let named = NewCustomer::named(CustomerName::parse("Acme").unwrap());
-        assert_eq!(customer, (named, CustomerOptions::default()));
+        assert_eq!((customer.details, customer.options), (named, CustomerOptions::default()));
+        assert!(customer.first_profile.is_none());
     }
 
     #[test]
@@ -432,7 +506,7 @@ mod tests {
             "syncAcdAgentWithPbx": "true",
             "sendNewUserEmail": false,
         });
-        let (_, options) = parse(object(body), Defaults::default()).unwrap();
+        let options = parse(object(body), Defaults::default()).unwrap().options;
         assert_eq!((options.features.agent(), options.features.device()), (5, 100_000));
         assert_eq!(options.tenant_profile_type.as_str(), "TenantProfileType_callcenter");
         assert_eq!(options.trial_duration.days(), 14);
@@ -446,6 +520,20 @@ mod tests {
             let parsed = parse(object(json!({"name": "A", "trialDuration": text.clone()})), Defaults::default()).is_ok();
             proptest::prop_assert_eq!(pattern.is_match(&text), parsed, "{}", text);
         }
+    }
+
+    #[test]
+    fn a_first_profiles_problems_are_named_under_its_field_with_the_customers_own() {
+        let body = json!({"name": " ", "pbxConnectionProfile": {"_type": "KazooPbxConnectionProfile", "name": "K",
+            "hostRest": "ftp://x", "accountId": "1", "apiKey": "k", "hostWebsocket": "wss://ws.example.com"}});
+        let problems = parse(object(body), Defaults::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["name", "pbxConnectionProfile.hostRest"]);
+        let typeless = parse(object(json!({"name": "A", "pbxConnectionProfile": {"name": "K"}})), Defaults::default());
+        assert_eq!(typeless.unwrap_err()[0].field, "pbxConnectionProfile._type");
+        let teams = json!({"_type": "TeamsPbxConnectionProfile", "name": "T", "microsoftTenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d"});
+        let input = parse(object(json!({"name": "A", "pbxConnectionProfile": teams})), Defaults::default()).unwrap();
+        assert_eq!(input.first_profile.map(|p| p.connection.pbx_type()), Some(pbx_domain::PbxType::Teams));
     }
 
     #[test]

@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{Customer, CustomerId, CustomerOptions, NewCustomer, ResellerId};
+use pbx_domain::{Customer, CustomerId, CustomerOptions, NewCustomer, PbxId, PbxProfile, ResellerId};
 
 use crate::idempotency::Reservation;
-use crate::ports::{Clock, CustomerRepository, IdGenerator, RepositoryError};
+use crate::pbx::NewProfile;
+use crate::ports::{
+    Clock, CustomerRepository, IdGenerator, InsertPbxError, Page, PbxRepository, PbxSummary, RepositoryError,
+};
 use crate::use_case::opaque_debug;
 
 /// What a reseller asks for.
@@ -19,11 +22,30 @@ pub struct CreateCustomerCommand {
     pub options: CustomerOptions,
     /// The id reserved by the request's `Idempotency-Key`, if it has one.
     pub reservation: Option<Reservation>,
+    /// A first PBX profile, created with the customer or not at all.
+    pub first_profile: Option<NewProfile>,
+    /// Whether the caller accepts the charge of that profile.
+    pub accept_charges: bool,
+}
+
+/// A customer just created, and its profiles (the first one, when it came with the customer).
+#[derive(Debug, Clone)]
+pub struct CreatedCustomer {
+    /// The customer.
+    pub customer: Customer,
+    /// Its profiles.
+    pub profiles: Vec<PbxSummary>,
 }
 
 /// Why no customer was created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateCustomerError {
+    /// The first profile's PBX instance is attached to a customer already; nothing was created.
+    #[error("the PBX instance is already attached to a customer")]
+    InstanceAttached,
+    /// The first profile is chargeable and the charge was not accepted; nothing was created.
+    #[error("the charge of the PBX profile was not accepted")]
+    ChargesNotAccepted,
     /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -33,6 +55,7 @@ pub enum CreateCustomerError {
 #[derive(Clone)]
 pub struct CreateCustomer {
     customers: Arc<dyn CustomerRepository>,
+    profiles: Arc<dyn PbxRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -42,8 +65,13 @@ opaque_debug!(CreateCustomer);
 impl CreateCustomer {
     /// The use case over its ports.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { customers, clock, ids }
+    pub fn new(
+        customers: Arc<dyn CustomerRepository>,
+        profiles: Arc<dyn PbxRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { customers, profiles, clock, ids }
     }
 
     /// Creates the customer and returns it. Under a resumed [`Reservation`], a customer that the interrupted first
@@ -52,19 +80,56 @@ impl CreateCustomer {
     /// # Errors
     /// See [`CreateCustomerError`].
     #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
-    pub async fn execute(&self, command: CreateCustomerCommand) -> Result<Customer, CreateCustomerError> {
-        let CreateCustomerCommand { reseller, details, options, reservation } = command;
+    pub async fn execute(&self, command: CreateCustomerCommand) -> Result<CreatedCustomer, CreateCustomerError> {
+        let CreateCustomerCommand { reseller, details, options, reservation, first_profile, accept_charges } = command;
         let id = CustomerId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
         if reservation.is_some_and(|r| r.resumed)
             && let Some(created) = self.customers.find(reseller, id).await?
         {
             tracing::info!(customer_id = %id, "customer created by an interrupted request under the same key");
-            return Ok(created.value);
+            let profiles = self.profiles.list(id, Page { index: 0, size: 1000 }).await?;
+            return Ok(CreatedCustomer { customer: created.value, profiles });
         }
-        let customer = Customer { id, reseller_id: reseller, date_created: self.clock.now(), details, options };
-        self.customers.insert(&customer).await?;
-        tracing::info!(customer_id = %customer.id, "customer created");
-        Ok(customer)
+        let now = self.clock.now();
+        let customer = Customer { id, reseller_id: reseller, date_created: now, details, options };
+        let Some(first) = first_profile else {
+            self.customers.insert(&customer).await?;
+            tracing::info!(customer_id = %customer.id, "customer created");
+            return Ok(CreatedCustomer { customer, profiles: Vec::new() });
+        };
+        // The profile takes the customer's country unless it has its own, as a profile created later would.
+        let country_code = first.country_code.unwrap_or(customer.details.country_code);
+        let profile_id = PbxId::from_uuid(self.ids.new_id());
+        let profile = PbxProfile::new(profile_id, customer.id, first.name, country_code, first.connection);
+        if !accept_charges {
+            // Nothing is written: 409 when the instance is taken, otherwise 402, as for a profile on its own.
+            let instance = profile.instance_id();
+            return Err(if self.profiles.instance_attached(instance.pbx_type(), instance.value()).await? {
+                CreateCustomerError::InstanceAttached
+            } else {
+                CreateCustomerError::ChargesNotAccepted
+            });
+        }
+        match self.profiles.insert_with_customer(&customer, &profile, now).await {
+            Ok(()) => {}
+            Err(InsertPbxError::InstanceAttached) => return Err(CreateCustomerError::InstanceAttached),
+            Err(InsertPbxError::CustomerNotFound) => {
+                return Err(
+                    RepositoryError::Unexpected(anyhow::anyhow!("a customer being created was not found")).into()
+                );
+            }
+            Err(InsertPbxError::Repository(e)) => return Err(e.into()),
+        }
+        tracing::info!(customer_id = %customer.id, pbx_id = %profile.id, "customer created with its first PBX profile");
+        let summary = PbxSummary {
+            id: profile.id,
+            customer_id: customer.id,
+            name: profile.name.to_string(),
+            pbx_type: profile.pbx_type(),
+            country_code: profile.country_code,
+            enabled: profile.enabled,
+        };
+        Ok(CreatedCustomer { customer, profiles: vec![summary] })
     }
 }
 
@@ -72,7 +137,7 @@ impl CreateCustomer {
 mod tests {
     use super::*;
     use crate::ports::RepositoryError;
-    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, Versioned};
+    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository, Versioned};
     use chrono::DateTime;
     use pbx_domain::CustomerName;
     use uuid::Uuid;
@@ -81,17 +146,35 @@ mod tests {
     const CUSTOMER: &str = "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e";
 
     fn use_case(customers: MockCustomerRepository) -> CreateCustomer {
+        with_profiles(customers, resumed_profiles())
+    }
+
+    /// The profiles a resumed create lists: none.
+    fn resumed_profiles() -> MockPbxRepository {
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_list().returning(|_, _| Ok(Vec::new()));
+        profiles
+    }
+
+    fn with_profiles(customers: MockCustomerRepository, profiles: MockPbxRepository) -> CreateCustomer {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(DateTime::from_timestamp(1_575_043_403, 0).unwrap());
         let mut ids = MockIdGenerator::new();
         ids.expect_new_id().return_const(Uuid::parse_str(CUSTOMER).unwrap());
-        CreateCustomer::new(Arc::new(customers), Arc::new(clock), Arc::new(ids))
+        CreateCustomer::new(Arc::new(customers), Arc::new(profiles), Arc::new(clock), Arc::new(ids))
     }
 
     fn command(name: &str) -> CreateCustomerCommand {
         let details = NewCustomer::named(CustomerName::parse(name).unwrap());
         let options = CustomerOptions::default();
-        CreateCustomerCommand { reseller: ResellerId::parse(RESELLER).unwrap(), details, options, reservation: None }
+        CreateCustomerCommand {
+            reseller: ResellerId::parse(RESELLER).unwrap(),
+            details,
+            options,
+            reservation: None,
+            first_profile: None,
+            accept_charges: false,
+        }
     }
 
     #[tokio::test]
@@ -102,7 +185,7 @@ mod tests {
             .withf(|c| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER)
             .times(1)
             .returning(|_| Ok(()));
-        let customer = use_case(customers).execute(command("Acme")).await.unwrap();
+        let customer = use_case(customers).execute(command("Acme")).await.unwrap().customer;
         assert_eq!(customer.details.name.as_str(), "Acme");
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403);
     }
@@ -119,7 +202,7 @@ mod tests {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().never();
         customers.expect_insert().withf(|c| c.id.to_string() == RESERVED).times(1).returning(|_| Ok(()));
-        let customer = use_case(customers).execute(reserved(false)).await.unwrap();
+        let customer = use_case(customers).execute(reserved(false)).await.unwrap().customer;
         assert_eq!(customer.id.to_string(), RESERVED);
     }
 
@@ -140,7 +223,7 @@ mod tests {
                 }))
             });
         customers.expect_insert().never();
-        let customer = use_case(customers).execute(reserved(true)).await.unwrap();
+        let customer = use_case(customers).execute(reserved(true)).await.unwrap().customer;
         assert_eq!((customer.id.to_string(), customer.date_created.timestamp()), (RESERVED.to_owned(), 1_500_000_000));
     }
 
@@ -149,8 +232,57 @@ mod tests {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().times(1).returning(|_, _| Ok(None));
         customers.expect_insert().withf(|c| c.id.to_string() == RESERVED).times(1).returning(|_| Ok(()));
-        let customer = use_case(customers).execute(reserved(true)).await.unwrap();
+        let customer = use_case(customers).execute(reserved(true)).await.unwrap().customer;
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403, "created now");
+    }
+
+    fn with_a_teams_profile(accept_charges: bool) -> CreateCustomerCommand {
+        let connection = pbx_domain::teams::TeamsConnection {
+            microsoft_tenant_id: pbx_domain::teams::MicrosoftTenantId::parse("5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d")
+                .unwrap(),
+        };
+        let first = NewProfile {
+            name: pbx_domain::ProfileName::parse("Teams").unwrap(),
+            country_code: None,
+            connection: connection.into(),
+        };
+        CreateCustomerCommand { first_profile: Some(first), accept_charges, ..command("Acme") }
+    }
+
+    #[tokio::test]
+    async fn a_first_profile_is_written_with_its_customer_in_one_call() {
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_insert().never();
+        let mut profiles = MockPbxRepository::new();
+        profiles
+            .expect_insert_with_customer()
+            .withf(|c, p, _| p.customer_id == c.id && p.country_code == c.details.country_code && !p.enabled)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let created = with_profiles(customers, profiles).execute(with_a_teams_profile(true)).await.unwrap();
+        assert_eq!(created.profiles.len(), 1);
+        assert_eq!(created.profiles[0].customer_id, created.customer.id);
+    }
+
+    #[tokio::test]
+    async fn without_the_charge_accepted_nothing_is_written_and_a_taken_instance_comes_first() {
+        for (taken, expected) in [(false, "charge"), (true, "attached")] {
+            let mut customers = MockCustomerRepository::new();
+            customers.expect_insert().never();
+            let mut profiles = MockPbxRepository::new();
+            profiles.expect_insert_with_customer().never();
+            profiles.expect_instance_attached().returning(move |_, _| Ok(taken));
+            let result = with_profiles(customers, profiles).execute(with_a_teams_profile(false)).await;
+            match (result, expected) {
+                (Err(CreateCustomerError::ChargesNotAccepted), "charge")
+                | (Err(CreateCustomerError::InstanceAttached), "attached") => {}
+                (other, _) => panic!("{expected}: {other:?}"),
+            }
+        }
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert_with_customer().returning(|_, _, _| Err(InsertPbxError::InstanceAttached));
+        let raced = with_profiles(MockCustomerRepository::new(), profiles).execute(with_a_teams_profile(true)).await;
+        assert!(matches!(raced, Err(CreateCustomerError::InstanceAttached)), "{raced:?}");
     }
 
     #[tokio::test]

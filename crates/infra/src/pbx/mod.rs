@@ -12,11 +12,13 @@ use pbx_application::{
     InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
 };
 use pbx_domain::{
-    CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId, Secret, Withheld,
+    CountryCode, Customer, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId, Secret,
+    Withheld,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryTrait,
+    TransactionTrait,
 };
 use serde::de::DeserializeOwned;
 
@@ -312,6 +314,30 @@ impl PbxRepository for SeaOrmPbxRepository {
             None => return Ok(profile.country_code),
         };
         CountryCode::parse(&stored).map_err(|e| RepositoryError::Unexpected(e.into()).into())
+    }
+
+    async fn insert_with_customer(
+        &self,
+        customer: &Customer,
+        profile: &PbxProfile,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), InsertPbxError> {
+        let profile_row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
+        let customer_row = crate::customer_repository::active(customer);
+        let written = self
+            .db
+            .write(|connection| async move {
+                let txn = connection.begin().await?;
+                crate::entity::customer::Entity::insert(customer_row).exec_without_returning(&txn).await?;
+                pbx_profile::Entity::insert(profile_row).exec_without_returning(&txn).await?;
+                txn.commit().await
+            })
+            .await;
+        match written {
+            Ok(()) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(InsertPbxError::InstanceAttached),
+            Err(e) => Err(repository_error(e).into()),
+        }
     }
 
     async fn instance_attached(&self, pbx_type: PbxType, instance_id: &str) -> Result<bool, RepositoryError> {
