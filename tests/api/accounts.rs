@@ -280,3 +280,32 @@ async fn account_metrics_count_customers_and_profiles_and_page_the_customers() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// §11 through the account prefix: the customer's own fields and its first profile, as on the short routes.
+#[tokio::test]
+async fn a_customer_with_its_options_and_first_profile_is_created_under_an_account() {
+    let server = TestServer::start().await;
+    let token = server.token(&new_guid(), "onboarding");
+    let brand =
+        account(&server, &token, json!({"name": "Brand", "countryCode": "DE", "timezone": "Europe/Berlin"})).await;
+    let prefix = format!("/api/v1.0/accounts/{brand}");
+    let body = json!({"name": "Acme", "trialDuration": "7", "syncAcdAgentWithPbx": "true",
+        "pbxConnectionProfile": three_cx(&new_guid())});
+    let response = server.post(&format!("{prefix}/customers"), &token, &body, &[("accept-charges", "true")]).await;
+    let (status, headers, created) = read(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let customer = created["data"]["id"].as_str().unwrap().to_owned();
+    assert!(headers["location"].to_str().unwrap().ends_with(&format!("{prefix}/customers/{customer}")));
+    assert_eq!(
+        (created["data"]["trialDuration"].clone(), created["data"]["syncAcdAgentWithPbx"].clone()),
+        (json!(7), json!(true))
+    );
+    let summaries = created["data"]["pbxConnectionProfiles"].as_array().unwrap();
+    assert_eq!(
+        (summaries.len(), summaries[0]["countryCode"].as_str()),
+        (1, Some("DE")),
+        "the account's country, through the customer"
+    );
+    let (_, _, got) = read(server.get(&format!("{prefix}/customers/{customer}"), &token).await).await;
+    assert_eq!(got["data"]["pbxConnectionProfiles"], created["data"]["pbxConnectionProfiles"]);
+}

@@ -199,6 +199,26 @@ async function main() {
     await notice("Profile North Teams created");
     await page.locator("#profile-rows tr", { hasText: "North Teams" }).waitFor();
     await shot("account-profile-created");
+
+    // A customer with its licence counts and its first profile, in one create (the charge asked first).
+    await page.getByRole("link", { name: "← All customers" }).click();
+    await page.locator("#new-customer").evaluate((details) => { details.open = true; });
+    await cf.getByLabel("Name", { exact: true }).fill("With Teams");
+    await cf.getByLabel("Features agent (optional)").fill("5");
+    await page.locator("#first-profile").evaluate((details) => { details.open = true; });
+    await cf.getByLabel("First profile's PBX type").selectOption({ label: "Microsoft Teams" });
+    await cf.getByLabel("Name", { exact: true }).last().fill("First Teams");
+    await cf.getByLabel("Microsoft tenant ID").fill(crypto.randomUUID());
+    await page.getByRole("button", { name: "Create customer" }).click();
+    await confirm("Accept the charge?");
+    await page.locator("#customer-title", { hasText: "With Teams" }).waitFor();
+    await page.locator("#profile-rows tr", { hasText: "First Teams" }).waitFor();
+    const withTeams = await page.evaluate(() => location.hash.slice(1));
+    const madeWithTeams = await (await fetch(`${base}/api/v1.0${withTeams}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    if (JSON.stringify(madeWithTeams.data.features) !== JSON.stringify({ agent: 5, device: 0 }) || madeWithTeams.data.pbxConnectionProfiles.length !== 1) {
+      throw new Error(`not the customer the form described: ${JSON.stringify(madeWithTeams.data)}`);
+    }
+    await shot("customer-with-first-profile");
     const headers = { Authorization: `Bearer ${token}` };
     const under = await (await fetch(`${base}/api/v1.0/accounts/${account}/customers`, { headers })).json();
     const own = await (await fetch(`${base}/api/v1.0/customers?pageSize=1000`, { headers })).json();

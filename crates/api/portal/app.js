@@ -112,15 +112,26 @@ function schema(document, ref) {
   return document.components.schemas[ref.split("/").pop()];
 }
 
-// The fields of an object schema, `_type` aside: what kind of input, whether required, length, hint.
-function fieldsOf(objectSchema) {
+// The fields of an object schema, `_type` aside: what kind of input, whether required, length, hint. An object
+// of counts (a customer's `features`) becomes one number input per count, named `features.agent`…; a profile (a
+// customer's first `pbxConnectionProfile`) has a part of the form of its own (see `setUpFirstProfile`).
+function fieldsOf(objectSchema, document) {
   const required = new Set(objectSchema.required || []);
+  const counts = ([name, property]) => {
+    const ref = (property.oneOf || []).find((item) => item.$ref);
+    const target = ref && document ? schema(document, ref.$ref) : null;
+    if (!target || target.discriminator || !target.properties) return [];
+    return Object.entries(target.properties).map(([part, sub]) => ({
+      name: `${name}.${part}`, text: label(`${name} ${part}`) + " (optional)", required: false, kind: "number",
+      hint: sub.description || "", min: sub.minimum, max: sub.maximum,
+    }));
+  };
   return Object.entries(objectSchema.properties)
-    // `_type` is the form's own select; an object (a customer's `features`, its first `pbxConnectionProfile`) keeps
-    // its default: no input for it here (profiles have their own form on the customer's page).
-    .filter(([name, property]) => name !== "_type" && ![].concat(property.type || []).includes("object")
-      && !(property.oneOf || []).some((item) => item.$ref))
-    .map(([name, property]) => {
+    .filter(([name, property]) => name !== "_type" && ![].concat(property.type || []).includes("object"))
+    .flatMap((entry) => ((entry[1].oneOf || []).some((item) => item.$ref) ? counts(entry) : [entry]))
+    .map((entry) => {
+      if (!Array.isArray(entry)) return entry;
+      const [name, property] = entry;
       const flag = (property.oneOf || []).some((item) => item.type === "boolean");
       return {
         name,
@@ -142,12 +153,13 @@ function renderFields(container, prefix, fields) {
     const errorId = `${id}-error`;
     const input = el("input", {
       id, name: field.name, type: field.kind, required: field.required, maxlength: field.maxLength, checked: field.checked,
+      min: field.min, max: field.max, "data-label": (field.text || label(field.name)).replace(/ \(optional\)$/, ""),
       autocomplete: field.kind === "password" ? "new-password" : "off",
       placeholder: field.kind === "text" && field.example ? `e.g. ${field.example}` : undefined,
       "aria-describedby": `${field.hint ? hintId : ""} ${errorId}`.trim(),
       "data-field": field.name,
     });
-    const text = label(field.name) + (field.required ? "" : " (optional)");
+    const text = field.text || label(field.name) + (field.required ? "" : " (optional)");
     const wrapper = field.kind === "checkbox"
       ? el("div", { class: "field check" }, input, el("label", { for: id, text }))
       : el("div", { class: "field" }, el("label", { for: id, text }), input);
@@ -157,12 +169,28 @@ function renderFields(container, prefix, fields) {
   }
 }
 
+// The form's values; a name with a dot (`features.agent`, `pbxConnectionProfile.name`) goes into an object of that
+// name, and a group of counts is sent whole (an empty count as 0) when one of them is filled.
 function formValues(form) {
   const values = {};
+  const numbers = {};
+  const put = (name, value) => {
+    const [outer, inner] = name.split(".");
+    if (!inner) values[outer] = value;
+    else (values[outer] = values[outer] || {})[inner] = value;
+  };
   for (const input of form.querySelectorAll("[data-field]")) {
-    if (input.type === "checkbox") values[input.name] = input.checked;
-    else if (input.value.trim() !== "") values[input.name] = input.value;
+    if (input.type === "checkbox") put(input.name, input.checked);
+    else if (input.type === "number") (numbers[input.name.split(".")[0]] = numbers[input.name.split(".")[0]] || []).push(input);
+    else if (input.value.trim() !== "") put(input.name, input.value);
   }
+  for (const inputs of Object.values(numbers)) {
+    if (inputs.some((input) => input.value.trim() !== "")) {
+      for (const input of inputs) put(input.name, input.value.trim() === "" ? 0 : Number(input.value));
+    }
+  }
+  // A first profile's checkboxes alone (no type chosen) are not a profile.
+  if (values.pbxConnectionProfile && !values.pbxConnectionProfile._type) delete values.pbxConnectionProfile;
   return values;
 }
 
@@ -182,7 +210,7 @@ function showErrors(form, answer) {
       continue;
     }
     input.setAttribute("aria-invalid", "true");
-    $(`${input.id}-error`).textContent = `${label(field)} ${message}.`;
+    $(`${input.id}-error`).textContent = `${input.dataset.label || label(field)} ${message}.`;
     first = first || input;
   }
   notify([answer.json.message, ...loose].join(" "), "error");
@@ -250,17 +278,36 @@ async function showCustomers() {
   const form = $("customer-form");
   if (!form.childElementCount) {
     const fields = el("div");
-    renderFields(fields, "customer", fieldsOf(document.components.schemas.NewCustomer));
-    form.append(fields, el("div", { class: "actions" }, el("button", { type: "submit", text: "Create customer" })));
+    renderFields(fields, "customer", fieldsOf(document.components.schemas.NewCustomer, document));
+    form.append(fields, await setUpFirstProfile(),
+      el("div", { class: "actions" }, el("button", { type: "submit", text: "Create customer" })));
   }
+}
+
+// The customer form's optional first profile: a type to choose, then that type's fields, named
+// `pbxConnectionProfile.<field>` as the API names their problems.
+async function setUpFirstProfile() {
+  const types = await profileTypes();
+  const select = el("select", { id: "first-type", name: "pbxConnectionProfile._type", "data-field": "pbxConnectionProfile._type" },
+    el("option", { value: "", text: "None" }), ...types.map((t) => el("option", { value: t.type, text: t.label })));
+  const fields = el("div", { id: "first-fields" });
+  select.addEventListener("change", () => {
+    const type = types.find((t) => t.type === select.value);
+    if (!type) return fields.replaceChildren();
+    renderFields(fields, "first", type.fields.map((f) => ({ ...f, name: `pbxConnectionProfile.${f.name}`, text: label(f.name) + (f.required ? "" : " (optional)") })));
+  });
+  return el("details", { id: "first-profile" }, el("summary", { text: "With a first PBX profile (optional)" }),
+    el("label", { for: "first-type", text: "First profile's PBX type" }), select, fields);
 }
 
 async function createCustomer(event) {
   event.preventDefault();
   const form = event.target;
   clearErrors(form);
-  const answer = await api("POST", "/customers", { body: formValues(form), headers: { "Idempotency-Key": crypto.randomUUID() } });
+  const answer = await withCharges("POST", "/customers", { body: formValues(form), headers: { "Idempotency-Key": crypto.randomUUID() } });
+  if (!answer) return;
   if (answer.status === 201) {
+    form.querySelector("#first-fields")?.replaceChildren();
     form.reset();
     notify(`Customer ${answer.json.data.name} created.`, "success", { keep: true });
     location.hash = `#${scope()}/customers/${answer.json.data.id}`;
