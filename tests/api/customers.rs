@@ -6,6 +6,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestServer, assert_error, assert_timestamp, error_fields, kazoo, new_guid, read};
 
+/// PATCHes the customer `id` with the JSON Patch `patch`.
+async fn patch_customer(server: &TestServer, token: &str, id: &str, patch: &Value) -> reqwest::Response {
+    let request = server.client.patch(server.url(&format!("/api/v1.0/customers/{id}"))).bearer_auth(token);
+    let request = request.header("content-type", "application/json-patch+json").body(patch.to_string());
+    request.send().await.unwrap()
+}
+
 #[tokio::test]
 async fn a_created_customer_can_be_read_back_by_its_reseller_only() {
     let server = TestServer::start().await;
@@ -235,16 +242,7 @@ async fn the_platforms_customer_fields_are_stored_returned_and_patched() {
 
     let patch = json!([{"op": "replace", "path": "/features", "value": {"agent": 0, "device": 9}},
         {"op": "replace", "path": "/sendNewUserEmail", "value": "true"}]);
-    let response = server
-        .client
-        .patch(server.url(&format!("/api/v1.0/customers/{id}")))
-        .bearer_auth(&token)
-        .header("content-type", "application/json-patch+json")
-        .body(patch.to_string())
-        .send()
-        .await
-        .unwrap();
-    let (status, _, patched) = read(response).await;
+    let (status, _, patched) = read(patch_customer(&server, &token, &id, &patch).await).await;
     assert_eq!(status, StatusCode::OK, "{patched}");
     assert_eq!(patched["data"]["features"], json!({"agent": 0, "device": 9}));
     assert_eq!(
@@ -268,14 +266,10 @@ async fn a_trial_needs_its_own_scope_on_create_and_on_patch() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["data"]["id"].as_str().unwrap().to_owned();
 
+    let (server, id) = (&server, id.as_str());
     let send = |token: &str, patch: Value| {
-        let request = server
-            .client
-            .patch(server.url(&format!("/api/v1.0/customers/{id}")))
-            .bearer_auth(token)
-            .header("content-type", "application/json-patch+json")
-            .body(patch.to_string());
-        async move { read(request.send().await.unwrap()).await }
+        let token = token.to_owned();
+        async move { read(patch_customer(server, &token, id, &patch).await).await }
     };
     let (status, _, body) = send(&writer, json!([{"op": "replace", "path": "/name", "value": "Renamed"}])).await;
     assert_eq!(status, StatusCode::OK, "a trial granted before does not block other changes: {body}");
@@ -381,15 +375,6 @@ async fn a_customers_first_profile_is_not_patchable() {
     let token = server.reseller();
     let customer = server.customer(&token).await;
     let patch = json!([{"op": "add", "path": "/pbxConnectionProfile", "value": kazoo(&new_guid())}]);
-    let response = server
-        .client
-        .patch(server.url(&format!("/api/v1.0/customers/{customer}")))
-        .bearer_auth(&token)
-        .header("content-type", "application/json-patch+json")
-        .body(patch.to_string())
-        .send()
-        .await
-        .unwrap();
-    let (status, _, body) = read(response).await;
+    let (status, _, body) = read(patch_customer(&server, &token, &customer, &patch).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
