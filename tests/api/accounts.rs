@@ -176,7 +176,7 @@ async fn a_tenant_runs_customers_and_profiles_of_each_account_through_the_prefix
             server.get(&format!("/api/v1.0/customers/{customer}"), &token).await.status(),
             StatusCode::NOT_FOUND
         );
-        // The instance lookup names the profile to the tenant above the account.
+        // The account's customer lists its three profiles through the prefix.
         let (_, _, listed) = read(server.get(&format!("{prefix}/customers/{customer}/pbxs"), &token).await).await;
         assert_eq!(listed["data"].as_array().unwrap().len(), 3);
     }

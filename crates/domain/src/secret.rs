@@ -84,12 +84,6 @@ impl TryFrom<String> for Secret {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Withheld;
 
-impl From<Secret> for Withheld {
-    fn from(_: Secret) -> Self {
-        Self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

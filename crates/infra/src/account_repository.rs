@@ -1,5 +1,7 @@
 //! Accounts in the database.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use async_trait::async_trait;
 use pbx_application::{
@@ -162,31 +164,26 @@ impl AccountRepository for SeaOrmAccountRepository {
                 .map_err(repository_error)?
         };
         let figures = || -> anyhow::Result<AccountMetrics> {
-            let profiles = profiles
-                .into_iter()
-                .map(|row| {
-                    let pbx_type = PbxType::parse(&row.pbx_type)?;
-                    let monitor_sub_accounts = (pbx_type == PbxType::Kazoo)
-                        .then(|| row.settings.get("monitorSubAccounts").and_then(serde_json::Value::as_bool))
-                        .flatten();
-                    let figures = ProfileFigures {
-                        id: PbxId::from_uuid(row.id),
-                        pbx_type,
-                        instance_id: row.instance_id,
-                        name: row.name,
-                        enabled: row.enabled,
-                        monitor_sub_accounts,
-                    };
-                    Ok((row.customer_id, figures))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            // Each customer's profiles, in the order read (oldest first).
+            let mut by_customer: HashMap<uuid::Uuid, Vec<ProfileFigures>> = HashMap::new();
+            for row in profiles {
+                let pbx_type = PbxType::parse(&row.pbx_type)?;
+                by_customer.entry(row.customer_id).or_default().push(ProfileFigures {
+                    id: PbxId::from_uuid(row.id),
+                    pbx_type,
+                    instance_id: row.instance_id,
+                    name: row.name,
+                    enabled: row.enabled,
+                    monitor_sub_accounts: crate::pbx::monitors_sub_accounts(pbx_type, row.settings),
+                });
+            }
             let items = page_rows
                 .into_iter()
                 .map(|c| CustomerProfiles {
                     customer_id: CustomerId::from_uuid(c.id),
+                    profiles: by_customer.remove(&c.id).unwrap_or_default(),
                     name: c.name,
                     enabled: c.enabled,
-                    profiles: profiles.iter().filter(|(owner, _)| *owner == c.id).map(|(_, f)| f.clone()).collect(),
                 })
                 .collect();
             let profiles = counts

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use pbx_application::Page;
 use pbx_application::customer::CreateCustomerCommand;
 use pbx_domain::CustomerId;
 
@@ -18,9 +17,6 @@ use crate::paging::{collection, page};
 use crate::wire::customer::{self, CustomerView, Defaults};
 use crate::wire::patch::operations;
 use crate::{ApiError, AppState, Caller, Scope};
-
-/// The profiles a customer's answer lists (the oldest; `GET …/pbxs` pages through them all).
-const PROFILES_SHOWN: Page = Page { index: 0, size: 1000 };
 
 fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     CustomerId::parse(path).map_err(|e| ApiError::invalid_id(&e))
@@ -140,8 +136,7 @@ pub(crate) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersRead)?;
     let id = customer_id(&path.customer_id)?;
-    let customer = state.get_customer.execute(caller.reseller, id).await?;
-    let profiles = state.read_pbxs.list(caller.reseller, id, PROFILES_SHOWN).await?;
+    let (customer, profiles) = state.get_customer.execute(caller.reseller, id).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
     Ok(success(ok, CustomerView::with_profiles(&customer.value, &profiles)))

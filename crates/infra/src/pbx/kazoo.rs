@@ -31,6 +31,11 @@ pub(super) fn store(kazoo: &KazooConnection) -> anyhow::Result<Stored> {
     Ok(Stored { settings: serde_json::to_value(settings)?, secrets: serde_json::to_value(secrets)? })
 }
 
+/// Whether the stored settings of a Kazoo profile monitor its sub-accounts (`None` when they cannot be read).
+pub(super) fn monitors_sub_accounts(settings: serde_json::Value) -> Option<bool> {
+    serde_json::from_value::<Settings>(settings).ok().map(|s| s.monitor_sub_accounts)
+}
+
 pub(super) fn load<S: Credential>(
     instance_id: &str,
     settings: serde_json::Value,

@@ -82,6 +82,11 @@ fn load<S: Credential>(row: ShownRow, secrets: &StoredSecrets) -> anyhow::Result
     Ok(Versioned { value: profile, version: version(row.version)? })
 }
 
+/// Whether a stored profile of `pbx_type` monitors sub-accounts: Kazoo's setting, `None` for other types.
+pub(crate) fn monitors_sub_accounts(pbx_type: PbxType, settings: serde_json::Value) -> Option<bool> {
+    (pbx_type == PbxType::Kazoo).then(|| kazoo::monitors_sub_accounts(settings)).flatten()
+}
+
 fn store(connection: &PbxConnection) -> anyhow::Result<Stored> {
     match connection {
         PbxConnection::Kazoo(kazoo) => kazoo::store(kazoo),

@@ -84,7 +84,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         delete_pbx: DeletePbx::new(customers.clone(), profiles.clone()),
         create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids),
         idempotency,
-        get_customer: GetCustomer::new(customers.clone()),
+        get_customer: GetCustomer::new(customers.clone(), profiles.clone()),
         list_customers: ListCustomers::new(customers.clone()),
         patch_customer: PatchCustomer::new(customers.clone()),
         delete_customer: DeleteCustomer::new(customers),
