@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, middleware, web};
 use utoipa::OpenApi;
 
 use crate::auth::ACTING_ACCOUNT;
-use crate::routes::{accounts, customers, health, pbxs};
+use crate::routes::{accounts, customers, events, health, pbxs};
 use crate::{ApiError, AppState};
 
 /// The whole application: routes, request logging and the envelope on every error.
@@ -103,6 +103,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::delete().to(accounts::delete))
                             .default_service(allow("GET, PATCH, DELETE")),
                     )
+                    .service(web::resource("/events").route(web::get().to(events::feed)).default_service(allow("GET")))
                     .service(
                         web::resource("/accounts/{account_id}/metrics")
                             .route(web::get().to(accounts::metrics))
@@ -149,6 +150,11 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(pbxs::patch))
             .route(web::delete().to(pbxs::delete))
             .default_service(allow("GET, PATCH, DELETE")),
+    )
+    .service(
+        web::resource("/customers/{customer_id}/pbxs/{pbx_id}/credentials")
+            .route(web::get().to(events::credentials))
+            .default_service(allow("GET")),
     )
     .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET")));
 }

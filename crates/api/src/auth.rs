@@ -35,6 +35,11 @@ pub enum Scope {
     AccountsRead,
     /// Create, change and delete the accounts under the caller.
     AccountsWrite,
+    /// Read the change feed of the caller's customers.
+    EventsRead,
+    /// The platform's collectors: every tenant's change feed and the profiles' credentials. Only a token that
+    /// names it has it (`onboarding` does not grant it).
+    Collector,
 }
 
 impl Scope {
@@ -52,6 +57,8 @@ impl Scope {
             Self::CustomersTrial => "customers:trial",
             Self::AccountsRead => "accounts:read",
             Self::AccountsWrite => "accounts:write",
+            Self::EventsRead => "events:read",
+            Self::Collector => "collector",
         }
     }
 }
@@ -115,6 +122,10 @@ pub(crate) const ACTING_ACCOUNT: &str = "account_tenant_id";
 pub struct Caller {
     /// The reseller tenant the caller acts as: the token's, or the account of the prefix.
     pub reseller: ResellerId,
+    /// The token's own tenant (the tenant above the account, through the prefix).
+    pub tenant: ResellerId,
+    /// The token's subject (`sub`), when it names one.
+    pub subject: Option<String>,
     scopes: Vec<String>,
     /// The account of the prefix (`/accounts/{id}/…`), when the request came through it.
     pub account: Option<Account>,
@@ -143,6 +154,12 @@ impl Caller {
         Ok(Self { reseller: account.id, account: Some(account), ..self })
     }
 
+    /// Who acts, as the change feed records it.
+    #[must_use]
+    pub fn actor(&self) -> pbx_domain::events::Actor {
+        pbx_domain::events::Actor { tenant_id: self.tenant.as_uuid(), subject: self.subject.clone() }
+    }
+
     /// Succeeds when the token grants `scope` (or `onboarding`).
     ///
     /// # Errors
@@ -151,10 +168,10 @@ impl Caller {
         if self.has(scope) { Ok(()) } else { Err(ApiError::Forbidden(scope.as_str())) }
     }
 
-    /// Whether the token grants `scope` (or `onboarding`).
+    /// Whether the token grants `scope` (or `onboarding`, which grants every scope but `collector`).
     #[must_use]
     pub fn has(&self, scope: Scope) -> bool {
-        self.scopes.iter().any(|s| s == Scope::ONBOARDING || s == scope.as_str())
+        self.scopes.iter().any(|s| (s == Scope::ONBOARDING && scope != Scope::Collector) || s == scope.as_str())
     }
 
     /// Succeeds unless `options` give a trial the token may not grant: 400 on `trialDuration`, as a field the
@@ -266,7 +283,8 @@ impl Authenticator {
             .and_then(Value::as_str)
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
-        Ok(Caller { reseller, scopes, account: None })
+        let subject = claims.get("sub").and_then(Value::as_str).map(|s| s.chars().take(255).collect());
+        Ok(Caller { reseller, tenant: reseller, subject, scopes, account: None })
     }
 
     /// A token for `reseller` (in the tenant claim) with `scopes` (space separated), valid for `ttl` from now.
@@ -381,12 +399,18 @@ mod tests {
     }
 
     #[test]
-    fn onboarding_grants_every_scope() {
+    fn onboarding_grants_every_scope_but_collector() {
+        let tenant = ResellerId::parse(TENANT).unwrap();
         let caller =
-            Caller { reseller: ResellerId::parse(TENANT).unwrap(), scopes: vec!["onboarding".into()], account: None };
-        for scope in [Scope::CustomersRead, Scope::CustomersWrite, Scope::PbxsRead, Scope::PbxsWrite] {
+            Caller { reseller: tenant, tenant, subject: None, scopes: vec!["onboarding".into()], account: None };
+        for scope in [Scope::CustomersRead, Scope::CustomersWrite, Scope::PbxsRead, Scope::PbxsWrite, Scope::EventsRead]
+        {
             assert!(caller.require(scope).is_ok(), "{scope:?}");
         }
+        assert!(matches!(caller.require(Scope::Collector), Err(ApiError::Forbidden("collector"))));
+        let collector = Caller { scopes: vec!["collector".into()], ..caller };
+        assert!(collector.require(Scope::Collector).is_ok());
+        assert!(collector.require(Scope::PbxsRead).is_err(), "collector grants nothing else");
     }
 
     #[tokio::test]

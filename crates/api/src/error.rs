@@ -6,9 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use pbx_application::AccountError;
+use pbx_application::EventsError;
 use pbx_application::RepositoryError;
 use pbx_application::customer::{CreateCustomerError, DeleteCustomerError, GetCustomerError, PatchCustomerError};
-use pbx_application::pbx::{CreatePbxError, DeletePbxError, PatchPbxError, ReadPbxError};
+use pbx_application::pbx::{CreatePbxError, DeletePbxError, PatchPbxError, ReadCredentialsError, ReadPbxError};
 
 use crate::envelope::{Failure, FieldError, json_body};
 use crate::wire::field::FieldProblem;
@@ -41,6 +42,8 @@ pub enum ApiError {
     PaymentRequired(&'static str),
     /// 412: `If-Match` names a version that is no longer the current one.
     PreconditionFailed,
+    /// 410: the change feed's cursor is older than the oldest event kept.
+    Gone,
     /// 422: the `Idempotency-Key` was used with a different request.
     IdempotencyKeyReused,
     /// 409: the first request with this `Idempotency-Key` is still being answered.
@@ -82,6 +85,9 @@ impl ApiError {
             Self::PreconditionFailed => "The resource has changed since the version given in If-Match; read it again \
                                          and repeat the change with its new ETag."
                 .to_owned(),
+            Self::Gone => "The cursor is older than the oldest event kept: resynchronise (read the resources again), \
+                           then follow the feed from its start."
+                .to_owned(),
             Self::TooManyRequests(seconds) => {
                 format!("Too many requests for this tenant; retry in {seconds} s.")
             }
@@ -121,6 +127,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::Gone => StatusCode::GONE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
@@ -188,6 +195,27 @@ impl From<RepositoryError> for ApiError {
         match error {
             RepositoryError::Unavailable(e) => Self::Unavailable(e),
             RepositoryError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<EventsError> for ApiError {
+    fn from(error: EventsError) -> Self {
+        match error {
+            EventsError::MalformedCursor => {
+                Self::Invalid(vec![FieldProblem::new("after", "not a cursor this service handed out")])
+            }
+            EventsError::Gone => Self::Gone,
+            EventsError::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReadCredentialsError> for ApiError {
+    fn from(error: ReadCredentialsError) -> Self {
+        match error {
+            ReadCredentialsError::NotFound => Self::NotFound,
+            ReadCredentialsError::Storage(e) => e.into(),
         }
     }
 }

@@ -33,4 +33,5 @@ pub use pbx_application::wire::timestamp;
 pub use rate_limit::RateLimiter;
 pub use request_log::{envelope_errors, log_requests};
 pub use state::{ApiSettings, AppState};
+pub use wire::event::EventRender;
 pub use wire::field::FieldProblem;

@@ -52,6 +52,8 @@ impl Modify for BearerAuth {
         crate::routes::accounts::patch,
         crate::routes::accounts::delete,
         crate::routes::accounts::metrics,
+        crate::routes::events::feed,
+        crate::routes::events::credentials,
         crate::routes::health::healthz,
         crate::routes::health::readyz,
     ),
@@ -61,6 +63,7 @@ impl Modify for BearerAuth {
         (name = "PBX profiles", description = "How to reach a customer's phone system"),
         (name = "Customers", description = "A reseller's customers"),
         (name = "Accounts", description = "The enterprise tier: reseller tenants under the caller"),
+        (name = "Change feed", description = "Every change of a customer or a profile, in commit order, and the credentials collectors connect with"),
         (name = "Operations", description = "Health and readiness, without a token"),
     )
 )]

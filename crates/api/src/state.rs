@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::idempotency::IdempotencyKeys;
-use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
-use pbx_application::{Accounts, Readiness};
+use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadCredentials, ReadPbxs};
+use pbx_application::{Accounts, ReadEvents, Readiness};
 
 use crate::{Authenticator, Metrics, RateLimiter};
 
@@ -68,6 +68,10 @@ pub struct AppState {
     pub patch_customer: PatchCustomer,
     /// Delete customer.
     pub delete_customer: DeleteCustomer,
+    /// The change feed.
+    pub read_events: ReadEvents,
+    /// Credentials for collectors.
+    pub read_credentials: ReadCredentials,
     /// Whether the database is reachable and migrated.
     pub readiness: Arc<dyn Readiness>,
     /// Metrics.

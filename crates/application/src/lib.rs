@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod customer;
+pub mod events;
 pub mod idempotency;
 pub mod pbx;
 pub mod ports;
@@ -14,6 +15,7 @@ mod use_case;
 pub mod wire;
 
 pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, CustomerProfiles, ProfileFigures};
+pub use events::{EventLog, EventsError, NewEvent, ReadEvents, Recorder, Render, Visibility};
 pub use ports::{
     Clock, CustomerRepository, IdGenerator, InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, Readiness,
     RepositoryError, Versioned, WriteError,

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId, Withheld};
 use uuid::Uuid;
 
+use crate::events::NewEvent;
+
 /// A storage failure that is not a business outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum RepositoryError {
@@ -127,20 +129,28 @@ pub trait CustomerRepository: Send + Sync {
         page: Page,
     ) -> Result<Vec<Customer>, RepositoryError>;
 
-    /// Stores a new customer, at version 1.
+    /// Stores a new customer, at version 1, and `event` in the same transaction.
     ///
     /// # Errors
     /// As [`CustomerRepository::find`].
-    async fn insert(&self, customer: &Customer) -> Result<(), RepositoryError>;
+    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), RepositoryError>;
 
-    /// Replaces the stored customer if its version is still `expected_version`; returns the new version.
+    /// The reseller (or account) of the customer `id`, whoever it is.
+    ///
+    /// # Errors
+    /// As [`CustomerRepository::find`].
+    async fn reseller_of(&self, id: CustomerId) -> Result<Option<ResellerId>, RepositoryError>;
+
+    /// Replaces the stored customer if its version is still `expected_version`, and stores `event` in the same
+    /// transaction; returns the new version.
     ///
     /// # Errors
     /// The adapter MUST return [`WriteError::NotFound`] when it is gone and [`WriteError::VersionMismatch`] when
-    /// its version is another.
-    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<u64, WriteError>;
+    /// its version is another (no event is stored then).
+    async fn update(&self, customer: &Customer, expected_version: u64, event: &NewEvent) -> Result<u64, WriteError>;
 
-    /// Deletes the customer `id` of `reseller`, if its version is `expected_version` (when given).
+    /// Deletes the customer `id` of `reseller`, if its version is `expected_version` (when given), and stores
+    /// `event` in the same transaction.
     ///
     /// # Errors
     /// [`WriteError::NotFound`], [`WriteError::VersionMismatch`], and [`WriteError::InUse`] while profiles refer
@@ -150,6 +160,7 @@ pub trait CustomerRepository: Send + Sync {
         reseller: ResellerId,
         id: CustomerId,
         expected_version: Option<u64>,
+        event: &NewEvent,
     ) -> Result<(), WriteError>;
 }
 
@@ -164,6 +175,9 @@ pub trait PbxRepository: Send + Sync {
     /// The one-customer-per-PBX-instance rule must be enforced by the store itself (a unique constraint on the
     /// PBX type and instance id), so that two concurrent inserts cannot both succeed.
     ///
+    /// `event` is stored in the same transaction; with `inherit_country`, the adapter sets its data's
+    /// `countryCode` to the country stored.
+    ///
     /// # Errors
     /// [`InsertPbxError::CustomerNotFound`] when no customer `profile.customer_id` is `reseller`'s (whether or not
     /// the instance is taken); the adapter MUST return [`InsertPbxError::InstanceAttached`] when the instance
@@ -174,10 +188,11 @@ pub trait PbxRepository: Send + Sync {
         profile: &PbxProfile,
         inherit_country: bool,
         created_at: DateTime<Utc>,
+        event: NewEvent,
     ) -> Result<CountryCode, InsertPbxError>;
 
-    /// Stores a new customer and its first profile, both at version 1, in one transaction: neither is stored unless
-    /// both are.
+    /// Stores a new customer and its first profile, both at version 1, with `events`, in one transaction: nothing
+    /// is stored unless all is.
     ///
     /// # Errors
     /// [`InsertPbxError::InstanceAttached`] when the profile's instance is taken (nothing is stored),
@@ -187,6 +202,7 @@ pub trait PbxRepository: Send + Sync {
         customer: &Customer,
         profile: &PbxProfile,
         created_at: DateTime<Utc>,
+        events: &[NewEvent],
     ) -> Result<(), InsertPbxError>;
 
     /// Whether a profile for the PBX instance `instance_id` of type `pbx_type` is stored, for any customer.
@@ -221,19 +237,27 @@ pub trait PbxRepository: Send + Sync {
     /// As [`PbxRepository::instance_attached`].
     async fn list(&self, customer_id: CustomerId, page: Page) -> Result<Vec<PbxSummary>, RepositoryError>;
 
-    /// Replaces the stored profile if its version is still `expected_version`; returns the new version.
+    /// Replaces the stored profile if its version is still `expected_version`, and stores `event` in the same
+    /// transaction; returns the new version.
     ///
     /// # Errors
     /// The adapter MUST return [`WriteError::NotFound`] when it is gone, [`WriteError::VersionMismatch`] when
-    /// its version is another, and [`WriteError::InstanceAttached`] on the instance's unique constraint.
-    async fn update(&self, profile: &PbxProfile, expected_version: u64) -> Result<u64, WriteError>;
+    /// its version is another, and [`WriteError::InstanceAttached`] on the instance's unique constraint (no event
+    /// is stored then).
+    async fn update(&self, profile: &PbxProfile, expected_version: u64, event: &NewEvent) -> Result<u64, WriteError>;
 
-    /// Deletes the profile `id` of customer `customer_id`, if its version is `expected_version` (when given).
+    /// Deletes the profile `id` of customer `customer_id`, if its version is `expected_version` (when given), and
+    /// stores `event` in the same transaction.
     ///
     /// # Errors
     /// [`WriteError::NotFound`] or [`WriteError::VersionMismatch`].
-    async fn delete(&self, customer_id: CustomerId, id: PbxId, expected_version: Option<u64>)
-    -> Result<(), WriteError>;
+    async fn delete(
+        &self,
+        customer_id: CustomerId,
+        id: PbxId,
+        expected_version: Option<u64>,
+        event: &NewEvent,
+    ) -> Result<(), WriteError>;
 
     /// Who the PBX instance `instance_id` (any PBX type) is attached to, if anyone.
     ///

@@ -5,7 +5,7 @@
 //! ("parse, don't validate"): an invalid profile cannot be constructed.
 //!
 //! The crate has no framework, database or HTTP dependency; enable the `serde` feature to (de)serialise the value
-//! types as their canonical strings.
+//! types as their canonical strings, and for [`events`], the change feed's types.
 //!
 //! ```
 //! use pbx_domain::{
@@ -41,6 +41,8 @@
 mod account;
 mod country;
 mod customer;
+#[cfg(feature = "serde")]
+pub mod events;
 mod ids;
 pub mod pbx;
 mod secret;

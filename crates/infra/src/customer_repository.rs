@@ -1,12 +1,12 @@
 //! Customers in the database.
 
 use async_trait::async_trait;
-use pbx_application::{CustomerRepository, Page, RepositoryError, Versioned, WriteError};
+use pbx_application::{CustomerRepository, NewEvent, Page, RepositoryError, Versioned, WriteError};
 use pbx_domain::{
     CountryCode, Customer, CustomerId, CustomerName, CustomerOptions, Features, NewCustomer, OptionalText, ResellerId,
     TenantProfileType, Timezone, TrialDays,
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
 
 use crate::db_error::{is_foreign_key_violation, repository_error};
 use crate::entity::customer;
@@ -166,13 +166,18 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         rows.into_iter().map(to_domain).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
-    async fn insert(&self, customer: &Customer) -> Result<(), RepositoryError> {
-        let insert = customer::Entity::insert(active(customer));
-        self.db.write(|c| insert.exec_without_returning(c)).await.map_err(repository_error)?;
+    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), RepositoryError> {
+        let insert = customer::Entity::insert(active(customer)).build(self.db.backend());
+        self.db.write_recorded(vec![insert], std::slice::from_ref(event)).await.map_err(repository_error)?;
         Ok(())
     }
 
-    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<u64, WriteError> {
+    async fn reseller_of(&self, id: CustomerId) -> Result<Option<ResellerId>, RepositoryError> {
+        let row = queries::customer_by_id(id.as_uuid()).one(self.db.connection()).await.map_err(repository_error)?;
+        Ok(row.map(|row| ResellerId::from_uuid(row.reseller_id)))
+    }
+
+    async fn update(&self, customer: &Customer, expected_version: u64, event: &NewEvent) -> Result<u64, WriteError> {
         let expected = stored_version(expected_version)?;
         let mut row = active(customer);
         row.version = Set(expected + 1);
@@ -180,9 +185,11 @@ impl CustomerRepository for SeaOrmCustomerRepository {
             .set(row)
             .filter(customer::Column::Id.eq(customer.id.as_uuid()))
             .filter(customer::Column::ResellerId.eq(customer.reseller_id.as_uuid()))
-            .filter(customer::Column::Version.eq(expected));
-        let result = self.db.write(|c| update.exec(c)).await.map_err(repository_error)?;
-        if result.rows_affected > 0 {
+            .filter(customer::Column::Version.eq(expected))
+            .build(self.db.backend());
+        let written =
+            self.db.write_recorded(vec![update], std::slice::from_ref(event)).await.map_err(repository_error)?;
+        if written {
             Ok(expected_version + 1)
         } else {
             Err(self.why_unmatched(customer.reseller_id, customer.id).await)
@@ -194,6 +201,7 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         reseller: ResellerId,
         id: CustomerId,
         expected_version: Option<u64>,
+        event: &NewEvent,
     ) -> Result<(), WriteError> {
         let mut delete = customer::Entity::delete_many()
             .filter(customer::Column::Id.eq(id.as_uuid()))
@@ -201,9 +209,10 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         if let Some(expected) = expected_version {
             delete = delete.filter(customer::Column::Version.eq(stored_version(expected)?));
         }
-        match self.db.write(|c| delete.exec(c)).await {
-            Ok(done) if done.rows_affected > 0 => Ok(()),
-            Ok(_) => Err(self.why_unmatched(reseller, id).await),
+        let delete = delete.build(self.db.backend());
+        match self.db.write_recorded(vec![delete], std::slice::from_ref(event)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.why_unmatched(reseller, id).await),
             Err(e) if is_foreign_key_violation(&e) => Err(WriteError::InUse),
             Err(e) => Err(repository_error(e).into()),
         }

@@ -13,6 +13,9 @@ use sea_orm_migration::MigratorTrait;
 use crate::db_error::repository_error;
 use crate::group_commit::{GroupCommit, Insert, Outcome};
 use crate::migration::Migrator;
+use crate::outbox::{self, Committed};
+use pbx_application::NewEvent;
+use sea_orm::{DbErr, Statement};
 
 /// Connection pool settings.
 #[derive(Debug, Clone)]
@@ -47,6 +50,8 @@ pub struct Database {
     writes: Option<Arc<tokio::sync::Mutex<()>>>,
     /// SQLite: the writer that commits concurrent inserts together (see [`crate::group_commit`]).
     group: Option<GroupCommit>,
+    /// Signalled whenever this process commits events.
+    committed: Committed,
 }
 
 #[async_trait::async_trait]
@@ -110,8 +115,10 @@ impl Database {
             .with_context(|| format!("connecting to the {} database", backend_name(url)))?;
         let writes: Option<Arc<tokio::sync::Mutex<()>>> =
             (connection.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
-        let group = writes.as_ref().map(|writes| GroupCommit::start(connection.clone(), Arc::clone(writes)));
-        Ok(Self { connection, writes, group })
+        let committed = Committed::default();
+        let group =
+            writes.as_ref().map(|writes| GroupCommit::start(connection.clone(), Arc::clone(writes), committed.clone()));
+        Ok(Self { connection, writes, group, committed })
     }
 
     /// Brings the schema up to date. Replicas starting together on one PostgreSQL or MySQL server take a lock
@@ -171,6 +178,45 @@ impl Database {
         write(&self.connection).await
     }
 
+    /// Runs `statements` and records `events` after them, in one transaction and in this process's write turn, if
+    /// every statement changes a row; otherwise nothing is written (and `false` returned). Readers waiting for
+    /// events are woken once it is committed.
+    pub(crate) async fn write_recorded(&self, statements: Vec<Statement>, events: &[NewEvent]) -> Result<bool, DbErr> {
+        let written = self
+            .write(|connection| async move {
+                let transaction = connection.begin().await?;
+                let changed = async {
+                    for statement in statements {
+                        if transaction.execute_raw(statement).await?.rows_affected() == 0 {
+                            return Ok::<bool, DbErr>(false);
+                        }
+                    }
+                    outbox::append(&transaction, events).await?;
+                    Ok(true)
+                }
+                .await;
+                match changed {
+                    Ok(true) => transaction.commit().await.map(|()| true),
+                    // Ended explicitly: MySQL keeps a transaction open after a failed statement, and a dropped one
+                    // is only rolled back when its connection is next used.
+                    other => {
+                        let _ = transaction.rollback().await;
+                        other
+                    }
+                }
+            })
+            .await?;
+        if written && !events.is_empty() {
+            self.committed.signal();
+        }
+        Ok(written)
+    }
+
+    /// Signalled whenever this process commits events.
+    pub(crate) fn committed(&self) -> &Committed {
+        &self.committed
+    }
+
     /// Runs the insert `statement`: with the concurrent inserts of other requests in one transaction on SQLite
     /// (group commit), on its own elsewhere (PostgreSQL and MySQL commit concurrent transactions together
     /// themselves). Returns once the row is committed, or why not.
@@ -178,7 +224,7 @@ impl Database {
         if let Some(group) = &self.group {
             return group.insert(insert).await;
         }
-        insert.outcome(&self.connection).await
+        insert.recorded(&self.connection, &self.committed).await
     }
 
     /// The SeaORM connection, for the repositories.

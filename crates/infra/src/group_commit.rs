@@ -11,7 +11,10 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, Statement, TransactionTrait};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use pbx_application::NewEvent;
+
 use crate::db_error::{is_unavailable, is_unique_violation};
+use crate::outbox::{self, Committed};
 
 /// The most inserts one transaction carries.
 const MAX_GROUP: usize = 256;
@@ -45,14 +48,26 @@ impl Outcome {
     }
 }
 
-/// An insert statement, and whether it returns one text column (`RETURNING`) to report.
+/// An insert statement, whether it returns one text column (`RETURNING`) to report, and the events recorded
+/// with its row.
 #[derive(Debug, Clone)]
 pub(crate) struct Insert {
     pub(crate) statement: Statement,
     pub(crate) returning: bool,
+    /// Without `RETURNING` (MySQL): a query of the one text column to report, run after the insert in its
+    /// transaction.
+    pub(crate) read_back: Option<Statement>,
+    /// Recorded in the same transaction when the row is inserted; the text reported is their data's
+    /// `countryCode` (the country stored, see [`outbox::with_country`]).
+    pub(crate) events: Vec<NewEvent>,
 }
 
 impl Insert {
+    /// A statement recording no event (tools).
+    pub(crate) fn unrecorded(statement: Statement) -> Self {
+        Self { statement, returning: false, read_back: None, events: Vec::new() }
+    }
+
     /// What running the insert on `connection` came to.
     pub(crate) async fn outcome(&self, connection: &impl ConnectionTrait) -> Outcome {
         Outcome::of(self.run(connection).await)
@@ -64,7 +79,50 @@ impl Insert {
             return row.map(|row| row.try_get_by_index::<String>(0).map(Some)).transpose();
         }
         let done = connection.execute_raw(self.statement.clone()).await?;
-        Ok((done.rows_affected() > 0).then_some(None))
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let Some(read_back) = &self.read_back else { return Ok(Some(None)) };
+        let row = connection.query_one_raw(read_back.clone()).await?;
+        Ok(Some(row.map(|row| row.try_get_by_index::<String>(0)).transpose()?))
+    }
+
+    /// The events to record for `outcome`: none unless the row was inserted.
+    fn events_of(&self, outcome: &Outcome) -> Vec<NewEvent> {
+        let Outcome::Inserted { returned } = outcome else { return Vec::new() };
+        let mut events = self.events.clone();
+        if let Some(country) = returned {
+            events.iter_mut().for_each(|e| outbox::with_country(e, country));
+        }
+        events
+    }
+
+    /// Runs the insert and records its events in one transaction of its own; signals `committed`.
+    pub(crate) async fn recorded(&self, connection: &DatabaseConnection, committed: &Committed) -> Outcome {
+        if self.events.is_empty() {
+            return self.outcome(connection).await;
+        }
+        let transaction = match connection.begin().await {
+            Ok(transaction) => transaction,
+            Err(e) => return Outcome::failed(&e),
+        };
+        let outcome = self.outcome(&transaction).await;
+        let events = self.events_of(&outcome);
+        if events.is_empty() {
+            let _ = transaction.rollback().await;
+            return outcome;
+        }
+        if let Err(e) = outbox::append(&transaction, &events).await {
+            let _ = transaction.rollback().await;
+            return Outcome::failed(&e);
+        }
+        match transaction.commit().await {
+            Ok(()) => {
+                committed.signal();
+                outcome
+            }
+            Err(e) => Outcome::failed(&e),
+        }
     }
 }
 
@@ -88,9 +146,9 @@ impl std::fmt::Debug for Job {
 impl GroupCommit {
     /// Starts the writer task on the current runtime. `writes` is the writers' turn that other writes of the
     /// process also take, so that the group's transaction never waits in SQLite's busy handler for them.
-    pub(crate) fn start(connection: DatabaseConnection, writes: Arc<Mutex<()>>) -> Self {
+    pub(crate) fn start(connection: DatabaseConnection, writes: Arc<Mutex<()>>, committed: Committed) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(writer(connection, writes, receiver));
+        tokio::spawn(writer(connection, writes, committed, receiver));
         Self { jobs }
     }
 
@@ -107,7 +165,12 @@ impl GroupCommit {
     }
 }
 
-async fn writer(connection: DatabaseConnection, writes: Arc<Mutex<()>>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+async fn writer(
+    connection: DatabaseConnection,
+    writes: Arc<Mutex<()>>,
+    committed: Committed,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+) {
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -118,7 +181,7 @@ async fn writer(connection: DatabaseConnection, writes: Arc<Mutex<()>>, mut jobs
         }
         let outcomes = {
             let _turn = writes.lock().await;
-            commit(&connection, &group).await
+            commit(&connection, &group, &committed).await
         };
         for (job, outcome) in group.into_iter().zip(outcomes) {
             let _ = job.done.send(outcome); // a request that went away no longer needs its answer
@@ -126,12 +189,12 @@ async fn writer(connection: DatabaseConnection, writes: Arc<Mutex<()>>, mut jobs
     }
 }
 
-/// One transaction for the group: each insert's own outcome, or, if the transaction fails, that failure for every
-/// insert (nothing of the group is written then).
-async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> {
+/// One transaction for the group, its events recorded last: each insert's own outcome, or, if the transaction
+/// fails, that failure for every insert (nothing of the group is written then).
+async fn commit(connection: &DatabaseConnection, group: &[Job], committed: &Committed) -> Vec<Outcome> {
     if let [only] = group {
-        // Alone: one statement in its own implicit transaction, rather than three (BEGIN, INSERT, COMMIT).
-        return vec![only.insert.outcome(connection).await];
+        // Alone: no group to gather.
+        return vec![only.insert.recorded(connection, committed).await];
     }
     let all = |outcome: Outcome| vec![outcome; group.len()];
     let transaction = match connection.begin().await {
@@ -139,6 +202,7 @@ async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> 
         Err(e) => return all(Outcome::failed(&e)),
     };
     let mut outcomes = Vec::with_capacity(group.len());
+    let mut events = Vec::new();
     for job in group {
         let outcome = job.insert.outcome(&transaction).await;
         if let Outcome::Failed { .. } = outcome {
@@ -146,10 +210,18 @@ async fn commit(connection: &DatabaseConnection, group: &[Job]) -> Vec<Outcome> 
             let _ = transaction.rollback().await;
             return all(outcome);
         }
+        events.extend(job.insert.events_of(&outcome));
         outcomes.push(outcome);
     }
+    if let Err(e) = outbox::append(&transaction, &events).await {
+        let _ = transaction.rollback().await;
+        return all(Outcome::failed(&e));
+    }
     match transaction.commit().await {
-        Ok(()) => outcomes,
+        Ok(()) => {
+            committed.signal();
+            outcomes
+        }
         Err(e) => all(Outcome::failed(&e)),
     }
 }

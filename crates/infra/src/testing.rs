@@ -137,3 +137,19 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// An event to write with a change, for tests whose subject is the change (its fields are placeholders).
+#[must_use]
+pub fn event() -> pbx_application::NewEvent {
+    pbx_application::NewEvent {
+        id: uuid::Uuid::now_v7(),
+        event_type: pbx_domain::events::EventType::CustomerUpdated,
+        occurred_at: chrono::Utc::now(),
+        reseller_id: pbx_domain::ResellerId::from_uuid(uuid::Uuid::nil()),
+        customer_id: pbx_domain::CustomerId::from_uuid(uuid::Uuid::nil()),
+        pbx_id: None,
+        actor: pbx_domain::events::Actor { tenant_id: uuid::Uuid::nil(), subject: None },
+        changed: None,
+        data: Some(serde_json::json!({"countryCode": "US"})),
+    }
+}

@@ -13,7 +13,7 @@ use pbx_domain::{
     Account, CountryCode, Customer, CustomerId, CustomerName, HttpUrl, NewCustomer, PbxConnection, PbxId, PbxProfile,
     PbxType, ProfileName, ResellerId, Secret, TimeSpan, WsUrl,
 };
-use pbx_infra::testing::{Backend, TestDatabase};
+use pbx_infra::testing::{Backend, TestDatabase, event};
 use pbx_infra::{
     Database, PoolSettings, SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher,
 };
@@ -99,7 +99,7 @@ async fn a_customer_is_found_by_its_reseller_only() {
     let f = fixture().await;
     let owner = ResellerId::from_uuid(Uuid::now_v7());
     let stored = customer(owner);
-    f.customers.insert(&stored).await.unwrap();
+    f.customers.insert(&stored, &event()).await.unwrap();
 
     assert_eq!(
         f.customers.find(owner, stored.id).await.unwrap(),
@@ -116,8 +116,8 @@ async fn a_pbx_instance_is_attached_to_one_customer_at_most() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let (first, second) = (customer(reseller), customer(reseller));
-    f.customers.insert(&first).await.unwrap();
-    f.customers.insert(&second).await.unwrap();
+    f.customers.insert(&first, &event()).await.unwrap();
+    f.customers.insert(&second, &event()).await.unwrap();
 
     assert!(!f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
     f.profiles.insert(&kazoo(first.id, "12345"), now()).await.unwrap();
@@ -135,11 +135,11 @@ async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_state
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let mut owner = customer(reseller);
     owner.details.country_code = CountryCode::parse("FR").unwrap();
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
 
     // No country of its own: the customer's, stored and returned.
     let inherits = kazoo(owner.id, "own-1");
-    assert_eq!(f.profiles.insert_for_reseller(reseller, &inherits, true, now()).await.unwrap().as_str(), "FR");
+    assert_eq!(f.profiles.insert_for_reseller(reseller, &inherits, true, now(), event()).await.unwrap().as_str(), "FR");
     let stored = f.profiles.find(owner.id, inherits.id).await.unwrap().unwrap();
     assert_eq!((stored.value.country_code.as_str(), stored.version), ("FR", 1));
     assert_eq!(stored.value.connection, inherits.connection, "secrets encrypted and read back");
@@ -147,7 +147,7 @@ async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_state
     // A country of its own wins.
     let mut given = kazoo(owner.id, "own-2");
     given.country_code = CountryCode::parse("DE").unwrap();
-    assert_eq!(f.profiles.insert_for_reseller(reseller, &given, false, now()).await.unwrap().as_str(), "DE");
+    assert_eq!(f.profiles.insert_for_reseller(reseller, &given, false, now(), event()).await.unwrap().as_str(), "DE");
     assert_eq!(f.profiles.find(owner.id, given.id).await.unwrap().unwrap().value.country_code.as_str(), "DE");
 
     // Another reseller's customer, or none: nothing written, even for a taken instance (404 before 409).
@@ -158,14 +158,14 @@ async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_state
         (stranger, owner.id, "OWN-1"),
     ] {
         let profile = kazoo(customer_id, account);
-        let refused = f.profiles.insert_for_reseller(reseller, &profile, true, now()).await;
+        let refused = f.profiles.insert_for_reseller(reseller, &profile, true, now(), event()).await;
         assert!(matches!(refused, Err(InsertPbxError::CustomerNotFound)), "{account}: {refused:?}");
         assert!(f.profiles.find(customer_id, profile.id).await.unwrap().is_none());
     }
     assert!(!f.profiles.instance_attached(PbxType::Kazoo, "own-3").await.unwrap());
 
     // The owner, a taken instance (whatever its case): a conflict.
-    let taken = f.profiles.insert_for_reseller(reseller, &kazoo(owner.id, "OWN-1"), true, now()).await;
+    let taken = f.profiles.insert_for_reseller(reseller, &kazoo(owner.id, "OWN-1"), true, now(), event()).await;
     assert!(matches!(taken, Err(InsertPbxError::InstanceAttached)), "{taken:?}");
 }
 
@@ -175,9 +175,9 @@ async fn concurrent_creates_each_get_their_own_outcome_with_duplicates_inside_an
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let mut owner = customer(reseller);
     owner.details.country_code = CountryCode::parse("FR").unwrap();
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let foreign = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&foreign).await.unwrap();
+    f.customers.insert(&foreign, &event()).await.unwrap();
     f.profiles.insert(&kazoo(owner.id, "taken-0"), now()).await.unwrap();
 
     // 240 creates at once: 40 instances tried four times each (respelled), 20 for another reseller's customer, 20
@@ -192,7 +192,7 @@ async fn concurrent_creates_each_get_their_own_outcome_with_duplicates_inside_an
         };
         creates.spawn(async move {
             let profile = kazoo(customer_id, &account);
-            let outcome = profiles.insert_for_reseller(reseller, &profile, true, now()).await;
+            let outcome = profiles.insert_for_reseller(reseller, &profile, true, now(), event()).await;
             (kind, account.to_lowercase(), profile.id, outcome)
         });
     }
@@ -222,8 +222,8 @@ async fn one_instance_is_one_instance_whatever_its_case_or_width() {
     let f = fixture().await;
     let (first, second) =
         (customer(ResellerId::from_uuid(Uuid::now_v7())), customer(ResellerId::from_uuid(Uuid::now_v7())));
-    f.customers.insert(&first).await.unwrap();
-    f.customers.insert(&second).await.unwrap();
+    f.customers.insert(&first, &event()).await.unwrap();
+    f.customers.insert(&second, &event()).await.unwrap();
     type Make = fn(CustomerId, &str) -> PbxProfile;
     let cases: [(Make, &str, &str); 3] = [
         (kazoo, "0123456789abcdef", "0123456789ABCDEF"),
@@ -247,14 +247,14 @@ async fn one_instance_is_one_instance_whatever_its_case_or_width() {
     let mut respelled = other.clone();
     let PbxConnection::Kazoo(connection) = &mut respelled.connection else { unreachable!() };
     connection.account_id = AccountId::parse("ACCTA1").unwrap();
-    assert!(matches!(f.profiles.update(&respelled, 1).await, Err(WriteError::InstanceAttached)));
+    assert!(matches!(f.profiles.update(&respelled, 1, &event()).await, Err(WriteError::InstanceAttached)));
 }
 
 #[tokio::test]
 async fn a_teams_profile_reads_back_and_its_tenant_is_attached_once() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let tenant = "72F988BF-86F1-41AF-91AB-2D7CD011DB47";
     let teams = |customer| {
         PbxProfile::new(
@@ -279,7 +279,7 @@ async fn concurrent_creates_of_one_instance_let_exactly_one_win() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let owner = customer(reseller);
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let profiles = Arc::new(f.profiles.clone());
     let attempts: Vec<_> = (0..16)
         .map(|n| {
@@ -307,7 +307,7 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let owner = customer(reseller);
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let kazoo = kazoo(owner.id, "k-1");
     let three_cx = three_cx(owner.id, "L-1");
     f.profiles.insert(&kazoo, now()).await.unwrap();
@@ -353,7 +353,7 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
 async fn a_profile_read_to_be_shown_decrypts_nothing() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let (first, second) = (kazoo(owner.id, "k-shown"), three_cx(owner.id, "L-shown"));
     f.profiles.insert(&first, now()).await.unwrap();
     f.profiles.insert(&second, now()).await.unwrap();
@@ -370,7 +370,7 @@ async fn a_profile_read_to_be_shown_decrypts_nothing() {
 async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let (first, second) = (kazoo(owner.id, "k-read"), three_cx(owner.id, "L-read"));
     f.profiles.insert(&first, now()).await.unwrap();
     f.profiles.insert(&second, now() + chrono::Duration::seconds(1)).await.unwrap();
@@ -399,26 +399,29 @@ async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
 async fn updates_and_deletes_check_the_version() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let mut profile = kazoo(owner.id, "k-version");
     f.profiles.insert(&profile, now()).await.unwrap();
     let taken = kazoo(owner.id, "k-taken");
     f.profiles.insert(&taken, now()).await.unwrap();
 
     profile.enabled = true;
-    assert_eq!(f.profiles.update(&profile, 1).await.unwrap(), 2);
-    assert!(matches!(f.profiles.update(&profile, 1).await, Err(WriteError::VersionMismatch)));
+    assert_eq!(f.profiles.update(&profile, 1, &event()).await.unwrap(), 2);
+    assert!(matches!(f.profiles.update(&profile, 1, &event()).await, Err(WriteError::VersionMismatch)));
     let read = f.profiles.find(owner.id, profile.id).await.unwrap().unwrap();
     assert!(read.value.enabled);
     assert_eq!(read.version, 2);
 
     let mut clash = profile.clone();
     clash.connection = taken.connection.clone();
-    assert!(matches!(f.profiles.update(&clash, 2).await, Err(WriteError::InstanceAttached)));
+    assert!(matches!(f.profiles.update(&clash, 2, &event()).await, Err(WriteError::InstanceAttached)));
 
-    assert!(matches!(f.profiles.delete(owner.id, profile.id, Some(1)).await, Err(WriteError::VersionMismatch)));
-    f.profiles.delete(owner.id, profile.id, Some(2)).await.unwrap();
-    assert!(matches!(f.profiles.delete(owner.id, profile.id, None).await, Err(WriteError::NotFound)));
+    assert!(matches!(
+        f.profiles.delete(owner.id, profile.id, Some(1), &event()).await,
+        Err(WriteError::VersionMismatch)
+    ));
+    f.profiles.delete(owner.id, profile.id, Some(2), &event()).await.unwrap();
+    assert!(matches!(f.profiles.delete(owner.id, profile.id, None, &event()).await, Err(WriteError::NotFound)));
     assert!(!f.profiles.instance_attached(PbxType::Kazoo, "k-version").await.unwrap(), "attachable again");
 }
 
@@ -427,7 +430,7 @@ async fn an_instance_is_found_with_its_owner() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let owner = customer(reseller);
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let profile = three_cx(owner.id, "L-owner");
     f.profiles.insert(&profile, now()).await.unwrap();
 
@@ -453,9 +456,9 @@ async fn customers_filter_by_name_or_reference_in_any_case_and_wildcards_are_lit
         named("100% Pure", None, 2),
         named("Initech", None, 3),
     ] {
-        f.customers.insert(&c).await.unwrap();
+        f.customers.insert(&c, &event()).await.unwrap();
     }
-    f.customers.insert(&customer(ResellerId::from_uuid(Uuid::now_v7()))).await.unwrap();
+    f.customers.insert(&customer(ResellerId::from_uuid(Uuid::now_v7())), &event()).await.unwrap();
 
     let page = pbx_application::Page { index: 0, size: 100 };
     let names = |list: Vec<Customer>| list.into_iter().map(|c| c.details.name.to_string()).collect::<Vec<_>>();
@@ -471,20 +474,23 @@ async fn a_customer_with_profiles_cannot_be_deleted() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let mut owner = customer(reseller);
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let profile = kazoo(owner.id, "k-in-use");
     f.profiles.insert(&profile, now()).await.unwrap();
 
-    let in_use = f.customers.delete(reseller, owner.id, None).await;
+    let in_use = f.customers.delete(reseller, owner.id, None, &event()).await;
     assert!(matches!(in_use, Err(WriteError::InUse)), "{in_use:?}");
     owner.details.enabled = true;
-    assert_eq!(f.customers.update(&owner, 1).await.unwrap(), 2);
-    assert!(matches!(f.customers.update(&owner, 1).await, Err(WriteError::VersionMismatch)));
-    f.profiles.delete(owner.id, profile.id, None).await.unwrap();
+    assert_eq!(f.customers.update(&owner, 1, &event()).await.unwrap(), 2);
+    assert!(matches!(f.customers.update(&owner, 1, &event()).await, Err(WriteError::VersionMismatch)));
+    f.profiles.delete(owner.id, profile.id, None, &event()).await.unwrap();
     let stranger = ResellerId::from_uuid(Uuid::now_v7());
-    assert!(matches!(f.customers.delete(stranger, owner.id, None).await, Err(WriteError::NotFound)));
-    assert!(matches!(f.customers.delete(reseller, owner.id, Some(1)).await, Err(WriteError::VersionMismatch)));
-    f.customers.delete(reseller, owner.id, Some(2)).await.unwrap();
+    assert!(matches!(f.customers.delete(stranger, owner.id, None, &event()).await, Err(WriteError::NotFound)));
+    assert!(matches!(
+        f.customers.delete(reseller, owner.id, Some(1), &event()).await,
+        Err(WriteError::VersionMismatch)
+    ));
+    f.customers.delete(reseller, owner.id, Some(2), &event()).await.unwrap();
     assert_eq!(f.customers.find(reseller, owner.id).await.unwrap(), None);
 }
 
@@ -492,7 +498,7 @@ async fn a_customer_with_profiles_cannot_be_deleted() {
 async fn a_rotation_re_encrypts_every_secret_under_the_new_key() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     for i in 0..3 {
         f.profiles.insert(&kazoo(owner.id, &format!("k-rot-{i}")), now()).await.unwrap();
     }
@@ -519,7 +525,7 @@ async fn concurrent_inserts_each_get_their_own_answer_and_only_the_answered_rows
     // On SQLite they are committed in groups: a duplicate in a group fails alone, the others of the group commit.
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner).await.unwrap();
+    f.customers.insert(&owner, &event()).await.unwrap();
     let profiles = Arc::new(f.profiles.clone());
     let mut inserts = tokio::task::JoinSet::new();
     for n in 0..60 {
@@ -572,7 +578,7 @@ async fn accounts_are_their_parents_and_leave_only_once_they_have_no_customer() 
     assert!(matches!(accounts.update(&foreign, 2).await, Err(WriteError::NotFound)), "another tenant's");
 
     // A customer of the account (its tenant id is the customer's reseller) keeps it.
-    f.customers.insert(&customer(north.id)).await.unwrap();
+    f.customers.insert(&customer(north.id), &event()).await.unwrap();
     assert!(matches!(accounts.delete(parent, north.id, None).await, Err(WriteError::InUse)));
     assert!(matches!(accounts.delete(stranger, south.id, None).await, Err(WriteError::NotFound)));
     assert!(matches!(accounts.delete(parent, south.id, Some(5)).await, Err(WriteError::VersionMismatch)));

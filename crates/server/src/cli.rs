@@ -162,6 +162,14 @@ pub struct ServeArgs {
     /// (PostgreSQL and MySQL/MariaDB; SQLite always groups): to compare, or to rule grouping out.
     #[arg(long, env = "PBX_NO_GROUP_COMMIT", global = true)]
     pub no_group_commit: bool,
+    /// How long the change feed keeps its events (`GET /api/v1.0/events`): older ones are deleted every hour, and a
+    /// cursor older than what is kept gets 410.
+    #[arg(long, env = "PBX_EVENTS_RETENTION", default_value = "7d", value_parser = parse_duration, global = true)]
+    pub events_retention: Duration,
+    /// Publish every event of the change feed to this NATS server's JetStream (stream `PBX_EVENTS`, subject
+    /// `pbx.events.<resellerId>.<type>`), e.g. nats://127.0.0.1:4222.
+    #[arg(long, env = "PBX_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
     /// Serve /metrics on this address alone (e.g. 127.0.0.1:9100) instead of with the API.
     #[arg(long, env = "PBX_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,

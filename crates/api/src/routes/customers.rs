@@ -72,6 +72,7 @@ pub(crate) async fn create(
             reservation,
             first_profile: input.first_profile,
             accept_charges: accepts_charges(req),
+            actor: caller.actor(),
         };
         let created = state.create_customer.execute(command).await?;
         if !created.profiles.is_empty() {
@@ -180,7 +181,7 @@ pub(crate) async fn patch(
     if options.trial_duration != current.value.options.trial_duration {
         caller.may_grant(options.trial_duration)?;
     }
-    let customer = state.patch_customer.save(current, details, options).await?;
+    let customer = state.patch_customer.save(current, details, options, &caller.actor()).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
     Ok(success(ok, CustomerView::new(&customer.value)))
@@ -212,6 +213,9 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersWrite)?;
-    state.delete_customer.execute(caller.reseller, customer_id(&path.customer_id)?, if_match(&req)?).await?;
+    state
+        .delete_customer
+        .execute(caller.reseller, customer_id(&path.customer_id)?, if_match(&req)?, &caller.actor())
+        .await?;
     Ok(deleted())
 }

@@ -82,7 +82,9 @@ pub(crate) async fn create(
         let sent_as_text = profile::sent_as_text(&body);
         let profile = profile::parse(body).map_err(ApiError::Invalid)?;
         let accept_charges = accepts_charges(req);
-        let command = CreatePbxCommand { reseller: caller.reseller, customer_id, profile, accept_charges, reservation };
+        let actor = caller.actor();
+        let command =
+            CreatePbxCommand { reseller: caller.reseller, customer_id, profile, accept_charges, reservation, actor };
         let profile = state.create_pbx.execute(command).await?;
         state.metrics.record_profile_created(profile.pbx_type().as_str());
         let location = format!("{base}{}/customers/{}/pbxs/{}", caller.routes(), profile.customer_id, profile.id);
@@ -192,7 +194,7 @@ pub(crate) async fn patch(
     let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
     let editable = state.patch_pbx.load(caller.reseller, customer_id, pbx_id, if_match).await?;
     let change = profile::patched(&editable.current.value, operations)?;
-    let profile = state.patch_pbx.save(editable, change, accepts_charges(&req)).await?;
+    let profile = state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(profile.version));
     Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[])))
@@ -225,7 +227,7 @@ pub(crate) async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsWrite)?;
     let (customer_id, pbx_id) = ids(&path)?;
-    state.delete_pbx.execute(caller.reseller, customer_id, pbx_id, if_match(&req)?).await?;
+    state.delete_pbx.execute(caller.reseller, customer_id, pbx_id, if_match(&req)?, &caller.actor()).await?;
     Ok(deleted())
 }
 

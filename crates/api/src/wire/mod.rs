@@ -5,6 +5,7 @@
 
 pub(crate) mod account;
 pub(crate) mod customer;
+pub(crate) mod event;
 pub(crate) mod field;
 pub(crate) mod kazoo;
 pub(crate) mod patch;

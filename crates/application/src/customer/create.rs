@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use pbx_domain::events::Actor;
 use pbx_domain::{Customer, CustomerId, CustomerOptions, NewCustomer, PbxId, PbxProfile, ResellerId};
 
+use crate::events::Recorder;
 use crate::idempotency::Reservation;
 use crate::pbx::NewProfile;
 use crate::ports::{
@@ -26,6 +28,8 @@ pub struct CreateCustomerCommand {
     pub first_profile: Option<NewProfile>,
     /// Whether the caller accepts the charge of that profile.
     pub accept_charges: bool,
+    /// Who asks (recorded with the events).
+    pub actor: Actor,
 }
 
 /// A customer just created, and its profiles (the first one, when it came with the customer).
@@ -58,6 +62,7 @@ pub struct CreateCustomer {
     profiles: Arc<dyn PbxRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    recorder: Recorder,
 }
 
 opaque_debug!(CreateCustomer);
@@ -70,8 +75,9 @@ impl CreateCustomer {
         profiles: Arc<dyn PbxRepository>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
+        recorder: Recorder,
     ) -> Self {
-        Self { customers, profiles, clock, ids }
+        Self { customers, profiles, clock, ids, recorder }
     }
 
     /// Creates the customer and returns it. Under a resumed [`Reservation`], a customer that the interrupted first
@@ -81,7 +87,8 @@ impl CreateCustomer {
     /// See [`CreateCustomerError`].
     #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
     pub async fn execute(&self, command: CreateCustomerCommand) -> Result<CreatedCustomer, CreateCustomerError> {
-        let CreateCustomerCommand { reseller, details, options, reservation, first_profile, accept_charges } = command;
+        let CreateCustomerCommand { reseller, details, options, reservation, first_profile, accept_charges, actor } =
+            command;
         let id = CustomerId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
         if reservation.is_some_and(|r| r.resumed)
             && let Some(created) = self.customers.find(reseller, id).await?
@@ -93,7 +100,7 @@ impl CreateCustomer {
         let now = self.clock.now();
         let customer = Customer { id, reseller_id: reseller, date_created: now, details, options };
         let Some(first) = first_profile else {
-            self.customers.insert(&customer).await?;
+            self.customers.insert(&customer, &self.recorder.customer_created(&actor, &customer)).await?;
             tracing::info!(customer_id = %customer.id, "customer created");
             return Ok(CreatedCustomer { customer, profiles: Vec::new() });
         };
@@ -110,7 +117,9 @@ impl CreateCustomer {
                 CreateCustomerError::ChargesNotAccepted
             });
         }
-        match self.profiles.insert_with_customer(&customer, &profile, now).await {
+        let events =
+            [self.recorder.customer_created(&actor, &customer), self.recorder.pbx_created(&actor, reseller, &profile)];
+        match self.profiles.insert_with_customer(&customer, &profile, now, &events).await {
             Ok(()) => {}
             Err(InsertPbxError::InstanceAttached) => return Err(CreateCustomerError::InstanceAttached),
             Err(InsertPbxError::CustomerNotFound) => {
@@ -161,7 +170,13 @@ mod tests {
         clock.expect_now().return_const(DateTime::from_timestamp(1_575_043_403, 0).unwrap());
         let mut ids = MockIdGenerator::new();
         ids.expect_new_id().return_const(Uuid::parse_str(CUSTOMER).unwrap());
-        CreateCustomer::new(Arc::new(customers), Arc::new(profiles), Arc::new(clock), Arc::new(ids))
+        CreateCustomer::new(
+            Arc::new(customers),
+            Arc::new(profiles),
+            Arc::new(clock),
+            Arc::new(ids),
+            crate::events::test_recorder(),
+        )
     }
 
     fn command(name: &str) -> CreateCustomerCommand {
@@ -174,6 +189,7 @@ mod tests {
             reservation: None,
             first_profile: None,
             accept_charges: false,
+            actor: crate::events::test_actor(),
         }
     }
 
@@ -182,9 +198,9 @@ mod tests {
         let mut customers = MockCustomerRepository::new();
         customers
             .expect_insert()
-            .withf(|c| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER)
+            .withf(|c, _| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER)
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let customer = use_case(customers).execute(command("Acme")).await.unwrap().customer;
         assert_eq!(customer.details.name.as_str(), "Acme");
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403);
@@ -201,7 +217,7 @@ mod tests {
     async fn under_an_idempotency_key_the_customer_takes_the_reserved_id() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().never();
-        customers.expect_insert().withf(|c| c.id.to_string() == RESERVED).times(1).returning(|_| Ok(()));
+        customers.expect_insert().withf(|c, _| c.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
         let customer = use_case(customers).execute(reserved(false)).await.unwrap().customer;
         assert_eq!(customer.id.to_string(), RESERVED);
     }
@@ -231,7 +247,7 @@ mod tests {
     async fn a_resumed_create_whose_first_request_created_nothing_creates_under_the_reserved_id() {
         let mut customers = MockCustomerRepository::new();
         customers.expect_find().times(1).returning(|_, _| Ok(None));
-        customers.expect_insert().withf(|c| c.id.to_string() == RESERVED).times(1).returning(|_| Ok(()));
+        customers.expect_insert().withf(|c, _| c.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
         let customer = use_case(customers).execute(reserved(true)).await.unwrap().customer;
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403, "created now");
     }
@@ -256,9 +272,11 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert_with_customer()
-            .withf(|c, p, _| p.customer_id == c.id && p.country_code == c.details.country_code && !p.enabled)
+            .withf(|c, p, _, events| {
+                events.len() == 2 && p.customer_id == c.id && p.country_code == c.details.country_code && !p.enabled
+            })
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _, _| Ok(()));
         let created = with_profiles(customers, profiles).execute(with_a_teams_profile(true)).await.unwrap();
         assert_eq!(created.profiles.len(), 1);
         assert_eq!(created.profiles[0].customer_id, created.customer.id);
@@ -280,7 +298,7 @@ mod tests {
             }
         }
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert_with_customer().returning(|_, _, _| Err(InsertPbxError::InstanceAttached));
+        profiles.expect_insert_with_customer().returning(|_, _, _, _| Err(InsertPbxError::InstanceAttached));
         let raced = with_profiles(MockCustomerRepository::new(), profiles).execute(with_a_teams_profile(true)).await;
         assert!(matches!(raced, Err(CreateCustomerError::InstanceAttached)), "{raced:?}");
     }
@@ -288,7 +306,7 @@ mod tests {
     #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
-        customers.expect_insert().returning(|_| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
+        customers.expect_insert().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
         let result = use_case(customers).execute(command("Acme")).await;
         assert!(matches!(result, Err(CreateCustomerError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
     }

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use pbx_domain::events::Actor;
 use pbx_domain::{CustomerId, ResellerId};
 
+use crate::events::Recorder;
 use crate::ports::{CustomerRepository, RepositoryError, WriteError};
 use crate::use_case::opaque_debug;
 
@@ -28,14 +30,15 @@ pub enum DeleteCustomerError {
 #[derive(Clone)]
 pub struct DeleteCustomer {
     customers: Arc<dyn CustomerRepository>,
+    recorder: Recorder,
 }
 opaque_debug!(DeleteCustomer);
 
 impl DeleteCustomer {
     /// The use case over its port.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>) -> Self {
-        Self { customers }
+    pub fn new(customers: Arc<dyn CustomerRepository>, recorder: Recorder) -> Self {
+        Self { customers, recorder }
     }
 
     /// Deletes the caller's customer `id`, if its version is `if_match` (when given).
@@ -48,8 +51,10 @@ impl DeleteCustomer {
         reseller: ResellerId,
         id: CustomerId,
         if_match: Option<u64>,
+        actor: &Actor,
     ) -> Result<(), DeleteCustomerError> {
-        match self.customers.delete(reseller, id, if_match).await {
+        let event = self.recorder.customer_deleted(actor, reseller, id);
+        match self.customers.delete(reseller, id, if_match, &event).await {
             Ok(()) => {
                 tracing::info!("customer deleted");
                 Ok(())
@@ -71,9 +76,18 @@ mod tests {
 
     async fn run(outcome: fn() -> Result<(), WriteError>) -> Result<(), DeleteCustomerError> {
         let mut customers = MockCustomerRepository::new();
-        customers.expect_delete().times(1).returning(move |_, _, _| outcome());
-        DeleteCustomer::new(Arc::new(customers))
-            .execute(ResellerId::from_uuid(Uuid::nil()), CustomerId::from_uuid(Uuid::nil()), None)
+        customers
+            .expect_delete()
+            .withf(|_, id, _, event| event.customer_id == *id && event.data.is_none())
+            .times(1)
+            .returning(move |_, _, _, _| outcome());
+        DeleteCustomer::new(Arc::new(customers), crate::events::test_recorder())
+            .execute(
+                ResellerId::from_uuid(Uuid::nil()),
+                CustomerId::from_uuid(Uuid::nil()),
+                None,
+                &crate::events::test_actor(),
+            )
             .await
     }
 

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use pbx_domain::events::Actor;
 use pbx_domain::{Customer, CustomerId, CustomerOptions, NewCustomer, ResellerId};
 
+use crate::events::Recorder;
 use crate::ports::{CustomerRepository, RepositoryError, Versioned, WriteError};
 use crate::use_case::opaque_debug;
 
@@ -26,14 +28,15 @@ pub enum PatchCustomerError {
 #[derive(Clone)]
 pub struct PatchCustomer {
     customers: Arc<dyn CustomerRepository>,
+    recorder: Recorder,
 }
 opaque_debug!(PatchCustomer);
 
 impl PatchCustomer {
     /// The use case over its port.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>) -> Self {
-        Self { customers }
+    pub fn new(customers: Arc<dyn CustomerRepository>, recorder: Recorder) -> Self {
+        Self { customers, recorder }
     }
 
     /// The customer to change; `if_match` is the version the caller last saw, when it gave one.
@@ -64,9 +67,11 @@ impl PatchCustomer {
         current: Versioned<Customer>,
         details: NewCustomer,
         options: CustomerOptions,
+        actor: &Actor,
     ) -> Result<Versioned<Customer>, PatchCustomerError> {
-        let patched = Customer { details, options, ..current.value };
-        let version = self.customers.update(&patched, current.version).await.map_err(|e| match e {
+        let patched = Customer { details, options, ..current.value.clone() };
+        let event = self.recorder.customer_updated(actor, &current.value, &patched);
+        let version = self.customers.update(&patched, current.version, &event).await.map_err(|e| match e {
             WriteError::NotFound => PatchCustomerError::NotFound,
             WriteError::VersionMismatch => PatchCustomerError::PreconditionFailed,
             WriteError::Repository(e) => e.into(),
@@ -115,14 +120,21 @@ mod tests {
         let mut customers = repository();
         customers
             .expect_update()
-            .withf(|c, v| *v == 2 && c.details.name.as_str() == "Acme SA" && c.reseller_id == reseller())
+            .withf(|c, v, e| {
+                *v == 2 && c.details.name.as_str() == "Acme SA" && c.reseller_id == reseller() && e.customer_id == c.id
+            })
             .times(1)
-            .returning(|_, _| Ok(3));
-        let use_case = PatchCustomer::new(Arc::new(customers));
+            .returning(|_, _, _| Ok(3));
+        let use_case = PatchCustomer::new(Arc::new(customers), crate::events::test_recorder());
         let current = use_case.load(reseller(), customer_id(), Some(2)).await.unwrap();
         let created = current.value.date_created;
         let patched = use_case
-            .save(current, NewCustomer::named(CustomerName::parse("Acme SA").unwrap()), CustomerOptions::default())
+            .save(
+                current,
+                NewCustomer::named(CustomerName::parse("Acme SA").unwrap()),
+                CustomerOptions::default(),
+                &crate::events::test_actor(),
+            )
             .await
             .unwrap();
         assert_eq!((patched.version, patched.value.date_created, patched.value.id), (3, created, customer_id()));
@@ -131,13 +143,18 @@ mod tests {
     #[tokio::test]
     async fn a_stale_version_is_a_failed_precondition_before_and_during_the_write() {
         let mut customers = repository();
-        customers.expect_update().returning(|_, _| Err(WriteError::VersionMismatch));
-        let use_case = PatchCustomer::new(Arc::new(customers));
+        customers.expect_update().returning(|_, _, _| Err(WriteError::VersionMismatch));
+        let use_case = PatchCustomer::new(Arc::new(customers), crate::events::test_recorder());
         let stale = use_case.load(reseller(), customer_id(), Some(1)).await;
         assert!(matches!(stale, Err(PatchCustomerError::PreconditionFailed)), "{stale:?}");
         let current = use_case.load(reseller(), customer_id(), None).await.unwrap();
         let raced = use_case
-            .save(current, NewCustomer::named(CustomerName::parse("B").unwrap()), CustomerOptions::default())
+            .save(
+                current,
+                NewCustomer::named(CustomerName::parse("B").unwrap()),
+                CustomerOptions::default(),
+                &crate::events::test_actor(),
+            )
             .await;
         assert!(matches!(raced, Err(PatchCustomerError::PreconditionFailed)), "{raced:?}");
     }

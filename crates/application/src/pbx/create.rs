@@ -5,6 +5,7 @@ use std::sync::Arc;
 use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
+use crate::events::Recorder;
 use crate::idempotency::Reservation;
 use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};
 use crate::use_case::opaque_debug;
@@ -22,6 +23,8 @@ pub struct CreatePbxCommand {
     pub accept_charges: bool,
     /// The id reserved by the request's `Idempotency-Key`, if it has one.
     pub reservation: Option<Reservation>,
+    /// Who asks (recorded with the event).
+    pub actor: pbx_domain::events::Actor,
 }
 
 /// Why no profile was created, in the order a client should hear about them.
@@ -48,6 +51,7 @@ pub struct CreatePbx {
     profiles: Arc<dyn PbxRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    recorder: Recorder,
 }
 
 opaque_debug!(CreatePbx);
@@ -60,8 +64,9 @@ impl CreatePbx {
         profiles: Arc<dyn PbxRepository>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
+        recorder: Recorder,
     ) -> Self {
-        Self { customers, profiles, clock, ids }
+        Self { customers, profiles, clock, ids, recorder }
     }
 
     /// Creates the profile and returns it. Under a resumed [`Reservation`], a profile that the interrupted first
@@ -77,7 +82,7 @@ impl CreatePbx {
         fields(customer_id = %command.customer_id, pbx_type = %command.profile.connection.pbx_type())
     )]
     pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
-        let CreatePbxCommand { reseller, customer_id, profile: valid, accept_charges, reservation } = command;
+        let CreatePbxCommand { reseller, customer_id, profile: valid, accept_charges, reservation, actor } = command;
         let id = PbxId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
         // The reserved id was drawn for this caller's key, so a profile under it is the one its first request made
         // (past the ownership check); it is read whole, secrets included, since the create's answer shows them.
@@ -101,7 +106,8 @@ impl CreatePbx {
                 CreatePbxError::ChargesNotAccepted
             });
         }
-        match self.profiles.insert_for_reseller(reseller, &profile, inherit_country, self.clock.now()).await {
+        let event = self.recorder.pbx_created(&actor, reseller, &profile);
+        match self.profiles.insert_for_reseller(reseller, &profile, inherit_country, self.clock.now(), event).await {
             Ok(stored_country) => {
                 profile.country_code = stored_country;
                 tracing::info!(pbx_id = %profile.id, "PBX profile created");
@@ -181,6 +187,7 @@ mod tests {
             profile,
             accept_charges,
             reservation: None,
+            actor: crate::events::test_actor(),
         }
     }
 
@@ -207,13 +214,19 @@ mod tests {
     }
 
     fn use_case(customers: MockCustomerRepository, profiles: MockPbxRepository) -> CreatePbx {
-        CreatePbx::new(Arc::new(customers), Arc::new(profiles), Arc::new(clock()), Arc::new(ids()))
+        CreatePbx::new(
+            Arc::new(customers),
+            Arc::new(profiles),
+            Arc::new(clock()),
+            Arc::new(ids()),
+            crate::events::test_recorder(),
+        )
     }
 
     /// A store that inserts once, answering `answer` (the stored country, or why not).
     fn inserting(answer: fn() -> Result<CountryCode, InsertPbxError>) -> MockPbxRepository {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert_for_reseller().times(1).returning(move |_, _, _, _| answer());
+        profiles.expect_insert_for_reseller().times(1).returning(move |_, _, _, _, _| answer());
         profiles
     }
 
@@ -232,7 +245,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert_for_reseller()
-            .withf(|reseller_id, profile, inherit, created_at| {
+            .withf(|reseller_id, profile, inherit, created_at, _| {
                 *reseller_id == reseller()
                     && profile.instance_id().value() == "12345"
                     && profile.customer_id == customer_id()
@@ -240,7 +253,7 @@ mod tests {
                     && *created_at == now()
             })
             .times(1)
-            .returning(|_, _, _, _| fr());
+            .returning(|_, _, _, _, _| fr());
         let created = use_case(no_customer_lookup(), profiles).execute(command(seed(), true)).await.unwrap();
         assert_eq!(created.id.to_string(), PBX);
         assert_eq!(created.customer_id, customer_id());
@@ -254,9 +267,9 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert_for_reseller()
-            .withf(|_, profile, inherit, _| !*inherit && profile.country_code.as_str() == "DE")
+            .withf(|_, profile, inherit, _, _| !*inherit && profile.country_code.as_str() == "DE")
             .times(1)
-            .returning(|_, profile, _, _| Ok(profile.country_code));
+            .returning(|_, profile, _, _, _| Ok(profile.country_code));
         let created = use_case(no_customer_lookup(), profiles)
             .execute(command(kazoo("Clients Kazoo Pbx", Some("de")), true))
             .await
@@ -277,9 +290,9 @@ mod tests {
         profiles.expect_find().never();
         profiles
             .expect_insert_for_reseller()
-            .withf(|_, p, _, _| p.id.to_string() == RESERVED)
+            .withf(|_, p, _, _, e| p.id.to_string() == RESERVED && e.pbx_id == Some(p.id))
             .times(1)
-            .returning(|_, _, _, _| fr());
+            .returning(|_, _, _, _, _| fr());
         let created = use_case(no_customer_lookup(), profiles).execute(reserved(false)).await;
         assert_eq!(created.unwrap().id.to_string(), RESERVED);
     }
@@ -310,9 +323,9 @@ mod tests {
         profiles.expect_find().times(1).returning(|_, _| Ok(None));
         profiles
             .expect_insert_for_reseller()
-            .withf(|_, p, _, _| p.id.to_string() == RESERVED)
+            .withf(|_, p, _, _, e| p.id.to_string() == RESERVED && e.pbx_id == Some(p.id))
             .times(1)
-            .returning(|_, _, _, _| fr());
+            .returning(|_, _, _, _, _| fr());
         let created = use_case(no_customer_lookup(), profiles).execute(reserved(true)).await;
         assert_eq!(created.unwrap().id.to_string(), RESERVED);
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use pbx_domain::{CustomerId, PbxId, ResellerId};
 
+use crate::events::Recorder;
 use crate::ports::{CustomerRepository, PbxRepository, RepositoryError, WriteError};
 use crate::use_case::opaque_debug;
 
@@ -26,14 +27,15 @@ pub enum DeletePbxError {
 pub struct DeletePbx {
     customers: Arc<dyn CustomerRepository>,
     profiles: Arc<dyn PbxRepository>,
+    recorder: Recorder,
 }
 opaque_debug!(DeletePbx);
 
 impl DeletePbx {
     /// The use case over its ports.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>) -> Self {
-        Self { customers, profiles }
+    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>, recorder: Recorder) -> Self {
+        Self { customers, profiles, recorder }
     }
 
     /// Deletes the profile, if its version is `if_match` (when given).
@@ -47,9 +49,11 @@ impl DeletePbx {
         customer_id: CustomerId,
         pbx_id: PbxId,
         if_match: Option<u64>,
+        actor: &pbx_domain::events::Actor,
     ) -> Result<(), DeletePbxError> {
         self.customers.find(reseller, customer_id).await?.ok_or(DeletePbxError::NotFound)?;
-        match self.profiles.delete(customer_id, pbx_id, if_match).await {
+        let event = self.recorder.pbx_deleted(actor, reseller, customer_id, pbx_id);
+        match self.profiles.delete(customer_id, pbx_id, if_match, &event).await {
             Ok(()) => {
                 tracing::info!("PBX profile deleted");
                 Ok(())
@@ -94,17 +98,17 @@ mod tests {
                 let outcome = std::sync::Mutex::new(Some(outcome));
                 profiles
                     .expect_delete()
-                    .withf(|_, _, version| *version == Some(2))
+                    .withf(|_, id, version, event| *version == Some(2) && event.pbx_id == Some(*id))
                     .times(1)
-                    .returning(move |_, _, _| outcome.lock().unwrap().take().unwrap());
+                    .returning(move |_, _, _, _| outcome.lock().unwrap().take().unwrap());
             }
             None => {
                 profiles.expect_delete().never();
             }
         }
         let ids = (ResellerId::from_uuid(Uuid::from_u128(1)), CustomerId::from_uuid(Uuid::from_u128(2)));
-        DeletePbx::new(Arc::new(customers(found)), Arc::new(profiles))
-            .execute(ids.0, ids.1, PbxId::from_uuid(Uuid::from_u128(3)), Some(2))
+        DeletePbx::new(Arc::new(customers(found)), Arc::new(profiles), crate::events::test_recorder())
+            .execute(ids.0, ids.1, PbxId::from_uuid(Uuid::from_u128(3)), Some(2), &crate::events::test_actor())
             .await
     }
 

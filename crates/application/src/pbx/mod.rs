@@ -1,6 +1,7 @@
 //! PBX connection profiles: the use cases, in domain values (the wire format is the front end's).
 
 mod create;
+mod credentials;
 mod delete;
 mod patch;
 mod read;
@@ -8,6 +9,7 @@ mod read;
 use pbx_domain::{CountryCode, PbxConnection, ProfileName};
 
 pub use create::{CreatePbx, CreatePbxCommand, CreatePbxError};
+pub use credentials::{ReadCredentials, ReadCredentialsError};
 pub use delete::{DeletePbx, DeletePbxError};
 pub use patch::{Editable, PatchPbx, PatchPbxError, ProfileChange};
 pub use read::{InstanceLookup, ReadPbxError, ReadPbxs};

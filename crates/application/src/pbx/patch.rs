@@ -6,6 +6,7 @@ use std::sync::Arc;
 use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
+use crate::events::Recorder;
 use crate::ports::{CustomerRepository, PbxRepository, RepositoryError, Versioned, WriteError};
 use crate::use_case::opaque_debug;
 
@@ -16,6 +17,8 @@ pub struct Editable {
     pub current: Versioned<PbxProfile>,
     /// The customer's country: a profile's country when it has none of its own.
     customer_country: CountryCode,
+    /// The customer's reseller.
+    reseller: ResellerId,
 }
 
 /// The profile a change makes: every field a client can set.
@@ -66,14 +69,15 @@ impl From<WriteError> for PatchPbxError {
 pub struct PatchPbx {
     customers: Arc<dyn CustomerRepository>,
     profiles: Arc<dyn PbxRepository>,
+    recorder: Recorder,
 }
 opaque_debug!(PatchPbx);
 
 impl PatchPbx {
     /// The use case over its ports.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>) -> Self {
-        Self { customers, profiles }
+    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>, recorder: Recorder) -> Self {
+        Self { customers, profiles, recorder }
     }
 
     /// The profile to change, secrets included; `if_match` is the version the caller last saw, when it gave one.
@@ -94,7 +98,7 @@ impl PatchPbx {
         if if_match.is_some_and(|v| v != current.version) {
             return Err(PatchPbxError::PreconditionFailed);
         }
-        Ok(Editable { current, customer_country: customer.details.country_code })
+        Ok(Editable { current, customer_country: customer.details.country_code, reseller })
     }
 
     /// Stores `change` over `editable`, if nothing changed the profile since it was loaded.
@@ -109,8 +113,9 @@ impl PatchPbx {
         editable: Editable,
         change: ProfileChange,
         accept_charges: bool,
+        actor: &pbx_domain::events::Actor,
     ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
-        let Editable { current, customer_country } = editable;
+        let Editable { current, customer_country, reseller } = editable;
         let ProfileChange { profile: new, enabled } = change;
         let patched = PbxProfile {
             id: current.value.id,
@@ -129,7 +134,8 @@ impl PatchPbx {
             }
             return Err(PatchPbxError::ChargesNotAccepted);
         }
-        let version = self.profiles.update(&patched, current.version).await?;
+        let event = self.recorder.pbx_changed(actor, reseller, &current.value, &patched);
+        let version = self.profiles.update(&patched, current.version, &event).await?;
         tracing::info!(version, "PBX profile changed");
         Ok(Versioned { value: patched, version })
     }
@@ -220,9 +226,9 @@ mod tests {
         change: ProfileChange,
         accept_charges: bool,
     ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
-        let use_case = PatchPbx::new(Arc::new(customers), Arc::new(profiles));
+        let use_case = PatchPbx::new(Arc::new(customers), Arc::new(profiles), crate::events::test_recorder());
         let editable = use_case.load(reseller(), customer_id(), pbx_id(), if_match).await?;
-        use_case.save(editable, change, accept_charges).await
+        use_case.save(editable, change, accept_charges, &crate::events::test_actor()).await
     }
 
     #[tokio::test]
@@ -230,9 +236,9 @@ mod tests {
         let mut profiles = stored(false);
         profiles
             .expect_update()
-            .withf(|p, v| *v == 4 && p.name.as_str() == "New" && p.connection == profile(false).connection)
+            .withf(|p, v, _| *v == 4 && p.name.as_str() == "New" && p.connection == profile(false).connection)
             .times(1)
-            .returning(|_, _| Ok(5));
+            .returning(|_, _, _| Ok(5));
         let patched =
             run(customers(true), profiles, Some(4), change("New", "12345", Some("DE"), false), false).await.unwrap();
         assert_eq!(patched.version, 5);
@@ -242,19 +248,23 @@ mod tests {
     #[tokio::test]
     async fn without_a_country_the_customers_stands_in() {
         let mut profiles = stored(false);
-        profiles.expect_update().returning(|_, _| Ok(5));
+        profiles.expect_update().returning(|_, _, _| Ok(5));
         let patched = run(customers(true), profiles, None, change("Main", "12345", None, false), false).await.unwrap();
         assert_eq!(patched.value.country_code.as_str(), "FR");
     }
 
     #[tokio::test]
     async fn missing_customer_or_profile_is_not_found() {
-        let use_case = PatchPbx::new(Arc::new(customers(false)), Arc::new(MockPbxRepository::new()));
+        let use_case = PatchPbx::new(
+            Arc::new(customers(false)),
+            Arc::new(MockPbxRepository::new()),
+            crate::events::test_recorder(),
+        );
         let result = use_case.load(reseller(), customer_id(), pbx_id(), None).await;
         assert!(matches!(result, Err(PatchPbxError::NotFound)), "{result:?}");
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find().returning(|_, _| Ok(None));
-        let use_case = PatchPbx::new(Arc::new(customers(true)), Arc::new(profiles));
+        let use_case = PatchPbx::new(Arc::new(customers(true)), Arc::new(profiles), crate::events::test_recorder());
         let result = use_case.load(reseller(), customer_id(), pbx_id(), None).await;
         assert!(matches!(result, Err(PatchPbxError::NotFound)), "{result:?}");
     }
@@ -264,7 +274,7 @@ mod tests {
         let result = run(customers(true), stored(false), Some(3), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
         let mut profiles = stored(false);
-        profiles.expect_update().returning(|_, _| Err(WriteError::VersionMismatch));
+        profiles.expect_update().returning(|_, _, _| Err(WriteError::VersionMismatch));
         let result = run(customers(true), profiles, Some(4), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
     }
@@ -279,12 +289,16 @@ mod tests {
         assert!(matches!(result, Err(PatchPbxError::ChargesNotAccepted)), "{result:?}");
 
         let mut profiles = stored(false);
-        profiles.expect_update().withf(|p, _| p.enabled).times(1).returning(|_, _| Ok(5));
+        profiles
+            .expect_update()
+            .withf(|p, _, e| p.enabled && e.event_type == pbx_domain::events::EventType::PbxEnabled)
+            .times(1)
+            .returning(|_, _, _| Ok(5));
         assert!(run(customers(true), profiles, None, enable(), true).await.is_ok());
 
         // Already enabled: nothing to charge.
         let mut profiles = stored(true);
-        profiles.expect_update().times(1).returning(|_, _| Ok(5));
+        profiles.expect_update().times(1).returning(|_, _, _| Ok(5));
         assert!(run(customers(true), profiles, None, enable(), false).await.is_ok());
     }
 
@@ -297,7 +311,7 @@ mod tests {
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
 
         let mut profiles = stored(false);
-        profiles.expect_update().returning(|_, _| Err(WriteError::InstanceAttached));
+        profiles.expect_update().returning(|_, _, _| Err(WriteError::InstanceAttached));
         let result = run(customers(true), profiles, None, change("Main", "taken", None, true), true).await;
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
     }

@@ -3,4 +3,5 @@
 pub(crate) mod account;
 pub(crate) mod customer;
 pub(crate) mod idempotency_key;
+pub(crate) mod pbx_event;
 pub(crate) mod pbx_profile;

@@ -6,6 +6,7 @@ mod m20261127_000003_idempotency_keys;
 mod m20261127_000004_instance_keys;
 mod m20261128_000005_accounts;
 mod m20261128_000006_customer_options;
+mod m20261129_000007_events;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_instance_keys::Migration),
             Box::new(m20261128_000005_accounts::Migration),
             Box::new(m20261128_000006_customer_options::Migration),
+            Box::new(m20261129_000007_events::Migration),
         ]
     }
 }

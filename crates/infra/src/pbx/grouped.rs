@@ -16,12 +16,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
+use pbx_application::NewEvent;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait, Value};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::Content;
 use crate::db_error::is_unavailable;
+use crate::outbox::{self, Committed};
 
 /// The most creates one statement carries (12 parameters each).
 const MAX_GROUP: usize = 128;
@@ -36,6 +38,8 @@ pub(crate) struct Create {
     pub(crate) content: Content,
     pub(crate) inherit_country: bool,
     pub(crate) created_at: DateTime<Utc>,
+    /// Recorded with the row (its data's country set to the one stored).
+    pub(crate) event: NewEvent,
 }
 
 /// What became of one create.
@@ -66,11 +70,11 @@ pub(crate) struct GroupedCreates {
 
 impl GroupedCreates {
     /// Starts the writers on the current runtime.
-    pub(crate) fn start(connection: DatabaseConnection) -> Self {
+    pub(crate) fn start(connection: DatabaseConnection, committed: Committed) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..WRITERS {
-            tokio::spawn(writer(connection.clone(), Arc::clone(&receiver)));
+            tokio::spawn(writer(connection.clone(), Arc::clone(&receiver), committed.clone()));
         }
         Self { jobs, pending: Arc::default() }
     }
@@ -111,7 +115,7 @@ impl std::fmt::Debug for Job {
     }
 }
 
-async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, committed: Committed) {
     loop {
         let group = {
             let mut jobs = jobs.lock().await;
@@ -127,7 +131,10 @@ async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedR
         };
         let creates: Vec<&Create> = group.iter().map(|job| &job.create).collect();
         let outcomes = match write_retrying_deadlocks(&connection, &creates).await {
-            Ok(outcomes) => outcomes,
+            Ok(outcomes) => {
+                committed.signal();
+                outcomes
+            }
             Err(e) => vec![Created::Failed { unavailable: is_unavailable(&e), message: e.to_string() }; group.len()],
         };
         for (job, outcome) in group.into_iter().zip(outcomes) {
@@ -215,14 +222,44 @@ fn is_deadlock(error: &DbErr) -> bool {
     error.to_string().to_ascii_lowercase().contains("deadlock")
 }
 
-/// [`write`], again when the database broke a deadlock by rolling it back. Rows go in in the order of their unique
+/// [`write`] and the events of the rows inserted, in one transaction (the events last: see [`crate::outbox`]).
+async fn write_recorded(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
+    let transaction = connection.begin().await?;
+    let outcomes = match write(&transaction, creates).await {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            let _ = transaction.rollback().await;
+            return Err(e);
+        }
+    };
+    let events: Vec<NewEvent> = creates
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(create, outcome)| match outcome {
+            Created::Inserted { country_code } => {
+                let mut event = create.event.clone();
+                outbox::with_country(&mut event, country_code);
+                Some(event)
+            }
+            _ => None,
+        })
+        .collect();
+    if let Err(e) = outbox::append(&transaction, &events).await {
+        let _ = transaction.rollback().await;
+        return Err(e);
+    }
+    transaction.commit().await?;
+    Ok(outcomes)
+}
+
+/// [`write_recorded`], again when the database broke a deadlock by rolling it back. Rows go in in the order of their unique
 /// key, so two writers take the index's locks in one order; a deadlock can still come from the other statements
 /// on the table (a patch that renames an instance), and a group's statement is all or nothing, so it is safe to
 /// repeat.
 async fn write_retrying_deadlocks(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
     let mut attempt = 0;
     loop {
-        match write(connection, creates).await {
+        match write_recorded(connection, creates).await {
             Err(e) if is_deadlock(&e) && attempt < DEADLOCK_RETRIES => {
                 attempt += 1;
                 tracing::warn!(attempt, creates = creates.len(), "a group of creates met a deadlock: written again");
@@ -233,7 +270,7 @@ async fn write_retrying_deadlocks(connection: &DatabaseConnection, creates: &[&C
 }
 
 /// Writes the group; each create's outcome, in order.
-async fn write(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
+async fn write(connection: &impl ConnectionTrait, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
     let backend = connection.get_database_backend();
     let mut inserted: HashMap<Uuid, String> = HashMap::with_capacity(creates.len());
     if backend == DbBackend::Postgres {

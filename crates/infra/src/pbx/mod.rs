@@ -9,7 +9,7 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::{
-    InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
+    InsertPbxError, InstanceOwner, NewEvent, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
 };
 use pbx_domain::{
     CountryCode, Customer, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId, Secret,
@@ -18,7 +18,6 @@ use pbx_domain::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryTrait,
-    TransactionTrait,
 };
 use serde::de::DeserializeOwned;
 
@@ -123,7 +122,7 @@ impl SeaOrmPbxRepository {
     #[must_use]
     pub fn new(db: Database, cipher: SecretCipher) -> Self {
         let grouped = (db.backend() != DbBackend::Sqlite && tokio::runtime::Handle::try_current().is_ok())
-            .then(|| GroupedCreates::start(db.connection().clone()));
+            .then(|| GroupedCreates::start(db.connection().clone(), db.committed().clone()));
         Self { db, cipher, grouped }
     }
 
@@ -210,7 +209,7 @@ impl SeaOrmPbxRepository {
     pub async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
         let row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
         let statement = pbx_profile::Entity::insert(row).build(self.db.backend());
-        match self.db.insert(Insert { statement, returning: false }).await {
+        match self.db.insert(Insert::unrecorded(statement)).await {
             Outcome::Inserted { .. } => Ok(()),
             Outcome::NothingInserted => Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into()),
             outcome => Err(failed(outcome)),
@@ -274,6 +273,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         profile: &PbxProfile,
         inherit_country: bool,
         created_at: DateTime<Utc>,
+        event: NewEvent,
     ) -> Result<CountryCode, InsertPbxError> {
         let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
         let in_flight = self.grouped.as_ref().map(GroupedCreates::enter);
@@ -285,6 +285,7 @@ impl PbxRepository for SeaOrmPbxRepository {
                 content,
                 inherit_country,
                 created_at,
+                event,
             };
             let stored = match grouped.create(create).await {
                 Created::Inserted { country_code } => country_code,
@@ -302,22 +303,16 @@ impl PbxRepository for SeaOrmPbxRepository {
         let returning = backend != DbBackend::MySql;
         let statement = queries::insert_for_reseller(reseller, profile, created_at, content, given, returning)
             .map_err(|e| RepositoryError::Unexpected(e.into()))?;
-        let returned = match self.db.insert(Insert { statement: backend.build(&statement), returning }).await {
+        // MySQL has no RETURNING: there, a profile that inherits its country reads it back, in the transaction
+        // that records its event (whose data shows the country).
+        let read_back = (!returning && inherit_country).then(|| queries::country_of(profile.id).build(backend));
+        let insert = Insert { statement: backend.build(&statement), returning, read_back, events: vec![event] };
+        let returned = match self.db.insert(insert).await {
             Outcome::Inserted { returned } => returned,
             Outcome::NothingInserted => return Err(InsertPbxError::CustomerNotFound),
             outcome => return Err(failed(outcome)),
         };
-        let stored = match returned {
-            Some(code) => code,
-            None if inherit_country => queries::country_of(profile.id)
-                .into_tuple::<String>()
-                .one(self.db.connection())
-                .await
-                .map_err(repository_error)?
-                .context("a profile just inserted cannot be read back")
-                .map_err(RepositoryError::Unexpected)?,
-            None => return Ok(profile.country_code),
-        };
+        let Some(stored) = returned else { return Ok(profile.country_code) };
         CountryCode::parse(&stored).map_err(|e| RepositoryError::Unexpected(e.into()).into())
     }
 
@@ -326,20 +321,18 @@ impl PbxRepository for SeaOrmPbxRepository {
         customer: &Customer,
         profile: &PbxProfile,
         created_at: DateTime<Utc>,
+        events: &[NewEvent],
     ) -> Result<(), InsertPbxError> {
+        let backend = self.db.backend();
         let profile_row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
         let customer_row = crate::customer_repository::active(customer);
-        let written = self
-            .db
-            .write(|connection| async move {
-                let txn = connection.begin().await?;
-                crate::entity::customer::Entity::insert(customer_row).exec_without_returning(&txn).await?;
-                pbx_profile::Entity::insert(profile_row).exec_without_returning(&txn).await?;
-                txn.commit().await
-            })
-            .await;
-        match written {
-            Ok(()) => Ok(()),
+        let statements = vec![
+            crate::entity::customer::Entity::insert(customer_row).build(backend),
+            pbx_profile::Entity::insert(profile_row).build(backend),
+        ];
+        match self.db.write_recorded(statements, events).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(RepositoryError::Unexpected(anyhow!("an insert wrote no row")).into()),
             Err(e) if is_unique_violation(&e) => Err(InsertPbxError::InstanceAttached),
             Err(e) => Err(repository_error(e).into()),
         }
@@ -377,7 +370,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         rows.into_iter().map(summary).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
-    async fn update(&self, profile: &PbxProfile, expected_version: u64) -> Result<u64, WriteError> {
+    async fn update(&self, profile: &PbxProfile, expected_version: u64, event: &NewEvent) -> Result<u64, WriteError> {
         let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
         let expected = i64::try_from(expected_version).map_err(|e| RepositoryError::Unexpected(e.into()))?;
         let update = pbx_profile::Entity::update_many()
@@ -392,10 +385,11 @@ impl PbxRepository for SeaOrmPbxRepository {
             .col_expr(pbx_profile::Column::Version, Expr::value(expected + 1))
             .filter(pbx_profile::Column::Id.eq(profile.id.as_uuid()))
             .filter(pbx_profile::Column::CustomerId.eq(profile.customer_id.as_uuid()))
-            .filter(pbx_profile::Column::Version.eq(expected));
-        match self.db.write(|c| update.exec(c)).await {
-            Ok(done) if done.rows_affected > 0 => Ok(expected_version + 1),
-            Ok(_) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
+            .filter(pbx_profile::Column::Version.eq(expected))
+            .build(self.db.backend());
+        match self.db.write_recorded(vec![update], std::slice::from_ref(event)).await {
+            Ok(true) => Ok(expected_version + 1),
+            Ok(false) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
             Err(e) if is_unique_violation(&e) => Err(WriteError::InstanceAttached),
             Err(e) => Err(repository_error(e).into()),
         }
@@ -406,6 +400,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         customer_id: CustomerId,
         id: PbxId,
         expected_version: Option<u64>,
+        event: &NewEvent,
     ) -> Result<(), WriteError> {
         let mut delete = pbx_profile::Entity::delete_many()
             .filter(pbx_profile::Column::Id.eq(id.as_uuid()))
@@ -414,9 +409,10 @@ impl PbxRepository for SeaOrmPbxRepository {
             let expected = i64::try_from(expected).map_err(|e| RepositoryError::Unexpected(e.into()))?;
             delete = delete.filter(pbx_profile::Column::Version.eq(expected));
         }
-        match self.db.write(|c| delete.exec(c)).await {
-            Ok(done) if done.rows_affected > 0 => Ok(()),
-            Ok(_) => Err(self.why_unmatched(customer_id, id).await),
+        let delete = delete.build(self.db.backend());
+        match self.db.write_recorded(vec![delete], std::slice::from_ref(event)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.why_unmatched(customer_id, id).await),
             Err(e) => Err(repository_error(e).into()),
         }
     }

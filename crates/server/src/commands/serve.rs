@@ -4,14 +4,16 @@ use std::sync::Arc;
 
 use actix_web::{HttpServer, web};
 use anyhow::Context;
-use pbx_api::{ApiSettings, AppState, Metrics, RateLimiter};
-use pbx_application::Accounts;
+use pbx_api::{ApiSettings, AppState, EventRender, Metrics, RateLimiter};
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::idempotency::IdempotencyKeys;
-use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadPbxs};
+use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadCredentials, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
+use pbx_application::{Accounts, ReadEvents, Recorder};
 use pbx_infra::database::backend_name;
-use pbx_infra::{SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmIdempotencyStore, SeaOrmPbxRepository};
+use pbx_infra::{
+    SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmEventLog, SeaOrmIdempotencyStore, SeaOrmPbxRepository,
+};
 
 use crate::cli::{CommonArgs, ServeArgs};
 
@@ -48,6 +50,8 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
         shutdown_drain = ?serve.shutdown_drain,
         shutdown_grace = ?serve.shutdown_grace,
         metrics = %serve.metrics_bind.map_or_else(|| "with the API".to_owned(), |a| a.to_string()),
+        events_retention = ?serve.events_retention,
+        nats = serve.nats_url.is_some(),
         "effective configuration"
     );
 }
@@ -70,6 +74,14 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher));
     let idempotency = IdempotencyKeys::new(keys, clock.clone(), ids.clone());
     let purge = tokio::spawn(purge_expired_keys(idempotency.clone()));
+    let recorder = Recorder::new(clock.clone(), ids.clone(), Arc::new(EventRender));
+    let log = Arc::new(SeaOrmEventLog::new(db.clone()));
+    let read_events = ReadEvents::new(log.clone(), clock.clone());
+    let purge_events = tokio::spawn(purge_old_events(read_events.clone(), serve.events_retention));
+    let relay = match &serve.nats_url {
+        Some(url) => Some(tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone()))),
+        None => None,
+    };
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
     let state = web::Data::new(AppState {
@@ -78,16 +90,18 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         metrics,
         draining: Arc::default(),
         accounts: Accounts::new(accounts.clone(), clock.clone(), ids.clone()),
-        create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone()),
+        create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone(), recorder.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
-        patch_pbx: PatchPbx::new(customers.clone(), profiles.clone()),
-        delete_pbx: DeletePbx::new(customers.clone(), profiles.clone()),
-        create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids),
+        patch_pbx: PatchPbx::new(customers.clone(), profiles.clone(), recorder.clone()),
+        delete_pbx: DeletePbx::new(customers.clone(), profiles.clone(), recorder.clone()),
+        create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids, recorder.clone()),
         idempotency,
         get_customer: GetCustomer::new(customers.clone(), profiles.clone()),
         list_customers: ListCustomers::new(customers.clone()),
-        patch_customer: PatchCustomer::new(customers.clone()),
-        delete_customer: DeleteCustomer::new(customers),
+        patch_customer: PatchCustomer::new(customers.clone(), recorder.clone()),
+        read_credentials: ReadCredentials::new(customers.clone(), profiles.clone(), log, recorder.clone()),
+        delete_customer: DeleteCustomer::new(customers, recorder),
+        read_events,
         readiness: Arc::new(db.clone()),
         settings: ApiSettings {
             public_url: serve.public_url.clone(),
@@ -148,6 +162,10 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         task.await.context("the metrics server task failed")?.context("the metrics server failed")?;
     }
     purge.abort();
+    purge_events.abort();
+    if let Some(relay) = relay {
+        relay.abort();
+    }
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
@@ -175,6 +193,20 @@ async fn purge_expired_keys(keys: IdempotencyKeys) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
             Err(e) => tracing::warn!(error = %e, "expired idempotency keys could not be deleted"),
+        }
+    }
+}
+
+/// Deletes the change feed's events older than `retention`, at start and every hour (each replica does: the
+/// purged position only moves forward, so two purges at once agree).
+async fn purge_old_events(events: ReadEvents, retention: std::time::Duration) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match events.purge(retention).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "events past their retention deleted"),
+            Err(e) => tracing::warn!(error = %e, "events past their retention could not be deleted"),
         }
     }
 }

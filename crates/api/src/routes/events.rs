@@ -1,0 +1,116 @@
+//! `GET /events`: the change feed; `GET /customers/{id}/pbxs/{pbxId}/credentials`: what a collector needs to connect.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use pbx_application::Visibility;
+use pbx_domain::events::Event;
+use serde::Serialize;
+
+use super::PbxPath;
+use crate::envelope::{json_body, success};
+use crate::wire::field::FieldProblem;
+use crate::{ApiError, AppState, Caller, Scope};
+
+/// The longest `wait`, in seconds.
+const MAX_WAIT: u64 = 30;
+/// The largest `limit`, and the one without it.
+const MAX_LIMIT: u64 = 1000;
+const DEFAULT_LIMIT: u64 = 100;
+
+/// A page of the feed in the envelope.
+#[derive(Serialize)]
+struct FeedPage {
+    data: Vec<Event>,
+    next: String,
+    status: &'static str,
+    timestamp: String,
+}
+
+/// The feed's query: `after`, `limit` and `wait`, every problem listed.
+fn feed_query(query: &HashMap<String, String>) -> Result<(Option<&str>, u64, Duration), ApiError> {
+    let mut problems = Vec::new();
+    let mut number = |name: &str, default: u64, min: u64, max: u64| match query.get(name) {
+        None => default,
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                problems.push(FieldProblem::new(name, format!("must be a whole number from {min} to {max}")));
+                default
+            }
+        },
+    };
+    let limit = number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+    let wait = number("wait", 0, 0, MAX_WAIT);
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    Ok((query.get("after").map(String::as_str), limit, Duration::from_secs(wait)))
+}
+
+#[utoipa::path(
+    operation_id = "listEvents",
+    get,
+    path = "/api/v1.0/events",
+    tag = "Change feed",
+    params(
+        ("after" = Option<String>, Query, description = "The cursor of the last event read (`next` of the previous page); without it, from the oldest event kept", pattern = "^[0-9]{1,19}$", example = "42"),
+        ("limit" = Option<u64>, Query, description = "Events a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+        ("wait" = Option<u64>, Query, description = "Seconds to wait, 0 to 30 (default 0), for the next event when there is none yet (a long poll)", minimum = 0, maximum = 30),
+    ),
+    responses(
+        (status = 200, description = "The events after the cursor, in commit order: a reader never receives, after a page ending at cursor C, an event sorting before C", body = crate::wire::event::EventPageDoc),
+        (status = 400, description = "A parameter is invalid, or the cursor is malformed (every problem listed)", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 410, description = "The cursor is older than the oldest event kept (7 days by default): resynchronise", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn feed(
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let visibility = if caller.has(Scope::Collector) {
+        Visibility::All
+    } else {
+        caller.require(Scope::EventsRead)?;
+        Visibility::Tenant(caller.reseller)
+    };
+    let (after, limit, wait) = feed_query(&query)?;
+    let page = state.read_events.page(after, limit, wait, visibility).await?;
+    let body =
+        FeedPage { data: page.data, next: page.next, status: "success", timestamp: crate::timestamp(Utc::now()) };
+    Ok(json_body(HttpResponse::Ok(), &body))
+}
+
+#[utoipa::path(
+    operation_id = "getPbxCredentials",
+    get,
+    path = "/api/v1.0/customers/{customer_id}/pbxs/{pbx_id}/credentials",
+    tag = "Change feed",
+    params(
+        ("customer_id" = crate::wire::Guid, Path, description = "The customer's tenant id (a GUID)"),
+        ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
+    ),
+    responses(
+        (status = 200, description = "The profile's credentials (only with the `collector` scope, for any tenant's profile); the read is recorded as `pbx.credentials_read`", body = crate::envelope::Success<crate::wire::event::CredentialsDoc>),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such profile", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn credentials(
+    caller: Caller,
+    path: web::Path<PbxPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Collector)?;
+    let customer = pbx_domain::CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
+    let pbx = pbx_domain::PbxId::parse(&path.pbx_id).map_err(|e| ApiError::invalid_id(&e))?;
+    let credentials = state.read_credentials.execute(customer, pbx, &caller.actor()).await?;
+    Ok(success(HttpResponse::Ok(), credentials))
+}

@@ -1,0 +1,377 @@
+//! The change feed: every change of a customer or a profile is recorded as an event, in the same transaction as
+//! the change (the repositories take the event with the change), and read back in commit order
+//! ([`EventLog`], [`ReadEvents`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pbx_domain::events::{Actor, EventPage, EventType};
+use pbx_domain::{Customer, CustomerId, PbxId, PbxProfile, ResellerId};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::ports::{Clock, IdGenerator, RepositoryError};
+use crate::use_case::opaque_debug;
+
+/// An event to record with its change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Its id.
+    pub id: Uuid,
+    /// What happened.
+    pub event_type: EventType,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The customer's reseller (or account).
+    pub reseller_id: ResellerId,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The profile, for a `pbx.*` event.
+    pub pbx_id: Option<PbxId>,
+    /// Who.
+    pub actor: Actor,
+    /// The fields an update changed.
+    pub changed: Option<Vec<String>>,
+    /// The resource as a get shows it (never a secret); `None` for a delete or a credentials read.
+    pub data: Option<Value>,
+}
+
+/// How a resource is shown in an event: as the API's get shows it. The front end implements it (it owns the
+/// resources' JSON form).
+#[cfg_attr(test, mockall::automock)]
+pub trait Render: Send + Sync {
+    /// The customer as a get shows it.
+    fn customer(&self, customer: &Customer) -> Value;
+    /// The profile as a get shows it, or with its secrets when `secrets` (only to tell which fields changed: that
+    /// form is never stored).
+    fn profile(&self, profile: &PbxProfile, secrets: bool) -> Value;
+}
+
+/// The names of the top-level fields whose values differ between two JSON objects, sorted.
+fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
+    let (Some(before), Some(after)) = (before.as_object(), after.as_object()) else { return Vec::new() };
+    let mut changed: Vec<String> =
+        after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+    changed.extend(before.keys().filter(|k| !after.contains_key(*k)).cloned());
+    changed.sort();
+    changed
+}
+
+/// Makes the events of changes: ids, times, the resource's form.
+#[derive(Clone)]
+pub struct Recorder {
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    render: Arc<dyn Render>,
+}
+opaque_debug!(Recorder);
+
+impl Recorder {
+    /// A recorder stamping events with `clock` and `ids`, showing resources through `render`.
+    #[must_use]
+    pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>, render: Arc<dyn Render>) -> Self {
+        Self { clock, ids, render }
+    }
+
+    #[allow(clippy::too_many_arguments)] // one event's fields
+    fn event(
+        &self,
+        event_type: EventType,
+        actor: &Actor,
+        reseller_id: ResellerId,
+        customer_id: CustomerId,
+        pbx_id: Option<PbxId>,
+        changed: Option<Vec<String>>,
+        data: Option<Value>,
+    ) -> NewEvent {
+        NewEvent {
+            id: self.ids.new_id(),
+            event_type,
+            occurred_at: self.clock.now(),
+            reseller_id,
+            customer_id,
+            pbx_id,
+            actor: actor.clone(),
+            changed,
+            data,
+        }
+    }
+
+    /// `customer.created`.
+    #[must_use]
+    pub fn customer_created(&self, actor: &Actor, customer: &Customer) -> NewEvent {
+        let data = self.render.customer(customer);
+        self.event(EventType::CustomerCreated, actor, customer.reseller_id, customer.id, None, None, Some(data))
+    }
+
+    /// `customer.updated`, with the fields that differ between `before` and `after`.
+    #[must_use]
+    pub fn customer_updated(&self, actor: &Actor, before: &Customer, after: &Customer) -> NewEvent {
+        let data = self.render.customer(after);
+        let changed = changed_fields(&self.render.customer(before), &data);
+        self.event(EventType::CustomerUpdated, actor, after.reseller_id, after.id, None, Some(changed), Some(data))
+    }
+
+    /// `customer.deleted`.
+    #[must_use]
+    pub fn customer_deleted(&self, actor: &Actor, reseller: ResellerId, customer: CustomerId) -> NewEvent {
+        self.event(EventType::CustomerDeleted, actor, reseller, customer, None, None, None)
+    }
+
+    /// `pbx.created`. A profile created without its own country takes its customer's: the repository then sets
+    /// the stored country in the data (see [`crate::PbxRepository::insert_for_reseller`]).
+    #[must_use]
+    pub fn pbx_created(&self, actor: &Actor, reseller: ResellerId, profile: &PbxProfile) -> NewEvent {
+        let data = self.render.profile(profile, false);
+        let (customer, id) = (profile.customer_id, Some(profile.id));
+        self.event(EventType::PbxCreated, actor, reseller, customer, id, None, Some(data))
+    }
+
+    /// `pbx.updated`, `pbx.enabled` or `pbx.disabled`, with the fields that differ (a changed secret is named,
+    /// never shown).
+    #[must_use]
+    pub fn pbx_changed(
+        &self,
+        actor: &Actor,
+        reseller: ResellerId,
+        before: &PbxProfile,
+        after: &PbxProfile,
+    ) -> NewEvent {
+        let event_type = EventType::of_profile_change(before.enabled, after.enabled);
+        let changed = changed_fields(&self.render.profile(before, true), &self.render.profile(after, true));
+        let data = self.render.profile(after, false);
+        let (customer, id) = (after.customer_id, Some(after.id));
+        self.event(event_type, actor, reseller, customer, id, Some(changed), Some(data))
+    }
+
+    /// `pbx.deleted`.
+    #[must_use]
+    pub fn pbx_deleted(&self, actor: &Actor, reseller: ResellerId, customer: CustomerId, id: PbxId) -> NewEvent {
+        self.event(EventType::PbxDeleted, actor, reseller, customer, Some(id), None, None)
+    }
+
+    /// `pbx.credentials_read`.
+    #[must_use]
+    pub fn credentials_read(&self, actor: &Actor, reseller: ResellerId, customer: CustomerId, id: PbxId) -> NewEvent {
+        self.event(EventType::PbxCredentialsRead, actor, reseller, customer, Some(id), None, None)
+    }
+}
+
+/// A recorder for the use cases' unit tests: fixed time, fresh ids, every resource shown as `{}`.
+#[cfg(test)]
+pub(crate) fn test_recorder() -> Recorder {
+    struct Empty;
+    impl Render for Empty {
+        fn customer(&self, _: &Customer) -> Value {
+            Value::Object(serde_json::Map::new())
+        }
+        fn profile(&self, _: &PbxProfile, _: bool) -> Value {
+            Value::Object(serde_json::Map::new())
+        }
+    }
+    Recorder::new(Arc::new(crate::system::SystemClock), Arc::new(crate::system::UuidV7Generator), Arc::new(Empty))
+}
+
+/// The actor of the use cases' unit tests.
+#[cfg(test)]
+pub(crate) fn test_actor() -> Actor {
+    Actor { tenant_id: Uuid::from_u128(1), subject: Some("test".to_owned()) }
+}
+
+/// Whose events a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every tenant's (scope `collector`).
+    All,
+    /// The tenant's own customers', and those of the accounts under it (scope `events:read`).
+    Tenant(ResellerId),
+}
+
+/// A page read from the log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Read {
+    /// The events after the cursor (possibly none), oldest first.
+    Events(Vec<pbx_domain::events::Event>),
+    /// The cursor is older than the oldest event kept: events after it were purged.
+    Gone,
+}
+
+/// Where events are kept, in commit order.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Records `events` in a transaction of their own (a change that is not a write: a credentials read).
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn append(&self, events: &[NewEvent]) -> Result<(), RepositoryError>;
+
+    /// Up to `limit` events after `after` (from the oldest kept when `None`) that `visibility` shows, in commit
+    /// order: the adapter MUST never return an event that sorts after one not yet visible.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn read(&self, after: Option<u64>, limit: u64, visibility: Visibility) -> Result<Read, RepositoryError>;
+
+    /// Returns when an event may have been committed since the call (on this replica at once; others are seen
+    /// by reading again), or after `at_most`. Holds no database connection.
+    async fn wait(&self, at_most: Duration);
+
+    /// Deletes the events that occurred before `before`; returns how many.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, RepositoryError>;
+}
+
+/// Why no page of events.
+#[derive(Debug, thiserror::Error)]
+pub enum EventsError {
+    /// The cursor is not one this service hands out.
+    #[error("the cursor is malformed")]
+    MalformedCursor,
+    /// The cursor is older than what is kept.
+    #[error("the cursor is older than the oldest event kept")]
+    Gone,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
+/// A cursor's form: the event's position in commit order, in decimal. Clients treat it as opaque.
+///
+/// # Errors
+/// [`EventsError::MalformedCursor`].
+pub fn parse_cursor(cursor: &str) -> Result<u64, EventsError> {
+    if cursor.is_empty() || cursor.len() > 20 || !cursor.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EventsError::MalformedCursor);
+    }
+    cursor.parse().map_err(|_| EventsError::MalformedCursor)
+}
+
+/// The longest a reader is kept waiting between two reads of the log: how soon an event committed by another
+/// replica is seen.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Reading the feed, and keeping it to its retention.
+#[derive(Clone)]
+pub struct ReadEvents {
+    log: Arc<dyn EventLog>,
+    clock: Arc<dyn Clock>,
+}
+opaque_debug!(ReadEvents);
+
+impl ReadEvents {
+    /// The use case over its port.
+    #[must_use]
+    pub fn new(log: Arc<dyn EventLog>, clock: Arc<dyn Clock>) -> Self {
+        Self { log, clock }
+    }
+
+    /// Up to `limit` events after `after` that `visibility` shows; when there are none, waits up to `wait` for
+    /// the next (reading again whenever this replica commits one, and every second for the others').
+    ///
+    /// # Errors
+    /// [`EventsError`].
+    pub async fn page(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+        wait: Duration,
+        visibility: Visibility,
+    ) -> Result<EventPage, EventsError> {
+        let after = after.map(parse_cursor).transpose()?;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let events = match self.log.read(after, limit, visibility).await? {
+                Read::Gone => return Err(EventsError::Gone),
+                Read::Events(events) => events,
+            };
+            let now = tokio::time::Instant::now();
+            if !events.is_empty() || now >= deadline {
+                let next = events
+                    .last()
+                    .map(|e| e.cursor.clone())
+                    .unwrap_or_else(|| after.map_or_else(|| "0".to_owned(), |a| a.to_string()));
+                return Ok(EventPage { data: events, next });
+            }
+            self.log.wait((deadline - now).min(POLL)).await;
+        }
+    }
+
+    /// Deletes the events older than `retention`; returns how many.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn purge(&self, retention: Duration) -> Result<u64, RepositoryError> {
+        let retention = chrono::Duration::from_std(retention).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        self.log.purge(self.clock.now() - retention).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_fields_are_the_keys_whose_values_differ() {
+        let before = serde_json::json!({"name": "a", "enabled": false, "gone": 1, "same": true});
+        let after = serde_json::json!({"name": "b", "enabled": true, "new": 2, "same": true});
+        assert_eq!(changed_fields(&before, &after), ["enabled", "gone", "name", "new"]);
+    }
+
+    #[test]
+    fn cursors_are_decimal_positions() {
+        assert_eq!(parse_cursor("0").unwrap(), 0);
+        assert_eq!(parse_cursor("42").unwrap(), 42);
+        for bad in ["", "-1", "x", "1.5", "99999999999999999999999", " 1"] {
+            assert!(matches!(parse_cursor(bad), Err(EventsError::MalformedCursor)), "{bad}");
+        }
+    }
+
+    /// A log that never has an event and waits as long as asked.
+    struct EmptyLog;
+
+    #[async_trait]
+    impl EventLog for EmptyLog {
+        async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
+            Ok(())
+        }
+        async fn read(&self, _: Option<u64>, _: u64, _: Visibility) -> Result<Read, RepositoryError> {
+            Ok(Read::Events(Vec::new()))
+        }
+        async fn wait(&self, at_most: Duration) {
+            tokio::time::sleep(at_most).await;
+        }
+        async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_page_waits_for_the_next_event_and_not_longer_than_asked() {
+        let mut clock = crate::ports::MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let events = ReadEvents::new(Arc::new(EmptyLog), Arc::new(clock));
+        let started = tokio::time::Instant::now();
+        let page = events.page(Some("7"), 10, Duration::from_secs(3), Visibility::All).await.unwrap();
+        assert!(page.data.is_empty());
+        assert_eq!(page.next, "7", "an empty page resumes where it was asked");
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        let at_once = events.page(None, 10, Duration::ZERO, Visibility::All).await.unwrap();
+        assert_eq!((at_once.next.as_str(), started.elapsed()), ("0", Duration::from_secs(3)));
+    }
+
+    #[tokio::test]
+    async fn a_purged_cursor_is_gone() {
+        let mut log = MockEventLog::new();
+        log.expect_read().returning(|_, _, _| Ok(Read::Gone));
+        let mut clock = crate::ports::MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let events = ReadEvents::new(Arc::new(log), Arc::new(clock));
+        let page = events.page(Some("1"), 10, Duration::ZERO, Visibility::All).await;
+        assert!(matches!(page, Err(EventsError::Gone)));
+    }
+}

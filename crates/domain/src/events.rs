@@ -1,0 +1,248 @@
+//! The change feed (`GET /api/v1.0/events`, and its copy on NATS JetStream): what happened to which resource, by
+//! whom. Services downstream of the profile service (the collectors) read it with these types.
+//!
+//! ```
+//! use pbx_domain::events::{Event, EventType};
+//!
+//! let event: Event = serde_json::from_str(r#"{
+//!     "id": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e", "cursor": "42", "type": "pbx.enabled",
+//!     "occurredAt": "2026-11-27T10:00:00Z", "resellerId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d",
+//!     "customerId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6e", "pbxId": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2f",
+//!     "actor": {"tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "subject": "portal"},
+//!     "changed": ["enabled"], "data": {"enabled": true, "_type": "TeamsPbxConnectionProfile"}
+//! }"#).unwrap();
+//! assert_eq!(event.event_type, EventType::PbxEnabled);
+//! assert_eq!(event.profile_enabled(), Some(true));
+//! ```
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What changed: the event types of the feed, as their names (`pbx.enabled`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    /// A customer was created.
+    #[serde(rename = "customer.created")]
+    CustomerCreated,
+    /// A customer was changed.
+    #[serde(rename = "customer.updated")]
+    CustomerUpdated,
+    /// A customer was deleted.
+    #[serde(rename = "customer.deleted")]
+    CustomerDeleted,
+    /// A profile was created.
+    #[serde(rename = "pbx.created")]
+    PbxCreated,
+    /// A profile was changed, `enabled` aside.
+    #[serde(rename = "pbx.updated")]
+    PbxUpdated,
+    /// A profile was turned on (with or without other changes): collection starts.
+    #[serde(rename = "pbx.enabled")]
+    PbxEnabled,
+    /// A profile was turned off (with or without other changes): collection stops.
+    #[serde(rename = "pbx.disabled")]
+    PbxDisabled,
+    /// A profile was deleted.
+    #[serde(rename = "pbx.deleted")]
+    PbxDeleted,
+    /// A profile's credentials were read (by a collector).
+    #[serde(rename = "pbx.credentials_read")]
+    PbxCredentialsRead,
+}
+
+impl EventType {
+    /// Every type, in the order of the contract.
+    pub const ALL: [Self; 9] = [
+        Self::CustomerCreated,
+        Self::CustomerUpdated,
+        Self::CustomerDeleted,
+        Self::PbxCreated,
+        Self::PbxUpdated,
+        Self::PbxEnabled,
+        Self::PbxDisabled,
+        Self::PbxDeleted,
+        Self::PbxCredentialsRead,
+    ];
+
+    /// The type's name (`pbx.enabled`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomerCreated => "customer.created",
+            Self::CustomerUpdated => "customer.updated",
+            Self::CustomerDeleted => "customer.deleted",
+            Self::PbxCreated => "pbx.created",
+            Self::PbxUpdated => "pbx.updated",
+            Self::PbxEnabled => "pbx.enabled",
+            Self::PbxDisabled => "pbx.disabled",
+            Self::PbxDeleted => "pbx.deleted",
+            Self::PbxCredentialsRead => "pbx.credentials_read",
+        }
+    }
+
+    /// The type named `name`, if any.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// The type of a profile change: `pbx.enabled` or `pbx.disabled` when it turns `enabled` on or off, else
+    /// `pbx.updated`.
+    #[must_use]
+    pub const fn of_profile_change(was_enabled: bool, is_enabled: bool) -> Self {
+        match (was_enabled, is_enabled) {
+            (false, true) => Self::PbxEnabled,
+            (true, false) => Self::PbxDisabled,
+            _ => Self::PbxUpdated,
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who made a change: the tenant of the token, and its subject (`sub`) when the token names one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    /// The token's tenant (the tenant above an account, for a change made through the account prefix).
+    pub tenant_id: Uuid,
+    /// The token's subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+/// One event of the feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// The event's id (the `Nats-Msg-Id` of its NATS message).
+    pub id: Uuid,
+    /// Where a reader resumes after this event (`after=`); opaque.
+    pub cursor: String,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The reseller tenant (or account) the customer belongs to.
+    pub reseller_id: Uuid,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The profile, for a `pbx.*` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pbx_id: Option<Uuid>,
+    /// Who.
+    pub actor: Actor,
+    /// The fields an update changed (names as the API spells them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Vec<String>>,
+    /// The resource as a `GET` shows it after the change, never a secret; `null` for a delete.
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+}
+
+impl Event {
+    /// For a profile event, whether the profile is enabled after it (`data.enabled`).
+    #[must_use]
+    pub fn profile_enabled(&self) -> Option<bool> {
+        self.data.as_ref()?.get("enabled")?.as_bool()
+    }
+}
+
+/// A page of the feed: `next` is the cursor to ask `after=` next (the last event's, or the one given when the page
+/// is empty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    /// The events, oldest first.
+    pub data: Vec<Event>,
+    /// The cursor to resume from.
+    pub next: String,
+}
+
+/// What a collector needs to connect to a PBX: the profile's secrets (`GET …/pbxs/{id}/credentials`). Kazoo has an
+/// API key, 3CX a licence key, a user name and a password, Teams none.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    /// Kazoo's API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// 3CX's licence key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_key: Option<String>,
+    /// 3CX's user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// 3CX's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    /// Which credentials are present, never their values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |v: &Option<String>| v.as_ref().map(|_| "[REDACTED]");
+        f.debug_struct("Credentials")
+            .field("api_key", &shown(&self.api_key))
+            .field("license_key", &shown(&self.license_key))
+            .field("username", &shown(&self.username))
+            .field("password", &shown(&self.password))
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// What a collector needs to reach the PBX of `connection`.
+    #[must_use]
+    pub fn of(connection: &crate::PbxConnection) -> Self {
+        match connection {
+            crate::PbxConnection::Kazoo(kazoo) => {
+                Self { api_key: Some(kazoo.api_key.expose().to_owned()), ..Self::default() }
+            }
+            crate::PbxConnection::ThreeCx(three_cx) => Self {
+                license_key: Some(three_cx.license_key.as_str().to_owned()),
+                username: Some(three_cx.username.as_str().to_owned()),
+                password: Some(three_cx.password.expose().to_owned()),
+                ..Self::default()
+            },
+            crate::PbxConnection::Teams(_) => Self::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_reads_back_from_its_name_and_serialises_as_it() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), serde_json::Value::from(t.as_str()));
+        }
+        assert_eq!(EventType::parse("pbx.exploded"), None);
+    }
+
+    #[test]
+    fn a_change_of_enabled_is_its_own_type() {
+        assert_eq!(EventType::of_profile_change(false, true), EventType::PbxEnabled);
+        assert_eq!(EventType::of_profile_change(true, false), EventType::PbxDisabled);
+        assert_eq!(EventType::of_profile_change(true, true), EventType::PbxUpdated);
+        assert_eq!(EventType::of_profile_change(false, false), EventType::PbxUpdated);
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug() {
+        let c = Credentials { password: Some("hunter2".into()), ..Credentials::default() };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("REDACTED"));
+    }
+}

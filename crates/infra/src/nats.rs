@@ -1,0 +1,132 @@
+//! The relay that publishes the change feed to NATS JetStream: stream `PBX_EVENTS` (created if absent), subject
+//! `pbx.events.<resellerId>.<type>`, message id (`Nats-Msg-Id`) the event's id, body the event as the feed shows it.
+//!
+//! **Once across replicas**: every replica runs a relay, and they take turns through a lease in the database — the
+//! relay's position row (`pbx_event_positions`, `nats`), locked `FOR UPDATE SKIP LOCKED` for the time of a batch:
+//! one replica publishes a batch and moves the position in the same transaction, the others skip it and wait. **After
+//! a crash** the relay resumes from the position stored; a batch published but not yet recorded when the process
+//! died is published again, and JetStream drops those repeats by their message id (its duplicate window, two
+//! minutes by default). At least once, in order, and no event twice in the stream.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use async_nats::jetstream;
+use pbx_application::events::Visibility;
+use pbx_domain::events::Event;
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+use crate::Database;
+use crate::outbox::{SeaOrmEventLog, event};
+
+/// The stream the events go to.
+pub const STREAM: &str = "PBX_EVENTS";
+/// Events published in one batch (one lease).
+const BATCH: u64 = 200;
+
+/// The subject of `event`: `pbx.events.<resellerId>.<type>`.
+#[must_use]
+pub fn subject(event: &Event) -> String {
+    format!("pbx.events.{}.{}", event.reseller_id, event.event_type)
+}
+
+/// Publishes the events of `db` to the NATS server at `url` until the task is dropped; reconnects after a failure.
+pub async fn relay(url: String, db: Database) {
+    let mut pause = Duration::from_millis(500);
+    loop {
+        match run(&url, &db).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), retry_in = ?pause, "the NATS relay stopped; it starts again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
+    let client = async_nats::connect(url).await.context("connecting to NATS")?;
+    let jetstream = jetstream::new(client);
+    jetstream
+        .get_or_create_stream(jetstream::stream::Config {
+            name: STREAM.to_owned(),
+            subjects: vec!["pbx.events.>".to_owned()],
+            ..Default::default()
+        })
+        .await
+        .context("creating the JetStream stream")?;
+    tracing::info!(stream = STREAM, "relaying the change feed to NATS JetStream");
+    loop {
+        if publish_batch(&jetstream, db).await? == 0 {
+            db.committed().wait(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// Publishes the next events after the relay's position, if this replica holds the lease; returns how many.
+///
+/// # Errors
+/// When the database or NATS fails (nothing is recorded as published then).
+pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> anyhow::Result<usize> {
+    let connection = db.connection();
+    let backend = connection.get_database_backend();
+    let p = if backend == DbBackend::Postgres { "$1" } else { "?" };
+    let moved = format!("UPDATE pbx_event_positions SET position = {p} WHERE name = 'nats'");
+    if backend == DbBackend::Sqlite {
+        // One process writes an SQLite file: no other replica to take turns with, and the position is written in
+        // this process's write turn.
+        let position = SeaOrmEventLog::position(connection, "nats").await?;
+        let Some((published, last)) = publish(jetstream, connection, position).await? else { return Ok(0) };
+        let moved = Statement::from_sql_and_values(backend, moved, [last.into()]);
+        db.write(|c| c.execute_raw(moved)).await?;
+        return Ok(published);
+    }
+    let transaction = connection.begin().await?;
+    let batch = async {
+        let lock = "SELECT position FROM pbx_event_positions WHERE name = 'nats' FOR UPDATE SKIP LOCKED";
+        let Some(row) = transaction.query_one_raw(Statement::from_string(backend, lock)).await? else {
+            return Ok(0); // another replica holds the lease
+        };
+        let position: i64 = row.try_get_by_index(0)?;
+        let Some((published, last)) = publish(jetstream, &transaction, position).await? else { return Ok(0) };
+        transaction.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
+        Ok::<usize, anyhow::Error>(published)
+    }
+    .await;
+    match batch {
+        Ok(published) if published > 0 => {
+            transaction.commit().await?;
+            Ok(published)
+        }
+        other => {
+            let _ = transaction.rollback().await;
+            other
+        }
+    }
+}
+
+/// Publishes the events after `position` (a batch), waiting for JetStream's acknowledgements; how many, and the
+/// last one's position, unless there were none.
+async fn publish(
+    jetstream: &jetstream::Context,
+    connection: &impl ConnectionTrait,
+    position: i64,
+) -> anyhow::Result<Option<(usize, i64)>> {
+    let rows = SeaOrmEventLog::rows(connection, position, BATCH, Visibility::All).await?;
+    let Some(last) = rows.last().map(|row| row.seq) else { return Ok(None) };
+    let mut acks = Vec::with_capacity(rows.len());
+    for row in rows {
+        let event = event(row)?;
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
+        let body = serde_json::to_vec(&event)?;
+        acks.push(jetstream.publish_with_headers(subject(&event), headers, body.into()).await?);
+    }
+    let published = acks.len();
+    for ack in acks {
+        ack.await.context("JetStream did not acknowledge an event")?;
+    }
+    tracing::debug!(published, position = last, "events published to NATS");
+    Ok(Some((published, last)))
+}
