@@ -9,6 +9,7 @@ mod crash;
 mod create_pbx;
 mod customers;
 mod envelope;
+mod events;
 mod exactness;
 mod health;
 mod helpers;

@@ -187,8 +187,9 @@ pub struct TokenArgs {
     /// The reseller tenant id (a GUID) the token acts for.
     #[arg(long)]
     pub tenant: String,
-    /// Space-separated scopes: onboarding (everything), customers:read, customers:write, pbxs:read, pbxs:write,
-    /// accounts:read, accounts:write.
+    /// Space-separated scopes: onboarding (everything but collector), customers:read, customers:write, pbxs:read,
+    /// pbxs:write, customers:trial, accounts:read, accounts:write, events:read, and collector (every tenant's change
+    /// feed and the profiles' credentials: for the platform's collectors only).
     #[arg(long, default_value = "onboarding")]
     pub scope: String,
     /// Lifetime of the token (e.g. 1h, 30m, 3600s).
