@@ -42,7 +42,7 @@ for backend in postgres mysql; do
     mysql) label=MySQL; var=PBX_TEST_MYSQL_URL ;;
   esac
   if [ -n "${!var:-}" ]; then
-    run "$label" PBX_TEST_BACKEND=$backend "$cargo" test -p pbx-infra -p pbx-server --no-fail-fast
+    run "$label" PBX_TEST_BACKEND=$backend "$cargo" test -p pbx-infra -p pbx-server -p pbx-collector --no-fail-fast
   else
     summary+=("$(printf '%-11s skipped: set %s to run the database tests on it' "$label:" "$var")")
   fi

@@ -1,6 +1,8 @@
 //! The change feed's outbox on the backend `PBX_TEST_BACKEND` selects: events written with their change and only
 //! then, read back in commit order under concurrent writers, purged by age.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -78,10 +78,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let log = Arc::new(SeaOrmEventLog::new(db.clone()));
     let read_events = ReadEvents::new(log.clone(), clock.clone());
     let purge_events = tokio::spawn(purge_old_events(read_events.clone(), serve.events_retention));
-    let relay = match &serve.nats_url {
-        Some(url) => Some(tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone()))),
-        None => None,
-    };
+    let relay = serve.nats_url.as_ref().map(|url| tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone())));
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
     let state = web::Data::new(AppState {
