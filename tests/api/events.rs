@@ -168,3 +168,23 @@ async fn credentials_need_the_collector_scope_and_every_read_is_recorded() {
     assert_eq!(reads[0]["pbxId"], k["data"]["id"]);
     assert!(reads[0]["data"].is_null());
 }
+
+#[tokio::test]
+async fn a_reader_waiting_on_one_replica_wakes_within_a_second_or_so_of_a_commit_on_another() {
+    let server = TestServer::start().await;
+    let other = server.replica();
+    let token = server.reseller();
+    let (_, page) = feed(&other, &token, "").await;
+    let next = page["next"].as_str().unwrap().to_owned();
+    let waiting = {
+        let (url, token) = (other.url(&format!("/api/v1.0/events?after={next}&wait=20")), token.clone());
+        tokio::spawn(async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let committed = Instant::now();
+    server.customer(&token).await;
+    let answer: Value = waiting.await.unwrap().json().await.unwrap();
+    assert_eq!(types(&answer), ["customer.created"]);
+    // The other replica reads again every second: woken within one poll (and a margin for this busy machine).
+    assert!(committed.elapsed() < Duration::from_millis(2500), "woke after {:?}", committed.elapsed());
+}

@@ -45,9 +45,12 @@ pub async fn relay(url: String, db: Database) {
     }
 }
 
-async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
-    let client = async_nats::connect(url).await.context("connecting to NATS")?;
-    let jetstream = jetstream::new(client);
+/// The stream `PBX_EVENTS` on subjects `pbx.events.>`, created if absent (with JetStream's default duplicate
+/// window, two minutes).
+///
+/// # Errors
+/// When JetStream refuses.
+pub async fn ensure_stream(jetstream: &jetstream::Context) -> anyhow::Result<jetstream::stream::Stream> {
     jetstream
         .get_or_create_stream(jetstream::stream::Config {
             name: STREAM.to_owned(),
@@ -55,7 +58,13 @@ async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
             ..Default::default()
         })
         .await
-        .context("creating the JetStream stream")?;
+        .context("creating the JetStream stream")
+}
+
+async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
+    let client = async_nats::connect(url).await.context("connecting to NATS")?;
+    let jetstream = jetstream::new(client);
+    ensure_stream(&jetstream).await?;
     tracing::info!(stream = STREAM, "relaying the change feed to NATS JetStream");
     loop {
         if publish_batch(&jetstream, db).await? == 0 {
