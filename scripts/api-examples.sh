@@ -17,6 +17,7 @@ start_server "$bin" "$data"
 BASE=$server_url/api/v1.0
 TOKEN=$("$bin" --data-dir "$data" token --tenant 6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f | tail -n 1)
 AUTH="Authorization: Bearer $TOKEN"
+COLLECTOR="Authorization: Bearer $("$bin" --data-dir "$data" token --tenant 0b7e3d5a-6c1f-4e2a-8d9b-3f4a5b6c7d8e --scope collector | tail -n 1)"
 JSON='Content-Type: application/json'
 command -v uuidgen > /dev/null || uuidgen() { cat /proc/sys/kernel/random/uuid; }
 
