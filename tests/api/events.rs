@@ -188,3 +188,25 @@ async fn a_reader_waiting_on_one_replica_wakes_within_a_second_or_so_of_a_commit
     // The other replica reads again every second: woken within one poll (and a margin for this busy machine).
     assert!(committed.elapsed() < Duration::from_millis(2500), "woke after {:?}", committed.elapsed());
 }
+
+#[tokio::test]
+async fn changes_through_the_account_prefix_are_the_accounts_and_seen_by_the_tenant_above_it() {
+    let server = TestServer::start().await;
+    let tenant = new_guid();
+    let token = server.token(&tenant, "onboarding");
+    let (status, _, account) = read(server.post("/api/v1.0/accounts", &token, &json!({"name": "Brand"}), &[]).await).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let account = account["data"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1.0/accounts/{account}/customers");
+    assert_eq!(server.post(&path, &token, &json!({"name": "Acme"}), &[]).await.status(), StatusCode::CREATED);
+
+    let (_, above) = feed(&server, &token, "").await;
+    assert_eq!(types(&above), ["customer.created"], "the tenant above sees its accounts' events");
+    let event = &above["data"][0];
+    assert_eq!(event["resellerId"], account.as_str(), "the change is the account's");
+    assert_eq!(event["actor"]["tenantId"], tenant.as_str(), "made by the tenant above's token");
+    let (_, own) = feed(&server, &server.token(&account, "events:read"), "").await;
+    assert_eq!(types(&own), ["customer.created"], "the account sees its own");
+    let (_, stranger) = feed(&server, &server.reseller(), "").await;
+    assert!(types(&stranger).is_empty());
+}

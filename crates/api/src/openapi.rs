@@ -162,7 +162,7 @@ mod tests {
         let doc: Value = serde_json::from_str(&document()).unwrap();
         let prefixed: Vec<(&String, &Value)> =
             doc["paths"].as_object().unwrap().iter().filter(|(path, _)| path.contains("{account_tenant_id}")).collect();
-        assert_eq!(prefixed.len(), 5, "customers, a customer, its profiles, a profile, the lookup");
+        assert_eq!(prefixed.len(), 6, "customers, a customer, its profiles, a profile, its credentials, the lookup");
         for (path, item) in prefixed {
             for (method, operation) in item.as_object().unwrap() {
                 assert!(operation["responses"]["404"].is_object(), "{method} {path}");
