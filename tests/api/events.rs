@@ -194,7 +194,8 @@ async fn changes_through_the_account_prefix_are_the_accounts_and_seen_by_the_ten
     let server = TestServer::start().await;
     let tenant = new_guid();
     let token = server.token(&tenant, "onboarding");
-    let (status, _, account) = read(server.post("/api/v1.0/accounts", &token, &json!({"name": "Brand"}), &[]).await).await;
+    let (status, _, account) =
+        read(server.post("/api/v1.0/accounts", &token, &json!({"name": "Brand"}), &[]).await).await;
     assert_eq!(status, StatusCode::CREATED);
     let account = account["data"]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1.0/accounts/{account}/customers");

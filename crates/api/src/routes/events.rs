@@ -109,8 +109,7 @@ pub(crate) async fn credentials(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Collector)?;
-    let customer = pbx_domain::CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
-    let pbx = pbx_domain::PbxId::parse(&path.pbx_id).map_err(|e| ApiError::invalid_id(&e))?;
+    let (customer, pbx) = super::pbxs::ids(&path)?;
     let credentials = state.read_credentials.execute(customer, pbx, &caller.actor()).await?;
     Ok(success(HttpResponse::Ok(), credentials))
 }

@@ -29,7 +29,7 @@ pub(super) fn accepts_charges(req: &HttpRequest) -> bool {
 }
 
 /// The ids of `/customers/{customer_id}/pbxs/{pbx_id}`, in path order (400 for the first that is not a GUID).
-fn ids(path: &PbxPath) -> Result<(CustomerId, PbxId), ApiError> {
+pub(super) fn ids(path: &PbxPath) -> Result<(CustomerId, PbxId), ApiError> {
     let customer = CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
     let pbx = PbxId::parse(&path.pbx_id).map_err(|e| ApiError::invalid_id(&e))?;
     Ok((customer, pbx))
