@@ -2,6 +2,8 @@
 //! the change (the repositories take the event with the change), and read back in commit order
 //! ([`EventLog`], [`ReadEvents`]).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -198,6 +200,9 @@ pub enum Read {
     Gone,
 }
 
+/// Completes at the next commit of events on this replica after it was made (see [`EventLog::listen`]).
+pub type Listener = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// Where events are kept, in commit order.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
@@ -215,9 +220,10 @@ pub trait EventLog: Send + Sync {
     /// When the store fails.
     async fn read(&self, after: Option<u64>, limit: u64, visibility: Visibility) -> Result<Read, RepositoryError>;
 
-    /// Returns when an event may have been committed since the call (on this replica at once; others are seen
-    /// by reading again), or after `at_most`. Holds no database connection.
-    async fn wait(&self, at_most: Duration);
+    /// A future that completes when this replica next commits events. It listens from the call on (a commit
+    /// between the call and its first poll is not missed), holds no database connection, and knows nothing of
+    /// other replicas' commits (those are seen by reading again).
+    fn listen(&self) -> Listener;
 
     /// Deletes the events that occurred before `before`; returns how many.
     ///
@@ -285,6 +291,8 @@ impl ReadEvents {
         let after = after.map(parse_cursor).transpose()?;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
+            // Listening before reading: an event committed after the read still wakes the wait below.
+            let committed = self.log.listen();
             let events = match self.log.read(after, limit, visibility).await? {
                 Read::Gone => return Err(EventsError::Gone),
                 Read::Events(events) => events,
@@ -297,7 +305,7 @@ impl ReadEvents {
                     .unwrap_or_else(|| after.map_or_else(|| "0".to_owned(), |a| a.to_string()));
                 return Ok(EventPage { data: events, next });
             }
-            self.log.wait((deadline - now).min(POLL)).await;
+            let _ = tokio::time::timeout((deadline - now).min(POLL), committed).await;
         }
     }
 
@@ -342,8 +350,8 @@ mod tests {
         async fn read(&self, _: Option<u64>, _: u64, _: Visibility) -> Result<Read, RepositoryError> {
             Ok(Read::Events(Vec::new()))
         }
-        async fn wait(&self, at_most: Duration) {
-            tokio::time::sleep(at_most).await;
+        fn listen(&self) -> Listener {
+            Box::pin(std::future::pending())
         }
         async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
             Ok(0)
@@ -364,10 +372,50 @@ mod tests {
         assert_eq!((at_once.next.as_str(), started.elapsed()), ("0", Duration::from_secs(3)));
     }
 
+    /// A log whose first read finds nothing and whose next finds one event; a commit is signalled at once.
+    struct CommittedAfterTheFirstRead(std::sync::atomic::AtomicBool);
+
+    #[async_trait]
+    impl EventLog for CommittedAfterTheFirstRead {
+        async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
+            Ok(())
+        }
+        async fn read(&self, _: Option<u64>, _: u64, _: Visibility) -> Result<Read, RepositoryError> {
+            if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                return Ok(Read::Events(Vec::new()));
+            }
+            let event: pbx_domain::events::Event = serde_json::from_value(serde_json::json!({
+                "id": Uuid::nil(), "cursor": "8", "type": "customer.created", "occurredAt": "2026-11-27T10:00:00Z",
+                "resellerId": Uuid::nil(), "customerId": Uuid::nil(), "actor": {"tenantId": Uuid::nil()}, "data": null
+            }))
+            .unwrap();
+            Ok(Read::Events(vec![event]))
+        }
+        fn listen(&self) -> Listener {
+            Box::pin(std::future::ready(()))
+        }
+        async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_signalled_while_reading_wakes_the_wait_at_once() {
+        let mut clock = crate::ports::MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let log = CommittedAfterTheFirstRead(std::sync::atomic::AtomicBool::new(false));
+        let events = ReadEvents::new(Arc::new(log), Arc::new(clock));
+        let started = tokio::time::Instant::now();
+        let page = events.page(Some("7"), 10, Duration::from_secs(30), Visibility::All).await.unwrap();
+        assert_eq!((page.data.len(), page.next.as_str()), (1, "8"));
+        assert_eq!(started.elapsed(), Duration::ZERO, "no poll interval waited");
+    }
+
     #[tokio::test]
     async fn a_purged_cursor_is_gone() {
         let mut log = MockEventLog::new();
         log.expect_read().returning(|_, _, _| Ok(Read::Gone));
+        log.expect_listen().returning(|| Box::pin(std::future::pending()));
         let mut clock = crate::ports::MockClock::new();
         clock.expect_now().returning(Utc::now);
         let events = ReadEvents::new(Arc::new(log), Arc::new(clock));

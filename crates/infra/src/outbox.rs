@@ -18,7 +18,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::RepositoryError;
-use pbx_application::events::{EventLog, NewEvent, Read, Visibility};
+use pbx_application::events::{EventLog, Listener, NewEvent, Read, Visibility};
 use pbx_domain::events::{Actor, Event, EventType};
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
@@ -44,6 +44,13 @@ impl Committed {
     /// Returns at the next signal, or after `at_most`.
     pub(crate) async fn wait(&self, at_most: Duration) {
         let _ = tokio::time::timeout(at_most, self.0.notified()).await;
+    }
+
+    /// Completes at the next signal after this call (armed now, before its first poll).
+    pub(crate) fn listen(&self) -> Listener {
+        let mut notified = Box::pin(Arc::clone(&self.0).notified_owned());
+        notified.as_mut().enable();
+        notified
     }
 }
 
@@ -192,8 +199,8 @@ impl EventLog for SeaOrmEventLog {
         Ok(Read::Events(events))
     }
 
-    async fn wait(&self, at_most: Duration) {
-        self.db.committed().wait(at_most).await;
+    fn listen(&self) -> Listener {
+        self.db.committed().listen()
     }
 
     async fn purge(&self, before: DateTime<Utc>) -> Result<u64, RepositoryError> {
