@@ -99,12 +99,17 @@ async fn a_tenant_sees_its_own_events_and_a_collector_everyones() {
 async fn bad_parameters_are_400_each_named() {
     let server = TestServer::start().await;
     let token = server.reseller();
-    for query in ["?after=abc", "?after=-1", "?limit=0", "?limit=1001", "?wait=31", "?wait=x"] {
+    for query in
+        ["?after=abc", "?after=-1", "?after=18446744073709551615", "?limit=0", "?limit=1001", "?wait=31", "?wait=x"]
+    {
         let (status, body) = feed(&server, &token, query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         let field = body["errors"][0]["field"].as_str().unwrap().to_owned();
         assert!(query.contains(&field), "{query}: {body}");
     }
+    // The largest cursor the document allows (19 digits) is past every event: an empty page, not an error.
+    let (status, body) = feed(&server, &token, "?after=9999999999999999999").await;
+    assert_eq!((status, body["data"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{body}");
 }
 
 #[tokio::test]

@@ -251,7 +251,7 @@ pub enum EventsError {
 /// # Errors
 /// [`EventsError::MalformedCursor`].
 pub fn parse_cursor(cursor: &str) -> Result<u64, EventsError> {
-    if cursor.is_empty() || cursor.len() > 20 || !cursor.bytes().all(|b| b.is_ascii_digit()) {
+    if cursor.is_empty() || cursor.len() > 19 || !cursor.bytes().all(|b| b.is_ascii_digit()) {
         return Err(EventsError::MalformedCursor);
     }
     cursor.parse().map_err(|_| EventsError::MalformedCursor)
@@ -334,7 +334,8 @@ mod tests {
     fn cursors_are_decimal_positions() {
         assert_eq!(parse_cursor("0").unwrap(), 0);
         assert_eq!(parse_cursor("42").unwrap(), 42);
-        for bad in ["", "-1", "x", "1.5", "99999999999999999999999", " 1"] {
+        assert_eq!(parse_cursor("9999999999999999999").unwrap(), 9_999_999_999_999_999_999, "19 digits, as documented");
+        for bad in ["", "-1", "x", "1.5", "99999999999999999999999", " 1", "18446744073709551615"] {
             assert!(matches!(parse_cursor(bad), Err(EventsError::MalformedCursor)), "{bad}");
         }
     }

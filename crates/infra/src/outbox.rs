@@ -189,7 +189,8 @@ impl EventLog for SeaOrmEventLog {
 
     async fn read(&self, after: Option<u64>, limit: u64, visibility: Visibility) -> Result<Read, RepositoryError> {
         let connection = self.db.connection();
-        let from = i64::try_from(after.unwrap_or(0)).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        // Positions are BIGINT: a cursor past that range is past every event.
+        let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
         let rows = Self::rows(connection, from, limit, visibility).await.map_err(repository_error)?;
         // Read after the events: a purge that deleted some of them has committed its position by then.
         if after.is_some() && from < Self::position(connection, "purged").await.map_err(repository_error)? {
