@@ -18,6 +18,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
 use crate::Database;
 use crate::outbox::{SeaOrmEventLog, event};
+use crate::queries::placeholder;
 
 /// The stream the events go to.
 pub const STREAM: &str = "PBX_EVENTS";
@@ -68,7 +69,7 @@ async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
     tracing::info!(stream = STREAM, "relaying the change feed to NATS JetStream");
     loop {
         if publish_batch(&jetstream, db).await? == 0 {
-            db.committed().wait(Duration::from_secs(1)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), db.committed().listen()).await;
         }
     }
 }
@@ -80,8 +81,7 @@ async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
 pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> anyhow::Result<usize> {
     let connection = db.connection();
     let backend = connection.get_database_backend();
-    let p = if backend == DbBackend::Postgres { "$1" } else { "?" };
-    let moved = format!("UPDATE pbx_event_positions SET position = {p} WHERE name = 'nats'");
+    let moved = format!("UPDATE pbx_event_positions SET position = {} WHERE name = 'nats'", placeholder(backend, 1));
     if backend == DbBackend::Sqlite {
         // One process writes an SQLite file: no other replica to take turns with, and the position is written in
         // this process's write turn.

@@ -12,7 +12,6 @@
 //! takes the counter once for a whole group.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -30,6 +29,7 @@ use tokio::sync::Notify;
 use crate::Database;
 use crate::db_error::repository_error;
 use crate::entity::{account, pbx_event};
+use crate::queries::placeholder;
 
 /// Wakes the readers waiting on this replica when events are committed.
 #[derive(Debug, Clone, Default)]
@@ -39,11 +39,6 @@ impl Committed {
     /// Events were committed.
     pub(crate) fn signal(&self) {
         self.0.notify_waiters();
-    }
-
-    /// Returns at the next signal, or after `at_most`.
-    pub(crate) async fn wait(&self, at_most: Duration) {
-        let _ = tokio::time::timeout(at_most, self.0.notified()).await;
     }
 
     /// Completes at the next signal after this call (armed now, before its first poll).
@@ -63,12 +58,8 @@ pub(crate) fn with_country(event: &mut NewEvent, country_code: &str) {
 
 /// The position named `name` of `pbx_event_positions`.
 fn position_statement(backend: DbBackend, name: &str) -> Statement {
-    let p = if backend == DbBackend::Postgres { "$1" } else { "?" };
-    Statement::from_sql_and_values(
-        backend,
-        format!("SELECT position FROM pbx_event_positions WHERE name = {p}"),
-        [name.into()],
-    )
+    let sql = format!("SELECT position FROM pbx_event_positions WHERE name = {}", placeholder(backend, 1));
+    Statement::from_sql_and_values(backend, sql, [name.into()])
 }
 
 /// Draws `count` event numbers from the counter, as the transaction's last statement but the events' insert; the
@@ -81,9 +72,9 @@ async fn draw(connection: &impl ConnectionTrait, count: i64) -> Result<i64, DbEr
         connection.execute_raw(Statement::from_sql_and_values(backend, update, [count.into()])).await?;
         connection.query_one_raw(Statement::from_string(backend, "SELECT CAST(LAST_INSERT_ID() AS SIGNED)")).await?
     } else {
-        let p = if backend == DbBackend::Postgres { "$1" } else { "?" };
         let update = format!(
-            "UPDATE pbx_event_positions SET position = position + {p} WHERE name = 'sequence' RETURNING position"
+            "UPDATE pbx_event_positions SET position = position + {} WHERE name = 'sequence' RETURNING position",
+            placeholder(backend, 1)
         );
         connection.query_one_raw(Statement::from_sql_and_values(backend, update, [count.into()])).await?
     };
@@ -221,9 +212,10 @@ impl EventLog for SeaOrmEventLog {
                     let Some(last) = last else { return Ok(0) };
                     // Several replicas may purge at once: the position only moves forward.
                     let backend = txn.get_database_backend();
-                    let (p1, p2) = if backend == DbBackend::Postgres { ("$1", "$2") } else { ("?", "?") };
                     let moved = format!(
-                        "UPDATE pbx_event_positions SET position = {p1} WHERE name = 'purged' AND position < {p2}"
+                        "UPDATE pbx_event_positions SET position = {} WHERE name = 'purged' AND position < {}",
+                        placeholder(backend, 1),
+                        placeholder(backend, 2)
                     );
                     txn.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into(), last.into()])).await?;
                     let deleted =

@@ -13,6 +13,11 @@ use sea_orm::{
 };
 
 use crate::entity::{account, customer, pbx_profile};
+
+/// The placeholder of parameter `n` (from 1) in a hand-written statement on `backend`.
+pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
+    if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
+}
 use crate::instance_key::instance_key;
 use crate::pbx::Content;
 

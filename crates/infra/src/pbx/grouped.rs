@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::Content;
 use crate::db_error::is_unavailable;
 use crate::outbox::{self, Committed};
+use crate::queries::placeholder;
 
 /// The most creates one statement carries (12 parameters each).
 const MAX_GROUP: usize = 128;
@@ -141,11 +142,6 @@ async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedR
             let _ = job.done.send(outcome); // a request that went away no longer needs its answer
         }
     }
-}
-
-/// The placeholder of parameter `n` (from 1) on `backend`.
-fn placeholder(backend: DbBackend, n: usize) -> String {
-    if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
 }
 
 /// The group's statement: every create a `SELECT` of its values, joined to its customer.
