@@ -191,17 +191,52 @@ pub enum Visibility {
     Tenant(ResellerId),
 }
 
+/// A [`Visibility`] resolved against the store: every tenant's events, or those of a list of resellers (a tenant
+/// and the accounts under it). A reader reads, and is woken, by its audience.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Every tenant's events.
+    All,
+    /// The events of these resellers' customers.
+    Resellers(Vec<ResellerId>),
+}
+
+impl Audience {
+    /// Whether an event of `reseller`'s customer is shown to this audience.
+    #[must_use]
+    pub fn sees(&self, reseller: ResellerId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Resellers(resellers) => resellers.contains(&reseller),
+        }
+    }
+}
+
 /// A page read from the log.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Read {
     /// The events after the cursor (possibly none), oldest first.
     Events(Vec<pbx_domain::events::Event>),
+    /// The same, and more events were committed after them that cannot be handed out yet: an older transaction
+    /// is still running, which may yet commit events sorting before them (PostgreSQL). Read again soon.
+    HeldBack(Vec<pbx_domain::events::Event>),
     /// The cursor is older than the oldest event kept: events after it were purged.
     Gone,
 }
 
-/// Completes at the next commit of events on this replica after it was made (see [`EventLog::listen`]).
-pub type Listener = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// Why a [`Listener`] completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// An event its audience sees was committed (on this replica, or on another that said so).
+    Committed,
+    /// Nothing was signalled for a while: a safety read, for a signal that may have been lost.
+    Quiet,
+    /// The service is stopping: answer now.
+    ShuttingDown,
+}
+
+/// Completes when a reader should read again (see [`EventLog::listen`]).
+pub type Listener = Pin<Box<dyn Future<Output = Wake> + Send>>;
 
 /// Where events are kept, in commit order.
 #[cfg_attr(test, mockall::automock)]
@@ -213,17 +248,23 @@ pub trait EventLog: Send + Sync {
     /// When the store fails.
     async fn append(&self, events: &[NewEvent]) -> Result<(), RepositoryError>;
 
-    /// Up to `limit` events after `after` (from the oldest kept when `None`) that `visibility` shows, in commit
+    /// The resellers whose events `visibility` shows (the tenant and its accounts), or all.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn audience(&self, visibility: Visibility) -> Result<Audience, RepositoryError>;
+
+    /// Up to `limit` events after `after` (from the oldest kept when `None`) that `audience` sees, in commit
     /// order: the adapter MUST never return an event that sorts after one not yet visible.
     ///
     /// # Errors
     /// When the store fails.
-    async fn read(&self, after: Option<u64>, limit: u64, visibility: Visibility) -> Result<Read, RepositoryError>;
+    async fn read(&self, after: Option<u64>, limit: u64, audience: &Audience) -> Result<Read, RepositoryError>;
 
-    /// A future that completes when this replica next commits events. It listens from the call on (a commit
-    /// between the call and its first poll is not missed), holds no database connection, and knows nothing of
-    /// other replicas' commits (those are seen by reading again).
-    fn listen(&self) -> Listener;
+    /// A future that completes when an event `audience` sees is committed, on this replica or another; or when
+    /// nothing was heard for the store's safety interval; or at once when the service stops. It listens from the
+    /// call on (a commit between the call and its first poll is not missed) and holds no database connection.
+    fn listen(&self, audience: &Audience) -> Listener;
 
     /// Deletes the events that occurred before `before`; returns how many.
     ///
@@ -257,9 +298,10 @@ pub fn parse_cursor(cursor: &str) -> Result<u64, EventsError> {
     cursor.parse().map_err(|_| EventsError::MalformedCursor)
 }
 
-/// The longest a reader is kept waiting between two reads of the log: how soon an event committed by another
-/// replica is seen.
-const POLL: Duration = Duration::from_secs(1);
+/// The longest pause between two reads while events are held back (see [`Read::HeldBack`]); a read that finds
+/// only such events waits for them this long at least, whatever its `wait`.
+const HELD_BACK_PAUSE: Duration = Duration::from_millis(100);
+const HELD_BACK_AT_LEAST: Duration = Duration::from_secs(1);
 
 /// Reading the feed, and keeping it to its retention.
 #[derive(Clone)]
@@ -277,7 +319,8 @@ impl ReadEvents {
     }
 
     /// Up to `limit` events after `after` that `visibility` shows; when there are none, waits up to `wait` for
-    /// the next (reading again whenever this replica commits one, and every second for the others').
+    /// the next: it reads again only when woken by a commit its audience sees (or by the store's rare safety read),
+    /// and answers an empty page at once when the service stops.
     ///
     /// # Errors
     /// [`EventsError`].
@@ -290,22 +333,42 @@ impl ReadEvents {
     ) -> Result<EventPage, EventsError> {
         let after = after.map(parse_cursor).transpose()?;
         let deadline = tokio::time::Instant::now() + wait;
+        let audience = self.log.audience(visibility).await?;
+        let page = |events: Vec<pbx_domain::events::Event>| {
+            let next = events
+                .last()
+                .map(|e| e.cursor.clone())
+                .unwrap_or_else(|| after.map_or_else(|| "0".to_owned(), |a| a.to_string()));
+            EventPage { data: events, next }
+        };
+        let started = tokio::time::Instant::now();
+        let mut pause = Duration::from_millis(1);
         loop {
             // Listening before reading: an event committed after the read still wakes the wait below.
-            let committed = self.log.listen();
-            let events = match self.log.read(after, limit, visibility).await? {
+            let listener = self.log.listen(&audience);
+            let (events, held_back) = match self.log.read(after, limit, &audience).await? {
                 Read::Gone => return Err(EventsError::Gone),
-                Read::Events(events) => events,
+                Read::Events(events) => (events, false),
+                Read::HeldBack(events) => (events, true),
             };
             let now = tokio::time::Instant::now();
-            if !events.is_empty() || now >= deadline {
-                let next = events
-                    .last()
-                    .map(|e| e.cursor.clone())
-                    .unwrap_or_else(|| after.map_or_else(|| "0".to_owned(), |a| a.to_string()));
-                return Ok(EventPage { data: events, next });
+            if !events.is_empty() {
+                return Ok(page(events));
             }
-            let _ = tokio::time::timeout((deadline - now).min(POLL), committed).await;
+            if held_back && now < deadline.max(started + HELD_BACK_AT_LEAST) {
+                // Committed but not yet safe to hand out: read again soon, not at the next wake-up.
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(HELD_BACK_PAUSE);
+                continue;
+            }
+            if now >= deadline {
+                return Ok(page(events));
+            }
+            pause = Duration::from_millis(1);
+            match tokio::time::timeout_at(deadline, listener).await {
+                Ok(Wake::ShuttingDown) | Err(_) => return Ok(page(Vec::new())),
+                Ok(Wake::Committed | Wake::Quiet) => {}
+            }
         }
     }
 
@@ -348,10 +411,13 @@ mod tests {
         async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
             Ok(())
         }
-        async fn read(&self, _: Option<u64>, _: u64, _: Visibility) -> Result<Read, RepositoryError> {
+        async fn audience(&self, _: Visibility) -> Result<Audience, RepositoryError> {
+            Ok(Audience::All)
+        }
+        async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
             Ok(Read::Events(Vec::new()))
         }
-        fn listen(&self) -> Listener {
+        fn listen(&self, _: &Audience) -> Listener {
             Box::pin(std::future::pending())
         }
         async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
@@ -381,7 +447,10 @@ mod tests {
         async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
             Ok(())
         }
-        async fn read(&self, _: Option<u64>, _: u64, _: Visibility) -> Result<Read, RepositoryError> {
+        async fn audience(&self, _: Visibility) -> Result<Audience, RepositoryError> {
+            Ok(Audience::All)
+        }
+        async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
             if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
                 return Ok(Read::Events(Vec::new()));
             }
@@ -392,8 +461,8 @@ mod tests {
             .unwrap();
             Ok(Read::Events(vec![event]))
         }
-        fn listen(&self) -> Listener {
-            Box::pin(std::future::ready(()))
+        fn listen(&self, _: &Audience) -> Listener {
+            Box::pin(std::future::ready(Wake::Committed))
         }
         async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
             Ok(0)
@@ -415,12 +484,81 @@ mod tests {
     #[tokio::test]
     async fn a_purged_cursor_is_gone() {
         let mut log = MockEventLog::new();
+        log.expect_audience().returning(|_| Ok(Audience::All));
         log.expect_read().returning(|_, _, _| Ok(Read::Gone));
-        log.expect_listen().returning(|| Box::pin(std::future::pending()));
+        log.expect_listen().returning(|_| Box::pin(std::future::pending()));
         let mut clock = crate::ports::MockClock::new();
         clock.expect_now().returning(Utc::now);
         let events = ReadEvents::new(Arc::new(log), Arc::new(clock));
         let page = events.page(Some("1"), 10, Duration::ZERO, Visibility::All).await;
         assert!(matches!(page, Err(EventsError::Gone)));
+    }
+    /// A log that never has an event to hand out (held back when its wake is `Committed`), whose listener
+    /// completes as `wake` says.
+    struct Signalled(Wake, std::sync::atomic::AtomicUsize);
+
+    #[async_trait]
+    impl EventLog for Signalled {
+        async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
+            Ok(())
+        }
+        async fn audience(&self, _: Visibility) -> Result<Audience, RepositoryError> {
+            Ok(Audience::All)
+        }
+        async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(if self.0 == Wake::Committed { Read::HeldBack(Vec::new()) } else { Read::Events(Vec::new()) })
+        }
+        fn listen(&self, _: &Audience) -> Listener {
+            let wake = self.0;
+            Box::pin(async move {
+                if wake == Wake::Quiet {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                }
+                wake
+            })
+        }
+        async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+    }
+
+    fn read_events(log: Arc<Signalled>) -> ReadEvents {
+        let mut clock = crate::ports::MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        ReadEvents::new(log, Arc::new(clock))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stopping_service_answers_a_waiting_reader_at_once_with_its_cursor() {
+        let log = Arc::new(Signalled(Wake::ShuttingDown, Default::default()));
+        let started = tokio::time::Instant::now();
+        let page = read_events(Arc::clone(&log)).page(Some("9"), 10, Duration::from_secs(30), Visibility::All).await;
+        let page = page.unwrap();
+        assert_eq!((page.data.len(), page.next.as_str()), (0, "9"));
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(log.1.load(std::sync::atomic::Ordering::SeqCst), 1, "no read after the stop");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_reader_reads_only_at_the_safety_interval_and_not_again_at_its_deadline() {
+        let log = Arc::new(Signalled(Wake::Quiet, Default::default()));
+        let started = tokio::time::Instant::now();
+        let page = read_events(Arc::clone(&log)).page(None, 10, Duration::from_secs(25), Visibility::All).await;
+        assert!(page.unwrap().data.is_empty());
+        assert_eq!(started.elapsed(), Duration::from_secs(25));
+        assert_eq!(log.1.load(std::sync::atomic::Ordering::SeqCst), 3, "at 0, 10 and 20 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_held_back_are_read_again_soon_for_a_second_at_least() {
+        let log = Arc::new(Signalled(Wake::Committed, Default::default()));
+        let started = tokio::time::Instant::now();
+        let page = read_events(Arc::clone(&log)).page(None, 10, Duration::ZERO, Visibility::All).await;
+        assert!(page.unwrap().data.is_empty());
+        let waited = started.elapsed();
+        assert!(waited >= HELD_BACK_AT_LEAST && waited < HELD_BACK_AT_LEAST + HELD_BACK_PAUSE, "{waited:?}");
+        let reads = log.1.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((10..=20).contains(&reads), "read again with growing pauses, not in a tight loop: {reads} reads");
     }
 }

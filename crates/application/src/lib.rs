@@ -15,7 +15,7 @@ mod use_case;
 pub mod wire;
 
 pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, CustomerProfiles, ProfileFigures};
-pub use events::{EventLog, EventsError, Listener, NewEvent, ReadEvents, Recorder, Render, Visibility};
+pub use events::{Audience, EventLog, EventsError, Listener, NewEvent, ReadEvents, Recorder, Render, Visibility, Wake};
 pub use ports::{
     Clock, CustomerRepository, IdGenerator, InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, Readiness,
     RepositoryError, Versioned, WriteError,

@@ -9,7 +9,7 @@ use pbx_application::{
 };
 use pbx_domain::{Account, CustomerId, PbxId, PbxType, ResellerId};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
 
 use crate::customer_repository::{DetailColumns, stored_version};
 use crate::db_error::repository_error;
@@ -89,8 +89,8 @@ impl AccountRepository for SeaOrmAccountRepository {
     }
 
     async fn insert(&self, account: &Account) -> Result<(), RepositoryError> {
-        let insert = account::Entity::insert(active(account, 1));
-        self.db.write(|c| insert.exec_without_returning(c)).await.map_err(repository_error)?;
+        let insert = account::Entity::insert(active(account, 1)).build(self.db.backend());
+        self.db.execute(insert).await.map_err(repository_error)?;
         Ok(())
     }
 
@@ -100,9 +100,9 @@ impl AccountRepository for SeaOrmAccountRepository {
             .set(active(account, expected + 1))
             .filter(account::Column::Id.eq(account.id.as_uuid()))
             .filter(account::Column::ParentTenantId.eq(account.parent.as_uuid()))
-            .filter(account::Column::Version.eq(expected));
-        let result = self.db.write(|c| update.exec(c)).await.map_err(repository_error)?;
-        if result.rows_affected > 0 {
+            .filter(account::Column::Version.eq(expected))
+            .build(self.db.backend());
+        if self.db.execute(update).await.map_err(repository_error)? > 0 {
             return Ok(expected_version + 1);
         }
         Err(match self.find(account.id).await? {
@@ -130,8 +130,7 @@ impl AccountRepository for SeaOrmAccountRepository {
         if let Some(expected) = expected_version {
             delete = delete.filter(account::Column::Version.eq(stored_version(expected)?));
         }
-        let done = self.db.write(|c| delete.exec(c)).await.map_err(repository_error)?;
-        if done.rows_affected > 0 {
+        if self.db.execute(delete.build(self.db.backend())).await.map_err(repository_error)? > 0 {
             return Ok(());
         }
         Err(match self.find(id).await? {

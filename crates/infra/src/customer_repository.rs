@@ -10,6 +10,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 use crate::db_error::{is_foreign_key_violation, repository_error};
 use crate::entity::customer;
+use crate::unit_of_work::{Applied, Change};
 use crate::{Database, queries};
 
 /// [`CustomerRepository`] over SeaORM.
@@ -120,8 +121,8 @@ impl SeaOrmCustomerRepository {
         if customers.is_empty() {
             return Ok(());
         }
-        let insert = customer::Entity::insert_many(customers.iter().map(active));
-        self.db.write(|c| insert.exec_without_returning(c)).await?;
+        let insert = customer::Entity::insert_many(customers.iter().map(active)).build(self.db.backend());
+        self.db.apply(Change::unrecorded(insert)).await?;
         Ok(())
     }
 
@@ -168,8 +169,10 @@ impl CustomerRepository for SeaOrmCustomerRepository {
 
     async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), RepositoryError> {
         let insert = customer::Entity::insert(active(customer)).build(self.db.backend());
-        self.db.write_recorded(vec![insert], std::slice::from_ref(event)).await.map_err(repository_error)?;
-        Ok(())
+        match self.db.apply(Change::recorded(vec![insert], vec![event.clone()])).await.map_err(repository_error)? {
+            Applied::Written { .. } => Ok(()),
+            Applied::Unmatched => Err(RepositoryError::Unexpected(anyhow::anyhow!("the insert wrote no row"))),
+        }
     }
 
     async fn reseller_of(&self, id: CustomerId) -> Result<Option<ResellerId>, RepositoryError> {
@@ -187,12 +190,9 @@ impl CustomerRepository for SeaOrmCustomerRepository {
             .filter(customer::Column::ResellerId.eq(customer.reseller_id.as_uuid()))
             .filter(customer::Column::Version.eq(expected))
             .build(self.db.backend());
-        let written =
-            self.db.write_recorded(vec![update], std::slice::from_ref(event)).await.map_err(repository_error)?;
-        if written {
-            Ok(expected_version + 1)
-        } else {
-            Err(self.why_unmatched(customer.reseller_id, customer.id).await)
+        match self.db.apply(Change::recorded(vec![update], vec![event.clone()])).await.map_err(repository_error)? {
+            Applied::Written { .. } => Ok(expected_version + 1),
+            Applied::Unmatched => Err(self.why_unmatched(customer.reseller_id, customer.id).await),
         }
     }
 
@@ -210,9 +210,9 @@ impl CustomerRepository for SeaOrmCustomerRepository {
             delete = delete.filter(customer::Column::Version.eq(stored_version(expected)?));
         }
         let delete = delete.build(self.db.backend());
-        match self.db.write_recorded(vec![delete], std::slice::from_ref(event)).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(self.why_unmatched(reseller, id).await),
+        match self.db.apply(Change::recorded(vec![delete], vec![event.clone()])).await {
+            Ok(Applied::Written { .. }) => Ok(()),
+            Ok(Applied::Unmatched) => Err(self.why_unmatched(reseller, id).await),
             Err(e) if is_foreign_key_violation(&e) => Err(WriteError::InUse),
             Err(e) => Err(repository_error(e).into()),
         }

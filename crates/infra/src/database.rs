@@ -11,11 +11,11 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Tr
 use sea_orm_migration::MigratorTrait;
 
 use crate::db_error::repository_error;
-use crate::group_commit::{GroupCommit, Insert, Outcome};
+use crate::group_commit::GroupCommit;
 use crate::migration::Migrator;
-use crate::outbox::{self, Committed};
-use pbx_application::NewEvent;
-use sea_orm::{DbErr, Statement};
+use crate::unit_of_work::{self, Applied, Change, Unit, WriteErr};
+use crate::wakeup::Wakeups;
+use sea_orm::{DatabaseTransaction, DbErr};
 
 /// Connection pool settings.
 #[derive(Debug, Clone)]
@@ -38,6 +38,10 @@ impl Default for PoolSettings {
     }
 }
 
+/// How long a waiting reader of the feed goes without reading when nothing it may see is committed: a safety read
+/// for a signal that went astray.
+const QUIET: Duration = Duration::from_secs(10);
+
 /// The name of the lock replicas take so that only one migrates at a time.
 const MIGRATION_LOCK: &str = "pbx_server_migrations";
 
@@ -48,10 +52,10 @@ pub struct Database {
     /// SQLite has one writer at a time: writers of this process queue here, in order, rather than sleep in
     /// SQLite's busy handler (which costs throughput and tail latency).
     writes: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite: the writer that commits concurrent inserts together (see [`crate::group_commit`]).
+    /// SQLite: the writer that commits concurrent changes together (see [`crate::group_commit`]).
     group: Option<GroupCommit>,
-    /// Signalled whenever this process commits events.
-    committed: Committed,
+    /// The change feed's waiting readers on this replica, rung by the commits they may see.
+    wakeups: Wakeups,
 }
 
 #[async_trait::async_trait]
@@ -115,10 +119,15 @@ impl Database {
             .with_context(|| format!("connecting to the {} database", backend_name(url)))?;
         let writes: Option<Arc<tokio::sync::Mutex<()>>> =
             (connection.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
-        let committed = Committed::default();
+        let wakeups = match connection.get_database_backend() {
+            DbBackend::Postgres => Wakeups::new(QUIET, Some(connection.get_postgres_connection_pool().clone())),
+            // No channel between replicas: a waiting reader reads again every second for the others' events.
+            DbBackend::MySql => Wakeups::new(Duration::from_secs(1), None),
+            _ => Wakeups::new(QUIET, None),
+        };
         let group =
-            writes.as_ref().map(|writes| GroupCommit::start(connection.clone(), Arc::clone(writes), committed.clone()));
-        Ok(Self { connection, writes, group, committed })
+            writes.as_ref().map(|writes| GroupCommit::start(connection.clone(), Arc::clone(writes), wakeups.clone()));
+        Ok(Self { connection, writes, group, wakeups })
     }
 
     /// Brings the schema up to date. Replicas starting together on one PostgreSQL or MySQL server take a lock
@@ -164,67 +173,51 @@ impl Database {
         }
     }
 
-    /// Runs `write` on the connection in this process's write turn: on SQLite one writer at a time (the
-    /// group-commit writer takes the same turn), so that a write never meets `SQLITE_BUSY`; elsewhere at once. Every
-    /// write of the repositories goes through here, so none can forget the turn.
-    pub(crate) async fn write<'a, T, Fut>(&'a self, write: impl FnOnce(&'a DatabaseConnection) -> Fut) -> T
-    where
-        Fut: Future<Output = T> + 'a,
-    {
+    /// Applies `change`: on SQLite with the concurrent changes of other requests in one transaction (group
+    /// commit, which also keeps writers from meeting `SQLITE_BUSY`), alone elsewhere (see
+    /// [`Change::apply_alone`]). Returns once it is committed, or why not.
+    pub(crate) async fn apply(&self, change: Change) -> Result<Applied, WriteErr> {
+        match &self.group {
+            Some(group) => group.apply(change).await,
+            None => change.apply_alone(&self.connection, &self.wakeups).await.map_err(Arc::new),
+        }
+    }
+
+    /// Runs one statement that records no event, as a change of its own; the rows it changed.
+    pub(crate) async fn execute(&self, statement: sea_orm::Statement) -> Result<u64, WriteErr> {
+        Ok(match self.apply(Change::unrecorded(statement)).await? {
+            Applied::Written { rows, .. } => rows,
+            Applied::Unmatched => 0,
+        })
+    }
+
+    /// Runs `work` as a unit of work (see [`unit_of_work::transact`]), on SQLite in this process's write turn.
+    pub(crate) async fn transact<T>(
+        &self,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<Unit<T>, DbErr>,
+    ) -> Result<T, DbErr> {
         let _turn = match &self.writes {
             Some(writes) => Some(writes.lock().await),
             None => None,
         };
-        write(&self.connection).await
+        unit_of_work::transact(&self.connection, &self.wakeups, work).await
     }
 
-    /// Runs `statements` and records `events` after them, in one transaction and in this process's write turn, if
-    /// every statement changes a row; otherwise nothing is written (and `false` returned). Readers waiting for
-    /// events are woken once it is committed.
-    pub(crate) async fn write_recorded(&self, statements: Vec<Statement>, events: &[NewEvent]) -> Result<bool, DbErr> {
-        let written = self
-            .write(|connection| async move {
-                let transaction = connection.begin().await?;
-                let changed = async {
-                    for statement in statements {
-                        if transaction.execute_raw(statement).await?.rows_affected() == 0 {
-                            return Ok::<bool, DbErr>(false);
-                        }
-                    }
-                    outbox::append(&transaction, events).await?;
-                    Ok(true)
-                }
-                .await;
-                match changed {
-                    Ok(true) => transaction.commit().await.map(|()| true),
-                    // Ended explicitly: MySQL keeps a transaction open after a failed statement, and a dropped one
-                    // is only rolled back when its connection is next used.
-                    other => {
-                        let _ = transaction.rollback().await;
-                        other
-                    }
-                }
-            })
-            .await?;
-        if written && !events.is_empty() {
-            self.committed.signal();
-        }
-        Ok(written)
+    /// The change feed's waiting readers on this replica.
+    pub(crate) fn wakeups(&self) -> &Wakeups {
+        &self.wakeups
     }
 
-    /// Signalled whenever this process commits events.
-    pub(crate) fn committed(&self) -> &Committed {
-        &self.committed
+    /// The service stops: every long poll waiting for events answers now (an empty page), and any that starts
+    /// waiting answers at once.
+    pub fn stop_waiting_readers(&self) {
+        self.wakeups.stop();
     }
 
-    /// Runs the insert `statement`: with the concurrent inserts of other requests in one transaction on SQLite
-    /// (group commit), on its own elsewhere (PostgreSQL and MySQL commit concurrent transactions together
-    /// themselves). Returns once the row is committed, or why not.
-    pub(crate) async fn insert(&self, insert: Insert) -> Outcome {
-        if let Some(group) = &self.group {
-            return group.insert(insert).await;
-        }
-        insert.recorded(&self.connection, &self.committed).await
+    /// How many of the change feed's readers wait on this replica now, and how many wake-ups commits have rung.
+    #[must_use]
+    pub fn waiting_readers(&self) -> (usize, u64) {
+        (self.wakeups.waiting(), self.wakeups.rung())
     }
 
     /// The SeaORM connection, for the repositories.

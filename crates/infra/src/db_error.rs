@@ -18,9 +18,13 @@ pub(crate) fn is_unavailable(error: &DbErr) -> bool {
     }
 }
 
-/// A failed database call as a [`RepositoryError`].
-pub(crate) fn repository_error(error: DbErr) -> RepositoryError {
-    if is_unavailable(&error) {
+/// A failed database call (a [`DbErr`], or one shared by a group) as a [`RepositoryError`]: the one place that
+/// maps them, keeping the error as the cause.
+pub(crate) fn repository_error<E>(error: E) -> RepositoryError
+where
+    E: std::borrow::Borrow<DbErr> + std::error::Error + Send + Sync + 'static,
+{
+    if is_unavailable(error.borrow()) {
         RepositoryError::Unavailable(error.into())
     } else {
         RepositoryError::Unexpected(error.into())
@@ -44,4 +48,10 @@ pub(crate) fn is_foreign_key_violation(error: &DbErr) -> bool {
             .is_some_and(|db| db.code().as_deref() == Some("1811") && db.message().contains("FOREIGN KEY")),
         _ => false,
     }
+}
+
+/// Whether the database rolled the statement back to break a deadlock (PostgreSQL's 40P01 "deadlock detected",
+/// InnoDB's 1213 "Deadlock found"): nothing of it was written, and it may simply run again.
+pub(crate) fn is_deadlock(error: &DbErr) -> bool {
+    error.to_string().to_ascii_lowercase().contains("deadlock")
 }

@@ -8,7 +8,7 @@ use pbx_application::RepositoryError;
 use pbx_application::idempotency::{Claim, ClaimTimes, IdempotencyStore, Reservation, StoredAnswer};
 use pbx_domain::ResellerId;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
 use uuid::Uuid;
 
 use crate::db_error::{is_unique_violation, repository_error};
@@ -48,8 +48,8 @@ impl SeaOrmIdempotencyStore {
             answer: Set(None),
             created_at: Set(now),
         };
-        let insert = idempotency_key::Entity::insert(row);
-        match self.db.write(|c| insert.exec_without_returning(c)).await {
+        let insert = idempotency_key::Entity::insert(row).build(self.db.backend());
+        match self.db.execute(insert).await {
             Ok(_) => Ok(true),
             Err(e) if is_unique_violation(&e) => Ok(false),
             Err(e) => Err(repository_error(e)),
@@ -66,7 +66,7 @@ impl SeaOrmIdempotencyStore {
         let delete = idempotency_key::Entity::delete_many()
             .filter(the_key(reseller, key))
             .filter(idempotency_key::Column::CreatedAt.eq(created_at));
-        self.db.write(|c| delete.exec(c)).await.map_err(repository_error)?;
+        self.db.execute(delete.build(self.db.backend())).await.map_err(repository_error)?;
         Ok(())
     }
 
@@ -132,9 +132,9 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
                 .filter(the_key(reseller, key))
                 .filter(idempotency_key::Column::CreatedAt.eq(row.created_at))
                 .filter(idempotency_key::Column::Status.is_null());
-            let taken = self.db.write(|c| take_over.exec(c)).await.map_err(repository_error)?;
+            let taken = self.db.execute(take_over.build(self.db.backend())).await.map_err(repository_error)?;
             let resumed = Reservation { id: row.resource_id, resumed: true };
-            return Ok(if taken.rows_affected > 0 { Claim::Claimed(resumed) } else { Claim::InProgress });
+            return Ok(if taken > 0 { Claim::Claimed(resumed) } else { Claim::InProgress });
         }
         Ok(Claim::InProgress)
     }
@@ -148,7 +148,7 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
             .col_expr(idempotency_key::Column::Location, Expr::value(answer.location.clone()))
             .col_expr(idempotency_key::Column::Answer, Expr::value(encrypted))
             .filter(the_key(reseller, key));
-        self.db.write(|c| update.exec(c)).await.map_err(repository_error)?;
+        self.db.execute(update.build(self.db.backend())).await.map_err(repository_error)?;
         Ok(())
     }
 
@@ -156,14 +156,13 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
         let delete = idempotency_key::Entity::delete_many()
             .filter(the_key(reseller, key))
             .filter(idempotency_key::Column::Status.is_null());
-        self.db.write(|c| delete.exec(c)).await.map_err(repository_error)?;
+        self.db.execute(delete.build(self.db.backend())).await.map_err(repository_error)?;
         Ok(())
     }
 
     async fn purge(&self, created_before: DateTime<Utc>) -> Result<u64, RepositoryError> {
         let purge =
             idempotency_key::Entity::delete_many().filter(idempotency_key::Column::CreatedAt.lt(created_before));
-        let done = self.db.write(|c| purge.exec(c)).await.map_err(repository_error)?;
-        Ok(done.rows_affected)
+        self.db.execute(purge.build(self.db.backend())).await.map_err(repository_error)
     }
 }

@@ -10,6 +10,7 @@ pub mod data_dir;
 pub mod database;
 mod db_error;
 mod entity;
+mod event_log;
 mod group_commit;
 mod idempotency_store;
 mod instance_key;
@@ -19,16 +20,19 @@ pub mod nats;
 mod outbox;
 mod pbx;
 pub mod plans;
+mod profile_row;
 mod queries;
 pub mod rotation;
 pub mod seed;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod unit_of_work;
+mod wakeup;
 
 pub use account_repository::SeaOrmAccountRepository;
 pub use crypto::SecretCipher;
 pub use customer_repository::SeaOrmCustomerRepository;
 pub use database::{Database, PoolSettings};
+pub use event_log::SeaOrmEventLog;
 pub use idempotency_store::SeaOrmIdempotencyStore;
-pub use outbox::SeaOrmEventLog;
 pub use pbx::SeaOrmPbxRepository;

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream;
-use pbx_application::events::Visibility;
+use pbx_application::events::{Audience, Wake};
 use pbx_domain::events::Event;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
 use crate::Database;
-use crate::outbox::{SeaOrmEventLog, event};
+use crate::outbox::{self, event};
 use crate::queries::placeholder;
 
 /// The stream the events go to.
@@ -68,8 +68,14 @@ async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
     ensure_stream(&jetstream).await?;
     tracing::info!(stream = STREAM, "relaying the change feed to NATS JetStream");
     loop {
-        if publish_batch(&jetstream, db).await? == 0 {
-            let _ = tokio::time::timeout(Duration::from_secs(1), db.committed().listen()).await;
+        // Listening before reading: a commit after the batch's read still wakes the wait.
+        let listener = db.wakeups().listen(&Audience::All);
+        if publish_batch(&jetstream, db).await? > 0 {
+            continue;
+        }
+        // At most a second: events committed but held back behind the horizon (PostgreSQL) ring no one again.
+        if tokio::time::timeout(Duration::from_secs(1), listener).await == Ok(Wake::ShuttingDown) {
+            return Ok(());
         }
     }
 }
@@ -85,10 +91,9 @@ pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> any
     if backend == DbBackend::Sqlite {
         // One process writes an SQLite file: no other replica to take turns with, and the position is written in
         // this process's write turn.
-        let position = SeaOrmEventLog::position(connection, "nats").await?;
+        let position = outbox::position(connection, "nats").await?;
         let Some((published, last)) = publish(jetstream, connection, position).await? else { return Ok(0) };
-        let moved = Statement::from_sql_and_values(backend, moved, [last.into()]);
-        db.write(|c| c.execute_raw(moved)).await?;
+        db.execute(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
         return Ok(published);
     }
     let transaction = connection.begin().await?;
@@ -122,7 +127,7 @@ async fn publish(
     connection: &impl ConnectionTrait,
     position: i64,
 ) -> anyhow::Result<Option<(usize, i64)>> {
-    let rows = SeaOrmEventLog::rows(connection, position, BATCH, Visibility::All).await?;
+    let rows = outbox::rows(connection, position, BATCH, &Audience::All).await?.settled;
     let Some(last) = rows.last().map(|row| row.seq) else { return Ok(None) };
     let mut acks = Vec::with_capacity(rows.len());
     for row in rows {

@@ -1,69 +1,121 @@
-//! The change feed's outbox: events written in the transaction of their change, numbered in commit order, read
-//! back by cursor, purged by age, and a signal for the readers waiting on this replica.
+//! The change feed's rows: how an event is numbered and written in its change's transaction, read back in commit
+//! order, and purged by age. No connection is kept here: [`crate::unit_of_work`] runs these statements.
 //!
-//! **Commit order.** Transactions commit out of order: numbering events from an identity column (or a sequence)
-//! at insert time would let a reader see event 8 committed while event 7 is still in flight, hand out cursor 8,
-//! and never see 7. Here the number comes from one counter row (`pbx_event_positions`, `sequence`) that a
-//! transaction updates as its very last statement before its commit: the row lock it takes is held until the
-//! commit, so the next transaction recording events waits for that commit before it draws its numbers. Numbers
-//! are therefore handed out in commit order on every backend (PostgreSQL and InnoDB release row locks after the
-//! commit is visible; SQLite has one writer), and a reader reading `seq > cursor` never skips one. The price is
-//! that the tails of event-writing transactions (counter, event insert, commit) run one at a time; group commit
-//! takes the counter once for a whole group.
-
-use std::sync::Arc;
+//! **Commit order.** Transactions commit out of order: numbering events from a sequence at insert time would let a
+//! reader see event 8 committed while event 7 is still in flight, hand out cursor 8, and never see 7. Each backend
+//! keeps the order its own way:
+//! - **PostgreSQL, no lock shared by writers**: an event's number is its transaction's id shifted left by 20 bits,
+//!   plus its place in the transaction (`pg_current_xact_id()`, taken when the transaction writes). A reader returns
+//!   only events whose transaction id is below the oldest transaction still running
+//!   (`pg_snapshot_xmin(pg_current_snapshot())`): every transaction below it has ended, and every later one draws a
+//!   larger id, so nothing can appear behind a cursor handed out. The horizon is the cluster's: a long write
+//!   transaction anywhere holds readers back (latency, never loss) until it ends — the service's own are bounded by
+//!   its statement timeout (docs/architecture.md).
+//! - **MySQL/MariaDB and SQLite, a counter row**: one row (`pbx_event_positions`, `sequence`) that a transaction
+//!   updates as its last statement before its commit; its row lock is held until the commit, so numbers are handed
+//!   out in commit order (InnoDB releases row locks once the commit is visible; SQLite has one writer anyway). The
+//!   price on MySQL is that the tails of event-writing transactions run one at a time.
+//!
+//! Events written before the PostgreSQL numbering (small counter numbers) sort before every later one: a
+//! transaction id shifted by 20 bits is larger than any count of events written before it.
 
 use anyhow::Context;
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pbx_application::RepositoryError;
-use pbx_application::events::{EventLog, Listener, NewEvent, Read, Visibility};
+use pbx_application::events::{Audience, NewEvent};
 use pbx_domain::events::{Actor, Event, EventType};
-use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Statement, Value,
 };
-use tokio::sync::Notify;
 
-use crate::Database;
-use crate::db_error::repository_error;
 use crate::entity::{account, pbx_event};
 use crate::queries::placeholder;
 
-/// Wakes the readers waiting on this replica when events are committed.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Committed(Arc<Notify>);
+/// Bits of an event number (PostgreSQL) that count the events of one transaction.
+const PLACE_BITS: u32 = 20;
 
-impl Committed {
-    /// Events were committed.
-    pub(crate) fn signal(&self) {
-        self.0.notify_waiters();
-    }
-
-    /// Completes at the next signal after this call (armed now, before its first poll).
-    pub(crate) fn listen(&self) -> Listener {
-        let mut notified = Box::pin(Arc::clone(&self.0).notified_owned());
-        notified.as_mut().enable();
-        notified
-    }
+/// PostgreSQL: the number of the `place`-th event of the current transaction.
+fn xact_number(place: usize) -> String {
+    format!("pg_current_xact_id()::text::bigint * {} + {place}", 1_u64 << PLACE_BITS)
 }
 
-/// Sets a profile event's `countryCode` to the country stored (a profile that took its customer's).
-pub(crate) fn with_country(event: &mut NewEvent, country_code: &str) {
-    if let Some(data) = event.data.as_mut().and_then(serde_json::Value::as_object_mut) {
-        data.insert("countryCode".to_owned(), serde_json::Value::from(country_code));
+/// PostgreSQL: the numbers below this are of transactions that have all ended.
+fn horizon() -> String {
+    format!("pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {}", 1_u64 << PLACE_BITS)
+}
+
+/// The columns of `pbx_events`, in the order [`event_values`] gives them.
+const COLUMNS: &str = "seq, id, event_type, occurred_at, reseller_id, customer_id, pbx_id, actor_tenant_id, \
+                       actor_subject, changed, data";
+
+fn too_many(events: &[NewEvent]) -> Result<(), DbErr> {
+    if events.len() >= 1 << PLACE_BITS {
+        return Err(DbErr::Custom(format!("{} events in one transaction is too many", events.len())));
     }
+    Ok(())
 }
 
-/// The position named `name` of `pbx_event_positions`.
-fn position_statement(backend: DbBackend, name: &str) -> Statement {
-    let sql = format!("SELECT position FROM pbx_event_positions WHERE name = {}", placeholder(backend, 1));
-    Statement::from_sql_and_values(backend, sql, [name.into()])
+/// The values of an event's columns but `seq`.
+fn event_values(event: &NewEvent) -> [Value; 10] {
+    [
+        Value::from(event.id),
+        Value::from(event.event_type.as_str()),
+        Value::from(event.occurred_at),
+        Value::from(event.reseller_id.as_uuid()),
+        Value::from(event.customer_id.as_uuid()),
+        Value::from(event.pbx_id.map(|id| id.as_uuid())),
+        Value::from(event.actor.tenant_id),
+        Value::from(event.actor.subject.clone()),
+        Value::from(event.changed.as_ref().map(|c| serde_json::Value::from(c.clone()))),
+        Value::from(event.data.clone()),
+    ]
 }
 
-/// Draws `count` event numbers from the counter, as the transaction's last statement but the events' insert; the
-/// counter's row stays locked until the transaction ends. Returns the last number drawn.
+/// PostgreSQL: `INSERT INTO pbx_events … SELECT … [FROM from] UNION ALL …` of `events`, their parameters numbered
+/// after the `taken` already bound; with `country`, each event's data takes `from`'s `country_code` (the country a
+/// profile stored).
+fn xact_insert(events: &[NewEvent], taken: usize, from: Option<&str>, country: bool) -> (String, Vec<Value>) {
+    let mut values = Vec::with_capacity(events.len() * 10);
+    let arms: Vec<String> = events
+        .iter()
+        .enumerate()
+        .map(|(place, event)| {
+            let first = taken + values.len();
+            values.extend(event_values(event));
+            let p = |i: usize| format!("${}", first + i - 1);
+            let data = if country {
+                format!(
+                    "jsonb_set(CAST({} AS jsonb), '{{countryCode}}', to_jsonb({}.country_code))",
+                    p(10),
+                    from.unwrap_or("w")
+                )
+            } else {
+                p(10)
+            };
+            let params: Vec<String> = (1..=9).map(p).collect();
+            let from = from.map(|f| format!(" FROM {f}")).unwrap_or_default();
+            format!("SELECT {}, {}, {data}{from}", xact_number(place), params.join(", "))
+        })
+        .collect();
+    (format!("INSERT INTO pbx_events ({COLUMNS}) {}", arms.join(" UNION ALL ")), values)
+}
+
+/// PostgreSQL: `write` (an `INSERT`, `UPDATE` or `DELETE` of one row) and its `events` in one statement, one round
+/// trip and no explicit transaction: a data-modifying CTE. The statement returns the written row (with `country`,
+/// its `country_code`, which the events' data then shows), no row when it matched none: no event is written then.
+pub(crate) fn fused(write: &Statement, events: &[NewEvent], country: bool) -> Result<Statement, DbErr> {
+    too_many(events)?;
+    let mut values: Vec<Value> = write.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+    let returning =
+        if write.sql.contains(" RETURNING ") { String::new() } else { " RETURNING 1 AS written".to_owned() };
+    let (insert, event_values) = xact_insert(events, values.len() + 1, Some("w"), country);
+    values.extend(event_values);
+    let sql = format!("WITH w AS ({}{returning}), e AS ({insert}) SELECT * FROM w", write.sql);
+    Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+}
+
+/// Draws `count` event numbers from the counter (MySQL, SQLite), as the transaction's last statement but the
+/// events' insert; the counter's row stays locked until the transaction ends. Returns the last number drawn.
 async fn draw(connection: &impl ConnectionTrait, count: i64) -> Result<i64, DbErr> {
     let backend = connection.get_database_backend();
     let row = if backend == DbBackend::MySql {
@@ -72,10 +124,8 @@ async fn draw(connection: &impl ConnectionTrait, count: i64) -> Result<i64, DbEr
         connection.execute_raw(Statement::from_sql_and_values(backend, update, [count.into()])).await?;
         connection.query_one_raw(Statement::from_string(backend, "SELECT CAST(LAST_INSERT_ID() AS SIGNED)")).await?
     } else {
-        let update = format!(
-            "UPDATE pbx_event_positions SET position = position + {} WHERE name = 'sequence' RETURNING position",
-            placeholder(backend, 1)
-        );
+        let update =
+            "UPDATE pbx_event_positions SET position = position + ? WHERE name = 'sequence' RETURNING position";
         connection.query_one_raw(Statement::from_sql_and_values(backend, update, [count.into()])).await?
     };
     row.ok_or_else(|| DbErr::Custom("the event counter is missing (run the migrations)".to_owned()))?
@@ -85,6 +135,13 @@ async fn draw(connection: &impl ConnectionTrait, count: i64) -> Result<i64, DbEr
 /// Records `events` in the transaction `connection` is in: call it last, just before the commit.
 pub(crate) async fn append(connection: &impl ConnectionTrait, events: &[NewEvent]) -> Result<(), DbErr> {
     if events.is_empty() {
+        return Ok(());
+    }
+    too_many(events)?;
+    let backend = connection.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let (sql, values) = xact_insert(events, 1, None, false);
+        connection.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
         return Ok(());
     }
     let count = i64::try_from(events.len()).map_err(|e| DbErr::Custom(e.to_string()))?;
@@ -104,6 +161,13 @@ pub(crate) async fn append(connection: &impl ConnectionTrait, events: &[NewEvent
     });
     pbx_event::Entity::insert_many(rows).exec_without_returning(connection).await?;
     Ok(())
+}
+
+/// Sets a profile event's `countryCode` to the country stored (a profile that took its customer's).
+pub(crate) fn with_country(event: &mut NewEvent, country_code: &str) {
+    if let Some(data) = event.data.as_mut().and_then(serde_json::Value::as_object_mut) {
+        data.insert("countryCode".to_owned(), serde_json::Value::from(country_code));
+    }
 }
 
 /// The event of a row.
@@ -128,111 +192,109 @@ pub(crate) fn event(row: pbx_event::Model) -> anyhow::Result<Event> {
     })
 }
 
-/// [`EventLog`] over SeaORM.
-#[derive(Debug, Clone)]
-pub struct SeaOrmEventLog {
-    db: Database,
+/// The position named `name` of `pbx_event_positions` (`purged`, `nats`; `sequence` on MySQL and SQLite).
+pub(crate) async fn position(connection: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
+    let backend = connection.get_database_backend();
+    let sql = format!("SELECT position FROM pbx_event_positions WHERE name = {}", placeholder(backend, 1));
+    let row = connection.query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()])).await?;
+    row.ok_or_else(|| DbErr::Custom(format!("the event position {name} is missing")))?.try_get_by_index(0)
 }
 
-impl SeaOrmEventLog {
-    /// The log in `db`.
-    #[must_use]
-    pub fn new(db: Database) -> Self {
-        Self { db }
-    }
-
-    /// The position `name` (`sequence`, `purged`, `nats`).
-    pub(crate) async fn position(connection: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
-        let row = connection.query_one_raw(position_statement(connection.get_database_backend(), name)).await?;
-        row.ok_or_else(|| DbErr::Custom(format!("the event position {name} is missing")))?.try_get_by_index(0)
-    }
-
-    /// Up to `limit` rows after `after` that `visibility` shows, in order.
-    pub(crate) async fn rows(
-        connection: &impl ConnectionTrait,
-        after: i64,
-        limit: u64,
-        visibility: Visibility,
-    ) -> Result<Vec<pbx_event::Model>, DbErr> {
-        let mut select = pbx_event::Entity::find().filter(pbx_event::Column::Seq.gt(after));
-        if let Visibility::Tenant(tenant) = visibility {
-            let accounts = Query::select()
-                .column(account::Column::Id)
-                .from(account::Entity)
-                .and_where(account::Column::ParentTenantId.eq(tenant.as_uuid()))
-                .to_owned();
-            select = select.filter(
-                Condition::any()
-                    .add(pbx_event::Column::ResellerId.eq(tenant.as_uuid()))
-                    .add(pbx_event::Column::ResellerId.in_subquery(accounts)),
-            );
-        }
-        select.order_by_asc(pbx_event::Column::Seq).limit(limit).all(connection).await
-    }
+/// The resellers a tenant's reader sees: the tenant and the accounts under it.
+pub(crate) async fn resellers_of(
+    connection: &impl ConnectionTrait,
+    tenant: pbx_domain::ResellerId,
+) -> Result<Vec<pbx_domain::ResellerId>, DbErr> {
+    let accounts: Vec<uuid::Uuid> = account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .filter(account::Column::ParentTenantId.eq(tenant.as_uuid()))
+        .into_tuple()
+        .all(connection)
+        .await?;
+    Ok(std::iter::once(tenant).chain(accounts.into_iter().map(pbx_domain::ResellerId::from_uuid)).collect())
 }
 
-#[async_trait]
-impl EventLog for SeaOrmEventLog {
-    async fn append(&self, events: &[NewEvent]) -> Result<(), RepositoryError> {
-        self.db.write_recorded(Vec::new(), events).await.map_err(repository_error)?;
-        Ok(())
-    }
-
-    async fn read(&self, after: Option<u64>, limit: u64, visibility: Visibility) -> Result<Read, RepositoryError> {
-        let connection = self.db.connection();
-        // Positions are BIGINT: a cursor past that range is past every event.
-        let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
-        let rows = Self::rows(connection, from, limit, visibility).await.map_err(repository_error)?;
-        // Read after the events: a purge that deleted some of them has committed its position by then.
-        if after.is_some() && from < Self::position(connection, "purged").await.map_err(repository_error)? {
-            return Ok(Read::Gone);
+/// The statement reading up to `limit` events after `after` that `audience` sees, in order: for a list of
+/// resellers, one index range of `(reseller_id, seq)` each, merged — never a walk of everyone's events. Each row
+/// says whether it is `settled`: below the horizon on PostgreSQL (always elsewhere).
+pub(crate) fn rows_statement(backend: DbBackend, after: i64, limit: u64, audience: &Audience) -> Statement {
+    let settled = if backend == DbBackend::Postgres { format!("seq < {}", horizon()) } else { "1 = 1".to_owned() };
+    let mut values: Vec<Value> = Vec::new();
+    let mut arm = |reseller: Option<uuid::Uuid>| {
+        let mut condition = String::new();
+        if let Some(reseller) = reseller {
+            values.push(reseller.into());
+            condition = format!("reseller_id = {} AND ", placeholder(backend, values.len()));
         }
-        let events = rows.into_iter().map(event).collect::<anyhow::Result<_>>()?;
-        Ok(Read::Events(events))
-    }
+        values.push(after.into());
+        condition.push_str(&format!("seq > {}", placeholder(backend, values.len())));
+        format!(
+            "SELECT {COLUMNS}, CASE WHEN {settled} THEN 1 ELSE 0 END AS settled FROM pbx_events WHERE {condition} \
+             ORDER BY seq LIMIT {limit}"
+        )
+    };
+    let sql = match audience {
+        Audience::All => arm(None),
+        Audience::Resellers(resellers) if resellers.len() == 1 => arm(Some(resellers[0].as_uuid())),
+        Audience::Resellers(resellers) => {
+            let arms: Vec<String> = resellers
+                .iter()
+                .enumerate()
+                .map(|(i, reseller)| format!("SELECT * FROM ({}) r{i}", arm(Some(reseller.as_uuid()))))
+                .collect();
+            format!("{} ORDER BY seq LIMIT {limit}", arms.join(" UNION ALL "))
+        }
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
 
-    fn listen(&self) -> Listener {
-        self.db.committed().listen()
-    }
+/// Rows read from the log: those that may be handed out, and whether more were committed behind the horizon.
+#[derive(Debug)]
+pub(crate) struct Rows {
+    pub(crate) settled: Vec<pbx_event::Model>,
+    pub(crate) held_back: bool,
+}
 
-    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, RepositoryError> {
-        let purged = self
-            .db
-            .write(|connection| async move {
-                let txn = connection.begin().await?;
-                let purged = async {
-                    let last: Option<i64> = pbx_event::Entity::find()
-                        .select_only()
-                        .column_as(pbx_event::Column::Seq.max(), "last")
-                        .filter(pbx_event::Column::OccurredAt.lt(before))
-                        .into_tuple::<Option<i64>>()
-                        .one(&txn)
-                        .await?
-                        .flatten();
-                    let Some(last) = last else { return Ok(0) };
-                    // Several replicas may purge at once: the position only moves forward.
-                    let backend = txn.get_database_backend();
-                    let moved = format!(
-                        "UPDATE pbx_event_positions SET position = {} WHERE name = 'purged' AND position < {}",
-                        placeholder(backend, 1),
-                        placeholder(backend, 2)
-                    );
-                    txn.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into(), last.into()])).await?;
-                    let deleted =
-                        pbx_event::Entity::delete_many().filter(pbx_event::Column::Seq.lte(last)).exec(&txn).await?;
-                    Ok::<u64, DbErr>(deleted.rows_affected)
-                }
-                .await;
-                match purged {
-                    Ok(n) if n > 0 => txn.commit().await.map(|()| n),
-                    other => {
-                        let _ = txn.rollback().await;
-                        other
-                    }
-                }
-            })
-            .await
-            .map_err(repository_error)?;
-        Ok(purged)
+/// Up to `limit` rows after `after` that `audience` sees, in order.
+pub(crate) async fn rows(
+    connection: &impl ConnectionTrait,
+    after: i64,
+    limit: u64,
+    audience: &Audience,
+) -> Result<Rows, DbErr> {
+    let statement = rows_statement(connection.get_database_backend(), after, limit, audience);
+    let mut settled = Vec::new();
+    for row in connection.query_all_raw(statement).await? {
+        // Ordered by number: the settled rows come first.
+        if row.try_get::<i32>("", "settled")? == 0 {
+            return Ok(Rows { settled, held_back: true });
+        }
+        settled.push(pbx_event::Model::from_query_result(&row, "")?);
     }
+    Ok(Rows { settled, held_back: false })
+}
+
+/// Deletes the events that occurred before `before` in the transaction `connection` is in, and moves the purged
+/// position past them; how many.
+pub(crate) async fn purge(connection: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let last: Option<i64> = pbx_event::Entity::find()
+        .select_only()
+        .column_as(pbx_event::Column::Seq.max(), "last")
+        .filter(pbx_event::Column::OccurredAt.lt(before))
+        .into_tuple::<Option<i64>>()
+        .one(connection)
+        .await?
+        .flatten();
+    let Some(last) = last else { return Ok(0) };
+    // Several replicas may purge at once: the position only moves forward.
+    let backend = connection.get_database_backend();
+    let moved = format!(
+        "UPDATE pbx_event_positions SET position = {} WHERE name = 'purged' AND position < {}",
+        placeholder(backend, 1),
+        placeholder(backend, 2)
+    );
+    connection.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into(), last.into()])).await?;
+    let deleted = pbx_event::Entity::delete_many().filter(pbx_event::Column::Seq.lte(last)).exec(connection).await?;
+    Ok(deleted.rows_affected)
 }

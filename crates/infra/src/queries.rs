@@ -19,7 +19,7 @@ pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
     if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
 }
 use crate::instance_key::instance_key;
-use crate::pbx::Content;
+use crate::profile_row::Content;
 
 /// The customer `id` of `reseller`.
 pub(crate) fn customer(reseller: ResellerId, id: CustomerId) -> Select<customer::Entity> {

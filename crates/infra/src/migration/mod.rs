@@ -7,6 +7,7 @@ mod m20261127_000004_instance_keys;
 mod m20261128_000005_accounts;
 mod m20261128_000006_customer_options;
 mod m20261129_000007_events;
+mod m20261201_000008_event_numbers;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_accounts::Migration),
             Box::new(m20261128_000006_customer_options::Migration),
             Box::new(m20261129_000007_events::Migration),
+            Box::new(m20261201_000008_event_numbers::Migration),
         ]
     }
 }

@@ -17,14 +17,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use pbx_application::NewEvent;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::Content;
-use crate::db_error::is_unavailable;
-use crate::outbox::{self, Committed};
+use crate::Database;
+use crate::db_error::is_deadlock;
+use crate::outbox;
+use crate::profile_row::Content;
 use crate::queries::placeholder;
+use crate::unit_of_work::{Unit, WriteErr};
 
 /// The most creates one statement carries (12 parameters each).
 const MAX_GROUP: usize = 128;
@@ -52,13 +54,12 @@ pub(crate) enum Created {
     CustomerNotFound,
     /// Its instance is attached already; nothing written.
     Duplicate,
-    /// The database failed (`unavailable` when it could not be reached); nothing of the group was written.
-    Failed { unavailable: bool, message: String },
 }
 
 struct Job {
     create: Create,
-    done: oneshot::Sender<Created>,
+    /// The create's outcome, or the database's failure, which is the whole group's (nothing of it was written).
+    done: oneshot::Sender<Result<Created, WriteErr>>,
 }
 
 /// The handle requests use; the writers end when every handle is dropped.
@@ -71,11 +72,11 @@ pub(crate) struct GroupedCreates {
 
 impl GroupedCreates {
     /// Starts the writers on the current runtime.
-    pub(crate) fn start(connection: DatabaseConnection, committed: Committed) -> Self {
+    pub(crate) fn start(db: &Database) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..WRITERS {
-            tokio::spawn(writer(connection.clone(), Arc::clone(&receiver), committed.clone()));
+            tokio::spawn(writer(db.clone(), Arc::clone(&receiver)));
         }
         Self { jobs, pending: Arc::default() }
     }
@@ -89,15 +90,13 @@ impl GroupedCreates {
     }
 
     /// Writes `create` with the next group; answers once that group's statement is durable (or failed).
-    pub(crate) async fn create(&self, create: Create) -> Created {
+    pub(crate) async fn create(&self, create: Create) -> Result<Created, WriteErr> {
+        let stopped = || Arc::new(DbErr::Conn(sea_orm::RuntimeErr::Internal("the database writer stopped".to_owned())));
         let (done, created) = oneshot::channel();
         if self.jobs.send(Job { create, done }).is_err() {
-            return Created::Failed { unavailable: true, message: "the database writer has stopped".to_owned() };
+            return Err(stopped());
         }
-        created.await.unwrap_or(Created::Failed {
-            unavailable: true,
-            message: "the database writer stopped before answering".to_owned(),
-        })
+        created.await.unwrap_or_else(|_| Err(stopped()))
     }
 }
 
@@ -116,7 +115,7 @@ impl std::fmt::Debug for Job {
     }
 }
 
-async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, committed: Committed) {
+async fn writer(db: Database, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
     loop {
         let group = {
             let mut jobs = jobs.lock().await;
@@ -131,12 +130,12 @@ async fn writer(connection: DatabaseConnection, jobs: Arc<Mutex<mpsc::UnboundedR
             group
         };
         let creates: Vec<&Create> = group.iter().map(|job| &job.create).collect();
-        let outcomes = match write_retrying_deadlocks(&connection, &creates).await {
-            Ok(outcomes) => {
-                committed.signal();
-                outcomes
+        let outcomes: Vec<Result<Created, WriteErr>> = match write_retrying_deadlocks(&db, &creates).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(e) => {
+                let e = Arc::new(e);
+                group.iter().map(|_| Err(Arc::clone(&e))).collect()
             }
-            Err(e) => vec![Created::Failed { unavailable: is_unavailable(&e), message: e.to_string() }; group.len()],
         };
         for (job, outcome) in group.into_iter().zip(outcomes) {
             let _ = job.done.send(outcome); // a request that went away no longer needs its answer
@@ -212,50 +211,35 @@ fn id_list(backend: DbBackend, ids: &[Uuid]) -> (String, Vec<Value>) {
 /// How often a group the database chose as a deadlock's victim is written again.
 const DEADLOCK_RETRIES: usize = 3;
 
-/// Whether the database rolled the statement back to break a deadlock (PostgreSQL's 40P01 "deadlock detected",
-/// InnoDB's 1213 "Deadlock found"): nothing of it was written, and it may simply run again.
-fn is_deadlock(error: &DbErr) -> bool {
-    error.to_string().to_ascii_lowercase().contains("deadlock")
-}
-
-/// [`write`] and the events of the rows inserted, in one transaction (the events last: see [`crate::outbox`]).
-async fn write_recorded(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
-    let transaction = connection.begin().await?;
-    let outcomes = match write(&transaction, creates).await {
-        Ok(outcomes) => outcomes,
-        Err(e) => {
-            let _ = transaction.rollback().await;
-            return Err(e);
-        }
-    };
-    let events: Vec<NewEvent> = creates
-        .iter()
-        .zip(&outcomes)
-        .filter_map(|(create, outcome)| match outcome {
-            Created::Inserted { country_code } => {
-                let mut event = create.event.clone();
-                outbox::with_country(&mut event, country_code);
-                Some(event)
-            }
-            _ => None,
-        })
-        .collect();
-    if let Err(e) = outbox::append(&transaction, &events).await {
-        let _ = transaction.rollback().await;
-        return Err(e);
-    }
-    transaction.commit().await?;
-    Ok(outcomes)
+/// [`write`] and the events of the rows inserted, as one unit of work.
+async fn write_recorded(db: &Database, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
+    db.transact(async |transaction| {
+        let outcomes = write(transaction, creates).await?;
+        let events: Vec<NewEvent> = creates
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(create, outcome)| match outcome {
+                Created::Inserted { country_code } => {
+                    let mut event = create.event.clone();
+                    outbox::with_country(&mut event, country_code);
+                    Some(event)
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(Unit::commit(outcomes, events))
+    })
+    .await
 }
 
 /// [`write_recorded`], again when the database broke a deadlock by rolling it back. Rows go in in the order of their unique
 /// key, so two writers take the index's locks in one order; a deadlock can still come from the other statements
 /// on the table (a patch that renames an instance), and a group's statement is all or nothing, so it is safe to
 /// repeat.
-async fn write_retrying_deadlocks(connection: &DatabaseConnection, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
+async fn write_retrying_deadlocks(db: &Database, creates: &[&Create]) -> Result<Vec<Created>, DbErr> {
     let mut attempt = 0;
     loop {
-        match write_recorded(connection, creates).await {
+        match write_recorded(db, creates).await {
             Err(e) if is_deadlock(&e) && attempt < DEADLOCK_RETRIES => {
                 attempt += 1;
                 tracing::warn!(attempt, creates = creates.len(), "a group of creates met a deadlock: written again");

@@ -23,9 +23,10 @@ use serde::de::DeserializeOwned;
 
 use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::pbx_profile;
-use crate::group_commit::{Insert, Outcome};
 use crate::instance_key::instance_key;
+use crate::profile_row::Content;
 use crate::queries::ShownRow;
+use crate::unit_of_work::{Applied, Change, Returning, WriteErr};
 use crate::{Database, SecretCipher, queries};
 use grouped::{Create, Created, GroupedCreates};
 
@@ -104,25 +105,13 @@ pub struct SeaOrmPbxRepository {
     grouped: Option<GroupedCreates>,
 }
 
-/// The columns a profile's content fills (all but id, customer, creation time and version).
-pub(crate) struct Content {
-    pub(crate) pbx_type: String,
-    pub(crate) instance_id: String,
-    pub(crate) instance_key: String,
-    pub(crate) name: String,
-    pub(crate) country_code: String,
-    pub(crate) enabled: bool,
-    pub(crate) settings: serde_json::Value,
-    pub(crate) secrets: String,
-}
-
 impl SeaOrmPbxRepository {
     /// The repository over `db`, encrypting secrets with `cipher`; on PostgreSQL and MySQL, creates are committed
     /// in groups (when called on a Tokio runtime, which starts the writers).
     #[must_use]
     pub fn new(db: Database, cipher: SecretCipher) -> Self {
         let grouped = (db.backend() != DbBackend::Sqlite && tokio::runtime::Handle::try_current().is_ok())
-            .then(|| GroupedCreates::start(db.connection().clone(), db.committed().clone()));
+            .then(|| GroupedCreates::start(&db));
         Self { db, cipher, grouped }
     }
 
@@ -196,8 +185,8 @@ impl SeaOrmPbxRepository {
             return Ok(());
         }
         let rows = profiles.iter().map(|(p, at)| self.new_row(p, *at)).collect::<anyhow::Result<Vec<_>>>()?;
-        let insert = pbx_profile::Entity::insert_many(rows);
-        self.db.write(|c| insert.exec_without_returning(c)).await?;
+        let insert = pbx_profile::Entity::insert_many(rows).build(self.db.backend());
+        self.db.apply(Change::unrecorded(insert)).await?;
         Ok(())
     }
 
@@ -209,10 +198,10 @@ impl SeaOrmPbxRepository {
     pub async fn insert(&self, profile: &PbxProfile, created_at: DateTime<Utc>) -> Result<(), InsertPbxError> {
         let row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
         let statement = pbx_profile::Entity::insert(row).build(self.db.backend());
-        match self.db.insert(Insert::unrecorded(statement)).await {
-            Outcome::Inserted { .. } => Ok(()),
-            Outcome::NothingInserted => Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into()),
-            outcome => Err(failed(outcome)),
+        match self.db.apply(Change::unrecorded(statement)).await {
+            Ok(Applied::Written { .. }) => Ok(()),
+            Ok(Applied::Unmatched) => Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into()),
+            Err(e) => Err(insert_error(e)),
         }
     }
 
@@ -237,16 +226,9 @@ impl SeaOrmPbxRepository {
     }
 }
 
-/// The error of an insert that failed or met a duplicate.
-fn failed(outcome: Outcome) -> InsertPbxError {
-    match outcome {
-        Outcome::Duplicate => InsertPbxError::InstanceAttached,
-        Outcome::Failed { unavailable, message } => {
-            let cause = anyhow!(message);
-            if unavailable { RepositoryError::Unavailable(cause) } else { RepositoryError::Unexpected(cause) }.into()
-        }
-        other => RepositoryError::Unexpected(anyhow!("unexpected insert outcome {other:?}")).into(),
-    }
+/// The error of an insert that the database refused: its instance taken, or a failure.
+fn insert_error(error: WriteErr) -> InsertPbxError {
+    if is_unique_violation(&error) { InsertPbxError::InstanceAttached } else { repository_error(error).into() }
 }
 
 /// A stored version as the ports count them.
@@ -287,32 +269,34 @@ impl PbxRepository for SeaOrmPbxRepository {
                 created_at,
                 event,
             };
-            let stored = match grouped.create(create).await {
+            let stored = match grouped.create(create).await.map_err(|e| InsertPbxError::from(repository_error(e)))? {
                 Created::Inserted { country_code } => country_code,
                 Created::CustomerNotFound => return Err(InsertPbxError::CustomerNotFound),
                 Created::Duplicate => return Err(InsertPbxError::InstanceAttached),
-                Created::Failed { unavailable, message } => {
-                    return Err(failed(Outcome::Failed { unavailable, message }));
-                }
             };
             return CountryCode::parse(&stored).map_err(|e| RepositoryError::Unexpected(e.into()).into());
         }
         let given = (!inherit_country).then(|| content.country_code.clone());
         let backend = self.db.backend();
-        // MySQL has no RETURNING: there, a profile that inherits its country reads it back.
-        let returning = backend != DbBackend::MySql;
-        let statement = queries::insert_for_reseller(reseller, profile, created_at, content, given, returning)
-            .map_err(|e| RepositoryError::Unexpected(e.into()))?;
         // MySQL has no RETURNING: there, a profile that inherits its country reads it back, in the transaction
         // that records its event (whose data shows the country).
-        let read_back = (!returning && inherit_country).then(|| queries::country_of(profile.id).build(backend));
-        let insert = Insert { statement: backend.build(&statement), returning, read_back, events: vec![event] };
-        let returned = match self.db.insert(insert).await {
-            Outcome::Inserted { returned } => returned,
-            Outcome::NothingInserted => return Err(InsertPbxError::CustomerNotFound),
-            outcome => return Err(failed(outcome)),
+        let returning = match backend {
+            DbBackend::MySql if inherit_country => {
+                Returning::Country { read_back: Some(queries::country_of(profile.id).build(backend)) }
+            }
+            DbBackend::MySql => Returning::Nothing,
+            _ => Returning::Country { read_back: None },
         };
-        let Some(stored) = returned else { return Ok(profile.country_code) };
+        let statement =
+            queries::insert_for_reseller(reseller, profile, created_at, content, given, backend != DbBackend::MySql)
+                .map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        let change = Change { statements: vec![backend.build(&statement)], events: vec![event], returning };
+        let stored = match self.db.apply(change).await {
+            Ok(Applied::Written { country: Some(stored), .. }) => stored,
+            Ok(Applied::Written { country: None, .. }) => return Ok(profile.country_code),
+            Ok(Applied::Unmatched) => return Err(InsertPbxError::CustomerNotFound),
+            Err(e) => return Err(insert_error(e)),
+        };
         CountryCode::parse(&stored).map_err(|e| RepositoryError::Unexpected(e.into()).into())
     }
 
@@ -330,11 +314,10 @@ impl PbxRepository for SeaOrmPbxRepository {
             crate::entity::customer::Entity::insert(customer_row).build(backend),
             pbx_profile::Entity::insert(profile_row).build(backend),
         ];
-        match self.db.write_recorded(statements, events).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(RepositoryError::Unexpected(anyhow!("an insert wrote no row")).into()),
-            Err(e) if is_unique_violation(&e) => Err(InsertPbxError::InstanceAttached),
-            Err(e) => Err(repository_error(e).into()),
+        match self.db.apply(Change::recorded(statements, events.to_vec())).await {
+            Ok(Applied::Written { .. }) => Ok(()),
+            Ok(Applied::Unmatched) => Err(RepositoryError::Unexpected(anyhow!("an insert wrote no row")).into()),
+            Err(e) => Err(insert_error(e)),
         }
     }
 
@@ -387,9 +370,9 @@ impl PbxRepository for SeaOrmPbxRepository {
             .filter(pbx_profile::Column::CustomerId.eq(profile.customer_id.as_uuid()))
             .filter(pbx_profile::Column::Version.eq(expected))
             .build(self.db.backend());
-        match self.db.write_recorded(vec![update], std::slice::from_ref(event)).await {
-            Ok(true) => Ok(expected_version + 1),
-            Ok(false) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
+        match self.db.apply(Change::recorded(vec![update], vec![event.clone()])).await {
+            Ok(Applied::Written { .. }) => Ok(expected_version + 1),
+            Ok(Applied::Unmatched) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
             Err(e) if is_unique_violation(&e) => Err(WriteError::InstanceAttached),
             Err(e) => Err(repository_error(e).into()),
         }
@@ -410,9 +393,9 @@ impl PbxRepository for SeaOrmPbxRepository {
             delete = delete.filter(pbx_profile::Column::Version.eq(expected));
         }
         let delete = delete.build(self.db.backend());
-        match self.db.write_recorded(vec![delete], std::slice::from_ref(event)).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(self.why_unmatched(customer_id, id).await),
+        match self.db.apply(Change::recorded(vec![delete], vec![event.clone()])).await {
+            Ok(Applied::Written { .. }) => Ok(()),
+            Ok(Applied::Unmatched) => Err(self.why_unmatched(customer_id, id).await),
             Err(e) => Err(repository_error(e).into()),
         }
     }

@@ -150,6 +150,8 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     stop.await;
     tracing::info!(drain = ?serve.shutdown_drain, "stopping: draining (readiness 503, no keep-alive)");
     state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    // Long polls of the change feed answer now, with their cursor, rather than hold the stop for up to 30 s.
+    db.stop_waiting_readers();
     tokio::time::sleep(serve.shutdown_drain).await;
     tracing::info!(grace_seconds = serve.shutdown_grace.as_secs(), "stopping: finishing requests in flight");
     handle.stop(true).await;

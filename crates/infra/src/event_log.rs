@@ -1,0 +1,71 @@
+//! [`EventLog`] over SeaORM: the outbox's rows ([`crate::outbox`]) read and purged through [`Database`], and
+//! readers woken by the commits they may see ([`crate::wakeup`]).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pbx_application::RepositoryError;
+use pbx_application::events::{Audience, EventLog, Listener, NewEvent, Read, Visibility};
+
+use crate::Database;
+use crate::db_error::repository_error;
+use crate::outbox;
+use crate::unit_of_work::Unit;
+
+/// [`EventLog`] over SeaORM.
+#[derive(Debug, Clone)]
+pub struct SeaOrmEventLog {
+    db: Database,
+}
+
+impl SeaOrmEventLog {
+    /// The log in `db`.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl EventLog for SeaOrmEventLog {
+    async fn append(&self, events: &[NewEvent]) -> Result<(), RepositoryError> {
+        let events = events.to_vec();
+        self.db.transact(async |_| Ok(Unit::commit((), events))).await.map_err(repository_error)
+    }
+
+    async fn audience(&self, visibility: Visibility) -> Result<Audience, RepositoryError> {
+        match visibility {
+            Visibility::All => Ok(Audience::All),
+            Visibility::Tenant(tenant) => {
+                let resellers = outbox::resellers_of(self.db.connection(), tenant).await.map_err(repository_error)?;
+                Ok(Audience::Resellers(resellers))
+            }
+        }
+    }
+
+    async fn read(&self, after: Option<u64>, limit: u64, audience: &Audience) -> Result<Read, RepositoryError> {
+        let connection = self.db.connection();
+        // Positions are BIGINT: a cursor past that range is past every event.
+        let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
+        let rows = outbox::rows(connection, from, limit, audience).await.map_err(repository_error)?;
+        // Read after the events: a purge that deleted some of them has committed its position by then.
+        if after.is_some() && from < outbox::position(connection, "purged").await.map_err(repository_error)? {
+            return Ok(Read::Gone);
+        }
+        let events = rows.settled.into_iter().map(outbox::event).collect::<anyhow::Result<_>>()?;
+        Ok(if rows.held_back { Read::HeldBack(events) } else { Read::Events(events) })
+    }
+
+    fn listen(&self, audience: &Audience) -> Listener {
+        self.db.wakeups().listen(audience)
+    }
+
+    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, RepositoryError> {
+        self.db
+            .transact(async |transaction| {
+                let purged = outbox::purge(transaction, before).await?;
+                Ok(if purged > 0 { Unit::commit(purged, Vec::new()) } else { Unit::roll_back(0) })
+            })
+            .await
+            .map_err(repository_error)
+    }
+}
