@@ -38,8 +38,8 @@ impl Default for PoolSettings {
     }
 }
 
-/// How long a waiting reader of the feed goes without reading when nothing it may see is committed: a safety read
-/// for a signal that went astray.
+/// How long a waiting reader of the feed goes without reading when nothing it may see is committed, on PostgreSQL:
+/// a safety read for a notification that went astray.
 const QUIET: Duration = Duration::from_secs(10);
 
 /// The name of the lock replicas take so that only one migrates at a time.
@@ -121,9 +121,9 @@ impl Database {
             (connection.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
         let wakeups = match connection.get_database_backend() {
             DbBackend::Postgres => Wakeups::new(QUIET, Some(connection.get_postgres_connection_pool().clone())),
-            // No channel between replicas: a waiting reader reads again every second for the others' events.
-            DbBackend::MySql => Wakeups::new(Duration::from_secs(1), None),
-            _ => Wakeups::new(QUIET, None),
+            // No channel between replicas (MySQL) or processes on one file (SQLite): a waiting reader reads again
+            // every second for the others' events.
+            _ => Wakeups::new(Duration::from_secs(1), None),
         };
         let group =
             writes.as_ref().map(|writes| GroupCommit::start(connection.clone(), Arc::clone(writes), wakeups.clone()));

@@ -25,7 +25,7 @@ use pbx_application::events::{Audience, NewEvent};
 use pbx_domain::events::{Actor, Event, EventType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, Statement, Value,
+    QuerySelect, QueryTrait, Statement, Value,
 };
 
 use crate::entity::{account, pbx_event};
@@ -200,18 +200,27 @@ pub(crate) async fn position(connection: &impl ConnectionTrait, name: &str) -> R
     row.ok_or_else(|| DbErr::Custom(format!("the event position {name} is missing")))?.try_get_by_index(0)
 }
 
+/// The statement of the accounts under `tenant`.
+pub(crate) fn resellers_statement(backend: DbBackend, tenant: pbx_domain::ResellerId) -> Statement {
+    account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .filter(account::Column::ParentTenantId.eq(tenant.as_uuid()))
+        .build(backend)
+}
+
 /// The resellers a tenant's reader sees: the tenant and the accounts under it.
 pub(crate) async fn resellers_of(
     connection: &impl ConnectionTrait,
     tenant: pbx_domain::ResellerId,
 ) -> Result<Vec<pbx_domain::ResellerId>, DbErr> {
-    let accounts: Vec<uuid::Uuid> = account::Entity::find()
-        .select_only()
-        .column(account::Column::Id)
-        .filter(account::Column::ParentTenantId.eq(tenant.as_uuid()))
-        .into_tuple()
-        .all(connection)
-        .await?;
+    let statement = resellers_statement(connection.get_database_backend(), tenant);
+    let accounts: Vec<uuid::Uuid> = connection
+        .query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index(0))
+        .collect::<Result<_, _>>()?;
     Ok(std::iter::once(tenant).chain(accounts.into_iter().map(pbx_domain::ResellerId::from_uuid)).collect())
 }
 
@@ -221,16 +230,20 @@ pub(crate) async fn resellers_of(
 pub(crate) fn rows_statement(backend: DbBackend, after: i64, limit: u64, audience: &Audience) -> Statement {
     let settled = if backend == DbBackend::Postgres { format!("seq < {}", horizon()) } else { "1 = 1".to_owned() };
     let mut values: Vec<Value> = Vec::new();
+    // MySQL picks the primary key on a small table; the range of the reseller's index is right at any size.
+    let hint = if backend == DbBackend::MySql { " FORCE INDEX (ix_pbx_events_reseller_seq)" } else { "" };
     let mut arm = |reseller: Option<uuid::Uuid>| {
         let mut condition = String::new();
+        let mut table = "pbx_events".to_owned();
         if let Some(reseller) = reseller {
+            table.push_str(hint);
             values.push(reseller.into());
             condition = format!("reseller_id = {} AND ", placeholder(backend, values.len()));
         }
         values.push(after.into());
         condition.push_str(&format!("seq > {}", placeholder(backend, values.len())));
         format!(
-            "SELECT {COLUMNS}, CASE WHEN {settled} THEN 1 ELSE 0 END AS settled FROM pbx_events WHERE {condition} \
+            "SELECT {COLUMNS}, CASE WHEN {settled} THEN 1 ELSE 0 END AS settled FROM {table} WHERE {condition} \
              ORDER BY seq LIMIT {limit}"
         )
     };

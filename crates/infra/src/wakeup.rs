@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use pbx_application::events::{Audience, Listener, NewEvent, Wake};
 use pbx_domain::ResellerId;
-use sea_orm::sqlx::postgres::{PgListener, PgPool};
+use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sea_orm::sqlx::{self};
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
@@ -239,10 +239,12 @@ fn payloads(replica: Uuid, resellers: HashSet<ResellerId>) -> Vec<String> {
 /// PostgreSQL: rings this replica's readers for the commits other replicas tell; reconnects after a failure, and
 /// then rings everyone (a notification may have gone by unheard).
 async fn listen(pool: PgPool, wakeups: Wakeups) {
+    // A connection of its own, outside the service's pool (whose size is the requests').
+    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with((*pool.connect_options()).clone());
     let mut pause = Duration::from_millis(200);
     loop {
         let listening = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
+            let mut listener = PgListener::connect_with(&own).await?;
             listener.listen(CHANNEL).await?;
             wakeups.ring_all();
             loop {
@@ -260,6 +262,7 @@ async fn listen(pool: PgPool, wakeups: Wakeups) {
         };
         if let Err(e) = listening.await {
             if pool.is_closed() {
+                own.close().await;
                 return;
             }
             tracing::warn!(error = %e, retry_in = ?pause, "listening for other replicas' commits failed; again soon");

@@ -41,9 +41,16 @@ async fn seeded_rows_read_back_and_every_read_query_is_served_by_an_index() {
     assert_eq!(newest.value.instance_id().value(), sample.instance_id, "secrets decrypt with the repository's cipher");
 
     let plans = plans::read_plans(&db, &sample, true).await.unwrap();
-    assert_eq!(plans.len(), 13);
+    assert_eq!(plans.len(), 17);
     for plan in &plans {
         assert!(!plan.steps.is_empty(), "{}: no plan", plan.query);
         assert!(plan.uses_index, "{} scans a table:\n{}\n{}", plan.query, plan.sql, plan.steps.join("\n"));
+    }
+    // A tenant's feed reads its resellers' index ranges, never the whole feed filtered (issue 22).
+    for plan in plans.iter().filter(|p| p.sql.contains("reseller_id = ") && p.sql.contains("pbx_events")) {
+        let ranges = plan.steps.iter().filter(|s| s.contains("ix_pbx_events_reseller_seq")).count();
+        let arms = plan.sql.matches("reseller_id = ").count();
+        assert!(arms >= 1 && ranges >= arms, "{}: {ranges} ranges for {arms} resellers:\n{}", plan.query, plan.steps.join("\n"));
+        assert!(!plan.steps.iter().any(|s| s.contains("pbx_events_pkey")), "{}: walks the feed", plan.query);
     }
 }
