@@ -37,6 +37,7 @@ client-test: ## Generate a Python client from docs/openapi.json (openapi-python-
 
 bench: ## Release build under wrk: PostgreSQL against the floor and pgbench, SQLite against its baseline, MySQL grouped or not (docs/performance.md)
 	python3 bench/run.py
+	python3 bench/writes.py
 
 browser-test: ## The docs page and the portal in headless chromium (screenshots in target/browser/)
 	bash tests/browser/run.sh

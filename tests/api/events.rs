@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestServer, assert_error, kazoo, new_guid, read, three_cx};
+use crate::helpers::{TestServer, assert_error, kazoo, new_guid, read, report, three_cx};
 
 async fn feed(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
     let (status, _, body) = read(server.get(&format!("/api/v1.0/events{query}"), token).await).await;
@@ -215,4 +215,56 @@ async fn changes_through_the_account_prefix_are_the_accounts_and_seen_by_the_ten
     assert_eq!(types(&own), ["customer.created"], "the account sees its own");
     let (_, stranger) = feed(&server, &server.reseller(), "").await;
     assert!(types(&stranger).is_empty());
+}
+
+#[tokio::test]
+async fn sigterm_answers_every_waiting_long_poll_at_once_with_its_cursor() {
+    let mut server = TestServer::start().await;
+    let token = server.reseller();
+    let (_, page) = feed(&server, &token, "").await;
+    let next = page["next"].as_str().unwrap().to_owned();
+    let mut polls = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (url, token) = (server.url(&format!("/api/v1.0/events?after={next}&wait=30")), token.clone());
+        polls.spawn(async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap() });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopping = Instant::now();
+    std::process::Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+    while let Some(answer) = polls.join_next().await {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let page: Value = answer.json().await.unwrap();
+        assert_eq!((page["data"].as_array().unwrap().len(), page["next"].as_str()), (0, Some(next.as_str())));
+    }
+    let answered = stopping.elapsed();
+    assert!(server.wait().success());
+    // Not a timing threshold of the service's speed: 30 s polls answered by the stop, not by their wait.
+    assert!(answered < Duration::from_secs(10), "the polls were answered after {answered:?}");
+    report(&format!(
+        "SIGTERM with 20 long polls waiting: answered in {answered:?}, stopped in {:?}",
+        stopping.elapsed()
+    ));
+}
+
+#[tokio::test]
+async fn a_waiting_reader_is_woken_by_its_own_events_and_not_by_another_tenants() {
+    let server = TestServer::start().await;
+    let (mine, theirs) = (server.reseller(), server.reseller());
+    let (_, page) = feed(&server, &mine, "").await;
+    let next = page["next"].as_str().unwrap().to_owned();
+    let waiting = {
+        let (url, token) = (server.url(&format!("/api/v1.0/events?after={next}&wait=20")), mine.clone());
+        tokio::spawn(async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        server.customer(&theirs).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "another tenant's events answered the wait");
+    server.customer(&mine).await;
+    let answer: Value = waiting.await.unwrap().json().await.unwrap();
+    assert_eq!(types(&answer), ["customer.created"]);
+    assert!(answer["data"][0]["resellerId"].is_string());
 }

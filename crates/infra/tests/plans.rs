@@ -50,7 +50,12 @@ async fn seeded_rows_read_back_and_every_read_query_is_served_by_an_index() {
     for plan in plans.iter().filter(|p| p.sql.contains("reseller_id = ") && p.sql.contains("pbx_events")) {
         let ranges = plan.steps.iter().filter(|s| s.contains("ix_pbx_events_reseller_seq")).count();
         let arms = plan.sql.matches("reseller_id = ").count();
-        assert!(arms >= 1 && ranges >= arms, "{}: {ranges} ranges for {arms} resellers:\n{}", plan.query, plan.steps.join("\n"));
+        assert!(
+            arms >= 1 && ranges >= arms,
+            "{}: {ranges} ranges for {arms} resellers:\n{}",
+            plan.query,
+            plan.steps.join("\n")
+        );
         assert!(!plan.steps.iter().any(|s| s.contains("pbx_events_pkey")), "{}: walks the feed", plan.query);
     }
 }

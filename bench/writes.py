@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""`make bench`, second part (PostgreSQL): the write path and the change feed, against bench/floor.rs doing the same
+work (each floor statement writes its event too).
+
+- rename (PATCH replace /name) at 1 and 32 connections, create at 1 and 32: service and floor in BENCH_ROUNDS
+  interleaved rounds; medians and service / floor.
+- the feed's delay: a long poll waiting on the replica that commits, and on another replica; commit (the write's
+  answer) to the long poll's answer, p50 and p99 over FEED_SAMPLES changes.
+- idle long polls: 100 polls of 10 s by tenants with no events; the database transactions they cost
+  (pg_stat_database) and another tenant's GET p50 with and without them.
+- SIGTERM with 100 long polls open: time to exit.
+- a reseller's feed read with 1,000,000 other resellers' events kept: median of 50 reads.
+
+Appends its tables to target/bench-results.md (or BENCH_OUTPUT). Standard library only, with wrk and psql.
+"""
+import json
+import os
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import run as bench
+
+ROUNDS = bench.ROUNDS
+FEED_SAMPLES = int(os.environ.get("BENCH_FEED_SAMPLES", "200"))
+OTHER_EVENTS = int(os.environ.get("BENCH_OTHER_EVENTS", "1000000"))
+POLLS = 100
+
+
+def get(url, token, timeout=40):
+    req = urllib.request.Request(url)
+    req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def psql(url, sql):
+    return bench.run(["psql", url, "-qtAc", sql]).strip()
+
+
+def transactions(url):
+    return int(psql(url, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[max(0, min(len(values) - 1, int(len(values) * p + 0.5) - 1))]
+
+
+def kazoo(n):
+    return {"_type": "KazooPbxConnectionProfile", "name": f"Rename me {n}", "hostRest": "https://rest.example.com",
+            "hostWebsocket": "wss://ws.example.com", "accountId": f"rename-{uuid.uuid4()}", "apiKey": "k"}
+
+
+def write_rows(server, floor, token, pbxs, rows):
+    measured = {}
+    for round_number in range(1, ROUNDS + 1):
+        for connections in (1, 32):
+            for system, url in (("service", server.url), ("floor", floor.url)):
+                bench.log(f"writes round {round_number}: rename at {connections} ({system})")
+                measured.setdefault(("rename", connections, system), []).append(
+                    bench.wrk(url, "rename.lua", pbxs, token, connections))
+                bench.log(f"writes round {round_number}: create at {connections} ({system})")
+                measured.setdefault(("create", connections, system), []).append(
+                    bench.wrk(url, "create.lua", pbxs, token, connections, prefix=f"w{system}{round_number}c{connections}"))
+    for (workload, connections, system), results in measured.items():
+        rows.setdefault((workload, connections), {})[system] = bench.median(results)
+
+
+def feed_delay(server, replica, token, pbxs, profile_ids):
+    """Commit (the rename's 200) to the answer of a long poll waiting on `replica`."""
+    delays = []
+    cursor = get(f"{replica.url}/api/v1.0/events?limit=1000", token)["next"]
+    while True:
+        page = get(f"{replica.url}/api/v1.0/events?after={cursor}&limit=1000", token)
+        if not page["data"]:
+            break
+        cursor = page["next"]
+    for n in range(FEED_SAMPLES):
+        answer = {}
+
+        def poll():
+            answer["page"] = get(f"{replica.url}/api/v1.0/events?after={cursor}&wait=10", token)
+            answer["at"] = time.perf_counter()
+
+        waiter = threading.Thread(target=poll)
+        waiter.start()
+        time.sleep(0.02)  # the poll is waiting
+        pbx = profile_ids[n % len(profile_ids)]
+        body = json.dumps([{"op": "replace", "path": "/name", "value": f"Delay {n}"}]).encode()
+        req = urllib.request.Request(f"{server.url}{pbxs}/{pbx}", data=body, method="PATCH")
+        req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Content-Type", "application/json-patch+json")
+        with urllib.request.urlopen(req) as response:
+            response.read()
+        committed = time.perf_counter()
+        waiter.join()
+        delays.append(max(0.0, answer["at"] - committed) * 1000)
+        cursor = answer["page"]["next"]
+    return {"p50": percentile(delays, 0.5), "p99": percentile(delays, 0.99), "samples": len(delays)}
+
+
+def idle_polls(server, database_url, token, get_path):
+    """POLLS long polls of 10 s by tenants with no events: transactions and another tenant's GET p50."""
+    quiet = bench.wrk(server.url, "get.lua", get_path, token, 8)
+    tokens = []
+    for _ in range(POLLS):
+        output = bench.run([str(bench.BINARY), "--data-dir", str(server.data_dir), "token", "--tenant",
+                            str(uuid.uuid4()), "--ttl", "1h"], env=server.env())
+        tokens.append(output.strip().splitlines()[-1])
+    before = transactions(database_url)
+    threads = [threading.Thread(target=get, args=(f"{server.url}/api/v1.0/events?wait=10", t)) for t in tokens]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    busy = bench.wrk(server.url, "get.lua", get_path, token, 8)
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    after = transactions(database_url)
+    # The wrk run's own gets are transactions too: count them out (one statement each).
+    busy_requests = int(busy["rps"] * bench.DURATION)
+    return {"transactions": after - before - busy_requests, "seconds": elapsed,
+            "get_p50_quiet": quiet["p50"], "get_p50_polls": busy["p50"]}
+
+
+def sigterm_with_polls(database_url, work, token):
+    server = bench.Server("PostgreSQL (stop)", work / "pg-stop", database_url)
+    server.start()
+    token = server.token()
+    threads = [threading.Thread(target=lambda: get(f"{server.url}/api/v1.0/events?wait=30", token))
+               for _ in range(POLLS)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    started = time.perf_counter()
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=60)
+    stopped = time.perf_counter() - started
+    for t in threads:
+        t.join()
+    return stopped
+
+
+def feed_read(server, database_url, token):
+    """A reseller with 100 events of its own reads its feed while OTHER_EVENTS of 5,000 other resellers are kept."""
+    bench.log(f"writing {OTHER_EVENTS} events of 5,000 other resellers")
+    psql(database_url, f"""
+        INSERT INTO pbx_events (seq, id, event_type, occurred_at, reseller_id, customer_id, pbx_id, actor_tenant_id,
+                                actor_subject, changed, data)
+        SELECT g, gen_random_uuid(), 'customer.updated', now(), r.id, gen_random_uuid(), NULL, r.id, 'seed', NULL, NULL
+        FROM generate_series(1, {OTHER_EVENTS}) g
+        JOIN (SELECT n, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid AS id
+              FROM generate_series(0, 4999) n) r ON r.n = g % 5000;
+        ANALYZE pbx_events;""")
+    for n in range(100):
+        bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"Feed {n}"})
+    first = get(f"{server.url}/api/v1.0/events?limit=1", token)["data"][0]["cursor"]
+    timings = []
+    for _ in range(50):
+        started = time.perf_counter()
+        page = get(f"{server.url}/api/v1.0/events?after={first}&limit=100", token)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert len(page["data"]) == 99, len(page["data"])
+    return statistics.median(timings)
+
+
+def main():
+    work = Path(tempfile.mkdtemp(prefix="pbx-bench-writes-"))
+    database = f"pbx_bench_w_{uuid.uuid4().hex[:12]}"
+    psql(bench.PG_URL, f"CREATE DATABASE {database}")
+    database_url = bench.PG_URL.rsplit("/", 1)[0] + "/" + database
+    rows, facts = {}, {}
+    try:
+        server = bench.Server("PostgreSQL", work / "pg", database_url)
+        server.start()
+        replica = bench.Server("PostgreSQL (replica)", work / "pg", database_url)
+        replica.start()
+        floor = bench.Floor(database_url)
+        token = server.token()
+        customer = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
+        pbxs = f"/api/v1.0/customers/{customer}/pbxs"
+        ids = [bench.request("POST", f"{server.url}{pbxs}", token, kazoo(n))["data"]["id"] for n in range(256)]
+        ids_file = work / "ids.txt"
+        ids_file.write_text("\n".join(ids) + "\n")
+        os.environ["BENCH_IDS"] = str(ids_file)
+        write_rows(server, floor, token, pbxs, rows)
+        floor.stop()
+        bench.log("feed delay: same replica, then another")
+        same = feed_delay(server, server, token, pbxs, ids)
+        other = feed_delay(server, replica, token, pbxs, ids)
+        replica.stop()
+        bench.log("idle long polls")
+        idle = idle_polls(server, database_url, token, f"{pbxs}/{ids[0]}")
+        facts["feed delay, long poll on the same replica (ms)"] = f"p50 {same['p50']:.1f}, p99 {same['p99']:.1f}"
+        facts["feed delay, long poll on another replica (ms)"] = f"p50 {other['p50']:.1f}, p99 {other['p99']:.1f}"
+        facts[f"{POLLS} idle long polls of 10 s: database transactions in all"] = idle["transactions"]
+        facts["another tenant's GET p50 without / with those polls (ms)"] = \
+            f"{idle['get_p50_quiet']:.2f} / {idle['get_p50_polls']:.2f}"
+        facts[f"a reseller's feed read, {OTHER_EVENTS:,} other events kept: median (ms)"] = \
+            round(feed_read(server, database_url, token), 2)
+        server.stop()
+        bench.log("SIGTERM with long polls open")
+        facts[f"SIGTERM with {POLLS} long polls open: time to exit (s)"] = round(sigterm_with_polls(database_url, work, token), 2)
+    finally:
+        psql(bench.PG_URL, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    lines = ["", "Writes and the change feed (PostgreSQL, bench/writes.py; the floor writes each change's event in the "
+             "same statement):", "",
+             "| Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Floor req/s | p50 ms | p99 ms | Service / floor | Rounds (service / floor) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for (workload, connections), systems in rows.items():
+        s, f = systems["service"], systems["floor"]
+        cells = " ".join(f"{a}/{b}" for a, b in zip(s["rounds"], f["rounds"]))
+        lines.append(f"| {workload} | {connections} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | {s['errors']} "
+                     f"| {f['rps']:.0f} | {f['p50']:.2f} | {f['p99']:.2f} | **{s['rps'] / f['rps']:.2f}** | {cells} |")
+    lines.append("")
+    lines += [f"- {name}: **{value}**" for name, value in facts.items()]
+    text = "\n".join(lines) + "\n"
+    output = Path(os.environ.get("BENCH_OUTPUT", bench.ROOT / "target" / "bench-results.md"))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("a") as out:
+        out.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
