@@ -239,3 +239,57 @@ async fn concurrent_writers_and_a_polling_reader_see_every_event_once_in_order()
     let read: HashSet<Uuid> = read.into_iter().collect();
     assert_eq!(read, written, "the reader skipped events");
 }
+
+/// Events stored before migration 8 (numbered by the counter) stay readable, a cursor handed out then reads on,
+/// and every event written after sorts after them — on PostgreSQL, where numbering moved to transaction ids, and
+/// elsewhere, where the counter stays.
+#[tokio::test]
+async fn events_stored_before_the_transaction_numbering_and_their_cursors_still_read() {
+    use sea_orm::{ConnectionTrait, Statement, Value};
+    use sea_orm_migration::MigratorTrait;
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    pbx_infra::migration::Migrator::up(db.connection(), Some(7)).await.unwrap();
+    let backend = db.backend();
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let mut old = Vec::new();
+    for seq in 1..=3_i64 {
+        let id = Uuid::now_v7();
+        let p = |n: usize| if backend == sea_orm::DbBackend::Postgres { format!("${n}") } else { "?".to_owned() };
+        let sql = format!(
+            "INSERT INTO pbx_events (seq, id, event_type, occurred_at, reseller_id, customer_id, actor_tenant_id) \
+             VALUES ({}, {}, 'customer.created', {}, {}, {}, {})",
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6)
+        );
+        let values: [Value; 6] = [
+            seq.into(),
+            id.into(),
+            Utc::now().into(),
+            reseller.as_uuid().into(),
+            Uuid::now_v7().into(),
+            reseller.as_uuid().into(),
+        ];
+        db.connection().execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.unwrap();
+        old.push(id);
+    }
+    let counter = "UPDATE pbx_event_positions SET position = 3 WHERE name = 'sequence'";
+    db.connection().execute_raw(Statement::from_string(backend, counter)).await.unwrap();
+    db.migrate().await.unwrap();
+
+    let customers = SeaOrmCustomerRepository::new(db.clone());
+    let log = SeaOrmEventLog::new(db.clone());
+    let c = customer(reseller, "US");
+    let created = event(EventType::CustomerCreated, reseller, c.id, None);
+    customers.insert(&c, &created).await.unwrap();
+    let Read::Events(read) = settled(&log, Some(2), 10, &Audience::All).await else { panic!("gone") };
+    let ids: Vec<Uuid> = read.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [old[2], created.id], "the cursor handed out before reads on, the new event after the old");
+    assert!(read[1].cursor.parse::<u64>().unwrap() > 3);
+    let everything: Vec<Uuid> = everything(&log).await.iter().map(|e| e.id).collect();
+    assert_eq!(everything, [old[0], old[1], old[2], created.id]);
+}
