@@ -214,12 +214,6 @@ impl Database {
         self.wakeups.stop();
     }
 
-    /// How many of the change feed's readers wait on this replica now, and how many wake-ups commits have rung.
-    #[must_use]
-    pub fn waiting_readers(&self) -> (usize, u64) {
-        (self.wakeups.waiting(), self.wakeups.rung())
-    }
-
     /// The SeaORM connection, for the repositories.
     #[must_use]
     pub fn connection(&self) -> &DatabaseConnection {

@@ -43,7 +43,7 @@ struct Inner {
     replica: Uuid,
     /// PostgreSQL: the resellers of this replica's commits, for the notifier.
     outgoing: Option<mpsc::UnboundedSender<Vec<ResellerId>>>,
-    /// Mailboxes rung, for tests and metrics.
+    /// Mailboxes rung, for the tests.
     rung: AtomicU64,
 }
 
@@ -192,12 +192,14 @@ impl Wakeups {
     }
 
     /// How many mailboxes have been rung so far.
-    pub(crate) fn rung(&self) -> u64 {
+    #[cfg(test)]
+    fn rung(&self) -> u64 {
         self.0.rung.load(Ordering::Relaxed)
     }
 
     /// Readers waiting now.
-    pub(crate) fn waiting(&self) -> usize {
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
         let boxes = self.0.mailboxes.lock().unwrap_or_else(PoisonError::into_inner);
         let filed: HashSet<u64> = boxes.by_reseller.values().flat_map(HashMap::keys).copied().collect();
         boxes.collectors.len() + filed.len()
