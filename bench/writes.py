@@ -73,15 +73,17 @@ def write_rows(server, floor, token, pbxs, rows):
         rows.setdefault((workload, connections), {})[system] = bench.median(results)
 
 
+def tenant_token(server):
+    output = bench.run([str(bench.BINARY), "--data-dir", str(server.data_dir), "token", "--tenant", str(uuid.uuid4()),
+                        "--ttl", "2h"], env=server.env())
+    return output.strip().splitlines()[-1]
+
+
 def feed_delay(server, replica, token, pbxs, profile_ids):
-    """Commit (the rename's 200) to the answer of a long poll waiting on `replica`."""
+    """Commit (the rename's 200) to the answer of a long poll waiting on `replica`; `token`'s tenant has only the
+    events of `profile_ids` (a short feed to catch up with)."""
     delays = []
     cursor = get(f"{replica.url}/api/v1.0/events?limit=1000", token)["next"]
-    while True:
-        page = get(f"{replica.url}/api/v1.0/events?after={cursor}&limit=1000", token)
-        if not page["data"]:
-            break
-        cursor = page["next"]
     for n in range(FEED_SAMPLES):
         answer = {}
 
@@ -109,11 +111,7 @@ def feed_delay(server, replica, token, pbxs, profile_ids):
 def idle_polls(server, database_url, token, get_path):
     """POLLS long polls of 10 s by tenants with no events: transactions and another tenant's GET p50."""
     quiet = bench.wrk(server.url, "get.lua", get_path, token, 8)
-    tokens = []
-    for _ in range(POLLS):
-        output = bench.run([str(bench.BINARY), "--data-dir", str(server.data_dir), "token", "--tenant",
-                            str(uuid.uuid4()), "--ttl", "1h"], env=server.env())
-        tokens.append(output.strip().splitlines()[-1])
+    tokens = [tenant_token(server) for _ in range(POLLS)]
     before = transactions(database_url)
     threads = [threading.Thread(target=get, args=(f"{server.url}/api/v1.0/events?wait=10", t)) for t in tokens]
     started = time.perf_counter()
@@ -150,29 +148,40 @@ def sigterm_with_polls(database_url, work, token):
 
 
 def feed_read(server, database_url, token):
-    """A reseller with 100 events of its own reads its feed while OTHER_EVENTS of 5,000 other resellers are kept."""
+    """A reseller reads its feed after its first event while OTHER_EVENTS of 5,000 other resellers, written after
+    that event (numbered after it, as a busy week would), are kept."""
+    first = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Feed 0"})["data"]["id"]
+    page = get(f"{server.url}/api/v1.0/events?limit=1000", token)
+    while page["data"] and page["data"][-1]["customerId"] != first:
+        page = get(f"{server.url}/api/v1.0/events?after={page['next']}&limit=1000", token)
+    cursor = page["data"][-1]["cursor"]
     bench.log(f"writing {OTHER_EVENTS} events of 5,000 other resellers")
     psql(database_url, f"""
         INSERT INTO pbx_events (seq, id, event_type, occurred_at, reseller_id, customer_id, pbx_id, actor_tenant_id,
                                 actor_subject, changed, data)
-        SELECT g, gen_random_uuid(), 'customer.updated', now(), r.id, gen_random_uuid(), NULL, r.id, 'seed', NULL, NULL
+        SELECT pg_current_xact_id()::text::bigint * 1048576 + g, gen_random_uuid(), 'customer.updated', now(), r.id,
+               gen_random_uuid(), NULL, r.id, 'seed', NULL, NULL
         FROM generate_series(1, {OTHER_EVENTS}) g
         JOIN (SELECT n, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid AS id
               FROM generate_series(0, 4999) n) r ON r.n = g % 5000;
         ANALYZE pbx_events;""")
-    for n in range(100):
+    for n in range(1, 100):
         bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"Feed {n}"})
-    first = get(f"{server.url}/api/v1.0/events?limit=1", token)["data"][0]["cursor"]
     timings = []
     for _ in range(50):
         started = time.perf_counter()
-        page = get(f"{server.url}/api/v1.0/events?after={first}&limit=100", token)
+        page = get(f"{server.url}/api/v1.0/events?after={cursor}&limit=100", token)
         timings.append((time.perf_counter() - started) * 1000)
         assert len(page["data"]) == 99, len(page["data"])
     return statistics.median(timings)
 
 
 def main():
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    bench.log("building the release binary and the floor")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server", "--bin", "pbx-server", "--example", "floor"],
+                   check=True, cwd=bench.ROOT)
     work = Path(tempfile.mkdtemp(prefix="pbx-bench-writes-"))
     database = f"pbx_bench_w_{uuid.uuid4().hex[:12]}"
     psql(bench.PG_URL, f"CREATE DATABASE {database}")
@@ -193,24 +202,38 @@ def main():
         os.environ["BENCH_IDS"] = str(ids_file)
         write_rows(server, floor, token, pbxs, rows)
         floor.stop()
+
+        def fact(name, value):
+            facts[name] = value
+            bench.log(f"{name}: {value}")
+
         bench.log("feed delay: same replica, then another")
-        same = feed_delay(server, server, token, pbxs, ids)
-        other = feed_delay(server, replica, token, pbxs, ids)
+        quiet = tenant_token(server)
+        own = bench.request("POST", f"{server.url}/api/v1.0/customers", quiet, {"name": "Delay"})["data"]["id"]
+        own_pbxs = f"/api/v1.0/customers/{own}/pbxs"
+        own_ids = [bench.request("POST", f"{server.url}{own_pbxs}", quiet, kazoo(n))["data"]["id"] for n in range(8)]
+        same = feed_delay(server, server, quiet, own_pbxs, own_ids)
+        fact("feed delay, long poll on the same replica (ms)", f"p50 {same['p50']:.1f}, p99 {same['p99']:.1f}")
+        other = feed_delay(server, replica, quiet, own_pbxs, own_ids)
+        fact("feed delay, long poll on another replica (ms)", f"p50 {other['p50']:.1f}, p99 {other['p99']:.1f}")
         replica.stop()
         bench.log("idle long polls")
         idle = idle_polls(server, database_url, token, f"{pbxs}/{ids[0]}")
-        facts["feed delay, long poll on the same replica (ms)"] = f"p50 {same['p50']:.1f}, p99 {same['p99']:.1f}"
-        facts["feed delay, long poll on another replica (ms)"] = f"p50 {other['p50']:.1f}, p99 {other['p99']:.1f}"
-        facts[f"{POLLS} idle long polls of 10 s: database transactions in all"] = idle["transactions"]
-        facts["another tenant's GET p50 without / with those polls (ms)"] = \
-            f"{idle['get_p50_quiet']:.2f} / {idle['get_p50_polls']:.2f}"
-        facts[f"a reseller's feed read, {OTHER_EVENTS:,} other events kept: median (ms)"] = \
-            round(feed_read(server, database_url, token), 2)
+        fact(f"{POLLS} idle long polls of 10 s: database transactions in all", idle["transactions"])
+        fact("another tenant's GET p50 without / with those polls (ms)",
+             f"{idle['get_p50_quiet']:.2f} / {idle['get_p50_polls']:.2f}")
+        fact(f"a reseller's feed read, {OTHER_EVENTS:,} other events kept: median (ms)",
+             round(feed_read(server, database_url, tenant_token(server)), 2))
         server.stop()
         bench.log("SIGTERM with long polls open")
-        facts[f"SIGTERM with {POLLS} long polls open: time to exit (s)"] = round(sigterm_with_polls(database_url, work, token), 2)
+        fact(f"SIGTERM with {POLLS} long polls open: time to exit (s)",
+             round(sigterm_with_polls(database_url, work, token), 2))
     finally:
         psql(bench.PG_URL, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        report(rows, facts)
+
+
+def report(rows, facts):
     lines = ["", "Writes and the change feed (PostgreSQL, bench/writes.py; the floor writes each change's event in the "
              "same statement):", "",
              "| Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Floor req/s | p50 ms | p99 ms | Service / floor | Rounds (service / floor) |",

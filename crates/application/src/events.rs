@@ -356,8 +356,13 @@ impl ReadEvents {
                 return Ok(page(events));
             }
             if held_back && now < deadline.max(started + HELD_BACK_AT_LEAST) {
-                // Committed but not yet safe to hand out: read again soon, not at the next wake-up.
-                tokio::time::sleep(pause).await;
+                // Committed but not yet safe to hand out: read again soon, not at the next wake-up (a stop still
+                // answers at once).
+                let until = now + pause;
+                if tokio::time::timeout_at(until, listener).await == Ok(Wake::ShuttingDown) {
+                    return Ok(page(Vec::new()));
+                }
+                tokio::time::sleep_until(until).await;
                 pause = (pause * 2).min(HELD_BACK_PAUSE);
                 continue;
             }

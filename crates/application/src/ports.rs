@@ -218,6 +218,18 @@ pub trait PbxRepository: Send + Sync {
     /// As [`PbxRepository::instance_attached`].
     async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
 
+    /// The profile `id` of customer `customer_id`, secrets decrypted, with that customer's country — if the customer
+    /// is `reseller`'s (`None` otherwise, exactly like a missing profile): what a change reads, in one query.
+    ///
+    /// # Errors
+    /// As [`PbxRepository::instance_attached`].
+    async fn find_to_change(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        id: PbxId,
+    ) -> Result<Option<(Versioned<PbxProfile>, CountryCode)>, RepositoryError>;
+
     /// The profile `id` of customer `customer_id`, if that customer is `reseller`'s, without its secrets (what a
     /// get shows): one read where [`CustomerRepository::find`] then [`PbxRepository::find`] would take two, and no
     /// secret decrypted.

@@ -41,7 +41,8 @@ fn xact_number(place: usize) -> String {
 
 /// PostgreSQL: the numbers below this are of transactions that have all ended.
 fn horizon() -> String {
-    format!("pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {}", 1_u64 << PLACE_BITS)
+    // A scalar subquery: computed once for the statement, not for every row.
+    format!("(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {})", 1_u64 << PLACE_BITS)
 }
 
 /// The columns of `pbx_events`, in the order [`event_values`] gives them.

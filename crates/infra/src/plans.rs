@@ -77,7 +77,7 @@ pub async fn read_plans(db: &Database, sample: &Sample, as_if_large: bool) -> an
     let backend = db.backend();
     let one = Audience::Resellers(vec![sample.reseller]);
     let with_accounts = Audience::Resellers(vec![sample.reseller, ResellerId::from_uuid(uuid::Uuid::nil())]);
-    let queries: [(&'static str, Statement); 17] = [
+    let queries: [(&'static str, Statement); 18] = [
         ("customer of a reseller", queries::customer(sample.reseller, sample.customer).build(backend)),
         ("customer by id (owner of an instance)", queries::customer_by_id(sample.customer.as_uuid()).build(backend)),
         ("page of customers", queries::customers_page(sample.reseller, None, page).build(backend)),
@@ -86,6 +86,10 @@ pub async fn read_plans(db: &Database, sample: &Sample, as_if_large: bool) -> an
         (
             "profile as its reseller sees it",
             queries::visible_profile_shown(backend, sample.reseller, sample.customer, sample.pbx),
+        ),
+        (
+            "profile to change, with its customer's country",
+            queries::profile_to_change(backend, sample.reseller, sample.customer, sample.pbx),
         ),
         ("page of profiles", queries::profiles_page(sample.customer, page).build(backend)),
         ("instance of a type", queries::instance_of_type(sample.pbx_type, &sample.instance_id).build(backend)),

@@ -151,6 +151,29 @@ pub(crate) fn visible_profile(reseller: ResellerId, customer_id: CustomerId, id:
     profile(customer_id, id).filter(pbx_profile::Column::CustomerId.in_subquery(owned))
 }
 
+/// The profile `id` of the customer `customer_id` with that customer's country (`customer_country`), if the
+/// customer is `reseller`'s: one query for what a change reads.
+pub(crate) fn profile_to_change(
+    backend: DbBackend,
+    reseller: ResellerId,
+    customer_id: CustomerId,
+    id: PbxId,
+) -> Statement {
+    let p = |n| placeholder(backend, n);
+    let sql = format!(
+        "SELECT p.*, c.country_code AS customer_country FROM pbx_profiles p JOIN customers c ON c.id = p.customer_id \
+         WHERE p.id = {} AND p.customer_id = {} AND c.reseller_id = {}",
+        p(1),
+        p(2),
+        p(3)
+    );
+    Statement::from_sql_and_values(
+        backend,
+        sql,
+        [id.as_uuid(), customer_id.as_uuid(), reseller.as_uuid()].map(Value::from),
+    )
+}
+
 /// The columns of a profile that its views show: all but the encrypted secrets and the creation time.
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct ShownRow {

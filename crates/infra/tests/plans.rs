@@ -41,7 +41,7 @@ async fn seeded_rows_read_back_and_every_read_query_is_served_by_an_index() {
     assert_eq!(newest.value.instance_id().value(), sample.instance_id, "secrets decrypt with the repository's cipher");
 
     let plans = plans::read_plans(&db, &sample, true).await.unwrap();
-    assert_eq!(plans.len(), 17);
+    assert_eq!(plans.len(), 18);
     for plan in &plans {
         assert!(!plan.steps.is_empty(), "{}: no plan", plan.query);
         assert!(plan.uses_index, "{} scans a table:\n{}\n{}", plan.query, plan.sql, plan.steps.join("\n"));

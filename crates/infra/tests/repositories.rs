@@ -385,6 +385,11 @@ async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     let stranger = ResellerId::from_uuid(Uuid::now_v7());
     assert_eq!(f.profiles.find_visible(stranger, owner.id, second.id).await.unwrap(), None, "to another reseller");
     assert_eq!(f.profiles.find_visible(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);
+    let to_change = f.profiles.find_to_change(owner.reseller_id, owner.id, second.id).await.unwrap();
+    let customer_country = owner.details.country_code;
+    assert_eq!(to_change, Some((read.clone(), customer_country)), "secrets and the customer's country, one query");
+    assert_eq!(f.profiles.find_to_change(stranger, owner.id, second.id).await.unwrap(), None, "another reseller's");
+    assert_eq!(f.profiles.find_to_change(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);
 
     let page = |index, size| pbx_application::Page { index, size };
     let all: Vec<PbxId> = f.profiles.list(owner.id, page(0, 10)).await.unwrap().into_iter().map(|s| s.id).collect();

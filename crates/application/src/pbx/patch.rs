@@ -7,7 +7,7 @@ use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
 use crate::events::Recorder;
-use crate::ports::{CustomerRepository, PbxRepository, RepositoryError, Versioned, WriteError};
+use crate::ports::{PbxRepository, RepositoryError, Versioned, WriteError};
 use crate::use_case::opaque_debug;
 
 /// A profile as it is before a change, with what a change needs to know of its customer.
@@ -67,7 +67,6 @@ impl From<WriteError> for PatchPbxError {
 /// The patch-PBX use case: [`PatchPbx::load`] the profile, change it, [`PatchPbx::save`] the change.
 #[derive(Clone)]
 pub struct PatchPbx {
-    customers: Arc<dyn CustomerRepository>,
     profiles: Arc<dyn PbxRepository>,
     recorder: Recorder,
 }
@@ -76,8 +75,8 @@ opaque_debug!(PatchPbx);
 impl PatchPbx {
     /// The use case over its ports.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>, recorder: Recorder) -> Self {
-        Self { customers, profiles, recorder }
+    pub fn new(profiles: Arc<dyn PbxRepository>, recorder: Recorder) -> Self {
+        Self { profiles, recorder }
     }
 
     /// The profile to change, secrets included; `if_match` is the version the caller last saw, when it gave one.
@@ -93,12 +92,12 @@ impl PatchPbx {
         pbx_id: PbxId,
         if_match: Option<u64>,
     ) -> Result<Editable, PatchPbxError> {
-        let customer = self.customers.find(reseller, customer_id).await?.ok_or(PatchPbxError::NotFound)?.value;
-        let current = self.profiles.find(customer_id, pbx_id).await?.ok_or(PatchPbxError::NotFound)?;
+        let (current, customer_country) =
+            self.profiles.find_to_change(reseller, customer_id, pbx_id).await?.ok_or(PatchPbxError::NotFound)?;
         if if_match.is_some_and(|v| v != current.version) {
             return Err(PatchPbxError::PreconditionFailed);
         }
-        Ok(Editable { current, customer_country: customer.details.country_code, reseller })
+        Ok(Editable { current, customer_country, reseller })
     }
 
     /// Stores `change` over `editable`, if nothing changed the profile since it was loaded.
@@ -144,9 +143,9 @@ impl PatchPbx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{MockCustomerRepository, MockPbxRepository, RepositoryError};
+    use crate::ports::{MockPbxRepository, RepositoryError};
     use pbx_domain::kazoo::{AccountId, KazooConnection};
-    use pbx_domain::{CustomerName, HttpUrl, NewCustomer, PbxConnection, ProfileName, Secret, WsUrl};
+    use pbx_domain::{HttpUrl, PbxConnection, ProfileName, Secret, WsUrl};
     use uuid::Uuid;
 
     fn reseller() -> ResellerId {
@@ -184,28 +183,11 @@ mod tests {
         profile
     }
 
-    fn customers(found: bool) -> MockCustomerRepository {
-        let mut customers = MockCustomerRepository::new();
-        customers.expect_find().returning(move |reseller, id| {
-            let mut details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
-            details.country_code = CountryCode::parse("FR").unwrap();
-            Ok(found.then(|| Versioned {
-                value: pbx_domain::Customer {
-                    id,
-                    reseller_id: reseller,
-                    date_created: chrono::Utc::now(),
-                    details,
-                    options: pbx_domain::CustomerOptions::default(),
-                },
-                version: 1,
-            }))
-        });
-        customers
-    }
-
     fn stored(enabled: bool) -> MockPbxRepository {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().returning(move |_, _| Ok(Some(Versioned { value: profile(enabled), version: 4 })));
+        profiles.expect_find_to_change().returning(move |_, _, _| {
+            Ok(Some((Versioned { value: profile(enabled), version: 4 }, CountryCode::parse("FR").unwrap())))
+        });
         profiles
     }
 
@@ -220,13 +202,12 @@ mod tests {
     }
 
     async fn run(
-        customers: MockCustomerRepository,
         profiles: MockPbxRepository,
         if_match: Option<u64>,
         change: ProfileChange,
         accept_charges: bool,
     ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
-        let use_case = PatchPbx::new(Arc::new(customers), Arc::new(profiles), crate::events::test_recorder());
+        let use_case = PatchPbx::new(Arc::new(profiles), crate::events::test_recorder());
         let editable = use_case.load(reseller(), customer_id(), pbx_id(), if_match).await?;
         use_case.save(editable, change, accept_charges, &crate::events::test_actor()).await
     }
@@ -239,8 +220,7 @@ mod tests {
             .withf(|p, v, _| *v == 4 && p.name.as_str() == "New" && p.connection == profile(false).connection)
             .times(1)
             .returning(|_, _, _| Ok(5));
-        let patched =
-            run(customers(true), profiles, Some(4), change("New", "12345", Some("DE"), false), false).await.unwrap();
+        let patched = run(profiles, Some(4), change("New", "12345", Some("DE"), false), false).await.unwrap();
         assert_eq!(patched.version, 5);
         assert_eq!(patched.value.country_code.as_str(), "DE");
     }
@@ -249,33 +229,30 @@ mod tests {
     async fn without_a_country_the_customers_stands_in() {
         let mut profiles = stored(false);
         profiles.expect_update().returning(|_, _, _| Ok(5));
-        let patched = run(customers(true), profiles, None, change("Main", "12345", None, false), false).await.unwrap();
+        let patched = run(profiles, None, change("Main", "12345", None, false), false).await.unwrap();
         assert_eq!(patched.value.country_code.as_str(), "FR");
     }
 
     #[tokio::test]
     async fn missing_customer_or_profile_is_not_found() {
-        let use_case = PatchPbx::new(
-            Arc::new(customers(false)),
-            Arc::new(MockPbxRepository::new()),
-            crate::events::test_recorder(),
-        );
-        let result = use_case.load(reseller(), customer_id(), pbx_id(), None).await;
-        assert!(matches!(result, Err(PatchPbxError::NotFound)), "{result:?}");
+        // Another reseller's customer reads as missing, like a missing profile: the port says so.
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().returning(|_, _| Ok(None));
-        let use_case = PatchPbx::new(Arc::new(customers(true)), Arc::new(profiles), crate::events::test_recorder());
+        profiles
+            .expect_find_to_change()
+            .withf(|r, c, p| (*r, *c, *p) == (reseller(), customer_id(), pbx_id()))
+            .returning(|_, _, _| Ok(None));
+        let use_case = PatchPbx::new(Arc::new(profiles), crate::events::test_recorder());
         let result = use_case.load(reseller(), customer_id(), pbx_id(), None).await;
         assert!(matches!(result, Err(PatchPbxError::NotFound)), "{result:?}");
     }
 
     #[tokio::test]
     async fn a_stale_version_is_a_failed_precondition_before_and_during_the_write() {
-        let result = run(customers(true), stored(false), Some(3), change("Main", "12345", None, false), false).await;
+        let result = run(stored(false), Some(3), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
         let mut profiles = stored(false);
         profiles.expect_update().returning(|_, _, _| Err(WriteError::VersionMismatch));
-        let result = run(customers(true), profiles, Some(4), change("Main", "12345", None, false), false).await;
+        let result = run(profiles, Some(4), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
     }
 
@@ -285,7 +262,7 @@ mod tests {
         let mut profiles = stored(false);
         profiles.expect_update().never();
         profiles.expect_instance_attached().never();
-        let result = run(customers(true), profiles, None, enable(), false).await;
+        let result = run(profiles, None, enable(), false).await;
         assert!(matches!(result, Err(PatchPbxError::ChargesNotAccepted)), "{result:?}");
 
         let mut profiles = stored(false);
@@ -294,12 +271,12 @@ mod tests {
             .withf(|p, _, e| p.enabled && e.event_type == pbx_domain::events::EventType::PbxEnabled)
             .times(1)
             .returning(|_, _, _| Ok(5));
-        assert!(run(customers(true), profiles, None, enable(), true).await.is_ok());
+        assert!(run(profiles, None, enable(), true).await.is_ok());
 
         // Already enabled: nothing to charge.
         let mut profiles = stored(true);
         profiles.expect_update().times(1).returning(|_, _, _| Ok(5));
-        assert!(run(customers(true), profiles, None, enable(), false).await.is_ok());
+        assert!(run(profiles, None, enable(), false).await.is_ok());
     }
 
     #[tokio::test]
@@ -307,12 +284,12 @@ mod tests {
         let mut profiles = stored(false);
         profiles.expect_instance_attached().withf(|_, id| id == "taken").returning(|_, _| Ok(true));
         profiles.expect_update().never();
-        let result = run(customers(true), profiles, None, change("Main", "taken", None, true), false).await;
+        let result = run(profiles, None, change("Main", "taken", None, true), false).await;
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
 
         let mut profiles = stored(false);
         profiles.expect_update().returning(|_, _, _| Err(WriteError::InstanceAttached));
-        let result = run(customers(true), profiles, None, change("Main", "taken", None, true), true).await;
+        let result = run(profiles, None, change("Main", "taken", None, true), true).await;
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
     }
 
@@ -321,15 +298,17 @@ mod tests {
         let mut profiles = stored(false);
         profiles.expect_instance_attached().never();
         profiles.expect_update().never();
-        let result = run(customers(true), profiles, None, change("Main", "１２３４５", None, true), false).await;
+        let result = run(profiles, None, change("Main", "１２３４５", None, true), false).await;
         assert!(matches!(result, Err(PatchPbxError::ChargesNotAccepted)), "{result:?}");
     }
 
     #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
-        let result = run(customers(true), profiles, None, change("Main", "12345", None, false), false).await;
+        profiles
+            .expect_find_to_change()
+            .returning(|_, _, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
+        let result = run(profiles, None, change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
     }
 }

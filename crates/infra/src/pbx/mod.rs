@@ -17,7 +17,8 @@ use pbx_domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryTrait,
 };
 use serde::de::DeserializeOwned;
 
@@ -332,6 +333,24 @@ impl PbxRepository for SeaOrmPbxRepository {
     async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError> {
         let row = queries::profile(customer_id, id).one(self.db.connection()).await.map_err(repository_error)?;
         self.read_back(id, row)
+    }
+
+    async fn find_to_change(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        id: PbxId,
+    ) -> Result<Option<(Versioned<PbxProfile>, CountryCode)>, RepositoryError> {
+        let statement = queries::profile_to_change(self.db.backend(), reseller, customer_id, id);
+        let Some(row) = self.db.connection().query_one_raw(statement).await.map_err(repository_error)? else {
+            return Ok(None);
+        };
+        let read = || -> anyhow::Result<_> {
+            let country = CountryCode::parse(&row.try_get::<String>("", "customer_country")?)?;
+            Ok((pbx_profile::Model::from_query_result(&row, "")?, country))
+        };
+        let (model, country) = read().map_err(RepositoryError::Unexpected)?;
+        Ok(self.read_back(id, Some(model))?.map(|profile| (profile, country)))
     }
 
     async fn find_visible(

@@ -89,7 +89,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         accounts: Accounts::new(accounts.clone(), clock.clone(), ids.clone()),
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone(), recorder.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
-        patch_pbx: PatchPbx::new(customers.clone(), profiles.clone(), recorder.clone()),
+        patch_pbx: PatchPbx::new(profiles.clone(), recorder.clone()),
         delete_pbx: DeletePbx::new(customers.clone(), profiles.clone(), recorder.clone()),
         create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids, recorder.clone()),
         idempotency,
