@@ -58,10 +58,36 @@ def kazoo(n):
             "hostWebsocket": "wss://ws.example.com", "accountId": f"rename-{uuid.uuid4()}", "apiKey": "k"}
 
 
-def write_rows(server, floor, token, pbxs, rows):
+DELETES = int(os.environ.get("BENCH_DELETES", "60000"))
+
+
+def deletable(database_url, customer, work, name):
+    """DELETES Teams profiles of `customer` written straight into the database (a delete reads no secret); the file
+    of their ids."""
+    ids = psql(database_url, f"""
+        INSERT INTO pbx_profiles (id, customer_id, pbx_type, instance_id, instance_key, name, country_code, enabled,
+                                  settings, secrets, created_at, version)
+        SELECT gen_random_uuid(), '{customer}', 'TeamsPbxConnectionProfile', i, i, 'Delete me', 'US', false, '{{}}',
+               'v1:00000000:AAAA', now(), 1
+        FROM (SELECT gen_random_uuid()::text AS i FROM generate_series(1, {DELETES})) g
+        RETURNING id""")
+    path = work / f"delete-{name}.txt"
+    path.write_text(ids + "\n")
+    return path
+
+
+def write_rows(server, floor, token, pbxs, rows, database_url=None, customer=None, work=None):
     measured = {}
     for round_number in range(1, ROUNDS + 1):
         for connections in (1, 32):
+            for system, url in (("service", server.url), ("floor", floor.url)):
+                bench.log(f"writes round {round_number}: delete at {connections} ({system})")
+                ids = os.environ["BENCH_IDS"]
+                os.environ["BENCH_IDS"] = str(deletable(database_url, customer, work, f"{system}-{round_number}-{connections}"))
+                os.environ["BENCH_THREADS"] = str(min(2, connections))
+                measured.setdefault(("delete", connections, system), []).append(
+                    bench.wrk(url, "delete.lua", pbxs, token, connections))
+                os.environ["BENCH_IDS"] = ids
             for system, url in (("service", server.url), ("floor", floor.url)):
                 bench.log(f"writes round {round_number}: rename at {connections} ({system})")
                 measured.setdefault(("rename", connections, system), []).append(
@@ -200,7 +226,7 @@ def main():
         ids_file = work / "ids.txt"
         ids_file.write_text("\n".join(ids) + "\n")
         os.environ["BENCH_IDS"] = str(ids_file)
-        write_rows(server, floor, token, pbxs, rows)
+        write_rows(server, floor, token, pbxs, rows, database_url, customer, work)
         floor.stop()
 
         def fact(name, value):

@@ -258,13 +258,15 @@ pub trait PbxRepository: Send + Sync {
     /// is stored then).
     async fn update(&self, profile: &PbxProfile, expected_version: u64, event: &NewEvent) -> Result<u64, WriteError>;
 
-    /// Deletes the profile `id` of customer `customer_id`, if its version is `expected_version` (when given), and
-    /// stores `event` in the same transaction.
+    /// Deletes the profile `id` of customer `customer_id`, if that customer is `reseller`'s and the profile's version
+    /// is `expected_version` (when given), and stores `event` in the same transaction — one statement that checks
+    /// the owner.
     ///
     /// # Errors
-    /// [`WriteError::NotFound`] or [`WriteError::VersionMismatch`].
+    /// [`WriteError::NotFound`] (another reseller's customer too) or [`WriteError::VersionMismatch`].
     async fn delete(
         &self,
+        reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
         expected_version: Option<u64>,

@@ -140,15 +140,19 @@ pub(crate) fn profile(customer_id: CustomerId, id: PbxId) -> Select<pbx_profile:
     pbx_profile::Entity::find_by_id(id.as_uuid()).filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
 }
 
-/// The profile `id` of the customer `customer_id`, if that customer is `reseller`'s.
-pub(crate) fn visible_profile(reseller: ResellerId, customer_id: CustomerId, id: PbxId) -> Select<pbx_profile::Entity> {
-    let owned = Query::select()
+/// The id of the customer `customer_id` if it is `reseller`'s (a subquery).
+pub(crate) fn customer_of(reseller: ResellerId, customer_id: CustomerId) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
         .column(customer::Column::Id)
         .from(customer::Entity)
         .and_where(customer::Column::Id.eq(customer_id.as_uuid()))
         .and_where(customer::Column::ResellerId.eq(reseller.as_uuid()))
-        .to_owned();
-    profile(customer_id, id).filter(pbx_profile::Column::CustomerId.in_subquery(owned))
+        .to_owned()
+}
+
+/// The profile `id` of the customer `customer_id`, if that customer is `reseller`'s.
+pub(crate) fn visible_profile(reseller: ResellerId, customer_id: CustomerId, id: PbxId) -> Select<pbx_profile::Entity> {
+    profile(customer_id, id).filter(pbx_profile::Column::CustomerId.in_subquery(customer_of(reseller, customer_id)))
 }
 
 /// The profile `id` of the customer `customer_id` with that customer's country (`customer_country`), if the

@@ -116,7 +116,13 @@ async fn a_change_records_its_event_and_a_refused_change_records_none() {
     let deleted = event(EventType::CustomerDeleted, reseller, owner.id, None);
     assert!(matches!(f.customers.delete(reseller, owner.id, None, &deleted).await, Err(WriteError::InUse)));
     f.profiles
-        .delete(owner.id, profile.id, Some(1), &event(EventType::PbxDeleted, reseller, owner.id, Some(profile.id)))
+        .delete(
+            reseller,
+            owner.id,
+            profile.id,
+            Some(1),
+            &event(EventType::PbxDeleted, reseller, owner.id, Some(profile.id)),
+        )
         .await
         .unwrap();
 

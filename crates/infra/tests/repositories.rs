@@ -421,12 +421,17 @@ async fn updates_and_deletes_check_the_version() {
     clash.connection = taken.connection.clone();
     assert!(matches!(f.profiles.update(&clash, 2, &event()).await, Err(WriteError::InstanceAttached)));
 
+    let reseller = owner.reseller_id;
     assert!(matches!(
-        f.profiles.delete(owner.id, profile.id, Some(1), &event()).await,
+        f.profiles.delete(reseller, owner.id, profile.id, Some(1), &event()).await,
         Err(WriteError::VersionMismatch)
     ));
-    f.profiles.delete(owner.id, profile.id, Some(2), &event()).await.unwrap();
-    assert!(matches!(f.profiles.delete(owner.id, profile.id, None, &event()).await, Err(WriteError::NotFound)));
+    let stranger = ResellerId::from_uuid(Uuid::now_v7());
+    let foreign = f.profiles.delete(stranger, owner.id, profile.id, Some(2), &event()).await;
+    assert!(matches!(foreign, Err(WriteError::NotFound)), "another reseller deletes nothing: {foreign:?}");
+    f.profiles.delete(reseller, owner.id, profile.id, Some(2), &event()).await.unwrap();
+    let gone = f.profiles.delete(reseller, owner.id, profile.id, None, &event()).await;
+    assert!(matches!(gone, Err(WriteError::NotFound)));
     assert!(!f.profiles.instance_attached(PbxType::Kazoo, "k-version").await.unwrap(), "attachable again");
 }
 
@@ -488,7 +493,7 @@ async fn a_customer_with_profiles_cannot_be_deleted() {
     owner.details.enabled = true;
     assert_eq!(f.customers.update(&owner, 1, &event()).await.unwrap(), 2);
     assert!(matches!(f.customers.update(&owner, 1, &event()).await, Err(WriteError::VersionMismatch)));
-    f.profiles.delete(owner.id, profile.id, None, &event()).await.unwrap();
+    f.profiles.delete(reseller, owner.id, profile.id, None, &event()).await.unwrap();
     let stranger = ResellerId::from_uuid(Uuid::now_v7());
     assert!(matches!(f.customers.delete(stranger, owner.id, None, &event()).await, Err(WriteError::NotFound)));
     assert!(matches!(

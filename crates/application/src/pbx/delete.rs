@@ -5,7 +5,7 @@ use std::sync::Arc;
 use pbx_domain::{CustomerId, PbxId, ResellerId};
 
 use crate::events::Recorder;
-use crate::ports::{CustomerRepository, PbxRepository, RepositoryError, WriteError};
+use crate::ports::{PbxRepository, RepositoryError, WriteError};
 use crate::use_case::opaque_debug;
 
 /// Why the profile was not deleted.
@@ -25,7 +25,6 @@ pub enum DeletePbxError {
 /// The delete-PBX use case.
 #[derive(Clone)]
 pub struct DeletePbx {
-    customers: Arc<dyn CustomerRepository>,
     profiles: Arc<dyn PbxRepository>,
     recorder: Recorder,
 }
@@ -34,8 +33,8 @@ opaque_debug!(DeletePbx);
 impl DeletePbx {
     /// The use case over its ports.
     #[must_use]
-    pub fn new(customers: Arc<dyn CustomerRepository>, profiles: Arc<dyn PbxRepository>, recorder: Recorder) -> Self {
-        Self { customers, profiles, recorder }
+    pub fn new(profiles: Arc<dyn PbxRepository>, recorder: Recorder) -> Self {
+        Self { profiles, recorder }
     }
 
     /// Deletes the profile, if its version is `if_match` (when given).
@@ -51,9 +50,8 @@ impl DeletePbx {
         if_match: Option<u64>,
         actor: &pbx_domain::events::Actor,
     ) -> Result<(), DeletePbxError> {
-        self.customers.find(reseller, customer_id).await?.ok_or(DeletePbxError::NotFound)?;
         let event = self.recorder.pbx_deleted(actor, reseller, customer_id, pbx_id);
-        match self.profiles.delete(customer_id, pbx_id, if_match, &event).await {
+        match self.profiles.delete(reseller, customer_id, pbx_id, if_match, &event).await {
             Ok(()) => {
                 tracing::info!("PBX profile deleted");
                 Ok(())
@@ -69,62 +67,31 @@ impl DeletePbx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{MockCustomerRepository, MockPbxRepository, Versioned};
-    use pbx_domain::{Customer, CustomerName, NewCustomer};
+    use crate::ports::MockPbxRepository;
     use uuid::Uuid;
 
-    fn customers(found: bool) -> MockCustomerRepository {
-        let mut customers = MockCustomerRepository::new();
-        customers.expect_find().returning(move |reseller, id| {
-            let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
-            Ok(found.then(|| Versioned {
-                value: Customer {
-                    id,
-                    reseller_id: reseller,
-                    date_created: chrono::Utc::now(),
-                    details,
-                    options: Default::default(),
-                },
-                version: 1,
-            }))
-        });
-        customers
-    }
-
-    async fn run(found: bool, outcome: Option<Result<(), WriteError>>) -> Result<(), DeletePbxError> {
+    async fn run(outcome: Result<(), WriteError>) -> Result<(), DeletePbxError> {
         let mut profiles = MockPbxRepository::new();
-        match outcome {
-            Some(outcome) => {
-                let outcome = std::sync::Mutex::new(Some(outcome));
-                profiles
-                    .expect_delete()
-                    .withf(|_, id, version, event| *version == Some(2) && event.pbx_id == Some(*id))
-                    .times(1)
-                    .returning(move |_, _, _, _| outcome.lock().unwrap().take().unwrap());
-            }
-            None => {
-                profiles.expect_delete().never();
-            }
-        }
+        let outcome = std::sync::Mutex::new(Some(outcome));
         let ids = (ResellerId::from_uuid(Uuid::from_u128(1)), CustomerId::from_uuid(Uuid::from_u128(2)));
-        DeletePbx::new(Arc::new(customers(found)), Arc::new(profiles), crate::events::test_recorder())
+        profiles
+            .expect_delete()
+            .withf(move |reseller, customer, id, version, event| {
+                (*reseller, *customer) == ids && *version == Some(2) && event.pbx_id == Some(*id)
+            })
+            .times(1)
+            .returning(move |_, _, _, _, _| outcome.lock().unwrap().take().unwrap());
+        DeletePbx::new(Arc::new(profiles), crate::events::test_recorder())
             .execute(ids.0, ids.1, PbxId::from_uuid(Uuid::from_u128(3)), Some(2), &crate::events::test_actor())
             .await
     }
 
     #[tokio::test]
     async fn every_outcome() {
-        assert!(run(true, Some(Ok(()))).await.is_ok());
-        assert!(matches!(run(false, None).await, Err(DeletePbxError::NotFound)));
-        assert!(matches!(run(true, Some(Err(WriteError::NotFound))).await, Err(DeletePbxError::NotFound)));
-        assert!(matches!(
-            run(true, Some(Err(WriteError::VersionMismatch))).await,
-            Err(DeletePbxError::PreconditionFailed)
-        ));
+        assert!(run(Ok(())).await.is_ok());
+        assert!(matches!(run(Err(WriteError::NotFound)).await, Err(DeletePbxError::NotFound)));
+        assert!(matches!(run(Err(WriteError::VersionMismatch)).await, Err(DeletePbxError::PreconditionFailed)));
         let down = WriteError::Repository(crate::ports::RepositoryError::Unavailable(anyhow::anyhow!("down")));
-        assert!(matches!(
-            run(true, Some(Err(down))).await,
-            Err(DeletePbxError::Storage(RepositoryError::Unavailable(_)))
-        ));
+        assert!(matches!(run(Err(down)).await, Err(DeletePbxError::Storage(RepositoryError::Unavailable(_)))));
     }
 }

@@ -219,7 +219,16 @@ impl SeaOrmPbxRepository {
 
     /// After a write that matched no row: is the row gone, or at another version?
     async fn why_unmatched(&self, customer_id: CustomerId, id: PbxId) -> WriteError {
-        match queries::profile(customer_id, id).count(self.db.connection()).await {
+        self.unmatched(queries::profile(customer_id, id)).await
+    }
+
+    /// The same, the row looked for as `reseller` sees it.
+    async fn why_unmatched_for(&self, reseller: ResellerId, customer_id: CustomerId, id: PbxId) -> WriteError {
+        self.unmatched(queries::visible_profile(reseller, customer_id, id)).await
+    }
+
+    async fn unmatched(&self, row: sea_orm::Select<pbx_profile::Entity>) -> WriteError {
+        match row.count(self.db.connection()).await {
             Ok(0) => WriteError::NotFound,
             Ok(_) => WriteError::VersionMismatch,
             Err(e) => repository_error(e).into(),
@@ -399,6 +408,7 @@ impl PbxRepository for SeaOrmPbxRepository {
 
     async fn delete(
         &self,
+        reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
         expected_version: Option<u64>,
@@ -406,7 +416,8 @@ impl PbxRepository for SeaOrmPbxRepository {
     ) -> Result<(), WriteError> {
         let mut delete = pbx_profile::Entity::delete_many()
             .filter(pbx_profile::Column::Id.eq(id.as_uuid()))
-            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()));
+            .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
+            .filter(pbx_profile::Column::CustomerId.in_subquery(queries::customer_of(reseller, customer_id)));
         if let Some(expected) = expected_version {
             let expected = i64::try_from(expected).map_err(|e| RepositoryError::Unexpected(e.into()))?;
             delete = delete.filter(pbx_profile::Column::Version.eq(expected));
@@ -414,7 +425,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         let delete = delete.build(self.db.backend());
         match self.db.apply(Change::recorded(vec![delete], vec![event.clone()])).await {
             Ok(Applied::Written { .. }) => Ok(()),
-            Ok(Applied::Unmatched) => Err(self.why_unmatched(customer_id, id).await),
+            Ok(Applied::Unmatched) => Err(self.why_unmatched_for(reseller, customer_id, id).await),
             Err(e) => Err(repository_error(e).into()),
         }
     }

@@ -90,7 +90,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone(), recorder.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
         patch_pbx: PatchPbx::new(profiles.clone(), recorder.clone()),
-        delete_pbx: DeletePbx::new(customers.clone(), profiles.clone(), recorder.clone()),
+        delete_pbx: DeletePbx::new(profiles.clone(), recorder.clone()),
         create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids, recorder.clone()),
         idempotency,
         get_customer: GetCustomer::new(customers.clone(), profiles.clone()),
