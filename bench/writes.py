@@ -135,24 +135,28 @@ def feed_delay(server, replica, token, pbxs, profile_ids):
 
 
 def idle_polls(server, database_url, token, get_path):
-    """POLLS long polls of 10 s by tenants with no events: transactions and another tenant's GET p50."""
-    quiet = bench.wrk(server.url, "get.lua", get_path, token, 8)
+    """POLLS long polls of 10 s by tenants with no events: the transactions they cost (nothing else running), then
+    another tenant's GET p50 without and with them."""
     tokens = [tenant_token(server) for _ in range(POLLS)]
+
+    def polls():
+        threads = [threading.Thread(target=get, args=(f"{server.url}/api/v1.0/events?wait=10", t)) for t in tokens]
+        for t in threads:
+            t.start()
+        return threads
+
+    time.sleep(1)
     before = transactions(database_url)
-    threads = [threading.Thread(target=get, args=(f"{server.url}/api/v1.0/events?wait=10", t)) for t in tokens]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
+    for t in polls():
+        t.join()
+    after = transactions(database_url)
+    quiet = bench.wrk(server.url, "get.lua", get_path, token, 8)
+    waiting = polls()
     time.sleep(0.5)
     busy = bench.wrk(server.url, "get.lua", get_path, token, 8)
-    for t in threads:
+    for t in waiting:
         t.join()
-    elapsed = time.perf_counter() - started
-    after = transactions(database_url)
-    # The wrk run's own gets are transactions too: count them out (one statement each).
-    busy_requests = int(busy["rps"] * bench.DURATION)
-    return {"transactions": after - before - busy_requests, "seconds": elapsed,
-            "get_p50_quiet": quiet["p50"], "get_p50_polls": busy["p50"]}
+    return {"transactions": after - before, "get_p50_quiet": quiet["p50"], "get_p50_polls": busy["p50"]}
 
 
 def sigterm_with_polls(database_url, work, token):
@@ -173,14 +177,35 @@ def sigterm_with_polls(database_url, work, token):
     return stopped
 
 
-def feed_read(server, database_url, token):
+def feed_read(server, database_url):
     """A reseller reads its feed after its first event while OTHER_EVENTS of 5,000 other resellers, written after
-    that event (numbered after it, as a busy week would), are kept."""
-    first = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Feed 0"})["data"]["id"]
-    page = get(f"{server.url}/api/v1.0/events?limit=1000", token)
-    while page["data"] and page["data"][-1]["customerId"] != first:
-        page = get(f"{server.url}/api/v1.0/events?after={page['next']}&limit=1000", token)
-    cursor = page["data"][-1]["cursor"]
+    that event (numbered after it, as a busy week would), are kept; and the same read of another reseller before
+    they were written: (median ms with them, median ms without)."""
+
+    def reseller_with_a_first_event():
+        token = tenant_token(server)
+        first = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Feed 0"})["data"]["id"]
+        page = get(f"{server.url}/api/v1.0/events?limit=1000", token)
+        assert page["data"][-1]["customerId"] == first
+        return token, page["data"][-1]["cursor"]
+
+    def more(token):
+        for n in range(1, 100):
+            bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"Feed {n}"})
+
+    def timed(token, cursor):
+        timings = []
+        for _ in range(50):
+            started = time.perf_counter()
+            page = get(f"{server.url}/api/v1.0/events?after={cursor}&limit=100", token)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert len(page["data"]) == 99, len(page["data"])
+        return statistics.median(timings)
+
+    alone = reseller_with_a_first_event()
+    more(alone[0])
+    without = timed(*alone)
+    busy = reseller_with_a_first_event()
     bench.log(f"writing {OTHER_EVENTS} events of 5,000 other resellers")
     psql(database_url, f"""
         INSERT INTO pbx_events (seq, id, event_type, occurred_at, reseller_id, customer_id, pbx_id, actor_tenant_id,
@@ -191,15 +216,8 @@ def feed_read(server, database_url, token):
         JOIN (SELECT n, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid AS id
               FROM generate_series(0, 4999) n) r ON r.n = g % 5000;
         ANALYZE pbx_events;""")
-    for n in range(1, 100):
-        bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"Feed {n}"})
-    timings = []
-    for _ in range(50):
-        started = time.perf_counter()
-        page = get(f"{server.url}/api/v1.0/events?after={cursor}&limit=100", token)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert len(page["data"]) == 99, len(page["data"])
-    return statistics.median(timings)
+    more(busy[0])
+    return timed(*busy), without
 
 
 def main():
@@ -248,8 +266,9 @@ def main():
         fact(f"{POLLS} idle long polls of 10 s: database transactions in all", idle["transactions"])
         fact("another tenant's GET p50 without / with those polls (ms)",
              f"{idle['get_p50_quiet']:.2f} / {idle['get_p50_polls']:.2f}")
-        fact(f"a reseller's feed read, {OTHER_EVENTS:,} other events kept: median (ms)",
-             round(feed_read(server, database_url, tenant_token(server)), 2))
+        busy, alone = feed_read(server, database_url)
+        fact(f"a reseller's read of 99 events, {OTHER_EVENTS:,} other resellers' events kept between them / none: "
+             "median (ms)", f"{busy:.2f} / {alone:.2f}")
         server.stop()
         bench.log("SIGTERM with long polls open")
         fact(f"SIGTERM with {POLLS} long polls open: time to exit (s)",
