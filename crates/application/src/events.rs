@@ -298,8 +298,8 @@ pub fn parse_cursor(cursor: &str) -> Result<u64, EventsError> {
     cursor.parse().map_err(|_| EventsError::MalformedCursor)
 }
 
-/// The longest pause between two reads while events are held back (see [`Read::HeldBack`]); a read that finds
-/// only such events waits for them this long at least, whatever its `wait`.
+/// The longest pause between two reads while events are held back (see [`Read::HeldBack`]); a read whose page
+/// they leave short waits for them this long at least, whatever its `wait`.
 const HELD_BACK_PAUSE: Duration = Duration::from_millis(100);
 const HELD_BACK_AT_LEAST: Duration = Duration::from_secs(1);
 
@@ -352,12 +352,11 @@ impl ReadEvents {
                 Read::HeldBack(events) => (events, true),
             };
             let now = tokio::time::Instant::now();
-            if !events.is_empty() {
-                return Ok(page(events));
-            }
-            if held_back && now < deadline.max(started + HELD_BACK_AT_LEAST) {
-                // Committed but not yet safe to hand out: read again soon, not at the next wake-up (a stop still
-                // answers at once).
+            let full = events.len() as u64 >= limit;
+            if held_back && !full && now < deadline.max(started + HELD_BACK_AT_LEAST) {
+                // Committed but not yet safe to hand out (an older transaction is still running, for milliseconds
+                // as a rule): read again soon rather than answer a page short of what was committed — a client
+                // reads its own change — and not only at the next wake-up (a stop still answers at once).
                 let until = now + pause;
                 if tokio::time::timeout_at(until, listener).await == Ok(Wake::ShuttingDown) {
                     return Ok(page(Vec::new()));
@@ -366,7 +365,7 @@ impl ReadEvents {
                 pause = (pause * 2).min(HELD_BACK_PAUSE);
                 continue;
             }
-            if now >= deadline {
+            if !events.is_empty() || now >= deadline {
                 return Ok(page(events));
             }
             pause = Duration::from_millis(1);
@@ -565,5 +564,48 @@ mod tests {
         assert!(waited >= HELD_BACK_AT_LEAST && waited < HELD_BACK_AT_LEAST + HELD_BACK_PAUSE, "{waited:?}");
         let reads = log.1.load(std::sync::atomic::Ordering::SeqCst);
         assert!((10..=20).contains(&reads), "read again with growing pauses, not in a tight loop: {reads} reads");
+    }
+    /// A log whose first read has one event and more held back, and whose next has both.
+    struct SettlingLog(std::sync::atomic::AtomicUsize);
+
+    fn event_at(cursor: &str) -> pbx_domain::events::Event {
+        serde_json::from_value(serde_json::json!({
+            "id": Uuid::now_v7(), "cursor": cursor, "type": "customer.created", "occurredAt": "2026-12-01T10:00:00Z",
+            "resellerId": Uuid::nil(), "customerId": Uuid::nil(), "actor": {"tenantId": Uuid::nil()}, "data": null
+        }))
+        .unwrap()
+    }
+
+    #[async_trait]
+    impl EventLog for SettlingLog {
+        async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
+            Ok(())
+        }
+        async fn audience(&self, _: Visibility) -> Result<Audience, RepositoryError> {
+            Ok(Audience::All)
+        }
+        async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
+            Ok(match self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => Read::HeldBack(vec![event_at("8")]),
+                _ => Read::Events(vec![event_at("8"), event_at("9")]),
+            })
+        }
+        fn listen(&self, _: &Audience) -> Listener {
+            Box::pin(std::future::pending())
+        }
+        async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_page_left_short_by_held_back_events_waits_for_them_briefly() {
+        let mut clock = crate::ports::MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let events = ReadEvents::new(Arc::new(SettlingLog(Default::default())), Arc::new(clock));
+        let started = tokio::time::Instant::now();
+        let page = events.page(Some("7"), 10, Duration::ZERO, Visibility::All).await.unwrap();
+        assert_eq!((page.data.len(), page.next.as_str()), (2, "9"), "the whole page, once settled");
+        assert!(started.elapsed() < Duration::from_millis(10), "{:?}", started.elapsed());
     }
 }
