@@ -407,11 +407,26 @@ mod tests {
         }
     }
 
-    /// A log that never has an event and waits as long as asked.
-    struct EmptyLog;
+    /// A log that answers its reads from a script (its last answer repeats), counting them, and whose listener
+    /// completes as `wake` says: at once, after 10 s for `Quiet`, never for `None`.
+    struct Scripted {
+        reads: std::sync::Mutex<Vec<Read>>,
+        wake: Option<Wake>,
+        count: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Scripted {
+        fn new(reads: Vec<Read>, wake: Option<Wake>) -> Arc<Self> {
+            Arc::new(Self { reads: std::sync::Mutex::new(reads), wake, count: Default::default() })
+        }
+
+        fn reads(&self) -> usize {
+            self.count.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
 
     #[async_trait]
-    impl EventLog for EmptyLog {
+    impl EventLog for Scripted {
         async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
             Ok(())
         }
@@ -419,154 +434,30 @@ mod tests {
             Ok(Audience::All)
         }
         async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
-            Ok(Read::Events(Vec::new()))
+            self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut reads = self.reads.lock().unwrap();
+            Ok(if reads.len() > 1 { reads.remove(0) } else { reads[0].clone() })
         }
         fn listen(&self, _: &Audience) -> Listener {
-            Box::pin(std::future::pending())
-        }
-        async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
-            Ok(0)
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_empty_page_waits_for_the_next_event_and_not_longer_than_asked() {
-        let mut clock = crate::ports::MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let events = ReadEvents::new(Arc::new(EmptyLog), Arc::new(clock));
-        let started = tokio::time::Instant::now();
-        let page = events.page(Some("7"), 10, Duration::from_secs(3), Visibility::All).await.unwrap();
-        assert!(page.data.is_empty());
-        assert_eq!(page.next, "7", "an empty page resumes where it was asked");
-        assert_eq!(started.elapsed(), Duration::from_secs(3));
-        let at_once = events.page(None, 10, Duration::ZERO, Visibility::All).await.unwrap();
-        assert_eq!((at_once.next.as_str(), started.elapsed()), ("0", Duration::from_secs(3)));
-    }
-
-    /// A log whose first read finds nothing and whose next finds one event; a commit is signalled at once.
-    struct CommittedAfterTheFirstRead(std::sync::atomic::AtomicBool);
-
-    #[async_trait]
-    impl EventLog for CommittedAfterTheFirstRead {
-        async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
-            Ok(())
-        }
-        async fn audience(&self, _: Visibility) -> Result<Audience, RepositoryError> {
-            Ok(Audience::All)
-        }
-        async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
-            if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                return Ok(Read::Events(Vec::new()));
-            }
-            let event: pbx_domain::events::Event = serde_json::from_value(serde_json::json!({
-                "id": Uuid::nil(), "cursor": "8", "type": "customer.created", "occurredAt": "2026-11-27T10:00:00Z",
-                "resellerId": Uuid::nil(), "customerId": Uuid::nil(), "actor": {"tenantId": Uuid::nil()}, "data": null
-            }))
-            .unwrap();
-            Ok(Read::Events(vec![event]))
-        }
-        fn listen(&self, _: &Audience) -> Listener {
-            Box::pin(std::future::ready(Wake::Committed))
-        }
-        async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
-            Ok(0)
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_commit_signalled_while_reading_wakes_the_wait_at_once() {
-        let mut clock = crate::ports::MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let log = CommittedAfterTheFirstRead(std::sync::atomic::AtomicBool::new(false));
-        let events = ReadEvents::new(Arc::new(log), Arc::new(clock));
-        let started = tokio::time::Instant::now();
-        let page = events.page(Some("7"), 10, Duration::from_secs(30), Visibility::All).await.unwrap();
-        assert_eq!((page.data.len(), page.next.as_str()), (1, "8"));
-        assert_eq!(started.elapsed(), Duration::ZERO, "no poll interval waited");
-    }
-
-    #[tokio::test]
-    async fn a_purged_cursor_is_gone() {
-        let mut log = MockEventLog::new();
-        log.expect_audience().returning(|_| Ok(Audience::All));
-        log.expect_read().returning(|_, _, _| Ok(Read::Gone));
-        log.expect_listen().returning(|_| Box::pin(std::future::pending()));
-        let mut clock = crate::ports::MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let events = ReadEvents::new(Arc::new(log), Arc::new(clock));
-        let page = events.page(Some("1"), 10, Duration::ZERO, Visibility::All).await;
-        assert!(matches!(page, Err(EventsError::Gone)));
-    }
-    /// A log that never has an event to hand out (held back when its wake is `Committed`), whose listener
-    /// completes as `wake` says.
-    struct Signalled(Wake, std::sync::atomic::AtomicUsize);
-
-    #[async_trait]
-    impl EventLog for Signalled {
-        async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
-            Ok(())
-        }
-        async fn audience(&self, _: Visibility) -> Result<Audience, RepositoryError> {
-            Ok(Audience::All)
-        }
-        async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
-            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok(if self.0 == Wake::Committed { Read::HeldBack(Vec::new()) } else { Read::Events(Vec::new()) })
-        }
-        fn listen(&self, _: &Audience) -> Listener {
-            let wake = self.0;
-            Box::pin(async move {
-                if wake == Wake::Quiet {
+            match self.wake {
+                None => Box::pin(std::future::pending()),
+                Some(Wake::Quiet) => Box::pin(async {
                     tokio::time::sleep(Duration::from_secs(10)).await;
-                }
-                wake
-            })
+                    Wake::Quiet
+                }),
+                Some(wake) => Box::pin(std::future::ready(wake)),
+            }
         }
         async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
             Ok(0)
         }
     }
 
-    fn read_events(log: Arc<Signalled>) -> ReadEvents {
+    fn read_events(log: Arc<Scripted>) -> ReadEvents {
         let mut clock = crate::ports::MockClock::new();
         clock.expect_now().returning(Utc::now);
         ReadEvents::new(log, Arc::new(clock))
     }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_stopping_service_answers_a_waiting_reader_at_once_with_its_cursor() {
-        let log = Arc::new(Signalled(Wake::ShuttingDown, Default::default()));
-        let started = tokio::time::Instant::now();
-        let page = read_events(Arc::clone(&log)).page(Some("9"), 10, Duration::from_secs(30), Visibility::All).await;
-        let page = page.unwrap();
-        assert_eq!((page.data.len(), page.next.as_str()), (0, "9"));
-        assert_eq!(started.elapsed(), Duration::ZERO);
-        assert_eq!(log.1.load(std::sync::atomic::Ordering::SeqCst), 1, "no read after the stop");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_idle_reader_reads_only_at_the_safety_interval_and_not_again_at_its_deadline() {
-        let log = Arc::new(Signalled(Wake::Quiet, Default::default()));
-        let started = tokio::time::Instant::now();
-        let page = read_events(Arc::clone(&log)).page(None, 10, Duration::from_secs(25), Visibility::All).await;
-        assert!(page.unwrap().data.is_empty());
-        assert_eq!(started.elapsed(), Duration::from_secs(25));
-        assert_eq!(log.1.load(std::sync::atomic::Ordering::SeqCst), 3, "at 0, 10 and 20 s");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn events_held_back_are_read_again_soon_for_a_second_at_least() {
-        let log = Arc::new(Signalled(Wake::Committed, Default::default()));
-        let started = tokio::time::Instant::now();
-        let page = read_events(Arc::clone(&log)).page(None, 10, Duration::ZERO, Visibility::All).await;
-        assert!(page.unwrap().data.is_empty());
-        let waited = started.elapsed();
-        assert!(waited >= HELD_BACK_AT_LEAST && waited < HELD_BACK_AT_LEAST + HELD_BACK_PAUSE, "{waited:?}");
-        let reads = log.1.load(std::sync::atomic::Ordering::SeqCst);
-        assert!((10..=20).contains(&reads), "read again with growing pauses, not in a tight loop: {reads} reads");
-    }
-    /// A log whose first read has one event and more held back, and whose next has both.
-    struct SettlingLog(std::sync::atomic::AtomicUsize);
 
     fn event_at(cursor: &str) -> pbx_domain::events::Event {
         serde_json::from_value(serde_json::json!({
@@ -576,35 +467,76 @@ mod tests {
         .unwrap()
     }
 
-    #[async_trait]
-    impl EventLog for SettlingLog {
-        async fn append(&self, _: &[NewEvent]) -> Result<(), RepositoryError> {
-            Ok(())
-        }
-        async fn audience(&self, _: Visibility) -> Result<Audience, RepositoryError> {
-            Ok(Audience::All)
-        }
-        async fn read(&self, _: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
-            Ok(match self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
-                0 => Read::HeldBack(vec![event_at("8")]),
-                _ => Read::Events(vec![event_at("8"), event_at("9")]),
-            })
-        }
-        fn listen(&self, _: &Audience) -> Listener {
-            Box::pin(std::future::pending())
-        }
-        async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
-            Ok(0)
-        }
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_page_waits_for_the_next_event_and_not_longer_than_asked() {
+        let events = read_events(Scripted::new(vec![Read::Events(Vec::new())], None));
+        let started = tokio::time::Instant::now();
+        let page = events.page(Some("7"), 10, Duration::from_secs(3), Visibility::All).await.unwrap();
+        assert!(page.data.is_empty());
+        assert_eq!(page.next, "7", "an empty page resumes where it was asked");
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        let at_once = events.page(None, 10, Duration::ZERO, Visibility::All).await.unwrap();
+        assert_eq!((at_once.next.as_str(), started.elapsed()), ("0", Duration::from_secs(3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_signalled_while_reading_wakes_the_wait_at_once() {
+        let log =
+            Scripted::new(vec![Read::Events(Vec::new()), Read::Events(vec![event_at("8")])], Some(Wake::Committed));
+        let started = tokio::time::Instant::now();
+        let page = read_events(log).page(Some("7"), 10, Duration::from_secs(30), Visibility::All).await.unwrap();
+        assert_eq!((page.data.len(), page.next.as_str()), (1, "8"));
+        assert_eq!(started.elapsed(), Duration::ZERO, "no poll interval waited");
+    }
+
+    #[tokio::test]
+    async fn a_purged_cursor_is_gone() {
+        let events = read_events(Scripted::new(vec![Read::Gone], None));
+        let page = events.page(Some("1"), 10, Duration::ZERO, Visibility::All).await;
+        assert!(matches!(page, Err(EventsError::Gone)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stopping_service_answers_a_waiting_reader_at_once_with_its_cursor() {
+        let log = Scripted::new(vec![Read::Events(Vec::new())], Some(Wake::ShuttingDown));
+        let started = tokio::time::Instant::now();
+        let page = read_events(Arc::clone(&log)).page(Some("9"), 10, Duration::from_secs(30), Visibility::All).await;
+        let page = page.unwrap();
+        assert_eq!((page.data.len(), page.next.as_str()), (0, "9"));
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(log.reads(), 1, "no read after the stop");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_reader_reads_only_at_the_safety_interval_and_not_again_at_its_deadline() {
+        let log = Scripted::new(vec![Read::Events(Vec::new())], Some(Wake::Quiet));
+        let started = tokio::time::Instant::now();
+        let page = read_events(Arc::clone(&log)).page(None, 10, Duration::from_secs(25), Visibility::All).await;
+        assert!(page.unwrap().data.is_empty());
+        assert_eq!(started.elapsed(), Duration::from_secs(25));
+        assert_eq!(log.reads(), 3, "at 0, 10 and 20 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_held_back_are_read_again_soon_for_a_second_at_least() {
+        let log = Scripted::new(vec![Read::HeldBack(Vec::new())], Some(Wake::Committed));
+        let started = tokio::time::Instant::now();
+        let page = read_events(Arc::clone(&log)).page(None, 10, Duration::ZERO, Visibility::All).await;
+        assert!(page.unwrap().data.is_empty());
+        let waited = started.elapsed();
+        assert!(waited >= HELD_BACK_AT_LEAST && waited < HELD_BACK_AT_LEAST + HELD_BACK_PAUSE, "{waited:?}");
+        let reads = log.reads();
+        assert!((10..=20).contains(&reads), "read again with growing pauses, not in a tight loop: {reads} reads");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_page_left_short_by_held_back_events_waits_for_them_briefly() {
-        let mut clock = crate::ports::MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let events = ReadEvents::new(Arc::new(SettlingLog(Default::default())), Arc::new(clock));
+        let log = Scripted::new(
+            vec![Read::HeldBack(vec![event_at("8")]), Read::Events(vec![event_at("8"), event_at("9")])],
+            None,
+        );
         let started = tokio::time::Instant::now();
-        let page = events.page(Some("7"), 10, Duration::ZERO, Visibility::All).await.unwrap();
+        let page = read_events(log).page(Some("7"), 10, Duration::ZERO, Visibility::All).await.unwrap();
         assert_eq!((page.data.len(), page.next.as_str()), (2, "9"), "the whole page, once settled");
         assert!(started.elapsed() < Duration::from_millis(10), "{:?}", started.elapsed());
     }
