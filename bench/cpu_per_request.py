@@ -6,7 +6,6 @@ postgres process, before and after one wrk run). Run after `make bench` has buil
 """
 import os
 import tempfile
-import uuid
 from pathlib import Path
 
 import run as bench
@@ -43,10 +42,7 @@ def measure(url, pid, script, pbxs, token, ids_file):
 
 def main():
     work = Path(tempfile.mkdtemp(prefix="pbx-bench-cpu-"))
-    database = f"pbx_bench_cpu_{uuid.uuid4().hex[:12]}"
-    writes.psql(bench.PG_URL, f"CREATE DATABASE {database}")
-    database_url = bench.PG_URL.rsplit("/", 1)[0] + "/" + database
-    try:
+    with writes.scratch_database("pbx_bench_cpu") as database_url:
         server = bench.Server("PostgreSQL", work / "pg", database_url)
         server.start()
         floor = bench.Floor(database_url)
@@ -66,8 +62,6 @@ def main():
             print(f"| delete | {system} | {rps:.0f} | {own:.0f} | {pg:.0f} |")
         floor.stop()
         server.stop()
-    finally:
-        writes.psql(bench.PG_URL, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 if __name__ == "__main__":

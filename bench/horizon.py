@@ -8,17 +8,13 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import run as bench
 import writes
 
 work = Path(tempfile.mkdtemp())
-db = f"pbx_horizon_{uuid.uuid4().hex[:8]}"
-writes.psql(bench.PG_URL, f"CREATE DATABASE {db}")
-url = bench.PG_URL.rsplit("/", 1)[0] + "/" + db
-try:
+with writes.scratch_database("pbx_horizon") as url:
     server = bench.Server("PostgreSQL", work / "pg", url)
     server.start()
     token = server.token()
@@ -39,5 +35,3 @@ try:
         print(f"write transaction held open {hold} s elsewhere on the cluster: long poll answered {(answer['at'] - committed) * 1000:.0f} ms after the commit")
         cursor = answer["page"]["next"]
     server.stop()
-finally:
-    writes.psql(bench.PG_URL, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")

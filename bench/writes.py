@@ -13,6 +13,7 @@ work (each floor statement writes its event too).
 
 Appends its tables to target/bench-results.md (or BENCH_OUTPUT). Standard library only, with wrk and psql.
 """
+import contextlib
 import json
 import os
 import signal
@@ -42,6 +43,17 @@ def get(url, token, timeout=40):
 
 def psql(url, sql):
     return bench.run(["psql", url, "-qtAc", sql]).strip()
+
+
+@contextlib.contextmanager
+def scratch_database(prefix):
+    """A new database on the PostgreSQL server of `make bench`, dropped afterwards: its URL."""
+    database = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    psql(bench.PG_URL, f"CREATE DATABASE {database}")
+    try:
+        yield bench.PG_URL.rsplit("/", 1)[0] + "/" + database
+    finally:
+        psql(bench.PG_URL, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def transactions(url):
@@ -227,9 +239,11 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server", "--bin", "pbx-server", "--example", "floor"],
                    check=True, cwd=bench.ROOT)
     work = Path(tempfile.mkdtemp(prefix="pbx-bench-writes-"))
-    database = f"pbx_bench_w_{uuid.uuid4().hex[:12]}"
-    psql(bench.PG_URL, f"CREATE DATABASE {database}")
-    database_url = bench.PG_URL.rsplit("/", 1)[0] + "/" + database
+    with scratch_database("pbx_bench_w") as database_url:
+        measure(work, database_url)
+
+
+def measure(work, database_url):
     rows, facts = {}, {}
     try:
         server = bench.Server("PostgreSQL", work / "pg", database_url)
@@ -274,7 +288,6 @@ def main():
         fact(f"SIGTERM with {POLLS} long polls open: time to exit (s)",
              round(sigterm_with_polls(database_url, work, token), 2))
     finally:
-        psql(bench.PG_URL, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         report(rows, facts)
 
 
