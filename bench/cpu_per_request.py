@@ -47,11 +47,7 @@ def main():
         server.start()
         floor = bench.Floor(database_url)
         token = server.token()
-        customer = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Cpu"})["data"]["id"]
-        pbxs = f"/api/v1.0/customers/{customer}/pbxs"
-        ids = [bench.request("POST", f"{server.url}{pbxs}", token, writes.kazoo(n))["data"]["id"] for n in range(256)]
-        renames = work / "ids.txt"
-        renames.write_text("\n".join(ids) + "\n")
+        customer, pbxs, _, renames = writes.profiles_to_rename(server, token, work)
         print("| Workload (32 connections) | System | req/s | server CPU µs / request | PostgreSQL CPU µs / request |")
         print("|---|---|---:|---:|---:|")
         for system, url, pid in (("service", server.url, server.process.pid), ("floor", floor.url, floor.process.pid)):

@@ -4,7 +4,6 @@ local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
-  thread:set("threads", 0)
 end
 
 function init(args)

@@ -88,6 +88,17 @@ def deletable(database_url, customer, work, name):
     return path
 
 
+def profiles_to_rename(server, token, work):
+    """A customer with 256 Kazoo profiles: its id, its profiles' path, their ids and the file listing them (for
+    rename.lua)."""
+    customer = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
+    pbxs = f"/api/v1.0/customers/{customer}/pbxs"
+    ids = [bench.request("POST", f"{server.url}{pbxs}", token, kazoo(n))["data"]["id"] for n in range(256)]
+    ids_file = work / "ids.txt"
+    ids_file.write_text("\n".join(ids) + "\n")
+    return customer, pbxs, ids, ids_file
+
+
 def write_rows(server, floor, token, pbxs, rows, database_url=None, customer=None, work=None):
     measured = {}
     for round_number in range(1, ROUNDS + 1):
@@ -252,11 +263,7 @@ def measure(work, database_url):
         replica.start()
         floor = bench.Floor(database_url)
         token = server.token()
-        customer = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": "Bench"})["data"]["id"]
-        pbxs = f"/api/v1.0/customers/{customer}/pbxs"
-        ids = [bench.request("POST", f"{server.url}{pbxs}", token, kazoo(n))["data"]["id"] for n in range(256)]
-        ids_file = work / "ids.txt"
-        ids_file.write_text("\n".join(ids) + "\n")
+        customer, pbxs, ids, ids_file = profiles_to_rename(server, token, work)
         os.environ["BENCH_IDS"] = str(ids_file)
         write_rows(server, floor, token, pbxs, rows, database_url, customer, work)
         floor.stop()

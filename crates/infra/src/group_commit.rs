@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::unit_of_work::{Applied, Change, Unit, WriteErr, transact};
+use crate::unit_of_work::{Applied, Change, Unit, WriteErr, transact, writer_stopped};
 use crate::wakeup::Wakeups;
 
 /// The most changes one transaction carries.
@@ -34,11 +34,6 @@ impl std::fmt::Debug for Job {
     }
 }
 
-/// The error of a change that the writer could not take or answer: the database counts as unavailable.
-fn stopped(message: &str) -> WriteErr {
-    Arc::new(DbErr::Conn(sea_orm::RuntimeErr::Internal(message.to_owned())))
-}
-
 impl GroupCommit {
     /// Starts the writer task on the current runtime. `writes` is the writers' turn that other writes of the
     /// process also take, so that the group's transaction never waits in SQLite's busy handler for them.
@@ -52,9 +47,9 @@ impl GroupCommit {
     pub(crate) async fn apply(&self, change: Change) -> Result<Applied, WriteErr> {
         let (done, applied) = oneshot::channel();
         if self.jobs.send(Job { change, done }).is_err() {
-            return Err(stopped("the database writer has stopped"));
+            return Err(writer_stopped());
         }
-        applied.await.unwrap_or_else(|_| Err(stopped("the database writer stopped before answering")))
+        applied.await.unwrap_or_else(|_| Err(writer_stopped()))
     }
 }
 

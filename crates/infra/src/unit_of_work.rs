@@ -21,6 +21,12 @@ use crate::wakeup::Wakeups;
 /// A database error, shared by the members of a group that failed together.
 pub(crate) type WriteErr = Arc<DbErr>;
 
+/// The error of a change handed to a batching writer (SQLite's group commit, the grouped creates) that stopped
+/// before taking or answering it: the database counts as unavailable, and nothing of the change was written.
+pub(crate) fn writer_stopped() -> WriteErr {
+    Arc::new(DbErr::Conn(sea_orm::RuntimeErr::Internal("the database writer stopped".to_owned())))
+}
+
 /// What a unit of work decided: commit `events` with its writes, or roll everything back.
 #[derive(Debug)]
 pub(crate) struct Unit<T> {

@@ -86,8 +86,8 @@ impl Drop for Filed {
 }
 
 impl Wakeups {
-    /// Readers that, when nothing is signalled, read again after `quiet`; `told` when commits on PostgreSQL are
-    /// told to other replicas through `pool` (the notifier is started on the current runtime).
+    /// Readers that, when nothing is signalled, read again after `quiet`; with `pool` (PostgreSQL), commits are told
+    /// to the other replicas and heard from them (the notifier and the listener start on the current runtime).
     pub(crate) fn new(quiet: Duration, pool: Option<PgPool>) -> Self {
         let (outgoing, receiver) = match pool {
             Some(_) => {

@@ -26,7 +26,7 @@ use crate::db_error::is_deadlock;
 use crate::outbox;
 use crate::profile_row::Content;
 use crate::queries::placeholder;
-use crate::unit_of_work::{Unit, WriteErr};
+use crate::unit_of_work::{Unit, WriteErr, writer_stopped};
 
 /// The most creates one statement carries (12 parameters each).
 const MAX_GROUP: usize = 128;
@@ -91,12 +91,11 @@ impl GroupedCreates {
 
     /// Writes `create` with the next group; answers once that group's statement is durable (or failed).
     pub(crate) async fn create(&self, create: Create) -> Result<Created, WriteErr> {
-        let stopped = || Arc::new(DbErr::Conn(sea_orm::RuntimeErr::Internal("the database writer stopped".to_owned())));
         let (done, created) = oneshot::channel();
         if self.jobs.send(Job { create, done }).is_err() {
-            return Err(stopped());
+            return Err(writer_stopped());
         }
-        created.await.unwrap_or_else(|_| Err(stopped()))
+        created.await.unwrap_or_else(|_| Err(writer_stopped()))
     }
 }
 
