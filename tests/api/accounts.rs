@@ -66,7 +66,7 @@ async fn a_tenant_creates_reads_changes_and_deletes_its_accounts() {
         status,
         &body,
         StatusCode::CONFLICT,
-        "The account still has customers; delete them before the account.",
+        "The account still has customers or accounts of its own; delete them before the account.",
     );
     let (status, _) =
         delete(&server, &format!("/api/v1.0/customers/{customer}"), &server.token(&id, "onboarding")).await;
@@ -308,4 +308,80 @@ async fn a_customer_with_its_options_and_first_profile_is_created_under_an_accou
     );
     let (_, _, got) = read(server.get(&format!("{prefix}/customers/{customer}"), &token).await).await;
     assert_eq!(got["data"]["pbxConnectionProfiles"], created["data"]["pbxConnectionProfiles"]);
+}
+
+#[tokio::test]
+async fn an_account_with_accounts_of_its_own_is_not_deleted_and_a_deleted_one_owns_nothing_new() {
+    let server = TestServer::start().await;
+    let token = server.token(&new_guid(), "onboarding");
+    let brand = account(&server, &token, json!({"name": "Brand"})).await;
+    let brand_token = server.token(&brand, "onboarding");
+    let sub = account(&server, &brand_token, json!({"name": "Sub-brand"})).await;
+    let path = format!("/api/v1.0/accounts/{brand}");
+
+    let (status, body) = delete(&server, &path, &token).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "The account still has customers or accounts of its own; delete them before the account.",
+    );
+    assert_eq!(delete(&server, &format!("/api/v1.0/accounts/{sub}"), &brand_token).await.0, StatusCode::OK);
+    assert_eq!(delete(&server, &path, &token).await.0, StatusCode::OK);
+
+    // The deleted account's own token creates nothing under it any more.
+    let customer = server.post("/api/v1.0/customers", &brand_token, &json!({"name": "Acme"}), &[]).await;
+    assert_eq!(customer.status(), StatusCode::NOT_FOUND, "a customer of a deleted account");
+    let nested = server.post("/api/v1.0/accounts", &brand_token, &json!({"name": "Late"}), &[]).await;
+    assert_eq!(nested.status(), StatusCode::NOT_FOUND, "an account under a deleted account");
+    let with_profile = json!({"name": "Acme", "pbxConnectionProfile": kazoo(&new_guid())});
+    let response = server.post("/api/v1.0/customers", &brand_token, &with_profile, &[("accept-charges", "true")]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "a customer and its profile under a deleted account");
+}
+
+/// Eight creates under an account (half with a first profile) and the account's delete, sent together, many
+/// times: either the delete is refused (409) and every create stands, or the delete went first and every create
+/// is refused (404) — never an account deleted with customers left under it.
+#[tokio::test]
+async fn deleting_an_account_while_customers_are_created_under_it_never_orphans_one() {
+    let server = TestServer::start().await;
+    let token = server.token(&new_guid(), "onboarding");
+    let (mut deleted, mut refused) = (0, 0);
+    for trial in 0..20 {
+        let brand = account(&server, &token, json!({"name": "Brand"})).await;
+        let prefix = format!("/api/v1.0/accounts/{brand}");
+        let creates = (0..8).map(|i| {
+            let (server, token, prefix) = (&server, &token, &prefix);
+            async move {
+                let body = if i % 2 == 0 {
+                    json!({"name": format!("Acme {i}"), "pbxConnectionProfile": kazoo(&new_guid())})
+                } else {
+                    json!({"name": format!("Acme {i}")})
+                };
+                let response =
+                    server.post(&format!("{prefix}/customers"), token, &body, &[("accept-charges", "true")]).await;
+                response.status()
+            }
+        });
+        let (statuses, (deletion, _)) =
+            tokio::join!(futures_util::future::join_all(creates), delete(&server, &prefix, &token));
+        let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+        match deletion {
+            StatusCode::OK => {
+                deleted += 1;
+                assert!(
+                    statuses.iter().all(|s| *s == StatusCode::NOT_FOUND),
+                    "trial {trial}: the account was deleted and the creates answered {statuses:?}"
+                );
+            }
+            StatusCode::CONFLICT => {
+                refused += 1;
+                assert_eq!(created, 8, "trial {trial}: the account stays and the creates answered {statuses:?}");
+                let (_, _, listed) = read(server.get(&format!("{prefix}/customers?pageSize=100"), &token).await).await;
+                assert_eq!(listed["data"].as_array().map(Vec::len), Some(created), "trial {trial}: every 201 is there");
+            }
+            other => panic!("trial {trial}: the delete answered {other}"),
+        }
+    }
+    crate::helpers::report(&format!("account delete against 8 creates: {deleted} deleted first, {refused} refused"));
 }

@@ -269,9 +269,9 @@ impl From<AccountError> for ApiError {
         match error {
             AccountError::NotFound => Self::NotFound,
             AccountError::PreconditionFailed => Self::PreconditionFailed,
-            AccountError::HasCustomers => {
-                Self::Conflict("The account still has customers; delete them before the account.".to_owned())
-            }
+            AccountError::NotEmpty => Self::Conflict(
+                "The account still has customers or accounts of its own; delete them before the account.".to_owned(),
+            ),
             AccountError::Storage(e) => e.into(),
         }
     }
@@ -312,6 +312,7 @@ impl From<CreateCustomerError> for ApiError {
                 "Creating a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
                  header 'accept-charges: true'. Nothing was created, neither the customer nor its profile.",
             ),
+            CreateCustomerError::ResellerNotFound => Self::NotFound,
             CreateCustomerError::Storage(e) => e.into(),
         }
     }

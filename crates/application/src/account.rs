@@ -76,11 +76,12 @@ pub trait AccountRepository: Send + Sync {
         page: Page,
     ) -> Result<Vec<Account>, RepositoryError>;
 
-    /// Stores a new account, at version 1.
+    /// Stores a new account, at version 1, unless its parent is a deleted account (or one whose deletion commits
+    /// first).
     ///
     /// # Errors
-    /// As [`AccountRepository::find`].
-    async fn insert(&self, account: &Account) -> Result<(), RepositoryError>;
+    /// [`WriteError::NotFound`] when the parent is a deleted account, otherwise as [`AccountRepository::find`].
+    async fn insert(&self, account: &Account) -> Result<(), WriteError>;
 
     /// Replaces the stored account if its version is still `expected_version`; returns the new version.
     ///
@@ -88,11 +89,13 @@ pub trait AccountRepository: Send + Sync {
     /// [`WriteError::NotFound`] when it is gone, [`WriteError::VersionMismatch`] when its version is another.
     async fn update(&self, account: &Account, expected_version: u64) -> Result<u64, WriteError>;
 
-    /// Deletes `parent`'s account `id`, if its version is `expected_version` (when given) and no customer belongs to
-    /// it, in one statement.
+    /// Deletes `parent`'s account `id`, if its version is `expected_version` (when given) and neither a customer
+    /// nor an account belongs to it; a customer or an account being created under it meanwhile either commits first
+    /// (and the delete is refused) or is refused itself.
     ///
     /// # Errors
-    /// [`WriteError::NotFound`], [`WriteError::VersionMismatch`], and [`WriteError::InUse`] while it has customers.
+    /// [`WriteError::NotFound`], [`WriteError::VersionMismatch`], and [`WriteError::InUse`] while it has customers
+    /// or accounts.
     async fn delete(&self, parent: ResellerId, id: ResellerId, expected_version: Option<u64>)
     -> Result<(), WriteError>;
 
@@ -112,9 +115,9 @@ pub enum AccountError {
     /// The account changed since the version the caller gave.
     #[error("the account has changed")]
     PreconditionFailed,
-    /// The account still has customers.
-    #[error("the account still has customers")]
-    HasCustomers,
+    /// The account still has customers or accounts of its own.
+    #[error("the account still has customers or accounts")]
+    NotEmpty,
     /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -125,7 +128,7 @@ impl From<WriteError> for AccountError {
         match error {
             WriteError::NotFound | WriteError::InstanceAttached => Self::NotFound,
             WriteError::VersionMismatch => Self::PreconditionFailed,
-            WriteError::InUse => Self::HasCustomers,
+            WriteError::InUse => Self::NotEmpty,
             WriteError::Repository(e) => Self::Storage(e),
         }
     }
@@ -151,7 +154,7 @@ impl Accounts {
     /// created is returned instead of a second one.
     ///
     /// # Errors
-    /// Storage failures only.
+    /// [`AccountError::NotFound`] when `parent` is a deleted account; storage failures.
     #[tracing::instrument(name = "create_account", skip(self, details, reservation))]
     pub async fn create(
         &self,
@@ -224,10 +227,11 @@ impl Accounts {
         Ok(Versioned { value: patched, version })
     }
 
-    /// Deletes `parent`'s account `id`, if its version is `if_match` (when given) and it has no customer left.
+    /// Deletes `parent`'s account `id`, if its version is `if_match` (when given) and it has no customer or account
+    /// left.
     ///
     /// # Errors
-    /// [`AccountError::NotFound`], [`AccountError::PreconditionFailed`], [`AccountError::HasCustomers`].
+    /// [`AccountError::NotFound`], [`AccountError::PreconditionFailed`], [`AccountError::NotEmpty`].
     #[tracing::instrument(name = "delete_account", skip(self))]
     pub async fn delete(&self, parent: ResellerId, id: ResellerId, if_match: Option<u64>) -> Result<(), AccountError> {
         self.accounts.delete(parent, id, if_match).await?;

@@ -129,11 +129,13 @@ pub trait CustomerRepository: Send + Sync {
         page: Page,
     ) -> Result<Vec<Customer>, RepositoryError>;
 
-    /// Stores a new customer, at version 1, and `event` in the same transaction.
+    /// Stores a new customer, at version 1, and `event` in the same transaction, unless its reseller is a deleted
+    /// account (or one whose deletion commits first).
     ///
     /// # Errors
-    /// As [`CustomerRepository::find`].
-    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), RepositoryError>;
+    /// [`WriteError::NotFound`] when the reseller is a deleted account (nothing is stored), otherwise as
+    /// [`CustomerRepository::find`].
+    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), WriteError>;
 
     /// The reseller (or account) of the customer `id`, whoever it is.
     ///
@@ -192,10 +194,11 @@ pub trait PbxRepository: Send + Sync {
     ) -> Result<CountryCode, InsertPbxError>;
 
     /// Stores a new customer and its first profile, both at version 1, with `events`, in one transaction: nothing
-    /// is stored unless all is.
+    /// is stored unless all is, and nothing when the customer's reseller is a deleted account.
     ///
     /// # Errors
-    /// [`InsertPbxError::InstanceAttached`] when the profile's instance is taken (nothing is stored),
+    /// [`InsertPbxError::InstanceAttached`] when the profile's instance is taken,
+    /// [`InsertPbxError::CustomerNotFound`] when the reseller is a deleted account (nothing is stored either way),
     /// [`InsertPbxError::Repository`] for any other failure.
     async fn insert_with_customer(
         &self,

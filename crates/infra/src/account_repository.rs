@@ -4,16 +4,18 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use chrono::Utc;
 use pbx_application::{
     AccountMetrics, AccountRepository, CustomerProfiles, Page, ProfileFigures, RepositoryError, Versioned, WriteError,
 };
 use pbx_domain::{Account, CustomerId, PbxId, PbxType, ResellerId};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use crate::customer_repository::{DetailColumns, stored_version};
 use crate::db_error::repository_error;
 use crate::entity::{account, customer};
+use crate::unit_of_work::Unit;
 use crate::{Database, queries};
 
 /// [`AccountRepository`] over SeaORM.
@@ -61,6 +63,7 @@ fn active(account: &Account, version: i64) -> account::ActiveModel {
         enabled: Set(details.enabled),
         date_created: Set(account.date_created),
         version: Set(version),
+        date_deleted: Set(None),
     }
 }
 
@@ -88,10 +91,15 @@ impl AccountRepository for SeaOrmAccountRepository {
         rows.into_iter().map(|row| to_domain(row).map(|a| a.value)).collect::<anyhow::Result<_>>().map_err(unreadable)
     }
 
-    async fn insert(&self, account: &Account) -> Result<(), RepositoryError> {
-        let insert = account::Entity::insert(active(account, 1)).build(self.db.backend());
-        self.db.execute(insert).await.map_err(repository_error)?;
-        Ok(())
+    async fn insert(&self, account: &Account) -> Result<(), WriteError> {
+        let backend = self.db.backend();
+        let guard = queries::unless_deleted_account(backend, account.parent);
+        let insert =
+            queries::insert_where(&active(account, 1), guard).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+        match self.db.execute(backend.build(&insert)).await.map_err(repository_error)? {
+            0 => Err(WriteError::NotFound),
+            _ => Ok(()),
+        }
     }
 
     async fn update(&self, account: &Account, expected_version: u64) -> Result<u64, WriteError> {
@@ -101,6 +109,7 @@ impl AccountRepository for SeaOrmAccountRepository {
             .filter(account::Column::Id.eq(account.id.as_uuid()))
             .filter(account::Column::ParentTenantId.eq(account.parent.as_uuid()))
             .filter(account::Column::Version.eq(expected))
+            .filter(account::Column::DateDeleted.is_null())
             .build(self.db.backend());
         if self.db.execute(update).await.map_err(repository_error)? > 0 {
             return Ok(expected_version + 1);
@@ -117,28 +126,39 @@ impl AccountRepository for SeaOrmAccountRepository {
         id: ResellerId,
         expected_version: Option<u64>,
     ) -> Result<(), WriteError> {
-        // One statement: a customer created under the account between a count and the delete cannot be orphaned.
-        let customers = Query::select()
-            .expr(Expr::val(1))
-            .from(customer::Entity)
-            .and_where(customer::Column::ResellerId.eq(id.as_uuid()))
-            .to_owned();
-        let mut delete = account::Entity::delete_many()
-            .filter(account::Column::Id.eq(id.as_uuid()))
-            .filter(account::Column::ParentTenantId.eq(parent.as_uuid()))
-            .filter(Expr::exists(customers).not());
-        if let Some(expected) = expected_version {
-            delete = delete.filter(account::Column::Version.eq(stored_version(expected)?));
-        }
-        if self.db.execute(delete.build(self.db.backend())).await.map_err(repository_error)? > 0 {
-            return Ok(());
-        }
-        Err(match self.find(id).await? {
-            Some(found) if found.value.parent != parent => WriteError::NotFound,
-            None => WriteError::NotFound,
-            Some(found) if expected_version.is_some_and(|v| v != found.version) => WriteError::VersionMismatch,
-            Some(_) => WriteError::InUse,
-        })
+        let expected = expected_version.map(stored_version).transpose()?;
+        let deleted = self
+            .db
+            .transact(async |transaction| {
+                // The row first, for update: a create under the account that locked it first (see
+                // `queries::unless_deleted_account`) commits before this goes on, and one that comes later waits
+                // and then sees the account deleted.
+                let Some(row) = queries::account(id).lock_exclusive().one(transaction).await? else {
+                    return Ok(Unit::roll_back(Err(WriteError::NotFound)));
+                };
+                if row.parent_tenant_id != parent.as_uuid() {
+                    return Ok(Unit::roll_back(Err(WriteError::NotFound)));
+                }
+                if expected.is_some_and(|v| v != row.version) {
+                    return Ok(Unit::roll_back(Err(WriteError::VersionMismatch)));
+                }
+                // Statements of their own, after the lock: they read what the creates ahead committed
+                // (PostgreSQL's read committed takes a snapshot a statement, MySQL's first plain read one now).
+                if queries::customers_of(id).limit(1).count(transaction).await? > 0
+                    || queries::accounts_of(id).limit(1).count(transaction).await? > 0
+                {
+                    return Ok(Unit::roll_back(Err(WriteError::InUse)));
+                }
+                let mark = account::Entity::update_many()
+                    .col_expr(account::Column::DateDeleted, Expr::val(Utc::now()).into())
+                    .col_expr(account::Column::Version, Expr::col(account::Column::Version).add(1))
+                    .filter(account::Column::Id.eq(id.as_uuid()));
+                mark.exec(transaction).await?;
+                Ok(Unit::commit(Ok(()), Vec::new()))
+            })
+            .await
+            .map_err(repository_error)?;
+        deleted
     }
 
     async fn metrics(&self, id: ResellerId, page: Page) -> Result<AccountMetrics, RepositoryError> {

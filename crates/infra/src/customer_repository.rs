@@ -6,7 +6,9 @@ use pbx_domain::{
     CountryCode, Customer, CustomerId, CustomerName, CustomerOptions, Features, NewCustomer, OptionalText, ResellerId,
     TenantProfileType, Timezone, TrialDays,
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait, Statement,
+};
 
 use crate::db_error::{is_foreign_key_violation, repository_error};
 use crate::entity::customer;
@@ -136,6 +138,14 @@ impl SeaOrmCustomerRepository {
     }
 }
 
+/// The insert of `customer`, which inserts nothing when its reseller is a deleted account (see
+/// [`queries::unless_deleted_account`]).
+pub(crate) fn guarded_insert(backend: DbBackend, customer: &Customer) -> Result<Statement, RepositoryError> {
+    let guard = queries::unless_deleted_account(backend, customer.reseller_id);
+    let insert = queries::insert_where(&active(customer), guard).map_err(|e| RepositoryError::Unexpected(e.into()))?;
+    Ok(backend.build(&insert))
+}
+
 pub(crate) fn stored_version(expected: u64) -> Result<i64, RepositoryError> {
     i64::try_from(expected).map_err(|e| RepositoryError::Unexpected(e.into()))
 }
@@ -167,11 +177,11 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         rows.into_iter().map(to_domain).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
-    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), RepositoryError> {
-        let insert = customer::Entity::insert(active(customer)).build(self.db.backend());
+    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), WriteError> {
+        let insert = guarded_insert(self.db.backend(), customer)?;
         match self.db.apply(Change::recorded(vec![insert], vec![event.clone()])).await.map_err(repository_error)? {
             Applied::Written { .. } => Ok(()),
-            Applied::Unmatched => Err(RepositoryError::Unexpected(anyhow::anyhow!("the insert wrote no row"))),
+            Applied::Unmatched => Err(WriteError::NotFound),
         }
     }
 

@@ -207,6 +207,7 @@ pub(crate) fn resellers_statement(backend: DbBackend, tenant: pbx_domain::Resell
         .select_only()
         .column(account::Column::Id)
         .filter(account::Column::ParentTenantId.eq(tenant.as_uuid()))
+        .filter(account::Column::DateDeleted.is_null())
         .build(backend)
 }
 

@@ -6,10 +6,10 @@ use pbx_application::Page;
 use pbx_domain::{CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
 use std::sync::OnceLock;
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Statement, Value,
+    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, DbBackend, EntityTrait, FromQueryResult, Iterable,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 
 use crate::entity::{account, customer, pbx_profile};
@@ -46,12 +46,50 @@ pub(crate) fn customers_page(reseller: ResellerId, filter: Option<&str>, page: P
 
 /// The account `id`, whoever its parent.
 pub(crate) fn account(id: ResellerId) -> Select<account::Entity> {
-    account::Entity::find_by_id(id.as_uuid())
+    account::Entity::find_by_id(id.as_uuid()).filter(account::Column::DateDeleted.is_null())
+}
+
+/// True unless `reseller` is a deleted account, and the account's row (when `reseller` is one) locked until the
+/// transaction ends: an account's deletion (which locks the row for update, see
+/// [`crate::account_repository`]) waits for the creates under it that came first and then sees their rows, and a
+/// create under an account being deleted waits for the deletion and sees the account deleted. SQLite needs no lock:
+/// its writes take turns.
+pub(crate) fn unless_deleted_account(backend: DbBackend, reseller: ResellerId) -> SimpleExpr {
+    let lock = match backend {
+        DbBackend::Postgres => " FOR KEY SHARE",
+        DbBackend::MySql => " LOCK IN SHARE MODE",
+        _ => "",
+    };
+    let sql = format!("(SELECT date_deleted FROM accounts WHERE id = {}{lock}) IS NULL", placeholder(backend, 1));
+    Expr::cust_with_values(sql, [reseller.as_uuid()])
+}
+
+/// The insert of `row` as `INSERT … SELECT <its values> WHERE <condition>`, which inserts nothing when `condition`
+/// does not hold.
+///
+/// # Errors
+/// When the columns and the values do not line up (they come from the same row).
+pub(crate) fn insert_where<A: ActiveModelTrait>(
+    row: &A,
+    condition: SimpleExpr,
+) -> Result<InsertStatement, sea_orm::sea_query::error::Error> {
+    let mut columns = Vec::new();
+    let mut values = Query::select();
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = row.get(column) {
+            columns.push(column);
+            values.expr(Expr::val(value));
+        }
+    }
+    values.and_where(condition);
+    let mut insert = Query::insert();
+    insert.into_table(A::Entity::default()).columns(columns).select_from(values)?;
+    Ok(insert)
 }
 
 /// A page of `parent`'s accounts, oldest first, whose name or reference contains `filter` in any case.
 pub(crate) fn accounts_page(parent: ResellerId, filter: Option<&str>, page: Page) -> Select<account::Entity> {
-    let mut query = account::Entity::find().filter(account::Column::ParentTenantId.eq(parent.as_uuid()));
+    let mut query = accounts_of(parent);
     if let Some(filter) = filter {
         query = query.filter(contains(filter, [account::Column::Name, account::Column::Reference]));
     }
@@ -60,6 +98,13 @@ pub(crate) fn accounts_page(parent: ResellerId, filter: Option<&str>, page: Page
         .order_by_asc(account::Column::Id)
         .offset(page.offset())
         .limit(page.size)
+}
+
+/// The accounts under `parent` (not deleted).
+pub(crate) fn accounts_of(parent: ResellerId) -> Select<account::Entity> {
+    account::Entity::find()
+        .filter(account::Column::ParentTenantId.eq(parent.as_uuid()))
+        .filter(account::Column::DateDeleted.is_null())
 }
 
 /// The customers of the account `id` (its reseller tenant), for the account's metrics.

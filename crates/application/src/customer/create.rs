@@ -10,6 +10,7 @@ use crate::idempotency::Reservation;
 use crate::pbx::NewProfile;
 use crate::ports::{
     Clock, CustomerRepository, IdGenerator, InsertPbxError, Page, PbxRepository, PbxSummary, RepositoryError,
+    WriteError,
 };
 use crate::use_case::opaque_debug;
 
@@ -50,6 +51,9 @@ pub enum CreateCustomerError {
     /// The first profile is chargeable and the charge was not accepted; nothing was created.
     #[error("the charge of the PBX profile was not accepted")]
     ChargesNotAccepted,
+    /// The reseller is an account that was deleted (before, or while this create waited for the deletion).
+    #[error("the reseller is a deleted account")]
+    ResellerNotFound,
     /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -100,7 +104,12 @@ impl CreateCustomer {
         let now = self.clock.now();
         let customer = Customer { id, reseller_id: reseller, date_created: now, details, options };
         let Some(first) = first_profile else {
-            self.customers.insert(&customer, &self.recorder.customer_created(&actor, &customer)).await?;
+            match self.customers.insert(&customer, &self.recorder.customer_created(&actor, &customer)).await {
+                Ok(()) => {}
+                Err(WriteError::NotFound) => return Err(CreateCustomerError::ResellerNotFound),
+                Err(WriteError::Repository(e)) => return Err(e.into()),
+                Err(e) => return Err(RepositoryError::Unexpected(e.into()).into()),
+            }
             tracing::info!(customer_id = %customer.id, "customer created");
             return Ok(CreatedCustomer { customer, profiles: Vec::new() });
         };
@@ -122,11 +131,7 @@ impl CreateCustomer {
         match self.profiles.insert_with_customer(&customer, &profile, now, &events).await {
             Ok(()) => {}
             Err(InsertPbxError::InstanceAttached) => return Err(CreateCustomerError::InstanceAttached),
-            Err(InsertPbxError::CustomerNotFound) => {
-                return Err(
-                    RepositoryError::Unexpected(anyhow::anyhow!("a customer being created was not found")).into()
-                );
-            }
+            Err(InsertPbxError::CustomerNotFound) => return Err(CreateCustomerError::ResellerNotFound),
             Err(InsertPbxError::Repository(e)) => return Err(e.into()),
         }
         tracing::info!(customer_id = %customer.id, pbx_id = %profile.id, "customer created with its first PBX profile");
@@ -306,7 +311,7 @@ mod tests {
     #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
-        customers.expect_insert().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down"))));
+        customers.expect_insert().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down")).into()));
         let result = use_case(customers).execute(command("Acme")).await;
         assert!(matches!(result, Err(CreateCustomerError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
     }

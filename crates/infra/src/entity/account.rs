@@ -17,6 +17,9 @@ pub struct Model {
     pub date_created: DateTimeUtc,
     /// Bumped on every change; the `ETag` of the resource.
     pub version: i64,
+    /// When the account was deleted; `None` while it lives. A deleted account is kept so that nothing is created
+    /// under it.
+    pub date_deleted: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261128_000005_accounts;
 mod m20261128_000006_customer_options;
 mod m20261129_000007_events;
 mod m20261201_000008_event_numbers;
+mod m20261202_000009_deleted_accounts;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_customer_options::Migration),
             Box::new(m20261129_000007_events::Migration),
             Box::new(m20261201_000008_event_numbers::Migration),
+            Box::new(m20261202_000009_deleted_accounts::Migration),
         ]
     }
 }

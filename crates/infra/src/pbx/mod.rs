@@ -319,14 +319,14 @@ impl PbxRepository for SeaOrmPbxRepository {
     ) -> Result<(), InsertPbxError> {
         let backend = self.db.backend();
         let profile_row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
-        let customer_row = crate::customer_repository::active(customer);
+        // The profile's insert comes second: a customer refused (its reseller a deleted account) refuses the change.
         let statements = vec![
-            crate::entity::customer::Entity::insert(customer_row).build(backend),
+            crate::customer_repository::guarded_insert(backend, customer)?,
             pbx_profile::Entity::insert(profile_row).build(backend),
         ];
         match self.db.apply(Change::recorded(statements, events.to_vec())).await {
             Ok(Applied::Written { .. }) => Ok(()),
-            Ok(Applied::Unmatched) => Err(RepositoryError::Unexpected(anyhow!("an insert wrote no row")).into()),
+            Ok(Applied::Unmatched) => Err(InsertPbxError::CustomerNotFound),
             Err(e) => Err(insert_error(e)),
         }
     }
