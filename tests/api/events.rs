@@ -95,6 +95,30 @@ async fn a_tenant_sees_its_own_events_and_a_collector_everyones() {
     );
 }
 
+/// `changed` would otherwise confirm a guess: the stored key written again must read like another key written.
+#[tokio::test]
+async fn a_secret_written_is_named_in_changed_whether_or_not_it_differed() {
+    let server = TestServer::start().await;
+    let token = server.token(&new_guid(), "onboarding");
+    let customer = server.customer(&token).await;
+    let (_, _, created) = read(server.create_pbx(&token, &customer, &kazoo("guess-1")).await).await;
+    let stored = kazoo("guess-1")["apiKey"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1.0/customers/{customer}/pbxs/{}", created["data"]["id"].as_str().unwrap());
+    for key in [stored.as_str(), "ANOTHER", "ANOTHER"] {
+        let write = json!([{"op": "replace", "path": "/apiKey", "value": key}]);
+        assert_eq!(patch_pbx(&server, &token, &path, &write, &[]).await, StatusCode::OK);
+    }
+    let rename = json!([{"op": "replace", "path": "/name", "value": "Renamed"}]);
+    assert_eq!(patch_pbx(&server, &token, &path, &rename, &[]).await, StatusCode::OK);
+    let (_, page) = feed(&server, &token, "").await;
+    let changed: Vec<&Value> = page["data"].as_array().unwrap()[2..].iter().map(|e| &e["changed"]).collect();
+    assert_eq!(
+        changed,
+        [&json!(["apiKey"]), &json!(["apiKey"]), &json!(["apiKey"]), &json!(["name"])],
+        "the same, another, the same again; a rename writes no secret"
+    );
+}
+
 #[tokio::test]
 async fn bad_parameters_are_400_each_named() {
     let server = TestServer::start().await;
@@ -107,9 +131,10 @@ async fn bad_parameters_are_400_each_named() {
         let field = body["errors"][0]["field"].as_str().unwrap().to_owned();
         assert!(query.contains(&field), "{query}: {body}");
     }
-    // The largest cursor the document allows (19 digits) is past every event: an empty page, not an error.
+    // The largest cursor the document allows (19 digits) is past every cursor handed out: a follower that sent it
+    // would skip events, so it is told (§14).
     let (status, body) = feed(&server, &token, "?after=9999999999999999999").await;
-    assert_eq!((status, body["data"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{body}");
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("after")), "{body}");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod auth;
+mod bad_input;
 mod crash;
 mod create_pbx;
 mod customers;

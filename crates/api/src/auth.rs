@@ -277,6 +277,8 @@ impl Authenticator {
             .get(&self.settings.tenant_claim)
             .and_then(Value::as_str)
             .and_then(|t| ResellerId::parse(t).ok())
+            // The nil GUID names no tenant: it is what an unset id serialises to, not a reseller.
+            .filter(|tenant| !tenant.as_uuid().is_nil())
             .ok_or(ApiError::Unauthorized("invalid"))?;
         let scopes = claims
             .get("scope")
@@ -436,6 +438,14 @@ mod tests {
             (
                 sign(&serde_json::json!({"tenant_id": "acme", "exp": exp}), &[9; 32], Algorithm::HS256),
                 "tenant not a GUID",
+            ),
+            (
+                sign(
+                    &serde_json::json!({"tenant_id": "00000000-0000-0000-0000-000000000000", "exp": exp}),
+                    &[9; 32],
+                    Algorithm::HS256,
+                ),
+                "tenant the nil GUID",
             ),
             (
                 sign(&serde_json::json!({"tenant_id": TENANT, "exp": exp}), &[9; 32], Algorithm::HS512),

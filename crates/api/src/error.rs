@@ -205,6 +205,9 @@ impl From<EventsError> for ApiError {
             EventsError::MalformedCursor => {
                 Self::Invalid(vec![FieldProblem::new("after", "not a cursor this service handed out")])
             }
+            EventsError::UnknownCursor => {
+                Self::Invalid(vec![FieldProblem::new("after", "is past every cursor this service handed out")])
+            }
             EventsError::Gone => Self::Gone,
             EventsError::Storage(e) => e.into(),
         }

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod openapi;
 mod paging;
 pub mod portal;
+mod query;
 mod rate_limit;
 mod request_log;
 mod routes;

@@ -1,17 +1,15 @@
 //! `pageIndex` / `pageSize` and the collection envelope.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 use pbx_application::Page;
 use serde::Serialize;
 use utoipa::ToSchema;
-use validator::Validate;
 
+#[cfg(test)]
 use crate::ApiError;
 use crate::envelope::json_body;
-use crate::wire::field::FieldProblem;
+use crate::query::QueryParams;
 
 const DEFAULT_SIZE: u64 = 100;
 const MAX_SIZE: u64 = 1000;
@@ -20,40 +18,12 @@ const MAX_SIZE: u64 = 1000;
 pub(crate) const MAX_INDEX: u64 = (1 << 53) - 1;
 const _: () = assert!(MAX_INDEX <= i64::MAX.unsigned_abs() / MAX_SIZE);
 
-/// `pageIndex` and `pageSize` once read as numbers, with their bounds (validator's `range` rules).
-#[derive(Debug, Validate)]
-struct PageQuery {
-    #[validate(range(min = 0, max = MAX_INDEX))]
-    page_index: u64,
-    #[validate(range(min = 1, max = MAX_SIZE))]
-    page_size: u64,
-}
-
-/// The page a query asks for.
-///
-/// # Errors
-/// 400 naming each parameter that is not a whole number in range.
-pub(crate) fn page(query: &HashMap<String, String>) -> Result<Page, ApiError> {
-    // Not a number reads as one past every bound, so that its problem is the range rule's message.
-    let number =
-        |name: &str, default: u64| query.get(name).map_or(default, |text| text.trim().parse().unwrap_or(u64::MAX));
-    let asked = PageQuery { page_index: number("pageIndex", 0), page_size: number("pageSize", DEFAULT_SIZE) };
-    let mut problems = Vec::new();
-    if let Err(errors) = asked.validate() {
-        for (field, field_errors) in errors.field_errors() {
-            let name = if field == "page_index" { "pageIndex" } else { "pageSize" };
-            for error in field_errors {
-                // The message names the rule's own bounds (validator keeps them with the error).
-                let (min, max) = (&error.params["min"], &error.params["max"]);
-                problems.push(FieldProblem::new(name, format!("must be a whole number from {min} to {max}")));
-            }
-        }
-    }
-    problems.sort_by_key(|p| p.field != "pageIndex");
-    if problems.is_empty() {
-        Ok(Page { index: asked.page_index, size: asked.page_size })
-    } else {
-        Err(ApiError::Invalid(problems))
+/// The page a query asks for: `pageIndex` from 0, `pageSize` from 1 to 1000 (100 by default); a problem with
+/// either stays in `params`, to be answered with the others.
+pub(crate) fn page(params: &mut QueryParams) -> Page {
+    Page {
+        index: params.number("pageIndex", 0, 0, MAX_INDEX),
+        size: params.number("pageSize", DEFAULT_SIZE, 1, MAX_SIZE),
     }
 }
 
@@ -87,34 +57,35 @@ pub(crate) fn collection<T: Serialize>(builder: HttpResponseBuilder, page: Page,
 mod tests {
     use super::*;
 
-    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    fn page_of(query: &str) -> Result<Page, ApiError> {
+        let mut params = QueryParams::parse(query);
+        let page = page(&mut params);
+        params.checked(page)
     }
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(page(&query(&[])).unwrap(), Page { index: 0, size: 100 });
-        assert_eq!(page(&query(&[("pageIndex", "2"), ("pageSize", "1000")])).unwrap(), Page { index: 2, size: 1000 });
-        let last = page(&query(&[("pageIndex", "9007199254740991"), ("pageSize", "1000")])).unwrap();
+        assert_eq!(page_of("").unwrap(), Page { index: 0, size: 100 });
+        assert_eq!(page_of("pageIndex=2&pageSize=1000").unwrap(), Page { index: 2, size: 1000 });
+        let last = page_of("pageIndex=9007199254740991&pageSize=1000").unwrap();
         assert!(i64::try_from(last.offset()).is_ok(), "the largest offset fits a signed 64-bit OFFSET");
         for bad in [
-            vec![("pageSize", "0")],
-            vec![("pageSize", "1001")],
-            vec![("pageIndex", "-1")],
-            vec![("pageSize", "x")],
-            vec![("pageIndex", "9223372036854776")],
-            vec![("pageIndex", "9007199254740992")],
-            vec![("pageIndex", "18446744073709551616")],
+            "pageSize=0",
+            "pageSize=1001",
+            "pageIndex=-1",
+            "pageSize=x",
+            "pageIndex=9223372036854776",
+            "pageIndex=9007199254740992",
+            "pageIndex=18446744073709551616",
+            "pageSize=5&pageSize=5",
         ] {
-            assert!(matches!(page(&query(&bad)), Err(ApiError::Invalid(_))), "{bad:?}");
+            assert!(matches!(page_of(bad), Err(ApiError::Invalid(_))), "{bad}");
         }
     }
 
     #[test]
     fn every_bad_parameter_is_named_with_its_range() {
-        let Err(ApiError::Invalid(problems)) = page(&query(&[("pageSize", "x"), ("pageIndex", "-1")])) else {
-            panic!("400")
-        };
+        let Err(ApiError::Invalid(problems)) = page_of("pageSize=x&pageIndex=-1") else { panic!("400") };
         let found: Vec<(&str, &str)> = problems.iter().map(|p| (p.field.as_str(), p.message.as_str())).collect();
         assert_eq!(
             found,

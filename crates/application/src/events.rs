@@ -46,9 +46,8 @@ pub struct NewEvent {
 pub trait Render: Send + Sync {
     /// The customer as a get shows it.
     fn customer(&self, customer: &Customer) -> Value;
-    /// The profile as a get shows it, or with its secrets when `secrets` (only to tell which fields changed: that
-    /// form is never stored).
-    fn profile(&self, profile: &PbxProfile, secrets: bool) -> Value;
+    /// The profile as a get shows it (no secret).
+    fn profile(&self, profile: &PbxProfile) -> Value;
 }
 
 /// The names of the top-level fields whose values differ between two JSON objects, sorted.
@@ -126,12 +125,12 @@ impl Recorder {
     /// the stored country in the data (see [`crate::PbxRepository::insert_for_reseller`]).
     #[must_use]
     pub fn pbx_created(&self, actor: &Actor, reseller: ResellerId, profile: &PbxProfile) -> NewEvent {
-        let data = self.render.profile(profile, false);
+        let data = self.render.profile(profile);
         let (customer, id) = (profile.customer_id, Some(profile.id));
         self.event(EventType::PbxCreated, actor, reseller, customer, id, None, Some(data))
     }
 
-    /// `pbx.updated`, `pbx.enabled` or `pbx.disabled`, with the fields that differ (a changed secret is named,
+    /// `pbx.updated`, `pbx.enabled` or `pbx.disabled`, with the fields that differ and each secret written (named,
     /// never shown).
     #[must_use]
     pub fn pbx_changed(
@@ -140,10 +139,15 @@ impl Recorder {
         reseller: ResellerId,
         before: &PbxProfile,
         after: &PbxProfile,
+        secrets_written: Vec<String>,
     ) -> NewEvent {
         let event_type = EventType::of_profile_change(before.enabled, after.enabled);
-        let changed = changed_fields(&self.render.profile(before, true), &self.render.profile(after, true));
-        let data = self.render.profile(after, false);
+        let data = self.render.profile(after);
+        // Secrets are never compared: each one written is named, equal or not (see `ProfileChange`).
+        let mut changed = changed_fields(&self.render.profile(before), &data);
+        changed.extend(secrets_written);
+        changed.sort();
+        changed.dedup();
         let (customer, id) = (after.customer_id, Some(after.id));
         self.event(event_type, actor, reseller, customer, id, Some(changed), Some(data))
     }
@@ -169,7 +173,7 @@ pub(crate) fn test_recorder() -> Recorder {
         fn customer(&self, _: &Customer) -> Value {
             Value::Object(serde_json::Map::new())
         }
-        fn profile(&self, _: &PbxProfile, _: bool) -> Value {
+        fn profile(&self, _: &PbxProfile) -> Value {
             Value::Object(serde_json::Map::new())
         }
     }
@@ -222,6 +226,8 @@ pub enum Read {
     HeldBack(Vec<pbx_domain::events::Event>),
     /// The cursor is older than the oldest event kept: events after it were purged.
     Gone,
+    /// The cursor is past every event ever recorded and every position purged: the feed never handed it out.
+    Ahead,
 }
 
 /// Why a [`Listener`] completed.
@@ -266,6 +272,13 @@ pub trait EventLog: Send + Sync {
     /// call on (a commit between the call and its first poll is not missed) and holds no database connection.
     fn listen(&self, audience: &Audience) -> Listener;
 
+    /// The cursor from which a reader reads every event kept: the position of the last event purged (0 when none
+    /// was). The `next` of an empty page read without a cursor.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn kept_from(&self) -> Result<u64, RepositoryError>;
+
     /// Deletes the events that occurred before `before`; returns how many.
     ///
     /// # Errors
@@ -282,6 +295,9 @@ pub enum EventsError {
     /// The cursor is older than what is kept.
     #[error("the cursor is older than the oldest event kept")]
     Gone,
+    /// The cursor is well formed but past every cursor the feed handed out (a follower would skip events).
+    #[error("the cursor is past every cursor handed out")]
+    UnknownCursor,
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -334,12 +350,15 @@ impl ReadEvents {
         let after = after.map(parse_cursor).transpose()?;
         let deadline = tokio::time::Instant::now() + wait;
         let audience = self.log.audience(visibility).await?;
-        let page = |events: Vec<pbx_domain::events::Event>| {
-            let next = events
-                .last()
-                .map(|e| e.cursor.clone())
-                .unwrap_or_else(|| after.map_or_else(|| "0".to_owned(), |a| a.to_string()));
-            EventPage { data: events, next }
+        // An empty page goes on from its cursor, or, without one, from the oldest event kept: a cursor the feed
+        // accepts (unless events are purged past it meanwhile).
+        let page = async |events: Vec<pbx_domain::events::Event>| -> Result<EventPage, EventsError> {
+            let next = match (events.last(), after) {
+                (Some(last), _) => last.cursor.clone(),
+                (None, Some(after)) => after.to_string(),
+                (None, None) => self.log.kept_from().await?.to_string(),
+            };
+            Ok(EventPage { data: events, next })
         };
         let started = tokio::time::Instant::now();
         let mut pause = Duration::from_millis(1);
@@ -348,6 +367,7 @@ impl ReadEvents {
             let listener = self.log.listen(&audience);
             let (events, held_back) = match self.log.read(after, limit, &audience).await? {
                 Read::Gone => return Err(EventsError::Gone),
+                Read::Ahead => return Err(EventsError::UnknownCursor),
                 Read::Events(events) => (events, false),
                 Read::HeldBack(events) => (events, true),
             };
@@ -359,18 +379,18 @@ impl ReadEvents {
                 // reads its own change — and not only at the next wake-up (a stop still answers at once).
                 let until = now + pause;
                 if tokio::time::timeout_at(until, listener).await == Ok(Wake::ShuttingDown) {
-                    return Ok(page(Vec::new()));
+                    return page(Vec::new()).await;
                 }
                 tokio::time::sleep_until(until).await;
                 pause = (pause * 2).min(HELD_BACK_PAUSE);
                 continue;
             }
             if !events.is_empty() || now >= deadline {
-                return Ok(page(events));
+                return page(events).await;
             }
             pause = Duration::from_millis(1);
             match tokio::time::timeout_at(deadline, listener).await {
-                Ok(Wake::ShuttingDown) | Err(_) => return Ok(page(Vec::new())),
+                Ok(Wake::ShuttingDown) | Err(_) => return page(Vec::new()).await,
                 Ok(Wake::Committed | Wake::Quiet) => {}
             }
         }
@@ -448,6 +468,9 @@ mod tests {
                 Some(wake) => Box::pin(std::future::ready(wake)),
             }
         }
+        async fn kept_from(&self) -> Result<u64, RepositoryError> {
+            Ok(5)
+        }
         async fn purge(&self, _: DateTime<Utc>) -> Result<u64, RepositoryError> {
             Ok(0)
         }
@@ -476,7 +499,18 @@ mod tests {
         assert_eq!(page.next, "7", "an empty page resumes where it was asked");
         assert_eq!(started.elapsed(), Duration::from_secs(3));
         let at_once = events.page(None, 10, Duration::ZERO, Visibility::All).await.unwrap();
-        assert_eq!((at_once.next.as_str(), started.elapsed()), ("0", Duration::from_secs(3)));
+        assert_eq!(
+            (at_once.next.as_str(), started.elapsed()),
+            ("5", Duration::from_secs(3)),
+            "without a cursor, from the oldest event kept (events up to 5 purged): never a cursor that is gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cursor_past_every_one_handed_out_is_refused() {
+        let events = read_events(Scripted::new(vec![Read::Ahead], None));
+        let page = events.page(Some("99"), 10, Duration::from_secs(30), Visibility::All).await;
+        assert!(matches!(page, Err(EventsError::UnknownCursor)));
     }
 
     #[tokio::test(start_paused = true)]

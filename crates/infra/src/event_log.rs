@@ -51,12 +51,24 @@ impl EventLog for SeaOrmEventLog {
         if after.is_some() && from < outbox::position(connection, "purged").await.map_err(repository_error)? {
             return Ok(Read::Gone);
         }
+        if after.is_some()
+            && rows.settled.is_empty()
+            && !rows.held_back
+            && from > outbox::last_position(connection).await.map_err(repository_error)?
+        {
+            return Ok(Read::Ahead);
+        }
         let events = rows.settled.into_iter().map(outbox::event).collect::<anyhow::Result<_>>()?;
         Ok(if rows.held_back { Read::HeldBack(events) } else { Read::Events(events) })
     }
 
     fn listen(&self, audience: &Audience) -> Listener {
         self.db.wakeups().listen(audience)
+    }
+
+    async fn kept_from(&self) -> Result<u64, RepositoryError> {
+        let purged = outbox::position(self.db.connection(), "purged").await.map_err(repository_error)?;
+        u64::try_from(purged).map_err(|e| RepositoryError::Unexpected(e.into()))
     }
 
     async fn purge(&self, before: DateTime<Utc>) -> Result<u64, RepositoryError> {

@@ -175,6 +175,25 @@ async fn purged_events_make_an_older_cursor_gone_and_the_feed_starts_after_them(
     assert_eq!(f.log.read(Some(first), 10, &Audience::All).await.unwrap(), Read::Gone);
     let last_purged = all[1].cursor.parse().unwrap();
     assert_eq!(settled(&f.log, Some(last_purged), 10, &Audience::All).await, Read::Events(all[2..].to_vec()));
+    assert_eq!(f.log.kept_from().await.unwrap(), last_purged, "a reader without a cursor starts after the purge");
+    let newest: u64 = all[2].cursor.parse().unwrap();
+    assert_eq!(settled(&f.log, Some(newest), 10, &Audience::All).await, Read::Events(Vec::new()));
+    assert_eq!(settled(&f.log, Some(newest + 1), 10, &Audience::All).await, Read::Ahead, "never handed out");
+}
+
+#[tokio::test]
+async fn with_every_event_purged_the_last_purged_position_is_still_a_cursor_and_the_next_one_is_not() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let c = customer(reseller, "US");
+    let mut e = event(EventType::CustomerCreated, reseller, c.id, None);
+    e.occurred_at = Utc::now() - chrono::Duration::days(8);
+    f.customers.insert(&c, &e).await.unwrap();
+    assert_eq!(f.log.purge(Utc::now() - chrono::Duration::days(7)).await.unwrap(), 1);
+    let kept_from = f.log.kept_from().await.unwrap();
+    assert!(kept_from > 0);
+    assert_eq!(settled(&f.log, Some(kept_from), 10, &Audience::All).await, Read::Events(Vec::new()));
+    assert_eq!(settled(&f.log, Some(kept_from + 1), 10, &Audience::All).await, Read::Ahead);
 }
 
 /// Many writers commit concurrently (customer creates, profile creates through group commit, updates) while a reader
@@ -195,7 +214,7 @@ async fn concurrent_writers_and_a_polling_reader_see_every_event_once_in_order()
                 let (page, held_back) = match f.log.read(cursor, 37, &Audience::All).await.unwrap() {
                     Read::Events(page) => (page, false),
                     Read::HeldBack(page) => (page, true),
-                    Read::Gone => panic!("gone"),
+                    other @ (Read::Gone | Read::Ahead) => panic!("{other:?}"),
                 };
                 for e in &page {
                     let at: u64 = e.cursor.parse().unwrap();

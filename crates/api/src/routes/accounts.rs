@@ -1,7 +1,5 @@
 //! `/accounts`: the enterprise tier's accounts, created and managed by the tenant above them (§10).
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_domain::ResellerId;
@@ -12,6 +10,7 @@ use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
+use crate::query::QueryParams;
 use crate::wire::account::{self, AccountView, MetricsView};
 use crate::wire::patch::operations;
 use crate::{ApiError, AppState, Caller, Scope};
@@ -80,12 +79,13 @@ pub(crate) async fn create(
 )]
 pub(crate) async fn list(
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    mut query: QueryParams,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsRead)?;
-    let page = page(&query)?;
-    let accounts = state.accounts.list(caller.reseller, query.get("filter").cloned(), page).await?;
+    let (page, filter) = (page(&mut query), query.text("filter"));
+    let (page, filter) = query.checked((page, filter))?;
+    let accounts = state.accounts.list(caller.reseller, filter, page).await?;
     Ok(collection(HttpResponse::Ok(), page, accounts.iter().map(AccountView::new).collect()))
 }
 
@@ -179,12 +179,13 @@ pub(crate) async fn patch(
 pub(crate) async fn metrics(
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    mut query: QueryParams,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsRead)?;
     let id = account_id(&path)?;
-    let page = page(&query)?;
+    let page = page(&mut query);
+    let page = query.checked(page)?;
     let metrics = state.accounts.metrics(caller.reseller, id, page).await?;
     Ok(success(HttpResponse::Ok(), MetricsView::new(id, &metrics)))
 }

@@ -1,7 +1,5 @@
 //! `/customers`: create, list, get, patch, delete.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::customer::CreateCustomerCommand;
@@ -14,6 +12,7 @@ use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
+use crate::query::QueryParams;
 use crate::wire::customer::{self, CustomerView, Defaults};
 use crate::wire::patch::operations;
 use crate::{ApiError, AppState, Caller, Scope};
@@ -105,12 +104,13 @@ pub(crate) async fn create(
 )]
 pub(crate) async fn list(
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    mut query: QueryParams,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersRead)?;
-    let page = page(&query)?;
-    let customers = state.list_customers.execute(caller.reseller, query.get("filter").cloned(), page).await?;
+    let (page, filter) = (page(&mut query), query.text("filter"));
+    let (page, filter) = query.checked((page, filter))?;
+    let customers = state.list_customers.execute(caller.reseller, filter, page).await?;
     Ok(collection(HttpResponse::Ok(), page, customers.iter().map(CustomerView::new).collect()))
 }
 

@@ -1,6 +1,5 @@
 //! `GET /events`: the change feed; `GET /customers/{id}/pbxs/{pbxId}/credentials`: what a collector needs to connect.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -11,7 +10,7 @@ use serde::Serialize;
 
 use super::PbxPath;
 use crate::envelope::{json_body, success};
-use crate::wire::field::FieldProblem;
+use crate::query::QueryParams;
 use crate::{ApiError, AppState, Caller, Scope};
 
 /// The longest `wait`, in seconds.
@@ -30,24 +29,11 @@ struct FeedPage {
 }
 
 /// The feed's query: `after`, `limit` and `wait`, every problem listed.
-fn feed_query(query: &HashMap<String, String>) -> Result<(Option<&str>, u64, Duration), ApiError> {
-    let mut problems = Vec::new();
-    let mut number = |name: &str, default: u64, min: u64, max: u64| match query.get(name) {
-        None => default,
-        Some(text) => match text.trim().parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => n,
-            _ => {
-                problems.push(FieldProblem::new(name, format!("must be a whole number from {min} to {max}")));
-                default
-            }
-        },
-    };
-    let limit = number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-    let wait = number("wait", 0, 0, MAX_WAIT);
-    if !problems.is_empty() {
-        return Err(ApiError::Invalid(problems));
-    }
-    Ok((query.get("after").map(String::as_str), limit, Duration::from_secs(wait)))
+fn feed_query(mut query: QueryParams) -> Result<(Option<String>, u64, Duration), ApiError> {
+    let limit = query.number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+    let wait = query.number("wait", 0, 0, MAX_WAIT);
+    let after = query.get("after").map(str::to_owned);
+    query.checked((after, limit, Duration::from_secs(wait)))
 }
 
 #[utoipa::path(
@@ -62,7 +48,7 @@ fn feed_query(query: &HashMap<String, String>) -> Result<(Option<&str>, u64, Dur
     ),
     responses(
         (status = 200, description = "The events after the cursor, in commit order: a reader never receives, after a page ending at cursor C, an event sorting before C", body = crate::wire::event::EventPageDoc),
-        (status = 400, description = "A parameter is invalid, or the cursor is malformed (every problem listed)", body = crate::envelope::Failure),
+        (status = 400, description = "A parameter is invalid or sent twice, or the cursor is malformed or past every cursor handed out (every problem listed)", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 410, description = "The cursor is older than the oldest event kept (7 days by default): resynchronise", body = crate::envelope::Failure),
     ),
@@ -70,7 +56,7 @@ fn feed_query(query: &HashMap<String, String>) -> Result<(Option<&str>, u64, Dur
 )]
 pub(crate) async fn feed(
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: QueryParams,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let visibility = if caller.has(Scope::Collector) {
@@ -79,8 +65,8 @@ pub(crate) async fn feed(
         caller.require(Scope::EventsRead)?;
         Visibility::Tenant(caller.reseller)
     };
-    let (after, limit, wait) = feed_query(&query)?;
-    let page = state.read_events.page(after, limit, wait, visibility).await?;
+    let (after, limit, wait) = feed_query(query)?;
+    let page = state.read_events.page(after.as_deref(), limit, wait, visibility).await?;
     let body =
         FeedPage { data: page.data, next: page.next, status: "success", timestamp: crate::timestamp(Utc::now()) };
     Ok(json_body(HttpResponse::Ok(), &body))

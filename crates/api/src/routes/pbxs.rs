@@ -1,7 +1,5 @@
 //! `/customers/{id}/pbxs`: create (the seed), list, get, patch, delete.
 
-use std::collections::HashMap;
-
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::pbx::CreatePbxCommand;
@@ -13,6 +11,7 @@ use crate::envelope::{deleted, success};
 use crate::etag::{etag, if_match};
 use crate::idempotency;
 use crate::paging::{collection, page};
+use crate::query::QueryParams;
 use crate::wire::field::FieldProblem;
 use crate::wire::patch::operations;
 use crate::wire::profile::{self, InstanceLookupView, ProfileView, Secrets, SummaryView};
@@ -116,12 +115,13 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     caller: Caller,
     path: web::Path<CustomerPath>,
-    query: web::Query<HashMap<String, String>>,
+    mut query: QueryParams,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsRead)?;
     let customer_id = CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
-    let page = page(&query)?;
+    let page = page(&mut query);
+    let page = query.checked(page)?;
     let summaries = state.read_pbxs.list(caller.reseller, customer_id, page).await?;
     Ok(collection(HttpResponse::Ok(), page, summaries.iter().map(SummaryView::new).collect()))
 }
@@ -248,12 +248,16 @@ pub(crate) async fn delete(
 )]
 pub(crate) async fn lookup(
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    mut query: QueryParams,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsRead)?;
-    let instance_id = query.get("instanceId").map(|v| v.trim()).filter(|v| !v.is_empty()).ok_or_else(|| {
-        ApiError::Invalid(vec![FieldProblem::new("instanceId", "is required: the id of a PBX instance")])
+    let sent = query.get("instanceId").is_some();
+    let instance_id = query.text("instanceId");
+    let instance_id = query.checked(instance_id)?;
+    let instance_id = instance_id.as_deref().map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
+        let message = if sent { "must be more than white space" } else { "is required: the id of a PBX instance" };
+        ApiError::Invalid(vec![FieldProblem::new("instanceId", message)])
     })?;
     let found = state.read_pbxs.lookup(caller.reseller, instance_id).await?;
     let data = InstanceLookupView::new(instance_id, &found);

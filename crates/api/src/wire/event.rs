@@ -18,9 +18,8 @@ impl Render for EventRender {
         serde_json::to_value(CustomerView::new(customer)).unwrap_or(Value::Null)
     }
 
-    fn profile(&self, profile: &PbxProfile, secrets: bool) -> Value {
-        let secrets = if secrets { Secrets::Shown } else { Secrets::Hidden };
-        serde_json::to_value(ProfileView::new(profile, secrets, &[])).unwrap_or(Value::Null)
+    fn profile(&self, profile: &PbxProfile) -> Value {
+        serde_json::to_value(ProfileView::new(profile, Secrets::Hidden, &[])).unwrap_or(Value::Null)
     }
 }
 

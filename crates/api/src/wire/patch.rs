@@ -207,6 +207,19 @@ fn field(path: &str) -> Option<String> {
 }
 
 impl Rules<'_> {
+    /// The secret fields `operations` write (any operation but `test` on one), whatever value they write.
+    pub(crate) fn secrets_written(&self, operations: &[PatchOperation]) -> Vec<String> {
+        let mut written: Vec<String> = operations
+            .iter()
+            .filter(|operation| !matches!(operation, PatchOperation::Test(_)))
+            .filter_map(|operation| field(&operation.path().to_string()))
+            .filter(|name| self.fields.secrets.contains(name))
+            .collect();
+        written.sort();
+        written.dedup();
+        written
+    }
+
     /// Why `operation` may never apply, if so.
     fn refuse(&self, operation: &PatchOperation, name: &str) -> Option<String> {
         let known = self.fields.has(name) || self.read_only.contains(&name) || self.writable.contains(&name);

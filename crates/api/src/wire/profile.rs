@@ -135,8 +135,9 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldP
 /// 400 listing every operation that cannot apply or every problem of the patched profile; 409 for a failed
 /// `test`.
 pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> Result<ProfileChange, ApiError> {
-    let pbx_type = current.pbx_type();
-    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[]), operations, &rules(pbx_type))?;
+    let rules = rules(current.pbx_type());
+    let secrets_written = rules.secrets_written(&operations);
+    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[]), operations, &rules)?;
     let enabled: Field<bool> = view.remove("enabled").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let mut problems = Problems::default();
     let profile = parse(view).map_err(|found| problems.extend(found)).ok();
@@ -147,7 +148,9 @@ pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> 
         }
         other => other.or("enabled", false, &mut problems),
     };
-    problems.or_build(|| Some(ProfileChange { profile: profile?, enabled: enabled? })).map_err(ApiError::Invalid)
+    problems
+        .or_build(|| Some(ProfileChange { profile: profile?, enabled: enabled?, secrets_written }))
+        .map_err(ApiError::Invalid)
 }
 
 /// What a patch may do to the fields of a profile of `pbx_type`.

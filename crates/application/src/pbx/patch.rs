@@ -28,6 +28,9 @@ pub struct ProfileChange {
     pub profile: NewProfile,
     /// Whether the platform uses it.
     pub enabled: bool,
+    /// The secret fields the change writes (the API's names), named in the event's `changed` whether or not their
+    /// value differs: otherwise `changed` would confirm a guess of a stored secret.
+    pub secrets_written: Vec<String>,
 }
 
 /// Why the profile was not changed, in the order a client should hear about them.
@@ -115,7 +118,7 @@ impl PatchPbx {
         actor: &pbx_domain::events::Actor,
     ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
         let Editable { current, customer_country, reseller } = editable;
-        let ProfileChange { profile: new, enabled } = change;
+        let ProfileChange { profile: new, enabled, secrets_written } = change;
         let patched = PbxProfile {
             id: current.value.id,
             customer_id: current.value.customer_id,
@@ -133,7 +136,7 @@ impl PatchPbx {
             }
             return Err(PatchPbxError::ChargesNotAccepted);
         }
-        let event = self.recorder.pbx_changed(actor, reseller, &current.value, &patched);
+        let event = self.recorder.pbx_changed(actor, reseller, &current.value, &patched, secrets_written);
         let version = self.profiles.update(&patched, current.version, &event).await?;
         tracing::info!(version, "PBX profile changed");
         Ok(Versioned { value: patched, version })
@@ -198,7 +201,7 @@ mod tests {
             country_code: country.map(|c| CountryCode::parse(c).unwrap()),
             connection: kazoo(account),
         };
-        ProfileChange { profile, enabled }
+        ProfileChange { profile, enabled, secrets_written: Vec::new() }
     }
 
     async fn run(
