@@ -3,6 +3,7 @@
 //! problem named in one 400.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
@@ -32,10 +33,14 @@ impl QueryParams {
                 params.problem(&name, "must be valid UTF-8 once percent-decoded");
                 continue;
             };
-            if params.values.contains_key(&name) {
-                params.problem(&name, "must be given at most once");
-            } else {
-                params.values.insert(name, value);
+            match params.values.entry(name) {
+                Entry::Occupied(taken) => {
+                    let name = taken.key().clone();
+                    params.problem(&name, "must be given at most once");
+                }
+                Entry::Vacant(free) => {
+                    free.insert(value);
+                }
             }
         }
         params

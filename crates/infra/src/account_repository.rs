@@ -127,8 +127,7 @@ impl AccountRepository for SeaOrmAccountRepository {
         expected_version: Option<u64>,
     ) -> Result<(), WriteError> {
         let expected = expected_version.map(stored_version).transpose()?;
-        let deleted = self
-            .db
+        self.db
             .transact(async |transaction| {
                 // The row first, for update: a create under the account that locked it first (see
                 // `queries::unless_deleted_account`) commits before this goes on, and one that comes later waits
@@ -150,15 +149,14 @@ impl AccountRepository for SeaOrmAccountRepository {
                     return Ok(Unit::roll_back(Err(WriteError::InUse)));
                 }
                 let mark = account::Entity::update_many()
-                    .col_expr(account::Column::DateDeleted, Expr::val(Utc::now()).into())
+                    .col_expr(account::Column::DateDeleted, Expr::val(Utc::now()))
                     .col_expr(account::Column::Version, Expr::col(account::Column::Version).add(1))
                     .filter(account::Column::Id.eq(id.as_uuid()));
                 mark.exec(transaction).await?;
                 Ok(Unit::commit(Ok(()), Vec::new()))
             })
             .await
-            .map_err(repository_error)?;
-        deleted
+            .map_err(repository_error)?
     }
 
     async fn metrics(&self, id: ResellerId, page: Page) -> Result<AccountMetrics, RepositoryError> {

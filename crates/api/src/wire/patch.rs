@@ -212,7 +212,7 @@ impl Rules<'_> {
         let mut written: Vec<String> = operations
             .iter()
             .filter(|operation| !matches!(operation, PatchOperation::Test(_)))
-            .filter_map(|operation| field(&operation.path().to_string()))
+            .filter_map(|operation| field(operation.path().as_ref()))
             .filter(|name| self.fields.secrets.contains(name))
             .collect();
         written.sort();
