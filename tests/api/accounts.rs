@@ -385,3 +385,34 @@ async fn deleting_an_account_while_customers_are_created_under_it_never_orphans_
     }
     crate::helpers::report(&format!("account delete against 8 creates: {deleted} deleted first, {refused} refused"));
 }
+
+/// The metrics name customers and profile instance ids (a 3CX licence key among them): `accounts:read` alone, which
+/// the plain routes would not let read them, gets the counts.
+#[tokio::test]
+async fn account_metrics_show_customers_and_profiles_only_to_a_token_that_may_read_them() {
+    let server = TestServer::start().await;
+    let tenant = new_guid();
+    let token = server.token(&tenant, "onboarding");
+    let brand = account(&server, &token, json!({"name": "Brand"})).await;
+    let prefix = format!("/api/v1.0/accounts/{brand}");
+    let body = json!({"name": "Acme", "pbxConnectionProfile": three_cx("LICENCE-KEY-1")});
+    let response = server.post(&format!("{prefix}/customers"), &token, &body, &[("accept-charges", "true")]).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for (scopes, shown) in [
+        ("accounts:read", false),
+        ("accounts:read customers:read", false),
+        ("accounts:read pbxs:read", false),
+        ("accounts:read customers:read pbxs:read", true),
+        ("onboarding", true),
+    ] {
+        let (status, _, metrics) =
+            read(server.get(&format!("{prefix}/metrics"), &server.token(&tenant, scopes)).await).await;
+        assert_eq!(status, StatusCode::OK, "{scopes}");
+        assert_eq!(
+            (metrics["data"]["customers"].as_u64(), metrics["data"]["pbxs"]["total"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(metrics["data"].get("items").is_some(), shown, "{scopes}: {metrics}");
+        assert_eq!(metrics.to_string().contains("LICENCE-KEY-1"), shown, "{scopes}");
+    }
+}

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestServer, assert_error, error_fields, new_guid, read};
+use crate::helpers::{TestServer, assert_error, error_fields, new_guid, raw_http, read};
 
 /// The fields a 400 names, after checking it is one.
 async fn named(server: &TestServer, path: &str, token: &str) -> Vec<String> {
@@ -79,4 +79,21 @@ async fn a_token_whose_tenant_is_the_nil_guid_is_a_401() {
     let token = server.token("00000000-0000-0000-0000-000000000000", "onboarding");
     let (status, _, body) = read(server.get("/api/v1.0/customers", &token).await).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "The bearer token is invalid.");
+}
+
+/// The head arrives, half the body never does: a 408 in the envelope once the request timeout has passed, and the
+/// connection closed (it could not carry another request).
+#[tokio::test]
+async fn a_body_that_does_not_arrive_within_the_request_timeout_is_a_408() {
+    let server = TestServer::start_with(&[("PBX_REQUEST_TIMEOUT", "1s")]).await;
+    let token = server.reseller();
+    let request = format!(
+        "POST /api/v1.0/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": \"Ac"
+    );
+    let started = std::time::Instant::now();
+    let answer = raw_http(&server.url(""), &request).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""error":408"#) && answer.contains(r#""status":"error""#), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "answered and closed, not left open");
 }

@@ -8,8 +8,8 @@ use actix_web::{HttpRequest, web};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::ApiError;
 use crate::wire::field::FieldProblem;
+use crate::{ApiError, ApiSettings};
 
 /// Whether the request says its body is JSON (`application/json` or `application/*+json`) in UTF-8: JSON's only
 /// encoding, so a `charset` parameter, if any, must say `utf-8`; the body is never decoded as anything else.
@@ -122,7 +122,12 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
 /// # Errors
 /// 415 when it is not declared as JSON in UTF-8, 413 when it is larger than `limit` bytes, 400 when it is not JSON or
 /// an object in it has a key twice.
-pub(crate) async fn json_value(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, ApiError> {
+pub(crate) async fn json_value(
+    req: &HttpRequest,
+    payload: web::Payload,
+    settings: &ApiSettings,
+) -> Result<Value, ApiError> {
+    let limit = settings.body_limit;
     if !is_json(req) {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -131,9 +136,10 @@ pub(crate) async fn json_value(req: &HttpRequest, payload: web::Payload, limit: 
     if declared.is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    let bytes = payload
-        .to_bytes_limited(limit)
+    // A body that never finishes would hold the connection (and a worker's memory) for ever.
+    let bytes = tokio::time::timeout(settings.body_timeout, payload.to_bytes_limited(limit))
         .await
+        .map_err(|_| ApiError::RequestTimeout(settings.body_timeout))?
         .map_err(|_| ApiError::PayloadTooLarge(limit))?
         .map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
     parse_json(&bytes)
@@ -146,9 +152,9 @@ pub(crate) async fn json_value(req: &HttpRequest, payload: web::Payload, limit: 
 pub(crate) async fn json_object(
     req: &HttpRequest,
     payload: web::Payload,
-    limit: usize,
+    settings: &ApiSettings,
 ) -> Result<Map<String, Value>, ApiError> {
-    match json_value(req, payload, limit).await? {
+    match json_value(req, payload, settings).await? {
         Value::Object(object) => Ok(object),
         _ => Err(ApiError::BadRequest("The request body must be a JSON object.".to_owned())),
     }
@@ -190,7 +196,7 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime.block_on(async {
             let payload = web::Payload::from_request(&req, &mut payload).await.unwrap();
-            json_object(&req, payload, 1024).await
+            json_object(&req, payload, &ApiSettings { body_limit: 1024, ..ApiSettings::default() }).await
         })
     }
 

@@ -36,6 +36,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 413: the body is over the limit (bytes).
     PayloadTooLarge(usize),
+    /// 408: the body did not arrive within this long; the connection is closed after the answer.
+    RequestTimeout(std::time::Duration),
     /// 409 with a message.
     Conflict(String),
     /// 402: the operation is chargeable and the charge was not accepted.
@@ -81,6 +83,9 @@ impl ApiError {
             Self::PayloadTooLarge(limit) => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
+            Self::RequestTimeout(limit) => {
+                format!("The request body did not arrive within {} s.", limit.as_secs_f64())
+            }
             Self::PaymentRequired(message) => (*message).to_owned(),
             Self::PreconditionFailed => "The resource has changed since the version given in If-Match; read it again \
                                          and repeat the change with its new ETag."
@@ -124,6 +129,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -168,6 +174,10 @@ impl ResponseError for ApiError {
             }
             Self::MethodNotAllowed(methods) => {
                 response.insert_header((header::ALLOW, *methods));
+            }
+            Self::RequestTimeout(_) => {
+                // The rest of the body may still come: the connection cannot carry another request.
+                response.force_close();
             }
             _ => {}
         }

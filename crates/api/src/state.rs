@@ -16,6 +16,8 @@ pub struct ApiSettings {
     pub public_url: Option<String>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// How long a request's body may take to arrive once its head has (408 after).
+    pub body_timeout: std::time::Duration,
     /// Origins allowed to call the API from a browser (CORS); none by default, and then CORS stays off.
     pub cors_origins: Vec<String>,
     /// Whether `/metrics` is served with the API (false when it has a listener of its own).
@@ -33,6 +35,7 @@ impl Default for ApiSettings {
         Self {
             public_url: None,
             body_limit: 64 * 1024,
+            body_timeout: std::time::Duration::from_secs(10),
             cors_origins: Vec::new(),
             metrics_with_api: true,
             dev_tokens: false,

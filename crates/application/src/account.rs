@@ -99,11 +99,12 @@ pub trait AccountRepository: Send + Sync {
     async fn delete(&self, parent: ResellerId, id: ResellerId, expected_version: Option<u64>)
     -> Result<(), WriteError>;
 
-    /// The figures of the account `id` (the reseller of its customers), with the page `page` of its customers.
+    /// The figures of the account `id` (the reseller of its customers), with the page `page` of its customers when
+    /// given (none read otherwise).
     ///
     /// # Errors
     /// As [`AccountRepository::find`].
-    async fn metrics(&self, id: ResellerId, page: Page) -> Result<AccountMetrics, RepositoryError>;
+    async fn metrics(&self, id: ResellerId, page: Option<Page>) -> Result<AccountMetrics, RepositoryError>;
 }
 
 /// Why an account operation did not happen.
@@ -239,7 +240,8 @@ impl Accounts {
         Ok(())
     }
 
-    /// The figures of the account `id`, for the account itself or its parent.
+    /// The figures of the account `id`, for the account itself or its parent; its customers and their profiles
+    /// only with `page` (for a caller that may read them).
     ///
     /// # Errors
     /// [`AccountError::NotFound`] for anyone else, exactly as when it does not exist.
@@ -247,7 +249,7 @@ impl Accounts {
         &self,
         tenant: ResellerId,
         id: ResellerId,
-        page: Page,
+        page: Option<Page>,
     ) -> Result<AccountMetrics, AccountError> {
         let account = self.acting_as(tenant, id).await?.ok_or(AccountError::NotFound)?;
         Ok(self.accounts.metrics(account.id, page).await?)

@@ -159,7 +159,7 @@ impl AccountRepository for SeaOrmAccountRepository {
             .map_err(repository_error)?
     }
 
-    async fn metrics(&self, id: ResellerId, page: Page) -> Result<AccountMetrics, RepositoryError> {
+    async fn metrics(&self, id: ResellerId, page: Option<Page>) -> Result<AccountMetrics, RepositoryError> {
         let connection = self.db.connection();
         let customers = queries::customers_of(id).count(connection).await.map_err(repository_error)?;
         let enabled_customers = queries::customers_of(id)
@@ -169,7 +169,10 @@ impl AccountRepository for SeaOrmAccountRepository {
             .map_err(repository_error)?;
         let counts: Vec<(String, bool, i64)> =
             queries::profile_counts_of(id).into_tuple().all(connection).await.map_err(repository_error)?;
-        let page_rows = queries::customers_page(id, None, page).all(connection).await.map_err(repository_error)?;
+        let page_rows = match page {
+            Some(page) => queries::customers_page(id, None, page).all(connection).await.map_err(repository_error)?,
+            None => Vec::new(),
+        };
         let ids = page_rows.iter().map(|c| c.id).collect::<Vec<_>>();
         let profiles = if ids.is_empty() {
             Vec::new()

@@ -149,7 +149,7 @@ pub struct ServeArgs {
     /// Browser origins allowed to call the API (CORS), comma separated; none by default (CORS off).
     #[arg(long, env = "PBX_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
-    /// How long a client may take to send a request's head.
+    /// How long a client may take to send a request's head, and then its body (408 after).
     #[arg(long, env = "PBX_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
     pub request_timeout: Duration,
     /// How long an idle keep-alive connection stays open.

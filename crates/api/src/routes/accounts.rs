@@ -47,7 +47,7 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let base = &base_url(&req, &state)?;
-    let body = json_object(&req, payload, state.settings.body_limit).await?;
+    let body = json_object(&req, payload, &state.settings).await?;
     let (req, state) = (&req, &state);
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
         let details = account::parse(body).map_err(ApiError::Invalid)?;
@@ -149,7 +149,7 @@ pub(crate) async fn patch(
     caller.require(Scope::AccountsWrite)?;
     let id = account_id(&path)?;
     let if_match = if_match(&req)?;
-    let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
+    let operations = operations(json_value(&req, payload, &state.settings).await?)?;
     let current = state.accounts.load(caller.reseller, id, if_match).await?;
     let details = account::patched(&current.value, operations)?;
     let account = state.accounts.save(current, details).await?;
@@ -169,7 +169,7 @@ pub(crate) async fn patch(
         ("pageSize" = Option<u64>, Query, description = "Customers a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
     ),
     responses(
-        (status = 200, description = "Counts over the account's customers and profiles, and a page of its customers with their profiles (no secrets)", body = crate::envelope::Success<MetricsView<'static>>),
+        (status = 200, description = "Counts over the account's customers and profiles, and, for a token that also has `customers:read` and `pbxs:read`, a page of its customers with their profiles (no secrets)", body = crate::envelope::Success<MetricsView<'static>>),
         (status = 400, description = "An id in the path is not a GUID, or a paging parameter is invalid", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 404, description = "No such account, or the caller is neither the account nor its parent", body = crate::envelope::Failure),
@@ -186,8 +186,10 @@ pub(crate) async fn metrics(
     let id = account_id(&path)?;
     let page = page(&mut query);
     let page = query.checked(page)?;
-    let metrics = state.accounts.metrics(caller.reseller, id, page).await?;
-    Ok(success(HttpResponse::Ok(), MetricsView::new(id, &metrics)))
+    // The customers and their profiles are what customers:read and pbxs:read guard on the plain routes.
+    let may_read_items = caller.has(Scope::CustomersRead) && caller.has(Scope::PbxsRead);
+    let metrics = state.accounts.metrics(caller.reseller, id, may_read_items.then_some(page)).await?;
+    Ok(success(HttpResponse::Ok(), MetricsView::new(id, &metrics, may_read_items)))
 }
 
 #[utoipa::path(

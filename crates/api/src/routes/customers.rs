@@ -51,7 +51,7 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CustomersWrite)?;
     let base = &base_url(&req, &state)?;
-    let body = json_object(&req, payload, state.settings.body_limit).await?;
+    let body = json_object(&req, payload, &state.settings).await?;
     let (req, state) = (&req, &state);
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
         // Under an account, a customer takes the account's country and time zone unless it sends its own.
@@ -175,7 +175,7 @@ pub(crate) async fn patch(
     caller.require(Scope::CustomersWrite)?;
     let customer_id = customer_id(&path.customer_id)?;
     let if_match = if_match(&req)?;
-    let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
+    let operations = operations(json_value(&req, payload, &state.settings).await?)?;
     let current = state.patch_customer.load(caller.reseller, customer_id, if_match).await?;
     let (details, options) = customer::patched(&current.value, operations)?;
     if options.trial_duration != current.value.options.trial_duration {

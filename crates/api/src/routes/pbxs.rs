@@ -75,7 +75,7 @@ pub(crate) async fn create(
     caller.require(Scope::PbxsWrite)?;
     let customer_id = CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
     let base = &base_url(&req, &state)?;
-    let body = json_object(&req, payload, state.settings.body_limit).await?;
+    let body = json_object(&req, payload, &state.settings).await?;
     let (req, state) = (&req, &state);
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
         let sent_as_text = profile::sent_as_text(&body);
@@ -191,7 +191,7 @@ pub(crate) async fn patch(
     caller.require(Scope::PbxsWrite)?;
     let (customer_id, pbx_id) = ids(&path)?;
     let if_match = if_match(&req)?;
-    let operations = operations(json_value(&req, payload, state.settings.body_limit).await?)?;
+    let operations = operations(json_value(&req, payload, &state.settings).await?)?;
     let editable = state.patch_pbx.load(caller.reseller, customer_id, pbx_id, if_match).await?;
     let change = profile::patched(&editable.current.value, operations)?;
     let profile = state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?;

@@ -130,8 +130,10 @@ pub(crate) struct MetricsView<'a> {
     /// Those enabled.
     enabled_customers: u64,
     pbxs: ProfileCounts,
-    /// A page of its customers, oldest first, with their profiles.
-    items: Vec<CustomerItem<'a>>,
+    /// A page of its customers, oldest first, with their profiles; only for a token with `customers:read` and
+    /// `pbxs:read` besides `accounts:read` (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<Vec<CustomerItem<'a>>>,
 }
 
 /// The account's profiles, counted.
@@ -173,7 +175,7 @@ pub(crate) struct ProfileItem<'a> {
 }
 
 impl<'a> MetricsView<'a> {
-    pub(crate) fn new(account: ResellerId, metrics: &'a AccountMetrics) -> Self {
+    pub(crate) fn new(account: ResellerId, metrics: &'a AccountMetrics, with_items: bool) -> Self {
         let mut by_type: BTreeMap<&'static str, u64> = PbxType::ALL.iter().map(|t| (short_name(*t), 0)).collect();
         let (mut total, mut enabled) = (0, 0);
         for (pbx_type, is_enabled, count) in &metrics.profiles {
@@ -209,7 +211,7 @@ impl<'a> MetricsView<'a> {
             customers: metrics.customers,
             enabled_customers: metrics.enabled_customers,
             pbxs: ProfileCounts { total, enabled, by_type },
-            items,
+            items: with_items.then_some(items),
         }
     }
 }

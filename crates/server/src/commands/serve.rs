@@ -103,6 +103,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         settings: ApiSettings {
             public_url: serve.public_url.clone(),
             body_limit: serve.body_limit,
+            body_timeout: serve.request_timeout,
             cors_origins: serve.cors_origins.clone(),
             metrics_with_api: serve.metrics_bind.is_none(),
             dev_tokens: serve.dev_tokens,
