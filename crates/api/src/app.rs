@@ -5,7 +5,7 @@
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{App, HttpResponse, middleware, web};
 use utoipa::OpenApi;
 
@@ -27,6 +27,7 @@ pub fn app(
 > {
     let origins = state.settings.cors_origins.clone();
     App::new()
+        .wrap(middleware::from_fn(head_as_get))
         .wrap(crate::envelope_errors())
         .wrap(
             middleware::DefaultHeaders::new()
@@ -69,16 +70,20 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
     let metrics_with_api = state.settings.metrics_with_api;
     move |cfg| {
         cfg.app_data(state)
-            .service(web::resource("/").route(web::get().to(crate::portal::index)).default_service(allow("GET")))
+            .service(web::resource("/").route(web::get().to(crate::portal::index)).default_service(allow("GET, HEAD")))
             .route("/portal/app.js", web::get().to(crate::portal::script))
             .route("/portal/app.css", web::get().to(crate::portal::style))
             .route("/portal/config.json", web::get().to(crate::portal::config))
             .route("/portal/dev-token", web::post().to(crate::portal::dev_token))
-            .service(web::resource("/healthz").route(web::get().to(health::healthz)).default_service(allow("GET")))
-            .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(allow("GET")))
+            .service(
+                web::resource("/healthz").route(web::get().to(health::healthz)).default_service(allow("GET, HEAD")),
+            )
+            .service(web::resource("/readyz").route(web::get().to(health::readyz)).default_service(allow("GET, HEAD")))
             .configure(|cfg| {
                 if metrics_with_api {
-                    cfg.service(web::resource("/metrics").route(web::get().to(metrics)).default_service(allow("GET")));
+                    cfg.service(
+                        web::resource("/metrics").route(web::get().to(metrics)).default_service(allow("GET, HEAD")),
+                    );
                 }
             })
             .route(
@@ -94,20 +99,22 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         web::resource("/accounts")
                             .route(web::get().to(accounts::list))
                             .route(web::post().to(accounts::create))
-                            .default_service(allow("GET, POST")),
+                            .default_service(allow("GET, HEAD, POST")),
                     )
                     .service(
                         web::resource("/accounts/{account_id}")
                             .route(web::get().to(accounts::get))
                             .route(web::patch().to(accounts::patch))
                             .route(web::delete().to(accounts::delete))
-                            .default_service(allow("GET, PATCH, DELETE")),
+                            .default_service(allow("GET, HEAD, PATCH, DELETE")),
                     )
-                    .service(web::resource("/events").route(web::get().to(events::feed)).default_service(allow("GET")))
+                    .service(
+                        web::resource("/events").route(web::get().to(events::feed)).default_service(allow("GET, HEAD")),
+                    )
                     .service(
                         web::resource("/accounts/{account_id}/metrics")
                             .route(web::get().to(accounts::metrics))
-                            .default_service(allow("GET")),
+                            .default_service(allow("GET, HEAD")),
                     )
                     .configure(tenant_routes)
                     // The same routes, acting as an account of the enterprise tier (see `Caller`): one
@@ -129,34 +136,34 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
         web::resource("/customers")
             .route(web::get().to(customers::list))
             .route(web::post().to(customers::create))
-            .default_service(allow("GET, POST")),
+            .default_service(allow("GET, HEAD, POST")),
     )
     .service(
         web::resource("/customers/{customer_id}")
             .route(web::get().to(customers::get))
             .route(web::patch().to(customers::patch))
             .route(web::delete().to(customers::delete))
-            .default_service(allow("GET, PATCH, DELETE")),
+            .default_service(allow("GET, HEAD, PATCH, DELETE")),
     )
     .service(
         web::resource("/customers/{customer_id}/pbxs")
             .route(web::get().to(pbxs::list))
             .route(web::post().to(pbxs::create))
-            .default_service(allow("GET, POST")),
+            .default_service(allow("GET, HEAD, POST")),
     )
     .service(
         web::resource("/customers/{customer_id}/pbxs/{pbx_id}")
             .route(web::get().to(pbxs::get))
             .route(web::patch().to(pbxs::patch))
             .route(web::delete().to(pbxs::delete))
-            .default_service(allow("GET, PATCH, DELETE")),
+            .default_service(allow("GET, HEAD, PATCH, DELETE")),
     )
     .service(
         web::resource("/customers/{customer_id}/pbxs/{pbx_id}/credentials")
             .route(web::get().to(events::credentials))
-            .default_service(allow("GET")),
+            .default_service(allow("GET, HEAD")),
     )
-    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET")));
+    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET, HEAD")));
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -166,6 +173,19 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 /// `GET /metrics`: the OpenMetrics text format, which Prometheus reads.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(state.metrics.render())
+}
+
+/// `HEAD` is answered wherever `GET` is (RFC 9110 §9.3.2): routed as the `GET`, whose answer then goes out without
+/// its body — actix-http remembers that the request was a `HEAD` and sends the head alone, `Content-Length`
+/// included.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// The answer to a method a resource does not have: 405 with `Allow`.
