@@ -1,5 +1,6 @@
 //! The envelope every answer wears, and its timestamps.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 
@@ -69,6 +70,27 @@ pub(crate) struct Failure<'a> {
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     #[schema(value_type = Option<Vec<FieldError>>)]
     pub errors: &'a [FieldError],
+}
+
+/// A whole HTTP/1.1 error answer in the envelope, as bytes, for a connection the HTTP server does not handle (see
+/// [`crate::stopping`]); the connection is closed after it.
+pub(crate) fn raw_error(status: StatusCode, message: &str, headers: &[(&str, &str)]) -> Vec<u8> {
+    let failure = Failure::new(status.as_u16(), message, &[]);
+    let body = serde_json::to_vec(&failure).unwrap_or_default();
+    let mut answer = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {JSON_UTF8}\r\ncontent-length: {}\r\ncache-control: no-store\r\n\
+         connection: close\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error"),
+        body.len()
+    );
+    for (name, value) in headers {
+        answer.push_str(&format!("{name}: {value}\r\n"));
+    }
+    answer.push_str("\r\n");
+    let mut answer = answer.into_bytes();
+    answer.extend_from_slice(&body);
+    answer
 }
 
 /// The answer to a delete: `{"status": "success", "timestamp": …}`.

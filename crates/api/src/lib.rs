@@ -24,6 +24,7 @@ mod rate_limit;
 mod request_log;
 mod routes;
 mod state;
+mod stopping;
 mod wire;
 
 pub use app::{app, configure, metrics};
@@ -34,5 +35,6 @@ pub use pbx_application::wire::timestamp;
 pub use rate_limit::RateLimiter;
 pub use request_log::{envelope_errors, log_requests};
 pub use state::{ApiSettings, AppState};
+pub use stopping::answer_while_stopping;
 pub use wire::event::EventRender;
 pub use wire::field::FieldProblem;

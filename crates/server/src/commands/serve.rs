@@ -120,9 +120,12 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         .disable_signals()
         .client_request_timeout(serve.request_timeout)
         .keep_alive(serve.keep_alive)
-        .shutdown_timeout(serve.shutdown_grace.as_secs())
-        .bind(serve.bind)
-        .with_context(|| format!("listening on {}", serve.bind))?;
+        .shutdown_timeout(serve.shutdown_grace.as_secs());
+    let listener = listen(serve.bind).with_context(|| format!("listening on {}", serve.bind))?;
+    // The service's own handle on the listening socket: it stays open when actix-server closes its own at the stop,
+    // so that connections still arriving are answered (see `pbx_api::answer_while_stopping`), not reset.
+    let late = listener.try_clone().context("keeping a handle on the listening socket")?;
+    let server = server.listen(listener).with_context(|| format!("listening on {}", serve.bind))?;
     let address = server.addrs().first().copied().context("the server is bound to no address")?;
     let server = server.run();
     let handle = server.handle();
@@ -155,8 +158,18 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     db.stop_waiting_readers();
     tokio::time::sleep(serve.shutdown_drain).await;
     tracing::info!(grace_seconds = serve.shutdown_grace.as_secs(), "stopping: finishing requests in flight");
+    // Accept no more, and give the workers a moment to start the connections already handed to them: a stopping
+    // worker drops those it has not started.
+    handle.pause().await;
+    tokio::time::sleep(HANDOVER).await;
+    let (stopped, stopped_signal) = tokio::sync::oneshot::channel::<()>();
+    let answering = tokio::spawn(pbx_api::answer_while_stopping(late, async {
+        let _ = stopped_signal.await;
+    }));
     handle.stop(true).await;
     server.await.context("the server task failed")?.context("the server failed")?;
+    let _ = stopped.send(());
+    answering.await.context("answering connections during the stop failed")?;
     if let Some((handle, task)) = metrics_server {
         handle.stop(true).await;
         task.await.context("the metrics server task failed")?.context("the metrics server failed")?;
@@ -169,6 +182,17 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long the workers have, once accepting stops, to start the connections handed to them.
+const HANDOVER: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A listening socket on `address`, as actix-web would make it (address reuse, a backlog of 1024).
+fn listen(address: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(1024)?.into_std()
 }
 
 /// `--dev-tokens` hands out write tokens to whoever asks: refused unless only this host can ask (a loopback bind)

@@ -1,0 +1,77 @@
+//! While the service stops: connections that reach the listener once the server has stopped accepting are
+//! answered 503 in the envelope (`Retry-After`), not reset.
+//!
+//! Why this exists: on a graceful stop, actix-server closes its listener — which resets every connection the
+//! kernel had accepted and queued but the server had not yet taken — and its workers drop the connections handed to
+//! them and not yet started. The service therefore pauses accepting first (each worker starts what it was handed),
+//! keeps its own handle on the listening socket so that closing actix's does not close the socket, and answers
+//! what still arrives until the server has stopped.
+
+use std::future::Future;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+
+/// How long a late client has to send its request head, then to finish its body, before the answer's socket is
+/// closed anyway.
+const LATE_CLIENT: Duration = Duration::from_secs(2);
+
+/// Accepts on `listener` until `stop` resolves, answering each connection 503 in the envelope, then waits for those
+/// answers (each a few seconds at most) and closes the listener.
+pub async fn answer_while_stopping(listener: std::net::TcpListener, stop: impl Future<Output = ()>) {
+    let listener = match listener.set_nonblocking(true).and_then(|()| tokio::net::TcpListener::from_std(listener)) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::warn!(error = %e, "connections arriving during the stop cannot be answered");
+            return;
+        }
+    };
+    let mut answers = JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    answers.spawn(answer_stopping(stream));
+                }
+            }
+        }
+    }
+    // Those already queued too, then close: only a connection completing its handshake between the last accept and
+    // the close is reset.
+    while let Ok(Ok((stream, _))) = tokio::time::timeout(Duration::from_millis(1), listener.accept()).await {
+        answers.spawn(answer_stopping(stream));
+    }
+    drop(listener);
+    while answers.join_next().await.is_some() {}
+}
+
+/// Reads the request head (a socket closed with unread bytes is reset, and its answer lost with it), answers 503,
+/// then reads what the client still sends until it closes.
+async fn answer_stopping(mut stream: TcpStream) {
+    let mut head = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    let read_head = async {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buffer[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LATE_CLIENT, read_head).await;
+    let answer = crate::envelope::raw_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is stopping; try again shortly.",
+        &[("retry-after", "1")],
+    );
+    if stream.write_all(&answer).await.is_err() || stream.shutdown().await.is_err() {
+        return;
+    }
+    let drain = async { while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {} };
+    let _ = tokio::time::timeout(LATE_CLIENT, drain).await;
+}
