@@ -133,6 +133,7 @@ pub(crate) struct MetricsView<'a> {
     /// A page of its customers, oldest first, with their profiles; only for a token with `customers:read` and
     /// `pbxs:read` besides `accounts:read` (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     items: Option<Vec<CustomerItem<'a>>>,
 }
 
