@@ -78,8 +78,27 @@ pub fn document() -> String {
     let Ok(mut document) = serde_json::to_value(ApiDoc::openapi()) else { return String::new() };
     let schemas = &mut document["components"]["schemas"];
     crate::wire::three_cx::add_conditions(&mut schemas["NewThreeCxConnectionProfile"]);
+    add_text_rule(&mut document["paths"]);
     add_account_prefix(&mut document["paths"]);
     serde_json::to_string_pretty(&document).unwrap_or_default()
+}
+
+/// The text rule of bodies on the text query parameters (`filter`, and `instanceId`, which must also be more than
+/// white space), as `crate::query::QueryParams::text` applies it: one pattern, written once (`wire::text`).
+fn add_text_rule(paths: &mut serde_json::Value) {
+    let operations = paths.as_object_mut().into_iter().flat_map(|items| items.values_mut());
+    for operation in operations.flat_map(|item| item.as_object_mut().into_iter().flat_map(|item| item.values_mut())) {
+        // `get_mut`, not an index: indexing a missing key would insert `"parameters": null`.
+        for parameter in operation.get_mut("parameters").and_then(serde_json::Value::as_array_mut).into_iter().flatten()
+        {
+            let non_blank = match parameter["name"].as_str() {
+                Some("filter") => false,
+                Some("instanceId") => true,
+                _ => continue,
+            };
+            parameter["schema"]["pattern"] = crate::wire::text::query_pattern(non_blank).into();
+        }
+    }
 }
 
 /// Every customer and profile route again under `/api/v1.0/accounts/{account_tenant_id}` (the same handlers, acting
@@ -196,11 +215,30 @@ mod tests {
     }
 
     #[test]
-    fn the_instance_lookup_states_what_it_trims() {
+    fn every_text_query_parameter_states_the_text_rule() {
         let doc: Value = serde_json::from_str(&document()).unwrap();
-        let parameter = &doc["paths"]["/api/v1.0/pbxs"]["get"]["parameters"][0];
-        assert_eq!(parameter["name"], "instanceId");
-        assert_eq!(parameter["schema"]["pattern"], format!("[^{}]", crate::wire::text::WHITE_SPACE));
+        let mut seen = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for parameter in
+                item.as_object().unwrap().values().flat_map(|o| o["parameters"].as_array().into_iter().flatten())
+            {
+                let name = parameter["name"].as_str().unwrap();
+                let cases: &[(&str, bool)] = match name {
+                    "filter" => &[("Acme", true), ("", true), (" ", true), ("a\u{0}b", false), ("\u{202E}x", false)],
+                    "instanceId" => {
+                        &[("Acme", true), (" x ", true), (" ", false), ("a\u{0}b", false), ("\u{200B}", false)]
+                    }
+                    _ => continue,
+                };
+                let pattern = regex::Regex::new(parameter["schema"]["pattern"].as_str().unwrap()).unwrap();
+                for (value, ok) in cases {
+                    assert_eq!(pattern.is_match(value), *ok, "{path} {name}: {value:?}");
+                }
+                seen.push(format!("{path} {name}"));
+            }
+        }
+        // Customers and accounts listed, customers under the prefix; the lookup, and again under the prefix.
+        assert_eq!(seen.len(), 5, "{seen:?}");
     }
 
     #[test]

@@ -237,11 +237,11 @@ pub(crate) async fn delete(
     path = "/api/v1.0/pbxs",
     tag = "PBX profiles",
     params(
-        ("instanceId" = String, Query, description = "The id of a PBX instance, in the field each profile type names it (see `NewPbxProfile`), in any case or width; something besides white space", pattern = "[^\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]"),
+        ("instanceId" = String, Query, description = "The id of a PBX instance, in the field each profile type names it (see `NewPbxProfile`), in any case or width; something besides white space, and no control or format character"),
     ),
     responses(
         (status = 200, description = "Whether the instance is attached (ids only when to one of your customers)", body = crate::envelope::Success<InstanceLookupView<'static>>),
-        (status = 400, description = "`instanceId` is missing or only white space", body = crate::envelope::Failure),
+        (status = 400, description = "`instanceId` is missing, only white space, sent twice or holds a control or format character", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
     ),
     security(("bearer" = [])),

@@ -18,6 +18,13 @@ const CONTROL_OR_FORMAT: &str = "\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u0600-\\
 pub(crate) const WHITE_SPACE: &str =
     "\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
 
+/// The pattern of a text query parameter (`crate::query::QueryParams::text`): no control or format character, and
+/// with `non_blank`, something besides white space.
+pub(crate) fn query_pattern(non_blank: bool) -> String {
+    let (cc, ws) = (CONTROL_OR_FORMAT, WHITE_SPACE);
+    if non_blank { format!("^[^{cc}]*[^{ws}{cc}][^{cc}]*$") } else { format!("^[^{cc}]*$") }
+}
+
 /// How a kind of text field is checked.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Text {
