@@ -192,22 +192,6 @@ async fn connections_through_a_stop(
     counts
 }
 
-/// An idle keep-alive connection (a client's pool) does not hold the stop until the grace runs out: it is closed
-/// when the stop begins.
-#[tokio::test]
-async fn an_idle_keep_alive_connection_does_not_hold_the_stop() {
-    let mut server = TestServer::start_with(&[("PBX_SHUTDOWN_DRAIN", "100ms"), ("PBX_SHUTDOWN_GRACE", "30s")]).await;
-    let pooled = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(120)).build().unwrap();
-    assert_eq!(pooled.get(server.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
-    let started = Instant::now();
-    assert!(server.stop().success());
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "the stop waited {:?} for an idle connection",
-        started.elapsed()
-    );
-}
-
 #[tokio::test]
 async fn readiness_turns_503_while_draining() {
     let mut server = TestServer::start_with(&[("PBX_SHUTDOWN_DRAIN", "3s")]).await;

@@ -122,11 +122,10 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     if let Some(workers) = serve.workers {
         server = server.workers(usize::from(workers));
     }
-    let timeouts = Timeouts { keep_alive: serve.keep_alive, head: serve.request_timeout };
-    let (api_state, stopping) = (state.clone(), server.graceful_shutdown_signal());
+    let (api_state, keep_alive, head_timeout) = (state.clone(), serve.keep_alive, serve.request_timeout);
     let server = server
         .listen("pbx-api", listener, move || {
-            api_service(pbx_api::app(api_state.clone()), address, timeouts, stopping.clone())
+            api_service(pbx_api::app(api_state.clone()), address, keep_alive, head_timeout)
         })
         .with_context(|| format!("listening on {}", serve.bind))?
         .run();
@@ -191,8 +190,8 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
 fn api_service<A, B>(
     app: actix_web::App<A>,
     address: std::net::SocketAddr,
-    timeouts: Timeouts,
-    stopping: actix_server::GracefulShutdownSignal,
+    keep_alive: std::time::Duration,
+    head_timeout: std::time::Duration,
 ) -> impl actix_service::ServiceFactory<
     tokio::net::TcpStream,
     Config = (),
@@ -213,32 +212,16 @@ where
     // What actix-web's HttpServer gives each connection: the bound address, standing in as the host when a request
     // names none (HTTP/1.0).
     let config = actix_web::dev::AppConfig::__priv_test_new(false, address.to_string(), address);
-    // As HttpServer sets it up: idle keep-alive connections close when the stop begins (or the stop would wait for
-    // them), and a connection being closed has a second to finish. The head's timeout is `Checked`'s.
     let http = actix_http::HttpService::build()
-        .graceful_shutdown_signal(move || {
-            let stopping = stopping.clone();
-            async move { stopping.notified().await }
-        })
-        .keep_alive(timeouts.keep_alive)
+        .keep_alive(keep_alive)
         .client_request_timeout(std::time::Duration::ZERO)
-        .client_disconnect_timeout(std::time::Duration::from_secs(1))
         .local_addr(address)
         .h1(actix_service::map_config(app, move |()| config.clone()));
     actix_service::fn_service(move |stream: tokio::net::TcpStream| async move {
         let peer = stream.peer_addr().ok();
-        Ok::<_, DispatchError>((pbx_api::Checked::new(stream, timeouts.head), peer))
+        Ok::<_, DispatchError>((pbx_api::Checked::new(stream, head_timeout), peer))
     })
     .and_then(http)
-}
-
-/// The client timeouts of the API's connections.
-#[derive(Debug, Clone, Copy)]
-struct Timeouts {
-    /// An idle keep-alive connection's.
-    keep_alive: std::time::Duration,
-    /// A request head's, to arrive whole.
-    head: std::time::Duration,
 }
 
 /// How long the workers have, once accepting stops, to start the connections handed to them.
