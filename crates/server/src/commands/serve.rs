@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use actix_http::error::DispatchError;
-use actix_service::ServiceFactoryExt;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use pbx_api::{ApiSettings, AppState, EventRender, Metrics, RateLimiter};
@@ -113,22 +111,23 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         },
     });
 
-    let listener = listen(serve.bind).with_context(|| format!("listening on {}", serve.bind))?;
-    let address = listener.local_addr().context("the server is bound to no address")?;
-    // The service's own handle on the listening socket: it stays open when actix-server closes its own at the stop,
-    // so that connections still arriving are answered (see `pbx_api::answer_while_stopping`), not reset.
-    let late = listener.try_clone().context("keeping a handle on the listening socket")?;
-    let mut server = actix_server::Server::build().disable_signals().shutdown_timeout(serve.shutdown_grace.as_secs());
+    let api_state = state.clone();
+    let mut server = HttpServer::new(move || pbx_api::app(api_state.clone()));
     if let Some(workers) = serve.workers {
         server = server.workers(usize::from(workers));
     }
-    let (api_state, keep_alive, head_timeout) = (state.clone(), serve.keep_alive, serve.request_timeout);
     let server = server
-        .listen("pbx-api", listener, move || {
-            api_service(pbx_api::app(api_state.clone()), address, keep_alive, head_timeout)
-        })
-        .with_context(|| format!("listening on {}", serve.bind))?
-        .run();
+        .disable_signals()
+        .client_request_timeout(serve.request_timeout)
+        .keep_alive(serve.keep_alive)
+        .shutdown_timeout(serve.shutdown_grace.as_secs());
+    let listener = listen(serve.bind).with_context(|| format!("listening on {}", serve.bind))?;
+    // The service's own handle on the listening socket: it stays open when actix-server closes its own at the stop,
+    // so that connections still arriving are answered (see `pbx_api::answer_while_stopping`), not reset.
+    let late = listener.try_clone().context("keeping a handle on the listening socket")?;
+    let server = server.listen(listener).with_context(|| format!("listening on {}", serve.bind))?;
+    let address = server.addrs().first().copied().context("the server is bound to no address")?;
+    let server = server.run();
     let handle = server.handle();
     let metrics_server = match serve.metrics_bind {
         Some(bind) => {
@@ -183,45 +182,6 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The HTTP service of one worker: actix-http over each connection's socket, checked by `pbx_api::Checked` first
-/// (which keeps the head's timeout, so that a late head too is answered in the envelope).
-fn api_service<A, B>(
-    app: actix_web::App<A>,
-    address: std::net::SocketAddr,
-    keep_alive: std::time::Duration,
-    head_timeout: std::time::Duration,
-) -> impl actix_service::ServiceFactory<
-    tokio::net::TcpStream,
-    Config = (),
-    Response = (),
-    Error = DispatchError,
-    InitError = (),
->
-where
-    A: actix_service::ServiceFactory<
-            actix_web::dev::ServiceRequest,
-            Config = (),
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-            InitError = (),
-        > + 'static,
-    B: actix_web::body::MessageBody + 'static,
-{
-    // What actix-web's HttpServer gives each connection: the bound address, standing in as the host when a request
-    // names none (HTTP/1.0).
-    let config = actix_web::dev::AppConfig::__priv_test_new(false, address.to_string(), address);
-    let http = actix_http::HttpService::build()
-        .keep_alive(keep_alive)
-        .client_request_timeout(std::time::Duration::ZERO)
-        .local_addr(address)
-        .h1(actix_service::map_config(app, move |()| config.clone()));
-    actix_service::fn_service(move |stream: tokio::net::TcpStream| async move {
-        let peer = stream.peer_addr().ok();
-        Ok::<_, DispatchError>((pbx_api::Checked::new(stream, head_timeout), peer))
-    })
-    .and_then(http)
 }
 
 /// How long the workers have, once accepting stops, to start the connections handed to them.
