@@ -193,7 +193,7 @@ mod tests {
             .insert_header((header::CONTENT_TYPE, "application/json"))
             .set_payload(bytes)
             .to_http_parts();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
         runtime.block_on(async {
             let payload = web::Payload::from_request(&req, &mut payload).await.unwrap();
             json_object(&req, payload, &ApiSettings { body_limit: 1024, ..ApiSettings::default() }).await
