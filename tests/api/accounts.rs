@@ -15,6 +15,12 @@ async fn patch(server: &TestServer, path: &str, token: &str, body: &Value, if_ma
     request.body(body.to_string()).send().await.unwrap()
 }
 
+/// The answer to deleting an account that still has customers or accounts.
+fn assert_not_empty((status, body): (StatusCode, Value)) {
+    let message = "The account still has customers or accounts of its own; delete them before the account.";
+    assert_error(status, &body, StatusCode::CONFLICT, message);
+}
+
 async fn delete(server: &TestServer, path: &str, token: &str) -> (StatusCode, Value) {
     let response = server.client.delete(server.url(path)).bearer_auth(token).send().await.unwrap();
     let (status, _, body) = read(response).await;
@@ -61,13 +67,7 @@ async fn a_tenant_creates_reads_changes_and_deletes_its_accounts() {
 
     // A customer of the account (made with the account's own token) keeps it from being deleted.
     let customer = server.customer(&server.token(&id, "onboarding")).await;
-    let (status, body) = delete(&server, &path, &token).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::CONFLICT,
-        "The account still has customers or accounts of its own; delete them before the account.",
-    );
+    assert_not_empty(delete(&server, &path, &token).await);
     let (status, _) =
         delete(&server, &format!("/api/v1.0/customers/{customer}"), &server.token(&id, "onboarding")).await;
     assert_eq!(status, StatusCode::OK);
@@ -319,13 +319,7 @@ async fn an_account_with_accounts_of_its_own_is_not_deleted_and_a_deleted_one_ow
     let sub = account(&server, &brand_token, json!({"name": "Sub-brand"})).await;
     let path = format!("/api/v1.0/accounts/{brand}");
 
-    let (status, body) = delete(&server, &path, &token).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::CONFLICT,
-        "The account still has customers or accounts of its own; delete them before the account.",
-    );
+    assert_not_empty(delete(&server, &path, &token).await);
     assert_eq!(delete(&server, &format!("/api/v1.0/accounts/{sub}"), &brand_token).await.0, StatusCode::OK);
     assert_eq!(delete(&server, &path, &token).await.0, StatusCode::OK);
 

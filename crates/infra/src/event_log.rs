@@ -47,16 +47,19 @@ impl EventLog for SeaOrmEventLog {
         // Positions are BIGINT: a cursor past that range is past every event.
         let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
         let rows = outbox::rows(connection, from, limit, audience).await.map_err(repository_error)?;
-        // Read after the events: a purge that deleted some of them has committed its position by then.
-        if after.is_some() && from < outbox::position(connection, "purged").await.map_err(repository_error)? {
-            return Ok(Read::Gone);
-        }
-        if after.is_some()
-            && rows.settled.is_empty()
-            && !rows.held_back
-            && from > outbox::last_position(connection).await.map_err(repository_error)?
-        {
-            return Ok(Read::Ahead);
+        if after.is_some() {
+            // Read after the events: a purge that deleted some of them has committed its position by then.
+            let purged = outbox::position(connection, "purged").await.map_err(repository_error)?;
+            if from < purged {
+                return Ok(Read::Gone);
+            }
+            // Past the last event and the last purged one: a cursor never handed out (asked only of an empty read).
+            if rows.settled.is_empty()
+                && !rows.held_back
+                && from > purged.max(outbox::last_seq(connection).await.map_err(repository_error)?)
+            {
+                return Ok(Read::Ahead);
+            }
         }
         let events = rows.settled.into_iter().map(outbox::event).collect::<anyhow::Result<_>>()?;
         Ok(if rows.held_back { Read::HeldBack(events) } else { Read::Events(events) })

@@ -201,9 +201,8 @@ pub(crate) async fn position(connection: &impl ConnectionTrait, name: &str) -> R
     row.ok_or_else(|| DbErr::Custom(format!("the event position {name} is missing")))?.try_get_by_index(0)
 }
 
-/// The greatest position handed out so far: the last event's, or the last purged one's when it is greater (no
-/// event left after it). A cursor past it was never handed out.
-pub(crate) async fn last_position(connection: &impl ConnectionTrait) -> Result<i64, DbErr> {
+/// The position of the last event kept (0 when none is).
+pub(crate) async fn last_seq(connection: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let last: Option<i64> = pbx_event::Entity::find()
         .select_only()
         .column_as(pbx_event::Column::Seq.max(), "last")
@@ -211,7 +210,7 @@ pub(crate) async fn last_position(connection: &impl ConnectionTrait) -> Result<i
         .one(connection)
         .await?
         .flatten();
-    Ok(last.unwrap_or(0).max(position(connection, "purged").await?))
+    Ok(last.unwrap_or(0))
 }
 
 /// The statement of the accounts under `tenant`.
