@@ -5,7 +5,9 @@
 //! kernel had accepted and queued but the server had not yet taken — and its workers drop the connections handed to
 //! them and not yet started. The service therefore pauses accepting first (each worker starts what it was handed),
 //! keeps its own handle on the listening socket so that closing actix's does not close the socket, and answers
-//! what still arrives until the server has stopped.
+//! what still arrives until the server has stopped. Last, the socket stops completing handshakes (a filter drops
+//! what it receives), the connections it had queued are answered, and it closes with nothing queued to reset: a
+//! client connecting from then on is refused.
 
 use std::future::Future;
 use std::time::Duration;
@@ -41,13 +43,32 @@ pub async fn answer_while_stopping(listener: std::net::TcpListener, stop: impl F
             }
         }
     }
-    // Those already queued too, then close: only a connection completing its handshake between the last accept and
-    // the close is reset.
+    // The kernel completes no more handshakes on this socket (a client's SYN is dropped, and refused once the socket
+    // closes); those it completed before are queued, and answered too. Then nothing can reach the queue between the
+    // last accept and the close, which would reset it.
+    if let Err(e) = refuse_new_handshakes(&listener) {
+        tracing::warn!(error = %e, "a connection arriving as the socket closes may be reset");
+    }
     while let Ok(Ok((stream, _))) = tokio::time::timeout(Duration::from_millis(1), listener.accept()).await {
         answers.spawn(answer_stopping(stream));
     }
     drop(listener);
     while answers.join_next().await.is_some() {}
+}
+
+/// A socket filter that drops every packet the listening socket receives: SYNs, and the ACKs that would complete a
+/// handshake. Connections already established have their own sockets and are not filtered.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn refuse_new_handshakes(listener: &tokio::net::TcpListener) -> std::io::Result<()> {
+    /// `BPF_RET | BPF_K` with 0: keep 0 bytes of each packet, that is drop it.
+    const DROP_ALL: socket2::SockFilter = socket2::SockFilter::new(0x06, 0, 0, 0);
+    socket2::SockRef::from(listener).attach_filter(&[DROP_ALL])
+}
+
+/// Elsewhere the socket has no filter: a connection completing its handshake as the socket closes is reset.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn refuse_new_handshakes(_listener: &tokio::net::TcpListener) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Reads the request head (a socket closed with unread bytes is reset, and its answer lost with it), answers 503,
@@ -74,4 +95,29 @@ async fn answer_stopping(mut stream: TcpStream) {
     }
     let drain = async { while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {} };
     let _ = tokio::time::timeout(LATE_CLIENT, drain).await;
+}
+
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use std::time::Duration;
+
+    use super::refuse_new_handshakes;
+
+    /// Once the socket refuses handshakes, the connections queued before are still there to accept, and no new one
+    /// joins them: nothing can be queued, and then reset, between the last accept and the close.
+    #[tokio::test]
+    async fn a_socket_refusing_handshakes_keeps_its_queue_and_adds_nothing_to_it() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let queued = std::net::TcpStream::connect(address).unwrap();
+        refuse_new_handshakes(&listener).unwrap();
+        let late = tokio::task::spawn_blocking(move || {
+            std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300))
+        });
+        let (accepted, _) = tokio::time::timeout(Duration::from_secs(1), listener.accept()).await.unwrap().unwrap();
+        assert_eq!(accepted.peer_addr().unwrap(), queued.local_addr().unwrap(), "the queued connection is accepted");
+        assert!(late.await.unwrap().is_err(), "a handshake after the filter does not complete");
+        let more = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
+        assert!(more.is_err(), "nothing else was queued");
+    }
 }
