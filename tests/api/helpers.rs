@@ -348,12 +348,12 @@ pub fn error_fields(body: &Value) -> Vec<String> {
 }
 
 /// Sends `request` as written on a new connection and returns the whole answer as text.
-pub async fn raw_http(base: &str, request: &str) -> String {
+pub async fn raw_http(base: &str, request: impl AsRef<[u8]>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
     // The server may answer (and close) before it has read everything: a failed write is not a failure here.
-    let _ = stream.write_all(request.as_bytes()).await;
+    let _ = stream.write_all(request.as_ref()).await;
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
     String::from_utf8_lossy(&answer).into_owned()

@@ -10,6 +10,7 @@ mod body;
 mod envelope;
 mod error;
 mod etag;
+mod framing;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -30,6 +31,7 @@ mod wire;
 pub use app::{app, configure, metrics};
 pub use auth::{Authenticator, Caller, Scope, TokenSettings};
 pub use error::ApiError;
+pub use framing::Enveloped;
 pub use metrics::Metrics;
 pub use pbx_application::wire::timestamp;
 pub use rate_limit::RateLimiter;

@@ -43,11 +43,12 @@ pub async fn answer_while_stopping(listener: std::net::TcpListener, stop: impl F
             }
         }
     }
-    // The kernel completes no more handshakes on this socket (a client's SYN is dropped, and refused once the socket
-    // closes); those it completed before are queued, and answered too. Then nothing can reach the queue between the
-    // last accept and the close, which would reset it.
-    if let Err(e) = refuse_new_handshakes(&listener) {
-        tracing::warn!(error = %e, "a connection arriving as the socket closes may be reset");
+    // The socket starts no more handshakes (a client's SYN is dropped, and refused once the socket closes); those
+    // under way have a moment to complete, and all it queued are answered too. Then nothing can reach the queue
+    // between the last accept and the close, which would reset it.
+    match refuse_new_handshakes(&listener) {
+        Ok(()) => tokio::time::sleep(HANDSHAKES_UNDER_WAY).await,
+        Err(e) => tracing::warn!(error = %e, "a connection arriving as the socket closes may be reset"),
     }
     while let Ok(Ok((stream, _))) = tokio::time::timeout(Duration::from_millis(1), listener.accept()).await {
         answers.spawn(answer_stopping(stream));
@@ -56,13 +57,31 @@ pub async fn answer_while_stopping(listener: std::net::TcpListener, stop: impl F
     while answers.join_next().await.is_some() {}
 }
 
-/// A socket filter that drops every packet the listening socket receives: SYNs, and the ACKs that would complete a
-/// handshake. Connections already established have their own sockets and are not filtered.
+/// How long a handshake under way when the socket stops starting new ones has to complete: its client's ACK is one
+/// round trip away.
+const HANDSHAKES_UNDER_WAY: Duration = Duration::from_millis(100);
+
+/// A socket filter on the listening socket that drops each SYN it receives: no handshake starts, those under way
+/// complete (their last ACK goes through). Connections already established have their own sockets, unfiltered.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn refuse_new_handshakes(listener: &tokio::net::TcpListener) -> std::io::Result<()> {
-    /// `BPF_RET | BPF_K` with 0: keep 0 bytes of each packet, that is drop it.
-    const DROP_ALL: socket2::SockFilter = socket2::SockFilter::new(0x06, 0, 0, 0);
-    socket2::SockRef::from(listener).attach_filter(&[DROP_ALL])
+    drop_packets_with(listener, TCP_SYN)
+}
+
+/// The SYN flag of a TCP header's flags byte.
+const TCP_SYN: u32 = 0x02;
+
+/// A classic BPF filter over each TCP header the socket receives: drop it if one of `flags` is set.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn drop_packets_with(listener: &tokio::net::TcpListener, flags: u32) -> std::io::Result<()> {
+    use socket2::SockFilter;
+    let program = [
+        SockFilter::new(0x30, 0, 0, 13), // BPF_LD | BPF_B | BPF_ABS: the byte at offset 13, the flags
+        SockFilter::new(0x45, 0, 1, flags), // BPF_JMP | BPF_JSET | BPF_K: one of them set? next : skip one
+        SockFilter::new(0x06, 0, 0, 0),  // BPF_RET | BPF_K: keep 0 bytes, that is drop it
+        SockFilter::new(0x06, 0, 0, 0xFFFF_FFFF), // BPF_RET | BPF_K: keep it whole
+    ];
+    socket2::SockRef::from(listener).attach_filter(&program)
 }
 
 /// Elsewhere the socket has no filter: a connection completing its handshake as the socket closes is reset.
@@ -101,7 +120,7 @@ async fn answer_stopping(mut stream: TcpStream) {
 mod tests {
     use std::time::Duration;
 
-    use super::refuse_new_handshakes;
+    use super::{drop_packets_with, refuse_new_handshakes};
 
     /// Once the socket refuses handshakes, the connections queued before are still there to accept, and no new one
     /// joins them: nothing can be queued, and then reset, between the last accept and the close.
@@ -119,5 +138,18 @@ mod tests {
         assert!(late.await.unwrap().is_err(), "a handshake after the filter does not complete");
         let more = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
         assert!(more.is_err(), "nothing else was queued");
+    }
+
+    /// The filter reads the TCP flags: dropping packets with ACK lets the client's SYN through (its connect
+    /// completes) but not the ACK that would queue the connection — where dropping SYNs stops the connect itself.
+    #[tokio::test]
+    async fn the_filter_reads_each_packets_tcp_flags() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        drop_packets_with(&listener, 0x10).unwrap();
+        let client = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1));
+        assert!(client.is_ok(), "the SYN went through: {client:?}");
+        let queued = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+        assert!(queued.is_err(), "the ACK did not");
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use actix_service::ServiceFactoryExt;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use pbx_api::{ApiSettings, AppState, EventRender, Metrics, RateLimiter};
@@ -111,23 +112,23 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         },
     });
 
-    let api_state = state.clone();
-    let mut server = HttpServer::new(move || pbx_api::app(api_state.clone()));
-    if let Some(workers) = serve.workers {
-        server = server.workers(usize::from(workers));
-    }
-    let server = server
-        .disable_signals()
-        .client_request_timeout(serve.request_timeout)
-        .keep_alive(serve.keep_alive)
-        .shutdown_timeout(serve.shutdown_grace.as_secs());
     let listener = listen(serve.bind).with_context(|| format!("listening on {}", serve.bind))?;
+    let address = listener.local_addr().context("the server is bound to no address")?;
     // The service's own handle on the listening socket: it stays open when actix-server closes its own at the stop,
     // so that connections still arriving are answered (see `pbx_api::answer_while_stopping`), not reset.
     let late = listener.try_clone().context("keeping a handle on the listening socket")?;
-    let server = server.listen(listener).with_context(|| format!("listening on {}", serve.bind))?;
-    let address = server.addrs().first().copied().context("the server is bound to no address")?;
-    let server = server.run();
+    let mut server = actix_server::Server::build().disable_signals().shutdown_timeout(serve.shutdown_grace.as_secs());
+    if let Some(workers) = serve.workers {
+        server = server.workers(usize::from(workers));
+    }
+    let timeouts = Timeouts { keep_alive: serve.keep_alive, head: serve.request_timeout };
+    let (api_state, stopping) = (state.clone(), server.graceful_shutdown_signal());
+    let server = server
+        .listen("pbx-api", listener, move || {
+            api_service(pbx_api::app(api_state.clone()), address, timeouts, stopping.clone())
+        })
+        .with_context(|| format!("listening on {}", serve.bind))?
+        .run();
     let handle = server.handle();
     let metrics_server = match serve.metrics_bind {
         Some(bind) => {
@@ -182,6 +183,62 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The HTTP service of one worker, as actix-web's `HttpServer` builds it, over each connection's socket wrapped in
+/// `pbx_api::Enveloped` (so that the answers actix-http writes itself wear the envelope too; `HttpServer` cannot
+/// wrap a socket).
+fn api_service<A, B>(
+    app: actix_web::App<A>,
+    address: std::net::SocketAddr,
+    timeouts: Timeouts,
+    stopping: actix_server::GracefulShutdownSignal,
+) -> impl actix_service::ServiceFactory<
+    tokio::net::TcpStream,
+    Config = (),
+    Response = (),
+    Error = actix_http::error::DispatchError,
+    InitError = (),
+>
+where
+    A: actix_service::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
+    // What HttpServer gives each connection: the bound address, standing in as the host when a request names none
+    // (HTTP/1.0). actix-web has no public constructor for it besides this one.
+    let config = actix_web::dev::AppConfig::__priv_test_new(false, address.to_string(), address);
+    // As HttpServer sets it up: idle keep-alive connections close when the stop begins (or the stop would wait for
+    // them), and a connection being closed has a second to finish.
+    let http = actix_http::HttpService::build()
+        .graceful_shutdown_signal(move || {
+            let stopping = stopping.clone();
+            async move { stopping.notified().await }
+        })
+        .keep_alive(timeouts.keep_alive)
+        .client_request_timeout(timeouts.head)
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
+        .local_addr(address)
+        .h1(actix_service::map_config(app, move |()| config.clone()));
+    actix_service::fn_service(|stream: tokio::net::TcpStream| async move {
+        let peer = stream.peer_addr().ok();
+        Ok((pbx_api::Enveloped::new(stream), peer))
+    })
+    .and_then(http)
+}
+
+/// The client timeouts of the API's connections.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// An idle keep-alive connection's.
+    keep_alive: std::time::Duration,
+    /// A request head's, to arrive whole.
+    head: std::time::Duration,
 }
 
 /// How long the workers have, once accepting stops, to start the connections handed to them.
