@@ -89,6 +89,10 @@ guid_id!(
     /// The id of a PBX connection profile (`PBX_ID`).
     PbxId
 );
+guid_id!(
+    /// The id of a webhook (the `triggerID` of its deliveries).
+    WebhookId
+);
 
 #[cfg(test)]
 mod tests {

@@ -50,6 +50,8 @@ mod text;
 mod timespan;
 mod timezone;
 mod urls;
+#[cfg(feature = "serde")]
+pub mod webhook;
 
 pub use account::{Account, AccountDetails};
 pub use country::{CountryCode, CountryCodeError};
@@ -57,7 +59,7 @@ pub use customer::{
     Customer, CustomerName, CustomerOptions, Features, NewCustomer, OptionError, OptionalText, TenantProfileType,
     TrialDays,
 };
-pub use ids::{CustomerId, IdError, PbxId, ResellerId};
+pub use ids::{CustomerId, IdError, PbxId, ResellerId, WebhookId};
 pub use pbx::{InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, teams, three_cx};
 pub use secret::{Secret, SecretError, Withheld};
 pub use text::{TextError, is_control_or_format};

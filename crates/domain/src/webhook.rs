@@ -1,0 +1,483 @@
+//! Webhooks (§13): a reseller's endpoint that receives its events, signed by the Standard Webhooks 1.0 spec.
+//!
+//! What a webhook is and may be: its settings and their rules, which addresses it may not target (no server-side
+//! request forgery), and the signature of a delivery — which a receiver checks with the same function.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use crate::events::EventType;
+use crate::text::bounded_text;
+use crate::{ResellerId, TextError, WebhookId};
+
+bounded_text!(
+    /// A webhook's name: 1 to 100 characters after trimming, no control characters.
+    WebhookName,
+    bounded,
+    100
+);
+
+/// The HTTP method of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WebhookMethod {
+    /// The event in the body (the default).
+    #[default]
+    Post,
+    /// The event in the body.
+    Put,
+    /// The event's fields as query parameters.
+    Get,
+}
+
+impl WebhookMethod {
+    /// Every method, as the contract lists them.
+    pub const ALL: [Self; 3] = [Self::Post, Self::Put, Self::Get];
+
+    /// Its name (`POST`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Get => "GET",
+        }
+    }
+
+    /// The method named `name` (exactly as the contract spells it).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|method| method.as_str() == name)
+    }
+}
+
+/// How a delivery's body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WebhookFormat {
+    /// A JSON object (the default).
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded` fields of the same top-level names.
+    Form,
+}
+
+impl WebhookFormat {
+    /// Every format.
+    pub const ALL: [Self; 2] = [Self::Json, Self::Form];
+
+    /// Its name (`json`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Form => "form",
+        }
+    }
+
+    /// The format named `name`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|format| format.as_str() == name)
+    }
+}
+
+/// The event types a webhook may subscribe to: the feed's, but a collector's read of credentials, which concerns
+/// the platform, not the reseller's systems.
+#[must_use]
+pub fn subscribable(event: EventType) -> bool {
+    event != EventType::PbxCredentialsRead
+}
+
+/// The most static key/value pairs a webhook carries.
+pub const MAX_STATIC_PAIRS: usize = 20;
+/// The most characters of a static key or value.
+pub const MAX_STATIC_CHARS: usize = 200;
+/// The most retries of a delivery.
+pub const MAX_RETRIES: u8 = 10;
+
+/// Why a webhook's setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// An event type a webhook cannot subscribe to.
+    #[error("{0} is not an event a webhook receives")]
+    NotSubscribable(&'static str),
+    /// Over [`MAX_STATIC_PAIRS`] pairs.
+    #[error("must have at most {MAX_STATIC_PAIRS} pairs")]
+    TooManyPairs,
+    /// A key or value that is empty (keys), too long or has a control character.
+    #[error("{key}: {problem}")]
+    StaticText {
+        /// The key (cut to 40 characters).
+        key: String,
+        /// What is wrong with it or its value.
+        problem: TextError,
+    },
+    /// Over [`MAX_RETRIES`].
+    #[error("must be between 0 and {MAX_RETRIES}")]
+    Retries,
+}
+
+/// The static pairs a delivery carries besides the event's fields.
+///
+/// # Errors
+/// [`WebhookError`] for over 20 pairs, or a key (1–200 characters) or value (0–200) that breaks the text rule.
+pub fn static_data(pairs: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, WebhookError> {
+    if pairs.len() > MAX_STATIC_PAIRS {
+        return Err(WebhookError::TooManyPairs);
+    }
+    let problem = |key: &str, problem| WebhookError::StaticText { key: key.chars().take(40).collect(), problem };
+    for (key, value) in &pairs {
+        crate::text::bounded(key, MAX_STATIC_CHARS).map_err(|e| problem(key, e))?;
+        if value.chars().count() > MAX_STATIC_CHARS {
+            return Err(problem(key, TextError::TooLong { max: MAX_STATIC_CHARS }));
+        }
+        if value.chars().any(crate::text::is_control_or_format) {
+            return Err(problem(key, TextError::ControlCharacter));
+        }
+    }
+    Ok(pairs)
+}
+
+/// The retries of a delivery after its first attempt.
+///
+/// # Errors
+/// [`WebhookError::Retries`] over 10.
+pub fn retries(value: u64) -> Result<u8, WebhookError> {
+    u8::try_from(value).ok().filter(|n| *n <= MAX_RETRIES).ok_or(WebhookError::Retries)
+}
+
+/// A webhook's settings: everything a reseller sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Its name.
+    pub name: WebhookName,
+    /// Where deliveries go (checked by [`check_target`] before each).
+    pub url: url::Url,
+    /// The method of a delivery.
+    pub method: WebhookMethod,
+    /// How its body is written.
+    pub format: WebhookFormat,
+    /// The event types it receives; `None` for all of them.
+    pub events: Option<BTreeSet<EventType>>,
+    /// Pairs each delivery carries besides the event's fields.
+    pub static_data: BTreeMap<String, String>,
+    /// Attempts after the first (0–10).
+    pub retries: u8,
+    /// Whether deliveries are made.
+    pub enabled: bool,
+}
+
+impl WebhookSettings {
+    /// Whether it receives events of `event`.
+    #[must_use]
+    pub fn receives(&self, event: EventType) -> bool {
+        subscribable(event) && self.events.as_ref().is_none_or(|events| events.contains(&event))
+    }
+}
+
+/// A webhook as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// Its id (the `triggerID` of each delivery).
+    pub id: WebhookId,
+    /// The reseller whose events it receives.
+    pub owner: ResellerId,
+    /// When it was created (UTC).
+    pub date_created: DateTime<Utc>,
+    /// Its settings.
+    pub settings: WebhookSettings,
+}
+
+/// Why a webhook's URL was refused as a target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Not an absolute URL.
+    #[error("must be an absolute https URL")]
+    NotAbsolute,
+    /// Not `https` (or `http` where allowed).
+    #[error("must use the https scheme")]
+    Scheme,
+    /// A host that is, or resolves to, an address the service must not call.
+    #[error("must not be a loopback, private, link-local, unique-local or metadata address ({0})")]
+    Forbidden(IpAddr),
+    /// A host that resolves to no address.
+    #[error("its host does not resolve")]
+    Unresolved,
+}
+
+/// Checks a webhook's URL: absolute, of the form of [`crate::HttpUrl`] (so no user name or password), `https` (or
+/// `http` when `allow_private`), and, unless
+/// `allow_private`, a host that is not an address [`forbidden`] (a name is resolved and checked by the caller, with
+/// [`check_addresses`], at create time and before each delivery).
+///
+/// # Errors
+/// [`TargetError`] naming what is wrong.
+pub fn check_url(value: &str, allow_private: bool) -> Result<url::Url, TargetError> {
+    let url = crate::urls::HttpUrl::parse(value).map_err(|_| TargetError::NotAbsolute)?;
+    let url = url::Url::parse(url.as_str()).map_err(|_| TargetError::NotAbsolute)?;
+    if !(url.scheme() == "https" || allow_private && url.scheme() == "http") {
+        return Err(TargetError::Scheme);
+    }
+    if !allow_private {
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+            _ => None,
+        };
+        if let Some(address) = literal.filter(|a| forbidden(*a)) {
+            return Err(TargetError::Forbidden(address));
+        }
+    }
+    Ok(url)
+}
+
+/// Checks the addresses a webhook's host resolved to: none may be [`forbidden`] (unless `allow_private`), and there
+/// must be one.
+///
+/// # Errors
+/// [`TargetError::Forbidden`] with the first forbidden address, [`TargetError::Unresolved`] for none.
+pub fn check_addresses(addresses: &[IpAddr], allow_private: bool) -> Result<(), TargetError> {
+    if addresses.is_empty() {
+        return Err(TargetError::Unresolved);
+    }
+    match addresses.iter().find(|a| !allow_private && forbidden(**a)) {
+        Some(address) => Err(TargetError::Forbidden(*address)),
+        None => Ok(()),
+    }
+}
+
+/// Whether the service must not call `address`: unspecified, loopback, private (RFC 1918), shared (RFC 6598),
+/// link-local (the cloud metadata service's 169.254.169.254 among them), broadcast, documentation, benchmarking,
+/// IPv6 unique-local or site-local, multicast — and an IPv4 address written as IPv6 (mapped or compatible) by the
+/// same rules.
+#[must_use]
+pub fn forbidden(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4() {
+                return forbidden(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                || first == 0x2001 && v6.segments()[1] == 0x0db8
+                || first == 0x0064 && v6.segments()[1] == 0xff9b
+        }
+    }
+}
+
+/// A webhook's signing secret: the key of Standard Webhooks 1.0, written `whsec_<base64 of the key>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningSecret(Vec<u8>);
+
+impl std::fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningSecret([REDACTED])")
+    }
+}
+
+/// The prefix of a written secret.
+const SECRET_PREFIX: &str = "whsec_";
+
+impl SigningSecret {
+    /// A secret of the key `key` (the service makes them of 32 random bytes).
+    #[must_use]
+    pub fn from_key(key: Vec<u8>) -> Self {
+        Self(key)
+    }
+
+    /// Reads a written secret (`whsec_…`; the prefix may be left off, as the spec's libraries allow).
+    ///
+    /// # Errors
+    /// [`SecretFormat`] when the rest is not base64 of 24 to 64 bytes.
+    pub fn parse(written: &str) -> Result<Self, SecretFormat> {
+        use base64::Engine;
+        let encoded = written.strip_prefix(SECRET_PREFIX).unwrap_or(written);
+        let key = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| SecretFormat)?;
+        if (24..=64).contains(&key.len()) { Ok(Self(key)) } else { Err(SecretFormat) }
+    }
+
+    /// The secret as shown once to its owner: `whsec_<base64>`.
+    #[must_use]
+    pub fn expose(&self) -> String {
+        use base64::Engine;
+        format!("{SECRET_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+
+    /// The key's bytes (to store them encrypted).
+    #[must_use]
+    pub fn key(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The signature of a delivery: `v1,` and the base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`.
+    #[must_use]
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        use base64::Engine;
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+    }
+}
+
+/// A written secret that is not `whsec_` and base64 of 24 to 64 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a signing secret is whsec_ and the base64 of 24 to 64 bytes")]
+pub struct SecretFormat;
+
+/// The `webhook-signature` header of a delivery: one signature a secret, space-separated (the current secret, then
+/// the previous one while it still signs).
+#[must_use]
+pub fn signature_header(secrets: &[&SigningSecret], id: &str, timestamp: i64, body: &[u8]) -> String {
+    secrets.iter().map(|secret| secret.sign(id, timestamp, body)).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `header` (a `webhook-signature`) holds a `v1` signature of the delivery by `secret`: what a receiver
+/// checks (with its own check of the timestamp's age). Compared in constant time.
+#[must_use]
+pub fn verify(secret: &SigningSecret, header: &str, id: &str, timestamp: i64, body: &[u8]) -> bool {
+    use base64::Engine;
+    use hmac::Mac;
+    header.split(' ').filter_map(|entry| entry.strip_prefix("v1,")).any(|signature| {
+        let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(signature) else { return false };
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.key()) else { return false };
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        mac.verify_slice(&signature).is_ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test vector of the Standard Webhooks spec.
+    #[test]
+    fn signs_as_the_standard_webhooks_test_vector() {
+        let secret = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let (id, timestamp, body) = ("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, br#"{"test": 2432232314}"#);
+        let expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        assert_eq!(secret.sign(id, timestamp, body), expected);
+        assert!(verify(&secret, expected, id, timestamp, body));
+        assert!(!verify(&secret, expected, id, timestamp + 1, body), "another timestamp");
+        assert!(!verify(&secret, expected, id, timestamp, b"{}"), "another body");
+        assert_eq!(secret.expose(), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        assert_eq!(format!("{secret:?}"), "SigningSecret([REDACTED])");
+    }
+
+    #[test]
+    fn a_header_carries_a_signature_for_each_secret_and_either_verifies() {
+        let (old, new) = (SigningSecret::from_key(vec![1; 32]), SigningSecret::from_key(vec![2; 32]));
+        let header = signature_header(&[&new, &old], "msg_1", 10, b"{}");
+        assert_eq!(header.split(' ').count(), 2);
+        assert!(verify(&old, &header, "msg_1", 10, b"{}") && verify(&new, &header, "msg_1", 10, b"{}"));
+        assert!(!verify(&SigningSecret::from_key(vec![3; 32]), &header, "msg_1", 10, b"{}"));
+        assert_eq!(SigningSecret::parse("whsec_c2hvcnQ="), Err(SecretFormat), "5 bytes");
+        assert_eq!(SigningSecret::parse("whsec_!!"), Err(SecretFormat));
+    }
+
+    #[test]
+    fn addresses_of_this_host_its_networks_and_the_metadata_service_are_forbidden() {
+        for address in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(forbidden(address.parse().unwrap()), "{address}");
+        }
+        for address in ["93.184.216.34", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "1.1.1.1"] {
+            assert!(!forbidden(address.parse().unwrap()), "{address}");
+        }
+    }
+
+    #[test]
+    fn a_url_is_https_without_credentials_and_not_a_forbidden_literal() {
+        assert!(check_url("https://hooks.example.com/pbx?x=1", false).is_ok());
+        assert_eq!(check_url("http://hooks.example.com/", false), Err(TargetError::Scheme));
+        assert!(check_url("http://hooks.example.com/", true).is_ok(), "http where private targets are allowed");
+        assert_eq!(check_url("ftp://hooks.example.com/", false), Err(TargetError::NotAbsolute));
+        assert_eq!(check_url("https://u:p@hooks.example.com/", false), Err(TargetError::NotAbsolute));
+        assert_eq!(
+            check_url("https://169.254.169.254/latest/meta-data", false),
+            Err(TargetError::Forbidden("169.254.169.254".parse().unwrap()))
+        );
+        assert_eq!(check_url("https://[::1]:8443/", false), Err(TargetError::Forbidden("::1".parse().unwrap())));
+        assert!(check_url("https://127.0.0.1:8443/", true).is_ok());
+    }
+
+    #[test]
+    fn resolved_addresses_are_all_checked() {
+        let public: IpAddr = "93.184.216.34".parse().unwrap();
+        let private: IpAddr = "10.0.0.7".parse().unwrap();
+        assert_eq!(check_addresses(&[public], false), Ok(()));
+        assert_eq!(check_addresses(&[public, private], false), Err(TargetError::Forbidden(private)));
+        assert_eq!(check_addresses(&[public, private], true), Ok(()));
+        assert_eq!(check_addresses(&[], true), Err(TargetError::Unresolved));
+    }
+
+    #[test]
+    fn static_data_and_retries_have_bounds() {
+        let pairs = |n: usize| (0..n).map(|i| (format!("k{i}"), "v".to_owned())).collect::<BTreeMap<_, _>>();
+        assert!(static_data(pairs(20)).is_ok());
+        assert_eq!(static_data(pairs(21)), Err(WebhookError::TooManyPairs));
+        assert!(static_data(BTreeMap::from([(String::new(), "v".to_owned())])).is_err(), "an empty key");
+        assert!(static_data(BTreeMap::from([("k".to_owned(), "a\u{0}".to_owned())])).is_err(), "a NUL");
+        assert!(static_data(BTreeMap::from([("k".to_owned(), String::new())])).is_ok(), "an empty value");
+        assert_eq!(retries(10), Ok(10));
+        assert_eq!(retries(11), Err(WebhookError::Retries));
+    }
+
+    #[test]
+    fn a_webhook_receives_its_types_or_all_but_credentials_reads() {
+        let mut settings = WebhookSettings {
+            name: WebhookName::parse("CRM").unwrap(),
+            url: check_url("https://hooks.example.com/", false).unwrap(),
+            method: WebhookMethod::default(),
+            format: WebhookFormat::default(),
+            events: None,
+            static_data: BTreeMap::new(),
+            retries: 1,
+            enabled: true,
+        };
+        assert!(settings.receives(EventType::PbxEnabled));
+        assert!(!settings.receives(EventType::PbxCredentialsRead));
+        settings.events = Some(BTreeSet::from([EventType::CustomerCreated]));
+        assert!(settings.receives(EventType::CustomerCreated));
+        assert!(!settings.receives(EventType::PbxEnabled));
+    }
+}
