@@ -28,3 +28,4 @@ mod replicas;
 mod security;
 mod seed;
 mod teams;
+mod webhooks;

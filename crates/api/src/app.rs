@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, middleware, web};
 use utoipa::OpenApi;
 
 use crate::auth::ACTING_ACCOUNT;
-use crate::routes::{accounts, customers, events, health, pbxs};
+use crate::routes::{accounts, customers, events, health, pbxs, webhooks};
 use crate::{ApiError, AppState};
 
 /// The whole application: routes, request logging and the envelope on every error.
@@ -163,7 +163,25 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(events::credentials))
             .default_service(allow("GET, HEAD")),
     )
-    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET, HEAD")));
+    .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET, HEAD")))
+    .service(
+        web::resource("/webhooks")
+            .route(web::get().to(webhooks::list))
+            .route(web::post().to(webhooks::create))
+            .default_service(allow("GET, HEAD, POST")),
+    )
+    .service(
+        web::resource("/webhooks/{webhook_id}")
+            .route(web::get().to(webhooks::get))
+            .route(web::patch().to(webhooks::patch))
+            .route(web::delete().to(webhooks::delete))
+            .default_service(allow("GET, HEAD, PATCH, DELETE")),
+    )
+    .service(
+        web::resource("/webhooks/{webhook_id}/secret")
+            .route(web::post().to(webhooks::rotate))
+            .default_service(allow("POST")),
+    );
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -37,6 +37,10 @@ pub enum Scope {
     AccountsWrite,
     /// Read the change feed of the caller's customers.
     EventsRead,
+    /// Read the caller's webhooks and their deliveries.
+    WebhooksRead,
+    /// Create, change, rotate and delete the caller's webhooks.
+    WebhooksWrite,
     /// The platform's collectors: every tenant's change feed and the profiles' credentials. Only a token that
     /// names it has it (`onboarding` does not grant it).
     Collector,
@@ -58,6 +62,8 @@ impl Scope {
             Self::AccountsRead => "accounts:read",
             Self::AccountsWrite => "accounts:write",
             Self::EventsRead => "events:read",
+            Self::WebhooksRead => "webhooks:read",
+            Self::WebhooksWrite => "webhooks:write",
             Self::Collector => "collector",
         }
     }

@@ -277,6 +277,19 @@ impl From<PatchCustomerError> for ApiError {
     }
 }
 
+impl From<pbx_application::webhook::WebhookError> for ApiError {
+    fn from(error: pbx_application::webhook::WebhookError) -> Self {
+        use pbx_application::webhook::WebhookError;
+        match error {
+            WebhookError::NotFound => Self::NotFound,
+            WebhookError::PreconditionFailed => Self::PreconditionFailed,
+            WebhookError::Target(e) => Self::Invalid(vec![crate::FieldProblem::new("url", e.to_string())]),
+            WebhookError::Random(e) => Self::Internal(anyhow::anyhow!(e)),
+            WebhookError::Storage(e) => e.into(),
+        }
+    }
+}
+
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         match error {

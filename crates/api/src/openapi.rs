@@ -52,6 +52,12 @@ impl Modify for BearerAuth {
         crate::routes::accounts::patch,
         crate::routes::accounts::delete,
         crate::routes::accounts::metrics,
+        crate::routes::webhooks::create,
+        crate::routes::webhooks::list,
+        crate::routes::webhooks::get,
+        crate::routes::webhooks::patch,
+        crate::routes::webhooks::delete,
+        crate::routes::webhooks::rotate,
         crate::routes::events::feed,
         crate::routes::events::credentials,
         crate::routes::health::healthz,
@@ -63,6 +69,7 @@ impl Modify for BearerAuth {
         (name = "PBX profiles", description = "How to reach a customer's phone system"),
         (name = "Customers", description = "A reseller's customers"),
         (name = "Accounts", description = "The enterprise tier: reseller tenants under the caller"),
+        (name = "Webhooks", description = "Your endpoints that receive your events, signed (Standard Webhooks 1.0)"),
         (name = "Change feed", description = "Every change of a customer or a profile, in commit order, and the credentials collectors connect with"),
         (name = "Operations", description = "Health and readiness, without a token"),
     )
@@ -116,7 +123,11 @@ fn add_account_prefix(paths: &mut serde_json::Value) {
     });
     let prefixed: Vec<(String, serde_json::Value)> = items
         .iter()
-        .filter(|(path, _)| path.starts_with("/api/v1.0/customers") || path.as_str() == "/api/v1.0/pbxs")
+        .filter(|(path, _)| {
+            path.starts_with("/api/v1.0/customers")
+                || path.starts_with("/api/v1.0/webhooks")
+                || path.as_str() == "/api/v1.0/pbxs"
+        })
         .map(|(path, item)| {
             let mut item = item.clone();
             for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
@@ -181,7 +192,11 @@ mod tests {
         let doc: Value = serde_json::from_str(&document()).unwrap();
         let prefixed: Vec<(&String, &Value)> =
             doc["paths"].as_object().unwrap().iter().filter(|(path, _)| path.contains("{account_tenant_id}")).collect();
-        assert_eq!(prefixed.len(), 6, "customers, a customer, its profiles, a profile, its credentials, the lookup");
+        assert_eq!(
+            prefixed.len(),
+            9,
+            "customers, a customer, its profiles, a profile, its credentials, the lookup, webhooks, a webhook, its secret"
+        );
         for (path, item) in prefixed {
             for (method, operation) in item.as_object().unwrap() {
                 assert!(operation["responses"]["404"].is_object(), "{method} {path}");
@@ -254,7 +269,7 @@ mod tests {
                 }
             }
         }
-        // Customers, profiles and accounts; customers and profiles again under the account prefix.
-        assert_eq!(seen, 10, "a PATCH and a DELETE of each resource");
+        // Customers, profiles, accounts and webhooks; customers, profiles and webhooks again under the account prefix.
+        assert_eq!(seen, 14, "a PATCH and a DELETE of each resource");
     }
 }

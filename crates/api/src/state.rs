@@ -51,6 +51,8 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     /// The enterprise tier's accounts.
     pub accounts: Accounts,
+    /// Webhooks (§13).
+    pub webhooks: pbx_application::webhook::Webhooks,
     /// Create PBX.
     pub create_pbx: CreatePbx,
     /// Create customer.

@@ -12,6 +12,7 @@ pub mod pbx;
 pub mod ports;
 pub mod system;
 mod use_case;
+pub mod webhook;
 pub mod wire;
 
 pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, CustomerProfiles, ProfileFigures};

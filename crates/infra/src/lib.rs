@@ -28,6 +28,7 @@ pub mod seed;
 pub mod testing;
 mod unit_of_work;
 mod wakeup;
+mod webhook_repository;
 
 pub use account_repository::SeaOrmAccountRepository;
 pub use crypto::SecretCipher;
@@ -36,3 +37,4 @@ pub use database::{Database, PoolSettings};
 pub use event_log::SeaOrmEventLog;
 pub use idempotency_store::SeaOrmIdempotencyStore;
 pub use pbx::SeaOrmPbxRepository;
+pub use webhook_repository::{SeaOrmWebhookRepository, SystemResolver};

@@ -132,6 +132,10 @@ pub struct ServeArgs {
     /// host name or address). Set it only behind a proxy that sets them itself; otherwise they are ignored.
     #[arg(long, env = "PBX_TRUST_FORWARDED", global = true)]
     pub trust_forwarded: bool,
+    /// Let webhooks target loopback, private, link-local and unique-local addresses, and plain http: for tests and
+    /// on-premises receivers. Off, such a URL is refused at create and change, and at each delivery.
+    #[arg(long, env = "PBX_WEBHOOKS_ALLOW_PRIVATE", global = true)]
+    pub webhooks_allow_private: bool,
     /// Let the portal hand out development tokens (`POST /portal/dev-token`, every scope of one fixed reseller).
     /// Refused unless the server listens on loopback and mints its own tokens; never to a request that came
     /// through a proxy (Forwarded or X-Forwarded-* headers). `make run` turns it on.

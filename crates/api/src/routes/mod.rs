@@ -5,6 +5,7 @@ pub(crate) mod customers;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod pbxs;
+pub(crate) mod webhooks;
 
 use actix_web::HttpRequest;
 use actix_web::http::header;

@@ -14,6 +14,7 @@ pub(crate) mod teams;
 pub(crate) mod text;
 pub(crate) mod three_cx;
 pub(crate) mod values;
+pub(crate) mod webhook;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

@@ -5,3 +5,4 @@ pub(crate) mod customer;
 pub(crate) mod idempotency_key;
 pub(crate) mod pbx_event;
 pub(crate) mod pbx_profile;
+pub(crate) mod webhook;

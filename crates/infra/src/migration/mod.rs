@@ -9,6 +9,7 @@ mod m20261128_000006_customer_options;
 mod m20261129_000007_events;
 mod m20261201_000008_event_numbers;
 mod m20261202_000009_deleted_accounts;
+mod m20261202_000010_webhooks;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_events::Migration),
             Box::new(m20261201_000008_event_numbers::Migration),
             Box::new(m20261202_000009_deleted_accounts::Migration),
+            Box::new(m20261202_000010_webhooks::Migration),
         ]
     }
 }

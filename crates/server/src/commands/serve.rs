@@ -10,10 +10,12 @@ use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, Lis
 use pbx_application::idempotency::IdempotencyKeys;
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadCredentials, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
+use pbx_application::webhook::Webhooks;
 use pbx_application::{Accounts, ReadEvents, Recorder};
 use pbx_infra::database::backend_name;
 use pbx_infra::{
     SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmEventLog, SeaOrmIdempotencyStore, SeaOrmPbxRepository,
+    SeaOrmWebhookRepository, SystemResolver,
 };
 
 use crate::cli::{CommonArgs, ServeArgs};
@@ -41,6 +43,7 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
         public_url = serve.public_url.as_deref().unwrap_or("(from the request)"),
         trust_forwarded = serve.trust_forwarded,
         dev_tokens = serve.dev_tokens,
+        webhooks_allow_private = serve.webhooks_allow_private,
         body_limit = serve.body_limit,
         rate_limit = serve.rate_limit,
         rate_burst = serve.rate_burst,
@@ -72,7 +75,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     }
     let profiles = Arc::new(profiles);
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
-    let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher));
+    let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher.clone()));
     let idempotency = IdempotencyKeys::new(keys, clock.clone(), ids.clone());
     let purge = tokio::spawn(purge_expired_keys(idempotency.clone()));
     let recorder = Recorder::new(clock.clone(), ids.clone(), Arc::new(EventRender));
@@ -88,6 +91,13 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         metrics,
         draining: Arc::default(),
         accounts: Accounts::new(accounts.clone(), clock.clone(), ids.clone()),
+        webhooks: Webhooks::new(
+            Arc::new(SeaOrmWebhookRepository::new(db.clone(), cipher.clone())),
+            Arc::new(SystemResolver),
+            clock.clone(),
+            ids.clone(),
+            serve.webhooks_allow_private,
+        ),
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone(), recorder.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
         patch_pbx: PatchPbx::new(profiles.clone(), recorder.clone()),

@@ -1,0 +1,220 @@
+//! `/webhooks`: a reseller's endpoints that receive its events (§13), at `/api/v1.0` and under the account prefix.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use pbx_domain::WebhookId;
+
+use super::base_url;
+use crate::body::{json_object, json_value};
+use crate::envelope::{deleted, success};
+use crate::etag::{etag, if_match};
+use crate::idempotency;
+use crate::paging::{collection, page};
+use crate::query::QueryParams;
+use crate::wire::patch::operations;
+use crate::wire::webhook::{self, WebhookView};
+use crate::{ApiError, AppState, Caller, Scope};
+
+/// The path of a webhook's routes, read by name: the account prefix adds a parameter before it.
+#[derive(serde::Deserialize)]
+pub(crate) struct WebhookPath {
+    webhook_id: String,
+}
+
+impl WebhookPath {
+    fn id(&self) -> Result<WebhookId, ApiError> {
+        WebhookId::parse(&self.webhook_id).map_err(|e| ApiError::invalid_id(&e))
+    }
+}
+
+#[utoipa::path(
+    operation_id = "createWebhook",
+    post,
+    path = "/api/v1.0/webhooks",
+    tag = "Webhooks",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
+    ),
+    request_body(content = crate::wire::webhook::WebhookBody, example = json!({"name": "CRM", "url": "https://crm.example.com/hooks/pbx", "events": ["customer.created", "pbx.enabled", "pbx.disabled"], "staticData": {"source": "pbx"}, "retries": 3})),
+    responses(
+        (status = 201, description = "Created; `secret` is shown in this answer only", body = crate::envelope::Success<WebhookView<'static>>, headers(("Location" = String, description = "The new webhook's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
+        (status = 400, description = "Invalid fields, every one listed (a URL the service may not call among them)", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
+        (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn create(
+    req: HttpRequest,
+    caller: Caller,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksWrite)?;
+    let base = &base_url(&req, &state)?;
+    let body = json_object(&req, payload, &state.settings).await?;
+    let (req, state) = (&req, &state);
+    let allow_private = state.webhooks.allow_private();
+    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
+        let settings = webhook::parse(body, allow_private).map_err(ApiError::Invalid)?;
+        let (created, secret) = state.webhooks.create(caller.reseller, settings, reservation).await?;
+        let location = format!("{base}{}/webhooks/{}", caller.routes(), created.id);
+        let mut answer = HttpResponse::Created();
+        answer.insert_header((header::LOCATION, location)).insert_header(etag(1));
+        Ok(success(answer, WebhookView::new(&created, Some(secret.expose()))))
+    })
+    .await
+}
+
+#[utoipa::path(
+    operation_id = "listWebhooks",
+    get,
+    path = "/api/v1.0/webhooks",
+    tag = "Webhooks",
+    params(
+        ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)", minimum = 0, maximum = 9_007_199_254_740_991_usize),
+        ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "A page of your webhooks, oldest first (no secret)", body = crate::paging::Collection<WebhookView<'static>>),
+        (status = 400, description = "A paging parameter is invalid", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list(
+    caller: Caller,
+    mut query: QueryParams,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksRead)?;
+    let page = page(&mut query);
+    let page = query.checked(page)?;
+    let webhooks = state.webhooks.list(caller.reseller, page).await?;
+    Ok(collection(HttpResponse::Ok(), page, webhooks.iter().map(|w| WebhookView::new(w, None)).collect()))
+}
+
+#[utoipa::path(
+    operation_id = "getWebhook",
+    get,
+    path = "/api/v1.0/webhooks/{webhook_id}",
+    tag = "Webhooks",
+    params(("webhook_id" = crate::wire::Guid, Path, description = "The webhook's id (a GUID)")),
+    responses(
+        (status = 200, description = "The webhook (no secret)", body = crate::envelope::Success<WebhookView<'static>>, headers(("ETag" = String, description = "Its version"))),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get(
+    caller: Caller,
+    path: web::Path<WebhookPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksRead)?;
+    let found = state.webhooks.get(caller.reseller, path.id()?).await?;
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(etag(found.version));
+    Ok(success(ok, WebhookView::new(&found.value, None)))
+}
+
+#[utoipa::path(
+    operation_id = "patchWebhook",
+    patch,
+    path = "/api/v1.0/webhooks/{webhook_id}",
+    tag = "Webhooks",
+    params(
+        ("webhook_id" = crate::wire::Guid, Path, description = "The webhook's id (a GUID)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
+    ),
+    request_body(content = crate::wire::webhook::WebhookPatch, content_type = "application/json-patch+json", description = "A JSON Patch document: add, remove (optional fields), replace, test; all apply or none. The next delivery uses the result. `secret` is not patchable: rotate it.", example = json!([{"op": "replace", "path": "/enabled", "value": false}])),
+    responses(
+        (status = 200, description = "The patched webhook", body = crate::envelope::Success<WebhookView<'static>>, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "An id in the path is not a GUID, or a field or operation is invalid (every problem listed)", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
+        (status = 409, description = "A test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 412, description = "The webhook has changed since the If-Match version", body = crate::envelope::Failure),
+        (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
+        (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn patch(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<WebhookPath>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksWrite)?;
+    let id = path.id()?;
+    let if_match = if_match(&req)?;
+    let operations = operations(json_value(&req, payload, &state.settings).await?)?;
+    let current = state.webhooks.load(caller.reseller, id, if_match).await?;
+    let settings = webhook::patched(&current.value, operations, state.webhooks.allow_private())?;
+    let saved = state.webhooks.save(current, settings).await?;
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(etag(saved.version));
+    Ok(success(ok, WebhookView::new(&saved.value, None)))
+}
+
+#[utoipa::path(
+    operation_id = "rotateWebhookSecret",
+    post,
+    path = "/api/v1.0/webhooks/{webhook_id}/secret",
+    tag = "Webhooks",
+    params(("webhook_id" = crate::wire::Guid, Path, description = "The webhook's id (a GUID)")),
+    responses(
+        (status = 200, description = "A new secret, shown in this answer only; the previous one also signs each delivery for 24 hours", body = crate::envelope::Success<WebhookView<'static>>, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn rotate(
+    caller: Caller,
+    path: web::Path<WebhookPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksWrite)?;
+    let (rotated, secret) = state.webhooks.rotate(caller.reseller, path.id()?).await?;
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(etag(rotated.version));
+    Ok(success(ok, WebhookView::new(&rotated.value, Some(secret.expose()))))
+}
+
+#[utoipa::path(
+    operation_id = "deleteWebhook",
+    delete,
+    path = "/api/v1.0/webhooks/{webhook_id}",
+    tag = "Webhooks",
+    params(
+        ("webhook_id" = crate::wire::Guid, Path, description = "The webhook's id (a GUID)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read (`\"3\"`; `W/\"3\"` and a bare `3` are read alike); 412 when the resource has changed since", pattern = "^(\\*|(W/)?\"[0-9]+\"|[0-9]+)$"),
+    ),
+    responses(
+        (status = 200, description = "Deleted: no more deliveries", body = crate::envelope::Deleted),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
+        (status = 412, description = "The webhook has changed since the If-Match version", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn delete(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<WebhookPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksWrite)?;
+    state.webhooks.delete(caller.reseller, path.id()?, if_match(&req)?).await?;
+    Ok(deleted())
+}

@@ -1,0 +1,66 @@
+//! The webhook adapter against a real database: SQLite by default, PostgreSQL or MySQL/MariaDB with
+//! `PBX_TEST_BACKEND` (see `pbx_infra::testing`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use pbx_application::WriteError;
+use pbx_application::webhook::WebhookRepository;
+use pbx_domain::webhook::{SigningSecret, Webhook, WebhookFormat, WebhookMethod, WebhookName, WebhookSettings};
+use pbx_domain::{ResellerId, WebhookId};
+use pbx_infra::testing::TestDatabase;
+use pbx_infra::{Database, PoolSettings, SeaOrmWebhookRepository, SecretCipher};
+use uuid::Uuid;
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_764_670_000, 123_456_000).unwrap()
+}
+
+fn webhook(owner: ResellerId) -> Webhook {
+    Webhook {
+        id: WebhookId::from_uuid(Uuid::now_v7()),
+        owner,
+        date_created: now(),
+        settings: WebhookSettings {
+            name: WebhookName::parse("CRM").unwrap(),
+            url: url::Url::parse("https://crm.example.com/hooks?x=1").unwrap(),
+            method: WebhookMethod::Put,
+            format: WebhookFormat::Form,
+            events: Some([pbx_domain::events::EventType::PbxEnabled].into()),
+            static_data: BTreeMap::from([("source".to_owned(), "pbx".to_owned())]),
+            retries: 3,
+            enabled: true,
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_reads_back_as_stored_and_a_rotation_keeps_the_old_secret_as_the_previous() {
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    let repository = SeaOrmWebhookRepository::new(db, SecretCipher::new(&[42; 32]).unwrap());
+    let owner = ResellerId::from_uuid(Uuid::now_v7());
+    let stored = webhook(owner);
+    let (first, second) = (SigningSecret::from_key(vec![1; 32]), SigningSecret::from_key(vec![2; 32]));
+    repository.insert(&stored, &first).await.unwrap();
+    let found = repository.find(owner, stored.id).await.unwrap().unwrap();
+    assert_eq!((found.value, found.version), (stored.clone(), 1));
+    assert_eq!(repository.find(ResellerId::from_uuid(Uuid::now_v7()), stored.id).await.unwrap(), None);
+
+    let until = now() + chrono::Duration::hours(24);
+    assert_eq!(repository.rotate(owner, stored.id, &second, until).await.unwrap(), 2);
+    let secrets = repository.secrets(stored.id).await.unwrap().unwrap();
+    assert_eq!(secrets.current, second);
+    assert_eq!(secrets.previous, Some((first, until)), "the old secret, not the new one, signs beside it");
+
+    let mut changed = stored.clone();
+    changed.settings.events = None;
+    assert!(matches!(repository.update(&changed, 1).await, Err(WriteError::VersionMismatch)));
+    assert_eq!(repository.update(&changed, 2).await.unwrap(), 3);
+    assert_eq!(repository.find(owner, stored.id).await.unwrap().unwrap().value.settings.events, None);
+    assert!(matches!(repository.delete(owner, stored.id, Some(2)).await, Err(WriteError::VersionMismatch)));
+    repository.delete(owner, stored.id, Some(3)).await.unwrap();
+    assert!(matches!(repository.delete(owner, stored.id, None).await, Err(WriteError::NotFound)));
+}
