@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use pbx_domain::webhook::{SigningSecret, TargetError, Webhook, WebhookSettings, check_addresses, check_url};
-use pbx_domain::{ResellerId, WebhookId};
+use pbx_domain::{HttpUrl, ResellerId, WebhookId};
 
 use crate::idempotency::Reservation;
 use crate::ports::{Clock, IdGenerator, Page, RepositoryError, Versioned, WriteError};
@@ -170,11 +170,12 @@ impl Webhooks {
     ///
     /// # Errors
     /// [`WebhookError::Target`] naming why not.
-    pub async fn check_target(&self, url: &url::Url) -> Result<(), WebhookError> {
+    pub async fn check_target(&self, url: &HttpUrl) -> Result<(), WebhookError> {
         check_url(url.as_str(), self.allow_private)?;
         if self.allow_private {
             return Ok(());
         }
+        let url = url::Url::parse(url.as_str()).map_err(|_| TargetError::NotAbsolute)?;
         let Some(url::Host::Domain(host)) = url.host() else { return Ok(()) };
         let addresses = self.resolver.resolve(host, url.port_or_known_default().unwrap_or(443)).await;
         Ok(check_addresses(&addresses, false)?)
@@ -297,7 +298,7 @@ mod tests {
     fn settings(url: &str) -> WebhookSettings {
         WebhookSettings {
             name: pbx_domain::webhook::WebhookName::parse("CRM").unwrap(),
-            url: url::Url::parse(url).unwrap(),
+            url: HttpUrl::parse(url).unwrap(),
             method: pbx_domain::webhook::WebhookMethod::Post,
             format: pbx_domain::webhook::WebhookFormat::Json,
             events: None,

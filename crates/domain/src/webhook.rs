@@ -152,8 +152,9 @@ pub fn retries(value: u64) -> Result<u8, WebhookError> {
 pub struct WebhookSettings {
     /// Its name.
     pub name: WebhookName,
-    /// Where deliveries go (checked by [`check_target`] before each).
-    pub url: url::Url,
+    /// Where deliveries go, exactly as given (checked by [`check_url`], and its host's addresses before each
+    /// delivery).
+    pub url: crate::HttpUrl,
     /// The method of a delivery.
     pub method: WebhookMethod,
     /// How its body is written.
@@ -213,23 +214,26 @@ pub enum TargetError {
 ///
 /// # Errors
 /// [`TargetError`] naming what is wrong.
-pub fn check_url(value: &str, allow_private: bool) -> Result<url::Url, TargetError> {
-    let url = crate::urls::HttpUrl::parse(value).map_err(|_| TargetError::NotAbsolute)?;
-    let url = url::Url::parse(url.as_str()).map_err(|_| TargetError::NotAbsolute)?;
+pub fn check_url(value: &str, allow_private: bool) -> Result<crate::HttpUrl, TargetError> {
+    let given = crate::HttpUrl::parse(value).map_err(|_| TargetError::NotAbsolute)?;
+    let url = url::Url::parse(given.as_str()).map_err(|_| TargetError::NotAbsolute)?;
     if !(url.scheme() == "https" || allow_private && url.scheme() == "http") {
         return Err(TargetError::Scheme);
     }
-    if !allow_private {
-        let literal = match url.host() {
-            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
-            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-            _ => None,
-        };
-        if let Some(address) = literal.filter(|a| forbidden(*a)) {
-            return Err(TargetError::Forbidden(address));
-        }
+    if !allow_private && let Some(address) = address_literal(&url).filter(|a| forbidden(*a)) {
+        return Err(TargetError::Forbidden(address));
     }
-    Ok(url)
+    Ok(given)
+}
+
+/// The address `url` names as its host, when it names one rather than a domain.
+#[must_use]
+pub fn address_literal(url: &url::Url) -> Option<IpAddr> {
+    match url.host() {
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        _ => None,
+    }
 }
 
 /// Checks the addresses a webhook's host resolved to: none may be [`forbidden`] (unless `allow_private`), and there

@@ -70,7 +70,7 @@ fn to_domain(row: webhook::Model) -> anyhow::Result<Versioned<Webhook>> {
         .transpose()?;
     let settings = WebhookSettings {
         name: WebhookName::parse(&row.name)?,
-        url: url::Url::parse(&row.url)?,
+        url: pbx_domain::HttpUrl::stored(&row.url)?,
         method: WebhookMethod::parse(&row.method).context("unknown method")?,
         format: WebhookFormat::parse(&row.format).context("unknown format")?,
         events,
@@ -95,7 +95,7 @@ fn settings_row(webhook: &Webhook) -> Result<webhook::ActiveModel, RepositoryErr
         serde_json::to_string(&settings.static_data).map_err(|e| RepositoryError::Unexpected(e.into()))?;
     Ok(webhook::ActiveModel {
         name: Set(settings.name.as_str().to_owned()),
-        url: Set(settings.url.to_string()),
+        url: Set(settings.url.as_str().to_owned()),
         method: Set(settings.method.as_str().to_owned()),
         format: Set(settings.format.as_str().to_owned()),
         events: Set(events),

@@ -24,7 +24,7 @@ fn webhook(owner: ResellerId) -> Webhook {
         date_created: now(),
         settings: WebhookSettings {
             name: WebhookName::parse("CRM").unwrap(),
-            url: url::Url::parse("https://crm.example.com/hooks?x=1").unwrap(),
+            url: pbx_domain::HttpUrl::parse("https://crm.example.com/hooks?x=1").unwrap(),
             method: WebhookMethod::Put,
             format: WebhookFormat::Form,
             events: Some([pbx_domain::events::EventType::PbxEnabled].into()),

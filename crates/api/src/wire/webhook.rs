@@ -436,4 +436,12 @@ mod tests {
         }
         assert_eq!(parse(view, false).unwrap(), settings);
     }
+
+    /// The URL is kept as sent: a patch reads back the same text (a normalised one could outgrow the limit).
+    #[test]
+    fn the_url_is_kept_as_sent() {
+        let sent = format!("HTTPS://CRM.example.com?{}", "0".repeat(2020));
+        let settings = parse(object(serde_json::json!({"name": "CRM", "url": sent})), false).unwrap();
+        assert_eq!(settings.url.as_str(), sent);
+    }
 }
