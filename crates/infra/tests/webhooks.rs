@@ -64,3 +64,31 @@ async fn a_webhook_reads_back_as_stored_and_a_rotation_keeps_the_old_secret_as_t
     repository.delete(owner, stored.id, Some(3)).await.unwrap();
     assert!(matches!(repository.delete(owner, stored.id, None).await, Err(WriteError::NotFound)));
 }
+
+/// `pbx-server rotate-key` re-encrypts webhook secrets too: after it, the new key alone reads them.
+#[tokio::test]
+async fn a_key_rotation_re_encrypts_both_secrets_of_a_webhook() {
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    let old_key = SecretCipher::new(&[1; 32]).unwrap();
+    let repository = SeaOrmWebhookRepository::new(db.clone(), old_key.clone());
+    let owner = ResellerId::from_uuid(Uuid::now_v7());
+    let (rotated, unrotated) = (webhook(owner), webhook(owner));
+    let (first, second) = (SigningSecret::from_key(vec![1; 32]), SigningSecret::from_key(vec![2; 32]));
+    for stored in [&rotated, &unrotated] {
+        repository.insert(stored, &first).await.unwrap();
+    }
+    repository.rotate(owner, rotated.id, &second, now()).await.unwrap();
+
+    let both = old_key.rotated_to(&[2; 32]).unwrap();
+    let report = pbx_infra::rotation::re_encrypt_all(&db, &both).await.unwrap();
+    assert_eq!((report.re_encrypted, report.already_current), (2, 0));
+    let again = pbx_infra::rotation::re_encrypt_all(&db, &both).await.unwrap();
+    assert_eq!((again.re_encrypted, again.already_current), (0, 2));
+
+    let new_only = SeaOrmWebhookRepository::new(db, SecretCipher::new(&[2; 32]).unwrap());
+    let secrets = new_only.secrets(rotated.id).await.unwrap().unwrap();
+    assert_eq!((secrets.current, secrets.previous.map(|(s, _)| s)), (second, Some(first.clone())));
+    assert_eq!(new_only.secrets(unrotated.id).await.unwrap().unwrap().current, first);
+}
