@@ -116,18 +116,29 @@ pub enum WebhookError {
     /// Over [`MAX_RETRIES`].
     #[error("must be between 0 and {MAX_RETRIES}")]
     Retries,
+    /// A static key that is one of the delivery's own fields.
+    #[error("{0} is a field of every delivery; choose another key")]
+    Reserved(String),
 }
+
+/// The fields of every delivery's payload, which a static pair may not replace.
+pub const PAYLOAD_FIELDS: [&str; 8] =
+    ["triggerID", "id", "type", "eventId", "occurredAt", "customerId", "pbxId", "data"];
 
 /// The static pairs a delivery carries besides the event's fields.
 ///
 /// # Errors
-/// [`WebhookError`] for over 20 pairs, or a key (1–200 characters) or value (0–200) that breaks the text rule.
+/// [`WebhookError`] for over 20 pairs, a key that is one of [`PAYLOAD_FIELDS`], or a key (1–200 characters) or
+/// value (0–200) that breaks the text rule.
 pub fn static_data(pairs: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, WebhookError> {
     if pairs.len() > MAX_STATIC_PAIRS {
         return Err(WebhookError::TooManyPairs);
     }
     let problem = |key: &str, problem| WebhookError::StaticText { key: key.chars().take(40).collect(), problem };
     for (key, value) in &pairs {
+        if PAYLOAD_FIELDS.contains(&key.as_str()) {
+            return Err(WebhookError::Reserved(key.clone()));
+        }
         crate::text::bounded(key, MAX_STATIC_CHARS).map_err(|e| problem(key, e))?;
         if value.chars().count() > MAX_STATIC_CHARS {
             return Err(problem(key, TextError::TooLong { max: MAX_STATIC_CHARS }));
@@ -373,9 +384,160 @@ pub fn verify(secret: &SigningSecret, header: &str, id: &str, timestamp: i64, bo
     })
 }
 
+/// One delivery of an event to a webhook, as it goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The webhook's method.
+    pub method: WebhookMethod,
+    /// The webhook's URL; with `GET`, the payload's fields added to its query.
+    pub url: String,
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature`, and the body's `content-type` when it has one.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body (none with `GET`; its signature is then that of an empty body).
+    pub body: Vec<u8>,
+}
+
+/// The payload of `event` for `webhook`: `triggerID` (the webhook), `id` (the profile's, or the customer's),
+/// `type`, `eventId`, `occurredAt`, `customerId`, `pbxId` (profile events), `data` (the resource as a get shows it,
+/// `null` after a delete), then the webhook's static pairs.
+#[must_use]
+pub fn payload(webhook: &Webhook, event: &crate::events::Event) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut fields = serde_json::Map::new();
+    let id = event.pbx_id.unwrap_or(event.customer_id);
+    fields.insert("triggerID".into(), Value::String(webhook.id.to_string()));
+    fields.insert("id".into(), Value::String(id.to_string()));
+    fields.insert("type".into(), Value::String(event.event_type.as_str().to_owned()));
+    fields.insert("eventId".into(), Value::String(event.id.to_string()));
+    // As the feed writes it.
+    let occurred_at = serde_json::to_value(event.occurred_at).unwrap_or(Value::Null);
+    fields.insert("occurredAt".into(), occurred_at);
+    fields.insert("customerId".into(), Value::String(event.customer_id.to_string()));
+    if let Some(pbx) = event.pbx_id {
+        fields.insert("pbxId".into(), Value::String(pbx.to_string()));
+    }
+    fields.insert("data".into(), event.data.clone().unwrap_or(Value::Null));
+    for (key, value) in &webhook.settings.static_data {
+        fields.entry(key.clone()).or_insert_with(|| Value::String(value.clone()));
+    }
+    fields
+}
+
+/// The delivery of `event` to `webhook` at `timestamp` (Unix seconds), signed by each of `secrets`: a JSON body, or
+/// form fields of the same names (objects written as JSON text), or, with `GET`, the same fields in the query.
+#[must_use]
+pub fn delivery(
+    webhook: &Webhook,
+    event: &crate::events::Event,
+    secrets: &[&SigningSecret],
+    timestamp: i64,
+) -> Delivery {
+    let fields = payload(webhook, event);
+    let text = |value: &serde_json::Value| match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let form = || {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in &fields {
+            form.append_pair(key, &text(value));
+        }
+        form.finish()
+    };
+    let settings = &webhook.settings;
+    let (url, body, content_type) = match (settings.method, settings.format) {
+        (WebhookMethod::Get, _) => {
+            let separator = if settings.url.as_str().contains('?') { '&' } else { '?' };
+            (format!("{}{separator}{}", settings.url, form()), Vec::new(), None)
+        }
+        (_, WebhookFormat::Json) => {
+            (settings.url.to_string(), serde_json::to_vec(&fields).unwrap_or_default(), Some("application/json"))
+        }
+        (_, WebhookFormat::Form) => {
+            (settings.url.to_string(), form().into_bytes(), Some("application/x-www-form-urlencoded"))
+        }
+    };
+    let id = event.id.to_string();
+    let mut headers = vec![
+        ("webhook-signature", signature_header(secrets, &id, timestamp, &body)),
+        ("webhook-id", id),
+        ("webhook-timestamp", timestamp.to_string()),
+    ];
+    if let Some(content_type) = content_type {
+        headers.push(("content-type", content_type.to_owned()));
+    }
+    Delivery { method: settings.method, url, headers, body }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn delivered(method: WebhookMethod, format: WebhookFormat) -> Delivery {
+        use crate::events::{Actor, Event};
+        let settings = WebhookSettings {
+            name: WebhookName::parse("CRM").unwrap(),
+            url: check_url("https://crm.example.com/hooks?k=1", false).unwrap(),
+            method,
+            format,
+            events: None,
+            static_data: BTreeMap::from([("source".to_owned(), "pbx".to_owned())]),
+            retries: 1,
+            enabled: true,
+        };
+        let webhook = Webhook {
+            id: crate::WebhookId::from_uuid(uuid::Uuid::from_u128(1)),
+            owner: crate::ResellerId::from_uuid(uuid::Uuid::from_u128(2)),
+            date_created: DateTime::UNIX_EPOCH,
+            settings,
+        };
+        let event = Event {
+            id: uuid::Uuid::from_u128(3),
+            cursor: "9".into(),
+            event_type: EventType::PbxEnabled,
+            occurred_at: DateTime::UNIX_EPOCH,
+            reseller_id: uuid::Uuid::from_u128(2),
+            customer_id: uuid::Uuid::from_u128(4),
+            pbx_id: Some(uuid::Uuid::from_u128(5)),
+            actor: Actor { tenant_id: uuid::Uuid::from_u128(2), subject: None },
+            changed: None,
+            data: Some(serde_json::json!({"enabled": true})),
+        };
+        delivery(&webhook, &event, &[&SigningSecret::from_key(vec![7; 32])], 1_764_670_000)
+    }
+
+    #[test]
+    fn a_delivery_carries_the_payload_signed_as_json_form_or_query() {
+        let secret = SigningSecret::from_key(vec![7; 32]);
+        let json = delivered(WebhookMethod::Post, WebhookFormat::Json);
+        let header = |d: &Delivery, name: &str| d.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+        let body: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
+        assert_eq!(body["triggerID"], "00000000-0000-0000-0000-000000000001");
+        assert_eq!(body["id"], "00000000-0000-0000-0000-000000000005", "a profile event names the profile");
+        assert_eq!((body["type"].as_str(), body["source"].as_str()), (Some("pbx.enabled"), Some("pbx")));
+        assert_eq!(body["data"]["enabled"], true);
+        let id = header(&json, "webhook-id").unwrap();
+        assert_eq!(id, "00000000-0000-0000-0000-000000000003", "the event's id");
+        assert!(verify(&secret, &header(&json, "webhook-signature").unwrap(), &id, 1_764_670_000, &json.body));
+        assert_eq!(header(&json, "content-type").as_deref(), Some("application/json"));
+
+        let form = delivered(WebhookMethod::Put, WebhookFormat::Form);
+        let text = String::from_utf8(form.body.clone()).unwrap();
+        assert!(text.contains("type=pbx.enabled") && text.contains("data=%7B%22enabled%22%3Atrue%7D"), "{text}");
+        assert!(verify(&secret, &header(&form, "webhook-signature").unwrap(), &id, 1_764_670_000, &form.body));
+
+        let get = delivered(WebhookMethod::Get, WebhookFormat::Json);
+        assert!(get.body.is_empty() && get.url.starts_with("https://crm.example.com/hooks?k=1&"), "{}", get.url);
+        assert!(get.url.contains("&triggerID=00000000-0000-0000-0000-000000000001"), "{}", get.url);
+        assert!(verify(&secret, &header(&get, "webhook-signature").unwrap(), &id, 1_764_670_000, b""));
+    }
+
+    #[test]
+    fn a_static_key_may_not_replace_a_field_of_the_payload() {
+        let pairs = BTreeMap::from([("type".to_owned(), "x".to_owned())]);
+        assert_eq!(static_data(pairs), Err(WebhookError::Reserved("type".to_owned())));
+    }
 
     /// The test vector of the Standard Webhooks spec.
     #[test]
