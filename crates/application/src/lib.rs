@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod customer;
+pub mod delivery;
 pub mod events;
 pub mod idempotency;
 pub mod pbx;

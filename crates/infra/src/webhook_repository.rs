@@ -58,7 +58,7 @@ impl SeaOrmWebhookRepository {
     }
 }
 
-fn to_domain(row: webhook::Model) -> anyhow::Result<Versioned<Webhook>> {
+pub(crate) fn to_domain(row: webhook::Model) -> anyhow::Result<Versioned<Webhook>> {
     let events = row
         .events
         .map(|names| {
@@ -139,6 +139,12 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         row.previous_secret_until = Set(None);
         row.date_created = Set(webhook.date_created);
         row.version = Set(1);
+        // Its deliveries start with the events after the last one recorded now.
+        row.cursor = Set(crate::outbox::last_seq(self.db.connection()).await.map_err(repository_error)?);
+        row.attempts = Set(0);
+        row.next_attempt_at = Set(None);
+        row.lease_owner = Set(None);
+        row.lease_until = Set(None);
         let insert = webhook::Entity::insert(row).build(self.db.backend());
         self.db.execute(insert).await.map_err(repository_error)?;
         Ok(())

@@ -6,3 +6,4 @@ pub(crate) mod idempotency_key;
 pub(crate) mod pbx_event;
 pub(crate) mod pbx_profile;
 pub(crate) mod webhook;
+pub(crate) mod webhook_delivery;

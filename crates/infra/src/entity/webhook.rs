@@ -26,6 +26,15 @@ pub struct Model {
     pub date_created: DateTimeUtc,
     /// Bumped on every change; the `ETag` of the resource.
     pub version: i64,
+    /// The position in the change feed of the last event the webhook is done with (delivered or given up).
+    pub cursor: i64,
+    /// Failed attempts at the event after `cursor`.
+    pub attempts: i32,
+    /// When the next attempt is due; `None` for at once.
+    pub next_attempt_at: Option<DateTimeUtc>,
+    /// The replica delivering the webhook, and until when (a lease: one replica at a time).
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

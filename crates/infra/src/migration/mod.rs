@@ -10,6 +10,7 @@ mod m20261129_000007_events;
 mod m20261201_000008_event_numbers;
 mod m20261202_000009_deleted_accounts;
 mod m20261202_000010_webhooks;
+mod m20261202_000011_webhook_deliveries;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_event_numbers::Migration),
             Box::new(m20261202_000009_deleted_accounts::Migration),
             Box::new(m20261202_000010_webhooks::Migration),
+            Box::new(m20261202_000011_webhook_deliveries::Migration),
         ]
     }
 }

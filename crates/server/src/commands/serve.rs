@@ -7,6 +7,7 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 use pbx_api::{ApiSettings, AppState, EventRender, Metrics, RateLimiter};
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
+use pbx_application::delivery::Deliverer;
 use pbx_application::idempotency::IdempotencyKeys;
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadCredentials, ReadPbxs};
 use pbx_application::system::{SystemClock, UuidV7Generator};
@@ -14,8 +15,8 @@ use pbx_application::webhook::Webhooks;
 use pbx_application::{Accounts, ReadEvents, Recorder};
 use pbx_infra::database::backend_name;
 use pbx_infra::{
-    SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmEventLog, SeaOrmIdempotencyStore, SeaOrmPbxRepository,
-    SeaOrmWebhookRepository, SystemResolver,
+    HttpSender, SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmDeliveryStore, SeaOrmEventLog,
+    SeaOrmIdempotencyStore, SeaOrmPbxRepository, SeaOrmWebhookRepository, SystemResolver,
 };
 
 use crate::cli::{CommonArgs, ServeArgs};
@@ -82,6 +83,17 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let log = Arc::new(SeaOrmEventLog::new(db.clone()));
     let read_events = ReadEvents::new(log.clone(), clock.clone());
     let purge_events = tokio::spawn(purge_old_events(read_events.clone(), serve.events_retention));
+    let deliveries = tokio::spawn(
+        Deliverer::new(
+            Arc::new(SeaOrmDeliveryStore::new(db.clone())),
+            Arc::new(SeaOrmWebhookRepository::new(db.clone(), cipher.clone())),
+            log.clone(),
+            Arc::new(HttpSender::new(serve.webhooks_allow_private)?),
+            clock.clone(),
+            format!("{}-{}", std::process::id(), pbx_application::ports::IdGenerator::new_id(ids.as_ref())),
+        )
+        .run(DELIVERY_INTERVAL),
+    );
     let relay = serve.nats_url.as_ref().map(|url| tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone())));
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
@@ -187,6 +199,8 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     }
     purge.abort();
     purge_events.abort();
+    // A delivery cut short is made again (its claim runs out): at least once.
+    deliveries.abort();
     if let Some(relay) = relay {
         relay.abort();
     }
@@ -250,6 +264,9 @@ struct Timeouts {
     /// A request head's, to arrive whole.
     head: std::time::Duration,
 }
+
+/// How often a replica looks for webhooks with events to deliver.
+const DELIVERY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// How long the workers have, once accepting stops, to start the connections handed to them.
 const HANDOVER: std::time::Duration = std::time::Duration::from_millis(100);

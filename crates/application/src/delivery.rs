@@ -1,0 +1,231 @@
+//! Webhook deliveries from the change feed (§13): each webhook follows its owner's feed from where it was created,
+//! one replica at a time (a lease), and takes each event it subscribes to in feed order: delivered (a 2xx), or
+//! tried again after `attempt × 2 s` up to its `retries`, then given up; the next event waits until then. Its place in
+//! the feed moves only once an event is done with, so a crash or a restart delivers the event again, with the same
+//! `webhook-id`: at least once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pbx_domain::WebhookId;
+use pbx_domain::events::Event;
+use pbx_domain::webhook::{Delivery, Webhook, delivery};
+
+use crate::events::{EventLog, Read, Visibility, parse_cursor};
+use crate::ports::{Clock, RepositoryError};
+use crate::use_case::opaque_debug;
+use crate::webhook::{Secrets, WebhookRepository};
+
+/// How long a claim on a webhook lasts; renewed with each event done.
+pub const LEASE: Duration = Duration::from_secs(60);
+/// Events read from the feed at a time.
+const PAGE: u64 = 100;
+
+/// A webhook claimed by this replica: its settings and where it is in the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The webhook, as it is now (a change applies to the next delivery).
+    pub webhook: Webhook,
+    /// The position of the last event it is done with.
+    pub cursor: u64,
+    /// Failed attempts at the next event.
+    pub attempts: u32,
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The receiver's status code, when it answered.
+    pub status: Option<u16>,
+    /// Why it failed, when it did (a status that is not 2xx, a timeout, a refused target…).
+    pub error: Option<String>,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+impl Attempt {
+    /// A 2xx.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// The outcome of an event for a webhook, as the delivery log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered: the webhook moves past it.
+    Delivered,
+    /// Given up after its retries: the webhook moves past it.
+    Failed,
+    /// To be tried again at the instant given; the webhook stays on it.
+    Retry(DateTime<Utc>),
+}
+
+/// Where the state of deliveries is kept.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Claims up to `limit` enabled webhooks that no replica holds and whose next attempt is due, for `replica`
+    /// until `until`.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn claim(
+        &self,
+        replica: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Claim>, RepositoryError>;
+
+    /// Records `attempt` at `event` (at feed position `position`) and its `outcome`; for a delivered or failed one,
+    /// moves the webhook past it and renews the claim until `until`. Only while `replica` holds the claim: `false`
+    /// when it no longer does (nothing recorded).
+    ///
+    /// # Errors
+    /// When the store fails.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        replica: &str,
+        id: WebhookId,
+        event: &Event,
+        position: u64,
+        attempts: u32,
+        attempt: &Attempt,
+        outcome: &Outcome,
+        until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Moves the webhook to `cursor` (past events it does not receive) and gives up the claim.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn release(&self, replica: &str, id: WebhookId, cursor: u64) -> Result<(), RepositoryError>;
+}
+
+/// Sends a delivery.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait Sender: Send + Sync {
+    /// Sends `delivery` (10 s at most, no redirect followed, to an allowed address only).
+    async fn send(&self, delivery: &Delivery) -> Attempt;
+}
+
+/// The wait before attempt `attempt + 1` after `attempt` failed ones: `attempt × 2 s`, as the platform's portal
+/// does.
+#[must_use]
+pub fn backoff(attempts: u32) -> chrono::Duration {
+    chrono::Duration::seconds(2 * i64::from(attempts))
+}
+
+/// The deliveries of one replica.
+#[derive(Clone)]
+pub struct Deliverer {
+    store: Arc<dyn DeliveryStore>,
+    webhooks: Arc<dyn WebhookRepository>,
+    log: Arc<dyn EventLog>,
+    sender: Arc<dyn Sender>,
+    clock: Arc<dyn Clock>,
+    replica: String,
+}
+opaque_debug!(Deliverer);
+
+impl Deliverer {
+    /// The deliveries of the replica `replica` (unique among replicas) over their ports.
+    pub fn new(
+        store: Arc<dyn DeliveryStore>,
+        webhooks: Arc<dyn WebhookRepository>,
+        log: Arc<dyn EventLog>,
+        sender: Arc<dyn Sender>,
+        clock: Arc<dyn Clock>,
+        replica: String,
+    ) -> Self {
+        Self { store, webhooks, log, sender, clock, replica }
+    }
+
+    fn until(&self) -> DateTime<Utc> {
+        self.clock.now() + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::seconds(60))
+    }
+
+    /// Claims the webhooks that are due and works each on a task of its own (a slow receiver delays only its own
+    /// webhook), every `interval`, until the task is dropped.
+    pub async fn run(self, interval: Duration) {
+        loop {
+            let now = self.clock.now();
+            match self.store.claim(&self.replica, now, self.until(), 32).await {
+                Ok(claims) => {
+                    for claim in claims {
+                        let deliverer = self.clone();
+                        tokio::spawn(async move { deliverer.work(claim).await });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "webhooks could not be claimed; trying again"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// Delivers `claim`'s events in feed order until none is left or one must wait for a retry; then gives the
+    /// claim up.
+    pub async fn work(&self, claim: Claim) {
+        let id = claim.webhook.id;
+        if let Err(e) = self.deliver(claim).await {
+            tracing::warn!(webhook_id = %id, error = %e, "webhook deliveries interrupted; the claim runs out");
+        }
+    }
+
+    async fn deliver(&self, claim: Claim) -> Result<(), RepositoryError> {
+        let Claim { webhook, mut cursor, mut attempts } = claim;
+        let audience = self.log.audience(Visibility::Tenant(webhook.owner)).await?;
+        let Some(secrets) = self.webhooks.secrets(webhook.id).await? else { return Ok(()) };
+        loop {
+            let events = match self.log.read(Some(cursor), PAGE, &audience).await? {
+                Read::Events(events) | Read::HeldBack(events) => events,
+                // Purged while the webhook was away: it goes on from the oldest event kept.
+                Read::Gone => {
+                    cursor = self.log.kept_from().await?;
+                    continue;
+                }
+                Read::Ahead => Vec::new(),
+            };
+            if events.is_empty() {
+                return self.store.release(&self.replica, webhook.id, cursor).await;
+            }
+            for event in events {
+                let position = parse_cursor(&event.cursor)
+                    .map_err(|e| RepositoryError::Unexpected(anyhow::anyhow!("an event's cursor: {e}")))?;
+                if !webhook.settings.receives(event.event_type) {
+                    cursor = position;
+                    continue;
+                }
+                let now = self.clock.now();
+                let attempt = self.sender.send(&request(&webhook, &event, &secrets, now)).await;
+                attempts += 1;
+                let outcome = if attempt.succeeded() {
+                    Outcome::Delivered
+                } else if attempts > u32::from(webhook.settings.retries) {
+                    Outcome::Failed
+                } else {
+                    Outcome::Retry(self.clock.now() + backoff(attempts))
+                };
+                let held = self
+                    .store
+                    .record(&self.replica, webhook.id, &event, position, attempts, &attempt, &outcome, self.until())
+                    .await?;
+                if !held || matches!(outcome, Outcome::Retry(_)) {
+                    return Ok(());
+                }
+                (cursor, attempts) = (position, 0);
+            }
+        }
+    }
+}
+
+/// The request of `event` for `webhook` at `now`, signed by the secrets that sign then.
+fn request(webhook: &Webhook, event: &Event, secrets: &Secrets, now: DateTime<Utc>) -> Delivery {
+    delivery(webhook, event, &secrets.signing_at(now), now.timestamp())
+}

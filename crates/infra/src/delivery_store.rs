@@ -1,0 +1,174 @@
+//! The state of webhook deliveries in the database: each webhook's place in the feed and its lease, and the log of
+//! each event's delivery.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pbx_application::RepositoryError;
+use pbx_application::delivery::{Attempt, Claim, DeliveryStore, Outcome};
+use pbx_domain::WebhookId;
+use pbx_domain::events::Event;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+
+use crate::Database;
+use crate::db_error::repository_error;
+use crate::entity::{webhook, webhook_delivery};
+
+/// [`DeliveryStore`] over SeaORM.
+#[derive(Debug, Clone)]
+pub struct SeaOrmDeliveryStore {
+    db: Database,
+}
+
+impl SeaOrmDeliveryStore {
+    /// The store over `db`.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn unexpected(e: impl Into<anyhow::Error>) -> RepositoryError {
+    RepositoryError::Unexpected(e.into())
+}
+
+/// The webhook `id` while `replica` holds it.
+fn held(id: WebhookId, replica: &str) -> Condition {
+    Condition::all().add(webhook::Column::Id.eq(id.as_uuid())).add(webhook::Column::LeaseOwner.eq(replica))
+}
+
+#[async_trait]
+impl DeliveryStore for SeaOrmDeliveryStore {
+    async fn claim(
+        &self,
+        replica: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Claim>, RepositoryError> {
+        let free = Condition::any().add(webhook::Column::LeaseUntil.is_null()).add(webhook::Column::LeaseUntil.lt(now));
+        let due =
+            Condition::any().add(webhook::Column::NextAttemptAt.is_null()).add(webhook::Column::NextAttemptAt.lte(now));
+        let candidates: Vec<uuid::Uuid> = webhook::Entity::find()
+            .select_only()
+            .column(webhook::Column::Id)
+            .filter(webhook::Column::Enabled.eq(true))
+            .filter(free.clone())
+            .filter(due)
+            .limit(limit)
+            .into_tuple()
+            .all(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        let mut claims = Vec::new();
+        for id in candidates {
+            // Taken only if still free: of two replicas claiming at once, one updates the row.
+            let take = webhook::Entity::update_many()
+                .col_expr(webhook::Column::LeaseOwner, Expr::val(replica))
+                .col_expr(webhook::Column::LeaseUntil, Expr::val(until))
+                .filter(webhook::Column::Id.eq(id))
+                .filter(free.clone())
+                .build(self.db.backend());
+            if self.db.execute(take).await.map_err(repository_error)? == 0 {
+                continue;
+            }
+            let row = webhook::Entity::find_by_id(id).one(self.db.connection()).await.map_err(repository_error)?;
+            let Some(row) = row else { continue };
+            let (cursor, attempts) = (row.cursor, row.attempts);
+            let webhook = crate::webhook_repository::to_domain(row).map_err(unexpected)?.value;
+            claims.push(Claim {
+                webhook,
+                cursor: u64::try_from(cursor).map_err(unexpected)?,
+                attempts: u32::try_from(attempts).map_err(unexpected)?,
+            });
+        }
+        Ok(claims)
+    }
+
+    async fn record(
+        &self,
+        replica: &str,
+        id: WebhookId,
+        event: &Event,
+        position: u64,
+        attempts: u32,
+        attempt: &Attempt,
+        outcome: &Outcome,
+        until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let position = i64::try_from(position).map_err(unexpected)?;
+        let attempts = i32::try_from(attempts).map_err(unexpected)?;
+        let (status, next_attempt_at) = match outcome {
+            Outcome::Delivered => ("delivered", None),
+            Outcome::Failed => ("failed", None),
+            Outcome::Retry(at) => ("pending", Some(*at)),
+        };
+        let mut update = webhook::Entity::update_many().filter(held(id, replica));
+        update = match outcome {
+            Outcome::Delivered | Outcome::Failed => update
+                .col_expr(webhook::Column::Cursor, Expr::val(position))
+                .col_expr(webhook::Column::Attempts, Expr::val(0))
+                .col_expr(webhook::Column::NextAttemptAt, Expr::val(None::<DateTime<Utc>>))
+                .col_expr(webhook::Column::LeaseUntil, Expr::val(until)),
+            // The claim is given up until the retry is due.
+            Outcome::Retry(at) => update
+                .col_expr(webhook::Column::Attempts, Expr::val(attempts))
+                .col_expr(webhook::Column::NextAttemptAt, Expr::val(*at))
+                .col_expr(webhook::Column::LeaseOwner, Expr::val(None::<String>))
+                .col_expr(webhook::Column::LeaseUntil, Expr::val(None::<DateTime<Utc>>)),
+        };
+        let log = webhook_delivery::ActiveModel {
+            webhook_id: Set(id.as_uuid()),
+            event_id: Set(event.id),
+            position: Set(position),
+            event_type: Set(event.event_type.as_str().to_owned()),
+            attempts: Set(attempts),
+            status: Set(status.to_owned()),
+            last_status_code: Set(attempt.status.map(i32::from)),
+            last_error: Set(attempt.error.clone()),
+            duration_ms: Set(Some(i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX))),
+            next_attempt_at: Set(next_attempt_at),
+            date_updated: Set(Utc::now()),
+        };
+        let upsert = webhook_delivery::Entity::insert(log)
+            .on_conflict(
+                OnConflict::columns([webhook_delivery::Column::WebhookId, webhook_delivery::Column::EventId])
+                    .update_columns([
+                        webhook_delivery::Column::Attempts,
+                        webhook_delivery::Column::Status,
+                        webhook_delivery::Column::LastStatusCode,
+                        webhook_delivery::Column::LastError,
+                        webhook_delivery::Column::DurationMs,
+                        webhook_delivery::Column::NextAttemptAt,
+                        webhook_delivery::Column::DateUpdated,
+                    ])
+                    .to_owned(),
+            )
+            .build(self.db.backend());
+        let update = update.build(self.db.backend());
+        // The log and the webhook's place together: a crash between them would otherwise log a delivery the
+        // webhook then makes again, or move on without a log.
+        let db = &self.db;
+        db.transact(async |transaction| {
+            use sea_orm::ConnectionTrait;
+            if transaction.execute_raw(update).await?.rows_affected() == 0 {
+                return Ok(crate::unit_of_work::Unit::roll_back(false));
+            }
+            transaction.execute_raw(upsert).await?;
+            Ok(crate::unit_of_work::Unit::commit(true, Vec::new()))
+        })
+        .await
+        .map_err(repository_error)
+    }
+
+    async fn release(&self, replica: &str, id: WebhookId, cursor: u64) -> Result<(), RepositoryError> {
+        let release = webhook::Entity::update_many()
+            .col_expr(webhook::Column::Cursor, Expr::val(i64::try_from(cursor).map_err(unexpected)?))
+            .col_expr(webhook::Column::LeaseOwner, Expr::val(None::<String>))
+            .col_expr(webhook::Column::LeaseUntil, Expr::val(None::<DateTime<Utc>>))
+            .filter(held(id, replica))
+            .build(self.db.backend());
+        self.db.execute(release).await.map_err(repository_error)?;
+        Ok(())
+    }
+}
