@@ -262,4 +262,18 @@ async fn each_subscribed_event_is_delivered_signed_in_order_and_retried_with_the
         assert_eq!(pair[0], pair[1], "a retry carries the same webhook-id");
         assert_eq!(&pair[0].1, id, "feed order");
     }
+
+    // The delivery log, the latest event first: each delivered at its second attempt.
+    let log_path = format!("/api/v1.0/webhooks/{}/deliveries", created["data"]["id"].as_str().unwrap());
+    let (status, _, log) = read(server.get(&log_path, &owner).await).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let entries = log["data"].as_array().unwrap();
+    let logged: Vec<&str> = entries.iter().map(|e| e["eventId"].as_str().unwrap()).collect();
+    let sent: Vec<&str> = order.iter().step_by(2).rev().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(logged, sent, "{log}");
+    for entry in entries {
+        assert_eq!((entry["status"].as_str(), entry["attempts"].as_u64()), (Some("delivered"), Some(2)), "{entry}");
+        assert_eq!(entry["lastStatusCode"], 200);
+    }
+    assert_eq!(server.get(&log_path, &stranger).await.status(), StatusCode::NOT_FOUND);
 }

@@ -178,6 +178,11 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .default_service(allow("GET, HEAD, PATCH, DELETE")),
     )
     .service(
+        web::resource("/webhooks/{webhook_id}/deliveries")
+            .route(web::get().to(webhooks::deliveries))
+            .default_service(allow("GET, HEAD")),
+    )
+    .service(
         web::resource("/webhooks/{webhook_id}/secret")
             .route(web::post().to(webhooks::rotate))
             .default_service(allow("POST")),

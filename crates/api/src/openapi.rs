@@ -58,6 +58,7 @@ impl Modify for BearerAuth {
         crate::routes::webhooks::patch,
         crate::routes::webhooks::delete,
         crate::routes::webhooks::rotate,
+        crate::routes::webhooks::deliveries,
         crate::routes::events::feed,
         crate::routes::events::credentials,
         crate::routes::health::healthz,
@@ -194,8 +195,9 @@ mod tests {
             doc["paths"].as_object().unwrap().iter().filter(|(path, _)| path.contains("{account_tenant_id}")).collect();
         assert_eq!(
             prefixed.len(),
-            9,
-            "customers, a customer, its profiles, a profile, its credentials, the lookup, webhooks, a webhook, its secret"
+            10,
+            "customers, a customer, its profiles, a profile, its credentials, the lookup, webhooks, a webhook, its \
+             secret, its deliveries"
         );
         for (path, item) in prefixed {
             for (method, operation) in item.as_object().unwrap() {

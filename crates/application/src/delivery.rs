@@ -64,6 +64,27 @@ pub enum Outcome {
     Retry(DateTime<Utc>),
 }
 
+/// One event's delivery to a webhook, as the log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The event (the `webhook-id` of its deliveries).
+    pub event_id: uuid::Uuid,
+    /// Its type.
+    pub event_type: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Where it stands.
+    pub status: &'static str,
+    /// The receiver's last status code, when it answered.
+    pub last_status_code: Option<u16>,
+    /// Why the last attempt failed, when it did.
+    pub last_error: Option<String>,
+    /// How long the last attempt took.
+    pub duration_ms: Option<u64>,
+    /// When the next attempt is due, for a pending one.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
 /// Where the state of deliveries is kept.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
@@ -105,6 +126,12 @@ pub trait DeliveryStore: Send + Sync {
     /// # Errors
     /// When the store fails.
     async fn release(&self, replica: &str, id: WebhookId, cursor: u64) -> Result<(), RepositoryError>;
+
+    /// A page of webhook `id`'s delivery log, the latest event first.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn log(&self, id: WebhookId, page: crate::ports::Page) -> Result<Vec<DeliveryRecord>, RepositoryError>;
 }
 
 /// Sends a delivery.

@@ -139,6 +139,7 @@ fn new_secret() -> Result<SigningSecret, WebhookError> {
 #[derive(Clone)]
 pub struct Webhooks {
     webhooks: Arc<dyn WebhookRepository>,
+    deliveries: Arc<dyn crate::delivery::DeliveryStore>,
     resolver: Arc<dyn Resolver>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -151,12 +152,13 @@ impl Webhooks {
     /// (tests, on-premises setups).
     pub fn new(
         webhooks: Arc<dyn WebhookRepository>,
+        deliveries: Arc<dyn crate::delivery::DeliveryStore>,
         resolver: Arc<dyn Resolver>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         allow_private: bool,
     ) -> Self {
-        Self { webhooks, resolver, clock, ids, allow_private }
+        Self { webhooks, deliveries, resolver, clock, ids, allow_private }
     }
 
     /// Whether private targets and plain `http` are allowed.
@@ -278,6 +280,20 @@ impl Webhooks {
         Ok((webhook, secret))
     }
 
+    /// A page of the delivery log of `owner`'s webhook `id`, the latest event first.
+    ///
+    /// # Errors
+    /// [`WebhookError::NotFound`], or a storage failure.
+    pub async fn deliveries(
+        &self,
+        owner: ResellerId,
+        id: WebhookId,
+        page: Page,
+    ) -> Result<Vec<crate::delivery::DeliveryRecord>, WebhookError> {
+        self.get(owner, id).await?;
+        Ok(self.deliveries.log(id, page).await?)
+    }
+
     /// Deletes `owner`'s webhook `id`, if its version is `if_match` (when given).
     ///
     /// # Errors
@@ -315,7 +331,15 @@ mod tests {
         clock.expect_now().returning(|| DateTime::UNIX_EPOCH);
         let mut ids = MockIdGenerator::new();
         ids.expect_new_id().returning(|| uuid::Uuid::from_u128(7));
-        Webhooks::new(Arc::new(repository), Arc::new(resolver), Arc::new(clock), Arc::new(ids), allow_private)
+        let deliveries = Arc::new(crate::delivery::MockDeliveryStore::new());
+        Webhooks::new(
+            Arc::new(repository),
+            deliveries,
+            Arc::new(resolver),
+            Arc::new(clock),
+            Arc::new(ids),
+            allow_private,
+        )
     }
 
     #[tokio::test]

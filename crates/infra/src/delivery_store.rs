@@ -4,11 +4,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::RepositoryError;
-use pbx_application::delivery::{Attempt, Claim, DeliveryStore, Outcome};
+use pbx_application::delivery::{Attempt, Claim, DeliveryRecord, DeliveryStore, Outcome};
 use pbx_domain::WebhookId;
 use pbx_domain::events::Event;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 
 use crate::Database;
 use crate::db_error::repository_error;
@@ -170,5 +172,36 @@ impl DeliveryStore for SeaOrmDeliveryStore {
             .build(self.db.backend());
         self.db.execute(release).await.map_err(repository_error)?;
         Ok(())
+    }
+
+    async fn log(&self, id: WebhookId, page: pbx_application::Page) -> Result<Vec<DeliveryRecord>, RepositoryError> {
+        let rows = webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::WebhookId.eq(id.as_uuid()))
+            .order_by_desc(webhook_delivery::Column::Position)
+            .order_by_desc(webhook_delivery::Column::EventId)
+            .offset(page.offset())
+            .limit(page.size)
+            .all(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        rows.into_iter()
+            .map(|row| {
+                let status = match row.status.as_str() {
+                    "delivered" => "delivered",
+                    "failed" => "failed",
+                    _ => "pending",
+                };
+                Ok(DeliveryRecord {
+                    event_id: row.event_id,
+                    event_type: row.event_type,
+                    attempts: u32::try_from(row.attempts).map_err(unexpected)?,
+                    status,
+                    last_status_code: row.last_status_code.and_then(|c| u16::try_from(c).ok()),
+                    last_error: row.last_error,
+                    duration_ms: row.duration_ms.and_then(|d| u64::try_from(d).ok()),
+                    next_attempt_at: row.next_attempt_at,
+                })
+            })
+            .collect()
     }
 }

@@ -12,7 +12,7 @@ use crate::idempotency;
 use crate::paging::{collection, page};
 use crate::query::QueryParams;
 use crate::wire::patch::operations;
-use crate::wire::webhook::{self, WebhookView};
+use crate::wire::webhook::{self, DeliveryView, WebhookView};
 use crate::{ApiError, AppState, Caller, Scope};
 
 /// The path of a webhook's routes, read by name: the account prefix adds a parameter before it.
@@ -217,4 +217,36 @@ pub(crate) async fn delete(
     caller.require(Scope::WebhooksWrite)?;
     state.webhooks.delete(caller.reseller, path.id()?, if_match(&req)?).await?;
     Ok(deleted())
+}
+
+#[utoipa::path(
+    operation_id = "listWebhookDeliveries",
+    get,
+    path = "/api/v1.0/webhooks/{webhook_id}/deliveries",
+    tag = "Webhooks",
+    params(
+        ("webhook_id" = crate::wire::Guid, Path, description = "The webhook's id (a GUID)"),
+        ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)", minimum = 0, maximum = 9_007_199_254_740_991_usize),
+        ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "A page of the webhook's deliveries, the latest event first", body = crate::paging::Collection<DeliveryView<'static>>),
+        (status = 400, description = "An id in the path is not a GUID, or a paging parameter is invalid", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn deliveries(
+    caller: Caller,
+    path: web::Path<WebhookPath>,
+    mut query: QueryParams,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksRead)?;
+    let id = path.id()?;
+    let page = page(&mut query);
+    let page = query.checked(page)?;
+    let records = state.webhooks.deliveries(caller.reseller, id, page).await?;
+    Ok(collection(HttpResponse::Ok(), page, records.iter().map(DeliveryView::new).collect()))
 }

@@ -383,6 +383,53 @@ impl<'a> WebhookView<'a> {
     }
 }
 
+/// One event's delivery to a webhook, in its log.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = WebhookDelivery)]
+pub(crate) struct DeliveryView<'a> {
+    /// The event (each delivery's `webhook-id`).
+    #[schema(value_type = Guid)]
+    event_id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "pbx.enabled")]
+    event_type: &'a str,
+    /// Attempts made.
+    attempts: u32,
+    /// `pending` (to be tried again at `nextAttemptAt`), `delivered` (a 2xx) or `failed` (given up).
+    #[schema(value_type = String, example = "delivered")]
+    status: &'static str,
+    /// The receiver's last status code, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_status_code: Option<u16>,
+    /// Why the last attempt failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    last_error: Option<&'a str>,
+    /// How long the last attempt took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_ms: Option<u64>,
+    /// When the next attempt is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_attempt_at: Option<String>,
+}
+
+impl<'a> DeliveryView<'a> {
+    pub(crate) fn new(record: &'a pbx_application::delivery::DeliveryRecord) -> Self {
+        Self {
+            event_id: record.event_id.to_string(),
+            event_type: &record.event_type,
+            attempts: record.attempts,
+            status: record.status,
+            last_status_code: record.last_status_code,
+            last_error: record.last_error.as_deref(),
+            duration_ms: record.duration_ms,
+            next_attempt_at: record.next_attempt_at.map(timestamp),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         accounts: Accounts::new(accounts.clone(), clock.clone(), ids.clone()),
         webhooks: Webhooks::new(
             Arc::new(SeaOrmWebhookRepository::new(db.clone(), cipher.clone())),
+            Arc::new(SeaOrmDeliveryStore::new(db.clone())),
             Arc::new(SystemResolver),
             clock.clone(),
             ids.clone(),
