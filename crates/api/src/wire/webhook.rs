@@ -125,29 +125,44 @@ fn events() -> Schema {
         .into()
 }
 
+/// `StaticData` (a component of its own: client generators read a named object in a union, not an inline one).
+pub(crate) struct StaticData;
+
+impl utoipa::PartialSchema for StaticData {
+    fn schema() -> utoipa::openapi::RefOr<Schema> {
+        let value = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .max_length(Some(200))
+            .pattern(Some(super::text::query_pattern(false)));
+        let key = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .min_length(Some(1))
+            .max_length(Some(200))
+            .pattern(Some(super::text::query_pattern(true)));
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .property_names(Some(key))
+            .additional_properties(Some(value))
+            .max_properties(Some(MAX_STATIC_PAIRS))
+            .description(Some(
+                "Key/value strings each delivery carries besides the event's fields: at most 20 pairs, keys 1–200 \
+                 and values 0–200 characters, no control characters, no key that is a field of the payload.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for StaticData {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("StaticData")
+    }
+}
+
 fn static_data_schema() -> Schema {
-    let value = ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .max_length(Some(200))
-        .pattern(Some(super::text::query_pattern(false)));
-    let key = ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .min_length(Some(1))
-        .max_length(Some(200))
-        .pattern(Some(super::text::query_pattern(true)));
     OneOfBuilder::new()
-        .item(
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Type(Type::Object))
-                .property_names(Some(key))
-                .additional_properties(Some(value))
-                .max_properties(Some(MAX_STATIC_PAIRS)),
-        )
+        .item(utoipa::openapi::Ref::from_schema_name("StaticData"))
         .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
-        .description(Some(
-            "Key/value strings each delivery carries besides the event's fields: at most 20 pairs, keys 1–200 and \
-             values 0–200 characters, no control characters.",
-        ))
+        .description(Some("The pairs each delivery carries (none when absent)."))
         .into()
 }
 
@@ -345,7 +360,7 @@ pub(crate) struct WebhookView<'a> {
     #[schema(value_type = Vec<String>)]
     events: Vec<&'static str>,
     /// Pairs each delivery carries.
-    #[schema(value_type = BTreeMap<String, String>)]
+    #[schema(value_type = StaticData)]
     static_data: &'a BTreeMap<String, String>,
     /// Attempts after the first.
     retries: u8,
