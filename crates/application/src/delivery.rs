@@ -19,7 +19,7 @@ use crate::use_case::opaque_debug;
 use crate::webhook::{Secrets, WebhookRepository};
 
 /// How long a claim on a webhook lasts; renewed with each event done.
-pub const LEASE: Duration = Duration::from_secs(60);
+pub const LEASE: Duration = Duration::from_secs(30);
 /// Events read from the feed at a time.
 const PAGE: u64 = 100;
 
