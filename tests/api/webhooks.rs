@@ -288,6 +288,29 @@ async fn each_subscribed_event_is_delivered_signed_in_order_and_retried_with_the
         assert_eq!(entry["lastStatusCode"], 200);
     }
     assert_eq!(server.get(&log_path, &stranger).await.status(), StatusCode::NOT_FOUND);
+
+    // A test delivery: once, signed, logged (refused here: it is its id's first attempt).
+    let ping_path = format!("/api/v1.0/webhooks/{}/ping", created["data"]["id"].as_str().unwrap());
+    let (status, _, pinged) = read(server.post(&ping_path, &owner, &json!({}), &[]).await).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pinged}");
+    let ping_id = pinged["data"]["eventId"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let logged = loop {
+        let (_, _, log) = read(server.get(&log_path, &owner).await).await;
+        let entry = log["data"].as_array().unwrap().iter().find(|e| e["eventId"] == ping_id.as_str()).cloned();
+        if entry.is_some() || std::time::Instant::now() > deadline {
+            break entry;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let logged = logged.expect("the ping is in the log");
+    assert_eq!((logged["type"].as_str(), logged["status"].as_str()), (Some("webhook.ping"), Some("failed")));
+    assert_eq!(logged["lastStatusCode"], 500);
+    let received = receiver.received.lock().unwrap().clone();
+    let request = received.iter().find(|r| r.id == ping_id).expect("the receiver got the ping");
+    assert!(pbx_domain::webhook::verify(&secret, &request.signature, &request.id, request.timestamp, &request.body));
+    assert_eq!(serde_json::from_slice::<Value>(&request.body).unwrap()["type"], "webhook.ping");
+    assert_eq!(server.post(&ping_path, &stranger, &json!({}), &[]).await.status(), StatusCode::NOT_FOUND);
 }
 
 /// Every event of `token`'s feed, oldest first, whose type is one of `types` (all when empty): its id.

@@ -183,6 +183,11 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .default_service(allow("GET, HEAD")),
     )
     .service(
+        web::resource("/webhooks/{webhook_id}/ping")
+            .route(web::post().to(webhooks::ping))
+            .default_service(allow("POST")),
+    )
+    .service(
         web::resource("/webhooks/{webhook_id}/secret")
             .route(web::post().to(webhooks::rotate))
             .default_service(allow("POST")),

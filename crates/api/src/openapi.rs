@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
         crate::routes::webhooks::delete,
         crate::routes::webhooks::rotate,
         crate::routes::webhooks::deliveries,
+        crate::routes::webhooks::ping,
         crate::routes::events::feed,
         crate::routes::events::credentials,
         crate::routes::health::healthz,
@@ -197,9 +198,9 @@ mod tests {
             doc["paths"].as_object().unwrap().iter().filter(|(path, _)| path.contains("{account_tenant_id}")).collect();
         assert_eq!(
             prefixed.len(),
-            10,
+            11,
             "customers, a customer, its profiles, a profile, its credentials, the lookup, webhooks, a webhook, its \
-             secret, its deliveries"
+             secret, its deliveries, its ping"
         );
         for (path, item) in prefixed {
             for (method, operation) in item.as_object().unwrap() {

@@ -53,6 +53,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Webhooks (§13).
     pub webhooks: pbx_application::webhook::Webhooks,
+    /// Their deliveries (a test delivery is made from a request).
+    pub deliverer: pbx_application::delivery::Deliverer,
     /// Create PBX.
     pub create_pbx: CreatePbx,
     /// Create customer.

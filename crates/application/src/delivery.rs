@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_domain::WebhookId;
 use pbx_domain::events::Event;
-use pbx_domain::webhook::{Delivery, Webhook, delivery};
+use pbx_domain::webhook::{Delivery, PING, Webhook, delivery, ping};
 
 use crate::events::{EventLog, Read, Visibility, parse_cursor};
 use crate::ports::{Clock, RepositoryError};
@@ -127,6 +127,20 @@ pub trait DeliveryStore: Send + Sync {
     /// When the store fails.
     async fn release(&self, replica: &str, id: WebhookId, cursor: u64) -> Result<(), RepositoryError>;
 
+    /// Logs `attempt` at a delivery made out of the feed's order (a test delivery `event_id` of `event_type`),
+    /// delivered or failed as `outcome` says, without moving the webhook.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn note(
+        &self,
+        id: WebhookId,
+        event_id: uuid::Uuid,
+        event_type: &str,
+        attempt: &Attempt,
+        outcome: &Outcome,
+    ) -> Result<(), RepositoryError>;
+
     /// A page of webhook `id`'s delivery log, the latest event first.
     ///
     /// # Errors
@@ -194,6 +208,28 @@ impl Deliverer {
             }
             tokio::time::sleep(interval).await;
         }
+    }
+
+    /// Sends a test delivery (`webhook.ping`) to `webhook` on a task of its own, once, and logs it; returns its id
+    /// (its `webhook-id`).
+    pub fn ping(&self, webhook: Webhook) -> uuid::Uuid {
+        let id = uuid::Uuid::now_v7();
+        let deliverer = self.clone();
+        tokio::spawn(async move {
+            let webhook_id = webhook.id;
+            if let Err(e) = deliverer.send_ping(webhook, id).await {
+                tracing::warn!(%webhook_id, error = %e, "a test delivery could not be logged");
+            }
+        });
+        id
+    }
+
+    async fn send_ping(&self, webhook: Webhook, id: uuid::Uuid) -> Result<(), RepositoryError> {
+        let Some(secrets) = self.webhooks.secrets(webhook.id).await? else { return Ok(()) };
+        let now = self.clock.now();
+        let attempt = self.sender.send(&ping(&webhook, id, now, &secrets.signing_at(now))).await;
+        let outcome = if attempt.succeeded() { Outcome::Delivered } else { Outcome::Failed };
+        self.store.note(webhook.id, id, PING, &attempt, &outcome).await
     }
 
     /// Delivers `claim`'s events in feed order until none is left or one must wait for a retry; then gives the

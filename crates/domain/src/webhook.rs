@@ -432,7 +432,37 @@ pub fn delivery(
     secrets: &[&SigningSecret],
     timestamp: i64,
 ) -> Delivery {
-    let fields = payload(webhook, event);
+    written(webhook, &payload(webhook, event), &event.id.to_string(), secrets, timestamp)
+}
+
+/// The type of a test delivery (`POST …/webhooks/{id}/ping`).
+pub const PING: &str = "webhook.ping";
+
+/// A test delivery of `webhook`, made at `at`: `triggerID`, `id` (the webhook's), `type` (`webhook.ping`),
+/// `eventId` (`id`, fresh), `occurredAt`, and the webhook's static pairs.
+#[must_use]
+pub fn ping(webhook: &Webhook, id: uuid::Uuid, at: DateTime<Utc>, secrets: &[&SigningSecret]) -> Delivery {
+    use serde_json::Value;
+    let mut fields = serde_json::Map::new();
+    fields.insert("triggerID".into(), Value::String(webhook.id.to_string()));
+    fields.insert("id".into(), Value::String(webhook.id.to_string()));
+    fields.insert("type".into(), Value::String(PING.to_owned()));
+    fields.insert("eventId".into(), Value::String(id.to_string()));
+    fields.insert("occurredAt".into(), serde_json::to_value(at).unwrap_or(Value::Null));
+    for (key, value) in &webhook.settings.static_data {
+        fields.entry(key.clone()).or_insert_with(|| Value::String(value.clone()));
+    }
+    written(webhook, &fields, &id.to_string(), secrets, at.timestamp())
+}
+
+/// `fields` written as `webhook`'s method and format ask, signed as the delivery `id` at `timestamp`.
+fn written(
+    webhook: &Webhook,
+    fields: &serde_json::Map<String, serde_json::Value>,
+    id: &str,
+    secrets: &[&SigningSecret],
+    timestamp: i64,
+) -> Delivery {
     let text = |value: &serde_json::Value| match value {
         serde_json::Value::String(text) => text.clone(),
         serde_json::Value::Null => String::new(),
@@ -440,7 +470,7 @@ pub fn delivery(
     };
     let form = || {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
-        for (key, value) in &fields {
+        for (key, value) in fields {
             form.append_pair(key, &text(value));
         }
         form.finish()
@@ -452,16 +482,15 @@ pub fn delivery(
             (format!("{}{separator}{}", settings.url, form()), Vec::new(), None)
         }
         (_, WebhookFormat::Json) => {
-            (settings.url.to_string(), serde_json::to_vec(&fields).unwrap_or_default(), Some("application/json"))
+            (settings.url.to_string(), serde_json::to_vec(fields).unwrap_or_default(), Some("application/json"))
         }
         (_, WebhookFormat::Form) => {
             (settings.url.to_string(), form().into_bytes(), Some("application/x-www-form-urlencoded"))
         }
     };
-    let id = event.id.to_string();
     let mut headers = vec![
-        ("webhook-signature", signature_header(secrets, &id, timestamp, &body)),
-        ("webhook-id", id),
+        ("webhook-signature", signature_header(secrets, id, timestamp, &body)),
+        ("webhook-id", id.to_owned()),
         ("webhook-timestamp", timestamp.to_string()),
     ];
     if let Some(content_type) = content_type {

@@ -39,6 +39,48 @@ fn held(id: WebhookId, replica: &str) -> Condition {
     Condition::all().add(webhook::Column::Id.eq(id.as_uuid())).add(webhook::Column::LeaseOwner.eq(replica))
 }
 
+/// The statement that writes (or rewrites) an event's row of the delivery log.
+#[allow(clippy::too_many_arguments)]
+fn log_upsert(
+    backend: sea_orm::DbBackend,
+    id: WebhookId,
+    event_id: uuid::Uuid,
+    position: i64,
+    event_type: &str,
+    attempts: i32,
+    attempt: &Attempt,
+    (status, next_attempt_at): (&str, Option<DateTime<Utc>>),
+) -> Result<sea_orm::Statement, RepositoryError> {
+    let log = webhook_delivery::ActiveModel {
+        webhook_id: Set(id.as_uuid()),
+        event_id: Set(event_id),
+        position: Set(position),
+        event_type: Set(event_type.to_owned()),
+        attempts: Set(attempts),
+        status: Set(status.to_owned()),
+        last_status_code: Set(attempt.status.map(i32::from)),
+        last_error: Set(attempt.error.clone()),
+        duration_ms: Set(Some(i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX))),
+        next_attempt_at: Set(next_attempt_at),
+        date_updated: Set(Utc::now()),
+    };
+    Ok(webhook_delivery::Entity::insert(log)
+        .on_conflict(
+            OnConflict::columns([webhook_delivery::Column::WebhookId, webhook_delivery::Column::EventId])
+                .update_columns([
+                    webhook_delivery::Column::Attempts,
+                    webhook_delivery::Column::Status,
+                    webhook_delivery::Column::LastStatusCode,
+                    webhook_delivery::Column::LastError,
+                    webhook_delivery::Column::DurationMs,
+                    webhook_delivery::Column::NextAttemptAt,
+                    webhook_delivery::Column::DateUpdated,
+                ])
+                .to_owned(),
+        )
+        .build(backend))
+}
+
 #[async_trait]
 impl DeliveryStore for SeaOrmDeliveryStore {
     async fn claim(
@@ -119,34 +161,16 @@ impl DeliveryStore for SeaOrmDeliveryStore {
                 .col_expr(webhook::Column::LeaseOwner, Expr::val(None::<String>))
                 .col_expr(webhook::Column::LeaseUntil, Expr::val(None::<DateTime<Utc>>)),
         };
-        let log = webhook_delivery::ActiveModel {
-            webhook_id: Set(id.as_uuid()),
-            event_id: Set(event.id),
-            position: Set(position),
-            event_type: Set(event.event_type.as_str().to_owned()),
-            attempts: Set(attempts),
-            status: Set(status.to_owned()),
-            last_status_code: Set(attempt.status.map(i32::from)),
-            last_error: Set(attempt.error.clone()),
-            duration_ms: Set(Some(i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX))),
-            next_attempt_at: Set(next_attempt_at),
-            date_updated: Set(Utc::now()),
-        };
-        let upsert = webhook_delivery::Entity::insert(log)
-            .on_conflict(
-                OnConflict::columns([webhook_delivery::Column::WebhookId, webhook_delivery::Column::EventId])
-                    .update_columns([
-                        webhook_delivery::Column::Attempts,
-                        webhook_delivery::Column::Status,
-                        webhook_delivery::Column::LastStatusCode,
-                        webhook_delivery::Column::LastError,
-                        webhook_delivery::Column::DurationMs,
-                        webhook_delivery::Column::NextAttemptAt,
-                        webhook_delivery::Column::DateUpdated,
-                    ])
-                    .to_owned(),
-            )
-            .build(self.db.backend());
+        let upsert = log_upsert(
+            self.db.backend(),
+            id,
+            event.id,
+            position,
+            event.event_type.as_str(),
+            attempts,
+            attempt,
+            (status, next_attempt_at),
+        )?;
         let update = update.build(self.db.backend());
         // The log and the webhook's place together: a crash between them would otherwise log a delivery the
         // webhook then makes again, or move on without a log.
@@ -171,6 +195,24 @@ impl DeliveryStore for SeaOrmDeliveryStore {
             .filter(held(id, replica))
             .build(self.db.backend());
         self.db.execute(release).await.map_err(repository_error)?;
+        Ok(())
+    }
+
+    async fn note(
+        &self,
+        id: WebhookId,
+        event_id: uuid::Uuid,
+        event_type: &str,
+        attempt: &Attempt,
+        outcome: &Outcome,
+    ) -> Result<(), RepositoryError> {
+        // Logged at the webhook's place in the feed, among the events delivered around it.
+        let row =
+            webhook::Entity::find_by_id(id.as_uuid()).one(self.db.connection()).await.map_err(repository_error)?;
+        let Some(row) = row else { return Ok(()) };
+        let status = if matches!(outcome, Outcome::Delivered) { "delivered" } else { "failed" };
+        let upsert = log_upsert(self.db.backend(), id, event_id, row.cursor, event_type, 1, attempt, (status, None))?;
+        self.db.execute(upsert).await.map_err(repository_error)?;
         Ok(())
     }
 

@@ -250,3 +250,28 @@ pub(crate) async fn deliveries(
     let records = state.webhooks.deliveries(caller.reseller, id, page).await?;
     Ok(collection(HttpResponse::Ok(), page, records.iter().map(DeliveryView::new).collect()))
 }
+
+#[utoipa::path(
+    operation_id = "pingWebhook",
+    post,
+    path = "/api/v1.0/webhooks/{webhook_id}/ping",
+    tag = "Webhooks",
+    params(("webhook_id" = crate::wire::Guid, Path, description = "The webhook's id (a GUID)")),
+    responses(
+        (status = 202, description = "A test delivery (`type`: `webhook.ping`) is being made, once, signed as any other; its outcome goes to the delivery log under `eventId`", body = crate::envelope::Success<crate::wire::webhook::PingView>),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn ping(
+    caller: Caller,
+    path: web::Path<WebhookPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksWrite)?;
+    let found = state.webhooks.get(caller.reseller, path.id()?).await?;
+    let event_id = state.deliverer.ping(found.value);
+    Ok(success(HttpResponse::Accepted(), crate::wire::webhook::PingView::new(event_id)))
+}

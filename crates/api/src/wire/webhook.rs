@@ -398,6 +398,22 @@ impl<'a> WebhookView<'a> {
     }
 }
 
+/// A test delivery under way.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = WebhookPing)]
+pub(crate) struct PingView {
+    /// Its `webhook-id`, and its entry in the delivery log.
+    #[schema(value_type = Guid)]
+    event_id: String,
+}
+
+impl PingView {
+    pub(crate) fn new(event_id: uuid::Uuid) -> Self {
+        Self { event_id: event_id.to_string() }
+    }
+}
+
 /// One event's delivery to a webhook, in its log.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -83,17 +83,15 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     let log = Arc::new(SeaOrmEventLog::new(db.clone()));
     let read_events = ReadEvents::new(log.clone(), clock.clone());
     let purge_events = tokio::spawn(purge_old_events(read_events.clone(), serve.events_retention));
-    let deliveries = tokio::spawn(
-        Deliverer::new(
-            Arc::new(SeaOrmDeliveryStore::new(db.clone())),
-            Arc::new(SeaOrmWebhookRepository::new(db.clone(), cipher.clone())),
-            log.clone(),
-            Arc::new(HttpSender::new(serve.webhooks_allow_private)?),
-            clock.clone(),
-            format!("{}-{}", std::process::id(), pbx_application::ports::IdGenerator::new_id(ids.as_ref())),
-        )
-        .run(DELIVERY_INTERVAL),
+    let deliverer = Deliverer::new(
+        Arc::new(SeaOrmDeliveryStore::new(db.clone())),
+        Arc::new(SeaOrmWebhookRepository::new(db.clone(), cipher.clone())),
+        log.clone(),
+        Arc::new(HttpSender::new(serve.webhooks_allow_private)?),
+        clock.clone(),
+        format!("{}-{}", std::process::id(), pbx_application::ports::IdGenerator::new_id(ids.as_ref())),
     );
+    let deliveries = tokio::spawn(deliverer.clone().run(DELIVERY_INTERVAL));
     let relay = serve.nats_url.as_ref().map(|url| tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone())));
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
@@ -111,6 +109,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
             ids.clone(),
             serve.webhooks_allow_private,
         ),
+        deliverer,
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone(), recorder.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
         patch_pbx: PatchPbx::new(profiles.clone(), recorder.clone()),
