@@ -311,6 +311,30 @@ async fn each_subscribed_event_is_delivered_signed_in_order_and_retried_with_the
     assert!(pbx_domain::webhook::verify(&secret, &request.signature, &request.id, request.timestamp, &request.body));
     assert_eq!(serde_json::from_slice::<Value>(&request.body).unwrap()["type"], "webhook.ping");
     assert_eq!(server.post(&ping_path, &stranger, &json!({}), &[]).await.status(), StatusCode::NOT_FOUND);
+
+    // A retry asked for: the first event once more, same webhook-id, its third attempt in the log.
+    let first = &order[0].0;
+    let retry_path = format!("{log_path}/{first}/retry");
+    let (status, _, body) = read(server.post(&retry_path, &owner, &json!({}), &[]).await).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while receiver.received.lock().unwrap().iter().filter(|r| &r.id == first).count() < 3 {
+        assert!(std::time::Instant::now() < deadline, "the retry did not arrive");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, _, log) = read(server.get(&log_path, &owner).await).await;
+        let entry = log["data"].as_array().unwrap().iter().find(|e| e["eventId"] == first.as_str()).cloned().unwrap();
+        if entry["attempts"] == 3 {
+            assert_eq!(entry["status"], "delivered");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the retry is not logged: {entry}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let unknown = server.post(&format!("{log_path}/{}/retry", new_guid()), &owner, &json!({}), &[]).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
 /// Every event of `token`'s feed, oldest first, whose type is one of `types` (all when empty): its id.

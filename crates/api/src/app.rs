@@ -183,6 +183,11 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .default_service(allow("GET, HEAD")),
     )
     .service(
+        web::resource("/webhooks/{webhook_id}/deliveries/{event_id}/retry")
+            .route(web::post().to(webhooks::retry))
+            .default_service(allow("POST")),
+    )
+    .service(
         web::resource("/webhooks/{webhook_id}/ping")
             .route(web::post().to(webhooks::ping))
             .default_service(allow("POST")),

@@ -60,6 +60,7 @@ impl Modify for BearerAuth {
         crate::routes::webhooks::rotate,
         crate::routes::webhooks::deliveries,
         crate::routes::webhooks::ping,
+        crate::routes::webhooks::retry,
         crate::routes::events::feed,
         crate::routes::events::credentials,
         crate::routes::health::healthz,
@@ -198,9 +199,9 @@ mod tests {
             doc["paths"].as_object().unwrap().iter().filter(|(path, _)| path.contains("{account_tenant_id}")).collect();
         assert_eq!(
             prefixed.len(),
-            11,
+            12,
             "customers, a customer, its profiles, a profile, its credentials, the lookup, webhooks, a webhook, its \
-             secret, its deliveries, its ping"
+             secret, its deliveries, its ping, a retry"
         );
         for (path, item) in prefixed {
             for (method, operation) in item.as_object().unwrap() {

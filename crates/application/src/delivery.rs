@@ -127,19 +127,29 @@ pub trait DeliveryStore: Send + Sync {
     /// When the store fails.
     async fn release(&self, replica: &str, id: WebhookId, cursor: u64) -> Result<(), RepositoryError>;
 
-    /// Logs `attempt` at a delivery made out of the feed's order (a test delivery `event_id` of `event_type`),
-    /// delivered or failed as `outcome` says, without moving the webhook.
+    /// Logs `attempt`, the `attempts`-th, at a delivery made out of the feed's order (a test delivery, or a retry
+    /// asked for), delivered or failed as `outcome` says, at `position` (the webhook's place when `None`), without
+    /// moving the webhook.
     ///
     /// # Errors
     /// When the store fails.
+    #[allow(clippy::too_many_arguments)]
     async fn note(
         &self,
         id: WebhookId,
         event_id: uuid::Uuid,
         event_type: &str,
+        position: Option<u64>,
+        attempts: u32,
         attempt: &Attempt,
         outcome: &Outcome,
     ) -> Result<(), RepositoryError>;
+
+    /// Where event `event_id` of webhook `id`'s log is in the feed, the attempts made at it, and its type.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn logged(&self, id: WebhookId, event_id: uuid::Uuid) -> Result<Option<(u64, u32, String)>, RepositoryError>;
 
     /// A page of webhook `id`'s delivery log, the latest event first.
     ///
@@ -229,7 +239,59 @@ impl Deliverer {
         let now = self.clock.now();
         let attempt = self.sender.send(&ping(&webhook, id, now, &secrets.signing_at(now))).await;
         let outcome = if attempt.succeeded() { Outcome::Delivered } else { Outcome::Failed };
-        self.store.note(webhook.id, id, PING, &attempt, &outcome).await
+        self.store.note(webhook.id, id, PING, None, 1, &attempt, &outcome).await
+    }
+
+    /// Delivers event `event_id` of `webhook`'s log once more, on a task of its own, outside the feed's order (the
+    /// webhook goes on where it is), and logs it. `false` when the log has no such event.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn retry(&self, webhook: Webhook, event_id: uuid::Uuid) -> Result<bool, RepositoryError> {
+        let Some((position, attempts, event_type)) = self.store.logged(webhook.id, event_id).await? else {
+            return Ok(false);
+        };
+        let deliverer = self.clone();
+        tokio::spawn(async move {
+            let webhook_id = webhook.id;
+            let sent = if event_type == PING {
+                deliverer.send_ping(webhook, event_id).await
+            } else {
+                deliverer.send_again(webhook, event_id, position, attempts).await
+            };
+            if let Err(e) = sent {
+                tracing::warn!(%webhook_id, error = %e, "a retry asked for could not be made");
+            }
+        });
+        Ok(true)
+    }
+
+    async fn send_again(
+        &self,
+        webhook: Webhook,
+        event_id: uuid::Uuid,
+        position: u64,
+        attempts: u32,
+    ) -> Result<(), RepositoryError> {
+        let audience = self.log.audience(Visibility::Tenant(webhook.owner)).await?;
+        let event = match self.log.read(Some(position.saturating_sub(1)), 1, &audience).await? {
+            Read::Events(events) | Read::HeldBack(events) => events.into_iter().find(|e| e.id == event_id),
+            Read::Gone | Read::Ahead => None,
+        };
+        let Some(secrets) = self.webhooks.secrets(webhook.id).await? else { return Ok(()) };
+        let now = self.clock.now();
+        let (event_type, attempt) = match &event {
+            Some(event) => {
+                (event.event_type.as_str(), self.sender.send(&request(&webhook, event, &secrets, now)).await)
+            }
+            None => {
+                let error = Some("the event is no longer kept (the feed's retention)".to_owned());
+                ("", Attempt { status: None, error, duration: Duration::ZERO })
+            }
+        };
+        let outcome = if attempt.succeeded() { Outcome::Delivered } else { Outcome::Failed };
+        let event_type = if event_type.is_empty() { "unknown" } else { event_type };
+        self.store.note(webhook.id, event_id, event_type, Some(position), attempts + 1, &attempt, &outcome).await
     }
 
     /// Delivers `claim`'s events in feed order until none is left or one must wait for a retry; then gives the

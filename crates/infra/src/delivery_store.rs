@@ -203,17 +203,37 @@ impl DeliveryStore for SeaOrmDeliveryStore {
         id: WebhookId,
         event_id: uuid::Uuid,
         event_type: &str,
+        position: Option<u64>,
+        attempts: u32,
         attempt: &Attempt,
         outcome: &Outcome,
     ) -> Result<(), RepositoryError> {
-        // Logged at the webhook's place in the feed, among the events delivered around it.
         let row =
             webhook::Entity::find_by_id(id.as_uuid()).one(self.db.connection()).await.map_err(repository_error)?;
         let Some(row) = row else { return Ok(()) };
+        // A test delivery is logged at the webhook's place in the feed, among the events delivered around it.
+        let position = match position {
+            Some(position) => i64::try_from(position).map_err(unexpected)?,
+            None => row.cursor,
+        };
         let status = if matches!(outcome, Outcome::Delivered) { "delivered" } else { "failed" };
-        let upsert = log_upsert(self.db.backend(), id, event_id, row.cursor, event_type, 1, attempt, (status, None))?;
+        let attempts = i32::try_from(attempts).map_err(unexpected)?;
+        let upsert =
+            log_upsert(self.db.backend(), id, event_id, position, event_type, attempts, attempt, (status, None))?;
         self.db.execute(upsert).await.map_err(repository_error)?;
         Ok(())
+    }
+
+    async fn logged(&self, id: WebhookId, event_id: uuid::Uuid) -> Result<Option<(u64, u32, String)>, RepositoryError> {
+        let row = webhook_delivery::Entity::find_by_id((id.as_uuid(), event_id))
+            .one(self.db.connection())
+            .await
+            .map_err(repository_error)?;
+        row.map(|row| {
+            let position = u64::try_from(row.position).map_err(unexpected)?;
+            Ok((position, u32::try_from(row.attempts).map_err(unexpected)?, row.event_type))
+        })
+        .transpose()
     }
 
     async fn log(&self, id: WebhookId, page: pbx_application::Page) -> Result<Vec<DeliveryRecord>, RepositoryError> {

@@ -275,3 +275,42 @@ pub(crate) async fn ping(
     let event_id = state.deliverer.ping(found.value);
     Ok(success(HttpResponse::Accepted(), crate::wire::webhook::PingView::new(event_id)))
 }
+
+/// The path of a logged delivery.
+#[derive(serde::Deserialize)]
+pub(crate) struct DeliveryPath {
+    webhook_id: String,
+    event_id: String,
+}
+
+#[utoipa::path(
+    operation_id = "retryWebhookDelivery",
+    post,
+    path = "/api/v1.0/webhooks/{webhook_id}/deliveries/{event_id}/retry",
+    tag = "Webhooks",
+    params(
+        ("webhook_id" = crate::wire::Guid, Path, description = "The webhook's id (a GUID)"),
+        ("event_id" = crate::wire::Guid, Path, description = "The event's id in the delivery log (a GUID)"),
+    ),
+    responses(
+        (status = 202, description = "The event is being delivered once more (same `webhook-id`), outside the feed's order; the outcome goes to the delivery log", body = crate::envelope::Success<crate::wire::webhook::PingView>),
+        (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
+        crate::envelope::CommonFailures,
+        (status = 404, description = "No such webhook of yours, or no such event in its log", body = crate::envelope::Failure),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn retry(
+    caller: Caller,
+    path: web::Path<DeliveryPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::WebhooksWrite)?;
+    let id = WebhookId::parse(&path.webhook_id).map_err(|e| ApiError::invalid_id(&e))?;
+    let event_id = pbx_domain::CustomerId::parse(&path.event_id).map_err(|e| ApiError::invalid_id(&e))?.as_uuid();
+    let found = state.webhooks.get(caller.reseller, id).await?;
+    if !state.deliverer.retry(found.value, event_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(success(HttpResponse::Accepted(), crate::wire::webhook::PingView::new(event_id)))
+}
