@@ -19,7 +19,7 @@ use crate::use_case::opaque_debug;
 use crate::webhook::{Secrets, WebhookRepository};
 
 /// How long a claim on a webhook lasts; renewed with each event done.
-pub const LEASE: Duration = Duration::from_secs(30);
+pub const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// Events read from the feed at a time.
 const PAGE: u64 = 100;
 
@@ -199,7 +199,7 @@ impl Deliverer {
     }
 
     fn until(&self) -> DateTime<Utc> {
-        self.clock.now() + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::seconds(60))
+        self.clock.now() + LEASE
     }
 
     /// Claims the webhooks that are due and works each on a task of its own (a slow receiver delays only its own
