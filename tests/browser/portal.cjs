@@ -2,7 +2,8 @@
 // a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile,
 // enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
 // deleting; then the page at 360 px wide; then an account of the enterprise tier, picked from the accounts list, and a
-// customer and a profile made under it. Each step leaves a screenshot.
+// customer and a profile made under it; then a webhook created, disabled, pinged, its deliveries read, deleted.
+// Each step leaves a screenshot.
 // Usage: node portal.cjs <base URL> <screenshot folder> [README screenshot path]
 const { chromium } = require("playwright-core");
 const path = require("path");
@@ -227,6 +228,39 @@ async function main() {
     await page.getByRole("link", { name: "All accounts" }).click();
     await page.locator("#account-rows", { hasText: "Brand North" }).waitFor();
     await shot("accounts");
+
+    // Webhooks: one created for one event type (its secret shown once), disabled, pinged, its deliveries read
+    // (the ping among them), deleted.
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await page.locator("#webhooks-title").waitFor();
+    await page.locator("#webhook-name").fill("CRM");
+    await page.locator("#webhook-url").fill("https://crm.example.com/hooks");
+    await page.getByLabel("pbx.enabled").check();
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await notice("shown this once: whsec_");
+    await page.locator("#webhook-rows tr", { hasText: "CRM" }).waitFor();
+    await shot("webhook-created");
+    const hooks = await (await fetch(`${base}/api/v1.0/webhooks`, { headers })).json();
+    if (JSON.stringify(hooks.data.map((w) => w.events)) !== JSON.stringify([["pbx.enabled"]]) || "secret" in hooks.data[0]) {
+      throw new Error(`not the webhook the form described: ${JSON.stringify(hooks.data)}`);
+    }
+    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Disable" }).click();
+    await notice("CRM disabled.");
+    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Enable" }).waitFor();
+    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Ping" }).click();
+    await notice("A test delivery is on its way");
+    for (let tries = 0; ; tries += 1) {
+      await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Deliveries" }).click();
+      await page.locator("#deliveries").waitFor();
+      if ((await page.locator("#delivery-rows tr", { hasText: "webhook.ping" }).count()) > 0) break;
+      if (tries === 50) throw new Error("the ping is not in the deliveries");
+      await page.waitForTimeout(200);
+    }
+    await shot("webhook-deliveries");
+    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Delete" }).click();
+    await confirm("Delete the webhook?");
+    await notice("CRM deleted.");
+    await shot("webhook-deleted");
     if (errors.length) throw new Error(`the page logged errors: ${errors.join("; ")}`);
     console.log(`portal: ${steps.length} steps passed`);
   } catch (error) {

@@ -13,7 +13,8 @@ data=$(mktemp -d)
 # shellcheck source=scripts/server.sh
 source scripts/server.sh
 # The portal test signs in with the development token, which is off unless asked for.
-start_server "$bin" "$data" PBX_LOG_FORMAT=text PBX_DEV_TOKENS=true
+# The webhook step names a host this machine cannot resolve: allowed here (its deliveries fail, and are logged).
+start_server "$bin" "$data" PBX_LOG_FORMAT=text PBX_DEV_TOKENS=true PBX_WEBHOOKS_ALLOW_PRIVATE=true
 url=$server_url
 token=$("$bin" --data-dir "$data" token --tenant 6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f | tail -n 1)
 customer=$(curl -s -X POST "$url/api/v1.0/customers" -H "Authorization: Bearer $token" \

@@ -89,7 +89,8 @@ function ask(title, text) {
 }
 
 function show(section) {
-  for (const id of ["sign-in", "accounts", "customers", "customer"]) $(id).hidden = id !== section;
+  for (const id of ["sign-in", "accounts", "customers", "customer", "webhooks"]) $(id).hidden = id !== section;
+  $("site-nav").hidden = section === "sign-in";
   $("account-bar").hidden = !state.account || section === "sign-in" || section === "accounts";
   if (state.account) $("account-name").textContent = state.account.name;
   $("sign-out").hidden = section === "sign-in";
@@ -496,12 +497,121 @@ async function useAccount(id) {
   return true;
 }
 
+// ---- webhooks ---------------------------------------------------------------------------------------------------
+
+// The event types a webhook may take, from the document (`NewWebhook.events`).
+async function webhookEventTypes() {
+  const events = (await spec()).components.schemas.NewWebhook.properties.events;
+  const array = events && (events.oneOf || []).find((s) => s.type === "array");
+  return array ? array.items.enum : [];
+}
+
+async function showWebhooks() {
+  show("webhooks");
+  const answer = await api("GET", "/webhooks?pageSize=1000");
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  const rows = answer.json.data.map((webhook) => {
+    const toggle = el("button", { type: "button", class: "secondary", text: webhook.enabled ? "Disable" : "Enable" });
+    toggle.addEventListener("click", () => setWebhookEnabled(webhook, !webhook.enabled));
+    const ping = el("button", { type: "button", class: "secondary", text: "Ping" });
+    ping.addEventListener("click", () => pingWebhook(webhook));
+    const log = el("button", { type: "button", class: "secondary", text: "Deliveries" });
+    log.addEventListener("click", () => showDeliveries(webhook));
+    const rotate = el("button", { type: "button", class: "secondary", text: "New secret" });
+    rotate.addEventListener("click", () => rotateSecret(webhook));
+    const remove = el("button", { type: "button", class: "secondary", text: "Delete" });
+    remove.addEventListener("click", () => deleteWebhook(webhook));
+    return el("tr", {},
+      el("td", { text: webhook.name }), el("td", { text: webhook.url }), el("td", { text: webhook.enabled ? "Yes" : "No" }),
+      el("td", { class: "actions" }, toggle, ping, log, rotate, remove));
+  });
+  $("webhook-rows").replaceChildren(...rows);
+  if (!$("webhook-events").querySelector("input")) {
+    for (const type of await webhookEventTypes()) {
+      const id = `event-${type.replace(/\W/g, "-")}`;
+      $("webhook-events").append(el("label", { for: id }, el("input", { type: "checkbox", id, value: type }), ` ${type}`));
+    }
+  }
+}
+
+async function createWebhook(event) {
+  event.preventDefault();
+  const events = [...$("webhook-events").querySelectorAll("input:checked")].map((box) => box.value);
+  const body = { name: $("webhook-name").value, url: $("webhook-url").value };
+  if (events.length) body.events = events;
+  const answer = await api("POST", "/webhooks", { body, headers: { "Idempotency-Key": crypto.randomUUID() } });
+  if (answer.status !== 201) return notify(fieldErrors(answer), "error");
+  $("webhook-form").reset();
+  await showWebhooks();
+  notify(`Webhook created. Its signing secret, shown this once: ${answer.json.data.secret}`, "info");
+}
+
+// The API's message, with each field's problem.
+function fieldErrors(answer) {
+  const fields = (answer.json.errors || []).map((e) => `${e.field}: ${e.message}`);
+  return [answer.json.message, ...fields].join(" ");
+}
+
+async function setWebhookEnabled(webhook, enabled) {
+  const answer = await api("PATCH", `/webhooks/${webhook.id}`, {
+    body: [{ op: "replace", path: "/enabled", value: enabled }],
+    headers: { "Content-Type": "application/json-patch+json" },
+  });
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  await showWebhooks();
+  notify(`${webhook.name} ${enabled ? "enabled" : "disabled"}.`);
+}
+
+async function pingWebhook(webhook) {
+  const answer = await api("POST", `/webhooks/${webhook.id}/ping`);
+  if (answer.status !== 202) return notify(answer.json.message, "error");
+  notify(`A test delivery is on its way to ${webhook.name}; its outcome will be in the deliveries.`);
+}
+
+async function rotateSecret(webhook) {
+  if (!(await ask("Replace the secret?", `${webhook.name} gets a new signing secret; the current one keeps signing beside it for 24 hours.`))) return;
+  const answer = await api("POST", `/webhooks/${webhook.id}/secret`);
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  notify(`The new signing secret, shown this once: ${answer.json.data.secret}`);
+}
+
+async function deleteWebhook(webhook) {
+  if (!(await ask("Delete the webhook?", `${webhook.name} receives nothing more.`))) return;
+  const answer = await api("DELETE", `/webhooks/${webhook.id}`);
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  await showWebhooks();
+  notify(`${webhook.name} deleted.`);
+}
+
+async function showDeliveries(webhook) {
+  const answer = await api("GET", `/webhooks/${webhook.id}/deliveries?pageSize=50`);
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  $("deliveries-title").textContent = `Deliveries to ${webhook.name}`;
+  const rows = answer.json.data.map((delivery) => {
+    const retry = el("button", { type: "button", class: "secondary", text: "Retry" });
+    retry.addEventListener("click", async () => {
+      const sent = await api("POST", `/webhooks/${webhook.id}/deliveries/${delivery.eventId}/retry`);
+      notify(sent.status === 202 ? "Sent again; refresh the deliveries for its outcome." : sent.json.message, sent.status === 202 ? "info" : "error");
+    });
+    const last = delivery.lastStatusCode ? String(delivery.lastStatusCode) : (delivery.lastError || "");
+    return el("tr", {},
+      el("td", { text: delivery.eventId }), el("td", { text: delivery.type }), el("td", { text: delivery.status }),
+      el("td", { text: String(delivery.attempts) }), el("td", { text: last }), el("td", {}, retry));
+  });
+  $("delivery-rows").replaceChildren(...rows);
+  $("deliveries").hidden = false;
+}
+
 // ---- navigation -----------------------------------------------------------------------------------------------
 
 async function route() {
   if (!state.keepNotice) notify("");
   state.keepNotice = false;
   if (!state.token) return show("sign-in");
+  if (location.hash === "#/webhooks") {
+    state.account = null;
+    return showWebhooks();
+  }
   const match = location.hash.match(/^#(?:\/accounts\/([0-9a-fA-F-]{36}))?\/(?:customers\/([0-9a-fA-F-]{36}))?$/);
   const [account, customer] = match ? [match[1], match[2]] : [undefined, undefined];
   if (!account && !customer && (await showAccounts())) {
@@ -525,6 +635,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("customers-next").addEventListener("click", () => { state.page += 1; showCustomers(); });
   $("customer-form").addEventListener("submit", createCustomer);
   $("profile-form").addEventListener("submit", createProfile);
+  $("webhook-form").addEventListener("submit", createWebhook);
   window.addEventListener("hashchange", route);
   route();
 });
