@@ -257,7 +257,7 @@ impl Deliverer {
             let sent = if event_type == PING {
                 deliverer.send_ping(webhook, event_id).await
             } else {
-                deliverer.send_again(webhook, event_id, position, attempts).await
+                deliverer.send_again(webhook, event_id, &event_type, position, attempts).await
             };
             if let Err(e) = sent {
                 tracing::warn!(%webhook_id, error = %e, "a retry asked for could not be made");
@@ -270,6 +270,7 @@ impl Deliverer {
         &self,
         webhook: Webhook,
         event_id: uuid::Uuid,
+        event_type: &str,
         position: u64,
         attempts: u32,
     ) -> Result<(), RepositoryError> {
@@ -280,17 +281,14 @@ impl Deliverer {
         };
         let Some(secrets) = self.webhooks.secrets(webhook.id).await? else { return Ok(()) };
         let now = self.clock.now();
-        let (event_type, attempt) = match &event {
-            Some(event) => {
-                (event.event_type.as_str(), self.sender.send(&request(&webhook, event, &secrets, now)).await)
-            }
+        let attempt = match &event {
+            Some(event) => self.sender.send(&request(&webhook, event, &secrets, now)).await,
             None => {
                 let error = Some("the event is no longer kept (the feed's retention)".to_owned());
-                ("", Attempt { status: None, error, duration: Duration::ZERO })
+                Attempt { status: None, error, duration: Duration::ZERO }
             }
         };
         let outcome = if attempt.succeeded() { Outcome::Delivered } else { Outcome::Failed };
-        let event_type = if event_type.is_empty() { "unknown" } else { event_type };
         self.store.note(webhook.id, event_id, event_type, Some(position), attempts + 1, &attempt, &outcome).await
     }
 

@@ -417,9 +417,7 @@ pub fn payload(webhook: &Webhook, event: &crate::events::Event) -> serde_json::M
         fields.insert("pbxId".into(), Value::String(pbx.to_string()));
     }
     fields.insert("data".into(), event.data.clone().unwrap_or(Value::Null));
-    for (key, value) in &webhook.settings.static_data {
-        fields.entry(key.clone()).or_insert_with(|| Value::String(value.clone()));
-    }
+    add_static_data(&mut fields, webhook);
     fields
 }
 
@@ -433,6 +431,13 @@ pub fn delivery(
     timestamp: i64,
 ) -> Delivery {
     written(webhook, &payload(webhook, event), &event.id.to_string(), secrets, timestamp)
+}
+
+/// `webhook`'s static pairs, after a payload's own fields (which they may not replace).
+fn add_static_data(fields: &mut serde_json::Map<String, serde_json::Value>, webhook: &Webhook) {
+    for (key, value) in &webhook.settings.static_data {
+        fields.entry(key.clone()).or_insert_with(|| serde_json::Value::String(value.clone()));
+    }
 }
 
 /// The type of a test delivery (`POST …/webhooks/{id}/ping`).
@@ -449,9 +454,7 @@ pub fn ping(webhook: &Webhook, id: uuid::Uuid, at: DateTime<Utc>, secrets: &[&Si
     fields.insert("type".into(), Value::String(PING.to_owned()));
     fields.insert("eventId".into(), Value::String(id.to_string()));
     fields.insert("occurredAt".into(), serde_json::to_value(at).unwrap_or(Value::Null));
-    for (key, value) in &webhook.settings.static_data {
-        fields.entry(key.clone()).or_insert_with(|| Value::String(value.clone()));
-    }
+    add_static_data(&mut fields, webhook);
     written(webhook, &fields, &id.to_string(), secrets, at.timestamp())
 }
 
