@@ -473,3 +473,57 @@ fn make_changes(
     }
     clients
 }
+
+/// A webhook whose receiver fails every event is disabled after `DISABLE_AFTER` of them in a row (a new version, an
+/// entry in its log that cannot be retried); enabled again, it goes on with the event after the last one given up.
+#[tokio::test]
+async fn a_webhook_that_keeps_failing_is_disabled_and_enabled_again_goes_on_from_there() {
+    use pbx_application::delivery::{DISABLE_AFTER, DISABLED};
+    let server = TestServer::start_with(&[("PBX_WEBHOOKS_ALLOW_PRIVATE", "true")]).await;
+    let receiver = Receiver::start(Refuse::Every(1)).await;
+    let owner = server.reseller();
+    let body = json!({"name": "CRM", "url": receiver.url, "events": ["customer.created"], "retries": 0});
+    let (status, _, created) = read(server.post("/api/v1.0/webhooks", &owner, &body, &[]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let path = format!("/api/v1.0/webhooks/{}", created["data"]["id"].as_str().unwrap());
+    let mut customers = Vec::new();
+    for _ in 0..DISABLE_AFTER + 3 {
+        customers.push(server.customer(&owner).await);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (headers, shown) = loop {
+        let (_, headers, shown) = read(server.get(&path, &owner).await).await;
+        if shown["data"]["enabled"] == false || std::time::Instant::now() > deadline {
+            break (headers, shown);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(shown["data"]["enabled"], false, "{shown}");
+    assert_eq!(headers[ETAG], "\"2\"");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let sent: Vec<String> = receiver.received.lock().unwrap().iter().map(|r| r.id.clone()).collect();
+    assert_eq!(sent.len(), DISABLE_AFTER as usize, "nothing sent once disabled: {sent:?}");
+
+    let (_, _, log) = read(server.get(&format!("{path}/deliveries"), &owner).await).await;
+    let entries = log["data"].as_array().unwrap();
+    assert_eq!(entries.len(), DISABLE_AFTER as usize + 1, "{log}");
+    assert_eq!((entries[0]["type"].as_str(), entries[0]["status"].as_str()), (Some(DISABLED), Some("failed")));
+    assert!(entries[1..].iter().all(|e| e["status"] == "failed" && e["lastStatusCode"] == 500), "{log}");
+    let retry = format!("{path}/deliveries/{}/retry", entries[0]["eventId"].as_str().unwrap());
+    assert_eq!(server.post(&retry, &owner, &json!({}), &[]).await.status(), StatusCode::NOT_FOUND);
+
+    let enable = json!([{"op": "replace", "path": "/enabled", "value": true}]);
+    assert_eq!(patch(&server, &path, &owner, "\"2\"", &enable).await.status(), StatusCode::OK);
+    let enabled_at = std::time::Instant::now();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let next = loop {
+        let next = receiver.received.lock().unwrap().get(DISABLE_AFTER as usize).map(|r| r.body.clone());
+        if next.is_some() || std::time::Instant::now() > deadline {
+            break next;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(enabled_at.elapsed() < std::time::Duration::from_secs(5), "the disabled webhook's claim was given up");
+    let next: Value = serde_json::from_slice(&next.expect("a delivery once enabled again")).unwrap();
+    assert_eq!(next["id"], customers[DISABLE_AFTER as usize].as_str(), "the event after the last one given up");
+}

@@ -596,7 +596,9 @@ async function showDeliveries(webhook) {
     const last = delivery.lastStatusCode ? String(delivery.lastStatusCode) : (delivery.lastError || "");
     return el("tr", {},
       el("td", { text: delivery.eventId }), el("td", { text: delivery.type }), el("td", { text: delivery.status }),
-      el("td", { text: String(delivery.attempts) }), el("td", { text: last }), el("td", {}, retry));
+      el("td", { text: String(delivery.attempts) }), el("td", { text: last }),
+      // The entry of a disabling is no delivery: nothing to send again.
+      el("td", {}, ...(delivery.type === "webhook.disabled" ? [] : [retry])));
   });
   $("delivery-rows").replaceChildren(...rows);
   $("deliveries").hidden = false;

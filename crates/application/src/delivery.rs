@@ -22,6 +22,23 @@ use crate::webhook::{Secrets, WebhookRepository};
 pub const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// Events read from the feed at a time.
 const PAGE: u64 = 100;
+/// Events in a row given up on (each after its retries) at which a webhook is disabled: its receiver has been
+/// failing for that many changes. A delivery that succeeds, or a change of the webhook, counts from zero again.
+pub const DISABLE_AFTER: u32 = 10;
+/// The type of the delivery log's entry that records a webhook's disabling.
+pub const DISABLED: &str = "webhook.disabled";
+
+/// What [`DeliveryStore::record`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Nothing: the replica no longer holds the claim.
+    Lost,
+    /// The attempt and its outcome.
+    Kept,
+    /// The attempt, its outcome, and — the event being the [`DISABLE_AFTER`]th in a row given up — the webhook's
+    /// disabling, with a [`DISABLED`] entry in its log.
+    Disabled,
+}
 
 /// A webhook claimed by this replica: its settings and where it is in the feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +120,8 @@ pub trait DeliveryStore: Send + Sync {
     ) -> Result<Vec<Claim>, RepositoryError>;
 
     /// Records `attempt` at `event` (at feed position `position`) and its `outcome`; for a delivered or failed one,
-    /// moves the webhook past it and renews the claim until `until`. Only while `replica` holds the claim: `false`
-    /// when it no longer does (nothing recorded).
+    /// moves the webhook past it and renews the claim until `until`, and counts the events given up in a row: the
+    /// [`DISABLE_AFTER`]th disables the webhook, in the same transaction. Only while `replica` holds the claim.
     ///
     /// # Errors
     /// When the store fails.
@@ -119,7 +136,7 @@ pub trait DeliveryStore: Send + Sync {
         attempt: &Attempt,
         outcome: &Outcome,
         until: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError>;
+    ) -> Result<Recorded, RepositoryError>;
 
     /// Moves the webhook to `cursor` (past events it does not receive) and gives up the claim.
     ///
@@ -251,6 +268,10 @@ impl Deliverer {
         let Some((position, attempts, event_type)) = self.store.logged(webhook.id, event_id).await? else {
             return Ok(false);
         };
+        // The entry of a disabling records no delivery: there is nothing to send again.
+        if event_type == DISABLED {
+            return Ok(false);
+        }
         let deliverer = self.clone();
         tokio::spawn(async move {
             let webhook_id = webhook.id;
@@ -335,12 +356,24 @@ impl Deliverer {
                 } else {
                     Outcome::Retry(self.clock.now() + backoff(attempts))
                 };
-                let held = self
+                let recorded = self
                     .store
                     .record(&self.replica, webhook.id, &event, position, attempts, &attempt, &outcome, self.until())
                     .await?;
-                if !held || matches!(outcome, Outcome::Retry(_)) {
-                    return Ok(());
+                match recorded {
+                    Recorded::Lost => return Ok(()),
+                    Recorded::Disabled => {
+                        tracing::warn!(
+                            webhook_id = %webhook.id,
+                            owner = %webhook.owner,
+                            given_up = DISABLE_AFTER,
+                            "webhook disabled: its receiver failed this many events in a row"
+                        );
+                        // Given up at once: enabled again, another claim goes on from here.
+                        return self.store.release(&self.replica, webhook.id, position).await;
+                    }
+                    Recorded::Kept if matches!(outcome, Outcome::Retry(_)) => return Ok(()),
+                    Recorded::Kept => {}
                 }
                 (cursor, attempts) = (position, 0);
             }

@@ -4,10 +4,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::RepositoryError;
-use pbx_application::delivery::{Attempt, Claim, DeliveryRecord, DeliveryStore, Outcome};
+use pbx_application::delivery::{
+    Attempt, Claim, DISABLE_AFTER, DISABLED, DeliveryRecord, DeliveryStore, Outcome, Recorded,
+};
 use pbx_domain::WebhookId;
 use pbx_domain::events::Event;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
@@ -139,7 +141,7 @@ impl DeliveryStore for SeaOrmDeliveryStore {
         attempt: &Attempt,
         outcome: &Outcome,
         until: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError> {
+    ) -> Result<Recorded, RepositoryError> {
         let position = i64::try_from(position).map_err(unexpected)?;
         let attempts = i32::try_from(attempts).map_err(unexpected)?;
         let (status, next_attempt_at) = match outcome {
@@ -148,6 +150,32 @@ impl DeliveryStore for SeaOrmDeliveryStore {
             Outcome::Retry(at) => ("pending", Some(*at)),
         };
         let mut update = webhook::Entity::update_many().filter(held(id, replica));
+        let failures = Expr::col(webhook::Column::Failures);
+        let bound = i32::try_from(DISABLE_AFTER).map_err(unexpected)?;
+        update = match outcome {
+            Outcome::Delivered => update.col_expr(webhook::Column::Failures, Expr::val(0)),
+            // The bound reached disables the webhook (a change of it: a new version). MySQL reads each assignment
+            // after the ones before it, so `failures` is counted last, from the old value.
+            Outcome::Failed => {
+                let reached = failures.clone().add(1).gte(bound);
+                update
+                    .col_expr(
+                        webhook::Column::Version,
+                        Expr::case(
+                            reached.clone().and(Expr::col(webhook::Column::Enabled).eq(true)),
+                            Expr::col(webhook::Column::Version).add(1),
+                        )
+                        .finally(Expr::col(webhook::Column::Version))
+                        .into(),
+                    )
+                    .col_expr(
+                        webhook::Column::Enabled,
+                        Expr::case(reached, Expr::val(false)).finally(Expr::col(webhook::Column::Enabled)).into(),
+                    )
+                    .col_expr(webhook::Column::Failures, failures.add(1))
+            }
+            Outcome::Retry(_) => update,
+        };
         update = match outcome {
             Outcome::Delivered | Outcome::Failed => update
                 .col_expr(webhook::Column::Cursor, Expr::val(position))
@@ -172,16 +200,45 @@ impl DeliveryStore for SeaOrmDeliveryStore {
             (status, next_attempt_at),
         )?;
         let update = update.build(self.db.backend());
-        // The log and the webhook's place together: a crash between them would otherwise log a delivery the
-        // webhook then makes again, or move on without a log.
+        let disabled = log_upsert(
+            self.db.backend(),
+            id,
+            uuid::Uuid::now_v7(),
+            position,
+            DISABLED,
+            0,
+            &Attempt {
+                status: None,
+                error: Some(format!(
+                    "disabled: {DISABLE_AFTER} events in a row were given up; enabled again, it goes on from here"
+                )),
+                duration: std::time::Duration::ZERO,
+            },
+            ("failed", None),
+        )?;
+        // The log, the webhook's place and its disabling together: a crash between them would otherwise log a
+        // delivery the webhook then makes again, or move on without a log.
         let db = &self.db;
         db.transact(async |transaction| {
             use sea_orm::ConnectionTrait;
             if transaction.execute_raw(update).await?.rows_affected() == 0 {
-                return Ok(crate::unit_of_work::Unit::roll_back(false));
+                return Ok(crate::unit_of_work::Unit::roll_back(Recorded::Lost));
             }
             transaction.execute_raw(upsert).await?;
-            Ok(crate::unit_of_work::Unit::commit(true, Vec::new()))
+            if matches!(outcome, Outcome::Failed) {
+                let failures: Option<i32> = webhook::Entity::find_by_id(id.as_uuid())
+                    .select_only()
+                    .column(webhook::Column::Failures)
+                    .into_tuple()
+                    .one(transaction)
+                    .await?;
+                // Exactly at the bound: the failure that disabled it (not one of a delivery under way since).
+                if failures == Some(bound) {
+                    transaction.execute_raw(disabled).await?;
+                    return Ok(crate::unit_of_work::Unit::commit(Recorded::Disabled, Vec::new()));
+                }
+            }
+            Ok(crate::unit_of_work::Unit::commit(Recorded::Kept, Vec::new()))
         })
         .await
         .map_err(repository_error)

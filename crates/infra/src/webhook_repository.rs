@@ -145,6 +145,7 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         row.next_attempt_at = Set(None);
         row.lease_owner = Set(None);
         row.lease_until = Set(None);
+        row.failures = Set(0);
         let insert = webhook::Entity::insert(row).build(self.db.backend());
         self.db.execute(insert).await.map_err(repository_error)?;
         Ok(())
@@ -154,6 +155,8 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         let expected = stored_version(expected_version)?;
         let mut row = settings_row(webhook)?;
         row.version = Set(expected + 1);
+        // A changed webhook (enabled again, or pointed elsewhere) counts its failures from zero.
+        row.failures = Set(0);
         let update = webhook::Entity::update_many()
             .set(row)
             .filter(webhook::Column::Id.eq(webhook.id.as_uuid()))

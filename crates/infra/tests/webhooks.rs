@@ -92,3 +92,69 @@ async fn a_key_rotation_re_encrypts_both_secrets_of_a_webhook() {
     assert_eq!((secrets.current, secrets.previous.map(|(s, _)| s)), (second, Some(first.clone())));
     assert_eq!(new_only.secrets(unrotated.id).await.unwrap().unwrap().current, first);
 }
+
+/// An event of the feed for the store's `record`.
+fn event() -> pbx_domain::events::Event {
+    let tenant = Uuid::now_v7();
+    pbx_domain::events::Event {
+        id: Uuid::now_v7(),
+        cursor: "1".to_owned(),
+        event_type: pbx_domain::events::EventType::PbxEnabled,
+        occurred_at: now(),
+        reseller_id: tenant,
+        customer_id: Uuid::now_v7(),
+        pbx_id: None,
+        actor: pbx_domain::events::Actor { tenant_id: tenant, subject: None },
+        changed: None,
+        data: None,
+    }
+}
+
+/// A webhook whose receiver keeps failing is disabled at the bound of events given up in a row, in the transaction
+/// of the last one, with an entry in its log; a success in between, or a change of the webhook, counts from zero.
+#[tokio::test]
+async fn a_webhook_is_disabled_at_the_bound_of_events_given_up_in_a_row() {
+    use pbx_application::delivery::{Attempt, DISABLE_AFTER, DISABLED, DeliveryStore, Outcome, Recorded};
+    let test_db = TestDatabase::create().await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    let repository = SeaOrmWebhookRepository::new(db.clone(), SecretCipher::new(&[42; 32]).unwrap());
+    let store = pbx_infra::SeaOrmDeliveryStore::new(db);
+    let owner = ResellerId::from_uuid(Uuid::now_v7());
+    let stored = webhook(owner);
+    repository.insert(&stored, &SigningSecret::from_key(vec![1; 32])).await.unwrap();
+    let until = Utc::now() + chrono::Duration::minutes(5);
+    assert_eq!(store.claim("r1", Utc::now(), until, 10).await.unwrap().len(), 1);
+
+    let refused = Attempt { status: Some(500), error: Some("500".to_owned()), duration: std::time::Duration::ZERO };
+    let accepted = Attempt { status: Some(204), error: None, duration: std::time::Duration::ZERO };
+    let mut position = 0;
+    let mut record = async |attempt: &Attempt, outcome: Outcome| {
+        position += 1;
+        store.record("r1", stored.id, &event(), position, 1, attempt, &outcome, until).await.unwrap()
+    };
+    for _ in 1..DISABLE_AFTER {
+        assert_eq!(record(&refused, Outcome::Failed).await, Recorded::Kept);
+    }
+    assert_eq!(record(&accepted, Outcome::Delivered).await, Recorded::Kept, "a success counts from zero");
+    for _ in 1..DISABLE_AFTER {
+        assert_eq!(record(&refused, Outcome::Failed).await, Recorded::Kept);
+    }
+    assert_eq!(record(&refused, Outcome::Failed).await, Recorded::Disabled);
+    let found = repository.find(owner, stored.id).await.unwrap().unwrap();
+    assert!(!found.value.settings.enabled);
+    assert_eq!(found.version, 2, "the disabling is a change of the webhook: a new ETag");
+    let log = store.log(stored.id, pbx_application::Page { index: 0, size: 2 }).await.unwrap();
+    assert_eq!(log[0].event_type, DISABLED, "{log:?}");
+    assert!(log[0].last_error.as_deref().unwrap().contains("in a row"), "{log:?}");
+    assert_eq!((log[1].status, log[1].attempts), ("failed", 1));
+    assert!(store.claim("r2", Utc::now(), until, 10).await.unwrap().is_empty(), "a disabled webhook is not claimed");
+    // An attempt under way when it was disabled is recorded, without a second disabling.
+    assert_eq!(record(&refused, Outcome::Failed).await, Recorded::Kept);
+
+    let mut enabled = found.value.clone();
+    enabled.settings.enabled = true;
+    assert_eq!(repository.update(&enabled, 2).await.unwrap(), 3);
+    assert_eq!(record(&refused, Outcome::Failed).await, Recorded::Kept, "enabled again, it counts from zero");
+    assert!(repository.find(owner, stored.id).await.unwrap().unwrap().value.settings.enabled);
+}

@@ -422,7 +422,8 @@ pub(crate) struct DeliveryView<'a> {
     /// The event (each delivery's `webhook-id`).
     #[schema(value_type = Guid)]
     event_id: String,
-    /// Its type.
+    /// Its type: a feed type, `webhook.ping` for a test delivery, or `webhook.disabled` for the entry recording
+    /// that the webhook was disabled after 10 events in a row were given up (not a delivery: it cannot be retried).
     #[serde(rename = "type")]
     #[schema(value_type = String, example = "pbx.enabled")]
     event_type: &'a str,

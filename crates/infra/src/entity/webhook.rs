@@ -35,6 +35,8 @@ pub struct Model {
     /// The replica delivering the webhook, and until when (a lease: one replica at a time).
     pub lease_owner: Option<String>,
     pub lease_until: Option<DateTimeUtc>,
+    /// Events in a row its deliveries gave up on (reset by a success or a change of the webhook).
+    pub failures: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

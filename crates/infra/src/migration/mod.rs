@@ -11,6 +11,7 @@ mod m20261201_000008_event_numbers;
 mod m20261202_000009_deleted_accounts;
 mod m20261202_000010_webhooks;
 mod m20261202_000011_webhook_deliveries;
+mod m20261203_000012_webhook_failures;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_deleted_accounts::Migration),
             Box::new(m20261202_000010_webhooks::Migration),
             Box::new(m20261202_000011_webhook_deliveries::Migration),
+            Box::new(m20261203_000012_webhook_failures::Migration),
         ]
     }
 }
