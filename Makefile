@@ -1,7 +1,7 @@
 # pbx-server: the commands a newcomer, a developer and CI need.
 CARGO ?= cargo
 
-.PHONY: help run build release test check fmt lint doc openapi conformance client-test api-examples browser-test screenshot bench fuzz
+.PHONY: help run build release test check fmt lint doc openapi conformance client-test api-examples browser-test screenshot bench fuzz ha-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ browser-test: ## The docs page and the portal in headless chromium (screenshots 
 
 screenshot: browser-test ## Refresh docs/portal.png, the README's picture of the portal, from the browser tests
 	cp $${CARGO_TARGET_DIR:-target}/browser/portal-readme.png docs/portal.png
+
+ha-test: ## PostgreSQL under Patroni behind HAProxy, two replicas and NATS: failover, switchover, a replica and NATS killed under load; nothing lost (docs/reliability.md)
+	bash tests/ha/run.sh
 
 fuzz: ## Fuzz the body and JSON Patch parsers with cargo-fuzz, FUZZ_SECONDS (60) a target
 	bash scripts/fuzz.sh
