@@ -128,7 +128,7 @@ class Cluster:
         self.folder, self.processes = folder, processes
         self.etcd = (free_port(), free_port())
         self.nodes = {name: {"pg": free_port(), "api": free_port()} for name in ("node1", "node2")}
-        self.haproxy, self.stats = free_port(), free_port()
+        self.haproxy = free_port()
         self.nats = free_port()
 
     # etcd, then both nodes, then HAProxy.
@@ -328,7 +328,7 @@ class Writer(threading.Thread):
 
     def run(self):
         _, customer = self.write("POST", "/customers", {"name": f"HA {self.index}"}, key=str(uuid.uuid4()))
-        customer = customer["data"]["id"]
+        customer = self.customer = customer["data"]["id"]
         n = 0
         while not self.stop.is_set():
             choice = self.random.random()
@@ -352,7 +352,6 @@ class Writer(threading.Thread):
                 self.write("DELETE", f"/customers/{customer}/pbxs/{pbx}", done=(200, 204, 404))
                 del self.profiles[pbx]
                 self.deleted.add(pbx)
-        self.customer = customer
 
 
 class HttpCollector(threading.Thread):
@@ -368,7 +367,7 @@ class HttpCollector(threading.Thread):
         cursor, at = None, 0
         quiet_since = None
         while True:
-            query = f"limit=1000&wait=2" + (f"&after={cursor}" if cursor else "")
+            query = "limit=1000&wait=2" + (f"&after={cursor}" if cursor else "")
             status, _, page = http("GET", f"{self.replicas[at].url}/api/v1.0/events?{query}", self.token, timeout=15)
             if status != 200:
                 at, self.switches = (at + 1) % len(self.replicas), self.switches + 1

@@ -52,7 +52,7 @@ fn log_upsert(
     attempts: i32,
     attempt: &Attempt,
     (status, next_attempt_at): (&str, Option<DateTime<Utc>>),
-) -> Result<sea_orm::Statement, RepositoryError> {
+) -> sea_orm::Statement {
     let log = webhook_delivery::ActiveModel {
         webhook_id: Set(id.as_uuid()),
         event_id: Set(event_id),
@@ -66,7 +66,7 @@ fn log_upsert(
         next_attempt_at: Set(next_attempt_at),
         date_updated: Set(Utc::now()),
     };
-    Ok(webhook_delivery::Entity::insert(log)
+    webhook_delivery::Entity::insert(log)
         .on_conflict(
             OnConflict::columns([webhook_delivery::Column::WebhookId, webhook_delivery::Column::EventId])
                 .update_columns([
@@ -80,7 +80,14 @@ fn log_upsert(
                 ])
                 .to_owned(),
         )
-        .build(backend))
+        .build(backend)
+}
+
+/// The log's entry of webhook `id`'s disabling, at feed position `position`.
+fn disabled_entry(backend: sea_orm::DbBackend, id: WebhookId, position: i64) -> sea_orm::Statement {
+    let why = format!("disabled: {DISABLE_AFTER} events in a row were given up; enabled again, it goes on from here");
+    let entry = Attempt { status: None, error: Some(why), duration: std::time::Duration::ZERO };
+    log_upsert(backend, id, uuid::Uuid::now_v7(), position, DISABLED, 0, &entry, ("failed", None))
 }
 
 #[async_trait]
@@ -198,24 +205,8 @@ impl DeliveryStore for SeaOrmDeliveryStore {
             attempts,
             attempt,
             (status, next_attempt_at),
-        )?;
+        );
         let update = update.build(self.db.backend());
-        let disabled = log_upsert(
-            self.db.backend(),
-            id,
-            uuid::Uuid::now_v7(),
-            position,
-            DISABLED,
-            0,
-            &Attempt {
-                status: None,
-                error: Some(format!(
-                    "disabled: {DISABLE_AFTER} events in a row were given up; enabled again, it goes on from here"
-                )),
-                duration: std::time::Duration::ZERO,
-            },
-            ("failed", None),
-        )?;
         // The log, the webhook's place and its disabling together: a crash between them would otherwise log a
         // delivery the webhook then makes again, or move on without a log.
         let db = &self.db;
@@ -234,7 +225,7 @@ impl DeliveryStore for SeaOrmDeliveryStore {
                     .await?;
                 // Exactly at the bound: the failure that disabled it (not one of a delivery under way since).
                 if failures == Some(bound) {
-                    transaction.execute_raw(disabled).await?;
+                    transaction.execute_raw(disabled_entry(db.backend(), id, position)).await?;
                     return Ok(crate::unit_of_work::Unit::commit(Recorded::Disabled, Vec::new()));
                 }
             }
@@ -276,7 +267,7 @@ impl DeliveryStore for SeaOrmDeliveryStore {
         let status = if matches!(outcome, Outcome::Delivered) { "delivered" } else { "failed" };
         let attempts = i32::try_from(attempts).map_err(unexpected)?;
         let upsert =
-            log_upsert(self.db.backend(), id, event_id, position, event_type, attempts, attempt, (status, None))?;
+            log_upsert(self.db.backend(), id, event_id, position, event_type, attempts, attempt, (status, None));
         self.db.execute(upsert).await.map_err(repository_error)?;
         Ok(())
     }
