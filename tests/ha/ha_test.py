@@ -48,6 +48,11 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] ha-test: {message}", flush=True)
 
 
+def retry_after(headers):
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    return float(value) if value is not None else None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,11 +119,17 @@ class Processes:
         subprocess.run(["pkill", "-KILL", "-f", str(self.folder)], check=False)
 
 
+WRITERS_RUNNING = []  # the writers, once started: a wait gives up as soon as one of them has failed
+
+
 def wait_until(what, check, timeout=60, every=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
+        failed = [writer.failure for writer in WRITERS_RUNNING if writer.failure]
+        if failed:
+            raise SystemExit("ha-test: " + "; ".join(failed))
         time.sleep(every)
     raise SystemExit(f"ha-test: timed out waiting for {what}")
 
@@ -283,21 +294,24 @@ class Tally:
         self.statuses = {}
         self.bad = []  # a 5xx other than 503, or a 503 without Retry-After
         self.last_success = 0.0
-        self.successes = []  # (instant, replica) of each acknowledged write
+        self.successes = []  # (sent, answered) instants of each acknowledged write
         self.unavailable = []  # instants of 503s and cut connections
+        self.longest = 0.0  # the longest write, from its first attempt to its answer
 
     def saw(self, status, headers, what):
         now = time.monotonic()
         with self.lock:
             self.statuses[status] = self.statuses.get(status, 0) + 1
-            if status >= 500 and (status != 503 or "Retry-After" not in headers and "retry-after" not in headers):
+            if status >= 500 and (status != 503 or retry_after(headers) is None):
                 self.bad.append((status, what))
             if status in (0, 503):
                 self.unavailable.append(now)
 
-    def succeeded(self):
+    def succeeded(self, sent, first):
+        now = time.monotonic()
         with self.lock:
-            self.successes.append(time.monotonic())
+            self.successes.append((sent, now))
+            self.longest = max(self.longest, now - first)
 
 
 class Writer(threading.Thread):
@@ -309,24 +323,38 @@ class Writer(threading.Thread):
         self.random = random.Random(index)
         self.profiles = {}  # id -> enabled, for those acknowledged and not deleted
         self.deleted = set()
+        self.failure = None  # why the thread stopped early: an answer it must not get
 
     def write(self, method, path, body=None, done=(200, 201), key=None):
         headers = {"accept-charges": "true"}
         if key:
             headers["Idempotency-Key"] = key
+        first = time.monotonic()
         while True:
             replica = self.random.choice(self.replicas)
+            sent = time.monotonic()
             status, answered, parsed = http(method, f"{replica.url}/api/v1.0{path}", self.token, body, headers)
             self.tally.saw(status, answered, f"{method} {path}")
             if status in done:
-                self.tally.succeeded()
+                self.tally.succeeded(sent, first)
                 return status, parsed
             if status in (0, 503):
                 time.sleep(0.1)
                 continue
+            # The create's first attempt still holds its key (until answered, or for the key's lease if its answer
+            # was lost with its connection or its replica): the contract's 409 with Retry-After, to be repeated.
+            if status == 409 and retry_after(answered) is not None:
+                time.sleep(min(retry_after(answered), 2))
+                continue
             raise SystemExit(f"ha-test: {method} {path} answered {status}: {parsed}")
 
     def run(self):
+        try:
+            self.work()
+        except BaseException as e:  # noqa: BLE001 — reported by main, a thread's SystemExit is otherwise silent
+            self.failure = f"writer {self.index}: {e}"
+
+    def work(self):
         _, customer = self.write("POST", "/customers", {"name": f"HA {self.index}"}, key=str(uuid.uuid4()))
         customer = self.customer = customer["data"]["id"]
         n = 0
@@ -337,7 +365,7 @@ class Writer(threading.Thread):
                 n += 1
                 body = {"_type": "KazooPbxConnectionProfile", "name": f"HA {self.index}-{n}",
                         "hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com",
-                        "accountId": f"ha-{uuid.uuid4()}", "apiKey": "k", "enabled": self.random.random() < 0.5}
+                        "accountId": f"ha-{uuid.uuid4()}", "apiKey": "k"}
                 _, created = self.write("POST", f"/customers/{customer}/pbxs", body, key=str(uuid.uuid4()))
                 self.profiles[created["data"]["id"]] = created["data"]["enabled"]
             elif choice < 0.85:
@@ -390,7 +418,11 @@ def nats_collector(port, out, stop):
     import nats
 
     async def follow():
-        connection = await nats.connect(f"nats://127.0.0.1:{port}", max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+        async def quiet(_error):  # the restart's refused reconnects, expected: not a traceback each
+            pass
+
+        connection = await nats.connect(f"nats://127.0.0.1:{port}", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                                        error_cb=quiet)
         stream = connection.jetstream()
         while True:
             try:
@@ -421,12 +453,28 @@ def readiness_monitor(replicas, stop, samples):
         time.sleep(0.2)
 
 
-def recovery(tally, since):
-    """Seconds from `since` to the first write acknowledged after it, and the 503s/cut connections in between."""
+def first_write(tally, since):
+    """Seconds from `since` to the first write acknowledged once the fault took effect (sent after the first 503 or cut
+    connection since `since`: a commit under way when the postmaster is killed can still finish), or None."""
     with tally.lock:
-        first = next((t for t in tally.successes if t > since), None)
-        refused = sum(1 for t in tally.unavailable if since <= t <= (first or float("inf")))
-    return (first - since if first else None), refused
+        refused = min((t for t in tally.unavailable if t >= since), default=None)
+        if refused is None:
+            return None
+        first = min((answered for sent, answered in tally.successes if sent > refused), default=None)
+    return first - since if first else None
+
+
+def pause(tally, start, end):
+    """Over [start, end]: the longest time without an acknowledged write (where it ended, from `start`), and how many
+    answers were 503 or a cut connection."""
+    with tally.lock:
+        answers = sorted(answered for _, answered in tally.successes if start <= answered <= end)
+        refused = sum(1 for t in tally.unavailable if start <= t <= end)
+    longest, ended = 0.0, start
+    for before, after in zip([start, *answers], answers):
+        if after - before > longest:
+            longest, ended = after - before, after
+    return longest, ended - start, refused
 
 
 def main():
@@ -479,6 +527,7 @@ def run(folder, processes):
     nats_thread = threading.Thread(target=nats_collector, args=(cluster.nats, nats_seen, stop_collectors), daemon=True)
     readiness = []
     monitor = threading.Thread(target=readiness_monitor, args=(replicas, stop_collectors, readiness), daemon=True)
+    WRITERS_RUNNING.extend(writers)
     for thread in [*writers, collector, nats_thread, monitor]:
         thread.start()
     time.sleep(5)
@@ -488,20 +537,21 @@ def run(folder, processes):
     primary = cluster.primary()
     standby = next(name for name in cluster.nodes if name != primary)
     log(f"SIGKILL of {primary} (Patroni and postmaster)")
-    killed = time.monotonic()
     cluster.kill_node(primary)
+    killed = time.monotonic()
     wait_until(f"{standby} to be promoted", lambda: cluster.role(standby) == "primary", timeout=60)
     promoted = time.monotonic() - killed
-    wait_until("a write after the failover", lambda: recovery(tally, killed)[0] is not None, timeout=60)
-    seconds, refused = recovery(tally, killed)
+    wait_until("a write after the failover", lambda: first_write(tally, killed) is not None, timeout=60)
+    seconds = first_write(tally, killed)
+    time.sleep(5)
+    _, _, refused = pause(tally, killed, killed + seconds)
     no_primary = [s for t, _, s in readiness if killed <= t <= killed + seconds]
-    figures.append(f"primary killed: {standby} promoted after {promoted:.1f} s; first write acknowledged after "
-                   f"{seconds:.1f} s; {refused} requests answered 503 (or cut) meanwhile; /readyz: "
+    figures.append(f"primary killed: {standby} promoted after {promoted:.1f} s; the first write acknowledged after "
+                   f"the outage: {seconds:.1f} s after the kill; {refused} answers 503 (or cut) meanwhile; /readyz: "
                    f"{no_primary.count(503)} of {len(no_primary)} samples 503")
     log(figures[-1])
     if 503 not in no_primary:
         raise SystemExit("ha-test: /readyz never said 503 while there was no primary")
-    time.sleep(3)
     log(f"{primary} comes back")
     cluster.start_node(primary)
     wait_until(f"{primary} to stream as the synchronous standby", lambda: cluster.synchronous(primary), timeout=120)
@@ -513,14 +563,14 @@ def run(folder, processes):
     done = cluster.switchover(standby, primary)
     if done.returncode != 0:
         raise SystemExit(f"ha-test: switchover failed: {done.stdout}{done.stderr}")
-    wait_until("a write after the switchover", lambda: recovery(tally, switched + 0.001)[0] is not None, 60)
-    # The first write acknowledged once the new primary is behind HAProxy.
     wait_until(f"{primary} to be the primary", lambda: cluster.role(primary) == "primary", timeout=60)
-    seconds, refused = recovery(tally, switched)
-    figures.append(f"switchover: first write acknowledged after {seconds:.1f} s; {refused} requests answered 503 "
-                   "(or cut) meanwhile")
+    promoted = time.monotonic() - switched
+    wait_until("a write after the switchover", lambda: any(sent > switched + promoted for sent, _ in tally.successes), 60)
+    time.sleep(5)
+    longest, ended, refused = pause(tally, switched, time.monotonic())
+    figures.append(f"switchover: {primary} primary after {promoted:.1f} s; writes paused {longest:.1f} s at most "
+                   f"(resumed {ended:.1f} s after the command); {refused} answers 503 (or cut) meanwhile")
     log(figures[-1])
-    time.sleep(3)
 
     # 3. One service replica dies; the clients go to the other; it comes back.
     log("SIGKILL of replica1")
@@ -580,7 +630,7 @@ def run(folder, processes):
             from_events[event["pbxId"]] = event["type"] != "pbx.deleted" and bool((event.get("data") or {}).get("enabled"))
     enabled_by_events = {pbx for pbx, on in from_events.items() if on}
 
-    problems = []
+    problems = [writer.failure for writer in writers if writer.failure]
     if tally.bad:
         problems.append(f"answers other than 503 among the 5xx, or a 503 without Retry-After: {tally.bad[:10]}")
     if lost:
@@ -598,7 +648,8 @@ def run(folder, processes):
         problems.append(f"the events leave {len(enabled_by_events)} profiles enabled, {len(enabled_now)} are")
 
     acknowledged = len(tally.successes)
-    figures.append(f"writes acknowledged: {acknowledged}; answers by status: {dict(sorted(tally.statuses.items()))}")
+    figures.append(f"writes acknowledged: {acknowledged} (the longest took {tally.longest:.1f} s from its first attempt,"
+                   f" retries included); answers by status (0: connection cut): {dict(sorted(tally.statuses.items()))}")
     figures.append(f"feed: {len(ids)} events, the HTTP collector saw {len(collector.seen)} (moved replica "
                    f"{collector.switches} times), NATS carried {len(nats_seen)} ({len(nats_seen) - len(set(nats_seen))}"
                    f" repeated by JetStream's at-least-once, deduplicated by id); enabled profiles {len(enabled_now)}")
