@@ -46,7 +46,8 @@ impl EventLog for SeaOrmEventLog {
         let connection = self.db.connection();
         // Positions are BIGINT: a cursor past that range is past every event.
         let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
-        let rows = outbox::rows(connection, from, limit, audience).await.map_err(repository_error)?;
+        let bound = outbox::settled_bound(connection).await.map_err(repository_error)?;
+        let rows = outbox::rows(connection, from, limit, audience, bound).await.map_err(repository_error)?;
         if after.is_some() {
             // Read after the events: a purge that deleted some of them has committed its position by then.
             let purged = outbox::position(connection, "purged").await.map_err(repository_error)?;

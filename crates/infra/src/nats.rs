@@ -92,10 +92,13 @@ pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> any
         // One process writes an SQLite file: no other replica to take turns with, and the position is written in
         // this process's write turn.
         let position = outbox::position(connection, "nats").await?;
-        let Some((published, last)) = publish(jetstream, connection, position).await? else { return Ok(0) };
+        let Some((published, last)) = publish(jetstream, connection, position, None).await? else { return Ok(0) };
         db.execute(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
         return Ok(published);
     }
+    // Before the transaction: its read of the events then sees every event up to the bound, and the counter's shared
+    // lock is not held while NATS acknowledges.
+    let bound = outbox::settled_bound(connection).await?;
     let transaction = connection.begin().await?;
     let batch = async {
         let lock = "SELECT position FROM pbx_event_positions WHERE name = 'nats' FOR UPDATE SKIP LOCKED";
@@ -103,7 +106,9 @@ pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> any
             return Ok(0); // another replica holds the lease
         };
         let position: i64 = row.try_get_by_index(0)?;
-        let Some((published, last)) = publish(jetstream, &transaction, position).await? else { return Ok(0) };
+        let Some((published, last)) = publish(jetstream, &transaction, position, bound).await? else {
+            return Ok(0);
+        };
         transaction.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
         Ok::<usize, anyhow::Error>(published)
     }
@@ -126,8 +131,9 @@ async fn publish(
     jetstream: &jetstream::Context,
     connection: &impl ConnectionTrait,
     position: i64,
+    bound: Option<i64>,
 ) -> anyhow::Result<Option<(usize, i64)>> {
-    let rows = outbox::rows(connection, position, BATCH, &Audience::All).await?.settled;
+    let rows = outbox::rows(connection, position, BATCH, &Audience::All, bound).await?.settled;
     let Some(last) = rows.last().map(|row| row.seq) else { return Ok(None) };
     let mut acks = Vec::with_capacity(rows.len());
     for row in rows {
