@@ -101,8 +101,12 @@ where
             return Err(ApiError::Internal(anyhow::anyhow!("a create answered with a streamed body")));
         }
     };
-    // Only a creation is replayed; any other answer (a 400, a 402, a 503…) frees the key for a corrected repeat.
-    let kept = if head.status() == StatusCode::CREATED {
+    // Only a creation is replayed. A 503 (the database failed or was cut off) leaves the claim to the repeat, with
+    // its reservation, as the create may have committed; any other answer (a 400, a 402…) frees the key for a
+    // corrected repeat.
+    let kept = if head.status() == StatusCode::SERVICE_UNAVAILABLE {
+        keys.abandon(reseller, key).await
+    } else if head.status() == StatusCode::CREATED {
         let answer = StoredAnswer {
             code: head.status().as_u16(),
             location: head.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned),

@@ -117,6 +117,13 @@ pub trait IdempotencyStore: Send + Sync {
     /// As [`IdempotencyStore::claim`].
     async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError>;
 
+    /// Leaves the pending claim of `key` to the next repeat at once, with its reservation: its claim time set to
+    /// `stale_at`, before the lease of any claim at the time.
+    ///
+    /// # Errors
+    /// As [`IdempotencyStore::claim`].
+    async fn abandon(&self, reseller: ResellerId, key: &str, stale_at: DateTime<Utc>) -> Result<(), RepositoryError>;
+
     /// Deletes every key created before `created_before`; returns how many.
     ///
     /// # Errors
@@ -178,6 +185,18 @@ impl IdempotencyKeys {
     /// Storage failures.
     pub async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
         self.store.release(reseller, key).await
+    }
+
+    /// Leaves `key` to the next repeat of its request, at once and with the id it reserved, after a request whose
+    /// outcome is unknown (the database failed or was cut off mid-create: the create may have committed). A repeat
+    /// then finds what was created under the reservation, or creates it; releasing the key instead would let it
+    /// create a second resource, and keeping the claim as it is would hold repeats off for the lease.
+    ///
+    /// # Errors
+    /// Storage failures (the claim then waits out its lease).
+    pub async fn abandon(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
+        let stale_at = ClaimTimes::at(self.clock.now()).stale_before - TimeDelta::seconds(1);
+        self.store.abandon(reseller, key, stale_at).await
     }
 
     /// Deletes the keys older than [`RETENTION`]; returns how many.

@@ -160,6 +160,15 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
         Ok(())
     }
 
+    async fn abandon(&self, reseller: ResellerId, key: &str, stale_at: DateTime<Utc>) -> Result<(), RepositoryError> {
+        let update = idempotency_key::Entity::update_many()
+            .col_expr(idempotency_key::Column::CreatedAt, Expr::value(stale_at))
+            .filter(the_key(reseller, key))
+            .filter(idempotency_key::Column::Status.is_null());
+        self.db.execute(update.build(self.db.backend())).await.map_err(repository_error)?;
+        Ok(())
+    }
+
     async fn purge(&self, created_before: DateTime<Utc>) -> Result<u64, RepositoryError> {
         let purge =
             idempotency_key::Entity::delete_many().filter(idempotency_key::Column::CreatedAt.lt(created_before));

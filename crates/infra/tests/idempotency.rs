@@ -69,8 +69,20 @@ async fn claims_replays_expiry_takeover_and_purge() {
     store.release(reseller, "k2").await.unwrap();
     assert_eq!(claim(&store, reseller, "k2", "other", 63).await, claimed(63), "a released key is free");
 
-    // Left: k1 of `other` (at 2), k1 of `reseller` (a day on), k2 (at 63).
-    assert_eq!(store.purge(at(100)).await.unwrap(), 2);
+    // An outcome unknown (a 503): the claim goes to the next repeat at once, with its reservation; still the same
+    // request's only.
+    assert_eq!(claim(&store, reseller, "k3", "fp", 0).await, claimed(0));
+    store.abandon(reseller, "k3", at(1 - 61)).await.unwrap();
+    assert_eq!(claim(&store, reseller, "k3", "other", 2).await, Claim::Mismatch, "still the first request's key");
+    let resumed = Claim::Claimed(Reservation { id: candidate(0), resumed: true });
+    assert_eq!(claim(&store, reseller, "k3", "fp", 2).await, resumed, "taken over at once, with the id reserved");
+    assert_eq!(claim(&store, reseller, "k3", "fp", 3).await, Claim::InProgress, "by one repeat only");
+    store.complete(reseller, "k3", &answer).await.unwrap();
+    store.abandon(reseller, "k3", at(-60)).await.unwrap();
+    assert_eq!(claim(&store, reseller, "k3", "fp", 4).await, Claim::Replay(answer.clone()), "an answer stays kept");
+
+    // Left: k1 of `other` (at 2), k1 of `reseller` (a day on), k2 (at 63), k3 (at 2).
+    assert_eq!(store.purge(at(100)).await.unwrap(), 3);
     assert_eq!(store.purge(at(100)).await.unwrap(), 0);
     assert_eq!(claim(&store, reseller, "k1", "fp", day + 2).await, Claim::InProgress, "the newer claim stays");
 }
