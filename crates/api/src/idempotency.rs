@@ -105,7 +105,14 @@ where
     // its reservation, as the create may have committed; any other answer (a 400, a 402…) frees the key for a
     // corrected repeat.
     let kept = if head.status() == StatusCode::SERVICE_UNAVAILABLE {
-        keys.abandon(reseller, key).await
+        // Tried again while the database is away, without holding the answer back.
+        let (keys, key) = (keys.clone(), key.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = keys.abandon(reseller, &key).await {
+                tracing::warn!(error = %e, "a key could not be left to its repeats; they wait out its lease");
+            }
+        });
+        Ok(())
     } else if head.status() == StatusCode::CREATED {
         let answer = StoredAnswer {
             code: head.status().as_u16(),

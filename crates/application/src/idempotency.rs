@@ -28,6 +28,9 @@ pub const RETENTION: TimeDelta = TimeDelta::hours(24);
 /// How long a claim may stay unanswered before a repeat takes it over (longer than any request may run).
 pub const LEASE: TimeDelta = TimeDelta::seconds(60);
 
+/// The pause between two attempts to leave a claim to its repeats while the database is unavailable.
+pub const ABANDON_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The longest key accepted, in characters.
 pub const MAX_KEY_LEN: usize = 255;
 
@@ -117,12 +120,19 @@ pub trait IdempotencyStore: Send + Sync {
     /// As [`IdempotencyStore::claim`].
     async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError>;
 
-    /// Leaves the pending claim of `key` to the next repeat at once, with its reservation: its claim time set to
-    /// `stale_at`, before the lease of any claim at the time.
+    /// Leaves the pending claim of `key`, if it was made at `claimed_before` or earlier (not a repeat's takeover
+    /// since), to the next repeat at once, with its reservation: its claim time set to `stale_at`, before the lease
+    /// of any claim at the time.
     ///
     /// # Errors
     /// As [`IdempotencyStore::claim`].
-    async fn abandon(&self, reseller: ResellerId, key: &str, stale_at: DateTime<Utc>) -> Result<(), RepositoryError>;
+    async fn abandon(
+        &self,
+        reseller: ResellerId,
+        key: &str,
+        claimed_before: DateTime<Utc>,
+        stale_at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
 
     /// Deletes every key created before `created_before`; returns how many.
     ///
@@ -187,16 +197,27 @@ impl IdempotencyKeys {
         self.store.release(reseller, key).await
     }
 
-    /// Leaves `key` to the next repeat of its request, at once and with the id it reserved, after a request whose
-    /// outcome is unknown (the database failed or was cut off mid-create: the create may have committed). A repeat
-    /// then finds what was created under the reservation, or creates it; releasing the key instead would let it
-    /// create a second resource, and keeping the claim as it is would hold repeats off for the lease.
+    /// Leaves `key` to the next repeat of its request, with the id it reserved, after a request whose outcome is
+    /// unknown (the database failed or was cut off mid-create: the create may have committed). A repeat then finds
+    /// what was created under the reservation, or creates it; releasing the key instead would let it create a
+    /// second resource, and keeping the claim as it is would hold repeats off for the lease. While the database is
+    /// unavailable (a failover) it is tried again every [`ABANDON_RETRY`], for the lease at most: repeats wait for
+    /// the database, not for the lease. Only this request's claim is left, never a repeat's takeover since.
     ///
     /// # Errors
-    /// Storage failures (the claim then waits out its lease).
+    /// A storage failure other than unavailability, or unavailability for the whole lease (the claim then waits
+    /// out its lease).
     pub async fn abandon(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
-        let stale_at = ClaimTimes::at(self.clock.now()).stale_before - TimeDelta::seconds(1);
-        self.store.abandon(reseller, key, stale_at).await
+        let claimed_before = self.clock.now();
+        loop {
+            let stale_at = ClaimTimes::at(self.clock.now()).stale_before - TimeDelta::seconds(1);
+            match self.store.abandon(reseller, key, claimed_before, stale_at).await {
+                Err(RepositoryError::Unavailable(_)) if self.clock.now() - claimed_before < LEASE => {
+                    tokio::time::sleep(ABANDON_RETRY).await;
+                }
+                done => return done,
+            }
+        }
     }
 
     /// Deletes the keys older than [`RETENTION`]; returns how many.
@@ -247,5 +268,46 @@ mod tests {
         let reseller = ResellerId::from_uuid(Uuid::nil());
         let claimed = Claim::Claimed(Reservation { id: Uuid::from_u128(7), resumed: false });
         assert_eq!(keys(store).claim(reseller, "k", "f").await.ok(), Some(claimed), "a new id reserved");
+    }
+
+    fn unavailable() -> RepositoryError {
+        RepositoryError::Unavailable(anyhow::anyhow!("no primary"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_abandon_is_tried_again_while_the_database_is_unavailable_and_leaves_only_this_claim() {
+        let mut store = MockIdempotencyStore::new();
+        let mut attempts = 0;
+        store
+            .expect_abandon()
+            .withf(|_, key, claimed_before, stale_at| (key, *claimed_before, *stale_at) == ("k", at(0), at(-61)))
+            .times(3)
+            .returning(move |_, _, _, _| {
+                attempts += 1;
+                if attempts < 3 { Err(unavailable()) } else { Ok(()) }
+            });
+        let reseller = ResellerId::from_uuid(Uuid::nil());
+        assert!(keys(store).abandon(reseller, "k").await.is_ok(), "left once the database answers");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_abandon_gives_up_after_the_lease_and_at_once_on_another_failure() {
+        let mut store = MockIdempotencyStore::new();
+        store.expect_abandon().returning(|_, _, _, _| Err(unavailable()));
+        let mut clock = MockClock::new();
+        let mut calls = 0;
+        clock.expect_now().returning(move || {
+            calls += 1;
+            at(calls * 10) // every attempt reads the clock twice: 20 s an attempt
+        });
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().returning(Uuid::now_v7);
+        let late = IdempotencyKeys::new(Arc::new(store), Arc::new(clock), Arc::new(ids));
+        let reseller = ResellerId::from_uuid(Uuid::nil());
+        assert!(matches!(late.abandon(reseller, "k").await, Err(RepositoryError::Unavailable(_))), "past the lease");
+
+        let mut store = MockIdempotencyStore::new();
+        store.expect_abandon().times(1).returning(|_, _, _, _| Err(RepositoryError::Unexpected(anyhow::anyhow!("?"))));
+        assert!(matches!(keys(store).abandon(reseller, "k").await, Err(RepositoryError::Unexpected(_))));
     }
 }

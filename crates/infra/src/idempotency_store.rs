@@ -160,11 +160,18 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
         Ok(())
     }
 
-    async fn abandon(&self, reseller: ResellerId, key: &str, stale_at: DateTime<Utc>) -> Result<(), RepositoryError> {
+    async fn abandon(
+        &self,
+        reseller: ResellerId,
+        key: &str,
+        claimed_before: DateTime<Utc>,
+        stale_at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
         let update = idempotency_key::Entity::update_many()
             .col_expr(idempotency_key::Column::CreatedAt, Expr::value(stale_at))
             .filter(the_key(reseller, key))
-            .filter(idempotency_key::Column::Status.is_null());
+            .filter(idempotency_key::Column::Status.is_null())
+            .filter(idempotency_key::Column::CreatedAt.lte(claimed_before));
         self.db.execute(update.build(self.db.backend())).await.map_err(repository_error)?;
         Ok(())
     }
