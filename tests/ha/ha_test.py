@@ -246,6 +246,7 @@ class Tally:
         self.successes = []  # (sent, answered) instants of each acknowledged write
         self.unavailable = []  # instants of 503s and cut connections
         self.longest = 0.0  # the longest write, from its first attempt to its answer
+        self.longest_write = None
 
     def saw(self, status, headers, what):
         now = time.monotonic()
@@ -256,11 +257,13 @@ class Tally:
             if status in (0, 503):
                 self.unavailable.append(now)
 
-    def succeeded(self, sent, first):
+    def succeeded(self, sent, first, what):
         now = time.monotonic()
         with self.lock:
             self.successes.append((sent, now))
-            self.longest = max(self.longest, now - first)
+            if now - first > self.longest:
+                started = time.strftime("%H:%M:%S", time.localtime(time.time() - (now - first)))
+                self.longest, self.longest_write = now - first, f"{what} first sent at {started}"
 
 
 class Writer(threading.Thread):
@@ -285,7 +288,7 @@ class Writer(threading.Thread):
             status, answered, parsed = http(method, f"{replica.url}/api/v1.0{path}", self.token, body, headers)
             self.tally.saw(status, answered, f"{method} {path}")
             if status in done:
-                self.tally.succeeded(sent, first)
+                self.tally.succeeded(sent, first, method)
                 return status, parsed
             if status in (0, 503):
                 time.sleep(0.1)
@@ -612,8 +615,8 @@ def run(folder, processes):
             problems.append(f"{who}'s events leave {len(enabled_by(events))} profiles enabled, {len(enabled_now)} are")
 
     acknowledged = len(tally.successes)
-    figures.append(f"writes acknowledged: {acknowledged} (the longest took {tally.longest:.1f} s from its first attempt,"
-                   f" retries included); answers by status (0: connection cut): {dict(sorted(tally.statuses.items()))}")
+    figures.append(f"writes acknowledged: {acknowledged} (the longest, a {tally.longest_write}, took "
+                   f"{tally.longest:.1f} s from its first attempt, retries included); answers by status (0: connection cut): {dict(sorted(tally.statuses.items()))}")
     figures.append(f"feed: {len(ids)} events, the HTTP collector saw {len(collector.seen)} (moved replica "
                    f"{collector.switches} times), NATS carried {len(nats_ids)} ({len(nats_ids) - len(set(nats_ids))}"
                    f" repeated by JetStream's at-least-once, deduplicated by id); enabled profiles {len(enabled_now)}")

@@ -7,10 +7,12 @@ use std::time::Duration;
 use actix_web::body::MessageBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use pbx_application::idempotency::{Claim, Reservation, StoredAnswer, parse_key};
+use pbx_application::RepositoryError;
+use pbx_application::idempotency::{Claim, IdempotencyKeys, Reservation, StoredAnswer, parse_key};
 use pbx_domain::ResellerId;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::envelope::JSON_UTF8;
 use crate::etag::etag;
@@ -77,7 +79,18 @@ where
     let keys = &state.idempotency;
     let (mut waited, mut pause) = (Duration::ZERO, FIRST_POLL);
     let reservation = loop {
-        match keys.claim(reseller, key, &fingerprint).await.map_err(ApiError::from)? {
+        let candidate = keys.candidate();
+        let claim = match keys.claim(reseller, key, &fingerprint, candidate).await {
+            Ok(claim) => claim,
+            Err(error) => {
+                if matches!(error, RepositoryError::Unavailable(_)) {
+                    // The claim may have committed with its answer lost: left to the repeat, as below.
+                    leave(keys, reseller, key, candidate);
+                }
+                return Err(error.into());
+            }
+        };
+        match claim {
             Claim::Claimed(reservation) => break reservation,
             Claim::Replay(answer) => return Ok(replay(answer)),
             Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
@@ -105,13 +118,7 @@ where
     // its reservation, as the create may have committed; any other answer (a 400, a 402…) frees the key for a
     // corrected repeat.
     let kept = if head.status() == StatusCode::SERVICE_UNAVAILABLE {
-        // Tried again while the database is away, without holding the answer back.
-        let (keys, key) = (keys.clone(), key.to_owned());
-        tokio::spawn(async move {
-            if let Err(e) = keys.abandon(reseller, &key).await {
-                tracing::warn!(error = %e, "a key could not be left to its repeats; they wait out its lease");
-            }
-        });
+        leave(keys, reseller, key, reservation.id);
         Ok(())
     } else if head.status() == StatusCode::CREATED {
         let answer = StoredAnswer {
@@ -129,6 +136,17 @@ where
         tracing::warn!(error = %e, "the answer of an idempotent request could not be stored");
     }
     Ok(head.set_body(bytes).map_into_boxed_body())
+}
+
+/// Leaves the claim reserving `reserved` to the request's repeats ([`IdempotencyKeys::abandon`]) in the background:
+/// tried again while the database is away, without holding the answer back.
+fn leave(keys: &IdempotencyKeys, reseller: ResellerId, key: &str, reserved: Uuid) {
+    let (keys, key) = (keys.clone(), key.to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = keys.abandon(reseller, &key, reserved).await {
+            tracing::warn!(error = %e, "a key could not be left to its repeats; they wait out its lease");
+        }
+    });
 }
 
 fn replay(answer: StoredAnswer) -> HttpResponse {

@@ -120,9 +120,9 @@ pub trait IdempotencyStore: Send + Sync {
     /// As [`IdempotencyStore::claim`].
     async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError>;
 
-    /// Leaves the pending claim of `key`, if it was made at `claimed_before` or earlier (not a repeat's takeover
-    /// since), to the next repeat at once, with its reservation: its claim time set to `stale_at`, before the lease
-    /// of any claim at the time.
+    /// Leaves the pending claim of `key` that reserved `reserved`, if it was made at `claimed_before` or earlier
+    /// (not a repeat's takeover since), to the next repeat at once, with its reservation: its claim time set to
+    /// `stale_at`, before the lease of any claim at the time.
     ///
     /// # Errors
     /// As [`IdempotencyStore::claim`].
@@ -130,6 +130,7 @@ pub trait IdempotencyStore: Send + Sync {
         &self,
         reseller: ResellerId,
         key: &str,
+        reserved: Uuid,
         claimed_before: DateTime<Utc>,
         stale_at: DateTime<Utc>,
     ) -> Result<(), RepositoryError>;
@@ -173,12 +174,26 @@ impl IdempotencyKeys {
         Self { store, clock, ids }
     }
 
-    /// Claims `key` for the request `fingerprint`.
+    /// A new id for a claim to reserve.
+    #[must_use]
+    pub fn candidate(&self) -> Uuid {
+        self.ids.new_id()
+    }
+
+    /// Claims `key` for the request `fingerprint`, reserving `candidate` ([`IdempotencyKeys::candidate`]) if the
+    /// key is new.
     ///
     /// # Errors
-    /// Storage failures.
-    pub async fn claim(&self, reseller: ResellerId, key: &str, fingerprint: &str) -> Result<Claim, RepositoryError> {
-        self.store.claim(reseller, key, fingerprint, ClaimTimes::at(self.clock.now()), self.ids.new_id()).await
+    /// Storage failures. When the database was unavailable the claim may still have been made: leave it
+    /// ([`IdempotencyKeys::abandon`] with `candidate`).
+    pub async fn claim(
+        &self,
+        reseller: ResellerId,
+        key: &str,
+        fingerprint: &str,
+        candidate: Uuid,
+    ) -> Result<Claim, RepositoryError> {
+        self.store.claim(reseller, key, fingerprint, ClaimTimes::at(self.clock.now()), candidate).await
     }
 
     /// Keeps `answer` (that of a create that happened) for repeats under `key`.
@@ -197,8 +212,9 @@ impl IdempotencyKeys {
         self.store.release(reseller, key).await
     }
 
-    /// Leaves `key` to the next repeat of its request, with the id it reserved, after a request whose outcome is
-    /// unknown (the database failed or was cut off mid-create: the create may have committed). A repeat then finds
+    /// Leaves `key`'s claim reserving `reserved` to the next repeat of its request, with that id, after a request
+    /// whose outcome is unknown (the database failed or was cut off mid-create, or mid-claim: the create or the
+    /// claim may have committed). A repeat then finds
     /// what was created under the reservation, or creates it; releasing the key instead would let it create a
     /// second resource, and keeping the claim as it is would hold repeats off for the lease. While the database is
     /// unavailable (a failover) it is tried again every [`ABANDON_RETRY`], for the lease at most: repeats wait for
@@ -207,11 +223,11 @@ impl IdempotencyKeys {
     /// # Errors
     /// A storage failure other than unavailability, or unavailability for the whole lease (the claim then waits
     /// out its lease).
-    pub async fn abandon(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
+    pub async fn abandon(&self, reseller: ResellerId, key: &str, reserved: Uuid) -> Result<(), RepositoryError> {
         let claimed_before = self.clock.now();
         loop {
             let stale_at = ClaimTimes::at(self.clock.now()).stale_before - TimeDelta::seconds(1);
-            match self.store.abandon(reseller, key, claimed_before, stale_at).await {
+            match self.store.abandon(reseller, key, reserved, claimed_before, stale_at).await {
                 Err(RepositoryError::Unavailable(_)) if self.clock.now() - claimed_before < LEASE => {
                     tokio::time::sleep(ABANDON_RETRY).await;
                 }
@@ -267,7 +283,8 @@ mod tests {
             .returning(|_, _, _, _, id| Ok(Claim::Claimed(Reservation { id, resumed: false })));
         let reseller = ResellerId::from_uuid(Uuid::nil());
         let claimed = Claim::Claimed(Reservation { id: Uuid::from_u128(7), resumed: false });
-        assert_eq!(keys(store).claim(reseller, "k", "f").await.ok(), Some(claimed), "a new id reserved");
+        let keys = keys(store);
+        assert_eq!(keys.claim(reseller, "k", "f", keys.candidate()).await.ok(), Some(claimed), "a new id reserved");
     }
 
     fn unavailable() -> RepositoryError {
@@ -280,20 +297,23 @@ mod tests {
         let mut attempts = 0;
         store
             .expect_abandon()
-            .withf(|_, key, claimed_before, stale_at| (key, *claimed_before, *stale_at) == ("k", at(0), at(-61)))
+            .withf(|_, key, reserved, claimed_before, stale_at| {
+                (key, *reserved, *claimed_before, *stale_at) == ("k", Uuid::from_u128(3), at(0), at(-61))
+            })
             .times(3)
-            .returning(move |_, _, _, _| {
+            .returning(move |_, _, _, _, _| {
                 attempts += 1;
                 if attempts < 3 { Err(unavailable()) } else { Ok(()) }
             });
         let reseller = ResellerId::from_uuid(Uuid::nil());
-        assert!(keys(store).abandon(reseller, "k").await.is_ok(), "left once the database answers");
+        let left = keys(store).abandon(reseller, "k", Uuid::from_u128(3)).await;
+        assert!(left.is_ok(), "left once the database answers");
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_abandon_gives_up_after_the_lease_and_at_once_on_another_failure() {
         let mut store = MockIdempotencyStore::new();
-        store.expect_abandon().returning(|_, _, _, _| Err(unavailable()));
+        store.expect_abandon().returning(|_, _, _, _, _| Err(unavailable()));
         let mut clock = MockClock::new();
         let mut calls = 0;
         clock.expect_now().returning(move || {
@@ -304,10 +324,15 @@ mod tests {
         ids.expect_new_id().returning(Uuid::now_v7);
         let late = IdempotencyKeys::new(Arc::new(store), Arc::new(clock), Arc::new(ids));
         let reseller = ResellerId::from_uuid(Uuid::nil());
-        assert!(matches!(late.abandon(reseller, "k").await, Err(RepositoryError::Unavailable(_))), "past the lease");
+        let left = late.abandon(reseller, "k", Uuid::nil()).await;
+        assert!(matches!(left, Err(RepositoryError::Unavailable(_))), "past the lease");
 
         let mut store = MockIdempotencyStore::new();
-        store.expect_abandon().times(1).returning(|_, _, _, _| Err(RepositoryError::Unexpected(anyhow::anyhow!("?"))));
-        assert!(matches!(keys(store).abandon(reseller, "k").await, Err(RepositoryError::Unexpected(_))));
+        let failed = |_: ResellerId, _: &str, _: Uuid, _: DateTime<Utc>, _: DateTime<Utc>| {
+            Err(RepositoryError::Unexpected(anyhow::anyhow!("?")))
+        };
+        store.expect_abandon().times(1).returning(failed);
+        let left = keys(store).abandon(reseller, "k", Uuid::nil()).await;
+        assert!(matches!(left, Err(RepositoryError::Unexpected(_))), "given up at once");
     }
 }

@@ -164,6 +164,7 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
         &self,
         reseller: ResellerId,
         key: &str,
+        reserved: Uuid,
         claimed_before: DateTime<Utc>,
         stale_at: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
@@ -171,6 +172,7 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
             .col_expr(idempotency_key::Column::CreatedAt, Expr::value(stale_at))
             .filter(the_key(reseller, key))
             .filter(idempotency_key::Column::Status.is_null())
+            .filter(idempotency_key::Column::ResourceId.eq(reserved))
             .filter(idempotency_key::Column::CreatedAt.lte(claimed_before));
         self.db.execute(update.build(self.db.backend())).await.map_err(repository_error)?;
         Ok(())

@@ -72,14 +72,16 @@ async fn claims_replays_expiry_takeover_and_purge() {
     // An outcome unknown (a 503): the claim goes to the next repeat at once, with its reservation; still the same
     // request's only.
     assert_eq!(claim(&store, reseller, "k3", "fp", 0).await, claimed(0));
-    store.abandon(reseller, "k3", at(1), at(1 - 61)).await.unwrap();
+    store.abandon(reseller, "k3", candidate(1), at(1), at(1 - 61)).await.unwrap();
+    assert_eq!(claim(&store, reseller, "k3", "fp", 1).await, Claim::InProgress, "another reservation's leave: none");
+    store.abandon(reseller, "k3", candidate(0), at(1), at(1 - 61)).await.unwrap();
     assert_eq!(claim(&store, reseller, "k3", "other", 2).await, Claim::Mismatch, "still the first request's key");
     let resumed = Claim::Claimed(Reservation { id: candidate(0), resumed: true });
     assert_eq!(claim(&store, reseller, "k3", "fp", 2).await, resumed, "taken over at once, with the id reserved");
-    store.abandon(reseller, "k3", at(1), at(2 - 61)).await.unwrap();
+    store.abandon(reseller, "k3", candidate(0), at(1), at(2 - 61)).await.unwrap();
     assert_eq!(claim(&store, reseller, "k3", "fp", 3).await, Claim::InProgress, "a late abandon leaves the takeover");
     store.complete(reseller, "k3", &answer).await.unwrap();
-    store.abandon(reseller, "k3", at(4), at(-60)).await.unwrap();
+    store.abandon(reseller, "k3", candidate(0), at(4), at(-60)).await.unwrap();
     assert_eq!(claim(&store, reseller, "k3", "fp", 4).await, Claim::Replay(answer.clone()), "an answer stays kept");
 
     // Left: k1 of `other` (at 2), k1 of `reseller` (a day on), k2 (at 63), k3 (at 2).
