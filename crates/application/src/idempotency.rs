@@ -28,8 +28,13 @@ pub const RETENTION: TimeDelta = TimeDelta::hours(24);
 /// How long a claim may stay unanswered before a repeat takes it over (longer than any request may run).
 pub const LEASE: TimeDelta = TimeDelta::seconds(60);
 
-/// The pause between two attempts to leave a claim to its repeats while the database is unavailable.
+/// The first pause between two attempts to leave a claim to its repeats while the database is unavailable; it
+/// doubles up to [`ABANDON_RETRY_MAX`], so that a burst of 503s under overload does not turn into a stream of
+/// retries.
 pub const ABANDON_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The longest pause between two attempts to leave a claim.
+pub const ABANDON_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The longest key accepted, in characters.
 pub const MAX_KEY_LEN: usize = 255;
@@ -217,19 +222,20 @@ impl IdempotencyKeys {
     /// claim may have committed). A repeat then finds
     /// what was created under the reservation, or creates it; releasing the key instead would let it create a
     /// second resource, and keeping the claim as it is would hold repeats off for the lease. While the database is
-    /// unavailable (a failover) it is tried again every [`ABANDON_RETRY`], for the lease at most: repeats wait for
-    /// the database, not for the lease. Only this request's claim is left, never a repeat's takeover since.
+    /// unavailable (a failover) it is tried again after [`ABANDON_RETRY`], then twice as long up to
+    /// [`ABANDON_RETRY_MAX`], for the lease at most: repeats wait for the database, not for the lease. Only this request's claim is left, never a repeat's takeover since.
     ///
     /// # Errors
     /// A storage failure other than unavailability, or unavailability for the whole lease (the claim then waits
     /// out its lease).
     pub async fn abandon(&self, reseller: ResellerId, key: &str, reserved: Uuid) -> Result<(), RepositoryError> {
-        let claimed_before = self.clock.now();
+        let (claimed_before, mut pause) = (self.clock.now(), ABANDON_RETRY);
         loop {
             let stale_at = ClaimTimes::at(self.clock.now()).stale_before - TimeDelta::seconds(1);
             match self.store.abandon(reseller, key, reserved, claimed_before, stale_at).await {
                 Err(RepositoryError::Unavailable(_)) if self.clock.now() - claimed_before < LEASE => {
-                    tokio::time::sleep(ABANDON_RETRY).await;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(ABANDON_RETRY_MAX);
                 }
                 done => return done,
             }
