@@ -196,6 +196,30 @@ async fn with_every_event_purged_the_last_purged_position_is_still_a_cursor_and_
     assert_eq!(settled(&f.log, Some(kept_from + 1), 10, &Audience::All).await, Read::Ahead);
 }
 
+/// Reads the whole feed in pages of `limit` without pause until `done` and nothing is left or held back: the events
+/// in the order read, each read once, at increasing cursors.
+async fn follow(f: Arc<Fixture>, done: Arc<AtomicBool>, limit: u64) -> Vec<Uuid> {
+    let (mut cursor, mut seen, mut order) = (None::<u64>, HashSet::new(), Vec::new());
+    loop {
+        let finished = done.load(Ordering::SeqCst);
+        let (page, held_back) = match f.log.read(cursor, limit, &Audience::All).await.unwrap() {
+            Read::Events(page) => (page, false),
+            Read::HeldBack(page) => (page, true),
+            other @ (Read::Gone | Read::Ahead) => panic!("{other:?}"),
+        };
+        for e in &page {
+            let at: u64 = e.cursor.parse().unwrap();
+            assert!(cursor.is_none_or(|c| at > c), "cursor {at} after {cursor:?}");
+            cursor = Some(at);
+            assert!(seen.insert(e.id), "event {} read twice", e.id);
+            order.push(e.id);
+        }
+        if finished && page.is_empty() && !held_back {
+            return order;
+        }
+    }
+}
+
 /// Many writers commit concurrently (customer creates, profile creates through group commit, updates) while a reader
 /// polls without pause: every event is read exactly once, in increasing cursors, and none is skipped — the check
 /// that fails when a cursor is handed out past an event not yet committed.
@@ -205,30 +229,7 @@ async fn concurrent_writers_and_a_polling_reader_see_every_event_once_in_order()
     const ROUNDS: usize = 25;
     let f = Arc::new(fixture().await);
     let done = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let (f, done) = (Arc::clone(&f), Arc::clone(&done));
-        tokio::spawn(async move {
-            let (mut cursor, mut seen, mut order) = (None::<u64>, HashSet::new(), Vec::new());
-            loop {
-                let finished = done.load(Ordering::SeqCst);
-                let (page, held_back) = match f.log.read(cursor, 37, &Audience::All).await.unwrap() {
-                    Read::Events(page) => (page, false),
-                    Read::HeldBack(page) => (page, true),
-                    other @ (Read::Gone | Read::Ahead) => panic!("{other:?}"),
-                };
-                for e in &page {
-                    let at: u64 = e.cursor.parse().unwrap();
-                    assert!(cursor.is_none_or(|c| at > c), "cursor {at} after {cursor:?}");
-                    cursor = Some(at);
-                    assert!(seen.insert(e.id), "event {} read twice", e.id);
-                    order.push(e.id);
-                }
-                if finished && page.is_empty() && !held_back {
-                    return order;
-                }
-            }
-        })
-    };
+    let reader = tokio::spawn(follow(Arc::clone(&f), Arc::clone(&done), 37));
     let mut writers = tokio::task::JoinSet::new();
     for _ in 0..WRITERS {
         let f = Arc::clone(&f);
@@ -274,29 +275,7 @@ async fn commits_racing_readers_without_pause_are_never_passed() {
     const ROUNDS: usize = 60;
     let f = Arc::new(fixture().await);
     let done = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..2)
-        .map(|_| {
-            let (f, done) = (Arc::clone(&f), Arc::clone(&done));
-            tokio::spawn(async move {
-                let (mut cursor, mut seen) = (None::<u64>, HashSet::new());
-                loop {
-                    let finished = done.load(Ordering::SeqCst);
-                    let (page, held_back) = match f.log.read(cursor, 500, &Audience::All).await.unwrap() {
-                        Read::Events(page) => (page, false),
-                        Read::HeldBack(page) => (page, true),
-                        other @ (Read::Gone | Read::Ahead) => panic!("{other:?}"),
-                    };
-                    for e in &page {
-                        cursor = Some(e.cursor.parse().unwrap());
-                        assert!(seen.insert(e.id), "event {} read twice", e.id);
-                    }
-                    if finished && page.is_empty() && !held_back {
-                        return seen;
-                    }
-                }
-            })
-        })
-        .collect();
+    let readers: Vec<_> = (0..2).map(|_| tokio::spawn(follow(Arc::clone(&f), Arc::clone(&done), 500))).collect();
     let mut writers = tokio::task::JoinSet::new();
     for _ in 0..WRITERS {
         let f = Arc::clone(&f);
@@ -317,7 +296,7 @@ async fn commits_racing_readers_without_pause_are_never_passed() {
     }
     done.store(true, Ordering::SeqCst);
     for reader in readers {
-        let seen = reader.await.unwrap();
+        let seen: HashSet<Uuid> = reader.await.unwrap().into_iter().collect();
         let passed = written.difference(&seen).count();
         assert_eq!(passed, 0, "a reader passed {passed} of {} events", written.len());
     }
