@@ -85,7 +85,7 @@ where
             Err(error) => {
                 if matches!(error, RepositoryError::Unavailable(_)) {
                     // The claim may have committed with its answer lost: left to the repeat, as below.
-                    leave(keys, reseller, key, candidate);
+                    abandon_in_background(keys, reseller, key, candidate);
                 }
                 return Err(error.into());
             }
@@ -118,7 +118,7 @@ where
     // its reservation, as the create may have committed; any other answer (a 400, a 402…) frees the key for a
     // corrected repeat.
     let kept = if head.status() == StatusCode::SERVICE_UNAVAILABLE {
-        leave(keys, reseller, key, reservation.id);
+        abandon_in_background(keys, reseller, key, reservation.id);
         Ok(())
     } else if head.status() == StatusCode::CREATED {
         let answer = StoredAnswer {
@@ -140,7 +140,7 @@ where
 
 /// Leaves the claim reserving `reserved` to the request's repeats ([`IdempotencyKeys::abandon`]) in the background:
 /// tried again while the database is away, without holding the answer back.
-fn leave(keys: &IdempotencyKeys, reseller: ResellerId, key: &str, reserved: Uuid) {
+fn abandon_in_background(keys: &IdempotencyKeys, reseller: ResellerId, key: &str, reserved: Uuid) {
     let (keys, key) = (keys.clone(), key.to_owned());
     tokio::spawn(async move {
         if let Err(e) = keys.abandon(reseller, &key, reserved).await {

@@ -4,9 +4,9 @@
 //! A key belongs to one reseller. The first request with it claims it; a repeat of the same request (same
 //! fingerprint) within [`RETENTION`] gets the stored answer back, a different request with the key is refused, and a
 //! repeat that arrives while the first is still being answered waits for it. Only the answer of a create that happened
-//! is kept ([`IdempotencyKeys::keep`]): after any other the front end releases the key, so that a corrected request
-//! may use it again. A claim whose request
-//! never finished (its process died) is taken over after [`LEASE`].
+//! is kept ([`IdempotencyKeys::keep`]). After a 503 the outcome is unknown: the front end leaves the claim to the
+//! repeat at once ([`IdempotencyKeys::abandon`]); after any other answer it releases the key, so that a corrected
+//! request may use it again. A claim whose request never finished (its process died) is taken over after [`LEASE`].
 //!
 //! A claim reserves the id of what the create makes ([`Reservation`]), kept with the key: a repeat that takes an
 //! unfinished claim over creates under the same id, so if the first request did create before its process died, the
@@ -219,11 +219,11 @@ impl IdempotencyKeys {
 
     /// Leaves `key`'s claim reserving `reserved` to the next repeat of its request, with that id, after a request
     /// whose outcome is unknown (the database failed or was cut off mid-create, or mid-claim: the create or the
-    /// claim may have committed). A repeat then finds
-    /// what was created under the reservation, or creates it; releasing the key instead would let it create a
-    /// second resource, and keeping the claim as it is would hold repeats off for the lease. While the database is
-    /// unavailable (a failover) it is tried again after [`ABANDON_RETRY`], then twice as long up to
-    /// [`ABANDON_RETRY_MAX`], for the lease at most: repeats wait for the database, not for the lease. Only this request's claim is left, never a repeat's takeover since.
+    /// claim may have committed). A repeat then finds what was created under the reservation, or creates it;
+    /// releasing the key instead would let it create a second resource, and keeping the claim as it is would hold
+    /// repeats off for the lease. While the database is unavailable (a failover) it is tried again after
+    /// [`ABANDON_RETRY`], then twice as long up to [`ABANDON_RETRY_MAX`], for the lease at most: repeats wait for
+    /// the database, not for the lease. Only this request's claim is left, never a repeat's takeover since.
     ///
     /// # Errors
     /// A storage failure other than unavailability, or unavailability for the whole lease (the claim then waits

@@ -55,11 +55,15 @@ impl EventLog for SeaOrmEventLog {
                 return Ok(Read::Gone);
             }
             // Past the last event and the last purged one: a cursor never handed out (asked only of an empty read).
-            if rows.settled.is_empty()
-                && !rows.held_back
-                && from > purged.max(outbox::last_seq(connection).await.map_err(repository_error)?)
-            {
-                return Ok(Read::Ahead);
+            // On MySQL the bound read above is the last number drawn, every event up to it committed.
+            if rows.settled.is_empty() && !rows.held_back {
+                let last = match bound {
+                    Some(bound) => bound,
+                    None => outbox::last_seq(connection).await.map_err(repository_error)?,
+                };
+                if from > purged.max(last) {
+                    return Ok(Read::Ahead);
+                }
             }
         }
         let events = rows.settled.into_iter().map(outbox::event).collect::<anyhow::Result<_>>()?;
