@@ -284,6 +284,10 @@ impl From<pbx_application::webhook::WebhookError> for ApiError {
             WebhookError::NotFound => Self::NotFound,
             WebhookError::PreconditionFailed => Self::PreconditionFailed,
             WebhookError::Target(e) => Self::Invalid(vec![crate::FieldProblem::new("url", e.to_string())]),
+            WebhookError::TooMany => Self::Conflict(format!(
+                "You have {} webhooks, as many as you may have; delete one first.",
+                pbx_domain::webhook::MAX_PER_OWNER
+            )),
             WebhookError::Random(e) => Self::Internal(anyhow::anyhow!(e)),
             WebhookError::Storage(e) => e.into(),
         }

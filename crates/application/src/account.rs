@@ -130,6 +130,9 @@ impl From<WriteError> for AccountError {
             WriteError::NotFound | WriteError::InstanceAttached => Self::NotFound,
             WriteError::VersionMismatch => Self::PreconditionFailed,
             WriteError::InUse => Self::NotEmpty,
+            WriteError::LimitReached => {
+                Self::Storage(RepositoryError::Unexpected(anyhow::anyhow!("accounts have no limit in number")))
+            }
             WriteError::Repository(e) => Self::Storage(e),
         }
     }

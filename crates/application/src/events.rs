@@ -272,6 +272,14 @@ pub trait EventLog: Send + Sync {
     /// call on (a commit between the call and its first poll is not missed) and holds no database connection.
     fn listen(&self, audience: &Audience) -> Listener;
 
+    /// The position of the last event a reader may be handed now (committed, and not held back behind an older
+    /// transaction), or of the last one purged when none is kept: a follower that starts there misses nothing
+    /// committed after the call.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn head(&self) -> Result<u64, RepositoryError>;
+
     /// The cursor from which a reader reads every event kept: the position of the last event purged (0 when none
     /// was). The `next` of an empty page read without a cursor.
     ///
@@ -314,10 +322,94 @@ pub fn parse_cursor(cursor: &str) -> Result<u64, EventsError> {
     cursor.parse().map_err(|_| EventsError::MalformedCursor)
 }
 
-/// The longest pause between two reads while events are held back (see [`Read::HeldBack`]); a read whose page
-/// they leave short waits for them this long at least, whatever its `wait`.
+/// The longest pause between two reads while events are held back (see [`Read::HeldBack`]); a follow that has a
+/// deadline waits for them this long at least, whatever its deadline.
 const HELD_BACK_PAUSE: Duration = Duration::from_millis(100);
 const HELD_BACK_AT_LEAST: Duration = Duration::from_secs(1);
+
+/// What a follower's read found (see [`follow`]).
+#[derive(Debug)]
+pub enum Found<T> {
+    /// Something to act on: the follow ends with it.
+    Ready(T),
+    /// Nothing new: wait for a commit the follower's audience sees.
+    Nothing,
+    /// Committed events wait behind an older transaction that is still running (see [`Read::HeldBack`]): read
+    /// again within milliseconds. `Some` holds what was read before them, handed out once the wait for them is
+    /// over (a deadline's follow waits [`HELD_BACK_AT_LEAST`] for them).
+    HeldBack(Option<T>),
+}
+
+/// How a [`follow`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Followed<T> {
+    /// A read found something.
+    Read(T),
+    /// The deadline passed with nothing found.
+    Elapsed,
+    /// The service stops.
+    Stopped,
+}
+
+/// The one way to follow the feed, for every consumer of it (a long poll, the webhook deliverer, the NATS relay):
+/// listen for the commits an audience sees, *then* read from the follower's place (a commit after the read still
+/// wakes the wait), and when the read finds nothing, wait for such a commit — or for the store's rare safety read,
+/// or the deadline — and read again; events held back behind an older transaction are read again within
+/// milliseconds (1 ms, doubling to 100 ms) rather than at the next commit. No fixed-interval poll: a follower
+/// with nothing new costs the store nothing until a commit it may see. `listen` is the audience's
+/// [`EventLog::listen`]; `read` reads from the follower's place.
+///
+/// # Errors
+/// The first error of `read`.
+pub async fn follow<T, E, F>(
+    listen: impl Fn() -> Listener,
+    deadline: Option<tokio::time::Instant>,
+    mut read: impl FnMut() -> F,
+) -> Result<Followed<T>, E>
+where
+    F: Future<Output = Result<Found<T>, E>>,
+{
+    let started = tokio::time::Instant::now();
+    // Events held back are waited for until then (forever without a deadline: a follower that never stops).
+    let held_back_until = deadline.map(|d| d.max(started + HELD_BACK_AT_LEAST));
+    let mut pause = Duration::from_millis(1);
+    loop {
+        // Listening before reading: an event committed after the read still wakes the wait below.
+        let listener = listen();
+        let found = read().await?;
+        let now = tokio::time::Instant::now();
+        match found {
+            Found::Ready(value) => return Ok(Followed::Read(value)),
+            Found::HeldBack(_) if held_back_until.is_none_or(|until| now < until) => {
+                // Committed but not yet safe to hand out (an older transaction is still running, for milliseconds
+                // as a rule): read again soon, not only at the next wake-up (a stop still answers at once).
+                let until = now + pause;
+                if tokio::time::timeout_at(until, listener).await == Ok(Wake::ShuttingDown) {
+                    return Ok(Followed::Stopped);
+                }
+                tokio::time::sleep_until(until).await;
+                pause = (pause * 2).min(HELD_BACK_PAUSE);
+                continue;
+            }
+            Found::HeldBack(Some(value)) => return Ok(Followed::Read(value)),
+            Found::HeldBack(None) | Found::Nothing => {}
+        }
+        if deadline.is_some_and(|d| now >= d) {
+            return Ok(Followed::Elapsed);
+        }
+        pause = Duration::from_millis(1);
+        let woken = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, listener).await,
+            None => Ok(listener.await),
+        };
+        match woken {
+            // Not read again at the deadline: nothing woke the wait.
+            Err(_) => return Ok(Followed::Elapsed),
+            Ok(Wake::ShuttingDown) => return Ok(Followed::Stopped),
+            Ok(Wake::Committed | Wake::Quiet) => {}
+        }
+    }
+}
 
 /// Reading the feed, and keeping it to its retention.
 #[derive(Clone)]
@@ -360,39 +452,26 @@ impl ReadEvents {
             };
             Ok(EventPage { data: events, next })
         };
-        let started = tokio::time::Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            // Listening before reading: an event committed after the read still wakes the wait below.
-            let listener = self.log.listen(&audience);
-            let (events, held_back) = match self.log.read(after, limit, &audience).await? {
-                Read::Gone => return Err(EventsError::Gone),
-                Read::Ahead => return Err(EventsError::UnknownCursor),
-                Read::Events(events) => (events, false),
-                Read::HeldBack(events) => (events, true),
-            };
-            let now = tokio::time::Instant::now();
-            let full = events.len() as u64 >= limit;
-            if held_back && !full && now < deadline.max(started + HELD_BACK_AT_LEAST) {
-                // Committed but not yet safe to hand out (an older transaction is still running, for milliseconds
-                // as a rule): read again soon rather than answer a page short of what was committed — a client
-                // reads its own change — and not only at the next wake-up (a stop still answers at once).
-                let until = now + pause;
-                if tokio::time::timeout_at(until, listener).await == Ok(Wake::ShuttingDown) {
-                    return page(Vec::new()).await;
-                }
-                tokio::time::sleep_until(until).await;
-                pause = (pause * 2).min(HELD_BACK_PAUSE);
-                continue;
-            }
-            if !events.is_empty() || now >= deadline {
-                return page(events).await;
-            }
-            pause = Duration::from_millis(1);
-            match tokio::time::timeout_at(deadline, listener).await {
-                Ok(Wake::ShuttingDown) | Err(_) => return page(Vec::new()).await,
-                Ok(Wake::Committed | Wake::Quiet) => {}
-            }
+        let audience = &audience;
+        let followed = follow(
+            || self.log.listen(audience),
+            Some(deadline),
+            move || async move {
+                Ok::<_, EventsError>(match self.log.read(after, limit, audience).await? {
+                    Read::Gone => return Err(EventsError::Gone),
+                    Read::Ahead => return Err(EventsError::UnknownCursor),
+                    Read::Events(events) if events.is_empty() => Found::Nothing,
+                    Read::Events(events) => Found::Ready(events),
+                    // A full page is not short of anything.
+                    Read::HeldBack(events) if events.len() as u64 >= limit => Found::Ready(events),
+                    Read::HeldBack(events) => Found::HeldBack((!events.is_empty()).then_some(events)),
+                })
+            },
+        )
+        .await?;
+        match followed {
+            Followed::Read(events) => page(events).await,
+            Followed::Elapsed | Followed::Stopped => page(Vec::new()).await,
         }
     }
 
@@ -467,6 +546,9 @@ mod tests {
                 }),
                 Some(wake) => Box::pin(std::future::ready(wake)),
             }
+        }
+        async fn head(&self) -> Result<u64, RepositoryError> {
+            Ok(5)
         }
         async fn kept_from(&self) -> Result<u64, RepositoryError> {
             Ok(5)

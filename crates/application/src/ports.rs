@@ -101,6 +101,9 @@ pub enum WriteError {
     /// Other rows depend on it (a customer that still has profiles).
     #[error("other records still refer to it")]
     InUse,
+    /// Its owner has as many as it may have (webhooks: `pbx_domain::webhook::MAX_PER_OWNER`).
+    #[error("the owner has as many as it may have")]
+    LimitReached,
     /// A storage failure.
     #[error(transparent)]
     Repository(#[from] RepositoryError),

@@ -110,6 +110,9 @@ pub enum WebhookError {
     /// Its URL is not a target the service may call.
     #[error("url {0}")]
     Target(#[from] TargetError),
+    /// The owner has [`pbx_domain::webhook::MAX_PER_OWNER`] webhooks already.
+    #[error("the owner has as many webhooks as it may have")]
+    TooMany,
     /// The system gave no random bytes for a secret.
     #[error("no random bytes for a secret: {0}")]
     Random(String),
@@ -122,6 +125,7 @@ impl From<WriteError> for WebhookError {
     fn from(error: WriteError) -> Self {
         match error {
             WriteError::NotFound | WriteError::InstanceAttached | WriteError::InUse => Self::NotFound,
+            WriteError::LimitReached => Self::TooMany,
             WriteError::VersionMismatch => Self::PreconditionFailed,
             WriteError::Repository(e) => Self::Storage(e),
         }

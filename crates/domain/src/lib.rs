@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 mod account;
+pub mod address;
 mod country;
 mod customer;
 #[cfg(feature = "serde")]

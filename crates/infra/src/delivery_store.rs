@@ -2,10 +2,13 @@
 //! each event's delivery.
 
 use async_trait::async_trait;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use chrono::{DateTime, Utc};
 use pbx_application::RepositoryError;
 use pbx_application::delivery::{
-    Attempt, Claim, DISABLE_AFTER, DISABLED, DeliveryRecord, DeliveryStore, Outcome, Recorded,
+    Attempt, Claim, Claimable, DISABLE_AFTER, DISABLED, DeliveryRecord, DeliveryStore, Outcome, Recorded,
 };
 use pbx_domain::WebhookId;
 use pbx_domain::events::Event;
@@ -16,19 +19,21 @@ use sea_orm::{
 
 use crate::Database;
 use crate::db_error::repository_error;
-use crate::entity::{webhook, webhook_delivery};
+use crate::entity::{account, webhook, webhook_delivery};
 
 /// [`DeliveryStore`] over SeaORM.
 #[derive(Debug, Clone)]
 pub struct SeaOrmDeliveryStore {
     db: Database,
+    /// The lease instant of this store's last claim, in milliseconds.
+    last_claim: Arc<AtomicI64>,
 }
 
 impl SeaOrmDeliveryStore {
     /// The store over `db`.
     #[must_use]
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self { db, last_claim: Arc::default() }
     }
 }
 
@@ -95,47 +100,79 @@ impl DeliveryStore for SeaOrmDeliveryStore {
     async fn claim(
         &self,
         replica: &str,
+        which: &Claimable,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-        limit: u64,
     ) -> Result<Vec<Claim>, RepositoryError> {
+        // Whole milliseconds, as an instant read back as it was written on every backend, and a different one for
+        // every claim of this store: the rows a claim took are those of its owner and instant.
+        let millis = until.timestamp_millis();
+        let next = |last: i64| Ord::max(millis, last + 1);
+        let last = self.last_claim.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(next(last)));
+        let millis = next(last.unwrap_or_else(|last| last));
+        let until = DateTime::from_timestamp_millis(millis).ok_or_else(|| unexpected(anyhow::anyhow!("{until}")))?;
         let free = Condition::any().add(webhook::Column::LeaseUntil.is_null()).add(webhook::Column::LeaseUntil.lt(now));
         let due =
             Condition::any().add(webhook::Column::NextAttemptAt.is_null()).add(webhook::Column::NextAttemptAt.lte(now));
-        let candidates: Vec<uuid::Uuid> = webhook::Entity::find()
-            .select_only()
-            .column(webhook::Column::Id)
+        let which = match which {
+            Claimable::SeeingEventsOf(resellers) => {
+                let resellers: Vec<uuid::Uuid> = resellers.iter().map(|r| r.as_uuid()).collect();
+                // The tenants above those of the resellers that are accounts.
+                let above = account::Entity::find()
+                    .select_only()
+                    .column(account::Column::ParentTenantId)
+                    .filter(account::Column::Id.is_in(resellers.clone()))
+                    .filter(account::Column::DateDeleted.is_null())
+                    .into_query();
+                Condition::any()
+                    .add(webhook::Column::OwnerTenantId.is_in(resellers))
+                    .add(webhook::Column::OwnerTenantId.in_subquery(above))
+            }
+            Claimable::One(id) => Condition::all().add(webhook::Column::Id.eq(id.as_uuid())),
+            // An index range of (reseller_id, seq) per webhook and reseller it sees: no walk of the feed.
+            Claimable::Behind => Condition::any()
+                .add(webhook::Column::NextAttemptAt.is_not_null())
+                .add(webhook::Column::LeaseOwner.is_not_null())
+                .add(Expr::cust(
+                    "EXISTS (SELECT 1 FROM pbx_events e WHERE e.reseller_id = webhooks.owner_tenant_id \
+                     AND e.seq > webhooks.cursor)",
+                ))
+                .add(Expr::cust(
+                    "EXISTS (SELECT 1 FROM accounts a JOIN pbx_events e ON e.reseller_id = a.id \
+                     WHERE a.parent_tenant_id = webhooks.owner_tenant_id AND a.date_deleted IS NULL \
+                     AND e.seq > webhooks.cursor)",
+                )),
+        };
+        // Taken only while free, in one statement: of two replicas claiming at once, each row goes to one; then
+        // read back by the claim's owner and instant.
+        let take = webhook::Entity::update_many()
+            .col_expr(webhook::Column::LeaseOwner, Expr::val(replica))
+            .col_expr(webhook::Column::LeaseUntil, Expr::val(until))
             .filter(webhook::Column::Enabled.eq(true))
-            .filter(free.clone())
+            .filter(free)
             .filter(due)
-            .limit(limit)
-            .into_tuple()
+            .filter(which)
+            .build(self.db.backend());
+        if self.db.execute(take).await.map_err(repository_error)? == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = webhook::Entity::find()
+            .filter(webhook::Column::LeaseOwner.eq(replica))
+            .filter(webhook::Column::LeaseUntil.eq(until))
             .all(self.db.connection())
             .await
             .map_err(repository_error)?;
-        let mut claims = Vec::new();
-        for id in candidates {
-            // Taken only if still free: of two replicas claiming at once, one updates the row.
-            let take = webhook::Entity::update_many()
-                .col_expr(webhook::Column::LeaseOwner, Expr::val(replica))
-                .col_expr(webhook::Column::LeaseUntil, Expr::val(until))
-                .filter(webhook::Column::Id.eq(id))
-                .filter(free.clone())
-                .build(self.db.backend());
-            if self.db.execute(take).await.map_err(repository_error)? == 0 {
-                continue;
-            }
-            let row = webhook::Entity::find_by_id(id).one(self.db.connection()).await.map_err(repository_error)?;
-            let Some(row) = row else { continue };
-            let (cursor, attempts) = (row.cursor, row.attempts);
-            let webhook = crate::webhook_repository::to_domain(row).map_err(unexpected)?.value;
-            claims.push(Claim {
-                webhook,
-                cursor: u64::try_from(cursor).map_err(unexpected)?,
-                attempts: u32::try_from(attempts).map_err(unexpected)?,
-            });
-        }
-        Ok(claims)
+        rows.into_iter()
+            .map(|row| {
+                let (cursor, attempts) = (row.cursor, row.attempts);
+                let webhook = crate::webhook_repository::to_domain(row).map_err(unexpected)?.value;
+                Ok(Claim {
+                    webhook,
+                    cursor: u64::try_from(cursor).map_err(unexpected)?,
+                    attempts: u32::try_from(attempts).map_err(unexpected)?,
+                })
+            })
+            .collect()
     }
 
     async fn record(

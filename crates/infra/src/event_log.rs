@@ -74,6 +74,11 @@ impl EventLog for SeaOrmEventLog {
         self.db.wakeups().listen(audience)
     }
 
+    async fn head(&self) -> Result<u64, RepositoryError> {
+        let head = outbox::settled_head(self.db.connection()).await.map_err(repository_error)?;
+        u64::try_from(head).map_err(|e| RepositoryError::Unexpected(e.into()))
+    }
+
     async fn kept_from(&self) -> Result<u64, RepositoryError> {
         let purged = outbox::position(self.db.connection(), "purged").await.map_err(repository_error)?;
         u64::try_from(purged).map_err(|e| RepositoryError::Unexpected(e.into()))

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream;
-use pbx_application::events::{Audience, Wake};
+use pbx_application::events::{Audience, Followed, Found, follow};
 use pbx_domain::events::Event;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
@@ -67,17 +67,36 @@ async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
     let jetstream = jetstream::new(client);
     ensure_stream(&jetstream).await?;
     tracing::info!(stream = STREAM, "relaying the change feed to NATS JetStream");
+    // A follower of the whole feed (pbx_application::events::follow): woken by every commit, its place the
+    // position stored under the lease.
     loop {
-        // Listening before reading: a commit after the batch's read still wakes the wait.
-        let listener = db.wakeups().listen(&Audience::All);
-        if publish_batch(&jetstream, db).await? > 0 {
-            continue;
-        }
-        // At most a second: events committed but held back behind the horizon (PostgreSQL) ring no one again.
-        if tokio::time::timeout(Duration::from_secs(1), listener).await == Ok(Wake::ShuttingDown) {
+        let jetstream = &jetstream;
+        let followed = follow(
+            || db.wakeups().listen(&Audience::All),
+            None,
+            move || async move {
+                let batch = next_batch(jetstream, db).await?;
+                Ok::<_, anyhow::Error>(match batch {
+                    Batch { published: 0, held_back: true } => Found::HeldBack(None),
+                    Batch { published: 0, held_back: false } => Found::Nothing,
+                    Batch { published, .. } => Found::Ready(published),
+                })
+            },
+        )
+        .await?;
+        if followed == Followed::Stopped {
             return Ok(());
         }
     }
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    /// Events published.
+    published: usize,
+    /// Whether events were committed after them that cannot be published yet (PostgreSQL's horizon).
+    held_back: bool,
 }
 
 /// Publishes the next events after the relay's position, if this replica holds the lease; returns how many.
@@ -85,6 +104,10 @@ async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
 /// # Errors
 /// When the database or NATS fails (nothing is recorded as published then).
 pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> anyhow::Result<usize> {
+    Ok(next_batch(jetstream, db).await?.published)
+}
+
+async fn next_batch(jetstream: &jetstream::Context, db: &Database) -> anyhow::Result<Batch> {
     let connection = db.connection();
     let backend = connection.get_database_backend();
     let moved = format!("UPDATE pbx_event_positions SET position = {} WHERE name = 'nats'", placeholder(backend, 1));
@@ -92,9 +115,11 @@ pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> any
         // One process writes an SQLite file: no other replica to take turns with, and the position is written in
         // this process's write turn.
         let position = outbox::position(connection, "nats").await?;
-        let Some((published, last)) = publish(jetstream, connection, position, None).await? else { return Ok(0) };
-        db.execute(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
-        return Ok(published);
+        let (published, held_back) = publish(jetstream, connection, position, None).await?;
+        if let Some((_, last)) = published {
+            db.execute(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
+        }
+        return Ok(Batch { published: published.map_or(0, |(n, _)| n), held_back });
     }
     // Before the transaction: its read of the events then sees every event up to the bound, and the counter's shared
     // lock is not held while NATS acknowledges.
@@ -103,20 +128,20 @@ pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> any
     let batch = async {
         let lock = "SELECT position FROM pbx_event_positions WHERE name = 'nats' FOR UPDATE SKIP LOCKED";
         let Some(row) = transaction.query_one_raw(Statement::from_string(backend, lock)).await? else {
-            return Ok(0); // another replica holds the lease
+            // Another replica holds the lease.
+            return Ok(Batch { published: 0, held_back: false });
         };
         let position: i64 = row.try_get_by_index(0)?;
-        let Some((published, last)) = publish(jetstream, &transaction, position, bound).await? else {
-            return Ok(0);
-        };
+        let (published, held_back) = publish(jetstream, &transaction, position, bound).await?;
+        let Some((published, last)) = published else { return Ok(Batch { published: 0, held_back }) };
         transaction.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
-        Ok::<usize, anyhow::Error>(published)
+        Ok::<Batch, anyhow::Error>(Batch { published, held_back })
     }
     .await;
     match batch {
-        Ok(published) if published > 0 => {
+        Ok(batch) if batch.published > 0 => {
             transaction.commit().await?;
-            Ok(published)
+            Ok(batch)
         }
         other => {
             let _ = transaction.rollback().await;
@@ -126,15 +151,17 @@ pub async fn publish_batch(jetstream: &jetstream::Context, db: &Database) -> any
 }
 
 /// Publishes the events after `position` (a batch), waiting for JetStream's acknowledgements; how many, and the
-/// last one's position, unless there were none.
+/// last one's position, unless there were none; and whether more were committed behind them that cannot be
+/// published yet.
 async fn publish(
     jetstream: &jetstream::Context,
     connection: &impl ConnectionTrait,
     position: i64,
     bound: Option<i64>,
-) -> anyhow::Result<Option<(usize, i64)>> {
-    let rows = outbox::rows(connection, position, BATCH, &Audience::All, bound).await?.settled;
-    let Some(last) = rows.last().map(|row| row.seq) else { return Ok(None) };
+) -> anyhow::Result<(Option<(usize, i64)>, bool)> {
+    let outbox::Rows { settled: rows, held_back } =
+        outbox::rows(connection, position, BATCH, &Audience::All, bound).await?;
+    let Some(last) = rows.last().map(|row| row.seq) else { return Ok((None, held_back)) };
     let mut acks = Vec::with_capacity(rows.len());
     for row in rows {
         let event = event(row)?;
@@ -148,5 +175,5 @@ async fn publish(
         ack.await.context("JetStream did not acknowledge an event")?;
     }
     tracing::debug!(published, position = last, "events published to NATS");
-    Ok(Some((published, last)))
+    Ok((Some((published, last)), held_back))
 }

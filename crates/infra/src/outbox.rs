@@ -218,6 +218,23 @@ pub(crate) async fn last_seq(connection: &impl ConnectionTrait) -> Result<i64, D
     Ok(last.unwrap_or(0))
 }
 
+/// The position of the last event every reader may be handed now: on PostgreSQL the last below the horizon, on
+/// MySQL/MariaDB the counter's settled value ([`settled_bound`]), on SQLite the last; or the last purged position when
+/// no event is kept.
+pub(crate) async fn settled_head(connection: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let backend = connection.get_database_backend();
+    let last = match backend {
+        DbBackend::Postgres => {
+            let sql = format!("SELECT COALESCE(MAX(seq), 0) FROM pbx_events WHERE seq < {}", horizon());
+            let row = connection.query_one_raw(Statement::from_string(backend, sql)).await?;
+            row.map(|row| row.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0)
+        }
+        DbBackend::MySql => settled_bound(connection).await?.unwrap_or(0),
+        _ => last_seq(connection).await?,
+    };
+    Ok(last.max(position(connection, "purged").await?))
+}
+
 /// The statement of the accounts under `tenant`.
 pub(crate) fn resellers_statement(backend: DbBackend, tenant: pbx_domain::ResellerId) -> Statement {
     account::Entity::find()

@@ -10,14 +10,21 @@ use chrono::{DateTime, Utc};
 use pbx_application::webhook::{Resolver, Secrets, WebhookRepository};
 use pbx_application::{Page, RepositoryError, Versioned, WriteError};
 use pbx_domain::events::EventType;
-use pbx_domain::webhook::{SigningSecret, Webhook, WebhookFormat, WebhookMethod, WebhookName, WebhookSettings};
+use pbx_domain::webhook::{
+    MAX_PER_OWNER, SigningSecret, Webhook, WebhookFormat, WebhookMethod, WebhookName, WebhookSettings,
+};
 use pbx_domain::{ResellerId, WebhookId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Statement,
+};
 
 use crate::customer_repository::stored_version;
 use crate::db_error::repository_error;
 use crate::entity::webhook;
+use crate::queries::placeholder;
+use crate::unit_of_work::Unit;
 use crate::{Database, SecretCipher};
 
 /// [`WebhookRepository`] over SeaORM.
@@ -146,9 +153,23 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         row.lease_owner = Set(None);
         row.lease_until = Set(None);
         row.failures = Set(0);
-        let insert = webhook::Entity::insert(row).build(self.db.backend());
-        self.db.execute(insert).await.map_err(repository_error)?;
-        Ok(())
+        let backend = self.db.backend();
+        let insert = webhook::Entity::insert(row).build(backend);
+        let owner: sea_orm::Value = webhook.owner.as_uuid().into();
+        let (ensure, take) = owner_statements(backend, &owner);
+        // Made apart, committed at once: inserted by concurrent transactions, a new row deadlocks them on MySQL.
+        self.db.execute(ensure).await.map_err(repository_error)?;
+        self.db
+            .transact(async |transaction| {
+                // The owner's row locked: its concurrent creates count one after the other.
+                if transaction.execute_raw(take).await?.rows_affected() == 0 {
+                    return Ok(Unit::roll_back(Err(WriteError::LimitReached)));
+                }
+                transaction.execute_raw(insert).await?;
+                Ok(Unit::commit(Ok(()), Vec::new()))
+            })
+            .await
+            .map_err(repository_error)?
     }
 
     async fn update(&self, webhook: &Webhook, expected_version: u64) -> Result<u64, WriteError> {
@@ -201,8 +222,28 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         if let Some(expected) = if_match {
             delete = delete.filter(webhook::Column::Version.eq(stored_version(expected)?));
         }
-        let delete = delete.build(self.db.backend());
-        if self.db.execute(delete).await.map_err(repository_error)? > 0 {
+        let backend = self.db.backend();
+        let delete = delete.build(backend);
+        let give_back = Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE webhook_owners SET webhooks = webhooks - 1 WHERE owner_tenant_id = {} AND webhooks > 0",
+                placeholder(backend, 1)
+            ),
+            [owner.as_uuid().into()],
+        );
+        let deleted = self
+            .db
+            .transact(async |transaction| {
+                if transaction.execute_raw(delete).await?.rows_affected() == 0 {
+                    return Ok(Unit::roll_back(false));
+                }
+                transaction.execute_raw(give_back).await?;
+                Ok(Unit::commit(true, Vec::new()))
+            })
+            .await
+            .map_err(repository_error)?;
+        if deleted {
             return Ok(());
         }
         Err(self.why_unmatched(owner, id).await)
@@ -237,4 +278,24 @@ impl Resolver for SystemResolver {
             _ => Vec::new(),
         }
     }
+}
+
+/// The statements that count a webhook of `owner` in: its row in `webhook_owners` made if absent, then one more
+/// taken unless it has [`MAX_PER_OWNER`] (no row changed then).
+fn owner_statements(backend: DbBackend, owner: &sea_orm::Value) -> (Statement, Statement) {
+    let ensure = match backend {
+        DbBackend::MySql => "INSERT IGNORE INTO webhook_owners (owner_tenant_id, webhooks) VALUES (?, 0)".to_owned(),
+        _ => format!(
+            "INSERT INTO webhook_owners (owner_tenant_id, webhooks) VALUES ({}, 0) ON CONFLICT (owner_tenant_id) DO NOTHING",
+            placeholder(backend, 1)
+        ),
+    };
+    let take = format!(
+        "UPDATE webhook_owners SET webhooks = webhooks + 1 WHERE owner_tenant_id = {} AND webhooks < {MAX_PER_OWNER}",
+        placeholder(backend, 1)
+    );
+    (
+        Statement::from_sql_and_values(backend, ensure, [owner.clone()]),
+        Statement::from_sql_and_values(backend, take, [owner.clone()]),
+    )
 }

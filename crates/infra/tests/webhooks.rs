@@ -114,7 +114,7 @@ fn event() -> pbx_domain::events::Event {
 /// of the last one, with an entry in its log; a success in between, or a change of the webhook, counts from zero.
 #[tokio::test]
 async fn a_webhook_is_disabled_at_the_bound_of_events_given_up_in_a_row() {
-    use pbx_application::delivery::{Attempt, DISABLE_AFTER, DISABLED, DeliveryStore, Outcome, Recorded};
+    use pbx_application::delivery::{Attempt, Claimable, DISABLE_AFTER, DISABLED, DeliveryStore, Outcome, Recorded};
     let test_db = TestDatabase::create().await.unwrap();
     let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
     db.migrate().await.unwrap();
@@ -124,7 +124,7 @@ async fn a_webhook_is_disabled_at_the_bound_of_events_given_up_in_a_row() {
     let stored = webhook(owner);
     repository.insert(&stored, &SigningSecret::from_key(vec![1; 32])).await.unwrap();
     let until = Utc::now() + chrono::Duration::minutes(5);
-    assert_eq!(store.claim("r1", Utc::now(), until, 10).await.unwrap().len(), 1);
+    assert_eq!(store.claim("r1", &Claimable::One(stored.id), Utc::now(), until).await.unwrap().len(), 1);
 
     let refused = Attempt { status: Some(500), error: Some("500".to_owned()), duration: std::time::Duration::ZERO };
     let accepted = Attempt { status: Some(204), error: None, duration: std::time::Duration::ZERO };
@@ -148,7 +148,10 @@ async fn a_webhook_is_disabled_at_the_bound_of_events_given_up_in_a_row() {
     assert_eq!(log[0].event_type, DISABLED, "{log:?}");
     assert!(log[0].last_error.as_deref().unwrap().contains("in a row"), "{log:?}");
     assert_eq!((log[1].status, log[1].attempts), ("failed", 1));
-    assert!(store.claim("r2", Utc::now(), until, 10).await.unwrap().is_empty(), "a disabled webhook is not claimed");
+    assert!(
+        store.claim("r2", &Claimable::One(stored.id), Utc::now(), until).await.unwrap().is_empty(),
+        "a disabled webhook is not claimed"
+    );
     // An attempt under way when it was disabled is recorded, without a second disabling.
     assert_eq!(record(&refused, Outcome::Failed).await, Recorded::Kept);
 

@@ -159,6 +159,10 @@ pub(crate) async fn patch(
     let current = state.webhooks.load(caller.reseller, id, if_match).await?;
     let settings = webhook::patched(&current.value, operations, state.webhooks.allow_private())?;
     let saved = state.webhooks.save(current, settings).await?;
+    if saved.value.settings.enabled {
+        // Enabled again, it may be behind its feed: no commit would wake it.
+        state.deliverer.nudge(saved.value.id);
+    }
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(saved.version));
     Ok(success(ok, WebhookView::new(&saved.value, None)))
@@ -262,6 +266,7 @@ pub(crate) async fn deliveries(
         (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
+        (status = 409, description = "The webhook is disabled: enable it first", body = crate::envelope::Failure),
     ),
     security(("bearer" = [])),
 )]
@@ -272,6 +277,9 @@ pub(crate) async fn ping(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite)?;
     let found = state.webhooks.get(caller.reseller, path.id()?).await?;
+    if !found.value.settings.enabled {
+        return Err(ApiError::Conflict("The webhook is disabled; enable it before a test delivery.".to_owned()));
+    }
     let event_id = state.deliverer.ping(found.value);
     Ok(success(HttpResponse::Accepted(), crate::wire::webhook::PingView::new(event_id)))
 }

@@ -59,9 +59,9 @@ impl From<WriteError> for PatchPbxError {
             WriteError::NotFound => Self::NotFound,
             WriteError::VersionMismatch => Self::PreconditionFailed,
             WriteError::InstanceAttached => Self::InstanceAttached,
-            WriteError::InUse => {
-                Self::Storage(RepositoryError::Unexpected(anyhow::anyhow!("a profile cannot be in use")))
-            }
+            WriteError::InUse | WriteError::LimitReached => Self::Storage(RepositoryError::Unexpected(
+                anyhow::anyhow!("a profile's patch can neither be in use nor pass a limit"),
+            )),
             WriteError::Repository(e) => e.into(),
         }
     }

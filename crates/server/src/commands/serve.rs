@@ -91,7 +91,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
         clock.clone(),
         format!("{}-{}", std::process::id(), pbx_application::ports::IdGenerator::new_id(ids.as_ref())),
     );
-    let deliveries = tokio::spawn(deliverer.clone().run(DELIVERY_INTERVAL));
+    let deliveries = tokio::spawn(deliverer.clone().run());
     let relay = serve.nats_url.as_ref().map(|url| tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone())));
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
@@ -264,9 +264,6 @@ struct Timeouts {
     /// A request head's, to arrive whole.
     head: std::time::Duration,
 }
-
-/// How often a replica looks for webhooks with events to deliver.
-const DELIVERY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// How long the workers have, once accepting stops, to start the connections handed to them.
 const HANDOVER: std::time::Duration = std::time::Duration::from_millis(100);
