@@ -18,7 +18,14 @@ async fn a_control_or_format_character_in_filter_is_a_400_naming_it_on_every_lis
     let token = server.token(&new_guid(), "onboarding");
     let (_, _, created) = read(server.post("/api/v1.0/accounts", &token, &json!({"name": "Brand"}), &[]).await).await;
     let account = created["data"]["id"].as_str().unwrap().to_owned();
-    for list in ["/api/v1.0/customers", "/api/v1.0/accounts", &format!("/api/v1.0/accounts/{account}/customers")] {
+    let account_webhooks = format!("/api/v1.0/accounts/{account}/webhooks");
+    for list in [
+        "/api/v1.0/customers",
+        "/api/v1.0/accounts",
+        &format!("/api/v1.0/accounts/{account}/customers"),
+        "/api/v1.0/webhooks",
+        &account_webhooks,
+    ] {
         for filter in ["%00", "a%0Ab", "%E2%80%8B", "%E2%80%AE"] {
             assert_eq!(named(&server, &format!("{list}?filter={filter}"), &token).await, ["filter"], "{list} {filter}");
         }

@@ -612,6 +612,16 @@ async fn an_owner_has_at_most_twenty_webhooks_however_many_create_at_once() {
     }
     let (_, _, list) = read(server.get("/api/v1.0/webhooks?pageSize=100", &owner).await).await;
     assert_eq!(list["data"].as_array().unwrap().len(), MAX_PER_OWNER as usize, "{list}");
+    // The list filters by name, in any case: "hook 1" and "hook 10" … "hook 19" of those created.
+    let (_, _, filtered) = read(server.get("/api/v1.0/webhooks?filter=HOOK+1&pageSize=100", &owner).await).await;
+    let names: Vec<&str> = filtered["data"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = created
+        .iter()
+        .map(|w| w["data"]["name"].as_str().unwrap())
+        .filter(|name| name.to_lowercase().contains("hook 1"))
+        .collect();
+    assert!(!names.is_empty() && names.len() == expected.len(), "{names:?} against {expected:?}");
+    assert!(names.iter().all(|n| n.starts_with("hook 1")), "{names:?}");
     let (status, _, _) = create(other, 0).await;
     assert_eq!(status, StatusCode::CREATED, "another owner has its own 20");
 

@@ -46,11 +46,16 @@ pub trait WebhookRepository: Send + Sync {
     /// any other failure.
     async fn find(&self, owner: ResellerId, id: WebhookId) -> Result<Option<Versioned<Webhook>>, RepositoryError>;
 
-    /// A page of `owner`'s webhooks, oldest first.
+    /// A page of `owner`'s webhooks, oldest first; with a `filter`, only those whose name contains it, in any case.
     ///
     /// # Errors
     /// As [`WebhookRepository::find`].
-    async fn list(&self, owner: ResellerId, page: Page) -> Result<Vec<Webhook>, RepositoryError>;
+    async fn list(
+        &self,
+        owner: ResellerId,
+        filter: Option<String>,
+        page: Page,
+    ) -> Result<Vec<Webhook>, RepositoryError>;
 
     /// Stores a new webhook, at version 1, with its secret.
     ///
@@ -222,12 +227,19 @@ impl Webhooks {
         self.webhooks.find(owner, id).await?.ok_or(WebhookError::NotFound)
     }
 
-    /// A page of `owner`'s webhooks, oldest first.
+    /// A page of `owner`'s webhooks, oldest first; with a `filter` (trimmed; blank is none), only those whose name
+    /// contains it, in any case.
     ///
     /// # Errors
     /// Storage failures only.
-    pub async fn list(&self, owner: ResellerId, page: Page) -> Result<Vec<Webhook>, WebhookError> {
-        Ok(self.webhooks.list(owner, page).await?)
+    pub async fn list(
+        &self,
+        owner: ResellerId,
+        filter: Option<String>,
+        page: Page,
+    ) -> Result<Vec<Webhook>, WebhookError> {
+        let filter = filter.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty());
+        Ok(self.webhooks.list(owner, filter, page).await?)
     }
 
     /// `owner`'s webhook to change; `if_match` is the version the caller last saw, when it gave one.

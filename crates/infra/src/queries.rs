@@ -160,7 +160,7 @@ pub(crate) fn profiles_of(ids: Vec<uuid::Uuid>) -> Select<pbx_profile::Entity> {
 }
 
 /// Any of `columns` contains `text`, in any case.
-fn contains<C: ColumnTrait>(text: &str, columns: [C; 2]) -> Condition {
+pub(crate) fn contains<C: ColumnTrait, const N: usize>(text: &str, columns: [C; N]) -> Condition {
     let pattern = contains_pattern(text);
     columns.into_iter().fold(Condition::any(), |any, column| {
         any.add(Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('!')))

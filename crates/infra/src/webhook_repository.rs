@@ -124,9 +124,17 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         row.map(to_domain).transpose().map_err(unreadable)
     }
 
-    async fn list(&self, owner: ResellerId, page: Page) -> Result<Vec<Webhook>, RepositoryError> {
-        let rows = webhook::Entity::find()
-            .filter(webhook::Column::OwnerTenantId.eq(owner.as_uuid()))
+    async fn list(
+        &self,
+        owner: ResellerId,
+        filter: Option<String>,
+        page: Page,
+    ) -> Result<Vec<Webhook>, RepositoryError> {
+        let mut query = webhook::Entity::find().filter(webhook::Column::OwnerTenantId.eq(owner.as_uuid()));
+        if let Some(filter) = filter {
+            query = query.filter(crate::queries::contains(&filter, [webhook::Column::Name]));
+        }
+        let rows = query
             .order_by_asc(webhook::Column::DateCreated)
             .order_by_asc(webhook::Column::Id)
             .offset(page.offset())

@@ -77,10 +77,11 @@ pub(crate) async fn create(
     params(
         ("pageIndex" = Option<u64>, Query, description = "The page, from 0 (default 0)", minimum = 0, maximum = 9_007_199_254_740_991_usize),
         ("pageSize" = Option<u64>, Query, description = "Items a page, 1 to 1000 (default 100)", minimum = 1, maximum = 1000),
+        ("filter" = Option<String>, Query, description = "Keeps webhooks whose name contains it, in any case"),
     ),
     responses(
         (status = 200, description = "A page of your webhooks, oldest first (no secret)", body = crate::paging::Collection<WebhookView<'static>>),
-        (status = 400, description = "A paging parameter is invalid", body = crate::envelope::Failure),
+        (status = 400, description = "A paging parameter or the filter is invalid", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
     ),
     security(("bearer" = [])),
@@ -91,9 +92,9 @@ pub(crate) async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksRead)?;
-    let page = page(&mut query);
-    let page = query.checked(page)?;
-    let webhooks = state.webhooks.list(caller.reseller, page).await?;
+    let (page, filter) = (page(&mut query), query.text("filter"));
+    let (page, filter) = query.checked((page, filter))?;
+    let webhooks = state.webhooks.list(caller.reseller, filter, page).await?;
     Ok(collection(HttpResponse::Ok(), page, webhooks.iter().map(|w| WebhookView::new(w, None)).collect()))
 }
 
