@@ -90,8 +90,8 @@ class Server:
             except OSError:
                 time.sleep(0.002)
 
-    def token(self):
-        output = run([str(BINARY), "--data-dir", str(self.data_dir), "token", "--tenant", RESELLER, "--ttl", "2h"],
+    def token(self, tenant=RESELLER):
+        output = run([str(BINARY), "--data-dir", str(self.data_dir), "token", "--tenant", tenant, "--ttl", "2h"],
                      env=self.env())
         return output.strip().splitlines()[-1]
 

@@ -1,20 +1,29 @@
 #!/usr/bin/env python3
-"""`make bench`, third part (PostgreSQL): webhook deliveries. One reseller, two webhooks on all event types: one to
-a fast local receiver (answers 204 at once), one to a receiver that answers each delivery after 9.5 s. 8 clients
-create BENCH_WEBHOOK_CHANGES customers (1000); for each `customer.created` the fast receiver gets, the delay from the
-create's answer (its commit) to the delivery's arrival; p50 and p99, and deliveries per second to the fast receiver
-over the burst; then 100 creates 50 ms apart, the delay when nothing queues. The slow receiver beside it must not
-hold the fast one back.
+"""`make bench`, third part (PostgreSQL): webhook deliveries, against a floor relay measured in the same run.
+
+1. Burst: one reseller, two webhooks on all event types — one to a fast local receiver (answers 204 at once, HTTP/1.1
+   kept alive), one to a receiver that answers each delivery after 9.5 s. 8 clients create BENCH_WEBHOOK_CHANGES
+   customers (1000); for each `customer.created` the fast receiver gets, the delay from the create's answer (its
+   commit) to the delivery's arrival: p50, p99; the slow receiver beside it must not hold the fast one back.
+2. Paced: 100 creates 50 ms apart, the delay when nothing queues (issue 32's target: p50 <= 5 ms, p99 <= 20 ms).
+3. Throughput against the floor, BENCH_ROUNDS (3) interleaved rounds: the fast webhook disabled, 1000 creates make
+   a backlog; then the service drains it (the webhook enabled again) and the floor relay (bench/webhook_floor.rs: reads
+   the same events in order, POSTs each signed, one at a time, records its place) drains the same events to a receiver
+   of its own. Deliveries per second, first to last arrival; the ratio of the medians (target >= 0.8).
+4. Idle cost: PostgreSQL transactions in 10 s (pg_stat_database) of a server with no webhook, then with 1,000 enabled
+   webhooks (50 owners x 20) that have nothing to deliver (target: <= 2 and <= 20).
 
 Standard library only. Appends its table to target/bench-results.md (or BENCH_OUTPUT).
 """
 import json
 import os
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +34,9 @@ import writes
 CHANGES = int(os.environ.get("BENCH_WEBHOOK_CHANGES", "1000"))
 CLIENTS = 8
 PACED = 100
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WEBHOOK_FLOOR = bench.TARGET / "release" / "examples" / "webhook_floor"
+IDLE_SECONDS = 10
 
 
 def receiver(delay_s):
@@ -33,6 +45,8 @@ def receiver(delay_s):
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections kept alive, for the service and the floor alike
+
         def do_POST(self):  # noqa: N802 (the handler's name)
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with lock:
@@ -46,6 +60,7 @@ def receiver(delay_s):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}/hooks", arrivals
 
@@ -64,64 +79,157 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def patch(url, token, version, operations):
+    req = urllib.request.Request(url, data=json.dumps(operations).encode(), method="PATCH")
+    req.add_header("Authorization", f"Bearer {token}")
+    req.add_header("Content-Type", "application/json-patch+json")
+    req.add_header("If-Match", f'"{version}"')
+    with urllib.request.urlopen(req) as response:
+        return json.loads(response.read())
+
+
+def create_customers(server, token, count, prefix):
+    """`count` customers from CLIENTS clients: each one's id and when its create was answered."""
+    answered = {}
+
+    def create(index):
+        created = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"{prefix} {index}"})
+        answered[created["data"]["id"]] = time.perf_counter()
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(create, range(count)))
+    return answered
+
+
+def wait_for(arrivals, customers, seconds):
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline and not set(customers) <= set(first_arrivals(arrivals)):
+        time.sleep(0.01)
+    return first_arrivals(arrivals)
+
+
+def rate(firsts, customers):
+    times = sorted(firsts[c] for c in customers if c in firsts)
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+
+
+def head(url):
+    return int(writes.psql(url, "SELECT COALESCE(MAX(seq), 0) FROM pbx_events"))
+
+
+def deliveries(server, url, token):
+    """Parts 1 to 3 on one server and database."""
+    fast, fast_url, fast_arrivals = receiver(0)
+    slow, slow_url, slow_arrivals = receiver(9.5)
+    floored, floor_url, floor_arrivals = receiver(0)
+    rows = []
+    try:
+        hooks = {}
+        for name, target in [("fast", fast_url), ("slow", slow_url)]:
+            created = bench.request("POST", f"{server.url}/api/v1.0/webhooks", token, {"name": name, "url": target})
+            hooks[name] = created["data"]["id"]
+        fast_path = f"{server.url}/api/v1.0/webhooks/{hooks['fast']}"
+
+        started = time.perf_counter()
+        answered = create_customers(server, token, CHANGES, "Bench")
+        burst = time.perf_counter() - started
+        firsts = wait_for(fast_arrivals, answered, 120)
+        delays = [(firsts[c] - answered[c]) * 1000 for c in answered if c in firsts]
+        rows += [
+            ("burst: creates (8 clients), all answered in", f"{burst:.2f} s ({CHANGES / burst:.0f}/s)"),
+            ("burst: deliveries to the fast receiver", f"{len(delays)} of {CHANGES}"),
+            ("burst: deliveries per second to it (first to last arrival)", f"{rate(firsts, answered):.0f}"),
+            ("burst: commit to delivery, p50 / p99 / max",
+             f"{statistics.median(delays):.1f} / {percentile(delays, 0.99):.1f} / {max(delays):.1f} ms"),
+        ]
+
+        paced = {}
+        for index in range(PACED):
+            created = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"Paced {index}"})
+            paced[created["data"]["id"]] = time.perf_counter()
+            time.sleep(0.05)
+        firsts = wait_for(fast_arrivals, paced, 30)
+        paced_delays = [(firsts[c] - paced[c]) * 1000 for c in paced if c in firsts]
+        rows += [
+            (f"paced: {PACED} creates 50 ms apart, commit to delivery, p50 / p99",
+             f"{statistics.median(paced_delays):.2f} / {percentile(paced_delays, 0.99):.2f} ms "
+             f"({len(paced_delays)} of {PACED})"),
+        ]
+
+        version = 1
+        service_rates, floor_rates = [], []
+        for round_number in range(1, ROUNDS + 1):
+            patch(fast_path, token, version, [{"op": "replace", "path": "/enabled", "value": False}])
+            version += 1
+            before = head(url)
+            backlog = create_customers(server, token, CHANGES, f"Backlog {round_number}")
+            bench.log(f"webhooks round {round_number}: the service drains {len(backlog)} events")
+            patch(fast_path, token, version, [{"op": "replace", "path": "/enabled", "value": True}])
+            version += 1
+            service_rates.append(rate(wait_for(fast_arrivals, backlog, 120), backlog))
+            bench.log(f"webhooks round {round_number}: the floor drains the same events")
+            floor = subprocess.Popen([str(WEBHOOK_FLOOR), url, floor_url, str(before)], stdout=subprocess.PIPE,
+                                     text=True)
+            try:
+                if floor.stdout.readline().strip() != "webhook floor ready":
+                    raise RuntimeError("the webhook floor did not start")
+                floor_rates.append(rate(wait_for(floor_arrivals, backlog, 120), backlog))
+            finally:
+                floor.kill()
+                floor.wait()
+        service, floor = statistics.median(service_rates), statistics.median(floor_rates)
+        rows += [
+            (f"backlog of {CHANGES}: the service, deliveries/s (median of {ROUNDS}; each round)",
+             f"{service:.0f} ({', '.join(f'{r:.0f}' for r in service_rates)})"),
+            ("the same events: the floor relay, deliveries/s",
+             f"{floor:.0f} ({', '.join(f'{r:.0f}' for r in floor_rates)})"),
+            ("service / floor relay", f"{service / floor:.2f}"),
+            ("deliveries the 9.5 s receiver had started meanwhile", f"{len(slow_arrivals)}"),
+        ]
+    finally:
+        fast.shutdown()
+        slow.shutdown()
+        floored.shutdown()
+    return rows
+
+
+def idle_cost():
+    """Part 4: transactions in IDLE_SECONDS of an idle server with no webhook, then with 1,000 quiet ones."""
+    rows = []
+    with writes.scratch_database("pbx_bench_idle") as url, tempfile.TemporaryDirectory() as work:
+        server = bench.Server("service", Path(work) / "data", url, {"PBX_WEBHOOKS_ALLOW_PRIVATE": "true"})
+        server.start()
+        try:
+            def measure():
+                time.sleep(12)  # what came before is counted (PostgreSQL flushes a backend's counts when idle)
+                before = writes.transactions(url)
+                time.sleep(IDLE_SECONDS)
+                return writes.transactions(url) - before - 1  # the first count's own transaction
+
+            rows.append((f"idle server, no webhook: transactions in {IDLE_SECONDS} s", f"{measure()}"))
+            for owner in range(50):
+                token = server.token(str(uuid.uuid4()))
+                for index in range(20):
+                    body = {"name": f"quiet {owner}/{index}", "url": "http://127.0.0.1:9/quiet"}
+                    bench.request("POST", f"{server.url}/api/v1.0/webhooks", token, body)
+            rows.append((f"1,000 enabled webhooks, nothing to deliver: transactions in {IDLE_SECONDS} s",
+                         f"{measure()}"))
+        finally:
+            server.stop()
+    return rows
+
+
 def main():
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server", "--bin", "pbx-server", "--example",
+                    "webhook_floor"], check=True, cwd=bench.ROOT)
     with writes.scratch_database("pbx_bench_webhooks") as url, tempfile.TemporaryDirectory() as work:
         server = bench.Server("service", Path(work) / "data", url, {"PBX_WEBHOOKS_ALLOW_PRIVATE": "true"})
         server.start()
-        token = server.token()
-        fast, fast_url, fast_arrivals = receiver(0)
-        slow, slow_url, slow_arrivals = receiver(9.5)
         try:
-            for name, target in [("fast", fast_url), ("slow", slow_url)]:
-                bench.request("POST", f"{server.url}/api/v1.0/webhooks", token, {"name": name, "url": target})
-            answered = {}
-
-            def create(index):
-                created = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"Bench {index}"})
-                answered[created["data"]["id"]] = time.perf_counter()
-
-            started = time.perf_counter()
-            with ThreadPoolExecutor(CLIENTS) as pool:
-                list(pool.map(create, range(CHANGES)))
-            burst = time.perf_counter() - started
-            deadline = time.perf_counter() + 120
-            while time.perf_counter() < deadline:
-                seen = {p["id"] for _, p in fast_arrivals if p.get("type") == "customer.created"}
-                if len(seen) >= CHANGES:
-                    break
-                time.sleep(0.05)
-            firsts = first_arrivals(fast_arrivals)
-            delays = [(firsts[c] - answered[c]) * 1000 for c in answered if c in firsts]
-            delivered = len(delays)
-            arrivals = sorted(firsts.values())
-            rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0
-            # Then one change at a time, 50 ms apart: the delay of a delivery when nothing queues.
-            paced = {}
-            for index in range(PACED):
-                created = bench.request("POST", f"{server.url}/api/v1.0/customers", token, {"name": f"Paced {index}"})
-                paced[created["data"]["id"]] = time.perf_counter()
-                time.sleep(0.05)
-            deadline = time.perf_counter() + 30
-            while time.perf_counter() < deadline and not set(paced) <= set(first_arrivals(fast_arrivals)):
-                time.sleep(0.05)
-            firsts = first_arrivals(fast_arrivals)
-            paced_delays = [(firsts[c] - paced[c]) * 1000 for c in paced if c in firsts]
-            rows = [
-                ("creates (8 clients), all answered in", f"{burst:.2f} s ({CHANGES / burst:.0f}/s)"),
-                ("deliveries to the fast receiver", f"{delivered} of {CHANGES}"),
-                ("deliveries per second to it (first to last arrival)", f"{rate:.0f}"),
-                ("commit to delivery, p50", f"{statistics.median(delays):.1f} ms"),
-                ("commit to delivery, p99", f"{percentile(delays, 0.99):.1f} ms"),
-                ("commit to delivery, max", f"{max(delays):.1f} ms"),
-                (f"then {PACED} creates 50 ms apart, commit to delivery, p50",
-                 f"{statistics.median(paced_delays):.1f} ms"),
-                ("the same, p99", f"{percentile(paced_delays, 0.99):.1f} ms"),
-                ("deliveries the 9.5 s receiver had started meanwhile", f"{len(slow_arrivals)}"),
-            ]
+            rows = deliveries(server, url, server.token())
         finally:
             server.stop()
-            fast.shutdown()
-            slow.shutdown()
+    rows += idle_cost()
     table = "| webhooks (PostgreSQL) | |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in rows)
     print(table)
     output = Path(os.environ.get("BENCH_OUTPUT", "target/bench-results.md"))

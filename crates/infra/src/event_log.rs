@@ -47,23 +47,16 @@ impl EventLog for SeaOrmEventLog {
         // Positions are BIGINT: a cursor past that range is past every event.
         let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
         let bound = outbox::settled_bound(connection).await.map_err(repository_error)?;
-        let rows = outbox::rows(connection, from, limit, audience, bound).await.map_err(repository_error)?;
+        let outbox::Page { rows, purged, last } =
+            outbox::page(connection, from, limit, audience, bound).await.map_err(repository_error)?;
         if after.is_some() {
-            // Read after the events: a purge that deleted some of them has committed its position by then.
-            let purged = outbox::position(connection, "purged").await.map_err(repository_error)?;
             if from < purged {
                 return Ok(Read::Gone);
             }
-            // Past the last event and the last purged one: a cursor never handed out (asked only of an empty read).
-            // On MySQL the bound read above is the last number drawn, every event up to it committed.
-            if rows.settled.is_empty() && !rows.held_back {
-                let last = match bound {
-                    Some(bound) => bound,
-                    None => outbox::last_seq(connection).await.map_err(repository_error)?,
-                };
-                if from > purged.max(last) {
-                    return Ok(Read::Ahead);
-                }
+            // Past the last event and the last purged one: a cursor never handed out. On MySQL the bound read
+            // before is the last number drawn, every event up to it committed.
+            if rows.settled.is_empty() && !rows.held_back && from > purged.max(bound.unwrap_or(last)) {
+                return Ok(Read::Ahead);
             }
         }
         let events = rows.settled.into_iter().map(outbox::event).collect::<anyhow::Result<_>>()?;

@@ -351,6 +351,62 @@ pub(crate) async fn rows(
     Ok(Rows { settled, held_back: false })
 }
 
+/// A read of the feed in one statement: the rows, and the positions that tell a stale or unknown cursor apart.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) rows: Rows,
+    /// The position of the last event purged.
+    pub(crate) purged: i64,
+    /// The last event number drawn (every event up to it may not be settled yet, on PostgreSQL).
+    pub(crate) last: i64,
+}
+
+/// The statement of [`page`]: [`rows_statement`]'s rows joined to one row of positions (alone when there are none).
+pub(crate) fn page_statement(
+    backend: DbBackend,
+    after: i64,
+    limit: u64,
+    audience: &Audience,
+    bound: Option<i64>,
+) -> Statement {
+    let read = rows_statement(backend, after, limit, audience, bound);
+    let sql = format!(
+        "SELECT m.purged_position, m.last_position, r.* FROM (SELECT (SELECT position FROM pbx_event_positions \
+         WHERE name = 'purged') AS purged_position, (SELECT COALESCE(MAX(seq), 0) FROM pbx_events) AS last_position) m \
+         LEFT JOIN ({}) r ON 1 = 1 ORDER BY r.seq",
+        read.sql
+    );
+    Statement { sql, ..read }
+}
+
+/// Up to `limit` rows after `after` that `audience` sees, in order, with the purged position and the last event
+/// number, in one statement (one snapshot: a purge that raced the read is seen with the events it deleted); `bound`
+/// from [`settled_bound`], read before.
+pub(crate) async fn page(
+    connection: &impl ConnectionTrait,
+    after: i64,
+    limit: u64,
+    audience: &Audience,
+    bound: Option<i64>,
+) -> Result<Page, DbErr> {
+    let statement = page_statement(connection.get_database_backend(), after, limit, audience, bound);
+    let mut settled = Vec::new();
+    let (mut purged, mut last, mut held_back) = (None, 0, false);
+    for row in connection.query_all_raw(statement).await? {
+        purged = Some(row.try_get::<i64>("", "purged_position")?);
+        last = row.try_get::<i64>("", "last_position")?;
+        // Ordered by number: the settled rows come first; no row read leaves the columns null.
+        match row.try_get::<Option<i32>>("", "settled")? {
+            None => {}
+            Some(0) => held_back = true,
+            Some(_) if !held_back => settled.push(pbx_event::Model::from_query_result(&row, "")?),
+            Some(_) => {}
+        }
+    }
+    let purged = purged.ok_or_else(|| DbErr::Custom("the event position purged is missing".to_owned()))?;
+    Ok(Page { rows: Rows { settled, held_back }, purged, last })
+}
+
 /// Deletes the events that occurred before `before` in the transaction `connection` is in, and moves the purged
 /// position past them; how many.
 pub(crate) async fn purge(connection: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {

@@ -56,6 +56,8 @@ async fn seeded_rows_read_back_and_every_read_query_is_served_by_an_index() {
             plan.query,
             plan.steps.join("\n")
         );
-        assert!(!plan.steps.iter().any(|s| s.contains("pbx_events_pkey")), "{}: walks the feed", plan.query);
+        // The primary key only for the last number (`MAX(seq)`: one step backward from its end).
+        let walks = plan.steps.iter().any(|s| s.contains("pbx_events_pkey") && !s.contains("Backward"));
+        assert!(!walks, "{}: walks the feed:\n{}", plan.query, plan.steps.join("\n"));
     }
 }
