@@ -262,8 +262,10 @@ impl Deliverer {
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         };
-        // What the feed holds up to its head is the sweep's; what is committed after, the follower's.
-        let mut sweep_at = tokio::time::Instant::now();
+        // What the feed holds up to its head is the sweep's; what is committed after, the follower's. The second
+        // sweep comes as soon as the claims of a replica that died just before this one started have run out.
+        self.claim(Claimable::Behind).await;
+        let mut sweep_at = tokio::time::Instant::now() + LEASE.to_std().unwrap_or(SWEEP) + Duration::from_secs(1);
         loop {
             if tokio::time::Instant::now() >= sweep_at {
                 self.claim(Claimable::Behind).await;

@@ -95,6 +95,42 @@ fn disabled_entry(backend: sea_orm::DbBackend, id: WebhookId, position: i64) -> 
     log_upsert(backend, id, uuid::Uuid::now_v7(), position, DISABLED, 0, &entry, ("failed", None))
 }
 
+/// PostgreSQL: the record of a delivered event in one statement — the webhook moved past it and its claim renewed
+/// (while `replica` holds it), and its log row written from the row updated (none when the claim is lost).
+fn delivered(
+    replica: &str,
+    id: WebhookId,
+    event: &Event,
+    position: i64,
+    attempts: i32,
+    attempt: &Attempt,
+    until: DateTime<Utc>,
+) -> sea_orm::Statement {
+    let sql = "WITH w AS (UPDATE webhooks SET failures = 0, cursor = $3, attempts = 0, next_attempt_at = NULL, \
+               lease_until = $4 WHERE id = $1 AND lease_owner = $2 RETURNING id) \
+               INSERT INTO webhook_deliveries (webhook_id, event_id, position, event_type, attempts, status, \
+               last_status_code, last_error, duration_ms, next_attempt_at, date_updated) \
+               SELECT id, $5, $3, $6, $7, 'delivered', $8, NULL, $9, NULL, $10 FROM w \
+               ON CONFLICT (webhook_id, event_id) DO UPDATE SET attempts = EXCLUDED.attempts, status = EXCLUDED.status, \
+               last_status_code = EXCLUDED.last_status_code, last_error = EXCLUDED.last_error, \
+               duration_ms = EXCLUDED.duration_ms, next_attempt_at = EXCLUDED.next_attempt_at, \
+               date_updated = EXCLUDED.date_updated";
+    let duration = i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX);
+    let values: [sea_orm::Value; 10] = [
+        id.as_uuid().into(),
+        replica.into(),
+        position.into(),
+        until.into(),
+        event.id.into(),
+        event.event_type.as_str().into(),
+        attempts.into(),
+        attempt.status.map(i32::from).into(),
+        duration.into(),
+        Utc::now().into(),
+    ];
+    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}
+
 #[async_trait]
 impl DeliveryStore for SeaOrmDeliveryStore {
     async fn claim(
@@ -188,6 +224,12 @@ impl DeliveryStore for SeaOrmDeliveryStore {
     ) -> Result<Recorded, RepositoryError> {
         let position = i64::try_from(position).map_err(unexpected)?;
         let attempts = i32::try_from(attempts).map_err(unexpected)?;
+        if self.db.backend() == sea_orm::DbBackend::Postgres && matches!(outcome, Outcome::Delivered) {
+            // The common case in one round trip: the webhook moved on and its log written, or neither.
+            let fused = delivered(replica, id, event, position, attempts, attempt, until);
+            let written = self.db.execute(fused).await.map_err(repository_error)?;
+            return Ok(if written == 0 { Recorded::Lost } else { Recorded::Kept });
+        }
         let (status, next_attempt_at) = match outcome {
             Outcome::Delivered => ("delivered", None),
             Outcome::Failed => ("failed", None),
