@@ -204,9 +204,12 @@ def idle_cost():
                 # PostgreSQL counts a backend's transactions when it flushes them (within 10 s of going idle): what
                 # came before is left to settle, and the window is three times the figure's, reported per 10 s.
                 time.sleep(12)
+                # A count costs transactions of its own (psql's connection, its query): measured, then left out.
+                first = writes.transactions(url)
                 before = writes.transactions(url)
+                own = before - first
                 time.sleep(3 * IDLE_SECONDS)
-                counted = writes.transactions(url) - before - 1  # the first count's own transaction
+                counted = writes.transactions(url) - before - own
                 return f"{counted / 3:.1f} ({counted} in {3 * IDLE_SECONDS} s)"
 
             rows.append((f"idle server, no webhook: transactions in {IDLE_SECONDS} s", measure()))
