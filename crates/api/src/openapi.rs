@@ -258,8 +258,9 @@ mod tests {
                 seen.push(format!("{path} {name}"));
             }
         }
-        // Customers and accounts listed, customers under the prefix; the lookup, and again under the prefix.
-        assert_eq!(seen.len(), 5, "{seen:?}");
+        // Customers, accounts and webhooks listed, customers and webhooks under the prefix; the lookup, and again
+        // under the prefix.
+        assert_eq!(seen.len(), 7, "{seen:?}");
     }
 
     #[test]
