@@ -41,7 +41,11 @@ pub fn report(line: &str) {
     eprintln!("{line}");
     if let Ok(path) = std::env::var("PBX_TEST_REPORT") {
         use std::io::Write;
-        let backend = format!("{:?}", pbx_infra::testing::Backend::from_env());
+        let backend = match pbx_infra::testing::Backend::from_env() {
+            pbx_infra::testing::Backend::Sqlite => "SQLite",
+            pbx_infra::testing::Backend::Postgres => "PostgreSQL",
+            pbx_infra::testing::Backend::MySql => "MySQL",
+        };
         if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
             let _ = writeln!(file, "{backend}: {line}");
         }

@@ -24,8 +24,14 @@ async fn the_served_openapi_document_is_the_checked_in_one() {
 #[tokio::test]
 async fn the_docs_page_is_served_without_the_internet() {
     let server = TestServer::start().await;
-    let page = server.client.get(server.url("/api/docs/")).send().await.unwrap();
+    // Written without its slash, the address leads to the page.
+    let bare = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let moved = bare.get(server.url("/api/docs")).send().await.unwrap();
+    assert_eq!(moved.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(moved.headers()[reqwest::header::LOCATION], "/api/docs/");
+    let page = server.client.get(server.url("/api/docs")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.url().path() == "/api/docs/", "{}", page.url());
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
     for asset in ["/api/docs/swagger-ui.css", "/api/docs/swagger-ui-bundle.js", "/api/docs/swagger-initializer.js"] {

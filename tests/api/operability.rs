@@ -248,4 +248,10 @@ async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
     let traced: Vec<&serde_json::Value> = lines.iter().filter(|l| l.to_string().contains("trace-me-42")).collect();
     let messages: Vec<&str> = traced.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
     assert!(messages.contains(&"PBX profile created") && messages.contains(&"request"), "{messages:?}");
+    // A request's duration in milliseconds, to the microsecond: at most three decimals.
+    for line in lines.iter().filter(|l| l["fields"]["message"] == "request") {
+        let elapsed = line["fields"]["elapsed_ms"].to_string();
+        let decimals = elapsed.split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(decimals <= 3, "elapsed_ms {elapsed} in {line}");
+    }
 }

@@ -1,5 +1,5 @@
-// The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token,
-// a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile,
+// The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token that
+// finds the README's customer and profile, a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile,
 // enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
 // deleting; then the page at 360 px wide; then an account of the enterprise tier, picked from the accounts list, and a
 // customer and a profile made under it; then a webhook created, disabled, pinged, its deliveries read, deleted.
@@ -57,6 +57,12 @@ async function main() {
     const stored = await page.evaluate(() => JSON.stringify(localStorage));
     if (!token || stored.includes(token)) throw new Error("the token must be in sessionStorage only");
     await shot("signed-in");
+
+    // The README's curl walk ran before (run.sh) with a token of the development reseller: what it made is here.
+    await page.getByRole("link", { name: "Acme", exact: true }).click();
+    await page.locator("#profile-rows tr", { hasText: "Clients ~.pbx.kazoo.name.~ Pbx" }).waitFor({ timeout: 10000 });
+    await shot("readme-walk");
+    await page.getByRole("link", { name: "← All customers" }).click();
 
     // A customer, with the keyboard.
     await page.getByText("New customer").click();

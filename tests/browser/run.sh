@@ -20,5 +20,12 @@ token=$("$bin" --data-dir "$data" token --tenant 6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2
 customer=$(curl -s -X POST "$url/api/v1.0/customers" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"name": "Browser test"}' | sed -E 's/^\{"data":\{"id":"([^"]+)".*/\1/')
 mkdir -p "$target/browser"
+# The README's curl walk, as a newcomer runs it (its first `sh` block under "Try the seed's request"), against this
+# server: the portal test then finds its customer and profile under the development token.
+walk=$(awk '/^### Try the seed/ {found = 1} found && /^```sh$/ {code = 1; next} code && /^```$/ {exit} code' README.md)
+walk=${walk//cargo run -q -p pbx-server --/\"$bin\" --data-dir \"$data\"}
+walk=${walk//http:\/\/127.0.0.1:8080/$url}
+bash -euo pipefail -c "$walk" > "$target/browser/readme-walk.txt"
+grep -q '^HTTP/1.1 201' "$target/browser/readme-walk.txt" || { cat "$target/browser/readme-walk.txt"; exit 1; }
 node tests/browser/docs-page.cjs "$url" "$token" "$customer" "$target/browser/docs-page.png"
 node tests/browser/portal.cjs "$url" "$target/browser" "$target/browser/portal-readme.png"

@@ -121,6 +121,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     // implementation for both families.
                     .service(web::scope(&format!("/accounts/{{{ACTING_ACCOUNT}}}")).configure(tenant_routes)),
             )
+            // The docs page's address as people write it, without the slash its relative assets need.
+            .service(web::resource("/api/docs").route(web::get().to(docs_with_slash)))
             // After the API: its pattern is a regular expression, which every API request would run first.
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
@@ -197,6 +199,11 @@ fn tenant_routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(webhooks::rotate))
             .default_service(allow("POST")),
     );
+}
+
+/// `GET /api/docs`: 308 to `/api/docs/`, the docs page.
+async fn docs_with_slash() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((actix_web::http::header::LOCATION, "/api/docs/")).finish()
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -43,7 +43,9 @@ pub async fn log_requests(
         }
     }
     span.in_scope(|| {
-        tracing::info!(%method, %path, status, elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+        // Microseconds are enough: three decimals.
+        let elapsed_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        tracing::info!(%method, %path, status, elapsed_ms, "request");
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
