@@ -327,3 +327,60 @@ async fn instance_lookup_shows_ids_to_the_owner_only() {
         assert_eq!(error_fields(&body), ["instanceId"]);
     }
 }
+
+/// Issue 33, finding 1: a patch that points a profile's secret somewhere else — a Kazoo profile's `hostRest` or
+/// `hostWebsocket`, a 3CX profile's `licenseKey` or `username` — must write the secret again, or a token that may
+/// write but never read secrets (`pbxs:write`) could send the stored one to a host of its own. Without it: 400 on
+/// the secret's field and nothing changed; with it: 200.
+#[tokio::test]
+async fn a_patch_that_moves_a_secret_must_write_it_again() {
+    let server = TestServer::start().await;
+    let tenant = new_guid();
+    let admin = server.token(&tenant, "onboarding");
+    let writer = server.token(&tenant, "pbxs:write");
+    let customer = server.customer(&admin).await;
+    let cases = [
+        (kazoo(&new_guid()), "/hostRest", json!("https://attacker.example.com"), "apiKey", "hostRest or hostWebsocket"),
+        (
+            kazoo(&new_guid()),
+            "/hostWebsocket",
+            json!("wss://attacker.example.com"),
+            "apiKey",
+            "hostRest or hostWebsocket",
+        ),
+        (three_cx(&new_guid()), "/licenseKey", json!(new_guid()), "password", "licenseKey or username"),
+        (three_cx(&new_guid()), "/username", json!("someone-else"), "password", "licenseKey or username"),
+    ];
+    for (body, field, value, secret, moved) in cases {
+        let (status, _, created) = read(server.create_pbx(&admin, &customer, &body).await).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let path = format!("/api/v1.0/customers/{customer}/pbxs/{}", created["data"]["id"].as_str().unwrap());
+        let send = |operations: Value| {
+            server
+                .client
+                .patch(server.url(&path))
+                .bearer_auth(&writer)
+                .header(CONTENT_TYPE, "application/json-patch+json")
+                .body(operations.to_string())
+                .send()
+        };
+        let (status, _, refused) =
+            read(send(json!([{"op": "replace", "path": field, "value": value}])).await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {refused}");
+        assert_eq!(error_fields(&refused), [secret], "{field}: {refused}");
+        let message = refused["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+        assert!(refused.to_string().contains(moved), "{field}: {refused} {message}");
+        let (_, headers, shown) = read(server.get(&path, &admin).await).await;
+        assert_eq!(headers[ETAG], "\"1\"", "{field}: nothing changed");
+        assert_eq!(shown["data"][&field[1..]], body[&field[1..]], "{field}: nothing changed");
+
+        let with_secret = json!([
+            {"op": "replace", "path": field, "value": value},
+            {"op": "replace", "path": format!("/{secret}"), "value": "a-new-secret-of-theirs"},
+        ]);
+        let (status, headers, changed) = read(send(with_secret).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{field}: {changed}");
+        assert_eq!(headers[ETAG], "\"2\"");
+        assert_eq!(changed["data"][&field[1..]], value, "{field}");
+    }
+}

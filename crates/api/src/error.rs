@@ -248,6 +248,10 @@ impl From<PatchPbxError> for ApiError {
             PatchPbxError::NotFound => Self::NotFound,
             PatchPbxError::PreconditionFailed => Self::PreconditionFailed,
             PatchPbxError::InstanceAttached => Self::Conflict(INSTANCE_ATTACHED.to_owned()),
+            PatchPbxError::SecretNotRepeated(secret, moved) => Self::Invalid(vec![crate::FieldProblem::new(
+                secret,
+                format!("must be given again in a patch that changes {moved}; nothing was changed"),
+            )]),
             PatchPbxError::ChargesNotAccepted => Self::PaymentRequired(
                 "Enabling a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
                  header 'accept-charges: true'. Nothing was changed.",

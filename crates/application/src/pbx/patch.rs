@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
+use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
 use crate::events::Recorder;
@@ -45,6 +45,11 @@ pub enum PatchPbxError {
     /// The new PBX instance is attached to a customer already.
     #[error("the PBX instance is already attached to a customer")]
     InstanceAttached,
+    /// The change points the profile's secret somewhere else without writing the secret again (a Kazoo profile's
+    /// host, a 3CX profile's licence key or user name): a caller that cannot read the stored secret could otherwise
+    /// send it to a host of its own. Holds the secret's field (the API's name) and the fields that moved it.
+    #[error("{0} must be given again with a change of {1}")]
+    SecretNotRepeated(&'static str, &'static str),
     /// Enabling the profile is chargeable and the charge was not accepted.
     #[error("enabling a PBX profile is chargeable and the charge was not accepted")]
     ChargesNotAccepted,
@@ -127,6 +132,11 @@ impl PatchPbx {
             enabled,
             connection: new.connection,
         };
+        if let Some((secret, moved)) = moved_secret(&current.value.connection, &patched.connection)
+            && !secrets_written.iter().any(|written| written == secret)
+        {
+            return Err(PatchPbxError::SecretNotRepeated(secret, moved));
+        }
         let turned_on = patched.enabled && !current.value.enabled;
         if turned_on && !accept_charges {
             let (before, after) = (current.value.instance_id(), patched.instance_id());
@@ -140,6 +150,21 @@ impl PatchPbx {
         let version = self.profiles.update(&patched, current.version, &event).await?;
         tracing::info!(version, "PBX profile changed");
         Ok(Versioned { value: patched, version })
+    }
+}
+
+/// The secret (the API's field name) that a change from `before` to `after` sends somewhere else, and the fields
+/// that move it: a Kazoo profile's API key when a host changes, a 3CX profile's password when its licence key or
+/// user name changes. A change of type replaces the whole connection, its secret included.
+fn moved_secret(before: &PbxConnection, after: &PbxConnection) -> Option<(&'static str, &'static str)> {
+    match (before, after) {
+        (PbxConnection::Kazoo(before), PbxConnection::Kazoo(after)) => (before.host_rest != after.host_rest
+            || before.host_websocket != after.host_websocket)
+            .then_some(("apiKey", "hostRest or hostWebsocket")),
+        (PbxConnection::ThreeCx(before), PbxConnection::ThreeCx(after)) => (before.license_key != after.license_key
+            || before.username != after.username)
+            .then_some(("password", "licenseKey or username")),
+        (PbxConnection::Kazoo(_) | PbxConnection::ThreeCx(_) | PbxConnection::Teams(_), _) => None,
     }
 }
 
