@@ -384,3 +384,62 @@ async fn a_patch_that_moves_a_secret_must_write_it_again() {
         assert_eq!(changed["data"][&field[1..]], value, "{field}");
     }
 }
+
+/// Issue 33, finding 2: a PBX host written as an address the service may not call — loopback, private, link-local,
+/// the metadata service, in any spelling — is 400 on its field, on create (alone and inside a customer's create) and
+/// on patch; a host name is not resolved (the seed's `rest.example.com` stays valid offline). With
+/// `PBX_PBX_HOSTS_ALLOW_PRIVATE`, such hosts are allowed (tests, on-premises PBXs).
+#[tokio::test]
+async fn a_pbx_host_naming_a_private_address_is_refused_unless_allowed() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    for (field, url) in [
+        ("hostRest", "https://127.0.0.1:19443"),
+        ("hostRest", "http://169.254.169.254/latest/meta-data"),
+        ("hostRest", "https://[::1]"),
+        ("hostRest", "https://10.0.0.1"),
+        ("hostRest", "https://[2002:7f00:1::]"),
+        ("hostWebsocket", "wss://[::ffff:0:7f00:1]"),
+        ("hostWebsocket", "ws://192.168.1.10:8000"),
+    ] {
+        let mut body = kazoo(&new_guid());
+        body[field] = json!(url);
+        let (status, _, refused) = read(server.create_pbx(&token, &customer, &body).await).await;
+        assert_eq!(
+            (status, error_fields(&refused)),
+            (StatusCode::BAD_REQUEST, vec![field.to_owned()]),
+            "{url}: {refused}"
+        );
+        let nested = json!({"name": "Nested", "pbxConnectionProfile": body});
+        let (status, _, refused) = read(server.post("/api/v1.0/customers", &token, &nested, &[]).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {refused}");
+        assert_eq!(error_fields(&refused), [format!("pbxConnectionProfile.{field}")], "{url}: {refused}");
+    }
+    let (status, _, created) = read(server.create_pbx(&token, &customer, &kazoo(&new_guid())).await).await;
+    assert_eq!(status, StatusCode::CREATED, "a host name is not resolved: {created}");
+    let path = format!("/api/v1.0/customers/{customer}/pbxs/{}", created["data"]["id"].as_str().unwrap());
+    let moved = json!([
+        {"op": "replace", "path": "/hostRest", "value": "https://[fd00::1]"},
+        {"op": "replace", "path": "/apiKey", "value": "NEWKEY"},
+    ]);
+    let answer = server
+        .client
+        .patch(server.url(&path))
+        .bearer_auth(&token)
+        .header(CONTENT_TYPE, "application/json-patch+json")
+        .body(moved.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, _, refused) = read(answer).await;
+    assert_eq!((status, error_fields(&refused)), (StatusCode::BAD_REQUEST, vec!["hostRest".to_owned()]), "{refused}");
+
+    let allowed = TestServer::start_with(&[("PBX_PBX_HOSTS_ALLOW_PRIVATE", "true")]).await;
+    let token = allowed.reseller();
+    let customer = allowed.customer(&token).await;
+    let mut body = kazoo(&new_guid());
+    body["hostRest"] = json!("https://127.0.0.1:19443");
+    let (status, _, created) = read(allowed.create_pbx(&token, &customer, &body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+}

@@ -28,6 +28,9 @@ pub struct ApiSettings {
     /// Whether `Location` may be built from the `Forwarded` and `X-Forwarded-*` headers (behind a proxy that sets
     /// them); they are ignored otherwise.
     pub trust_forwarded: bool,
+    /// Whether a PBX profile's hosts may be written as addresses the service would not call otherwise (loopback,
+    /// private, link-local, metadata): tests and on-premises PBXs.
+    pub pbx_hosts_allow_private: bool,
 }
 
 impl Default for ApiSettings {
@@ -40,6 +43,7 @@ impl Default for ApiSettings {
             metrics_with_api: true,
             dev_tokens: false,
             trust_forwarded: false,
+            pbx_hosts_allow_private: false,
         }
     }
 }

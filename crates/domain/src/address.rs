@@ -4,6 +4,19 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// The address a URL names as its host when it names one (not a domain name) that the service must not call: what
+/// a client may not register as a target (a webhook's URL, a PBX host). Names are not resolved here.
+#[must_use]
+pub fn forbidden_literal(url: &str) -> Option<IpAddr> {
+    let url = url::Url::parse(url).ok()?;
+    let address = match url.host()? {
+        url::Host::Ipv4(v4) => IpAddr::V4(v4),
+        url::Host::Ipv6(v6) => IpAddr::V6(v6),
+        url::Host::Domain(_) => return None,
+    };
+    forbidden(address).then_some(address)
+}
+
 /// Whether the service must not call `address`: unspecified, loopback, private (RFC 1918), shared (RFC 6598),
 /// link-local (the cloud metadata service's 169.254.169.254 among them), broadcast, documentation, benchmarking,
 /// reserved, multicast; IPv6 unique-local, site-local, link-local, discard-only (`100::/64`), documentation,
@@ -143,6 +156,23 @@ mod tests {
             ("2001:20::1", "ORCHIDv2"),
         ] {
             assert!(forbidden(address.parse().unwrap()), "{address} ({what})");
+        }
+    }
+
+    #[test]
+    fn a_url_naming_a_forbidden_address_is_told_and_a_name_is_not_resolved() {
+        for (url, address) in [
+            ("https://127.0.0.1:19443", "127.0.0.1"),
+            ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+            ("https://[::1]", "::1"),
+            ("wss://10.0.0.1/ws", "10.0.0.1"),
+            ("https://[2002:7f00:1::]/", "2002:7f00:1::"),
+            ("https://[::ffff:0:7f00:1]/", "::ffff:0:7f00:1"),
+        ] {
+            assert_eq!(forbidden_literal(url), Some(address.parse().unwrap()), "{url}");
+        }
+        for url in ["https://rest.example.com", "https://localhost:8443", "https://93.184.216.34/", "not a url"] {
+            assert_eq!(forbidden_literal(url), None, "{url}");
         }
     }
 

@@ -136,6 +136,11 @@ pub struct ServeArgs {
     /// on-premises receivers. Off, such a URL is refused at create and change, and at each delivery.
     #[arg(long, env = "PBX_WEBHOOKS_ALLOW_PRIVATE", global = true)]
     pub webhooks_allow_private: bool,
+    /// Let a PBX profile's hosts (`hostRest`, `hostWebsocket`) be written as loopback, private, link-local or
+    /// metadata addresses: for tests and PBXs on the operator's own network. Off, such a host is refused at create and
+    /// change (a host name is not resolved then).
+    #[arg(long, env = "PBX_PBX_HOSTS_ALLOW_PRIVATE", global = true)]
+    pub pbx_hosts_allow_private: bool,
     /// Let the portal hand out development tokens (`POST /portal/dev-token`, every scope of one fixed reseller).
     /// Refused unless the server listens on loopback and mints its own tokens; never to a request that came
     /// through a proxy (Forwarded or X-Forwarded-* headers). `make run` turns it on.

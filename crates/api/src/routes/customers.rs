@@ -60,6 +60,10 @@ pub(crate) async fn create(
             timezone: account.details.timezone,
         });
         let input = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
+        if let Some(first) = &input.first_profile {
+            let allow_private = state.settings.pbx_hosts_allow_private;
+            crate::wire::profile::check_hosts(&first.connection, allow_private, "pbxConnectionProfile.")?;
+        }
         caller.may_grant(input.options.trial_duration)?;
         if input.first_profile.is_some() {
             caller.require(Scope::PbxsWrite)?;

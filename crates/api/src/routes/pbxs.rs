@@ -80,6 +80,7 @@ pub(crate) async fn create(
     idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
         let sent_as_text = profile::sent_as_text(&body);
         let profile = profile::parse(body).map_err(ApiError::Invalid)?;
+        profile::check_hosts(&profile.connection, state.settings.pbx_hosts_allow_private, "")?;
         let accept_charges = accepts_charges(req);
         let actor = caller.actor();
         let command =
@@ -194,6 +195,7 @@ pub(crate) async fn patch(
     let operations = operations(json_value(&req, payload, &state.settings).await?)?;
     let editable = state.patch_pbx.load(caller.reseller, customer_id, pbx_id, if_match).await?;
     let change = profile::patched(&editable.current.value, operations)?;
+    profile::check_hosts(&change.profile.connection, state.settings.pbx_hosts_allow_private, "")?;
     let profile = state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(profile.version));

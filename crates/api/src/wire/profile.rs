@@ -120,6 +120,38 @@ pub(crate) fn pbx_type(object: &Map<String, Value>) -> Result<PbxType, FieldProb
 ///
 /// # Errors
 /// Every problem: `_type`, each broken field, then each field the type does not have.
+/// The one address rule (`pbx_domain::address`, CONTRACT §14) on a profile's hosts: a host written as an address
+/// the service must not call (loopback, private, link-local, metadata…, in any spelling) is a problem of its field,
+/// `prefix` before its name, unless `allow_private`. Host names are not resolved (a profile is valid offline).
+///
+/// # Errors
+/// [`ApiError::Invalid`] naming each such host.
+pub(crate) fn check_hosts(connection: &PbxConnection, allow_private: bool, prefix: &str) -> Result<(), ApiError> {
+    let hosts = match connection {
+        PbxConnection::Kazoo(kazoo) => {
+            vec![("hostRest", kazoo.host_rest.as_str()), ("hostWebsocket", kazoo.host_websocket.as_str())]
+        }
+        PbxConnection::ThreeCx(_) | PbxConnection::Teams(_) => Vec::new(),
+    };
+    if allow_private {
+        return Ok(());
+    }
+    let problems: Vec<FieldProblem> = hosts
+        .into_iter()
+        .filter_map(|(field, url)| {
+            let address = pbx_domain::address::forbidden_literal(url)?;
+            Some(FieldProblem::new(
+                format!("{prefix}{field}"),
+                format!(
+                    "names {address}, an address the service may not call (loopback, private, link-local, \
+                     metadata…); --pbx-hosts-allow-private allows it"
+                ),
+            ))
+        })
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(ApiError::Invalid(problems)) }
+}
+
 pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldProblem>> {
     match pbx_type(&object).map_err(|problem| vec![problem])? {
         PbxType::Kazoo => parse_body(object, KazooBody::parse),

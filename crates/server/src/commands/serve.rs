@@ -45,6 +45,7 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
         trust_forwarded = serve.trust_forwarded,
         dev_tokens = serve.dev_tokens,
         webhooks_allow_private = serve.webhooks_allow_private,
+        pbx_hosts_allow_private = serve.pbx_hosts_allow_private,
         body_limit = serve.body_limit,
         rate_limit = serve.rate_limit,
         rate_burst = serve.rate_burst,
@@ -131,6 +132,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
             metrics_with_api: serve.metrics_bind.is_none(),
             dev_tokens: serve.dev_tokens,
             trust_forwarded: serve.trust_forwarded,
+            pbx_hosts_allow_private: serve.pbx_hosts_allow_private,
         },
     });
 
