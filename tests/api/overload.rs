@@ -138,3 +138,60 @@ async fn a_thousand_connections_at_once_leave_healthz_answering_and_memory_bound
     assert!(answered > 0);
     assert!(peak < 256.0, "peak RSS {peak:.1} MiB with 1000 connections");
 }
+
+/// Issue 33, finding 3: more idle connections than the process may open files. Started under an open-file limit of
+/// 256 (`prlimit`), the server bounds the connections it holds below it and stops accepting past the bound (the rest
+/// wait in the kernel's queue): its log never says "Too many open files", it lives, and once the flood ends a
+/// request is answered in under a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_idle_connections_than_open_files_never_exhaust_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut child = std::process::Command::new("prlimit")
+        .args(["--nofile=256:256", "--", env!("CARGO_BIN_EXE_pbx-server"), "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .env("PBX_LOG_FORMAT", "text")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("prlimit (util-linux) runs the server");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let base = loop {
+        let line = lines.next().expect("the server printed its address").unwrap();
+        if let Some(address) = line.strip_prefix("pbx-server listening on ") {
+            break address.to_owned();
+        }
+    };
+    let address = base.trim_start_matches("http://").to_owned();
+
+    let mut idle = Vec::new();
+    for _ in 0..600 {
+        match tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(&address)).await {
+            Ok(Ok(stream)) => idle.push(stream),
+            _ => break, // the kernel's queue is full too
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(child.try_wait().unwrap().is_none(), "the server lives");
+    let opened = idle.len();
+    drop(idle);
+
+    let started = Instant::now();
+    let answered = reqwest::Client::new()
+        .get(format!("{base}/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .map(|r| r.status());
+    let waited = started.elapsed();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(opened > 256, "more connections than open files: {opened}");
+    assert!(!logged.contains("Too many open files"), "the log:\n{logged}");
+    assert_eq!(answered.ok(), Some(StatusCode::OK), "{waited:?}; the log:\n{logged}");
+    assert!(waited < Duration::from_secs(1), "answered after {waited:?}");
+    report(&format!("{opened} idle connections at an open-file limit of 256: a request answered {waited:?} after"));
+}

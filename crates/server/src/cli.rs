@@ -164,6 +164,11 @@ pub struct ServeArgs {
     /// How long an idle keep-alive connection stays open.
     #[arg(long, env = "PBX_KEEP_ALIVE", default_value = "75s", value_parser = parse_duration, global = true)]
     pub keep_alive: Duration,
+    /// The most client connections the API holds at once, all workers together [default: what the open-file
+    /// limit leaves once the database pool and the service's own sockets have their share]. Past it the server stops
+    /// accepting until a connection ends: the next ones wait in the kernel's queue, and are not refused.
+    #[arg(long, env = "PBX_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_connections: Option<u32>,
     /// HTTP worker threads [default: one per CPU core].
     #[arg(long, env = "PBX_WORKERS", value_parser = clap::value_parser!(u16).range(1..), global = true)]
     pub workers: Option<u16>,

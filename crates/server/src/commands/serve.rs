@@ -142,9 +142,11 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     // so that connections still arriving are answered (see `pbx_api::answer_while_stopping`), not reset.
     let late = listener.try_clone().context("keeping a handle on the listening socket")?;
     let mut server = actix_server::Server::build().disable_signals().shutdown_timeout(serve.shutdown_grace.as_secs());
-    if let Some(workers) = serve.workers {
-        server = server.workers(usize::from(workers));
-    }
+    let workers = serve
+        .workers
+        .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get), usize::from);
+    let connections = connection_bound(serve.max_connections, common.db_max_connections);
+    server = server.workers(workers).max_concurrent_connections(connections.div_ceil(workers).max(1));
     let timeouts = Timeouts { keep_alive: serve.keep_alive, head: serve.request_timeout };
     let (api_state, stopping) = (state.clone(), server.graceful_shutdown_signal());
     let server = server
@@ -209,6 +211,30 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How many client connections the API may hold at once (`--max-connections`, within what the open-file limit
+/// allows), after raising the soft open-file limit to the hard one: past it the server stops accepting until a
+/// connection ends — the next ones wait in the kernel's queue — rather than fail to accept (`EMFILE`) and leave
+/// every client, a health check included, unanswered. Files are kept for the database pool and the service's own
+/// sockets and files (NATS, webhook deliveries, the LISTEN connection, logs, SQLite's files): 64, the pool, and an
+/// eighth of the limit.
+fn connection_bound(asked: Option<u32>, db_max_connections: u32) -> usize {
+    let files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => files,
+        Err(e) => {
+            tracing::warn!(error = %e, "the open-file limit could not be read or raised");
+            1024
+        }
+    };
+    let kept = 64 + u64::from(db_max_connections) + files / 8;
+    let allowed = usize::try_from(files.saturating_sub(kept).max(1)).unwrap_or(usize::MAX);
+    let bound = asked.map_or(allowed, |asked| allowed.min(usize::try_from(asked).unwrap_or(usize::MAX)));
+    if asked.is_some_and(|asked| usize::try_from(asked).unwrap_or(usize::MAX) > allowed) {
+        tracing::warn!(asked, allowed, files, "--max-connections is above what the open-file limit allows; lowered");
+    }
+    tracing::info!(open_files = files, max_connections = bound, "client connections bounded");
+    bound
 }
 
 /// The HTTP service of one worker, as actix-web's `HttpServer` builds it, over each connection's socket wrapped in
