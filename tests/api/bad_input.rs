@@ -104,3 +104,36 @@ async fn a_body_that_does_not_arrive_within_the_request_timeout_is_a_408() {
     assert!(answer.contains(r#""error":408"#) && answer.contains(r#""status":"error""#), "{answer}");
     assert!(started.elapsed() < std::time::Duration::from_secs(8), "answered and closed, not left open");
 }
+
+/// Issue 33, finding 4: what a strict origin server refuses of a head that actix-http lets through. An `Expect`
+/// other than `100-continue` is 417 (RFC 9110 §10.1.1), a target in absolute form with a scheme other than http(s)
+/// is 400 (RFC 9112 §3.2.2), each in the envelope; `100-continue` still works, and a bare LF ending a line is read as
+/// one (RFC 9112 §2.2 lets a recipient do so; docs/security.md says why it is kept).
+#[tokio::test]
+async fn expectations_and_targets_a_strict_origin_refuses_are_refused_in_the_envelope() {
+    let server = TestServer::start().await;
+    let close = "Connection: close\r\n";
+    let expect =
+        raw_http(&server.base, format!("GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n{close}\r\n")).await;
+    assert!(expect.starts_with("HTTP/1.1 417"), "{expect}");
+    assert!(expect.contains(r#""error":417"#) && expect.contains(r#""status":"error""#), "{expect}");
+    let ftp = raw_http(&server.base, format!("GET ftp://x/healthz HTTP/1.1\r\nHost: x\r\n{close}\r\n")).await;
+    assert!(ftp.starts_with("HTTP/1.1 400") && ftp.contains(r#""error":400"#), "{ftp}");
+    let absolute = raw_http(&server.base, format!("GET http://x/healthz HTTP/1.1\r\nHost: x\r\n{close}\r\n")).await;
+    assert!(absolute.starts_with("HTTP/1.1 200"), "an http target in absolute form is served: {absolute}");
+
+    let token = server.reseller();
+    let body = r#"{"name": "Continued"}"#;
+    let continued = raw_http(
+        &server.base,
+        format!(
+            "POST /api/v1.0/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n{close}\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(continued.contains("HTTP/1.1 201"), "{continued}");
+    let bare_lf = raw_http(&server.base, "GET /healthz HTTP/1.1\nHost: x\nConnection: close\n\n").await;
+    assert!(bare_lf.starts_with("HTTP/1.1 200"), "{bare_lf}");
+}

@@ -28,6 +28,7 @@ pub fn app(
     let origins = state.settings.cors_origins.clone();
     App::new()
         .wrap(middleware::from_fn(head_as_get))
+        .wrap(middleware::from_fn(strict_head))
         .wrap(crate::envelope_errors())
         .wrap(
             middleware::DefaultHeaders::new()
@@ -224,6 +225,33 @@ async fn head_as_get(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
+}
+
+/// What a strict origin server refuses of a head that actix-http lets through: an `Expect` other than
+/// `100-continue` (RFC 9110 §10.1.1: 417), and a target in absolute form whose scheme is not `http` or `https`
+/// (RFC 9112 §3.2.2: this server is the origin of http(s) resources only; 400). A bare LF as a line's end is
+/// kept: RFC 9112 §2.2 lets a recipient read it as one (docs/security.md).
+async fn strict_head(
+    req: ServiceRequest,
+    next: middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let expects = req.headers().get_all(header::EXPECT).any(|value| {
+        !value.to_str().is_ok_and(|value| value.split(',').all(|v| v.trim().eq_ignore_ascii_case("100-continue")))
+    });
+    if expects {
+        return Err(ApiError::ExpectationFailed.into());
+    }
+    if req
+        .uri()
+        .scheme_str()
+        .is_some_and(|scheme| !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https"))
+    {
+        return Err(ApiError::BadRequest(
+            "The request target names a scheme other than http or https; this server serves neither.".to_owned(),
+        )
+        .into());
     }
     next.call(req).await
 }

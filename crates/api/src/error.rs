@@ -50,6 +50,8 @@ pub enum ApiError {
     IdempotencyKeyReused,
     /// 409: the first request with this `Idempotency-Key` is still being answered.
     IdempotencyKeyInUse,
+    /// 417: the request's `Expect` asks for something other than `100-continue`.
+    ExpectationFailed,
     /// 429: the tenant is over its rate limit; retry after this many seconds.
     TooManyRequests(u64),
     /// 503: the database cannot be reached.
@@ -96,6 +98,7 @@ impl ApiError {
             Self::TooManyRequests(seconds) => {
                 format!("Too many requests for this tenant; retry in {seconds} s.")
             }
+            Self::ExpectationFailed => "The only expectation this server meets is 'Expect: 100-continue'.".to_owned(),
             Self::IdempotencyKeyReused => "This Idempotency-Key was used with a different request in the last 24 \
                                            hours; use a new key for a new request."
                 .to_owned(),
@@ -135,6 +138,7 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Gone => StatusCode::GONE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::ExpectationFailed => StatusCode::EXPECTATION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
