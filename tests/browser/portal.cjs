@@ -2,7 +2,8 @@
 // finds the README's customer and profile, a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile,
 // enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
 // deleting; then the page at 360 px wide; then an account of the enterprise tier, picked from the accounts list, and a
-// customer and a profile made under it; then a webhook created, disabled, pinged, its deliveries read, deleted.
+// customer and a profile made under it; then a webhook created, disabled (a ping refused), enabled, pinged, its
+// deliveries read, deleted.
 // Each step leaves a screenshot.
 // Usage: node portal.cjs <base URL> <screenshot folder> [README screenshot path]
 const { chromium } = require("playwright-core");
@@ -252,7 +253,11 @@ async function main() {
     }
     await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Disable" }).click();
     await notice("CRM disabled.");
-    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Enable" }).waitFor();
+    // A disabled webhook is not pinged (409): enabled again first.
+    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Ping" }).click();
+    await notice("enable it before a test delivery");
+    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Enable" }).click();
+    await notice("CRM enabled.");
     await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Ping" }).click();
     await notice("A test delivery is on its way");
     for (let tries = 0; ; tries += 1) {
