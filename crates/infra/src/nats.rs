@@ -160,7 +160,7 @@ async fn publish(
     bound: Option<i64>,
 ) -> anyhow::Result<(Option<(usize, i64)>, bool)> {
     let outbox::Rows { settled: rows, held_back } =
-        outbox::rows(connection, position, BATCH, &Audience::All, bound).await?;
+        outbox::page(connection, position, BATCH, &Audience::All, bound).await?.rows;
     let Some(last) = rows.last().map(|row| row.seq) else { return Ok((None, held_back)) };
     let mut acks = Vec::with_capacity(rows.len());
     for row in rows {

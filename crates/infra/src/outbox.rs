@@ -331,26 +331,6 @@ pub(crate) struct Rows {
     pub(crate) held_back: bool,
 }
 
-/// Up to `limit` rows after `after` that `audience` sees, in order; `bound` from [`settled_bound`], read before.
-pub(crate) async fn rows(
-    connection: &impl ConnectionTrait,
-    after: i64,
-    limit: u64,
-    audience: &Audience,
-    bound: Option<i64>,
-) -> Result<Rows, DbErr> {
-    let statement = rows_statement(connection.get_database_backend(), after, limit, audience, bound);
-    let mut settled = Vec::new();
-    for row in connection.query_all_raw(statement).await? {
-        // Ordered by number: the settled rows come first.
-        if row.try_get::<i32>("", "settled")? == 0 {
-            return Ok(Rows { settled, held_back: true });
-        }
-        settled.push(pbx_event::Model::from_query_result(&row, "")?);
-    }
-    Ok(Rows { settled, held_back: false })
-}
-
 /// A read of the feed in one statement: the rows, and the positions that tell a stale or unknown cursor apart.
 #[derive(Debug)]
 pub(crate) struct Page {
