@@ -636,3 +636,45 @@ async fn an_owner_has_at_most_twenty_webhooks_however_many_create_at_once() {
     assert_eq!(create(owner.clone(), 31).await.0, StatusCode::CREATED, "a delete makes room");
     assert_eq!(create(owner, 32).await.0, StatusCode::CONFLICT);
 }
+
+/// Two replicas on one database, both delivering (each follows every commit and claims the webhooks whose owner has
+/// something new): 8 clients create customers through both. Each event reaches the webhook exactly once, in feed
+/// order — never two replicas working one webhook at once (the claim), never an event left behind by a claim given up
+/// as another replica's commit arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_deliver_every_event_once_in_feed_order() {
+    let first = TestServer::start_with(&[("PBX_WEBHOOKS_ALLOW_PRIVATE", "true"), ("PBX_RATE_LIMIT", "0")]).await;
+    let second = first.replica();
+    let receiver = Receiver::start(Refuse::Every(usize::MAX)).await;
+    let token = first.reseller();
+    let body = json!({"name": "CRM", "url": receiver.url, "events": ["customer.created"]});
+    let (status, _, created) = read(first.post("/api/v1.0/webhooks", &token, &body, &[]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let mut clients = tokio::task::JoinSet::new();
+    for client in 0..8 {
+        let urls = [first.url("/api/v1.0/customers"), second.url("/api/v1.0/customers")];
+        let token = token.clone();
+        clients.spawn(async move {
+            let http = reqwest::Client::new();
+            for n in 0..25 {
+                let body = json!({"name": format!("Client {client} customer {n}")});
+                let answer = http.post(&urls[(client + n) % 2]).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(answer.status(), StatusCode::CREATED);
+            }
+        });
+    }
+    while let Some(done) = clients.join_next().await {
+        done.unwrap();
+    }
+    let expected = feed_ids(&first, &token, &["customer.created"]).await;
+    assert_eq!(expected.len(), 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let received: Vec<String> = loop {
+        let received: Vec<String> = receiver.received.lock().unwrap().iter().map(|r| r.id.clone()).collect();
+        if received.len() >= expected.len() || std::time::Instant::now() > deadline {
+            break received;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(received, expected, "each event once, in feed order");
+}
