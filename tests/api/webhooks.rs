@@ -634,7 +634,29 @@ async fn an_owner_has_at_most_twenty_webhooks_however_many_create_at_once() {
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::OK);
     assert_eq!(create(owner.clone(), 31).await.0, StatusCode::CREATED, "a delete makes room");
-    assert_eq!(create(owner, 32).await.0, StatusCode::CONFLICT);
+    assert_eq!(create(owner.clone(), 32).await.0, StatusCode::CONFLICT);
+
+    // Deletes and creates at once: the count stays the rows' count, so the owner fills up to exactly 20 again.
+    let (_, _, list) = read(server.get("/api/v1.0/webhooks?pageSize=100", &owner).await).await;
+    let ids: Vec<String> =
+        list["data"].as_array().unwrap().iter().map(|w| w["id"].as_str().unwrap().to_owned()).collect();
+    let deletes = ids.iter().take(10).map(|id| {
+        let request =
+            reqwest::Client::new().delete(server.url(&format!("/api/v1.0/webhooks/{id}"))).bearer_auth(&owner);
+        async move { request.send().await.unwrap().status() }
+    });
+    let creates = (40..55).map(|n| create(owner.clone(), n));
+    let (deleted, made) =
+        tokio::join!(futures_util::future::join_all(deletes), futures_util::future::join_all(creates));
+    assert!(deleted.iter().all(|s| *s == StatusCode::OK), "{deleted:?}");
+    assert!(made.iter().all(|(s, _, _)| [StatusCode::CREATED, StatusCode::CONFLICT].contains(s)), "{made:?}");
+    for n in 60..90 {
+        if create(owner.clone(), n).await.0 == StatusCode::CONFLICT {
+            break;
+        }
+    }
+    let (_, _, list) = read(server.get("/api/v1.0/webhooks?pageSize=100", &owner).await).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), MAX_PER_OWNER as usize, "full again, and no further");
 }
 
 /// Two replicas on one database, both delivering (each follows every commit and claims the webhooks whose owner has

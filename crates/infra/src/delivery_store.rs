@@ -1,10 +1,10 @@
 //! The state of webhook deliveries in the database: each webhook's place in the feed and its lease, and the log of
 //! each event's delivery.
 
-use async_trait::async_trait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::RepositoryError;
 use pbx_application::delivery::{

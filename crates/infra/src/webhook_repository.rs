@@ -243,10 +243,11 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         let deleted = self
             .db
             .transact(async |transaction| {
+                // The owner's row first, as a create takes it: the two never wait on each other in opposite orders.
+                transaction.execute_raw(give_back).await?;
                 if transaction.execute_raw(delete).await?.rows_affected() == 0 {
                     return Ok(Unit::roll_back(false));
                 }
-                transaction.execute_raw(give_back).await?;
                 Ok(Unit::commit(true, Vec::new()))
             })
             .await
