@@ -44,8 +44,16 @@ impl HttpSender {
     /// # Errors
     /// When the HTTP client cannot be built (no TLS roots).
     pub fn new(allow_private: bool) -> anyhow::Result<Self> {
+        Self::with_timeout(allow_private, TIMEOUT)
+    }
+
+    /// A sender whose deliveries take `timeout` at most (the service's is 10 s; tests wait less).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (no TLS roots).
+    pub fn with_timeout(allow_private: bool, timeout: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
+            .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(CheckedResolver { allow_private }))
             .user_agent(concat!("pbx-server-webhooks/", env!("CARGO_PKG_VERSION")))
@@ -99,4 +107,117 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A receiver on loopback that reads each request's head and then does `answer` with the socket.
+    async fn receiver<F, Fut>(answer: F) -> String
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let answer = Arc::new(answer);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let answer = Arc::clone(&answer);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0_u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.is_ok_and(|n| n == 1) {
+                        head.push(byte[0]);
+                    }
+                    answer(stream).await;
+                });
+            }
+        });
+        url
+    }
+
+    fn delivery(url: &str) -> Delivery {
+        Delivery {
+            method: WebhookMethod::Post,
+            url: url.to_owned(),
+            headers: vec![("content-type", "application/json".to_owned()), ("webhook-id", "1".to_owned())],
+            body: b"{}".to_vec(),
+        }
+    }
+
+    async fn send(url: &str) -> Attempt {
+        let sender = HttpSender::with_timeout(true, Duration::from_millis(500)).unwrap();
+        sender.send(&delivery(url)).await
+    }
+
+    #[tokio::test]
+    async fn a_silent_receiver_times_out() {
+        let url = receiver(|stream| async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(stream);
+        })
+        .await;
+        let attempt = send(&url).await;
+        assert!(!attempt.succeeded());
+        assert_eq!(attempt.status, None);
+        assert!(attempt.error.as_deref().unwrap().contains("timed out"), "{attempt:?}");
+        assert!(attempt.duration < Duration::from_secs(2), "{attempt:?}");
+    }
+
+    #[tokio::test]
+    async fn a_huge_answer_is_not_read_a_2xx_is_a_success() {
+        let url = receiver(|mut stream| async move {
+            let head = "HTTP/1.1 200 OK\r\ncontent-length: 1073741824\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let chunk = vec![b'x'; 64 * 1024];
+            while stream.write_all(&chunk).await.is_ok() {}
+        })
+        .await;
+        let attempt = send(&url).await;
+        assert!(attempt.succeeded(), "{attempt:?}");
+        assert!(attempt.duration < Duration::from_millis(500), "the body is not waited for: {attempt:?}");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_and_other_statuses_fail() {
+        let url = receiver(|mut stream| async move {
+            let answer = "HTTP/1.1 302 Found\r\nlocation: http://169.254.169.254/\r\ncontent-length: 0\r\n\r\n";
+            let _ = stream.write_all(answer.as_bytes()).await;
+        })
+        .await;
+        let attempt = send(&url).await;
+        assert_eq!(attempt.status, Some(302));
+        assert!(!attempt.succeeded() && attempt.error.as_deref().unwrap().contains("302"), "{attempt:?}");
+        let url = receiver(|mut stream| async move {
+            let _ = stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n").await;
+        })
+        .await;
+        let attempt = send(&url).await;
+        assert_eq!((attempt.status, attempt.succeeded()), (Some(503), false), "{attempt:?}");
+    }
+
+    #[tokio::test]
+    async fn garbage_or_a_closed_connection_is_a_failure_not_a_panic() {
+        let garbage = receiver(|mut stream| async move {
+            let _ = stream.write_all(b"this is not HTTP at all\r\n\r\n").await;
+        })
+        .await;
+        let closed = receiver(|stream| async move { drop(stream) }).await;
+        for url in [garbage, closed] {
+            let attempt = send(&url).await;
+            assert!(!attempt.succeeded() && attempt.status.is_none() && attempt.error.is_some(), "{attempt:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_forbidden_address_is_refused_before_any_request() {
+        let sender = HttpSender::with_timeout(false, Duration::from_millis(500)).unwrap();
+        let attempt = sender.send(&delivery("https://127.0.0.1:9/hooks")).await;
+        assert!(attempt.error.as_deref().unwrap().starts_with("refused target"), "{attempt:?}");
+    }
 }
