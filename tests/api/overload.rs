@@ -145,6 +145,10 @@ async fn a_thousand_connections_at_once_leave_healthz_answering_and_memory_bound
 /// request is answered in under a second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_idle_connections_than_open_files_never_exhaust_them() {
+    if Backend::from_env() != Backend::Sqlite {
+        eprintln!("skipped: the server here runs on SQLite whatever the backend; the SQLite pass runs this test");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
     let mut child = std::process::Command::new("prlimit")

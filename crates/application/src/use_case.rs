@@ -11,3 +11,8 @@ macro_rules! opaque_debug {
     };
 }
 pub(crate) use opaque_debug;
+
+/// A list's `filter` as the stores take it: trimmed, and none when blank.
+pub(crate) fn search_text(filter: Option<String>) -> Option<String> {
+    filter.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty())
+}

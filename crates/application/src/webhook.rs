@@ -238,7 +238,7 @@ impl Webhooks {
         filter: Option<String>,
         page: Page,
     ) -> Result<Vec<Webhook>, WebhookError> {
-        let filter = filter.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty());
+        let filter = crate::use_case::search_text(filter);
         Ok(self.webhooks.list(owner, filter, page).await?)
     }
 

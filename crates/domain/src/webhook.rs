@@ -233,20 +233,10 @@ pub fn check_url(value: &str, allow_private: bool) -> Result<crate::HttpUrl, Tar
     if !(url.scheme() == "https" || allow_private && url.scheme() == "http") {
         return Err(TargetError::Scheme);
     }
-    if !allow_private && let Some(address) = address_literal(&url).filter(|a| forbidden(*a)) {
+    if !allow_private && let Some(address) = crate::address::forbidden_literal(&url) {
         return Err(TargetError::Forbidden(address));
     }
     Ok(given)
-}
-
-/// The address `url` names as its host, when it names one rather than a domain.
-#[must_use]
-pub fn address_literal(url: &url::Url) -> Option<IpAddr> {
-    match url.host() {
-        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
-        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-        _ => None,
-    }
 }
 
 /// Checks the addresses a webhook's host resolved to: none may be [`forbidden`] (unless `allow_private`), and there
@@ -264,7 +254,7 @@ pub fn check_addresses(addresses: &[IpAddr], allow_private: bool) -> Result<(), 
     }
 }
 
-pub use crate::address::forbidden;
+pub use crate::address::{address_literal, forbidden};
 
 /// A webhook's signing secret: the key of Standard Webhooks 1.0, written `whsec_<base64 of the key>`.
 #[derive(Clone, PartialEq, Eq)]

@@ -115,11 +115,11 @@ async fn next_batch(jetstream: &jetstream::Context, db: &Database) -> anyhow::Re
         // One process writes an SQLite file: no other replica to take turns with, and the position is written in
         // this process's write turn.
         let position = outbox::position(connection, "nats").await?;
-        let (published, held_back) = publish(jetstream, connection, position, None).await?;
-        if let Some((_, last)) = published {
+        let (batch, last) = publish(jetstream, connection, position, None).await?;
+        if batch.published > 0 {
             db.execute(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
         }
-        return Ok(Batch { published: published.map_or(0, |(n, _)| n), held_back });
+        return Ok(batch);
     }
     // Before the transaction: its read of the events then sees every event up to the bound, and the counter's shared
     // lock is not held while NATS acknowledges.
@@ -132,10 +132,11 @@ async fn next_batch(jetstream: &jetstream::Context, db: &Database) -> anyhow::Re
             return Ok(Batch { published: 0, held_back: false });
         };
         let position: i64 = row.try_get_by_index(0)?;
-        let (published, held_back) = publish(jetstream, &transaction, position, bound).await?;
-        let Some((published, last)) = published else { return Ok(Batch { published: 0, held_back }) };
-        transaction.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
-        Ok::<Batch, anyhow::Error>(Batch { published, held_back })
+        let (batch, last) = publish(jetstream, &transaction, position, bound).await?;
+        if batch.published > 0 {
+            transaction.execute_raw(Statement::from_sql_and_values(backend, moved, [last.into()])).await?;
+        }
+        Ok::<Batch, anyhow::Error>(batch)
     }
     .await;
     match batch {
@@ -150,18 +151,17 @@ async fn next_batch(jetstream: &jetstream::Context, db: &Database) -> anyhow::Re
     }
 }
 
-/// Publishes the events after `position` (a batch), waiting for JetStream's acknowledgements; how many, and the
-/// last one's position, unless there were none; and whether more were committed behind them that cannot be
-/// published yet.
+/// Publishes the events after `position` (a batch), waiting for JetStream's acknowledgements: what it did, and the
+/// position after it (`position` when nothing was published).
 async fn publish(
     jetstream: &jetstream::Context,
     connection: &impl ConnectionTrait,
     position: i64,
     bound: Option<i64>,
-) -> anyhow::Result<(Option<(usize, i64)>, bool)> {
+) -> anyhow::Result<(Batch, i64)> {
     let outbox::Rows { settled: rows, held_back } =
         outbox::page(connection, position, BATCH, &Audience::All, bound).await?.rows;
-    let Some(last) = rows.last().map(|row| row.seq) else { return Ok((None, held_back)) };
+    let Some(last) = rows.last().map(|row| row.seq) else { return Ok((Batch { published: 0, held_back }, position)) };
     let mut acks = Vec::with_capacity(rows.len());
     for row in rows {
         let event = event(row)?;
@@ -175,5 +175,5 @@ async fn publish(
         ack.await.context("JetStream did not acknowledge an event")?;
     }
     tracing::debug!(published, position = last, "events published to NATS");
-    Ok((Some((published, last)), held_back))
+    Ok((Batch { published, held_back }, last))
 }

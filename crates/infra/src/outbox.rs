@@ -279,13 +279,7 @@ pub(crate) async fn settled_bound(connection: &impl ConnectionTrait) -> Result<O
 /// resellers, one index range of `(reseller_id, seq)` each, merged — never a walk of everyone's events. Each row
 /// says whether it is `settled`: below the horizon on PostgreSQL, at most `bound` on MySQL ([`settled_bound`]),
 /// always on SQLite.
-pub(crate) fn rows_statement(
-    backend: DbBackend,
-    after: i64,
-    limit: u64,
-    audience: &Audience,
-    bound: Option<i64>,
-) -> Statement {
+fn rows_statement(backend: DbBackend, after: i64, limit: u64, audience: &Audience, bound: Option<i64>) -> Statement {
     let settled = match (backend, bound) {
         (DbBackend::Postgres, _) => format!("seq < {}", horizon()),
         (_, Some(bound)) => format!("seq <= {bound}"),

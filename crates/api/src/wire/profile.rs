@@ -127,19 +127,19 @@ pub(crate) fn pbx_type(object: &Map<String, Value>) -> Result<PbxType, FieldProb
 /// # Errors
 /// [`ApiError::Invalid`] naming each such host.
 pub(crate) fn check_hosts(connection: &PbxConnection, allow_private: bool, prefix: &str) -> Result<(), ApiError> {
+    if allow_private {
+        return Ok(());
+    }
     let hosts = match connection {
         PbxConnection::Kazoo(kazoo) => {
             vec![("hostRest", kazoo.host_rest.as_str()), ("hostWebsocket", kazoo.host_websocket.as_str())]
         }
         PbxConnection::ThreeCx(_) | PbxConnection::Teams(_) => Vec::new(),
     };
-    if allow_private {
-        return Ok(());
-    }
     let problems: Vec<FieldProblem> = hosts
         .into_iter()
         .filter_map(|(field, url)| {
-            let address = pbx_domain::address::forbidden_literal(url)?;
+            let address = pbx_domain::address::forbidden_literal(&url::Url::parse(url).ok()?)?;
             Some(FieldProblem::new(
                 format!("{prefix}{field}"),
                 format!(

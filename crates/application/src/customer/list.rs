@@ -32,7 +32,7 @@ impl ListCustomers {
         filter: Option<String>,
         page: Page,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        let filter = filter.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty());
+        let filter = crate::use_case::search_text(filter);
         self.customers.list(reseller, filter, page).await
     }
 }
