@@ -427,7 +427,10 @@ async function profileTypes() {
     const objectSchema = schema(document, ref.$ref);
     const type = objectSchema.properties._type.enum[0];
     const label = (objectSchema.description || type).replace(/^A new /, "").replace(/ profile\.?$/, "");
-    return { type, label, fields: fieldsOf(objectSchema) };
+    // The field naming the PBX instance is the one the document says is "unique across the system".
+    const instanceField = Object.keys(objectSchema.properties)
+      .find((name) => /unique across the system/.test(objectSchema.properties[name].description || ""));
+    return { type, label, instanceField, fields: fieldsOf(objectSchema) };
   });
 }
 
@@ -457,7 +460,7 @@ async function createProfile(event) {
     notify(`Profile ${answer.json.data.name} created (not enabled yet).`, "success");
   } else if (answer.status === 400) showErrors(form, answer);
   else if (answer.status === 409) {
-    const instance = body.accountId || body.licenseKey || body.microsoftTenantId;
+    const instance = body[(await profileTypes()).find((t) => t.type === body._type).instanceField];
     const lookup = await api("GET", `/pbxs?instanceId=${encodeURIComponent(instance)}`);
     const own = lookup.json.data && lookup.json.data.tenantId;
     notify(`The PBX instance ${instance} is already attached to ${own ? (own === state.customer.id ? "this customer" : `your customer ${own}`) : "another reseller's customer"}: a PBX instance belongs to one customer only.`, "error");

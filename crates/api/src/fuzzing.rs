@@ -2,12 +2,7 @@
 //! the handlers read them, answered with the status they would get.
 
 use actix_web::ResponseError;
-use pbx_domain::kazoo::{AccountId, KazooConnection};
-use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
-use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
-use pbx_domain::{
-    CountryCode, CustomerId, HttpUrl, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, Secret, TimeSpan, WsUrl,
-};
+use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName};
 use serde_json::Value;
 
 use crate::body::parse_json;
@@ -16,27 +11,8 @@ use crate::wire::profile;
 
 /// A valid profile of each type, to patch.
 fn sample(pbx_type: PbxType) -> anyhow::Result<PbxProfile> {
-    let connection: PbxConnection = match pbx_type {
-        PbxType::Kazoo => KazooConnection {
-            host_rest: HttpUrl::parse("https://rest.example.com")?,
-            host_websocket: WsUrl::parse("wss://ws.example.com")?,
-            account_id: AccountId::parse("12345")?,
-            api_key: Secret::parse("ABCDEF")?,
-            monitor_sub_accounts: false,
-        }
-        .into(),
-        PbxType::ThreeCx => PbxConnection::ThreeCx(ThreeCxConnection {
-            license_key: LicenseKey::parse("LIC-1")?,
-            username: Username::parse("admin")?,
-            password: Secret::parse("pa55word")?,
-            recording_archive: RecordingArchive::new(true, Some(TimeSpan::parse("00:20:00")?))?,
-        }),
-        PbxType::Teams => {
-            TeamsConnection { microsoft_tenant_id: MicrosoftTenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47")? }
-                .into()
-        }
-    };
     let (id, customer) = (PbxId::from_uuid(uuid::Uuid::from_u128(1)), CustomerId::from_uuid(uuid::Uuid::from_u128(2)));
+    let connection = PbxConnection::example(pbx_type);
     Ok(PbxProfile::new(id, customer, ProfileName::parse("Main")?, CountryCode::US, connection))
 }
 

@@ -87,7 +87,7 @@ pub struct ApiDoc;
 pub fn document() -> String {
     let Ok(mut document) = serde_json::to_value(ApiDoc::openapi()) else { return String::new() };
     let schemas = &mut document["components"]["schemas"];
-    crate::wire::three_cx::add_conditions(&mut schemas["NewThreeCxConnectionProfile"]);
+    crate::wire::profile::three_cx::add_conditions(&mut schemas["NewThreeCxConnectionProfile"]);
     // A static key may not be one of the payload's fields: `not`, which utoipa's schema model cannot hold.
     schemas["StaticData"]["propertyNames"]["not"] = serde_json::json!({"enum": pbx_domain::webhook::PAYLOAD_FIELDS});
     add_text_rule(&mut document["paths"]);

@@ -9,7 +9,7 @@
 //!     "occurredAt": "2026-11-27T10:00:00Z", "resellerId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d",
 //!     "customerId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6e", "pbxId": "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2f",
 //!     "actor": {"tenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d", "subject": "portal"},
-//!     "changed": ["enabled"], "data": {"enabled": true, "_type": "TeamsPbxConnectionProfile"}
+//!     "changed": ["enabled"], "data": {"enabled": true, "_type": "ThreeCxConnectionProfile"}
 //! }"#).unwrap();
 //! assert_eq!(event.event_type, EventType::PbxEnabled);
 //! assert_eq!(event.profile_enabled(), Some(true));
@@ -18,6 +18,8 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+
+pub use crate::pbx::Credentials;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -164,57 +166,6 @@ pub struct EventPage {
     pub data: Vec<Event>,
     /// The cursor to resume from.
     pub next: String,
-}
-
-/// What a collector needs to connect to a PBX: the profile's secrets (`GET …/pbxs/{id}/credentials`). Kazoo has an
-/// API key, 3CX a licence key, a user name and a password, Teams none.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Credentials {
-    /// Kazoo's API key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<String>,
-    /// 3CX's licence key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub license_key: Option<String>,
-    /// 3CX's user name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// 3CX's password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-}
-
-impl fmt::Debug for Credentials {
-    /// Which credentials are present, never their values.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = |v: &Option<String>| v.as_ref().map(|_| "[REDACTED]");
-        f.debug_struct("Credentials")
-            .field("api_key", &shown(&self.api_key))
-            .field("license_key", &shown(&self.license_key))
-            .field("username", &shown(&self.username))
-            .field("password", &shown(&self.password))
-            .finish()
-    }
-}
-
-impl Credentials {
-    /// What a collector needs to reach the PBX of `connection`.
-    #[must_use]
-    pub fn of(connection: &crate::PbxConnection) -> Self {
-        match connection {
-            crate::PbxConnection::Kazoo(kazoo) => {
-                Self { api_key: Some(kazoo.api_key.expose().to_owned()), ..Self::default() }
-            }
-            crate::PbxConnection::ThreeCx(three_cx) => Self {
-                license_key: Some(three_cx.license_key.as_str().to_owned()),
-                username: Some(three_cx.username.as_str().to_owned()),
-                password: Some(three_cx.password.expose().to_owned()),
-                ..Self::default()
-            },
-            crate::PbxConnection::Teams(_) => Self::default(),
-        }
-    }
 }
 
 #[cfg(test)]

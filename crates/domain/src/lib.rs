@@ -61,7 +61,7 @@ pub use customer::{
     TrialDays,
 };
 pub use ids::{CustomerId, IdError, PbxId, ResellerId, WebhookId};
-pub use pbx::{InstanceId, PbxConnection, PbxProfile, PbxType, ProfileName, UnknownPbxType, kazoo, teams, three_cx};
+pub use pbx::*;
 pub use secret::{Secret, SecretError, Withheld};
 pub use text::{TextError, is_control_or_format};
 pub use timespan::{TimeSpan, TimeSpanError};

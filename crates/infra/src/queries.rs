@@ -306,7 +306,7 @@ pub(crate) fn instance_of_type(pbx_type: PbxType, instance_id: &str) -> Select<p
 pub(crate) fn instance(instance_id: &str) -> Select<pbx_profile::Entity> {
     // Naming every type lets the (type, instance key) unique index serve the lookup instead of a table scan.
     pbx_profile::Entity::find()
-        .filter(pbx_profile::Column::PbxType.is_in(PbxType::ALL.map(PbxType::as_str)))
+        .filter(pbx_profile::Column::PbxType.is_in(PbxType::names()))
         .filter(pbx_profile::Column::InstanceKey.eq(instance_key(instance_id)))
         .order_by_asc(pbx_profile::Column::CreatedAt)
 }

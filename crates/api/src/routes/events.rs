@@ -82,7 +82,7 @@ pub(crate) async fn feed(
         ("pbx_id" = crate::wire::Guid, Path, description = "The profile's id (a GUID)"),
     ),
     responses(
-        (status = 200, description = "The profile's credentials (only with the `collector` scope, for any tenant's profile); the read is recorded as `pbx.credentials_read`", body = crate::envelope::Success<crate::wire::event::CredentialsDoc>),
+        (status = 200, description = "The profile's credentials (only with the `collector` scope, for any tenant's profile); the read is recorded as `pbx.credentials_read`", body = crate::envelope::Success<pbx_domain::Credentials>),
         (status = 400, description = "An id in the path is not a GUID", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 404, description = "No such profile", body = crate::envelope::Failure),

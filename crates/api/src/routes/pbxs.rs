@@ -45,7 +45,7 @@ pub(super) fn ids(path: &PbxPath) -> Result<(CustomerId, PbxId), ApiError> {
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes the create safe to retry: a repeat of the same request with the same key within 24 hours gets the first 201 back (marked `Idempotent-Replayed: true`) and creates nothing; 1 to 255 visible ASCII characters, unique per request (a UUID, say)", pattern = "^[!-~]{1,255}$"),
     ),
     request_body(
-        content = crate::wire::profile::ProfileBody,
+        content = crate::wire::profile::NewProfileSchema,
         description = "One profile, chosen by `_type`",
         examples(
             ("Kazoo (the seed)" = (value = json!({"name": "Clients ~.pbx.kazoo.name.~ Pbx", "hostRest": "https://rest.example.com", "hostWebsocket": "wss://ws.example.com", "accountId": "12345", "apiKey": "ABCDEF", "_type": "KazooPbxConnectionProfile"}))),

@@ -109,15 +109,6 @@ impl<'a> AccountView<'a> {
     }
 }
 
-/// The API's short name of a PBX type in the metrics: `Kazoo`, `3CX`, `Teams`.
-const fn short_name(pbx_type: PbxType) -> &'static str {
-    match pbx_type {
-        PbxType::Kazoo => "Kazoo",
-        PbxType::ThreeCx => "3CX",
-        PbxType::Teams => "Teams",
-    }
-}
-
 /// An account's figures.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -143,7 +134,7 @@ pub(crate) struct MetricsView<'a> {
 pub(crate) struct ProfileCounts {
     total: u64,
     enabled: u64,
-    /// Profiles by type: `Kazoo`, `3CX`, `Teams` (each present, 0 when none).
+    /// Profiles by type's short name (`Kazoo`, `3CX`, …; each present, 0 when none).
     #[schema(value_type = BTreeMap<String, u64>)]
     by_type: BTreeMap<&'static str, u64>,
 }
@@ -165,7 +156,7 @@ pub(crate) struct CustomerItem<'a> {
 pub(crate) struct ProfileItem<'a> {
     #[schema(value_type = Guid)]
     id: String,
-    /// `Kazoo`, `3CX` or `Teams`.
+    /// The type's short name: `Kazoo`, `3CX`, …
     #[schema(example = "Kazoo")]
     pbx_type: &'static str,
     instance_id: &'a str,
@@ -177,10 +168,10 @@ pub(crate) struct ProfileItem<'a> {
 
 impl<'a> MetricsView<'a> {
     pub(crate) fn new(account: ResellerId, metrics: &'a AccountMetrics, with_items: bool) -> Self {
-        let mut by_type: BTreeMap<&'static str, u64> = PbxType::ALL.iter().map(|t| (short_name(*t), 0)).collect();
+        let mut by_type: BTreeMap<&'static str, u64> = PbxType::ALL.iter().map(|t| (t.short_name(), 0)).collect();
         let (mut total, mut enabled) = (0, 0);
         for (pbx_type, is_enabled, count) in &metrics.profiles {
-            *by_type.entry(short_name(*pbx_type)).or_default() += count;
+            *by_type.entry(pbx_type.short_name()).or_default() += count;
             total += count;
             if *is_enabled {
                 enabled += count;
@@ -198,7 +189,7 @@ impl<'a> MetricsView<'a> {
                     .iter()
                     .map(|p| ProfileItem {
                         id: p.id.to_string(),
-                        pbx_type: short_name(p.pbx_type),
+                        pbx_type: p.pbx_type.short_name(),
                         instance_id: &p.instance_id,
                         name: &p.name,
                         enabled: p.enabled,

@@ -531,9 +531,9 @@ mod tests {
         assert_eq!(fields, ["name", "pbxConnectionProfile.hostRest"]);
         let typeless = parse(object(json!({"name": "A", "pbxConnectionProfile": {"name": "K"}})), Defaults::default());
         assert_eq!(typeless.unwrap_err()[0].field, "pbxConnectionProfile._type");
-        let teams = json!({"_type": "TeamsPbxConnectionProfile", "name": "T", "microsoftTenantId": "5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d"});
-        let input = parse(object(json!({"name": "A", "pbxConnectionProfile": teams})), Defaults::default()).unwrap();
-        assert_eq!(input.first_profile.map(|p| p.connection.pbx_type()), Some(pbx_domain::PbxType::Teams));
+        let three_cx = json!({"_type": "ThreeCxConnectionProfile", "name": "T", "licenseKey": "L-1", "username": "u", "password": "p"});
+        let input = parse(object(json!({"name": "A", "pbxConnectionProfile": three_cx})), Defaults::default()).unwrap();
+        assert_eq!(input.first_profile.map(|p| p.connection.pbx_type()), Some(pbx_domain::PbxType::ThreeCx));
     }
 
     #[test]

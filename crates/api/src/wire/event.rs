@@ -111,20 +111,3 @@ pub(crate) struct EventPageDoc {
     #[schema(format = DateTime, example = "2026-11-27T10:00:00.1234567Z")]
     timestamp: String,
 }
-
-/// What a collector needs to connect: Kazoo's `apiKey`; 3CX's `licenseKey`, `username` and `password`; nothing for
-/// Teams.
-#[derive(Debug, serde::Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Credentials)]
-#[allow(dead_code)] // a schema
-pub(crate) struct CredentialsDoc {
-    #[schema(nullable = false, format = Password)]
-    api_key: Option<String>,
-    #[schema(nullable = false)]
-    license_key: Option<String>,
-    #[schema(nullable = false)]
-    username: Option<String>,
-    #[schema(nullable = false, format = Password)]
-    password: Option<String>,
-}

@@ -257,15 +257,11 @@ mod tests {
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403, "created now");
     }
 
-    fn with_a_teams_profile(accept_charges: bool) -> CreateCustomerCommand {
-        let connection = pbx_domain::teams::TeamsConnection {
-            microsoft_tenant_id: pbx_domain::teams::MicrosoftTenantId::parse("5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d")
-                .unwrap(),
-        };
+    fn with_a_profile(accept_charges: bool) -> CreateCustomerCommand {
         let first = NewProfile {
-            name: pbx_domain::ProfileName::parse("Teams").unwrap(),
+            name: pbx_domain::ProfileName::parse("Main").unwrap(),
             country_code: None,
-            connection: connection.into(),
+            connection: pbx_domain::PbxConnection::example(pbx_domain::PbxType::ThreeCx),
         };
         CreateCustomerCommand { first_profile: Some(first), accept_charges, ..command("Acme") }
     }
@@ -282,7 +278,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _| Ok(()));
-        let created = with_profiles(customers, profiles).execute(with_a_teams_profile(true)).await.unwrap();
+        let created = with_profiles(customers, profiles).execute(with_a_profile(true)).await.unwrap();
         assert_eq!(created.profiles.len(), 1);
         assert_eq!(created.profiles[0].customer_id, created.customer.id);
     }
@@ -295,7 +291,7 @@ mod tests {
             let mut profiles = MockPbxRepository::new();
             profiles.expect_insert_with_customer().never();
             profiles.expect_instance_attached().returning(move |_, _| Ok(taken));
-            let result = with_profiles(customers, profiles).execute(with_a_teams_profile(false)).await;
+            let result = with_profiles(customers, profiles).execute(with_a_profile(false)).await;
             match (result, expected) {
                 (Err(CreateCustomerError::ChargesNotAccepted), "charge")
                 | (Err(CreateCustomerError::InstanceAttached), "attached") => {}
@@ -304,7 +300,7 @@ mod tests {
         }
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert_with_customer().returning(|_, _, _, _| Err(InsertPbxError::InstanceAttached));
-        let raced = with_profiles(MockCustomerRepository::new(), profiles).execute(with_a_teams_profile(true)).await;
+        let raced = with_profiles(MockCustomerRepository::new(), profiles).execute(with_a_profile(true)).await;
         assert!(matches!(raced, Err(CreateCustomerError::InstanceAttached)), "{raced:?}");
     }
 

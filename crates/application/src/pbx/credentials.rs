@@ -58,7 +58,7 @@ impl ReadCredentials {
         let profile = self.profiles.find(customer_id, pbx_id).await?.ok_or(ReadCredentialsError::NotFound)?;
         self.log.append(&[self.recorder.credentials_read(actor, reseller, customer_id, pbx_id)]).await?;
         tracing::info!("PBX credentials read");
-        Ok(Credentials::of(&profile.value.connection))
+        Ok(profile.value.connection.credentials())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, ResellerId};
+use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
 use crate::events::Recorder;
@@ -132,7 +132,7 @@ impl PatchPbx {
             enabled,
             connection: new.connection,
         };
-        if let Some((secret, moved)) = moved_secret(&current.value.connection, &patched.connection)
+        if let Some((secret, moved)) = current.value.connection.moved_secret(&patched.connection)
             && !secrets_written.iter().any(|written| written == secret)
         {
             return Err(PatchPbxError::SecretNotRepeated(secret, moved));
@@ -150,21 +150,6 @@ impl PatchPbx {
         let version = self.profiles.update(&patched, current.version, &event).await?;
         tracing::info!(version, "PBX profile changed");
         Ok(Versioned { value: patched, version })
-    }
-}
-
-/// The secret (the API's field name) that a change from `before` to `after` sends somewhere else, and the fields
-/// that move it: a Kazoo profile's API key when a host changes, a 3CX profile's password when its licence key or
-/// user name changes. A change of type replaces the whole connection, its secret included.
-fn moved_secret(before: &PbxConnection, after: &PbxConnection) -> Option<(&'static str, &'static str)> {
-    match (before, after) {
-        (PbxConnection::Kazoo(before), PbxConnection::Kazoo(after)) => (before.host_rest != after.host_rest
-            || before.host_websocket != after.host_websocket)
-            .then_some(("apiKey", "hostRest or hostWebsocket")),
-        (PbxConnection::ThreeCx(before), PbxConnection::ThreeCx(after)) => (before.license_key != after.license_key
-            || before.username != after.username)
-            .then_some(("password", "licenseKey or username")),
-        (PbxConnection::Kazoo(_) | PbxConnection::ThreeCx(_) | PbxConnection::Teams(_), _) => None,
     }
 }
 

@@ -1,13 +1,18 @@
 //! PBX connection profiles: what another system needs to reach a customer's phone system.
 //!
-//! Each PBX type lives in its own folder ([`kazoo`], [`three_cx`], [`teams`]); adding a type means adding a folder,
-//! a variant to [`PbxConnection`] and one to [`PbxType`].
+//! Each PBX type lives in its own folder ([`kazoo`], [`three_cx`], [`teams`]) with its rules: its instance id, the
+//! hosts it is reached at, the secret a change moves, what a collector needs, an example. Adding a type means adding
+//! a folder, a variant to [`PbxType`] and to [`PbxConnection`]; every match below is exhaustive, so the compiler
+//! names each rule the new type must give.
 
+mod credentials;
 pub mod kazoo;
 pub mod teams;
 pub mod three_cx;
 
 use std::fmt;
+
+pub use credentials::Credentials;
 
 use crate::text::bounded_text;
 use crate::{CountryCode, CustomerId, PbxId, Secret, Withheld};
@@ -20,7 +25,7 @@ bounded_text!(
 );
 
 /// The kinds of PBX a profile can describe, named as in the API's `_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray)]
 pub enum PbxType {
     /// A Kazoo account (`KazooPbxConnectionProfile`).
     Kazoo,
@@ -32,12 +37,18 @@ pub enum PbxType {
 
 /// A `_type` that names no known PBX type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be one of: {}", PbxType::ALL.map(PbxType::as_str).join(", "))]
+#[error("must be one of: {}", PbxType::names().join(", "))]
 pub struct UnknownPbxType;
 
 impl PbxType {
-    /// Every type, in the order the API lists them.
-    pub const ALL: [Self; 3] = [Self::Kazoo, Self::ThreeCx, Self::Teams];
+    /// Every type, in the order the API lists them (the enum's, derived).
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
+    /// Every type's `_type` name, in that order.
+    #[must_use]
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|t| t.as_str()).collect()
+    }
 
     /// The API's `_type` name.
     #[must_use]
@@ -54,7 +65,17 @@ impl PbxType {
     /// # Errors
     /// [`UnknownPbxType`] for any other name; its message lists the known ones.
     pub fn parse(value: &str) -> Result<Self, UnknownPbxType> {
-        Self::ALL.into_iter().find(|t| t.as_str() == value).ok_or(UnknownPbxType)
+        Self::ALL.iter().copied().find(|t| t.as_str() == value).ok_or(UnknownPbxType)
+    }
+
+    /// The short name people use (the accounts' metrics label profiles by it): `Kazoo`, `3CX`, …
+    #[must_use]
+    pub const fn short_name(self) -> &'static str {
+        match self {
+            Self::Kazoo => "Kazoo",
+            Self::ThreeCx => "3CX",
+            Self::Teams => "Teams",
+        }
     }
 }
 
@@ -139,11 +160,31 @@ impl<S> PbxConnection<S> {
     #[must_use]
     pub fn instance_id(&self) -> InstanceId<'_> {
         let value = match self {
-            Self::Kazoo(kazoo) => kazoo.account_id.as_str(),
-            Self::ThreeCx(three_cx) => three_cx.license_key.as_str(),
-            Self::Teams(teams) => teams.microsoft_tenant_id.as_str(),
+            Self::Kazoo(kazoo) => kazoo.instance(),
+            Self::ThreeCx(three_cx) => three_cx.instance(),
+            Self::Teams(teams) => teams.instance(),
         };
         InstanceId::new(self.pbx_type(), value)
+    }
+
+    /// The URLs the platform calls to reach the PBX, by the API's field name (none for a type reached otherwise).
+    #[must_use]
+    pub fn hosts(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Self::Kazoo(kazoo) => kazoo.hosts(),
+            Self::ThreeCx(_) | Self::Teams(_) => Vec::new(),
+        }
+    }
+
+    /// The secret (the API's field name) that a change to `after` sends somewhere else, and the fields that move
+    /// it. A change of type replaces the whole connection, its secret included: `None`.
+    #[must_use]
+    pub fn moved_secret(&self, after: &Self) -> Option<(&'static str, &'static str)> {
+        match (self, after) {
+            (Self::Kazoo(before), Self::Kazoo(after)) => before.moved_secret(after),
+            (Self::ThreeCx(before), Self::ThreeCx(after)) => before.moved_secret(after),
+            (Self::Kazoo(_) | Self::ThreeCx(_) | Self::Teams(_), _) => None,
+        }
     }
 
     /// The same connection with each credential mapped by `f`.
@@ -152,6 +193,28 @@ impl<S> PbxConnection<S> {
             Self::Kazoo(kazoo) => PbxConnection::Kazoo(kazoo.map_secrets(f)),
             Self::ThreeCx(three_cx) => PbxConnection::ThreeCx(three_cx.map_secrets(f)),
             Self::Teams(teams) => PbxConnection::Teams(teams),
+        }
+    }
+}
+
+impl PbxConnection {
+    /// What a collector needs to reach the PBX.
+    #[must_use]
+    pub fn credentials(&self) -> Credentials {
+        match self {
+            Self::Kazoo(kazoo) => kazoo.credentials(),
+            Self::ThreeCx(three_cx) => three_cx.credentials(),
+            Self::Teams(teams) => teams.credentials(),
+        }
+    }
+
+    /// An example connection of `pbx_type` (for tests, fuzzing and documentation).
+    #[must_use]
+    pub fn example(pbx_type: PbxType) -> Self {
+        match pbx_type {
+            PbxType::Kazoo => kazoo::KazooConnection::example().into(),
+            PbxType::ThreeCx => three_cx::ThreeCxConnection::example().into(),
+            PbxType::Teams => teams::TeamsConnection::example().into(),
         }
     }
 }
@@ -267,8 +330,10 @@ mod tests {
 
     #[test]
     fn type_names_round_trip_and_unknown_names_list_the_known_ones() {
-        for t in PbxType::ALL {
+        for &t in PbxType::ALL {
             assert_eq!(PbxType::parse(t.as_str()), Ok(t));
+            let example = PbxConnection::example(t);
+            assert_eq!(example.pbx_type(), t);
         }
         let err = PbxType::parse("kazoo").unwrap_err();
         assert_eq!(

@@ -85,7 +85,10 @@ fn load<S: Credential>(row: ShownRow, secrets: &StoredSecrets) -> anyhow::Result
 
 /// Whether a stored profile of `pbx_type` monitors sub-accounts: Kazoo's setting, `None` for other types.
 pub(crate) fn monitors_sub_accounts(pbx_type: PbxType, settings: serde_json::Value) -> Option<bool> {
-    (pbx_type == PbxType::Kazoo).then(|| kazoo::monitors_sub_accounts(settings)).flatten()
+    match pbx_type {
+        PbxType::Kazoo => kazoo::monitors_sub_accounts(settings),
+        PbxType::ThreeCx | PbxType::Teams => None,
+    }
 }
 
 fn store(connection: &PbxConnection) -> anyhow::Result<Stored> {

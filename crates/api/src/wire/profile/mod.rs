@@ -1,24 +1,30 @@
 //! A PBX profile on the wire, whatever its type: the body chosen by `_type`, the answer views, the list's summary.
+//! Each type's body and view are in a module of their own; the matches here are exhaustive.
 
+mod kazoo;
+mod teams;
+pub(crate) mod three_cx;
+
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use json_patch::PatchOperation;
 use pbx_application::PbxSummary;
 use pbx_application::pbx::{InstanceLookup, NewProfile, ProfileChange};
 use pbx_domain::{CountryCode, PbxConnection, PbxProfile, PbxType, ProfileName, Secret, Withheld};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use utoipa::openapi::ObjectBuilder;
-use utoipa::openapi::schema::{OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{Discriminator, OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{ObjectBuilder, Ref, RefOr};
 
 use super::field::{Field, FieldProblem, Problems};
-use super::kazoo::{KazooBody, KazooView};
 use super::patch::{PatchTarget, Rules, patch_document, patch_view};
-use super::teams::{TeamsBody, TeamsView};
-use super::three_cx::{ThreeCxBody, ThreeCxView};
 use super::{Body, Fields, Guid, parse_body, values};
 use crate::ApiError;
+use kazoo::{KazooBody, KazooView};
+use teams::{TeamsBody, TeamsView};
+use three_cx::{ThreeCxBody, ThreeCxView};
 
 /// A boolean, or the strings `"true"`/`"false"` as the platform's own examples send them.
 pub(crate) fn flag() -> Schema {
@@ -83,15 +89,46 @@ body!(KazooBody, PbxType::Kazoo);
 body!(ThreeCxBody, PbxType::ThreeCx);
 body!(TeamsBody, PbxType::Teams);
 
-/// A new PBX connection profile, chosen by `_type`; fields of another type are refused.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
-#[schema(as = NewPbxProfile, discriminator = "_type")]
-#[allow(dead_code)] // described in the OpenAPI document; bodies are read through `parse`, which reports every problem
-pub(crate) enum ProfileBody {
-    Kazoo(KazooBody),
-    ThreeCx(ThreeCxBody),
-    Teams(TeamsBody),
+/// The schema of a new profile's body (`NewPbxProfile`): one of each type's body, chosen by `_type`. Built from
+/// [`PbxType::ALL`] and each type's body (see [`body_schema`]); bodies are read through [`parse`], which reports every
+/// problem.
+pub(crate) struct NewProfileSchema;
+
+impl utoipa::PartialSchema for NewProfileSchema {
+    fn schema() -> RefOr<Schema> {
+        let mut one_of = OneOfBuilder::new()
+            .description(Some("A new PBX connection profile, chosen by `_type`; fields of another type are refused."))
+            .discriminator(Some(Discriminator::new("_type")));
+        for &pbx_type in PbxType::ALL {
+            one_of = one_of.item(Ref::from_schema_name(body_schema(pbx_type).0));
+        }
+        RefOr::T(one_of.into())
+    }
+}
+
+impl ToSchema for NewProfileSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("NewPbxProfile")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        for &pbx_type in PbxType::ALL {
+            let (name, schema) = body_schema(pbx_type);
+            schemas.push((name.into_owned(), schema));
+        }
+    }
+}
+
+/// The name and schema of the body of a profile of `pbx_type`.
+fn body_schema(pbx_type: PbxType) -> (Cow<'static, str>, RefOr<Schema>) {
+    fn of<B: ToSchema>() -> (Cow<'static, str>, RefOr<Schema>) {
+        (B::name(), B::schema())
+    }
+    match pbx_type {
+        PbxType::Kazoo => of::<KazooBody>(),
+        PbxType::ThreeCx => of::<ThreeCxBody>(),
+        PbxType::Teams => of::<TeamsBody>(),
+    }
 }
 
 /// The fields a body of `pbx_type` has.
@@ -108,7 +145,7 @@ pub(crate) fn fields(pbx_type: PbxType) -> &'static Fields {
 /// # Errors
 /// The problem with `_type` when it is missing or names no known type (the message lists the known ones).
 pub(crate) fn pbx_type(object: &Map<String, Value>) -> Result<PbxType, FieldProblem> {
-    let known = || PbxType::ALL.map(PbxType::as_str).join(", ");
+    let known = || PbxType::names().join(", ");
     match object.get("_type") {
         None | Some(Value::Null) => Err(FieldProblem::new("_type", format!("is required: one of {}", known()))),
         Some(Value::String(name)) => PbxType::parse(name).map_err(|e| FieldProblem::new("_type", e.to_string())),
@@ -130,13 +167,8 @@ pub(crate) fn check_hosts(connection: &PbxConnection, allow_private: bool, prefi
     if allow_private {
         return Ok(());
     }
-    let hosts = match connection {
-        PbxConnection::Kazoo(kazoo) => {
-            vec![("hostRest", kazoo.host_rest.as_str()), ("hostWebsocket", kazoo.host_websocket.as_str())]
-        }
-        PbxConnection::ThreeCx(_) | PbxConnection::Teams(_) => Vec::new(),
-    };
-    let problems: Vec<FieldProblem> = hosts
+    let problems: Vec<FieldProblem> = connection
+        .hosts()
         .into_iter()
         .filter_map(|(field, url)| {
             let address = pbx_domain::address::forbidden_literal(&url::Url::parse(url).ok()?)?;
@@ -199,14 +231,17 @@ fn rules(pbx_type: PbxType) -> Rules<'static> {
 /// profile's is refused, 400, like any field the profile does not have).
 fn targets() -> Vec<PatchTarget> {
     let mut targets: Vec<PatchTarget> = Vec::new();
-    let types = [
-        PatchTarget::of::<KazooBody>(&rules(PbxType::Kazoo), &[("enabled", flag())]),
-        PatchTarget::of::<ThreeCxBody>(&rules(PbxType::ThreeCx), &[("enabled", flag())]),
-        PatchTarget::of::<TeamsBody>(&rules(PbxType::Teams), &[("enabled", flag())]),
-    ];
-    for target in types.into_iter().flatten() {
-        if !targets.iter().any(|t| t.field == target.field) {
-            targets.push(target);
+    for &pbx_type in PbxType::ALL {
+        let (rules, enabled) = (rules(pbx_type), [("enabled", flag())]);
+        let of_type = match pbx_type {
+            PbxType::Kazoo => PatchTarget::of::<KazooBody>(&rules, &enabled),
+            PbxType::ThreeCx => PatchTarget::of::<ThreeCxBody>(&rules, &enabled),
+            PbxType::Teams => PatchTarget::of::<TeamsBody>(&rules, &enabled),
+        };
+        for target in of_type {
+            if !targets.iter().any(|t| t.field == target.field) {
+                targets.push(target);
+            }
         }
     }
     targets
@@ -481,10 +516,33 @@ mod tests {
         assert!(fields(PbxType::Teams).secrets.is_empty());
     }
 
+    #[test]
+    fn each_types_body_names_its_instance_field_for_the_portal() {
+        // The portal finds the field of a type's PBX instance by these words (its 409 message looks the instance up).
+        for &pbx_type in PbxType::ALL {
+            let (name, schema) = body_schema(pbx_type);
+            let RefOr::T(Schema::Object(object)) = schema else { panic!("{name}: an object") };
+            let unique: Vec<&String> = object
+                .properties
+                .iter()
+                .filter(|(_, property)| {
+                    let description = match property {
+                        RefOr::T(Schema::Object(object)) => object.description.as_deref(),
+                        RefOr::Ref(reference) => Some(reference.description.as_str()),
+                        RefOr::T(_) => None,
+                    };
+                    description.is_some_and(|d| d.contains("unique across the system"))
+                })
+                .map(|(field, _)| field)
+                .collect();
+            assert_eq!(unique.len(), 1, "{name}: {unique:?}");
+        }
+    }
+
     /// Every type's field names, and those the service sets.
     fn known() -> Vec<String> {
         let mut known: Vec<String> = ["_type", "id", "tenantId", "enabled"].map(str::to_owned).to_vec();
-        for pbx_type in PbxType::ALL {
+        for &pbx_type in PbxType::ALL {
             known.extend(fields(pbx_type).names.iter().cloned());
         }
         known

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::Guid;
-use super::field::{Field, FieldProblem, Problems};
-use super::profile::{Common, country_code};
-use super::text::Text;
+use super::{Common, country_code};
+use crate::wire::Guid;
+use crate::wire::field::{Field, FieldProblem, Problems};
+use crate::wire::text::Text;
 
 /// The `_type` of a Teams profile.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
@@ -26,8 +26,9 @@ pub(crate) enum TeamsType {
 pub(crate) struct TeamsBody {
     #[serde(rename = "_type")]
     #[schema(inline)]
-    #[allow(dead_code)] // it chose this type before the body was read; here for the schema
-    pbx_type: TeamsType,
+    // It chose this type before the body was read (`profile::parse`): here for the schema and the unknown-field
+    // check, never read again.
+    _pbx_type: TeamsType,
     #[serde(default)]
     #[schema(schema_with = name, required = true)]
     name: Field<String>,

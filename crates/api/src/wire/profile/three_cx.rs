@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::field::{Field, FieldProblem, Problems};
-use super::profile::{Common, Credential, Shown, country_code, flag, optional_flag};
-use super::text::Text;
-use super::{Guid, values};
+use super::{Common, Credential, Shown, country_code, flag, optional_flag};
+use crate::wire::field::{Field, FieldProblem, Problems};
+use crate::wire::text::Text;
+use crate::wire::{Guid, values};
 
 /// The `_type` of a 3CX profile.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
@@ -27,8 +27,9 @@ pub(crate) enum ThreeCxType {
 pub(crate) struct ThreeCxBody {
     #[serde(rename = "_type")]
     #[schema(inline)]
-    #[allow(dead_code)] // it chose this type before the body was read; here for the schema
-    pbx_type: ThreeCxType,
+    // It chose this type before the body was read (`profile::parse`): here for the schema and the unknown-field
+    // check, never read again.
+    _pbx_type: ThreeCxType,
     #[serde(default)]
     #[schema(schema_with = name, required = true)]
     name: Field<String>,

@@ -1,5 +1,6 @@
 //! Kazoo: an account on a Kazoo cluster, reached over its REST API and its websocket.
 
+use super::Credentials;
 use crate::text::bounded_text;
 use crate::{HttpUrl, Secret, WsUrl};
 
@@ -31,6 +32,49 @@ impl<S> KazooConnection<S> {
         let Self { host_rest, host_websocket, account_id, api_key, monitor_sub_accounts } = self;
         KazooConnection { host_rest, host_websocket, account_id, api_key: f(api_key), monitor_sub_accounts }
     }
+
+    /// The PBX instance: the account id.
+    #[must_use]
+    pub fn instance(&self) -> &str {
+        self.account_id.as_str()
+    }
+
+    /// The URLs the platform calls, by the API's field name.
+    #[must_use]
+    pub fn hosts(&self) -> Vec<(&'static str, &str)> {
+        vec![("hostRest", self.host_rest.as_str()), ("hostWebsocket", self.host_websocket.as_str())]
+    }
+
+    /// The API key (the API's field name) when `after` sends it to another host, with the fields that move it.
+    #[must_use]
+    pub fn moved_secret(&self, after: &Self) -> Option<(&'static str, &'static str)> {
+        (self.host_rest != after.host_rest || self.host_websocket != after.host_websocket)
+            .then_some(("apiKey", "hostRest or hostWebsocket"))
+    }
+}
+
+impl KazooConnection {
+    /// What a collector needs: the API key.
+    #[must_use]
+    pub fn credentials(&self) -> Credentials {
+        Credentials { api_key: Some(self.api_key.expose().to_owned()), ..Credentials::default() }
+    }
+
+    /// The connection of the API reference's example.
+    ///
+    /// # Panics
+    /// Never: its values are valid.
+    #[must_use]
+    #[allow(clippy::missing_panics_doc, clippy::expect_used)] // constant values, tested
+    pub fn example() -> Self {
+        Self {
+            host_rest: HttpUrl::parse("https://rest.example.com").expect("a URL"),
+            host_websocket: WsUrl::parse("wss://ws.example.com").expect("a URL"),
+            account_id: AccountId::parse("12345").expect("an account id"),
+            api_key: Secret::parse("ABCDEF").expect("a key"),
+            monitor_sub_accounts: false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -40,16 +84,25 @@ mod tests {
 
     #[test]
     fn the_account_id_is_the_instance_id() {
-        let connection = PbxConnection::from(KazooConnection {
-            host_rest: HttpUrl::parse("https://rest.example.com").unwrap(),
-            host_websocket: WsUrl::parse("wss://ws.example.com").unwrap(),
-            account_id: AccountId::parse("12345").unwrap(),
-            api_key: Secret::parse("ABCDEF").unwrap(),
-            monitor_sub_accounts: false,
-        });
+        let connection = PbxConnection::from(KazooConnection::example());
         assert_eq!(connection.instance_id().pbx_type(), PbxType::Kazoo);
         assert_eq!(connection.instance_id().value(), "12345");
         assert!(!format!("{connection:?}").contains("ABCDEF"), "the API key never shows");
+    }
+
+    #[test]
+    fn the_api_key_follows_the_hosts() {
+        let before = KazooConnection::example();
+        assert_eq!(
+            before.hosts(),
+            [("hostRest", "https://rest.example.com"), ("hostWebsocket", "wss://ws.example.com")]
+        );
+        let moved =
+            KazooConnection { host_rest: HttpUrl::parse("https://elsewhere.example").unwrap(), ..before.clone() };
+        assert_eq!(before.moved_secret(&moved), Some(("apiKey", "hostRest or hostWebsocket")));
+        let renamed = KazooConnection { monitor_sub_accounts: true, ..before.clone() };
+        assert_eq!(before.moved_secret(&renamed), None);
+        assert_eq!(before.credentials().api_key.as_deref(), Some("ABCDEF"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::Credentials;
+
 /// A string that is not a GUID of the form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("must be a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47")]
@@ -39,6 +41,30 @@ impl fmt::Display for MicrosoftTenantId {
 pub struct TeamsConnection {
     /// The customer's Microsoft tenant, unique across the system.
     pub microsoft_tenant_id: MicrosoftTenantId,
+}
+
+impl TeamsConnection {
+    /// The PBX instance: the Microsoft tenant id.
+    #[must_use]
+    pub fn instance(&self) -> &str {
+        self.microsoft_tenant_id.as_str()
+    }
+
+    /// What a collector needs: nothing (access is granted in the tenant).
+    #[must_use]
+    pub fn credentials(&self) -> Credentials {
+        Credentials::default()
+    }
+
+    /// An example connection.
+    ///
+    /// # Panics
+    /// Never: its value is valid.
+    #[must_use]
+    #[allow(clippy::expect_used)] // a constant value, tested
+    pub fn example() -> Self {
+        Self { microsoft_tenant_id: MicrosoftTenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").expect("a GUID") }
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! 3CX: a licensed 3CX system, reached with a user's credentials; it can archive call recordings.
 
+use super::Credentials;
 use crate::text::bounded_text;
 use crate::{Secret, TimeSpan};
 
@@ -92,11 +93,64 @@ impl<S> ThreeCxConnection<S> {
         let Self { license_key, username, password, recording_archive } = self;
         ThreeCxConnection { license_key, username, password: f(password), recording_archive }
     }
+
+    /// The PBX instance: the licence key.
+    #[must_use]
+    pub fn instance(&self) -> &str {
+        self.license_key.as_str()
+    }
+
+    /// The password (the API's field name) when `after` sends it for another licence or user, with the fields
+    /// that move it.
+    #[must_use]
+    pub fn moved_secret(&self, after: &Self) -> Option<(&'static str, &'static str)> {
+        (self.license_key != after.license_key || self.username != after.username)
+            .then_some(("password", "licenseKey or username"))
+    }
+}
+
+impl ThreeCxConnection {
+    /// What a collector needs: the licence key, the user name and the password.
+    #[must_use]
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            license_key: Some(self.license_key.as_str().to_owned()),
+            username: Some(self.username.as_str().to_owned()),
+            password: Some(self.password.expose().to_owned()),
+            ..Credentials::default()
+        }
+    }
+
+    /// An example connection, archiving every 20 minutes.
+    ///
+    /// # Panics
+    /// Never: its values are valid.
+    #[must_use]
+    #[allow(clippy::expect_used)] // constant values, tested
+    pub fn example() -> Self {
+        let frequency = TimeSpan::parse("00:20:00").ok();
+        Self {
+            license_key: LicenseKey::parse("LIC-1").expect("a licence key"),
+            username: Username::parse("admin").expect("a user name"),
+            password: Secret::parse("pa55word").expect("a password"),
+            recording_archive: RecordingArchive::new(true, frequency).expect("a frequency"),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_licence_key_is_the_instance_id_and_the_password_follows_it() {
+        let before = ThreeCxConnection::example();
+        assert_eq!(crate::PbxConnection::from(before.clone()).instance_id().value(), "LIC-1");
+        let renamed = ThreeCxConnection { username: Username::parse("other").unwrap(), ..before.clone() };
+        assert_eq!(before.moved_secret(&renamed), Some(("password", "licenseKey or username")));
+        assert_eq!(before.moved_secret(&before), None);
+        assert_eq!(before.credentials().password.as_deref(), Some("pa55word"));
+    }
 
     #[test]
     fn archiving_needs_a_frequency() {
