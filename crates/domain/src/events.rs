@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 /// What changed: the event types of the feed, as their names (`pbx.enabled`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(example = "pbx.enabled"))]
 pub enum EventType {
     /// A customer was created.
     #[serde(rename = "customer.created")]
@@ -111,42 +112,55 @@ impl fmt::Display for EventType {
 
 /// Who made a change: the tenant of the token, and its subject (`sub`) when the token names one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
     /// The token's tenant (the tenant above an account, for a change made through the account prefix).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Guid))]
     pub tenant_id: Uuid,
-    /// The token's subject.
+    /// The token's subject (`sub`), when it names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub subject: Option<String>,
 }
 
 /// One event of the feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     /// The event's id (the `Nats-Msg-Id` of its NATS message).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Guid))]
     pub id: Uuid,
-    /// Where a reader resumes after this event (`after=`); opaque.
+    /// Where to resume after this event (`after=`); opaque.
+    #[cfg_attr(feature = "openapi", schema(example = "42"))]
     pub cursor: String,
     /// What happened.
     #[serde(rename = "type")]
     pub event_type: EventType,
-    /// When.
+    /// When it was committed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2026-11-27T10:00:00.123456Z"))]
     pub occurred_at: DateTime<Utc>,
-    /// The reseller tenant (or account) the customer belongs to.
+    /// The customer's reseller (or account).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Guid))]
     pub reseller_id: Uuid,
     /// The customer.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Guid))]
     pub customer_id: Uuid,
     /// The profile, for a `pbx.*` event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Guid>, nullable = false))]
     pub pbx_id: Option<Uuid>,
-    /// Who.
+    /// Who made the change.
     pub actor: Actor,
-    /// The fields an update changed (names as the API spells them).
+    /// The fields an update changed (a changed secret is named, never shown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub changed: Option<Vec<String>>,
-    /// The resource as a `GET` shows it after the change, never a secret; `null` for a delete.
+    /// The resource as its get shows it after the change (never a secret); `null` for a delete and a credentials
+    /// read. A customer's omits `pbxConnectionProfiles` (each profile has its own events).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub data: Option<serde_json::Value>,
 }
 

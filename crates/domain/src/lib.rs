@@ -45,6 +45,8 @@ mod customer;
 #[cfg(feature = "serde")]
 pub mod events;
 mod ids;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod pbx;
 mod secret;
 mod text;

@@ -19,12 +19,18 @@ const MAX_WAIT: u64 = 30;
 const MAX_LIMIT: u64 = 1000;
 const DEFAULT_LIMIT: u64 = 100;
 
-/// A page of the feed in the envelope.
-#[derive(Serialize)]
-struct FeedPage {
+/// A page of the change feed.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = EventPage)]
+pub(crate) struct FeedPage {
+    /// The events after the cursor, in commit order.
     data: Vec<Event>,
+    /// The cursor to ask `after=` next: the last event's, or the one given when the page is empty.
+    #[schema(example = "42")]
     next: String,
+    #[schema(example = "success")]
     status: &'static str,
+    #[schema(format = DateTime, example = "2026-11-27T10:00:00.1234567Z")]
     timestamp: String,
 }
 
@@ -47,7 +53,7 @@ fn feed_query(mut query: QueryParams) -> Result<(Option<String>, u64, Duration),
         ("wait" = Option<u64>, Query, description = "Seconds to wait, 0 to 30 (default 0), for the next event when there is none yet (a long poll)", minimum = 0, maximum = 30),
     ),
     responses(
-        (status = 200, description = "The events after the cursor, in commit order: a reader never receives, after a page ending at cursor C, an event sorting before C", body = crate::wire::event::EventPageDoc),
+        (status = 200, description = "The events after the cursor, in commit order: a reader never receives, after a page ending at cursor C, an event sorting before C", body = FeedPage),
         (status = 400, description = "A parameter is invalid or sent twice, or the cursor is malformed or past every cursor handed out (every problem listed)", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 410, description = "The cursor is older than the oldest event kept (7 days by default): resynchronise", body = crate::envelope::Failure),

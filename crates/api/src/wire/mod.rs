@@ -15,36 +15,13 @@ pub(crate) mod webhook;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat};
 
 use field::FieldProblem;
 
-/// The schema of every id, in paths and in bodies, written once (ids are read as `uuid::Uuid`s or the domain's id
-/// types; this names their form in the document).
-#[derive(Debug)]
-pub(crate) struct Guid;
-
-impl PartialSchema for Guid {
-    fn schema() -> RefOr<Schema> {
-        #[allow(deprecated)] // `example`: the document has always shown one
-        let object = ObjectBuilder::new()
-            .schema_type(SchemaType::Type(Type::String))
-            .description(Some(
-                "A GUID (any case in, lower case out): the schema of every id, in paths and in bodies, written once.",
-            ))
-            .pattern(Some("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))
-            .example(Some(Value::from("5b2a2d4c-6f3e-4c8b-9d7a-1e2f3a4b5c6d")));
-        RefOr::T(Schema::Object(object.build()))
-    }
-}
-
-impl ToSchema for Guid {
-    fn name() -> std::borrow::Cow<'static, str> {
-        std::borrow::Cow::Borrowed("Guid")
-    }
-}
+pub(crate) use pbx_domain::openapi::Guid;
 
 /// What a body type's schema says of its fields.
 #[derive(Debug, Default)]
