@@ -117,10 +117,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::get().to(accounts::metrics))
                             .default_service(allow("GET, HEAD")),
                     )
-                    .configure(tenant_routes)
+                    .configure(customer_routes)
                     // The same routes, acting as an account of the enterprise tier (see `Caller`): one
                     // implementation for both families.
-                    .service(web::scope(&format!("/accounts/{{{ACTING_ACCOUNT}}}")).configure(tenant_routes)),
+                    .service(web::scope(&format!("/accounts/{{{ACTING_ACCOUNT}}}")).configure(customer_routes)),
             )
             // The docs page's address as people write it, without the slash its relative assets need.
             .service(web::resource("/api/docs").route(web::get().to(docs_with_slash)))
@@ -134,7 +134,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 }
 
 /// The customer and profile routes of a reseller tenant, under `/api/v1.0` and under an account prefix.
-fn tenant_routes(cfg: &mut web::ServiceConfig) {
+fn customer_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/customers")
             .route(web::get().to(customers::list))

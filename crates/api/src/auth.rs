@@ -77,7 +77,7 @@ pub struct TokenSettings {
     /// The `iss` tokens must carry, when set.
     pub issuer: Option<String>,
     /// The `aud` tokens must carry, when set.
-    pub audience: Option<String>,
+    pub intended_audience: Option<String>,
     /// The claim that names the reseller tenant.
     pub tenant_claim: String,
 }
@@ -87,7 +87,7 @@ impl std::fmt::Debug for TokenSettings {
         f.debug_struct("TokenSettings")
             .field("hs256_key", &"[REDACTED]")
             .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("intended_audience", &self.intended_audience)
             .field("tenant_claim", &self.tenant_claim)
             .finish()
     }
@@ -128,8 +128,8 @@ pub(crate) const ACTING_ACCOUNT: &str = "account_tenant_id";
 pub struct Caller {
     /// The reseller tenant the caller acts as: the token's, or the account of the prefix.
     pub reseller: ResellerId,
-    /// The token's own tenant (the tenant above the account, through the prefix).
-    pub tenant: ResellerId,
+    /// The token's own reseller (the reseller above the account, through the prefix).
+    pub token_reseller: ResellerId,
     /// The token's subject (`sub`), when it names one.
     pub subject: Option<String>,
     scopes: Vec<String>,
@@ -163,7 +163,7 @@ impl Caller {
     /// Who acts, as the change feed records it.
     #[must_use]
     pub fn actor(&self) -> pbx_domain::events::Actor {
-        pbx_domain::events::Actor { tenant_id: self.tenant.as_uuid(), subject: self.subject.clone() }
+        pbx_domain::events::Actor { reseller_id: self.token_reseller.as_uuid(), subject: self.subject.clone() }
     }
 
     /// Succeeds when the token grants `scope` (or `onboarding`).
@@ -205,7 +205,7 @@ fn validation(algorithm: Algorithm, settings: &TokenSettings) -> Validation {
         Some(issuer) => validation.set_issuer(&[issuer]),
         None => validation.iss = None,
     }
-    match &settings.audience {
+    match &settings.intended_audience {
         Some(audience) => validation.set_audience(&[audience]),
         None => validation.validate_aud = false,
     }
@@ -292,7 +292,7 @@ impl Authenticator {
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
         let subject = claims.get("sub").and_then(Value::as_str).map(|s| s.chars().take(255).collect());
-        Ok(Caller { reseller, tenant: reseller, subject, scopes, account: None })
+        Ok(Caller { reseller, token_reseller: reseller, subject, scopes, account: None })
     }
 
     /// A token for `reseller` (in the tenant claim) with `scopes` (space separated), valid for `ttl` from now.
@@ -314,7 +314,7 @@ impl Authenticator {
         if let Some(issuer) = &self.settings.issuer {
             claims.insert("iss".to_owned(), Value::from(issuer.as_str()));
         }
-        if let Some(audience) = &self.settings.audience {
+        if let Some(audience) = &self.settings.intended_audience {
             claims.insert("aud".to_owned(), Value::from(audience.as_str()));
         }
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, encoding)?)
@@ -373,7 +373,12 @@ mod tests {
     const TENANT: &str = "11111111-1111-4111-8111-111111111111";
 
     fn settings() -> TokenSettings {
-        TokenSettings { hs256_key: vec![9; 32], issuer: None, audience: None, tenant_claim: "tenant_id".into() }
+        TokenSettings {
+            hs256_key: vec![9; 32],
+            issuer: None,
+            intended_audience: None,
+            tenant_claim: "tenant_id".into(),
+        }
     }
 
     fn sign(claims: &Value, key: &[u8], alg: Algorithm) -> String {
@@ -409,8 +414,13 @@ mod tests {
     #[test]
     fn onboarding_grants_every_scope_but_collector() {
         let tenant = ResellerId::parse(TENANT).unwrap();
-        let caller =
-            Caller { reseller: tenant, tenant, subject: None, scopes: vec!["onboarding".into()], account: None };
+        let caller = Caller {
+            reseller: tenant,
+            token_reseller: tenant,
+            subject: None,
+            scopes: vec!["onboarding".into()],
+            account: None,
+        };
         for scope in [Scope::CustomersRead, Scope::CustomersWrite, Scope::PbxsRead, Scope::PbxsWrite, Scope::EventsRead]
         {
             assert!(caller.require(scope).is_ok(), "{scope:?}");
@@ -476,7 +486,7 @@ mod tests {
     async fn issuer_and_audience_are_checked_when_configured() {
         let auth = Authenticator::hs256(TokenSettings {
             issuer: Some("https://idp.example.com".into()),
-            audience: Some("pbx".into()),
+            intended_audience: Some("pbx".into()),
             ..settings()
         });
         let exp = now() + 600;

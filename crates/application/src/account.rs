@@ -250,21 +250,21 @@ impl Accounts {
     /// [`AccountError::NotFound`] for anyone else, exactly as when it does not exist.
     pub async fn metrics(
         &self,
-        tenant: ResellerId,
+        reseller: ResellerId,
         id: ResellerId,
         page: Option<Page>,
     ) -> Result<AccountMetrics, AccountError> {
-        let account = self.acting_as(tenant, id).await?.ok_or(AccountError::NotFound)?;
+        let account = self.acting_as(reseller, id).await?.ok_or(AccountError::NotFound)?;
         Ok(self.accounts.metrics(account.id, page).await?)
     }
 
-    /// The account `id` when `tenant` may act as it (the account itself or its parent); `None` otherwise, exactly as
+    /// The account `id` when `reseller` may act as it (the account itself or its parent); `None` otherwise, exactly as
     /// when it does not exist.
     ///
     /// # Errors
     /// Storage failures only.
-    pub async fn acting_as(&self, tenant: ResellerId, id: ResellerId) -> Result<Option<Account>, AccountError> {
-        Ok(self.accounts.find(id).await?.map(|a| a.value).filter(|a| a.acts_for(tenant)))
+    pub async fn acting_as(&self, reseller: ResellerId, id: ResellerId) -> Result<Option<Account>, AccountError> {
+        Ok(self.accounts.find(id).await?.map(|a| a.value).filter(|a| a.acts_for(reseller)))
     }
 }
 

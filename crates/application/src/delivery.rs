@@ -405,7 +405,7 @@ impl Deliverer {
         position: u64,
         attempts: u32,
     ) -> Result<(), RepositoryError> {
-        let audience = self.log.audience(Visibility::Tenant(webhook.owner)).await?;
+        let audience = self.log.audience(Visibility::Reseller(webhook.owner)).await?;
         let event = match self.log.read(Some(position.saturating_sub(1)), 1, &audience).await? {
             Read::Events(events) | Read::HeldBack(events) => events.into_iter().find(|e| e.id == event_id),
             Read::Gone | Read::Ahead => None,
@@ -432,7 +432,7 @@ impl Deliverer {
 
     async fn work_on(&self, claim: Claim) {
         let id = claim.webhook.id;
-        let ended = match self.log.audience(Visibility::Tenant(claim.webhook.owner)).await {
+        let ended = match self.log.audience(Visibility::Reseller(claim.webhook.owner)).await {
             Ok(audience) => {
                 self.working
                     .lock()

@@ -183,16 +183,16 @@ pub(crate) fn test_recorder() -> Recorder {
 /// The actor of the use cases' unit tests.
 #[cfg(test)]
 pub(crate) fn test_actor() -> Actor {
-    Actor { tenant_id: Uuid::from_u128(1), subject: Some("test".to_owned()) }
+    Actor { reseller_id: Uuid::from_u128(1), subject: Some("test".to_owned()) }
 }
 
 /// Whose events a reader sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
-    /// Every tenant's (scope `collector`).
+    /// Every reseller's (scope `collector`).
     All,
-    /// The tenant's own customers', and those of the accounts under it (scope `events:read`).
-    Tenant(ResellerId),
+    /// The reseller's own customers', and those of the accounts under it (scope `events:read`).
+    Reseller(ResellerId),
 }
 
 /// A [`Visibility`] resolved against the store: every tenant's events, or those of a list of resellers (a tenant

@@ -19,6 +19,6 @@ pub mod wire;
 pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, CustomerProfiles, ProfileFigures};
 pub use events::{Audience, EventLog, EventsError, Listener, NewEvent, ReadEvents, Recorder, Render, Visibility, Wake};
 pub use ports::{
-    Clock, CustomerRepository, IdGenerator, InsertPbxError, InstanceOwner, Page, PbxRepository, PbxSummary, Readiness,
+    Attachment, Clock, CustomerRepository, IdGenerator, InsertPbxError, Page, PbxRepository, PbxSummary, Readiness,
     RepositoryError, Versioned, WriteError,
 };

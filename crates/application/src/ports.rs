@@ -61,9 +61,9 @@ pub struct PbxSummary {
     pub enabled: bool,
 }
 
-/// Who a PBX instance is attached to.
+/// What a PBX instance is attached to: a profile, and its customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceOwner {
+pub struct Attachment {
     /// The profile.
     pub pbx_id: PbxId,
     /// Its customer.
@@ -283,7 +283,7 @@ pub trait PbxRepository: Send + Sync {
     ///
     /// # Errors
     /// As [`PbxRepository::instance_attached`].
-    async fn find_instance(&self, instance_id: &str) -> Result<Option<InstanceOwner>, RepositoryError>;
+    async fn find_instance(&self, instance_id: &str) -> Result<Option<Attachment>, RepositoryError>;
 }
 
 /// Whether the service can serve: its store answers and is up to date.

@@ -23,10 +23,10 @@ pub struct Account {
 }
 
 impl Account {
-    /// Whether `tenant` may act as this account: the account itself, or the tenant above it.
+    /// Whether `reseller` may act as this account: the account itself, or the reseller above it.
     #[must_use]
-    pub fn acts_for(&self, tenant: ResellerId) -> bool {
-        tenant == self.id || tenant == self.parent
+    pub fn acts_for(&self, reseller: ResellerId) -> bool {
+        reseller == self.id || reseller == self.parent
     }
 }
 

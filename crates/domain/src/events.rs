@@ -116,8 +116,9 @@ impl fmt::Display for EventType {
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
     /// The token's tenant (the tenant above an account, for a change made through the account prefix).
+    #[serde(rename = "tenantId")]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Guid))]
-    pub tenant_id: Uuid,
+    pub reseller_id: Uuid,
     /// The token's subject (`sub`), when it names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]

@@ -487,7 +487,7 @@ mod tests {
             reseller_id: uuid::Uuid::from_u128(2),
             customer_id: uuid::Uuid::from_u128(4),
             pbx_id: Some(uuid::Uuid::from_u128(5)),
-            actor: Actor { tenant_id: uuid::Uuid::from_u128(2), subject: None },
+            actor: Actor { reseller_id: uuid::Uuid::from_u128(2), subject: None },
             changed: None,
             data: Some(serde_json::json!({"enabled": true})),
         };

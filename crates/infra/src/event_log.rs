@@ -35,8 +35,8 @@ impl EventLog for SeaOrmEventLog {
     async fn audience(&self, visibility: Visibility) -> Result<Audience, RepositoryError> {
         match visibility {
             Visibility::All => Ok(Audience::All),
-            Visibility::Tenant(tenant) => {
-                let resellers = outbox::resellers_of(self.db.connection(), tenant).await.map_err(repository_error)?;
+            Visibility::Reseller(reseller) => {
+                let resellers = outbox::resellers_of(self.db.connection(), reseller).await.map_err(repository_error)?;
                 Ok(Audience::Resellers(resellers))
             }
         }

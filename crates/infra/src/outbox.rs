@@ -70,7 +70,7 @@ fn event_values(event: &NewEvent) -> [Value; 10] {
         Value::from(event.reseller_id.as_uuid()),
         Value::from(event.customer_id.as_uuid()),
         Value::from(event.pbx_id.map(|id| id.as_uuid())),
-        Value::from(event.actor.tenant_id),
+        Value::from(event.actor.reseller_id),
         Value::from(event.actor.subject.clone()),
         Value::from(event.changed.as_ref().map(|c| serde_json::Value::from(c.clone()))),
         Value::from(event.data.clone()),
@@ -160,7 +160,7 @@ pub(crate) async fn append(connection: &impl ConnectionTrait, events: &[NewEvent
         reseller_id: Set(event.reseller_id.as_uuid()),
         customer_id: Set(event.customer_id.as_uuid()),
         pbx_id: Set(event.pbx_id.map(|id| id.as_uuid())),
-        actor_tenant_id: Set(event.actor.tenant_id),
+        actor_tenant_id: Set(event.actor.reseller_id),
         actor_subject: Set(event.actor.subject.clone()),
         changed: Set(event.changed.as_ref().map(|c| serde_json::Value::from(c.clone()))),
         data: Set(event.data.clone()),
@@ -192,7 +192,7 @@ pub(crate) fn event(row: pbx_event::Model) -> anyhow::Result<Event> {
         reseller_id: row.reseller_id,
         customer_id: row.customer_id,
         pbx_id: row.pbx_id,
-        actor: Actor { tenant_id: row.actor_tenant_id, subject: row.actor_subject },
+        actor: Actor { reseller_id: row.actor_tenant_id, subject: row.actor_subject },
         changed,
         data: row.data.filter(|d| !d.is_null()),
     })
@@ -235,29 +235,29 @@ pub(crate) async fn settled_head(connection: &impl ConnectionTrait) -> Result<i6
     Ok(last.max(position(connection, "purged").await?))
 }
 
-/// The statement of the accounts under `tenant`.
-pub(crate) fn resellers_statement(backend: DbBackend, tenant: pbx_domain::ResellerId) -> Statement {
+/// The statement of the accounts under `reseller`.
+pub(crate) fn resellers_statement(backend: DbBackend, reseller: pbx_domain::ResellerId) -> Statement {
     account::Entity::find()
         .select_only()
         .column(account::Column::Id)
-        .filter(account::Column::ParentTenantId.eq(tenant.as_uuid()))
+        .filter(account::Column::ParentTenantId.eq(reseller.as_uuid()))
         .filter(account::Column::DateDeleted.is_null())
         .build(backend)
 }
 
-/// The resellers a tenant's reader sees: the tenant and the accounts under it.
+/// The resellers a reseller's reader sees: the reseller and the accounts under it.
 pub(crate) async fn resellers_of(
     connection: &impl ConnectionTrait,
-    tenant: pbx_domain::ResellerId,
+    reseller: pbx_domain::ResellerId,
 ) -> Result<Vec<pbx_domain::ResellerId>, DbErr> {
-    let statement = resellers_statement(connection.get_database_backend(), tenant);
+    let statement = resellers_statement(connection.get_database_backend(), reseller);
     let accounts: Vec<uuid::Uuid> = connection
         .query_all_raw(statement)
         .await?
         .iter()
         .map(|row| row.try_get_by_index(0))
         .collect::<Result<_, _>>()?;
-    Ok(std::iter::once(tenant).chain(accounts.into_iter().map(pbx_domain::ResellerId::from_uuid)).collect())
+    Ok(std::iter::once(reseller).chain(accounts.into_iter().map(pbx_domain::ResellerId::from_uuid)).collect())
 }
 
 /// MySQL/MariaDB: the last event number every reader may be handed, read by a locking read of the counter (it

@@ -148,7 +148,7 @@ pub fn event() -> pbx_application::NewEvent {
         reseller_id: pbx_domain::ResellerId::from_uuid(uuid::Uuid::nil()),
         customer_id: pbx_domain::CustomerId::from_uuid(uuid::Uuid::nil()),
         pbx_id: None,
-        actor: pbx_domain::events::Actor { tenant_id: uuid::Uuid::nil(), subject: None },
+        actor: pbx_domain::events::Actor { reseller_id: uuid::Uuid::nil(), subject: None },
         changed: None,
         data: Some(serde_json::json!({"countryCode": "US"})),
     }

@@ -291,7 +291,7 @@ mod tests {
             reseller_id: reseller,
             customer_id: pbx_domain::CustomerId::from_uuid(Uuid::nil()),
             pbx_id: None,
-            actor: pbx_domain::events::Actor { tenant_id: Uuid::nil(), subject: None },
+            actor: pbx_domain::events::Actor { reseller_id: Uuid::nil(), subject: None },
             changed: None,
             data: None,
         }

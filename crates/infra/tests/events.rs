@@ -72,7 +72,7 @@ fn event(event_type: EventType, reseller: ResellerId, customer: CustomerId, pbx:
         reseller_id: reseller,
         customer_id: customer,
         pbx_id: pbx,
-        actor: Actor { tenant_id: reseller.as_uuid(), subject: Some("test".to_owned()) },
+        actor: Actor { reseller_id: reseller.as_uuid(), subject: Some("test".to_owned()) },
         changed: None,
         data: Some(serde_json::json!({"countryCode": "US", "enabled": false})),
     }
@@ -144,7 +144,7 @@ async fn a_tenant_reads_its_own_events_and_a_collector_every_one() {
         let c = customer(reseller, "US");
         f.customers.insert(&c, &event(EventType::CustomerCreated, reseller, c.id, None)).await.unwrap();
     }
-    let audience = f.log.audience(Visibility::Tenant(mine)).await.unwrap();
+    let audience = f.log.audience(Visibility::Reseller(mine)).await.unwrap();
     assert_eq!(audience, Audience::Resellers(vec![mine]), "no account under it");
     let Read::Events(own) = settled(&f.log, None, 10, &audience).await else { panic!() };
     assert_eq!(own.len(), 2);

@@ -52,7 +52,7 @@ async fn changes(db: &Database, reseller: ResellerId) -> Vec<Uuid> {
             reseller_id: reseller,
             customer_id: customer.id,
             pbx_id: None,
-            actor: Actor { tenant_id: reseller.as_uuid(), subject: None },
+            actor: Actor { reseller_id: reseller.as_uuid(), subject: None },
             changed: None,
             data: Some(serde_json::json!({"name": "Acme"})),
         };

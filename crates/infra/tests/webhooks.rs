@@ -104,7 +104,7 @@ fn event() -> pbx_domain::events::Event {
         reseller_id: tenant,
         customer_id: Uuid::now_v7(),
         pbx_id: None,
-        actor: pbx_domain::events::Actor { tenant_id: tenant, subject: None },
+        actor: pbx_domain::events::Actor { reseller_id: tenant, subject: None },
         changed: None,
         data: None,
     }

@@ -38,7 +38,7 @@ fn token_settings(common: &CommonArgs, hs256_key: Vec<u8>) -> TokenSettings {
     TokenSettings {
         hs256_key,
         issuer: common.issuer.clone(),
-        audience: common.audience.clone(),
+        intended_audience: common.audience.clone(),
         tenant_claim: common.tenant_claim.clone(),
     }
 }

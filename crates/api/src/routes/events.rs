@@ -69,7 +69,7 @@ pub(crate) async fn feed(
         Visibility::All
     } else {
         caller.require(Scope::EventsRead)?;
-        Visibility::Tenant(caller.reseller)
+        Visibility::Reseller(caller.reseller)
     };
     let (after, limit, wait) = feed_query(query)?;
     let page = state.read_events.page(after.as_deref(), limit, wait, visibility).await?;

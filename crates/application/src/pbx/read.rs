@@ -5,7 +5,7 @@ use std::sync::Arc;
 use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId, Withheld};
 
 use crate::account::AccountRepository;
-use crate::ports::{CustomerRepository, InstanceOwner, Page, PbxRepository, PbxSummary, RepositoryError, Versioned};
+use crate::ports::{Attachment, CustomerRepository, Page, PbxRepository, PbxSummary, RepositoryError, Versioned};
 use crate::use_case::opaque_debug;
 
 /// Why profiles cannot be shown.
@@ -23,7 +23,7 @@ pub enum ReadPbxError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InstanceLookup {
     /// Attached to one of the caller's customers, or to a customer of an account under the caller.
-    Own(InstanceOwner),
+    Own(Attachment),
     /// Attached to another reseller's customer (which stays unnamed).
     Foreign,
     /// Not attached anywhere.
@@ -110,15 +110,15 @@ mod tests {
         accounts
     }
 
-    fn owner(reseller: u128) -> InstanceOwner {
-        InstanceOwner {
+    fn owner(reseller: u128) -> Attachment {
+        Attachment {
             pbx_id: PbxId::from_uuid(Uuid::from_u128(3)),
             customer_id: CustomerId::from_uuid(Uuid::from_u128(2)),
             reseller_id: ResellerId::from_uuid(Uuid::from_u128(reseller)),
         }
     }
 
-    async fn lookup(found: Option<InstanceOwner>) -> InstanceLookup {
+    async fn lookup(found: Option<Attachment>) -> InstanceLookup {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find_instance().withf(|id| id == "12345").returning(move |_| Ok(found.clone()));
         ReadPbxs::new(Arc::new(MockCustomerRepository::new()), Arc::new(profiles), Arc::new(no_accounts()))

@@ -9,7 +9,7 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::{
-    InsertPbxError, InstanceOwner, NewEvent, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
+    Attachment, InsertPbxError, NewEvent, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
 };
 use pbx_domain::{
     CountryCode, Customer, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, ResellerId, Secret,
@@ -433,7 +433,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         }
     }
 
-    async fn find_instance(&self, instance_id: &str) -> Result<Option<InstanceOwner>, RepositoryError> {
+    async fn find_instance(&self, instance_id: &str) -> Result<Option<Attachment>, RepositoryError> {
         let connection = self.db.connection();
         let Some(profile) = queries::instance(instance_id).one(connection).await.map_err(repository_error)? else {
             return Ok(None);
@@ -443,7 +443,7 @@ impl PbxRepository for SeaOrmPbxRepository {
             .await
             .map_err(repository_error)?
             .context("a profile refers to a customer that does not exist")?;
-        Ok(Some(InstanceOwner {
+        Ok(Some(Attachment {
             pbx_id: PbxId::from_uuid(profile.id),
             customer_id: CustomerId::from_uuid(profile.customer_id),
             reseller_id: ResellerId::from_uuid(owner.reseller_id),

@@ -14,9 +14,9 @@ pub fn token(common: &CommonArgs, args: &TokenArgs) -> anyhow::Result<()> {
             "tokens come from the identity provider configured with --jwks/PBX_JWKS; this service mints none"
         );
     }
-    let tenant = ResellerId::parse(&args.tenant).context("--tenant must be a GUID")?;
-    let token = embedded_authenticator(common)?.mint(tenant, &args.scope, args.ttl)?;
-    println!("# Bearer token for tenant {tenant}, scope '{}', valid {}s:", args.scope, args.ttl.as_secs());
+    let reseller = ResellerId::parse(&args.tenant).context("--tenant must be a GUID")?;
+    let token = embedded_authenticator(common)?.mint(reseller, &args.scope, args.ttl)?;
+    println!("# Bearer token for tenant {reseller}, scope '{}', valid {}s:", args.scope, args.ttl.as_secs());
     println!("{token}");
     Ok(())
 }
