@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, middleware, web};
 use utoipa::OpenApi;
 
 use crate::auth::ACTING_ACCOUNT;
-use crate::routes::{accounts, customers, events, health, pbxs, webhooks};
+use crate::routes::{accounts, credentials, customers, events, health, pbxs, webhooks};
 use crate::{ApiError, AppState};
 
 /// The whole application: routes, request logging and the envelope on every error.
@@ -163,7 +163,7 @@ fn customer_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/customers/{customer_id}/pbxs/{pbx_id}/credentials")
-            .route(web::get().to(events::credentials))
+            .route(web::get().to(credentials::credentials))
             .default_service(allow("GET, HEAD")),
     )
     .service(web::resource("/pbxs").route(web::get().to(pbxs::lookup)).default_service(allow("GET, HEAD")))

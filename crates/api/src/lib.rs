@@ -33,7 +33,7 @@ pub use auth::{Authenticator, Caller, Scope, TokenSettings};
 pub use error::ApiError;
 pub use framing::Enveloped;
 pub use metrics::Metrics;
-pub use pbx_application::wire::timestamp;
+pub use pbx_application::timestamp::timestamp;
 pub use rate_limit::RateLimiter;
 pub use request_log::{envelope_errors, log_requests};
 pub use state::{ApiSettings, AppState};

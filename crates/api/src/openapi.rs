@@ -62,7 +62,7 @@ impl Modify for BearerAuth {
         crate::routes::webhooks::ping,
         crate::routes::webhooks::retry,
         crate::routes::events::feed,
-        crate::routes::events::credentials,
+        crate::routes::credentials::credentials,
         crate::routes::health::healthz,
         crate::routes::health::readyz,
     ),

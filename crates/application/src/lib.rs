@@ -12,9 +12,9 @@ pub mod idempotency;
 pub mod pbx;
 pub mod ports;
 pub mod system;
+pub mod timestamp;
 mod use_case;
 pub mod webhook;
-pub mod wire;
 
 pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, CustomerProfiles, ProfileFigures};
 pub use events::{Audience, EventLog, EventsError, Listener, NewEvent, ReadEvents, Recorder, Render, Visibility, Wake};

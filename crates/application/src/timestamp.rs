@@ -1,4 +1,4 @@
-//! The platform's wire formats that the use cases need too.
+//! The API's form of an instant, which the use cases need too (stored answers, events).
 
 use chrono::{DateTime, Utc};
 
