@@ -1,5 +1,5 @@
 // The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token that
-// finds the README's customer and profile, a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile,
+// finds the README's customer and profile, a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile (then its instance again: 409),
 // enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
 // deleting; then the page at 360 px wide; then an account of the enterprise tier, picked from the accounts list, and a
 // customer and a profile made under it; then a webhook created, disabled (a ping refused), enabled, pinged, its
@@ -123,12 +123,22 @@ async function main() {
     // A Microsoft Teams profile: its form comes from the OpenAPI document like the others.
     await pf.getByLabel("PBX type").selectOption({ label: "Microsoft Teams" });
     await pf.getByLabel("Name", { exact: true }).fill("Teams");
-    await pf.getByLabel("Microsoft tenant ID").fill(crypto.randomUUID().toUpperCase());
+    const entraTenant = crypto.randomUUID();
+    await pf.getByLabel("Microsoft tenant ID").fill(entraTenant.toUpperCase());
     await page.getByRole("button", { name: "Create profile" }).click();
     await confirm("Accept the charge?");
     await notice("Profile Teams created");
     await page.locator("#profile-rows tr", { hasText: "Microsoft Teams" }).waitFor();
     await shot("teams-created");
+
+    // The same Entra tenant again, in lower case: 409 before any charge, and the message names the instance (its
+    // field found in the OpenAPI document) and whose it is.
+    await pf.getByLabel("PBX type").selectOption({ label: "Microsoft Teams" });
+    await pf.getByLabel("Name", { exact: true }).fill("Teams again");
+    await pf.getByLabel("Microsoft tenant ID").fill(entraTenant);
+    await page.getByRole("button", { name: "Create profile" }).click();
+    await notice(`The PBX instance ${entraTenant} is already attached to this customer`);
+    await shot("instance-taken");
 
     // Enable the Kazoo profile (chargeable too), rename it, delete the 3CX one.
     await page.getByRole("button", { name: "Enable Main office" }).click();

@@ -211,12 +211,8 @@ impl<'a> MetricsView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::object;
     use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        let Value::Object(object) = value else { panic!("an object") };
-        object
-    }
 
     #[test]
     fn an_account_has_a_customers_fields_and_its_own_messages() {

@@ -109,6 +109,14 @@ fn read<T: Body>(mut object: Map<String, Value>) -> (Option<T>, Vec<FieldProblem
     (serde_json::from_value(Value::Object(object)).ok(), problems)
 }
 
+/// `value`, a JSON object in the unit tests of the wire format, as the bodies' parsers take it.
+#[cfg(test)]
+#[allow(clippy::panic)] // a test's own input
+pub(crate) fn object(value: Value) -> Map<String, Value> {
+    let Value::Object(object) = value else { panic!("an object") };
+    object
+}
+
 /// Arbitrary JSON for the property tests of the wire format: `words` among the strings, `keys` among the object
 /// keys, both mixed with random ones, nested a few levels.
 #[cfg(test)]

@@ -380,12 +380,8 @@ patch_document!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::object;
     use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        let Value::Object(object) = value else { panic!("an object") };
-        object
-    }
 
     #[test]
     fn a_name_alone_makes_a_customer_with_defaults() {

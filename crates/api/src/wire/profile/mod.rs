@@ -113,16 +113,20 @@ impl ToSchema for NewProfileSchema {
 
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         for &pbx_type in PbxType::ALL {
-            let (name, schema) = body_schema(pbx_type);
+            let (name, schema, nested) = body_schema(pbx_type);
             schemas.push((name.into_owned(), schema));
+            nested(schemas);
         }
     }
 }
 
-/// The name and schema of the body of a profile of `pbx_type`.
-fn body_schema(pbx_type: PbxType) -> (Cow<'static, str>, RefOr<Schema>) {
-    fn of<B: ToSchema>() -> (Cow<'static, str>, RefOr<Schema>) {
-        (B::name(), B::schema())
+/// The schemas a body refers to, registered beside it.
+type Nested = fn(&mut Vec<(String, RefOr<Schema>)>);
+
+/// The name and schema of the body of a profile of `pbx_type`, and how to register the schemas it refers to.
+fn body_schema(pbx_type: PbxType) -> (Cow<'static, str>, RefOr<Schema>, Nested) {
+    fn of<B: ToSchema>() -> (Cow<'static, str>, RefOr<Schema>, Nested) {
+        (B::name(), B::schema(), B::schemas)
     }
     match pbx_type {
         PbxType::Kazoo => of::<KazooBody>(),
@@ -399,13 +403,9 @@ impl<'a> InstanceLookupView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::object;
     use proptest::prelude::*;
     use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        let Value::Object(object) = value else { panic!("an object") };
-        object
-    }
 
     fn seed_kazoo() -> Value {
         json!({
@@ -520,7 +520,7 @@ mod tests {
     fn each_types_body_names_its_instance_field_for_the_portal() {
         // The portal finds the field of a type's PBX instance by these words (its 409 message looks the instance up).
         for &pbx_type in PbxType::ALL {
-            let (name, schema) = body_schema(pbx_type);
+            let (name, schema, _) = body_schema(pbx_type);
             let RefOr::T(Schema::Object(object)) = schema else { panic!("{name}: an object") };
             let unique: Vec<&String> = object
                 .properties

@@ -347,10 +347,7 @@ patch_document!(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn object(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap()
-    }
+    use crate::wire::object;
 
     #[test]
     fn a_minimal_body_takes_the_defaults() {

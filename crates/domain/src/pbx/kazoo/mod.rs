@@ -65,7 +65,7 @@ impl KazooConnection {
     /// # Panics
     /// Never: its values are valid.
     #[must_use]
-    #[allow(clippy::missing_panics_doc, clippy::expect_used)] // constant values, tested
+    #[allow(clippy::expect_used)] // constant values, tested
     pub fn example() -> Self {
         Self {
             host_rest: HttpUrl::parse("https://rest.example.com").expect("a URL"),

@@ -69,8 +69,9 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
     log_configuration(common, serve);
     check_dev_tokens(common, serve)?;
     let db = open_database(common).await?;
-    let background = Background::start(serve, &db, &cipher(common)?)?;
-    let state = application(common, serve, &db, &background).await?;
+    let cipher = cipher(common)?;
+    let background = Background::start(serve, &db, &cipher)?;
+    let state = application(common, serve, &db, &cipher, &background).await?;
     let api = http::ApiServer::start(common, serve, &state)?;
     let metrics = serve.metrics_bind.map(|bind| http::MetricsServer::start(bind, &state)).transpose()?;
     // A plain line on stdout, whatever the log format: scripts and tests wait for it.
@@ -101,7 +102,6 @@ struct Background {
     log: Arc<SeaOrmEventLog>,
     idempotency: IdempotencyKeys,
     read_events: ReadEvents,
-    cipher: SecretCipher,
     tasks: Vec<tokio::task::AbortHandle>,
 }
 
@@ -129,7 +129,7 @@ impl Background {
         if let Some(url) = &serve.nats_url {
             tasks.push(tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone())).abort_handle());
         }
-        Ok(Self { deliverer, log, idempotency, read_events, cipher: cipher.clone(), tasks })
+        Ok(Self { deliverer, log, idempotency, read_events, tasks })
     }
 
     /// Stops it. A delivery cut short is made again (its claim runs out): at least once.
@@ -145,9 +145,9 @@ async fn application(
     common: &CommonArgs,
     serve: &ServeArgs,
     db: &Database,
+    cipher: &SecretCipher,
     background: &Background,
 ) -> anyhow::Result<web::Data<AppState>> {
-    let cipher = &background.cipher;
     let customers = Arc::new(SeaOrmCustomerRepository::new(db.clone()));
     let accounts = Arc::new(SeaOrmAccountRepository::new(db.clone()));
     let mut profiles = SeaOrmPbxRepository::new(db.clone(), cipher.clone());
