@@ -40,6 +40,8 @@
 
 mod account;
 pub mod address;
+#[cfg(feature = "serde")]
+pub mod connection;
 mod country;
 mod customer;
 #[cfg(feature = "serde")]

@@ -77,6 +77,28 @@ impl PbxType {
             Self::Teams => "Teams",
         }
     }
+
+    /// The API's fields that say how to reach the PBX: a change of one makes the last check's result stale.
+    #[must_use]
+    pub const fn connection_fields(self) -> &'static [&'static str] {
+        match self {
+            Self::Kazoo => &["hostRest", "hostWebsocket", "accountId", "apiKey"],
+            Self::ThreeCx => &["licenseKey", "username", "password"],
+            Self::Teams => &["microsoftTenantId"],
+        }
+    }
+
+    /// What the service checks of a profile of this type, in order; none for a type it cannot reach itself (3CX:
+    /// no host in the profile), whose state comes from collectors.
+    #[cfg(feature = "serde")]
+    #[must_use]
+    pub const fn checked_conditions(self) -> &'static [crate::connection::ConditionType] {
+        match self {
+            Self::Kazoo => &kazoo::check::CONDITIONS,
+            Self::ThreeCx => &[],
+            Self::Teams => &teams::check::CONDITIONS,
+        }
+    }
 }
 
 impl fmt::Display for PbxType {

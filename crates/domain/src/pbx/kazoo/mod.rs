@@ -1,5 +1,8 @@
 //! Kazoo: an account on a Kazoo cluster, reached over its REST API and its websocket.
 
+#[cfg(feature = "serde")]
+pub mod check;
+
 use super::Credentials;
 use crate::text::bounded_text;
 use crate::{HttpUrl, Secret, WsUrl};

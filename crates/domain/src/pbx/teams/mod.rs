@@ -1,6 +1,9 @@
 //! Microsoft Teams: a customer's Microsoft (Entra) tenant, whose calls the platform reads through Microsoft's APIs.
 //! The tenant id is the PBX instance; there is no secret (access is granted in the tenant, not by a key).
 
+#[cfg(feature = "serde")]
+pub mod check;
+
 use std::fmt;
 
 use super::Credentials;
