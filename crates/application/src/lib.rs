@@ -5,6 +5,7 @@
 //! the use cases. This crate knows neither.
 
 pub mod account;
+pub mod connection;
 pub mod customer;
 pub mod delivery;
 pub mod events;

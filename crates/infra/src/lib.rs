@@ -4,6 +4,7 @@
 //! MySQL/MariaDB, their migrations, and the AES-256-GCM cipher that keeps secrets encrypted at rest.
 
 mod account_repository;
+pub mod checks;
 pub mod crypto;
 mod customer_repository;
 pub mod data_dir;
@@ -18,6 +19,7 @@ mod instance_key;
 pub mod key_file;
 pub mod migration;
 pub mod nats;
+pub mod outbound;
 mod outbox;
 mod pbx;
 pub mod plans;

@@ -1,7 +1,6 @@
 //! Deliveries over HTTP: 10 s at most, no redirect followed, and only to addresses a webhook may target — checked
 //! again at each delivery, on what the host resolves to then (DNS can change), by the client's own resolver.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,27 +8,10 @@ use async_trait::async_trait;
 use pbx_application::delivery::{Attempt, Sender};
 use pbx_domain::webhook::{Delivery, WebhookMethod, address_literal, check_addresses};
 
+use crate::outbound::CheckedResolver;
+
 /// How long a delivery may take, all told.
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Resolves a host as the system does, then refuses it when an address is one a webhook may not target.
-#[derive(Debug, Clone, Copy)]
-struct CheckedResolver {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for CheckedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            let ips: Vec<_> = addresses.iter().map(SocketAddr::ip).collect();
-            check_addresses(&ips, allow_private)?;
-            let addresses: reqwest::dns::Addrs = Box::new(addresses.into_iter());
-            Ok(addresses)
-        })
-    }
-}
 
 /// [`Sender`] over `reqwest`.
 #[derive(Debug, Clone)]
@@ -55,7 +37,7 @@ impl HttpSender {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(CheckedResolver { allow_private }))
+            .dns_resolver(Arc::new(CheckedResolver::new(allow_private)))
             .user_agent(concat!("pbx-server-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self { client, allow_private })

@@ -1,0 +1,37 @@
+//! A Teams check's transport: the Entra authority over HTTPS (see `pbx_domain::teams::check`).
+
+use pbx_domain::connection::{ConditionType, Findings, Reason};
+use pbx_domain::teams::TeamsConnection;
+use pbx_domain::teams::check;
+
+use super::{Budget, HttpProber};
+
+pub(super) async fn probe(prober: &HttpProber, teams: &TeamsConnection, budget: &Budget) -> Findings {
+    let mut findings = Findings::default();
+    let configuration = prober.client.get(teams.openid_configuration_url(&prober.authority));
+    let exists =
+        prober.exchange(configuration, budget).await.and_then(|(s, b)| check::read_openid_configuration(s, &b));
+    if let Err(failure) = exists {
+        findings.fails(ConditionType::TenantExists, failure);
+        return findings;
+    }
+    findings.holds(ConditionType::TenantExists);
+    let Some(application) = &prober.teams else { return findings };
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", application.client_id.as_str()),
+        ("client_secret", application.client_secret.expose()),
+        ("scope", check::SCOPE),
+    ];
+    let token = prober.client.post(teams.token_url(&prober.authority)).form(&form);
+    match prober.exchange(token, budget).await.and_then(|(s, b)| check::read_token(s, &b)) {
+        Ok(()) => findings.holds(ConditionType::Consented),
+        Err(failure) => {
+            if failure.reason == Reason::ConsentMissing {
+                findings.consent_url = Some(teams.consent_url(&prober.authority, &application.client_id));
+            }
+            findings.fails(ConditionType::Consented, failure);
+        }
+    }
+    findings
+}
