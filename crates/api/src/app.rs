@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, middleware, web};
 use utoipa::OpenApi;
 
 use crate::auth::ACTING_ACCOUNT;
-use crate::routes::{accounts, credentials, customers, events, health, pbxs, webhooks};
+use crate::routes::{accounts, connection, credentials, customers, events, health, pbxs, webhooks};
 use crate::{ApiError, AppState};
 
 /// The whole application: routes, request logging and the envelope on every error.
@@ -154,12 +154,28 @@ fn customer_routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(pbxs::create))
             .default_service(allow("GET, HEAD, POST")),
     )
+    // Before `{pbx_id}`, which would take `check` for an id.
+    .service(
+        web::resource("/customers/{customer_id}/pbxs/check")
+            .route(web::post().to(connection::check_new))
+            .default_service(allow("POST")),
+    )
     .service(
         web::resource("/customers/{customer_id}/pbxs/{pbx_id}")
             .route(web::get().to(pbxs::get))
             .route(web::patch().to(pbxs::patch))
             .route(web::delete().to(pbxs::delete))
             .default_service(allow("GET, HEAD, PATCH, DELETE")),
+    )
+    .service(
+        web::resource("/customers/{customer_id}/pbxs/{pbx_id}/check")
+            .route(web::post().to(connection::check))
+            .default_service(allow("POST")),
+    )
+    .service(
+        web::resource("/customers/{customer_id}/pbxs/{pbx_id}/connection/collector")
+            .route(web::put().to(connection::report))
+            .default_service(allow("PUT")),
     )
     .service(
         web::resource("/customers/{customer_id}/pbxs/{pbx_id}/credentials")

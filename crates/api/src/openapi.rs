@@ -63,6 +63,9 @@ impl Modify for BearerAuth {
         crate::routes::webhooks::retry,
         crate::routes::events::feed,
         crate::routes::credentials::credentials,
+        crate::routes::connection::check,
+        crate::routes::connection::check_new,
+        crate::routes::connection::report,
         crate::routes::health::healthz,
         crate::routes::health::readyz,
     ),
@@ -74,6 +77,7 @@ impl Modify for BearerAuth {
         (name = "Accounts", description = "The enterprise tier: reseller tenants under the caller"),
         (name = "Webhooks", description = "Your endpoints that receive your events, signed (Standard Webhooks 1.0)"),
         (name = "Change feed", description = "Every change of a customer or a profile, in commit order, and the credentials collectors connect with"),
+        (name = "Connection status", description = "Whether each profile reaches its PBX: the service's checks and collectors' reports (`connection` on every profile)"),
         (name = "Operations", description = "Health and readiness, without a token"),
     )
 )]
@@ -199,9 +203,9 @@ mod tests {
             doc["paths"].as_object().unwrap().iter().filter(|(path, _)| path.contains("{account_tenant_id}")).collect();
         assert_eq!(
             prefixed.len(),
-            12,
+            15,
             "customers, a customer, its profiles, a profile, its credentials, the lookup, webhooks, a webhook, its \
-             secret, its deliveries, its ping, a retry"
+             secret, its deliveries, its ping, a retry, a check, a check before saving, a collector's report"
         );
         for (path, item) in prefixed {
             for (method, operation) in item.as_object().unwrap() {

@@ -69,6 +69,8 @@ pub struct AppState {
     pub read_pbxs: ReadPbxs,
     /// Patch PBX.
     pub patch_pbx: PatchPbx,
+    /// Connection checks and collectors' reports (§15).
+    pub checks: pbx_application::connection::Checks,
     /// Delete PBX.
     pub delete_pbx: DeletePbx,
     /// Get customer.

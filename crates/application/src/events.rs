@@ -158,6 +158,23 @@ impl Recorder {
         self.event(EventType::PbxDeleted, actor, reseller, customer, Some(id), None, None)
     }
 
+    /// `pbx.connection_changed`: the profile as a get shows it, with its `connection`.
+    #[must_use]
+    pub fn connection_changed(
+        &self,
+        actor: &Actor,
+        reseller: ResellerId,
+        profile: &PbxProfile,
+        connection: &pbx_domain::connection::Connection,
+    ) -> NewEvent {
+        let mut data = self.render.profile(profile);
+        if let (Some(object), Ok(connection)) = (data.as_object_mut(), serde_json::to_value(connection)) {
+            object.insert("connection".to_owned(), connection);
+        }
+        let (customer, id, changed) = (profile.customer_id, Some(profile.id), Some(vec!["connection".to_owned()]));
+        self.event(EventType::PbxConnectionChanged, actor, reseller, customer, id, changed, Some(data))
+    }
+
     /// `pbx.credentials_read`.
     #[must_use]
     pub fn credentials_read(&self, actor: &Actor, reseller: ResellerId, customer: CustomerId, id: PbxId) -> NewEvent {

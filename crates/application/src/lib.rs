@@ -21,5 +21,5 @@ pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, Cus
 pub use events::{Audience, EventLog, EventsError, Listener, NewEvent, ReadEvents, Recorder, Render, Visibility, Wake};
 pub use ports::{
     Attachment, Clock, CustomerRepository, IdGenerator, InsertPbxError, Page, PbxRepository, PbxSummary, Readiness,
-    RepositoryError, Versioned, WriteError,
+    RepositoryError, ShownProfile, Versioned, WriteError,
 };

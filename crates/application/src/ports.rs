@@ -44,7 +44,7 @@ impl Page {
     }
 }
 
-/// What a list of profiles shows of each: no connection details, no secret.
+/// What a list of profiles shows of each: no connection details, no secret; its connection status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PbxSummary {
     /// The profile's id.
@@ -59,6 +59,17 @@ pub struct PbxSummary {
     pub country_code: CountryCode,
     /// Whether it is enabled.
     pub enabled: bool,
+    /// Its kept connection status.
+    pub connection: pbx_domain::connection::Status,
+}
+
+/// A profile as its get shows it: without secrets, with its version and its kept connection status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownProfile {
+    /// The profile and its version.
+    pub profile: Versioned<PbxProfile<Withheld>>,
+    /// Its kept connection status.
+    pub connection: pbx_domain::connection::Status,
 }
 
 /// What a PBX instance is attached to: a profile, and its customer.
@@ -247,7 +258,7 @@ pub trait PbxRepository: Send + Sync {
         reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
-    ) -> Result<Option<Versioned<PbxProfile<Withheld>>>, RepositoryError>;
+    ) -> Result<Option<ShownProfile>, RepositoryError>;
 
     /// A page of the customer's profiles, oldest first.
     ///

@@ -54,11 +54,15 @@ pub enum EventType {
     /// A profile's credentials were read (by a collector).
     #[serde(rename = "pbx.credentials_read")]
     PbxCredentialsRead,
+    /// A profile's connection state or reason changed (a check's result, or a collector's report): `data` is the
+    /// profile with its `connection`.
+    #[serde(rename = "pbx.connection_changed")]
+    PbxConnectionChanged,
 }
 
 impl EventType {
     /// Every type, in the order of the contract.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::CustomerCreated,
         Self::CustomerUpdated,
         Self::CustomerDeleted,
@@ -68,6 +72,7 @@ impl EventType {
         Self::PbxDisabled,
         Self::PbxDeleted,
         Self::PbxCredentialsRead,
+        Self::PbxConnectionChanged,
     ];
 
     /// The type's name (`pbx.enabled`).
@@ -83,6 +88,7 @@ impl EventType {
             Self::PbxDisabled => "pbx.disabled",
             Self::PbxDeleted => "pbx.deleted",
             Self::PbxCredentialsRead => "pbx.credentials_read",
+            Self::PbxConnectionChanged => "pbx.connection_changed",
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod account_repository;
 pub mod checks;
+mod connection_store;
 pub mod crypto;
 mod customer_repository;
 pub mod data_dir;
@@ -35,6 +36,7 @@ mod webhook_repository;
 mod webhook_sender;
 
 pub use account_repository::SeaOrmAccountRepository;
+pub use connection_store::SeaOrmConnectionStore;
 pub use crypto::SecretCipher;
 pub use customer_repository::SeaOrmCustomerRepository;
 pub use database::{Database, PoolSettings};

@@ -141,6 +141,31 @@ pub struct ServeArgs {
     /// change (a host name is not resolved then).
     #[arg(long, env = "PBX_PBX_HOSTS_ALLOW_PRIVATE", global = true)]
     pub pbx_hosts_allow_private: bool,
+    /// Check profiles' connections by itself (CONTRACT §15): after a create or a change of a connection field, and
+    /// every `--check-interval`. `--pbx-checks=false` for operators who want no outbound connection from the
+    /// service; the check routes work either way.
+    #[arg(long, env = "PBX_PBX_CHECKS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub pbx_checks: bool,
+    /// How often an enabled profile is checked again (jittered by ±10 %; doubled for each failed check in a row,
+    /// up to a day).
+    #[arg(long, env = "PBX_CHECK_INTERVAL", default_value = "6h", value_parser = parse_duration, global = true)]
+    pub check_interval: Duration,
+    /// Connection checks running at once, at most (the others wait their turn).
+    #[arg(long, env = "PBX_CHECK_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub check_concurrency: u16,
+    /// When a collector's last report counts as stale (`CollectorStale`).
+    #[arg(long, env = "PBX_COLLECTOR_STALE_AFTER", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub collector_stale_after: Duration,
+    /// The platform's application in Microsoft Entra, with which Teams profiles are checked for consent and the
+    /// `CallRecords.Read.All` permission; without it a Teams check stops at the tenant's existence.
+    #[arg(long, env = "PBX_TEAMS_CLIENT_ID", global = true)]
+    pub teams_client_id: Option<String>,
+    /// That application's client secret (never printed).
+    #[arg(long, env = "PBX_TEAMS_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub teams_client_secret: Option<SecretArg>,
+    /// The Microsoft Entra authority Teams checks ask.
+    #[arg(long, env = "PBX_ENTRA_AUTHORITY", default_value = "https://login.microsoftonline.com", global = true)]
+    pub entra_authority: String,
     /// Let the portal hand out development tokens (`POST /portal/dev-token`, every scope of one fixed reseller).
     /// Refused unless the server listens on loopback and mints its own tokens; never to a request that came
     /// through a proxy (Forwarded or X-Forwarded-* headers). `make run` turns it on.

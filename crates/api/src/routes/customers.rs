@@ -84,7 +84,7 @@ pub(crate) async fn create(
         let location = format!("{base}{}/customers/{}", caller.routes(), created.customer.id);
         let mut answer = HttpResponse::Created();
         answer.insert_header((header::LOCATION, location)).insert_header(etag(1));
-        Ok(success(answer, CustomerView::with_profiles(&created.customer, &created.profiles)))
+        Ok(success(answer, CustomerView::with_profiles(&created.customer, &created.profiles, &state.checks)))
     })
     .await
 }
@@ -144,7 +144,7 @@ pub(crate) async fn get(
     let (customer, profiles) = state.get_customer.execute(caller.reseller, id).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
-    Ok(success(ok, CustomerView::with_profiles(&customer.value, &profiles)))
+    Ok(success(ok, CustomerView::with_profiles(&customer.value, &profiles, &state.checks)))
 }
 
 #[utoipa::path(

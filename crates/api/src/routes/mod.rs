@@ -1,6 +1,7 @@
 //! The routes under `/api/v1.0`, one module per resource, and the health routes.
 
 pub(crate) mod accounts;
+pub(crate) mod connection;
 pub(crate) mod credentials;
 pub(crate) mod customers;
 pub(crate) mod events;

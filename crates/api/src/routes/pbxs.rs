@@ -3,6 +3,7 @@
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::pbx::CreatePbxCommand;
+use pbx_domain::connection::Status;
 use pbx_domain::{CustomerId, PbxId};
 
 use super::{CustomerPath, PbxPath, base_url};
@@ -90,7 +91,8 @@ pub(crate) async fn create(
         let location = format!("{base}{}/customers/{}/pbxs/{}", caller.routes(), profile.customer_id, profile.id);
         let mut created = HttpResponse::Created();
         created.insert_header((header::LOCATION, location)).insert_header(etag(1));
-        Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text)))
+        let connection = state.checks.unchecked(profile.pbx_type(), Status::default());
+        Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text, Some(&connection))))
     })
     .await
 }
@@ -124,7 +126,7 @@ pub(crate) async fn list(
     let page = page(&mut query);
     let page = query.checked(page)?;
     let summaries = state.read_pbxs.list(caller.reseller, customer_id, page).await?;
-    Ok(collection(HttpResponse::Ok(), page, summaries.iter().map(SummaryView::new).collect()))
+    Ok(collection(HttpResponse::Ok(), page, summaries.iter().map(|s| SummaryView::new(s, &state.checks)).collect()))
 }
 
 #[utoipa::path(
@@ -151,10 +153,11 @@ pub(crate) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PbxsRead)?;
     let (customer_id, pbx_id) = ids(&path)?;
-    let profile = state.read_pbxs.get(caller.reseller, customer_id, pbx_id).await?;
+    let shown = state.read_pbxs.get(caller.reseller, customer_id, pbx_id).await?;
+    let connection = state.checks.summarize(shown.profile.value.pbx_type(), &shown.connection);
     let mut ok = HttpResponse::Ok();
-    ok.insert_header(etag(profile.version));
-    Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[])))
+    ok.insert_header(etag(shown.profile.version));
+    Ok(success(ok, ProfileView::new(&shown.profile.value, Secrets::Hidden, &[], Some(&connection))))
 }
 
 #[utoipa::path(
@@ -197,9 +200,17 @@ pub(crate) async fn patch(
     let change = profile::patched(&editable.current.value, operations)?;
     profile::check_hosts(&change.profile.connection, state.settings.pbx_hosts_allow_private, "")?;
     let profile = state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?;
+    let status = state.checks.status(pbx_id).await?;
+    let connection = match status {
+        // Never checked, or its connection just changed: checked next, when the service checks by itself.
+        status @ Status { checked: None, checking_until: None, .. } => {
+            state.checks.unchecked(profile.value.pbx_type(), status)
+        }
+        status => state.checks.summarize(profile.value.pbx_type(), &status),
+    };
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(profile.version));
-    Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[])))
+    Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[], Some(&connection))))
 }
 
 #[utoipa::path(

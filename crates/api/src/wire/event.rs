@@ -18,6 +18,6 @@ impl Render for EventRender {
     }
 
     fn profile(&self, profile: &PbxProfile) -> Value {
-        serde_json::to_value(ProfileView::new(profile, Secrets::Hidden, &[])).unwrap_or(Value::Null)
+        serde_json::to_value(ProfileView::new(profile, Secrets::Hidden, &[], None)).unwrap_or(Value::Null)
     }
 }

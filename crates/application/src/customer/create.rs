@@ -142,6 +142,7 @@ impl CreateCustomer {
             pbx_type: profile.pbx_type(),
             country_code: profile.country_code,
             enabled: profile.enabled,
+            connection: pbx_domain::connection::Status::default(),
         };
         Ok(CreatedCustomer { customer, profiles: vec![summary] })
     }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId, Withheld};
+use pbx_domain::{CustomerId, PbxId, ResellerId};
 
 use crate::account::AccountRepository;
-use crate::ports::{Attachment, CustomerRepository, Page, PbxRepository, PbxSummary, RepositoryError, Versioned};
+use crate::ports::{Attachment, CustomerRepository, Page, PbxRepository, PbxSummary, RepositoryError, ShownProfile};
 use crate::use_case::opaque_debug;
 
 /// Why profiles cannot be shown.
@@ -54,7 +54,7 @@ impl ReadPbxs {
         self.customers.find(reseller, customer_id).await?.map(drop).ok_or(ReadPbxError::NotFound)
     }
 
-    /// The profile `pbx_id` of the caller's customer `customer_id`, without its secrets.
+    /// The profile `pbx_id` of the caller's customer `customer_id`, without its secrets, with its connection status.
     ///
     /// # Errors
     /// [`ReadPbxError::NotFound`] when either is missing or the customer is another reseller's.
@@ -63,7 +63,7 @@ impl ReadPbxs {
         reseller: ResellerId,
         customer_id: CustomerId,
         pbx_id: PbxId,
-    ) -> Result<Versioned<PbxProfile<Withheld>>, ReadPbxError> {
+    ) -> Result<ShownProfile, ReadPbxError> {
         self.profiles.find_visible(reseller, customer_id, pbx_id).await?.ok_or(ReadPbxError::NotFound)
     }
 
@@ -144,7 +144,7 @@ mod tests {
             let details = NewCustomer::named(CustomerName::parse("Brand").unwrap());
             let parent = ResellerId::from_uuid(Uuid::from_u128(1));
             let account = Account { id, parent, date_created: chrono::DateTime::UNIX_EPOCH, details };
-            Ok(Some(Versioned { value: account, version: 1 }))
+            Ok(Some(crate::Versioned { value: account, version: 1 }))
         });
         let read = ReadPbxs::new(Arc::new(MockCustomerRepository::new()), Arc::new(profiles), Arc::new(accounts));
         let as_tenant = |n| ResellerId::from_uuid(Uuid::from_u128(n));

@@ -292,20 +292,24 @@ pub struct Connection {
     pub collector: Option<CollectorReport>,
 }
 
-/// What is kept of a profile's connection: the last check's result and the collector's last report.
+/// What is kept of a profile's connection: the last check's result, the collector's last report, and until when a
+/// running check holds the profile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Status {
     /// The last check's result, unless the connection fields changed since.
     pub checked: Option<Checked>,
     /// The collector's last report.
     pub collector: Option<CollectorReport>,
+    /// Until when a running check holds the profile (it is `checking` until then, or until it ends).
+    pub checking_until: Option<DateTime<Utc>>,
 }
 
 impl Status {
-    /// The summary shown at `now`: `checkable` says whether the service checks the profile's type itself;
-    /// `checking` whether a check is running; a collector report older than `stale_after` counts as stale.
+    /// The summary shown at `now`: `checkable` says whether the service checks the profile's type itself; a
+    /// collector report older than `stale_after` counts as stale.
     #[must_use]
-    pub fn summarize(&self, checkable: bool, checking: bool, now: DateTime<Utc>, stale_after: TimeDelta) -> Connection {
+    pub fn summarize(&self, checkable: bool, now: DateTime<Utc>, stale_after: TimeDelta) -> Connection {
+        let checking = self.checking_until.is_some_and(|until| until > now);
         let collector = self.collector.as_ref().map(|report| {
             let stale = now - report.last_seen_at > stale_after;
             (report, stale)
@@ -388,12 +392,14 @@ mod tests {
         let checked = Checked::new(findings, &KAZOO, None, at(10));
         let statuses: Vec<_> = checked.conditions.iter().map(|c| c.status).collect();
         assert_eq!(statuses, [ConditionStatus::False, ConditionStatus::Unknown, ConditionStatus::Unknown]);
-        let status = Status { checked: Some(checked), collector: None };
-        let shown = status.summarize(true, false, at(11), STALE);
+        let mut status = Status { checked: Some(checked), collector: None, checking_until: None };
+        let shown = status.summarize(true, at(11), STALE);
         assert_eq!(shown.state, ConnectionState::Failed);
         assert_eq!(shown.reason.as_deref(), Some("InvalidCredentials"));
         assert_eq!(shown.message.as_deref(), Some("The PBX refused the credentials. (HTTP 401)"));
-        assert_eq!(status.summarize(true, true, at(11), STALE).state, ConnectionState::Checking);
+        status.checking_until = Some(at(12));
+        assert_eq!(status.summarize(true, at(11), STALE).state, ConnectionState::Checking);
+        assert_eq!(status.summarize(true, at(12), STALE).state, ConnectionState::Failed, "a lease run out");
     }
 
     #[test]
@@ -439,12 +445,12 @@ mod tests {
             (false, Some(report(CollectorState::Connected, -1000)), ConnectionState::Degraded, Some("CollectorStale")),
         ];
         for (checkable, collector, state, reason) in cases {
-            let status =
-                Status { checked: if checkable { checked.clone() } else { None }, collector: collector.clone() };
-            let shown = status.summarize(checkable, false, at(200), STALE);
+            let checked = if checkable { checked.clone() } else { None };
+            let status = Status { checked, collector: collector.clone(), checking_until: None };
+            let shown = status.summarize(checkable, at(200), STALE);
             assert_eq!((shown.state, shown.reason.as_deref()), (state, reason), "{checkable} {collector:?}");
         }
-        let unchecked = Status::default().summarize(true, false, at(0), STALE);
+        let unchecked = Status::default().summarize(true, at(0), STALE);
         assert_eq!((unchecked.state, unchecked.reason), (ConnectionState::Unknown, None));
     }
 

@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod customer;
 pub(crate) mod idempotency_key;
+pub(crate) mod pbx_connection;
 pub(crate) mod pbx_event;
 pub(crate) mod pbx_profile;
 pub(crate) mod webhook;

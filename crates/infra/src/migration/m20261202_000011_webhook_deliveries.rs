@@ -36,7 +36,7 @@ enum WebhookDeliveries {
 }
 
 /// A nullable instant column, as `instant` makes them.
-fn instant_null(manager: &SchemaManager, column: impl IntoIden) -> ColumnDef {
+pub(super) fn instant_null(manager: &SchemaManager, column: impl IntoIden) -> ColumnDef {
     match manager.get_database_backend() {
         sea_orm::DbBackend::MySql => ColumnDef::new(column).custom(Alias::new("datetime(6)")).null().to_owned(),
         _ => ColumnDef::new(column).timestamp_with_time_zone().null().to_owned(),

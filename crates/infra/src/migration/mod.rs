@@ -13,6 +13,7 @@ mod m20261202_000010_webhooks;
 mod m20261202_000011_webhook_deliveries;
 mod m20261203_000012_webhook_failures;
 mod m20261206_000013_webhook_owners;
+mod m20261207_000014_pbx_connections;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_webhook_deliveries::Migration),
             Box::new(m20261203_000012_webhook_failures::Migration),
             Box::new(m20261206_000013_webhook_owners::Migration),
+            Box::new(m20261207_000014_pbx_connections::Migration),
         ]
     }
 }

@@ -5,9 +5,10 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::{
-    Attachment, InsertPbxError, NewEvent, Page, PbxRepository, PbxSummary, RepositoryError, Versioned, WriteError,
+    Attachment, InsertPbxError, NewEvent, Page, PbxRepository, PbxSummary, RepositoryError, ShownProfile, Versioned,
+    WriteError,
 };
-use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId, Withheld};
+use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
@@ -19,7 +20,7 @@ use crate::db_error::{is_unique_violation, repository_error};
 use crate::entity::pbx_profile;
 use crate::instance_key::instance_key;
 use crate::profile_row::Content;
-use crate::queries::ShownRow;
+use crate::queries::{ConnectionColumns, ShownRow, SummaryRow};
 use crate::unit_of_work::{Applied, Change, Returning, WriteErr};
 use crate::{Database, SecretCipher, queries};
 
@@ -170,7 +171,12 @@ fn insert_error(error: WriteErr) -> InsertPbxError {
     if is_unique_violation(&error) { InsertPbxError::InstanceAttached } else { repository_error(error).into() }
 }
 
-fn summary(row: pbx_profile::Model) -> anyhow::Result<PbxSummary> {
+fn summary(row: SummaryRow) -> anyhow::Result<PbxSummary> {
+    let connection = crate::connection_store::status(
+        row.connection_checked.as_deref(),
+        row.connection_collector.as_deref(),
+        row.connection_checking_until,
+    )?;
     Ok(PbxSummary {
         id: PbxId::from_uuid(row.id),
         customer_id: CustomerId::from_uuid(row.customer_id),
@@ -178,6 +184,7 @@ fn summary(row: pbx_profile::Model) -> anyhow::Result<PbxSummary> {
         pbx_type: PbxType::parse(&row.pbx_type)?,
         country_code: CountryCode::parse(&row.country_code)?,
         enabled: row.enabled,
+        connection,
     })
 }
 
@@ -291,17 +298,33 @@ impl PbxRepository for SeaOrmPbxRepository {
         reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
-    ) -> Result<Option<Versioned<PbxProfile<Withheld>>>, RepositoryError> {
+    ) -> Result<Option<ShownProfile>, RepositoryError> {
         let statement = queries::visible_profile_shown(self.db.backend(), reseller, customer_id, id);
-        let row = ShownRow::find_by_statement(statement).one(self.db.connection()).await.map_err(repository_error)?;
-        row.map(|row| load(row, &StoredSecrets::NotRead).with_context(|| format!("PBX profile {id} cannot be read")))
-            .transpose()
+        let Some(row) = self.db.connection().query_one_raw(statement).await.map_err(repository_error)? else {
+            return Ok(None);
+        };
+        let shown = || -> anyhow::Result<ShownProfile> {
+            let columns = ConnectionColumns::from_query_result(&row, "")?;
+            let connection = crate::connection_store::status(
+                columns.connection_checked.as_deref(),
+                columns.connection_collector.as_deref(),
+                columns.connection_checking_until,
+            )?;
+            let profile = load(ShownRow::from_query_result(&row, "")?, &StoredSecrets::NotRead)?;
+            Ok(ShownProfile { profile, connection })
+        };
+        shown()
+            .with_context(|| format!("PBX profile {id} cannot be read"))
+            .map(Some)
             .map_err(RepositoryError::Unexpected)
     }
 
     async fn list(&self, customer_id: CustomerId, page: Page) -> Result<Vec<PbxSummary>, RepositoryError> {
-        let rows =
-            queries::profiles_page(customer_id, page).all(self.db.connection()).await.map_err(repository_error)?;
+        let rows = queries::profiles_page(customer_id, page)
+            .into_model::<SummaryRow>()
+            .all(self.db.connection())
+            .await
+            .map_err(repository_error)?;
         rows.into_iter().map(summary).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
@@ -322,7 +345,14 @@ impl PbxRepository for SeaOrmPbxRepository {
             .filter(pbx_profile::Column::CustomerId.eq(profile.customer_id.as_uuid()))
             .filter(pbx_profile::Column::Version.eq(expected))
             .build(self.db.backend());
-        match self.db.apply(Change::recorded(vec![update], vec![event.clone()])).await {
+        let mut statements = vec![update];
+        // A connection field changed: the last check's result is of another connection.
+        let fields = profile.pbx_type().connection_fields();
+        let changed = event.changed.iter().flatten().any(|f| f == "_type" || fields.contains(&f.as_str()));
+        if changed {
+            statements.push(crate::connection_store::reset(self.db.backend(), profile.id));
+        }
+        match self.db.apply(Change::recorded(statements, vec![event.clone()])).await {
             Ok(Applied::Written { .. }) => Ok(expected_version + 1),
             Ok(Applied::Unmatched) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
             Err(e) if is_unique_violation(&e) => Err(WriteError::InstanceAttached),

@@ -11,7 +11,7 @@ use sea_orm::{
     Select, Statement, Value,
 };
 
-use crate::entity::{account, customer, pbx_profile};
+use crate::entity::{account, customer, pbx_connection, pbx_profile};
 
 mod writes;
 
@@ -231,7 +231,43 @@ fn visible_profile_shown_query(
     customer_id: CustomerId,
     id: PbxId,
 ) -> Select<pbx_profile::Entity> {
-    visible_profile(reseller, customer_id, id).select_only().columns(SHOWN_COLUMNS).limit(1)
+    with_connection(visible_profile(reseller, customer_id, id).select_only().columns(SHOWN_COLUMNS)).limit(1)
+}
+
+/// The profiles of `select` with their connection status (`connection_checked`, `connection_collector`,
+/// `connection_checking_until`; null when none is kept), joined by primary key.
+fn with_connection(mut select: Select<pbx_profile::Entity>) -> Select<pbx_profile::Entity> {
+    use pbx_connection::Column;
+    QueryTrait::query(&mut select).left_join(
+        pbx_connection::Entity,
+        Expr::col((pbx_connection::Entity, Column::PbxId)).equals((pbx_profile::Entity, pbx_profile::Column::Id)),
+    );
+    select
+        .expr_as(Expr::col((pbx_connection::Entity, Column::Checked)), "connection_checked")
+        .expr_as(Expr::col((pbx_connection::Entity, Column::Collector)), "connection_collector")
+        .expr_as(Expr::col((pbx_connection::Entity, Column::CheckingUntil)), "connection_checking_until")
+}
+
+/// The connection status columns of a row read with [`with_connection`].
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct ConnectionColumns {
+    pub(crate) connection_checked: Option<String>,
+    pub(crate) connection_collector: Option<String>,
+    pub(crate) connection_checking_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A profile of a page, with its connection status.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct SummaryRow {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) customer_id: uuid::Uuid,
+    pub(crate) name: String,
+    pub(crate) pbx_type: String,
+    pub(crate) country_code: String,
+    pub(crate) enabled: bool,
+    pub(crate) connection_checked: Option<String>,
+    pub(crate) connection_collector: Option<String>,
+    pub(crate) connection_checking_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The same as a statement whose text is built once per backend and reused (the driver prepares it once per
@@ -261,7 +297,7 @@ pub(crate) fn visible_profile_shown(
 
 /// A page of the customer's profiles, oldest first.
 pub(crate) fn profiles_page(customer_id: CustomerId, page: Page) -> Select<pbx_profile::Entity> {
-    pbx_profile::Entity::find()
+    with_connection(pbx_profile::Entity::find())
         .filter(pbx_profile::Column::CustomerId.eq(customer_id.as_uuid()))
         .order_by_asc(pbx_profile::Column::CreatedAt)
         .order_by_asc(pbx_profile::Column::Id)

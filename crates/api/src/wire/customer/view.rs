@@ -61,8 +61,13 @@ impl<'a> CustomerView<'a> {
     }
 
     /// The view with the customer's profiles.
-    pub(crate) fn with_profiles(customer: &'a Customer, profiles: &'a [PbxSummary]) -> Self {
-        Self { pbx_connection_profiles: Some(profiles.iter().map(SummaryView::new).collect()), ..Self::new(customer) }
+    pub(crate) fn with_profiles(
+        customer: &'a Customer,
+        profiles: &'a [PbxSummary],
+        checks: &pbx_application::connection::Checks,
+    ) -> Self {
+        let profiles = profiles.iter().map(|p| SummaryView::new(p, checks)).collect();
+        Self { pbx_connection_profiles: Some(profiles), ..Self::new(customer) }
     }
 }
 

@@ -139,6 +139,11 @@ pub(crate) struct KazooView<'a> {
     country_code: &'a str,
     /// Whether the platform uses the profile (false on create; enabling is chargeable).
     enabled: bool,
+    /// Whether the profile reaches its PBX (read only; CONTRACT §15). Absent only where an event's data predates
+    /// the check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<pbx_domain::connection::Connection>, nullable = false)]
+    connection: Option<&'a pbx_domain::connection::Connection>,
 }
 
 impl<'a> KazooView<'a> {
@@ -146,7 +151,7 @@ impl<'a> KazooView<'a> {
     pub(super) fn new<S: Credential>(
         profile: &'a PbxProfile<S>,
         kazoo: &'a KazooConnection<S>,
-        shown: &Shown<'_>,
+        shown: &Shown<'a>,
     ) -> Self {
         Self {
             host_rest: kazoo.host_rest.as_str(),
@@ -160,6 +165,7 @@ impl<'a> KazooView<'a> {
             tenant_id: profile.customer_id.to_string(),
             country_code: profile.country_code.as_str(),
             enabled: profile.enabled,
+            connection: shown.connection,
         }
     }
 }

@@ -205,7 +205,7 @@ pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldP
 pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> Result<ProfileChange, ApiError> {
     let rules = rules(current.pbx_type());
     let secrets_written = rules.secrets_written(&operations);
-    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[]), operations, &rules)?;
+    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[], None), operations, &rules)?;
     let enabled: Field<bool> = view.remove("enabled").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let mut problems = Problems::default();
     let profile = parse(view).map_err(|found| problems.extend(found)).ok();
@@ -297,6 +297,7 @@ impl Credential for Withheld {
 pub(crate) struct Shown<'a> {
     secrets: Secrets,
     sent_as_text: &'a [String],
+    connection: Option<&'a pbx_domain::connection::Connection>,
 }
 
 impl Shown<'_> {
@@ -322,18 +323,24 @@ pub(crate) enum ProfileView<'a> {
 }
 
 impl<'a> ProfileView<'a> {
-    /// The view of `profile`; `sent_as_text` names the boolean fields the client sent as strings.
-    pub(crate) fn new<S: Credential>(profile: &'a PbxProfile<S>, secrets: Secrets, sent_as_text: &[String]) -> Self {
-        let shown = Shown { secrets, sent_as_text };
+    /// The view of `profile` and its `connection`; `sent_as_text` names the boolean fields the client sent as
+    /// strings.
+    pub(crate) fn new<S: Credential>(
+        profile: &'a PbxProfile<S>,
+        secrets: Secrets,
+        sent_as_text: &'a [String],
+        connection: Option<&'a pbx_domain::connection::Connection>,
+    ) -> Self {
+        let shown = Shown { secrets, sent_as_text, connection };
         match &profile.connection {
             PbxConnection::Kazoo(kazoo) => Self::Kazoo(KazooView::new(profile, kazoo, &shown)),
             PbxConnection::ThreeCx(three_cx) => Self::ThreeCx(ThreeCxView::new(profile, three_cx, &shown)),
-            PbxConnection::Teams(teams) => Self::Teams(TeamsView::new(profile, teams)),
+            PbxConnection::Teams(teams) => Self::Teams(TeamsView::new(profile, teams, &shown)),
         }
     }
 }
 
-/// A profile in a list: `{id, name, _type, tenantId, countryCode, enabled}`.
+/// A profile in a list: `{id, name, _type, tenantId, countryCode, enabled, connection}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = PbxSummary)]
@@ -350,10 +357,13 @@ pub(crate) struct SummaryView<'a> {
     #[schema(example = "US")]
     country_code: &'a str,
     enabled: bool,
+    /// Whether the profile reaches its PBX (read only; CONTRACT §15).
+    connection: pbx_domain::connection::Connection,
 }
 
 impl<'a> SummaryView<'a> {
-    pub(crate) fn new(summary: &'a PbxSummary) -> Self {
+    /// The summary, its kept connection status summarised by `checks`.
+    pub(crate) fn new(summary: &'a PbxSummary, checks: &pbx_application::connection::Checks) -> Self {
         Self {
             id: summary.id.to_string(),
             name: &summary.name,
@@ -361,6 +371,7 @@ impl<'a> SummaryView<'a> {
             tenant_id: summary.customer_id.to_string(),
             country_code: summary.country_code.as_str(),
             enabled: summary.enabled,
+            connection: checks.summarize(summary.pbx_type, &summary.connection),
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::{Common, country_code};
+use super::{Common, Shown, country_code};
 use crate::wire::Guid;
 use crate::wire::field::{Field, FieldProblem, Problems};
 use crate::wire::text::Text;
@@ -80,11 +80,16 @@ pub(crate) struct TeamsView<'a> {
     country_code: &'a str,
     /// Whether the platform uses the profile (false on create; enabling is chargeable).
     enabled: bool,
+    /// Whether the profile reaches its PBX (read only; CONTRACT §15). Absent only where an event's data predates
+    /// the check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<pbx_domain::connection::Connection>, nullable = false)]
+    connection: Option<&'a pbx_domain::connection::Connection>,
 }
 
 impl<'a> TeamsView<'a> {
     /// The view of `profile`, whose connection is `teams`.
-    pub(super) fn new<S>(profile: &'a PbxProfile<S>, teams: &'a TeamsConnection) -> Self {
+    pub(super) fn new<S>(profile: &'a PbxProfile<S>, teams: &'a TeamsConnection, shown: &Shown<'a>) -> Self {
         Self {
             microsoft_tenant_id: teams.microsoft_tenant_id.as_str(),
             pbx_type: TeamsType::TeamsPbxConnectionProfile,
@@ -93,6 +98,7 @@ impl<'a> TeamsView<'a> {
             tenant_id: profile.customer_id.to_string(),
             country_code: profile.country_code.as_str(),
             enabled: profile.enabled,
+            connection: shown.connection,
         }
     }
 }

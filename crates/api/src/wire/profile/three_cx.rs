@@ -162,6 +162,11 @@ pub(crate) struct ThreeCxView<'a> {
     country_code: &'a str,
     /// Whether the platform uses the profile (false on create; enabling is chargeable).
     enabled: bool,
+    /// Whether the profile reaches its PBX (read only; CONTRACT §15). Absent only where an event's data predates
+    /// the check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<pbx_domain::connection::Connection>, nullable = false)]
+    connection: Option<&'a pbx_domain::connection::Connection>,
 }
 
 impl<'a> ThreeCxView<'a> {
@@ -169,7 +174,7 @@ impl<'a> ThreeCxView<'a> {
     pub(super) fn new<S: Credential>(
         profile: &'a PbxProfile<S>,
         three_cx: &'a ThreeCxConnection<S>,
-        shown: &Shown<'_>,
+        shown: &Shown<'a>,
     ) -> Self {
         let archive = three_cx.recording_archive;
         Self {
@@ -184,6 +189,7 @@ impl<'a> ThreeCxView<'a> {
             tenant_id: profile.customer_id.to_string(),
             country_code: profile.country_code.as_str(),
             enabled: profile.enabled,
+            connection: shown.connection,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::web;
 use anyhow::Context;
 use pbx_api::{ApiSettings, AppState, EventRender, Metrics, RateLimiter};
+use pbx_application::connection::{CheckPorts, Checks, Schedule};
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
 use pbx_application::delivery::Deliverer;
 use pbx_application::idempotency::IdempotencyKeys;
@@ -15,10 +16,11 @@ use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadCredentials, Read
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_application::webhook::Webhooks;
 use pbx_application::{Accounts, ReadEvents, Recorder};
+use pbx_infra::checks::{HttpProber, TeamsApplication};
 use pbx_infra::database::{Database, backend_name};
 use pbx_infra::{
-    HttpSender, SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmDeliveryStore, SeaOrmEventLog,
-    SeaOrmIdempotencyStore, SeaOrmPbxRepository, SeaOrmWebhookRepository, SecretCipher, SystemResolver,
+    HttpSender, SeaOrmAccountRepository, SeaOrmConnectionStore, SeaOrmCustomerRepository, SeaOrmDeliveryStore,
+    SeaOrmEventLog, SeaOrmIdempotencyStore, SeaOrmPbxRepository, SeaOrmWebhookRepository, SecretCipher, SystemResolver,
 };
 
 use crate::adapters::{authenticator, cipher, database_url, open_database};
@@ -47,6 +49,13 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
         dev_tokens = serve.dev_tokens,
         webhooks_allow_private = serve.webhooks_allow_private,
         pbx_hosts_allow_private = serve.pbx_hosts_allow_private,
+        pbx_checks = serve.pbx_checks,
+        check_interval = ?serve.check_interval,
+        check_concurrency = serve.check_concurrency,
+        collector_stale_after = ?serve.collector_stale_after,
+        teams_client_id = serve.teams_client_id.as_deref().unwrap_or(""),
+        teams_client_secret = if serve.teams_client_secret.is_some() { "[REDACTED]" } else { "" },
+        entra_authority = %serve.entra_authority,
         body_limit = serve.body_limit,
         rate_limit = serve.rate_limit,
         rate_burst = serve.rate_burst,
@@ -99,6 +108,7 @@ pub async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()>
 /// expired idempotency keys and of events past their retention.
 struct Background {
     deliverer: Deliverer,
+    checks: Checks,
     log: Arc<SeaOrmEventLog>,
     idempotency: IdempotencyKeys,
     read_events: ReadEvents,
@@ -112,6 +122,7 @@ impl Background {
         let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher.clone()));
         let idempotency = IdempotencyKeys::new(keys, clock.clone(), ids.clone());
         let log = Arc::new(SeaOrmEventLog::new(db.clone()));
+        let replica = format!("{}-{}", std::process::id(), pbx_application::ports::IdGenerator::new_id(ids.as_ref()));
         let read_events = ReadEvents::new(log.clone(), clock.clone());
         let deliverer = Deliverer::new(
             Arc::new(SeaOrmDeliveryStore::new(db.clone())),
@@ -119,17 +130,22 @@ impl Background {
             log.clone(),
             Arc::new(HttpSender::new(serve.webhooks_allow_private)?),
             clock,
-            format!("{}-{}", std::process::id(), pbx_application::ports::IdGenerator::new_id(ids.as_ref())),
+            replica.clone(),
         );
+        let checks = checks(serve, db, cipher, &replica)?;
         let mut tasks = vec![
             tokio::spawn(purge_expired_keys(idempotency.clone())).abort_handle(),
             tokio::spawn(purge_old_events(read_events.clone(), serve.events_retention)).abort_handle(),
             tokio::spawn(deliverer.clone().run()).abort_handle(),
         ];
+        if serve.pbx_checks {
+            tasks.push(tokio::spawn(checks.clone().follow(log.clone())).abort_handle());
+            tasks.push(tokio::spawn(checks.clone().run_periodic()).abort_handle());
+        }
         if let Some(url) = &serve.nats_url {
             tasks.push(tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone())).abort_handle());
         }
-        Ok(Self { deliverer, log, idempotency, read_events, tasks })
+        Ok(Self { deliverer, checks, log, idempotency, read_events, tasks })
     }
 
     /// Stops it. A delivery cut short is made again (its claim runs out): at least once.
@@ -177,6 +193,7 @@ async fn application(
         create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone(), recorder.clone()),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
         patch_pbx: PatchPbx::new(profiles.clone(), recorder.clone()),
+        checks: background.checks.clone(),
         delete_pbx: DeletePbx::new(profiles.clone(), recorder.clone()),
         create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids, recorder.clone()),
         idempotency: background.idempotency.clone(),
@@ -202,6 +219,36 @@ async fn application(
 
 /// `--dev-tokens` hands out write tokens to whoever asks: refused unless only this host can ask (a loopback bind)
 /// and the tokens are this server's own (no `--jwks`).
+/// The connection checks (§15): their requests, where their results are kept, and their schedule.
+fn checks(serve: &ServeArgs, db: &Database, cipher: &SecretCipher, replica: &str) -> anyhow::Result<Checks> {
+    let teams = match (&serve.teams_client_id, &serve.teams_client_secret) {
+        (Some(client_id), Some(secret)) => Some(TeamsApplication {
+            client_id: client_id.clone(),
+            client_secret: pbx_domain::Secret::parse(&secret.0).context("--teams-client-secret")?,
+        }),
+        (None, None) => None,
+        _ => anyhow::bail!("--teams-client-id and --teams-client-secret go together"),
+    };
+    let prober = HttpProber::new(serve.pbx_hosts_allow_private, serve.entra_authority.clone(), teams)?;
+    let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
+    let ports = CheckPorts {
+        prober: Arc::new(prober),
+        store: Arc::new(SeaOrmConnectionStore::new(db.clone())),
+        profiles: Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher.clone())),
+        customers: Arc::new(SeaOrmCustomerRepository::new(db.clone())),
+        recorder: Recorder::new(clock.clone(), ids, Arc::new(EventRender)),
+        clock,
+    };
+    let schedule = Schedule {
+        automatic: serve.pbx_checks,
+        interval: chrono::TimeDelta::from_std(serve.check_interval).context("--check-interval")?,
+        collector_stale_after: chrono::TimeDelta::from_std(serve.collector_stale_after)
+            .context("--collector-stale-after")?,
+        concurrency: usize::from(serve.check_concurrency),
+    };
+    Ok(Checks::new(ports, schedule, replica.to_owned()))
+}
+
 fn check_dev_tokens(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     if serve.dev_tokens && !serve.bind.ip().is_loopback() {
         anyhow::bail!("--dev-tokens needs a loopback --bind (127.0.0.1 or ::1), not {}", serve.bind);

@@ -1,0 +1,135 @@
+//! The checks that follow the feed: a profile created, or whose connection fields a change touched, is checked at
+//! once — by one replica (the lease decides; the others leave it), on a task of its own, never awaited by the
+//! request that made the change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pbx_domain::PbxType;
+use pbx_domain::events::{Event, EventType};
+
+use super::{Checks, Due};
+use crate::events::{Audience, EventLog, Followed, Found, Read, follow, parse_cursor};
+use crate::ports::RepositoryError;
+use pbx_domain::{CustomerId, PbxId, ResellerId};
+
+/// Events read from the feed at a time.
+const PAGE: u64 = 100;
+
+impl Checks {
+    /// Follows the whole feed from its head until the service stops (woken by commits, no fixed-interval poll),
+    /// and checks the profiles that [`needs_check`] names.
+    pub async fn follow(self, log: Arc<dyn EventLog>) {
+        let mut place = loop {
+            match log.head().await {
+                Ok(head) => break head,
+                Err(e) => tracing::warn!(error = %e, "the feed's head could not be read for checks; trying again"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        loop {
+            let from = place;
+            match follow(|| log.listen(&Audience::All), None, || to_check_after(log.as_ref(), from)).await {
+                Ok(Followed::Read((due, to))) => {
+                    place = to;
+                    for Due { pbx_id, customer_id, reseller_id } in due {
+                        self.start(reseller_id, customer_id, pbx_id);
+                    }
+                }
+                Ok(Followed::Elapsed) => {}
+                Ok(Followed::Stopped) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the feed could not be read for checks; trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Whether `event` asks for a check of its profile: a create, or a change naming a connection field of the
+/// profile's type (or the type itself), of a type the service checks.
+#[must_use]
+pub fn needs_check(event: &Event) -> bool {
+    let Some(pbx_type) = event.data.as_ref().and_then(|d| d.get("_type")).and_then(|t| t.as_str()) else {
+        return false;
+    };
+    let Ok(pbx_type) = PbxType::parse(pbx_type) else { return false };
+    if pbx_type.checked_conditions().is_empty() {
+        return false;
+    }
+    match event.event_type {
+        EventType::PbxCreated => true,
+        EventType::PbxUpdated | EventType::PbxEnabled | EventType::PbxDisabled => {
+            let fields = pbx_type.connection_fields();
+            event.changed.iter().flatten().any(|f| f == "_type" || fields.contains(&f.as_str()))
+        }
+        _ => false,
+    }
+}
+
+/// The profiles to check among the events after `place`, and the place after them.
+async fn to_check_after(log: &dyn EventLog, place: u64) -> Result<Found<(Vec<Due>, u64)>, RepositoryError> {
+    let (events, held_back) = match log.read(Some(place), PAGE, &Audience::All).await? {
+        Read::Events(events) => (events, false),
+        Read::HeldBack(events) => (events, true),
+        // Purged past the place: the periodic checks find what was missed.
+        Read::Gone => return Ok(Found::Ready((Vec::new(), log.kept_from().await?))),
+        Read::Ahead => return Ok(Found::Nothing),
+    };
+    let Some(last) = events.last() else {
+        return Ok(if held_back { Found::HeldBack(None) } else { Found::Nothing });
+    };
+    let place = parse_cursor(&last.cursor)
+        .map_err(|e| RepositoryError::Unexpected(anyhow::anyhow!("an event's cursor: {e}")))?;
+    let mut due: Vec<Due> = events
+        .iter()
+        .filter(|e| needs_check(e))
+        .filter_map(|e| {
+            Some(Due {
+                pbx_id: PbxId::from_uuid(e.pbx_id?),
+                customer_id: CustomerId::from_uuid(e.customer_id),
+                reseller_id: ResellerId::from_uuid(e.reseller_id),
+            })
+        })
+        .collect();
+    // A profile created and changed in one page is checked once.
+    due.sort_unstable_by_key(|d| d.pbx_id.as_uuid());
+    due.dedup_by_key(|d| d.pbx_id.as_uuid());
+    Ok(Found::Ready((due, place)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(event_type: EventType, changed: Option<&[&str]>, pbx_type: &str) -> Event {
+        Event {
+            id: uuid::Uuid::nil(),
+            cursor: "1".to_owned(),
+            event_type,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+            reseller_id: uuid::Uuid::nil(),
+            customer_id: uuid::Uuid::nil(),
+            pbx_id: Some(uuid::Uuid::nil()),
+            actor: pbx_domain::events::Actor { reseller_id: uuid::Uuid::nil(), subject: None },
+            changed: changed.map(|c| c.iter().map(|f| (*f).to_owned()).collect()),
+            data: Some(json!({"_type": pbx_type})),
+        }
+    }
+
+    #[test]
+    fn creates_and_changes_of_connection_fields_of_checkable_types_are_checked() {
+        let kazoo = "KazooPbxConnectionProfile";
+        assert!(needs_check(&event(EventType::PbxCreated, None, kazoo)));
+        assert!(needs_check(&event(EventType::PbxUpdated, Some(&["apiKey"]), kazoo)));
+        assert!(needs_check(&event(EventType::PbxEnabled, Some(&["enabled", "hostRest"]), kazoo)));
+        assert!(needs_check(&event(EventType::PbxUpdated, Some(&["microsoftTenantId"]), "TeamsPbxConnectionProfile")));
+        assert!(!needs_check(&event(EventType::PbxUpdated, Some(&["name"]), kazoo)), "a rename");
+        assert!(!needs_check(&event(EventType::PbxEnabled, Some(&["enabled"]), kazoo)));
+        assert!(!needs_check(&event(EventType::PbxCreated, None, "ThreeCxConnectionProfile")), "not checkable");
+        assert!(!needs_check(&event(EventType::PbxConnectionChanged, Some(&["connection"]), kazoo)), "no loop");
+        assert!(!needs_check(&event(EventType::PbxDeleted, None, kazoo)));
+    }
+}
