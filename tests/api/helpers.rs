@@ -66,6 +66,9 @@ fn command(dir: &Path, extra_env: &[(String, String)]) -> Command {
             command.env_remove(name);
         }
     }
+    // No connection check of its own (CONTRACT §15) unless a test asks: the example profiles' hosts do not
+    // resolve here, and each check's `pbx.connection_changed` would show in the feeds other tests read.
+    command.env("PBX_PBX_CHECKS", "false");
     command.envs(extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     command
 }

@@ -6,6 +6,7 @@
 mod accounts;
 mod auth;
 mod bad_input;
+mod connection;
 mod crash;
 mod create_pbx;
 mod customers;

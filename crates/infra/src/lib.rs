@@ -14,6 +14,8 @@ mod db_error;
 mod delivery_store;
 mod entity;
 mod event_log;
+#[cfg(feature = "test-support")]
+pub mod fakes;
 mod group_commit;
 mod idempotency_store;
 mod instance_key;

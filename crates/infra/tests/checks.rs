@@ -3,155 +3,26 @@
 //! check can produce is produced here; no answer ever carries the API key or the token.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
-#![allow(clippy::result_large_err)] // tungstenite's handshake callback returns its own error type
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use futures_util::{SinkExt, StreamExt};
 use pbx_application::connection::Prober;
 use pbx_domain::connection::{ConditionType, Failure, Findings, Reason};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
 use pbx_domain::{HttpUrl, PbxConnection, Secret, WsUrl};
 use pbx_infra::checks::{HttpProber, TeamsApplication};
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use pbx_infra::fakes::{Answer, TOKEN, crossbar, entra, key};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::Message;
 
-const TOKEN: &str = "tok-SECRET-token-never-shown";
-
-/// A 64-character key starting with `what`.
-fn key(what: &str) -> String {
-    format!("{what:x<64}")
+async fn http_fake(route: fn(&str, &str, &serde_json::Value) -> Answer) -> String {
+    pbx_infra::fakes::http(route).await.url
 }
 
-/// What a fake answers: a status and a body, or a rude behaviour.
-enum Answer {
-    Json(u16, Value),
-    Raw(&'static [u8]),
-    Huge,
-    Silent,
-}
-
-/// A one-request-per-connection HTTP server on loopback answering through `route(method, path, body)`.
-async fn http_fake(route: fn(&str, &str, &Value) -> Answer) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(serve(stream, route));
-        }
-    });
-    format!("http://{address}")
-}
-
-async fn serve(mut stream: TcpStream, route: fn(&str, &str, &Value) -> Answer) {
-    let mut head = Vec::new();
-    let mut byte = [0_u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.is_ok_and(|n| n == 1) {
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0_usize);
-    let mut body = vec![0_u8; length];
-    let _ = stream.read_exact(&mut body).await;
-    let mut request_line = head.split_whitespace();
-    let (method, path) = (request_line.next().unwrap_or(""), request_line.next().unwrap_or(""));
-    let body: Value =
-        serde_json::from_slice(&body).unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&body).to_string()));
-    match route(method, path, &body) {
-        Answer::Json(status, value) => {
-            let text = value.to_string();
-            let answer = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-                text.len()
-            );
-            let _ = stream.write_all(answer.as_bytes()).await;
-        }
-        Answer::Raw(bytes) => {
-            let _ = stream.write_all(bytes).await;
-        }
-        Answer::Huge => {
-            let _ = stream.write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 1073741824\r\n\r\n").await;
-            let chunk = vec![b'x'; 64 * 1024];
-            while stream.write_all(&chunk).await.is_ok() {}
-        }
-        Answer::Silent => tokio::time::sleep(Duration::from_secs(60)).await,
-    }
-}
-
-/// A Kazoo Crossbar: keys and account ids choose the answer.
-fn crossbar(method: &str, path: &str, body: &Value) -> Answer {
-    if method == "PUT" && path == "/v2/api_auth" {
-        let api_key = body.pointer("/data/api_key").and_then(Value::as_str).unwrap_or_default();
-        let authenticated =
-            |account: &str| Answer::Json(201, json!({"auth_token": TOKEN, "data": {"account_id": account}}));
-        return match api_key {
-            k if k.len() != 64 => Answer::Json(400, json!({"message": "invalid key", "data": {"api_key": k}})),
-            k if k == key("good") => authenticated("acct1"),
-            k if k == key("parent") => authenticated("parent"),
-            k if k == key("limited") => Answer::Json(429, json!({})),
-            k if k == key("garbage") => Answer::Raw(b"HTTP/1.1 201 Created\r\ncontent-length: 7\r\n\r\nnotjson"),
-            k if k == key("huge") => Answer::Huge,
-            k if k == key("redirect") => Answer::Raw(
-                b"HTTP/1.1 307 Temporary Redirect\r\nlocation: http://169.254.169.254/\r\ncontent-length: 0\r\n\r\n",
-            ),
-            _ => Answer::Json(404, json!({"message": "not found"})),
-        };
-    }
-    match (method, path) {
-        ("GET", "/v2/accounts/acct1") => Answer::Json(200, json!({"data": {"id": "acct1", "enabled": true}})),
-        ("GET", "/v2/accounts/disabled") => Answer::Json(200, json!({"data": {"id": "disabled", "enabled": false}})),
-        ("GET", "/v2/accounts/foreign") => Answer::Json(403, json!({"message": "forbidden"})),
-        _ => Answer::Json(404, json!({"message": "bad identifier"})),
-    }
-}
-
-/// A blackhole websocket: `/ok` pongs and accepts the subscription, `/refuse` refuses it (its error carrying the
-/// token, as blackhole's do), `/silent` never answers.
 async fn blackhole() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut path = String::new();
-                let callback = |request: &tokio_tungstenite::tungstenite::handshake::server::Request, response| {
-                    path = request.uri().path().to_owned();
-                    Ok(response)
-                };
-                let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else { return };
-                while let Some(Ok(Message::Text(text))) = socket.next().await {
-                    let request: Value = serde_json::from_str(text.as_str()).unwrap_or_default();
-                    let id = request["request_id"].clone();
-                    let answer = match (path.as_str(), request["action"].as_str()) {
-                        ("/silent", _) => continue,
-                        (_, Some("ping")) => {
-                            json!({"action": "reply", "request_id": id, "status": "success", "data": {"response": "pong"}})
-                        }
-                        ("/ok", Some("subscribe")) => {
-                            json!({"action": "reply", "request_id": id, "status": "success", "data": {}})
-                        }
-                        _ => {
-                            json!({"action": "reply", "request_id": id, "status": "error", "data": {"message": format!("bad token {}", request["auth_token"])}})
-                        }
-                    };
-                    // An event for someone else first: the answer is found by its request id.
-                    let _ = socket
-                        .send(Message::text(json!({"action": "event", "name": "CHANNEL_CREATE"}).to_string()))
-                        .await;
-                    let _ = socket.send(Message::text(answer.to_string())).await;
-                }
-            });
-        }
-    });
-    format!("ws://{address}")
+    pbx_infra::fakes::blackhole().await.url
 }
 
 fn kazoo(rest: &str, websocket: &str, account: &str, api_key: &str) -> PbxConnection {
@@ -301,31 +172,6 @@ async fn private_targets_and_plain_transports_are_refused_unless_allowed() {
         let findings = strict.probe(&kazoo(rest, "wss://ws.example.com", "acct1", &key("good"))).await;
         let expected = [(ConditionType::Authenticated, Some(Failure::new(Reason::BlockedDestination)))];
         assert_eq!(findings.conditions, expected, "{rest}");
-    }
-}
-
-/// A token whose payload holds `roles`.
-fn jwt(roles: &[&str]) -> String {
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({"roles": roles}).to_string());
-    format!("e30.{payload}.c2ln")
-}
-
-/// An Entra authority: tenants `…0001` exists and consented, `…0002` has not consented, `…0003` lacks the role,
-/// any other does not exist.
-fn entra(method: &str, path: &str, body: &Value) -> Answer {
-    let tenant = path.split('/').nth(1).unwrap_or_default().to_owned();
-    if method == "GET" {
-        return if tenant.ends_with("000000000000") {
-            Answer::Json(400, json!({"error": "invalid_tenant", "error_codes": [90002]}))
-        } else {
-            Answer::Json(200, json!({"issuer": format!("https://login.example/{tenant}/v2.0")}))
-        };
-    }
-    assert!(body.as_str().is_some_and(|form| form.contains("grant_type=client_credentials")), "{body}");
-    match tenant.chars().last() {
-        Some('1') => Answer::Json(200, json!({"access_token": jwt(&["CallRecords.Read.All"])})),
-        Some('2') => Answer::Json(400, json!({"error": "invalid_client", "error_codes": [7_000_229]})),
-        _ => Answer::Json(200, json!({"access_token": jwt(&["User.Read.All"])})),
     }
 }
 
