@@ -84,7 +84,8 @@ async fn get_shows_the_whole_profile_without_its_secrets_and_an_etag() {
             "name": "Clients ~.pbx.kazoo.name.~ Pbx",
             "tenantId": f.customer,
             "countryCode": "US",
-            "enabled": false
+            "enabled": false,
+            "connection": {"state": "unknown", "conditions": []}
         })
     );
     assert!(!body.to_string().contains("ABCDEF"), "no API key");
@@ -138,7 +139,8 @@ async fn list_gives_summaries_oldest_first_in_pages() {
     assert_eq!(listed, ids);
     assert_eq!(
         body["data"][1],
-        json!({"id": ids[1], "name": "3CX Connexion", "_type": "ThreeCxConnectionProfile", "tenantId": f.customer, "countryCode": "US", "enabled": false})
+        json!({"id": ids[1], "name": "3CX Connexion", "_type": "ThreeCxConnectionProfile", "tenantId": f.customer, "countryCode": "US", "enabled": false,
+               "connection": {"state": "unknown", "reason": "NotCheckable", "message": "The service cannot check this type of PBX; collectors report its state.", "conditions": []}})
     );
     assert!(!body.to_string().contains("mot de passe") && !body.to_string().contains("ABCDEF"), "no secret");
 

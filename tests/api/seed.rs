@@ -17,8 +17,12 @@ async fn the_seed_kazoo_request_gets_the_seed_answer() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(headers[CONTENT_TYPE], "application/json; charset=utf-8");
     let id = body["data"]["id"].as_str().unwrap().to_owned();
+    // The seed's answer, and the connection status CONTRACT §15 adds to every profile (none checked here).
+    let mut data = body["data"].clone();
+    let connection = data.as_object_mut().unwrap().remove("connection");
+    assert_eq!(connection, Some(json!({"state": "unknown", "conditions": []})));
     assert_eq!(
-        body["data"],
+        data,
         json!({
             "hostRest": "https://rest.example.com",
             "hostWebsocket": "wss://ws.example.com",

@@ -57,7 +57,7 @@ async fn a_reseller_creates_reads_patches_rotates_and_deletes_its_webhook() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers[ETAG], "\"2\"");
     assert_eq!(body["data"]["enabled"], false);
-    assert_eq!(body["data"]["events"].as_array().unwrap().len(), 8, "all the feed's types but credentials reads");
+    assert_eq!(body["data"]["events"].as_array().unwrap().len(), 9, "all the feed's types but credentials reads");
     let stale = read(patch(&server, &path, &token, "\"1\"", &disable).await).await;
     assert_eq!(stale.0, StatusCode::PRECONDITION_FAILED);
     let secret_patch = json!([{"op": "replace", "path": "/secret", "value": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]);

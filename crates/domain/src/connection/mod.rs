@@ -56,9 +56,11 @@ pub struct Condition {
     pub status: ConditionStatus,
     /// Why not, when it does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub reason: Option<Reason>,
     /// The reason's fixed sentence (with the remote status code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub message: Option<String>,
     /// When the status last changed.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
