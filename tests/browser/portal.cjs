@@ -1,5 +1,6 @@
 // The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token that
 // finds the README's customer and profile, a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile (then its instance again: 409),
+// a profile's connection tested before it is saved and checked after (against a fake Kazoo on loopback),
 // enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
 // deleting; then the page at 360 px wide; then an account of the enterprise tier, picked from the accounts list, and a
 // customer and a profile made under it; then a webhook created, disabled (a ping refused), enabled, pinged, its
@@ -140,6 +141,35 @@ async function main() {
     await notice(`The PBX instance ${entraTenant} is already attached to this customer`);
     await shot("instance-taken");
 
+    // Connection checks against the fake Kazoo: the new profile's form tested before it is saved (a wrong key, then
+    // the right one), then the saved profile checked by its row's Check now.
+    await pf.getByLabel("PBX type").selectOption({ label: "Kazoo" });
+    await pf.getByLabel("Name", { exact: true }).fill("Checked office");
+    await pf.getByLabel("Host REST").fill(process.env.FAKE_KAZOO_REST);
+    await pf.getByLabel("Host websocket").fill(process.env.FAKE_KAZOO_WS);
+    await pf.getByLabel("Account ID").fill("acct1");
+    await pf.getByLabel("API key").fill("not-the-key");
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await page.locator("#test-result", { hasText: "Connection fails. The PBX refused the credentials." }).waitFor({ timeout: 15000 });
+    await shot("test-connection-fails");
+    await pf.getByLabel("API key").fill(process.env.FAKE_KAZOO_KEY);
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await page.locator("#test-result", { hasText: "Connection works." }).waitFor({ timeout: 15000 });
+    await shot("test-connection-works");
+    await page.getByRole("button", { name: "Create profile" }).click();
+    await confirm("Accept the charge?");
+    await notice("Profile Checked office created");
+    const checkedRow = page.locator("#profile-rows tr", { hasText: "Checked office" });
+    // Checked by the service at once: the badge turns from Checking to Connected without a reload.
+    await checkedRow.locator('.badge[data-state="connected"]').waitFor({ timeout: 15000 });
+    await page.getByRole("button", { name: "Check the connection of Checked office" }).click();
+    await notice("Checked office: connected.");
+    const mainBadge = page.locator("#profile-rows tr", { hasText: "Main office" }).locator(".badge");
+    await mainBadge.and(page.locator('[data-state="failed"]')).waitFor({ timeout: 15000 });
+    if (!/DnsFailure/.test(await mainBadge.getAttribute("title"))) throw new Error("the reason is not on the badge");
+    if ((await page.content()).includes(process.env.FAKE_KAZOO_KEY)) throw new Error("a secret is shown back");
+    await shot("connection-checked");
+
     // Enable the Kazoo profile (chargeable too), rename it, delete the 3CX one.
     await page.getByRole("button", { name: "Enable Main office" }).click();
     await confirm("Accept the charge?");
@@ -169,7 +199,7 @@ async function main() {
     await confirm("Delete Branch (renamed elsewhere)?");
     await notice("Branch (renamed elsewhere) deleted");
     const rows = await page.locator("#profile-rows tr").allInnerTexts();
-    if (rows.length !== 2 || !rows[0].includes("Head office") || !rows[1].includes("Teams")) {
+    if (rows.length !== 3 || !rows[0].includes("Head office") || !rows[1].includes("Teams") || !rows[2].includes("Checked office")) {
       throw new Error(`profiles left: ${rows}`);
     }
     await shot("deleted");

@@ -347,15 +347,66 @@ async function listProfiles() {
     rename.addEventListener("click", () => renameProfile(profile));
     const remove = el("button", { type: "button", class: "danger", text: "Delete", "aria-label": `Delete ${name}` });
     remove.addEventListener("click", () => deleteProfile(profile));
+    const check = el("button", { type: "button", class: "secondary", text: "Check now", "aria-label": `Check the connection of ${name}` });
+    check.addEventListener("click", () => checkProfile(profile, check));
     return el("tr", { "data-profile": profile.id },
       el("td", { text: name }),
       el("td", { text: types.find((t) => t.type === profile._type)?.label || profile._type }),
       el("td", { text: profile.countryCode }),
       el("td", { text: profile.enabled ? "Yes" : "No" }),
-      el("td", { class: "row-actions" }, toggle, rename, remove));
+      el("td", {}, badge(profile.connection)),
+      el("td", { class: "row-actions" }, check, toggle, rename, remove));
   });
-  if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 5, text: "No PBX profile yet: create one below." })));
+  if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 6, text: "No PBX profile yet: create one below." })));
   $("profile-rows").replaceChildren(...rows);
+  // A check the service runs by itself ends within 12 s: look again while one runs.
+  clearTimeout(state.recheck);
+  if (profiles.some((p) => p.connection && p.connection.state === "checking")) state.recheck = setTimeout(() => { if (state.customer && state.customer.id === id) listProfiles(); }, 2000);
+}
+
+// A profile's connection state as a coloured badge, its reason and message on hover (and for screen readers).
+function badge(connection) {
+  if (!connection) return el("span", { text: "—" });
+  const words = { unknown: "Unknown", checking: "Checking…", connected: "Connected", degraded: "Degraded", failed: "Failed" };
+  const why = [connection.reason, connection.message].filter(Boolean).join(": ");
+  const text = words[connection.state] || connection.state;
+  const attributes = { class: `badge ${connection.state}`, text, "data-state": connection.state };
+  if (why) Object.assign(attributes, { title: why, "aria-label": `${text}: ${why}` });
+  return el("span", attributes);
+}
+
+async function checkProfile(profile, button) {
+  button.disabled = true;
+  button.textContent = "Checking…";
+  const answer = await api("POST", `/customers/${state.customer.id}/pbxs/${profile.id}/check`);
+  button.disabled = false;
+  button.textContent = "Check now";
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  await listProfiles();
+  const connection = answer.json.data.connection;
+  const why = connection.message ? ` ${connection.message}` : "";
+  notify(`${profile.name}: ${connection.state}.${why}`, connection.state === "connected" ? "success" : "error");
+}
+
+// Checks the new profile's form as it would be saved: nothing is stored.
+async function testConnection() {
+  const form = $("profile-form");
+  clearErrors(form);
+  const result = $("test-result");
+  result.textContent = "Testing…";
+  const body = { _type: $("pbx-type").value, ...formValues(form) };
+  const answer = await api("POST", `/customers/${state.customer.id}/pbxs/check`, { body });
+  if (answer.status === 400) {
+    result.textContent = "";
+    return showErrors(form, answer);
+  }
+  if (answer.status !== 200) {
+    result.textContent = "";
+    return notify(answer.json.message, "error");
+  }
+  const connection = answer.json.data.connection;
+  const words = { connected: "Connection works.", unknown: "Cannot be tested by the service.", failed: "Connection fails.", degraded: "Connection works, with trouble." };
+  result.replaceChildren(badge(connection), ` ${words[connection.state] || ""} ${connection.message || ""}`);
 }
 
 const CHANGED = ["This profile has changed", "It was changed since this page read it. Reload it to see the change, then try again?"];
@@ -436,6 +487,7 @@ async function profileTypes() {
 
 async function setUpProfileForm() {
   const types = await profileTypes();
+  $("test-result").textContent = "";
   const select = $("pbx-type");
   if (!select.childElementCount) {
     select.append(...types.map((t) => el("option", { value: t.type, text: t.label })));
@@ -640,6 +692,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("customers-next").addEventListener("click", () => { state.page += 1; showCustomers(); });
   $("customer-form").addEventListener("submit", createCustomer);
   $("profile-form").addEventListener("submit", createProfile);
+  $("test-connection").addEventListener("click", testConnection);
   $("webhook-form").addEventListener("submit", createWebhook);
   window.addEventListener("hashchange", route);
   route();
