@@ -1,4 +1,4 @@
-"""The seed's two creates, a list, a patch and a delete, through a client generated from docs/openapi.json.
+"""The seed's two creates, a list, a patch, a connection check and a delete, through a client generated from docs/openapi.json.
 
 Run by tests/client/run.sh, which generates the `pbx_client` package and starts the server. Each step checks the
 status and what the generated models parsed; the last line says how many steps passed.
@@ -9,6 +9,7 @@ import sys
 import uuid
 
 from pbx_client import AuthenticatedClient
+from pbx_client.api.connection_status import check_pbx
 from pbx_client.api.customers import create_customer
 from pbx_client.api.pbx_profiles import create_pbx, delete_pbx, get_pbx, list_pbxs, patch_pbx
 from pbx_client.models import (
@@ -76,6 +77,18 @@ enable = PbxPatchSetEnabled(op=PbxPatchSetEnabledOp.REPLACE, path=PbxPatchSetEna
 answer = patch_pbx.sync_detailed(customer, kazoo_id, client=client, body=[enable], accept_charges="true", if_match='"1"')
 step("patch: enable the Kazoo profile, 200", answer.status_code == 200 and answer.parsed.data.enabled, answer.content)
 step("the patched profile shows no secret", b"apiKey" not in answer.content, answer.content)
+
+# A connection check (§15): the seed's hosts do not resolve here, so the check fails with a reason the document names.
+answer = check_pbx.sync_detailed(customer, kazoo_id, client=client)
+connection = answer.parsed.data.connection if answer.status_code == 200 else None
+step(
+    "check the Kazoo profile: 200, failed with DnsFailure",
+    connection is not None and connection.state.value == "failed" and connection.reason == "DnsFailure",
+    answer.content,
+)
+answer = get_pbx.sync_detailed(customer, kazoo_id, client=client)
+shown = answer.parsed.data.connection if answer.status_code == 200 else None
+step("a get shows the check's conditions", shown is not None and shown.conditions[0].reason.value == "DnsFailure", answer.content)
 
 answer = delete_pbx.sync_detailed(customer, three_cx_id, client=client)
 step("delete the 3CX profile: 200", answer.status_code == 200, answer.content)
