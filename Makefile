@@ -38,10 +38,11 @@ api-examples: ## Run every curl example of docs/api.md, in order, against a fres
 client-test: ## Generate a Python client from docs/openapi.json (openapi-python-client) and drive the API through it
 	bash tests/client/run.sh
 
-bench: ## Release build under wrk: PostgreSQL against the floor and pgbench, SQLite against its baseline, MySQL grouped or not; then writes and the change feed against the floor (bench/writes.py), then webhook deliveries (bench/webhooks.py) (docs/performance.md)
+bench: ## Release build under wrk: PostgreSQL against the floor and pgbench, SQLite against its baseline, MySQL grouped or not; then writes and the change feed against the floor (bench/writes.py), then webhook deliveries (bench/webhooks.py), then connection checks (bench/checks.py) (docs/performance.md)
 	python3 bench/run.py
 	python3 bench/writes.py
 	python3 bench/webhooks.py
+	python3 bench/checks.py
 
 browser-test: ## The docs page and the portal in headless chromium (screenshots in target/browser/)
 	bash tests/browser/run.sh

@@ -287,3 +287,31 @@ async fn a_pbx_that_never_answers_costs_a_check_its_bound_and_nothing_else() {
     assert_eq!(body["data"]["connection"]["reason"], "Timeout");
     assert!(took <= Duration::from_secs(13), "{took:?}");
 }
+
+#[tokio::test]
+async fn two_replicas_following_the_feed_check_each_new_profile_once() {
+    let (crossbar, blackhole) = (fakes::http(fakes::crossbar).await, fakes::blackhole().await);
+    let server = checking_server().await;
+    let replica = server.replica();
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    let mut paths = Vec::new();
+    for n in 0..10 {
+        // Half through each replica: both followers see every create.
+        let target = if n % 2 == 0 { &server } else { &replica };
+        let mut body = kazoo_at(&crossbar.url, &blackhole.url, &key("parent"));
+        body["name"] = json!(format!("Profile {n}"));
+        body["accountId"] = json!(if n == 0 { "acct1".to_owned() } else { format!("missing-{n}") });
+        let (status, headers, body) = read(target.create_pbx(&token, &customer, &body).await).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        paths.push(headers["location"].to_str().unwrap().trim_start_matches(&target.url("")).to_owned());
+    }
+    connection_once(&server, &token, &paths[0], "connected").await;
+    for path in &paths[1..] {
+        let connection = connection_once(&replica, &token, path, "failed").await;
+        assert_eq!(connection["reason"], "AccountNotFound");
+    }
+    // Each check asks Crossbar twice (the key, then the account): ten checks, not twenty.
+    assert_eq!(crossbar.requests(), 20, "each profile checked by one replica");
+    assert_eq!(connection_events(&server, &token).await.len(), 10, "one change recorded per profile");
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""`make bench`, fourth part (PostgreSQL): connection checks (CONTRACT §15).
+
+1. Latency of one check against the local fake Kazoo (crates/infra/examples/fake_pbx.rs: Crossbar over HTTP and the
+   blackhole websocket, every condition true): CHECKS dry runs (`POST …/pbxs/check`) one after another, p50 and p99.
+2. Creates with checks against creates without: wrk's create (bench/create.lua: every profile names hosts that do not
+   resolve here, so each create asks for a check that fails on DNS and records `pbx.connection_changed`), 32
+   connections, BENCH_ROUNDS interleaved rounds of a server with automatic checks and one with `--pbx-checks=false`,
+   each on a fresh database; creates per second, the ratio of the medians (target: within noise of 1).
+3. Another tenant's GET p50 (32 connections, wrk) while CHECKS_DUE enabled profiles come due at once (check interval
+   1 s, their hosts on the silent side of the fake: each check waits for its 5 s bound), against the same GET with none
+   due.
+
+Standard library only, with wrk and psql. Appends its table to target/bench-results.md (or BENCH_OUTPUT).
+"""
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import run as bench
+import writes
+
+CHECKS = int(os.environ.get("BENCH_CHECKS", "200"))
+CHECKS_DUE = int(os.environ.get("BENCH_CHECKS_DUE", "1000"))
+FAKE = bench.TARGET / "release" / "examples" / "fake_pbx"
+
+
+def post(url, token, body):
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json", "accept-charges": "true"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def fake():
+    process = subprocess.Popen([str(FAKE), "3600"], stdout=subprocess.PIPE, text=True)
+    fields = dict(item.split("=", 1) for item in process.stdout.readline().split())
+    return process, fields
+
+
+def kazoo(fields, account="acct1", websocket="/ok"):
+    return {"_type": "KazooPbxConnectionProfile", "name": "Bench", "hostRest": fields["rest"],
+            "hostWebsocket": fields["ws"] + websocket, "accountId": account, "apiKey": fields["key"]}
+
+
+def check_latency(work, database_url, fields):
+    server = bench.Server("checks", work / "latency", database_url, {"PBX_PBX_HOSTS_ALLOW_PRIVATE": "true"})
+    server.start()
+    try:
+        token = server.token()
+        customer = post(f"{server.url}/api/v1.0/customers", token, {"name": "Checks"})["data"]["id"]
+        url = f"{server.url}/api/v1.0/customers/{customer}/pbxs/check"
+        took = []
+        for _ in range(CHECKS):
+            started = time.perf_counter()
+            answer = post(url, token, kazoo(fields))
+            took.append((time.perf_counter() - started) * 1000)
+            assert answer["data"]["connection"]["state"] == "connected", answer
+        return writes.percentile(took, 0.5), writes.percentile(took, 0.99)
+    finally:
+        server.stop()
+
+
+def creates(work, checks):
+    """Creates per second of one wrk run on a fresh database, automatic checks on or off."""
+    with writes.scratch_database("pbx_bench_c") as database_url:
+        name = f"creates-{'on' if checks else 'off'}-{uuid.uuid4().hex[:6]}"
+        server = bench.Server(name, work / name, database_url, {"PBX_PBX_CHECKS": str(checks).lower()})
+        server.start()
+        try:
+            token = server.token()
+            customer = post(f"{server.url}/api/v1.0/customers", token, {"name": "Burst"})["data"]["id"]
+            result = bench.wrk(server.url, "create.lua", f"/api/v1.0/customers/{customer}/pbxs", token, 32)
+            return result["rps"]
+        finally:
+            server.stop()
+
+
+def get_p50_while_due(work, database_url, fields):
+    """Another tenant's GET p50 with none due, then while CHECKS_DUE enabled profiles come due at once."""
+    env = {"PBX_PBX_HOSTS_ALLOW_PRIVATE": "true", "PBX_CHECK_INTERVAL": "1s", "PBX_PBX_CHECKS": "true"}
+    server = bench.Server("due", work / "due", database_url, env)
+    server.start()
+    try:
+        token = server.token()
+        customer = post(f"{server.url}/api/v1.0/customers", token, {"name": "Due"})["data"]["id"]
+        reader = server.token(str(uuid.uuid4()))
+        other = post(f"{server.url}/api/v1.0/customers", reader, {"name": "Reader"})["data"]["id"]
+        pbx = post(f"{server.url}/api/v1.0/customers/{other}/pbxs", reader,
+                   {"_type": "ThreeCxConnectionProfile", "name": "R", "licenseKey": "L-reader", "username": "u",
+                    "password": "p"})["data"]["id"]
+        get_path = f"/api/v1.0/customers/{other}/pbxs/{pbx}"
+        quiet = bench.wrk(server.url, "get.lua", get_path, reader, 32)["p50"]
+        # The profiles' REST host accepts connections and never answers; enabled, every periodic check is due at once.
+        silent = {"rest": fields["silent"], "ws": fields["ws"], "key": fields["key"]}
+        for n in range(CHECKS_DUE):
+            post(f"{server.url}/api/v1.0/customers/{customer}/pbxs", token, kazoo(silent, account=f"due-{n}"))
+        writes.psql(database_url, "UPDATE pbx_profiles SET enabled = true")
+        writes.psql(database_url, "UPDATE pbx_connections SET next_check_at = NULL, started_at = NULL")
+        busy = bench.wrk(server.url, "get.lua", get_path, reader, 32)["p50"]
+        return quiet, busy
+    finally:
+        server.stop()
+
+
+def main():
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    bench.log("building the release binary and the fake PBX")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server", "--bin", "pbx-server"], check=True,
+                   cwd=bench.ROOT)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-infra", "--example", "fake_pbx"], check=True,
+                   cwd=bench.ROOT)
+    work = Path(tempfile.mkdtemp(prefix="pbx-bench-checks-"))
+    process, fields = fake()
+    try:
+        with writes.scratch_database("pbx_bench_k") as database_url:
+            bench.log("check latency against the fake Kazoo")
+            p50, p99 = check_latency(work, database_url, fields)
+        rounds = {True: [], False: []}
+        for n in range(bench.ROUNDS):
+            for checks in ([True, False] if n % 2 == 0 else [False, True]):
+                rounds[checks].append(creates(work, checks))
+                bench.log(f"creates, checks {'on' if checks else 'off'}: {rounds[checks][-1]:.0f}/s")
+        on, off = statistics.median(rounds[True]), statistics.median(rounds[False])
+        with writes.scratch_database("pbx_bench_d") as database_url:
+            fields["silent"] = silent_rest()
+            bench.log(f"GET p50 while {CHECKS_DUE} profiles come due")
+            quiet, busy = get_p50_while_due(work, database_url, fields)
+    finally:
+        process.terminate()
+    table = "\n".join([
+        "### Connection checks (bench/checks.py, PostgreSQL)",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| one check against the fake Kazoo (HTTP + websocket), {CHECKS} in a row | p50 {p50:.1f} ms, p99 {p99:.1f} ms |",
+        f"| creates/s, 32 connections, automatic checks on (each failing on DNS) | {on:.0f} (rounds {', '.join(f'{r:.0f}' for r in rounds[True])}) |",
+        f"| creates/s, 32 connections, `--pbx-checks=false` | {off:.0f} (rounds {', '.join(f'{r:.0f}' for r in rounds[False])}) |",
+        f"| ratio on / off | {on / off:.2f} |",
+        f"| another tenant's GET p50, none due / {CHECKS_DUE} due at once | {quiet:.2f} ms / {busy:.2f} ms |",
+        "",
+    ])
+    print(table)
+    output = Path(os.environ.get("BENCH_OUTPUT", bench.TARGET / "bench-results.md"))
+    with output.open("a") as f:
+        f.write(table + "\n")
+
+
+def silent_rest():
+    """A REST host that accepts connections and never answers: a listening socket nobody reads."""
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    silent_rest.keep = listener  # kept open for the run
+    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+if __name__ == "__main__":
+    main()
