@@ -150,8 +150,9 @@ pub struct ServeArgs {
     /// up to a day).
     #[arg(long, env = "PBX_CHECK_INTERVAL", default_value = "6h", value_parser = parse_duration, global = true)]
     pub check_interval: Duration,
-    /// Connection checks running at once, at most (the others wait their turn).
-    #[arg(long, env = "PBX_CHECK_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    /// The service's own connection checks (after creates and changes, periodic) running at once, at most: the others
+    /// wait their turn, each profile once. Checks asked for by requests have their own bound (32).
+    #[arg(long, env = "PBX_CHECK_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), global = true)]
     pub check_concurrency: u16,
     /// When a collector's last report counts as stale (`CollectorStale`).
     #[arg(long, env = "PBX_COLLECTOR_STALE_AFTER", default_value = "15m", value_parser = parse_duration, global = true)]

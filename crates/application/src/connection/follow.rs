@@ -32,9 +32,7 @@ impl Checks {
             match follow(|| log.listen(&Audience::All), None, || to_check_after(log.as_ref(), from)).await {
                 Ok(Followed::Read((due, to))) => {
                     place = to;
-                    for Due { pbx_id, customer_id, reseller_id } in due {
-                        self.start(reseller_id, customer_id, pbx_id);
-                    }
+                    due.into_iter().for_each(|due| self.start(due));
                 }
                 Ok(Followed::Elapsed) => {}
                 Ok(Followed::Stopped) => return,

@@ -8,6 +8,7 @@
 
 mod follow;
 mod ports;
+mod queue;
 mod schedule;
 
 use std::collections::HashMap;
@@ -34,6 +35,8 @@ use crate::use_case::opaque_debug;
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(12);
 /// At most one check started per profile in this interval (a request within it gets the last result).
 pub const MIN_INTERVAL: TimeDelta = TimeDelta::seconds(10);
+/// Checks asked for by requests running at once, at most (the service's own have their workers).
+const REQUESTS: usize = 32;
 /// How long a check holds its profile: its bound, and a margin.
 const LEASE: TimeDelta = TimeDelta::seconds(15);
 /// The subject of the events of checks the service starts itself.
@@ -82,6 +85,8 @@ pub struct Checks {
     schedule: Schedule,
     replica: String,
     slots: Arc<Semaphore>,
+    /// The checks the service starts by itself, waiting for a worker.
+    queue: Arc<queue::Queue>,
     /// The checks this replica runs, with those waiting for their result.
     running: Arc<Mutex<HashMap<PbxId, Vec<oneshot::Sender<Connection>>>>>,
 }
@@ -91,8 +96,8 @@ impl Checks {
     /// Checks by the replica `replica` (unique among replicas) over `ports`, as `schedule` says.
     #[must_use]
     pub fn new(ports: CheckPorts, schedule: Schedule, replica: String) -> Self {
-        let slots = Arc::new(Semaphore::new(schedule.concurrency.max(1)));
-        Self { ports, schedule, replica, slots, running: Arc::default() }
+        let slots = Arc::new(Semaphore::new(REQUESTS));
+        Self { ports, schedule, replica, slots, queue: Arc::default(), running: Arc::default() }
     }
 
     /// The `connection` shown for a profile of `pbx_type` whose kept status is `status`, now.
@@ -290,8 +295,9 @@ impl Checks {
         join: Join,
     ) -> Result<Connection, RepositoryError> {
         let id = profile.id;
-        // A slot first: a check waiting for one does not hold its profile.
-        let _slot = self.slots.acquire().await.ok();
+        // A request's slot first (a check waiting for one does not hold its profile); the service's own checks
+        // run on its workers, which are their bound.
+        let _slot = if join == Join::Wait { self.slots.acquire().await.ok() } else { None };
         let now = self.ports.clock.now();
         let begun = self.ports.store.begin(id, &self.replica, now, now + LEASE, now - MIN_INTERVAL).await?;
         let mut kept = match begun {
@@ -356,33 +362,50 @@ impl Checks {
         }
     }
 
-    /// Checks the profile `pbx_id` of `customer_id` in the background, as the service does by itself (after a
-    /// create or a change, periodically): leaves it when another check holds it; logs a failure.
-    pub fn start(&self, reseller: ResellerId, customer_id: CustomerId, pbx_id: PbxId) {
-        let checks = self.clone();
-        tokio::spawn(async move {
-            let actor = Actor { reseller_id: reseller.as_uuid(), subject: Some(SUBJECT.to_owned()) };
-            let profile = match checks.ports.profiles.find(customer_id, pbx_id).await {
-                Ok(Some(profile)) => profile.value,
-                Ok(None) => return,
-                Err(e) => return tracing::warn!(error = %e, pbx = %pbx_id, "a profile to check could not be read"),
-            };
-            if let Err(e) = checks.check(&actor, reseller, &profile, Join::Leave).await {
-                tracing::warn!(error = %e, pbx = %pbx_id, "a connection check could not be kept");
-            }
-        });
+    /// Queues a check of the profile `due` names, as the service does by itself (after a create or a change,
+    /// periodically): a worker of [`Checks::work`] takes it.
+    pub fn start(&self, due: Due) {
+        self.queue.push(due);
+    }
+
+    /// The workers of the queued checks (`Schedule::concurrency` of them), until the task is dropped. A check leaves
+    /// a profile that another check holds, and logs a failure to keep its result.
+    pub async fn work(self) {
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.schedule.concurrency.max(1) {
+            let checks = self.clone();
+            workers.spawn(async move {
+                loop {
+                    let due = checks.queue.pop().await;
+                    checks.check_queued(due).await;
+                }
+            });
+        }
+        while workers.join_next().await.is_some() {}
+    }
+
+    async fn check_queued(&self, Due { pbx_id, customer_id, reseller_id }: Due) {
+        let actor = Actor { reseller_id: reseller_id.as_uuid(), subject: Some(SUBJECT.to_owned()) };
+        let profile = match self.ports.profiles.find(customer_id, pbx_id).await {
+            Ok(Some(profile)) => profile.value,
+            Ok(None) => return,
+            Err(e) => return tracing::warn!(error = %e, pbx = %pbx_id, "a profile to check could not be read"),
+        };
+        if let Err(e) = self.check(&actor, reseller_id, &profile, Join::Leave).await {
+            tracing::warn!(error = %e, pbx = %pbx_id, "a connection check could not be kept");
+        }
     }
 
     /// The periodic checks, until the task is dropped: every tick, the profiles due (a page at a time).
     pub async fn run_periodic(self) {
         loop {
             tokio::time::sleep(self.schedule.tick()).await;
+            // Not more than the workers can take before the next look: what is left comes due again then.
+            if self.queue.len() >= 100 {
+                continue;
+            }
             match self.ports.store.due(self.ports.clock.now(), 100).await {
-                Ok(due) => {
-                    for Due { pbx_id, customer_id, reseller_id } in due {
-                        self.start(reseller_id, customer_id, pbx_id);
-                    }
-                }
+                Ok(due) => due.into_iter().for_each(|due| self.start(due)),
                 Err(e) => tracing::warn!(error = %e, "the profiles due for a check could not be read"),
             }
         }

@@ -18,7 +18,8 @@ pub struct Schedule {
     pub interval: TimeDelta,
     /// When a collector's report counts as stale (`--collector-stale-after`, 15 min).
     pub collector_stale_after: TimeDelta,
-    /// Checks running at once, at most.
+    /// The workers of the checks the service starts by itself: as many run at once, at most (requests have their
+    /// own bound).
     pub concurrency: usize,
 }
 
@@ -28,7 +29,7 @@ impl Default for Schedule {
             automatic: true,
             interval: TimeDelta::hours(6),
             collector_stale_after: TimeDelta::minutes(15),
-            concurrency: 32,
+            concurrency: 4,
         }
     }
 }

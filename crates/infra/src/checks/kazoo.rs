@@ -90,7 +90,11 @@ async fn connect(addresses: &[std::net::SocketAddr], budget: &Budget) -> Result<
     let mut last = Failure::new(Reason::ConnectionRefused);
     for address in addresses {
         match tokio::time::timeout(budget.connect(), TcpStream::connect(address)).await {
-            Ok(Ok(stream)) => return Ok(stream),
+            Ok(Ok(stream)) => {
+                // Each message is one small write answered at once: no waiting for an acknowledgement (Nagle).
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
             Ok(Err(_)) => last = Failure::new(Reason::ConnectionRefused),
             Err(_) => last = Failure::new(Reason::ConnectTimeout),
         }

@@ -141,6 +141,7 @@ impl Background {
         if serve.pbx_checks {
             tasks.push(tokio::spawn(checks.clone().follow(log.clone())).abort_handle());
             tasks.push(tokio::spawn(checks.clone().run_periodic()).abort_handle());
+            tasks.push(tokio::spawn(checks.clone().work()).abort_handle());
         }
         if let Some(url) = &serve.nats_url {
             tasks.push(tokio::spawn(pbx_infra::nats::relay(url.clone(), db.clone())).abort_handle());
