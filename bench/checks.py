@@ -32,6 +32,7 @@ FAKE = bench.TARGET / "release" / "examples" / "fake_pbx"
 
 
 def post(url, token, body):
+    """POSTs `body` (urllib writes the head and the body apart: Nagle's wait on its side is not the service's)."""
     data = json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method="POST", headers={
         "Authorization": f"Bearer {token}", "Content-Type": "application/json", "accept-charges": "true"})

@@ -67,6 +67,7 @@ pub async fn http(route: fn(&str, &str, &Value) -> Answer) -> Fake {
     let counted = Arc::clone(&requests);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
             tokio::spawn(serve(stream, route, Arc::clone(&counted)));
         }
     });
@@ -150,6 +151,8 @@ pub async fn blackhole() -> Fake {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             counted.fetch_add(1, Ordering::SeqCst);
+            // Two messages per answer (an event, then the answer), as a server that does not wait between writes.
+            let _ = stream.set_nodelay(true);
             tokio::spawn(websocket(stream));
         }
     });
