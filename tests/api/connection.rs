@@ -315,3 +315,57 @@ async fn two_replicas_following_the_feed_check_each_new_profile_once() {
     assert_eq!(crossbar.requests(), 20, "each profile checked by one replica");
     assert_eq!(connection_events(&server, &token).await.len(), 10, "one change recorded per profile");
 }
+
+#[tokio::test]
+async fn enabled_profiles_are_checked_again_periodically_and_disabled_ones_are_not() {
+    let (enabled_pbx, disabled_pbx, blackhole) =
+        (fakes::http(fakes::crossbar).await, fakes::http(fakes::crossbar).await, fakes::blackhole().await);
+    let server = TestServer::start_with(&[
+        ("PBX_PBX_CHECKS", "true"),
+        ("PBX_PBX_HOSTS_ALLOW_PRIVATE", "true"),
+        ("PBX_CHECK_INTERVAL", "1s"),
+    ])
+    .await;
+    let token = server.reseller();
+    let customer = server.customer(&token).await;
+    let mut paths = Vec::new();
+    for fake in [&enabled_pbx, &disabled_pbx] {
+        let mut body = kazoo_at(&fake.url, &blackhole.url, &key("parent"));
+        body["accountId"] = json!(if paths.is_empty() { "acct1" } else { "disabled" });
+        let (status, headers, body) = read(server.create_pbx(&token, &customer, &body).await).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        paths.push(headers["location"].to_str().unwrap().trim_start_matches(&server.url("")).to_owned());
+    }
+    let enable = json!([{"op": "replace", "path": "/enabled", "value": true}]);
+    let response = reqwest::Client::new()
+        .patch(server.url(&paths[0]))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .header(CONTENT_TYPE, "application/json-patch+json")
+        .header("accept-charges", "true")
+        .body(enable.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let first = connection_once(&server, &token, &paths[0], "connected").await;
+    connection_once(&server, &token, &paths[1], "failed").await;
+    let (enabled_before, disabled_before) = (enabled_pbx.requests(), disabled_pbx.requests());
+    // Due again after the interval, started once the 10 s between two checks of a profile have passed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while enabled_pbx.requests() == enabled_before && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(enabled_pbx.requests() > enabled_before, "the enabled profile was checked again");
+    assert_eq!(disabled_pbx.requests(), disabled_before, "the disabled one was not");
+    let again = connection_once(&server, &token, &paths[0], "connected").await;
+    assert_ne!(again["checkedAt"], first["checkedAt"]);
+    assert_eq!(
+        again["conditions"][0]["lastTransitionTime"], first["conditions"][0]["lastTransitionTime"],
+        "nothing changed"
+    );
+    assert_eq!(
+        connection_events(&server, &token).await.len(),
+        2,
+        "one per profile: a check that changes nothing records nothing"
+    );
+}
