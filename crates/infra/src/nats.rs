@@ -31,13 +31,19 @@ pub fn subject(event: &Event) -> String {
     format!("pbx.events.{}.{}", event.reseller_id, event.event_type)
 }
 
-/// Publishes the events of `db` to the NATS server at `url` until the task is dropped; reconnects after a failure.
+/// Publishes the events of `db` to the NATS server at `url` until the task is dropped; reconnects after a failure,
+/// waiting 0.5 s, doubled while it fails to reach NATS, up to 10 s — and 0.5 s again once it had reached it (a
+/// database failover's errors do not leave it waiting 10 s after NATS restarts).
 pub async fn relay(url: String, db: Database) {
     let mut pause = Duration::from_millis(500);
     loop {
-        match run(&url, &db).await {
+        let mut reached = false;
+        match run(&url, &db, &mut reached).await {
             Ok(()) => return,
             Err(e) => {
+                if reached {
+                    pause = Duration::from_millis(500);
+                }
                 tracing::warn!(error = format!("{e:#}"), retry_in = ?pause, "the NATS relay stopped; it starts again");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(10));
@@ -62,10 +68,11 @@ pub async fn ensure_stream(jetstream: &jetstream::Context) -> anyhow::Result<jet
         .context("creating the JetStream stream")
 }
 
-async fn run(url: &str, db: &Database) -> anyhow::Result<()> {
+async fn run(url: &str, db: &Database, reached: &mut bool) -> anyhow::Result<()> {
     let client = async_nats::connect(url).await.context("connecting to NATS")?;
     let jetstream = jetstream::new(client);
     ensure_stream(&jetstream).await?;
+    *reached = true;
     tracing::info!(stream = STREAM, "relaying the change feed to NATS JetStream");
     // A follower of the whole feed (pbx_application::events::follow): woken by every commit, its place the
     // position stored under the lease.
