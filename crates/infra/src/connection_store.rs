@@ -219,11 +219,8 @@ impl ConnectionStore for SeaOrmConnectionStore {
             placeholder(backend, values.len())
         };
         let enabled = bind(true.into());
-        let types: Vec<String> = PbxType::ALL
-            .iter()
-            .filter(|t| !t.checked_conditions().is_empty())
-            .map(|t| bind(t.as_str().into()))
-            .collect();
+        let types: Vec<String> =
+            PbxType::ALL.iter().filter(|t| t.checkable()).map(|t| bind(t.as_str().into())).collect();
         let (due_at, free_at, limit) = (bind(now.into()), bind(now.into()), bind(limit.into()));
         let sql = format!(
             "SELECT p.id, p.customer_id, c.reseller_id FROM pbx_profiles p \

@@ -53,14 +53,13 @@ pub fn needs_check(event: &Event) -> bool {
         return false;
     };
     let Ok(pbx_type) = PbxType::parse(pbx_type) else { return false };
-    if pbx_type.checked_conditions().is_empty() {
+    if !pbx_type.checkable() {
         return false;
     }
     match event.event_type {
         EventType::PbxCreated => true,
         EventType::PbxUpdated | EventType::PbxEnabled | EventType::PbxDisabled => {
-            let fields = pbx_type.connection_fields();
-            event.changed.iter().flatten().any(|f| f == "_type" || fields.contains(&f.as_str()))
+            event.changed.as_deref().is_some_and(|changed| pbx_type.connection_changed(changed))
         }
         _ => false,
     }

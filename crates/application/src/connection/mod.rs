@@ -103,8 +103,7 @@ impl Checks {
     /// The `connection` shown for a profile of `pbx_type` whose kept status is `status`, now.
     #[must_use]
     pub fn summarize(&self, pbx_type: PbxType, status: &Status) -> Connection {
-        let checkable = !pbx_type.checked_conditions().is_empty();
-        status.summarize(checkable, self.ports.clock.now(), self.schedule.collector_stale_after)
+        status.summarize(pbx_type.checkable(), self.ports.clock.now(), self.schedule.collector_stale_after)
     }
 
     /// The `connection` of a profile just created, or whose connection just changed (its kept `status` holds no
@@ -112,7 +111,7 @@ impl Checks {
     #[must_use]
     pub fn unchecked(&self, pbx_type: PbxType, status: Status) -> Connection {
         let now = self.ports.clock.now();
-        let checks = self.schedule.automatic && !pbx_type.checked_conditions().is_empty();
+        let checks = self.schedule.automatic && pbx_type.checkable();
         let status = Status { checking_until: checks.then(|| now + LEASE), ..status };
         self.summarize(pbx_type, &status)
     }
@@ -241,7 +240,7 @@ impl Checks {
         join: Join,
     ) -> Result<Connection, RepositoryError> {
         let id = profile.id;
-        if profile.pbx_type().checked_conditions().is_empty() {
+        if !profile.pbx_type().checkable() {
             return Ok(self.summarize(profile.pbx_type(), &self.status(id).await?));
         }
         let waiting = {

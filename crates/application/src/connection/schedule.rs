@@ -38,8 +38,9 @@ impl Schedule {
     /// The wait before the next periodic check after `failures` failed ones in a row.
     #[must_use]
     pub fn next_after(&self, failures: u32) -> TimeDelta {
-        let doubled = (0..failures.min(16)).fold(self.interval, |wait, _| (wait * 2).min(LONGEST));
-        let base = if failures == 0 { self.interval } else { doubled.max(self.interval) };
+        // Doubled per failure, never past a day (nor below the interval, when that is longer).
+        let longest = LONGEST.max(self.interval);
+        let base = (0..failures.min(16)).fold(self.interval, |wait, _| (wait * 2).min(longest));
         let mut random = [0_u8; 2];
         // Without randomness the jitter is none: the schedule still holds.
         let _ = getrandom::getrandom(&mut random);

@@ -88,6 +88,20 @@ impl PbxType {
         }
     }
 
+    /// Whether a change naming `changed` (the API's field names) touches how a profile of this type is reached: one
+    /// of its connection fields, or its type.
+    #[must_use]
+    pub fn connection_changed(self, changed: &[String]) -> bool {
+        changed.iter().any(|f| f == "_type" || self.connection_fields().contains(&f.as_str()))
+    }
+
+    /// Whether the service checks profiles of this type itself (else collectors report on them).
+    #[cfg(feature = "serde")]
+    #[must_use]
+    pub const fn checkable(self) -> bool {
+        !self.checked_conditions().is_empty()
+    }
+
     /// What the service checks of a profile of this type, in order; none for a type it cannot reach itself (3CX:
     /// no host in the profile), whose state comes from collectors.
     #[cfg(feature = "serde")]

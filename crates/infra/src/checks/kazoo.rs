@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message, protocol::WebSocketConfig};
 
-use super::{Budget, HttpProber, MAX_ANSWER, transport_reason};
+use super::{Budget, HttpProber, MAX_ANSWER, refused_reason, transport_reason};
 use crate::outbound::resolve;
 
 pub(super) async fn probe(prober: &HttpProber, kazoo: &KazooConnection, budget: &Budget) -> Findings {
@@ -59,9 +59,8 @@ async fn event_stream(
             check_addresses(&[ip], prober.allow_private).map_err(|_| Failure::new(Reason::BlockedDestination))?;
             vec![std::net::SocketAddr::new(ip, port)]
         }
-        None => resolve(host.trim_matches(['[', ']']), port, prober.allow_private).await.map_err(|refused| {
-            Failure::new(if refused.forbidden().is_some() { Reason::BlockedDestination } else { Reason::DnsFailure })
-        })?,
+        // A host written as an address was handled above: this is a name.
+        None => resolve(host, port, prober.allow_private).await.map_err(|r| Failure::new(refused_reason(&r)))?,
     };
     let stream = connect(&addresses, budget).await?;
     let config = WebSocketConfig::default().max_message_size(Some(MAX_ANSWER)).max_frame_size(Some(MAX_ANSWER));

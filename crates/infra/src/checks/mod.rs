@@ -135,12 +135,17 @@ fn http_failure(error: &reqwest::Error) -> Failure {
     Failure::new(if error.is_connect() { Reason::ConnectionRefused } else { Reason::UnexpectedResponse })
 }
 
+/// The reason of a host the address rule refused (one for every refused address), or that does not resolve.
+fn refused_reason(refused: &Refused) -> Reason {
+    if refused.forbidden().is_some() { Reason::BlockedDestination } else { Reason::DnsFailure }
+}
+
 /// The reason of a refused target, a refused connection or a TLS failure among `error`'s causes.
 fn transport_reason(error: &(dyn std::error::Error + 'static)) -> Option<Reason> {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = cause {
         if let Some(refused) = e.downcast_ref::<Refused>() {
-            return Some(if refused.forbidden().is_some() { Reason::BlockedDestination } else { Reason::DnsFailure });
+            return Some(refused_reason(refused));
         }
         if e.downcast_ref::<rustls::Error>().is_some() {
             return Some(Reason::TlsError);

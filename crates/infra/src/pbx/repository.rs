@@ -347,9 +347,7 @@ impl PbxRepository for SeaOrmPbxRepository {
             .build(self.db.backend());
         let mut statements = vec![update];
         // A connection field changed: the last check's result is of another connection.
-        let fields = profile.pbx_type().connection_fields();
-        let changed = event.changed.iter().flatten().any(|f| f == "_type" || fields.contains(&f.as_str()));
-        if changed {
+        if event.changed.as_deref().is_some_and(|changed| profile.pbx_type().connection_changed(changed)) {
             statements.push(crate::connection_store::reset(self.db.backend(), profile.id));
         }
         match self.db.apply(Change::recorded(statements, vec![event.clone()])).await {
