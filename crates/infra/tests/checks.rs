@@ -12,7 +12,7 @@ use pbx_domain::connection::{ConditionType, Failure, Findings, Reason};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
 use pbx_domain::{HttpUrl, PbxConnection, Secret, WsUrl};
-use pbx_infra::checks::{HttpProber, TeamsApplication};
+use pbx_infra::checks::{EntraApplication, HttpProber};
 use pbx_infra::fakes::{Answer, TOKEN, crossbar, entra, key};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -183,7 +183,7 @@ fn teams(tenant: &str) -> PbxConnection {
 async fn teams_tenants_consent_and_permissions() {
     let authority = http_fake(entra).await;
     let application =
-        TeamsApplication { client_id: "app-id".to_owned(), client_secret: Secret::parse("app-secret").unwrap() };
+        EntraApplication { client_id: "app-id".to_owned(), client_secret: Secret::parse("app-secret").unwrap() };
     let with_app = HttpProber::new(true, authority.clone(), Some(application)).unwrap();
     let without_app = HttpProber::new(true, authority.clone(), None).unwrap();
     let tenant = |n: u8| format!("00000000-0000-0000-0000-00000000000{n}");

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pbx_infra::checks::EntraApplication;
 
 /// Registers the PBX connection profiles of resellers' customers (Kazoo, 3CX) behind a multi-tenant REST API.
 ///
@@ -266,6 +268,29 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => seconds(3600),
         "d" => seconds(86_400),
         _ => Err(format!("'{text}' has an unknown unit; use ms, s, m, h or d")),
+    }
+}
+
+impl ServeArgs {
+    /// The platform's application in Microsoft Entra, from its two flags (both or neither).
+    ///
+    /// # Errors
+    /// When only one is given, or the secret is empty.
+    pub fn entra_application(&self) -> anyhow::Result<Option<EntraApplication>> {
+        match (&self.teams_client_id, &self.teams_client_secret) {
+            (Some(client_id), Some(secret)) => Ok(Some(EntraApplication {
+                client_id: client_id.clone(),
+                client_secret: pbx_domain::Secret::parse(&secret.0).context("--teams-client-secret")?,
+            })),
+            (None, None) => Ok(None),
+            _ => anyhow::bail!("--teams-client-id and --teams-client-secret go together"),
+        }
+    }
+
+    /// That application's client id, when given (its secret is never shown).
+    #[must_use]
+    pub fn entra_client_id(&self) -> Option<&str> {
+        self.teams_client_id.as_deref()
     }
 }
 

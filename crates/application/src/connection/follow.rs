@@ -117,12 +117,21 @@ mod tests {
     }
 
     #[test]
+    fn a_change_of_any_connection_field_of_every_checkable_type_is_checked() {
+        for &pbx_type in PbxType::ALL.iter().filter(|t| t.checkable()) {
+            for &field in pbx_type.connection_fields() {
+                let changed = event(EventType::PbxUpdated, Some(&[field]), pbx_type.as_str());
+                assert!(needs_check(&changed), "{field} of {pbx_type:?}");
+            }
+        }
+    }
+
+    #[test]
     fn creates_and_changes_of_connection_fields_of_checkable_types_are_checked() {
         let kazoo = "KazooPbxConnectionProfile";
         assert!(needs_check(&event(EventType::PbxCreated, None, kazoo)));
         assert!(needs_check(&event(EventType::PbxUpdated, Some(&["apiKey"]), kazoo)));
         assert!(needs_check(&event(EventType::PbxEnabled, Some(&["enabled", "hostRest"]), kazoo)));
-        assert!(needs_check(&event(EventType::PbxUpdated, Some(&["microsoftTenantId"]), "TeamsPbxConnectionProfile")));
         assert!(!needs_check(&event(EventType::PbxUpdated, Some(&["name"]), kazoo)), "a rename");
         assert!(!needs_check(&event(EventType::PbxEnabled, Some(&["enabled"]), kazoo)));
         assert!(!needs_check(&event(EventType::PbxCreated, None, "ThreeCxConnectionProfile")), "not checkable");

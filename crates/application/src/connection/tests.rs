@@ -73,7 +73,7 @@ async fn a_prober_that_never_ends_is_cut_at_the_bound() {
     }
     let checks = Checks::new(ports(Silent, MockConnectionStore::new(), None), Schedule::default(), "r1".to_owned());
     let started = tokio::time::Instant::now();
-    let shown = checks.check_unsaved(&PbxConnection::example(PbxType::Teams)).await;
+    let shown = checks.check_unsaved(&PbxConnection::example(PbxType::Kazoo)).await;
     assert_eq!(started.elapsed(), CHECK_TIMEOUT);
     assert_eq!(shown.reason.as_deref(), Some("Timeout"));
 }

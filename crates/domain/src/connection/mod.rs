@@ -1,5 +1,5 @@
 //! Connection status (CONTRACT §15): whether a profile reaches its PBX. The service checks what it can itself
-//! (each PBX type's `check` module says how: [`crate::kazoo::check`], [`crate::teams::check`]), collectors report
+//! (each PBX type's `check` module says how, [`crate::kazoo::check`] for one), collectors report
 //! what they see, and [`summarize`] combines both into the `connection` every profile answer shows.
 //!
 //! A check's result is kept apart from the profile (a check never changes its version), and is compared with the
@@ -14,8 +14,8 @@ pub use reason::{Failure, Reason};
 
 use crate::text::bounded_text;
 
-/// What the service checks, by PBX type: Kazoo's `Authenticated`, `AccountMatches`, `EventStream`; Teams'
-/// `TenantExists`, `Consented`.
+/// What the service checks: a PBX reached with a key (Kazoo) `Authenticated`, `AccountMatches`, `EventStream`; a
+/// Microsoft tenant `TenantExists`, `Consented`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ConnectionConditionType))]
 pub enum ConditionType {
@@ -73,7 +73,7 @@ pub struct Condition {
 pub struct Findings {
     /// The conditions checked, in order.
     pub conditions: Vec<(ConditionType, Option<Failure>)>,
-    /// Where the tenant's administrator consents, when consent is missing (Teams).
+    /// Where the tenant's administrator consents, when the check found consent missing.
     pub consent_url: Option<String>,
 }
 
@@ -282,7 +282,7 @@ pub struct Connection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub message: Option<String>,
-    /// Where the tenant's administrator consents to the platform's application (Teams, consent missing).
+    /// Where the Microsoft tenant's administrator consents to the platform's application (consent missing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub consent_url: Option<String>,

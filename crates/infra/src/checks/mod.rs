@@ -2,10 +2,8 @@
 //! 5 s, a whole check 12 s; no redirect followed; every address checked by the rule of CONTRACT §14 and the
 //! connection made to that address ([`crate::outbound`]); an answer read to 64 KiB at most; a secret never sent
 //! over plain `http`/`ws` unless private targets are allowed. What is asked and how answers read is each type's
-//! `check` module in the domain; this module only carries it, and says what a transport failure means.
-
-mod kazoo;
-mod teams;
+//! `check` module in the domain, its transport each type's `check` module beside its columns (`crate::pbx`); this
+//! module holds what they share, and says what a transport failure means.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,11 +22,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The longest one request and its answer may take.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most of an answer that is read.
-const MAX_ANSWER: usize = 64 * 1024;
+pub(crate) const MAX_ANSWER: usize = 64 * 1024;
 
-/// The platform's application in Microsoft Entra, with which Teams tenants are checked for consent.
+/// The platform's application in Microsoft Entra, with which a Microsoft tenant's consent is checked.
 #[derive(Debug, Clone)]
-pub struct TeamsApplication {
+pub struct EntraApplication {
     /// Its client id.
     pub client_id: String,
     /// Its client secret.
@@ -38,31 +36,32 @@ pub struct TeamsApplication {
 /// [`Prober`] over HTTP and websockets.
 #[derive(Debug, Clone)]
 pub struct HttpProber {
-    client: reqwest::Client,
-    allow_private: bool,
-    authority: String,
-    teams: Option<TeamsApplication>,
+    pub(crate) client: reqwest::Client,
+    pub(crate) allow_private: bool,
+    /// The Entra authority.
+    pub(crate) authority: String,
+    pub(crate) entra: Option<EntraApplication>,
 }
 
 impl HttpProber {
     /// A prober; `allow_private` lets checks reach private addresses and plain `http`/`ws` (tests, on-premises);
-    /// `authority` is the Entra authority (`https://login.microsoftonline.com`); `teams` the platform's
-    /// application, without which a Teams check stops at the tenant's existence.
+    /// `authority` is the Entra authority (`https://login.microsoftonline.com`); `entra` the platform's
+    /// application there, without which a Microsoft tenant's check stops at the tenant's existence.
     ///
     /// # Errors
     /// When the HTTP client cannot be built (no TLS roots).
-    pub fn new(allow_private: bool, authority: String, teams: Option<TeamsApplication>) -> anyhow::Result<Self> {
+    pub fn new(allow_private: bool, authority: String, entra: Option<EntraApplication>) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(CheckedResolver::new(allow_private)))
             .user_agent(concat!("pbx-server-checks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, allow_private, authority, teams })
+        Ok(Self { client, allow_private, authority, entra })
     }
 
     /// Sends `request` within `budget`, and reads its answer's status and JSON body (`null` when not JSON).
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         request: reqwest::RequestBuilder,
         budget: &Budget,
@@ -98,28 +97,24 @@ impl HttpProber {
 impl Prober for HttpProber {
     async fn probe(&self, connection: &PbxConnection) -> Findings {
         let budget = Budget { deadline: Instant::now() + CHECK_TIMEOUT };
-        match connection {
-            PbxConnection::Kazoo(kazoo) => kazoo::probe(self, kazoo, &budget).await,
-            PbxConnection::Teams(teams) => teams::probe(self, teams, &budget).await,
-            PbxConnection::ThreeCx(_) => Findings::default(),
-        }
+        crate::pbx::probe(self, connection, &budget).await
     }
 }
 
 /// The time left to a check.
 #[derive(Debug)]
-struct Budget {
+pub(crate) struct Budget {
     deadline: Instant,
 }
 
 impl Budget {
     /// What an exchange may take: 5 s, or what is left of the check.
-    fn exchange(&self) -> Duration {
+    pub(crate) fn exchange(&self) -> Duration {
         EXCHANGE_TIMEOUT.min(self.deadline.saturating_duration_since(Instant::now()))
     }
 
     /// What opening a connection may take: 3 s, or what is left.
-    fn connect(&self) -> Duration {
+    pub(crate) fn connect(&self) -> Duration {
         CONNECT_TIMEOUT.min(self.deadline.saturating_duration_since(Instant::now()))
     }
 }
@@ -136,12 +131,12 @@ fn http_failure(error: &reqwest::Error) -> Failure {
 }
 
 /// The reason of a host the address rule refused (one for every refused address), or that does not resolve.
-fn refused_reason(refused: &Refused) -> Reason {
+pub(crate) fn refused_reason(refused: &Refused) -> Reason {
     if refused.forbidden().is_some() { Reason::BlockedDestination } else { Reason::DnsFailure }
 }
 
 /// The reason of a refused target, a refused connection or a TLS failure among `error`'s causes.
-fn transport_reason(error: &(dyn std::error::Error + 'static)) -> Option<Reason> {
+pub(crate) fn transport_reason(error: &(dyn std::error::Error + 'static)) -> Option<Reason> {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = cause {
         if let Some(refused) = e.downcast_ref::<Refused>() {

@@ -1,4 +1,5 @@
-//! PBX profiles in the database: common columns, the type's settings as JSON and its secrets encrypted.
+//! PBX profiles in the database (common columns, the type's settings as JSON and its secrets encrypted), and the
+//! transport of each type's connection check; each type's module holds both.
 
 mod grouped;
 mod kazoo;
@@ -10,9 +11,11 @@ pub use repository::SeaOrmPbxRepository;
 
 use anyhow::{Context, anyhow};
 use pbx_application::Versioned;
+use pbx_domain::connection::Findings;
 use pbx_domain::{CountryCode, CustomerId, PbxConnection, PbxId, PbxProfile, PbxType, ProfileName, Secret, Withheld};
 use serde::de::DeserializeOwned;
 
+use crate::checks::{Budget, HttpProber};
 use crate::queries::ShownRow;
 
 /// The stored form of a connection: its non-secret settings and its secrets, both JSON.
@@ -72,6 +75,15 @@ pub(crate) fn monitors_sub_accounts(pbx_type: PbxType, settings: serde_json::Val
     match pbx_type {
         PbxType::Kazoo => kazoo::monitors_sub_accounts(settings),
         PbxType::ThreeCx | PbxType::Teams => None,
+    }
+}
+
+/// What the service's check of `connection` finds (CONTRACT §15), by its type's transport.
+pub(crate) async fn probe(prober: &HttpProber, connection: &PbxConnection, budget: &Budget) -> Findings {
+    match connection {
+        PbxConnection::Kazoo(kazoo) => kazoo::check::probe(prober, kazoo, budget).await,
+        PbxConnection::Teams(teams) => teams::check::probe(prober, teams, budget).await,
+        PbxConnection::ThreeCx(_) => Findings::default(),
     }
 }
 

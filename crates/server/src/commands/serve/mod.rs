@@ -16,7 +16,7 @@ use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadCredentials, Read
 use pbx_application::system::{SystemClock, UuidV7Generator};
 use pbx_application::webhook::Webhooks;
 use pbx_application::{Accounts, ReadEvents, Recorder};
-use pbx_infra::checks::{HttpProber, TeamsApplication};
+use pbx_infra::checks::HttpProber;
 use pbx_infra::database::{Database, backend_name};
 use pbx_infra::{
     HttpSender, SeaOrmAccountRepository, SeaOrmConnectionStore, SeaOrmCustomerRepository, SeaOrmDeliveryStore,
@@ -53,8 +53,7 @@ fn log_configuration(common: &CommonArgs, serve: &ServeArgs) {
         check_interval = ?serve.check_interval,
         check_concurrency = serve.check_concurrency,
         collector_stale_after = ?serve.collector_stale_after,
-        teams_client_id = serve.teams_client_id.as_deref().unwrap_or(""),
-        teams_client_secret = if serve.teams_client_secret.is_some() { "[REDACTED]" } else { "" },
+        entra_application = serve.entra_client_id().unwrap_or(""),
         entra_authority = %serve.entra_authority,
         body_limit = serve.body_limit,
         rate_limit = serve.rate_limit,
@@ -222,15 +221,8 @@ async fn application(
 /// and the tokens are this server's own (no `--jwks`).
 /// The connection checks (§15): their requests, where their results are kept, and their schedule.
 fn checks(serve: &ServeArgs, db: &Database, cipher: &SecretCipher, replica: &str) -> anyhow::Result<Checks> {
-    let teams = match (&serve.teams_client_id, &serve.teams_client_secret) {
-        (Some(client_id), Some(secret)) => Some(TeamsApplication {
-            client_id: client_id.clone(),
-            client_secret: pbx_domain::Secret::parse(&secret.0).context("--teams-client-secret")?,
-        }),
-        (None, None) => None,
-        _ => anyhow::bail!("--teams-client-id and --teams-client-secret go together"),
-    };
-    let prober = HttpProber::new(serve.pbx_hosts_allow_private, serve.entra_authority.clone(), teams)?;
+    let prober =
+        HttpProber::new(serve.pbx_hosts_allow_private, serve.entra_authority.clone(), serve.entra_application()?)?;
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
     let ports = CheckPorts {
         prober: Arc::new(prober),
