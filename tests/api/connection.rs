@@ -38,11 +38,29 @@ async fn connection_once(server: &TestServer, token: &str, path: &str, state: &s
     }
 }
 
-/// The `pbx.connection_changed` events the reseller of `token` sees.
-async fn connection_events(server: &TestServer, token: &str) -> Vec<Value> {
+/// The `pbx.*` events the reseller of `token` sees.
+async fn profile_events(server: &TestServer, token: &str) -> Vec<Value> {
     let (status, _, body) = read(server.get("/api/v1.0/events?limit=1000", token).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    body["data"].as_array().unwrap().iter().filter(|e| e["type"] == "pbx.connection_changed").cloned().collect()
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"].as_str().unwrap().starts_with("pbx."))
+        .cloned()
+        .collect()
+}
+
+/// The `pbx.connection_changed` events the reseller of `token` sees.
+async fn connection_events(server: &TestServer, token: &str) -> Vec<Value> {
+    profile_events(server, token).await.into_iter().filter(|e| e["type"] == "pbx.connection_changed").collect()
+}
+
+/// Each `pbx.*` event's type and the state of the `connection` its data shows.
+async fn recorded_states(server: &TestServer, token: &str) -> Vec<(String, String)> {
+    let events = profile_events(server, token).await;
+    let state = |e: &Value| e["data"]["connection"]["state"].as_str().unwrap_or("(none)").to_owned();
+    events.iter().map(|e| (e["type"].as_str().unwrap().to_owned(), state(e))).collect()
 }
 
 #[tokio::test]
@@ -137,6 +155,18 @@ async fn a_refused_key_fails_and_a_new_key_is_checked_again() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{op}");
     }
+
+    // Every profile event shows the connection once its change is written (never `checking`): the created profile
+    // not yet checked, the new key's last check forgotten, the rename's kept.
+    let expected = [
+        ("pbx.created", "unknown"),
+        ("pbx.connection_changed", "failed"),
+        ("pbx.updated", "unknown"),
+        ("pbx.connection_changed", "connected"),
+        ("pbx.updated", "connected"),
+    ];
+    let expected: Vec<(String, String)> = expected.iter().map(|(t, s)| ((*t).to_owned(), (*s).to_owned())).collect();
+    assert_eq!(recorded_states(&server, &token).await, expected);
 }
 
 #[tokio::test]
@@ -245,6 +275,12 @@ async fn collectors_report_and_decide_for_a_profile_the_service_cannot_check() {
     assert_eq!(states, [json!("connected"), json!("failed")], "a report that changes nothing records nothing");
     let (_, _, listed) = read(server.get(&format!("/api/v1.0/customers/{customer}/pbxs"), &token).await).await;
     assert_eq!(listed["data"][0]["connection"]["state"], "failed", "lists show it too");
+    let created = &profile_events(&server, &token).await[0];
+    assert_eq!(created["type"], "pbx.created");
+    assert_eq!(
+        (&created["data"]["connection"]["state"], &created["data"]["connection"]["reason"]),
+        (&json!("unknown"), &json!("NotCheckable"))
+    );
 
     let (status, _, body) =
         put(json!({"state": "sleeping", "reason": "not camel", "message": "", "lastSeenAt": "x"}), collector.clone())

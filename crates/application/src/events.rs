@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
+use pbx_domain::connection::{Connection, Status};
 use pbx_domain::events::{Actor, EventPage, EventType};
 use pbx_domain::{Customer, CustomerId, PbxId, PbxProfile, ResellerId};
 use serde_json::Value;
@@ -40,6 +41,15 @@ pub struct NewEvent {
     pub data: Option<Value>,
 }
 
+impl NewEvent {
+    /// Whether this change of a profile of `pbx_type` touches how it is reached (one of its connection fields, or
+    /// its type): the last check's result is then of another connection.
+    #[must_use]
+    pub fn changes_connection(&self, pbx_type: pbx_domain::PbxType) -> bool {
+        self.changed.as_deref().is_some_and(|changed| pbx_type.connection_changed(changed))
+    }
+}
+
 /// How a resource is shown in an event: as the API's get shows it. The front end implements it (it owns the
 /// resources' JSON form).
 #[cfg_attr(test, mockall::automock)]
@@ -60,12 +70,22 @@ fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
     changed
 }
 
+/// A profile's rendered `data` with its `connection`.
+fn with_connection(mut data: Value, connection: &Connection) -> Value {
+    if let (Some(object), Ok(connection)) = (data.as_object_mut(), serde_json::to_value(connection)) {
+        object.insert("connection".to_owned(), connection);
+    }
+    data
+}
+
 /// Makes the events of changes: ids, times, the resource's form.
 #[derive(Clone)]
 pub struct Recorder {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     render: Arc<dyn Render>,
+    /// When a collector's report counts as stale in a profile's `connection`.
+    collector_stale_after: TimeDelta,
 }
 opaque_debug!(Recorder);
 
@@ -73,7 +93,22 @@ impl Recorder {
     /// A recorder stamping events with `clock` and `ids`, showing resources through `render`.
     #[must_use]
     pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>, render: Arc<dyn Render>) -> Self {
-        Self { clock, ids, render }
+        let collector_stale_after = crate::connection::Schedule::default().collector_stale_after;
+        Self { clock, ids, render, collector_stale_after }
+    }
+
+    /// The same, counting a collector's report as stale after `stale_after` (`--collector-stale-after`), as the
+    /// answers do.
+    #[must_use]
+    pub fn with_collector_stale_after(self, stale_after: TimeDelta) -> Self {
+        Self { collector_stale_after: stale_after, ..self }
+    }
+
+    /// The `connection` an event shows of `profile` kept as `status`: a running check is not recorded (the event
+    /// shows the state it started from).
+    fn recorded(&self, profile: &PbxProfile, status: &Status) -> Connection {
+        let status = Status { checking_until: None, ..status.clone() };
+        status.summarize(profile.pbx_type().checkable(), self.clock.now(), self.collector_stale_after)
     }
 
     #[allow(clippy::too_many_arguments)] // one event's fields
@@ -121,25 +156,27 @@ impl Recorder {
         self.event(EventType::CustomerDeleted, actor, reseller, customer, None, None, None)
     }
 
-    /// `pbx.created`. A profile created without its own country takes its customer's: the repository then sets
-    /// the stored country in the data (see [`crate::PbxRepository::insert_for_reseller`]).
+    /// `pbx.created`, its `connection` not yet checked. A profile created without its own country takes its
+    /// customer's: the repository then sets the stored country in the data (see
+    /// [`crate::PbxRepository::insert_for_reseller`]).
     #[must_use]
     pub fn pbx_created(&self, actor: &Actor, reseller: ResellerId, profile: &PbxProfile) -> NewEvent {
-        let data = self.render.profile(profile);
+        let data = with_connection(self.render.profile(profile), &self.recorded(profile, &Status::default()));
         let (customer, id) = (profile.customer_id, Some(profile.id));
         self.event(EventType::PbxCreated, actor, reseller, customer, id, None, Some(data))
     }
 
     /// `pbx.updated`, `pbx.enabled` or `pbx.disabled`, with the fields that differ and each secret written (named,
-    /// never shown).
+    /// never shown), and the `connection` once the change is written: `connection` as kept before it, or what a
+    /// change of the connection fields leaves of it ([`NewEvent::changes_connection`]).
     #[must_use]
     pub fn pbx_changed(
         &self,
         actor: &Actor,
         reseller: ResellerId,
-        before: &PbxProfile,
-        after: &PbxProfile,
+        (before, after): (&PbxProfile, &PbxProfile),
         secrets_written: Vec<String>,
+        connection: &Status,
     ) -> NewEvent {
         let event_type = EventType::of_profile_change(before.enabled, after.enabled);
         let data = self.render.profile(after);
@@ -149,7 +186,14 @@ impl Recorder {
         changed.sort();
         changed.dedup();
         let (customer, id) = (after.customer_id, Some(after.id));
-        self.event(event_type, actor, reseller, customer, id, Some(changed), Some(data))
+        let mut event = self.event(event_type, actor, reseller, customer, id, Some(changed), None);
+        let connection = if event.changes_connection(after.pbx_type()) {
+            &connection.clone().after_connection_change()
+        } else {
+            connection
+        };
+        event.data = Some(with_connection(data, &self.recorded(after, connection)));
+        event
     }
 
     /// `pbx.deleted`.
@@ -165,12 +209,9 @@ impl Recorder {
         actor: &Actor,
         reseller: ResellerId,
         profile: &PbxProfile,
-        connection: &pbx_domain::connection::Connection,
+        connection: &Connection,
     ) -> NewEvent {
-        let mut data = self.render.profile(profile);
-        if let (Some(object), Ok(connection)) = (data.as_object_mut(), serde_json::to_value(connection)) {
-            object.insert("connection".to_owned(), connection);
-        }
+        let data = with_connection(self.render.profile(profile), connection);
         let (customer, id, changed) = (profile.customer_id, Some(profile.id), Some(vec!["connection".to_owned()]));
         self.event(EventType::PbxConnectionChanged, actor, reseller, customer, id, changed, Some(data))
     }

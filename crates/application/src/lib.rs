@@ -20,6 +20,6 @@ pub mod webhook;
 pub use account::{AccountError, AccountMetrics, AccountRepository, Accounts, CustomerProfiles, ProfileFigures};
 pub use events::{Audience, EventLog, EventsError, Listener, NewEvent, ReadEvents, Recorder, Render, Visibility, Wake};
 pub use ports::{
-    Attachment, Clock, CustomerRepository, IdGenerator, InsertPbxError, Page, PbxRepository, PbxSummary, Readiness,
-    RepositoryError, ShownProfile, Versioned, WriteError,
+    Attachment, Clock, CustomerRepository, IdGenerator, InsertPbxError, Page, PbxRepository, PbxSummary,
+    ProfileToChange, Readiness, RepositoryError, ShownProfile, Versioned, WriteError,
 };

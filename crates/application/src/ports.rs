@@ -72,6 +72,17 @@ pub struct ShownProfile {
     pub connection: pbx_domain::connection::Status,
 }
 
+/// A profile read to be changed: its secrets decrypted, its customer's country, its kept connection status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileToChange {
+    /// The profile and its version.
+    pub current: Versioned<PbxProfile>,
+    /// Its customer's country (what a profile without its own takes).
+    pub customer_country: CountryCode,
+    /// Its kept connection status.
+    pub connection: pbx_domain::connection::Status,
+}
+
 /// What a PBX instance is attached to: a profile, and its customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -235,8 +246,9 @@ pub trait PbxRepository: Send + Sync {
     /// As [`PbxRepository::instance_attached`].
     async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
 
-    /// The profile `id` of customer `customer_id`, secrets decrypted, with that customer's country — if the customer
-    /// is `reseller`'s (`None` otherwise, exactly like a missing profile): what a change reads, in one query.
+    /// The profile `id` of customer `customer_id`, secrets decrypted, with that customer's country and its
+    /// connection status — if the customer is `reseller`'s (`None` otherwise, exactly like a missing profile): what
+    /// a change reads, in one query.
     ///
     /// # Errors
     /// As [`PbxRepository::instance_attached`].
@@ -245,7 +257,7 @@ pub trait PbxRepository: Send + Sync {
         reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
-    ) -> Result<Option<(Versioned<PbxProfile>, CountryCode)>, RepositoryError>;
+    ) -> Result<Option<ProfileToChange>, RepositoryError>;
 
     /// The profile `id` of customer `customer_id`, if that customer is `reseller`'s, without its secrets (what a
     /// get shows): one read where [`CustomerRepository::find`] then [`PbxRepository::find`] would take two, and no

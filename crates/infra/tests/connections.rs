@@ -133,6 +133,8 @@ async fn the_status_shows_in_reads_and_a_change_of_a_connection_field_resets_it(
     assert_eq!(shown.profile.version, 1, "a check never changes the profile's version");
     let listed = f.profiles.list(profile.customer_id, pbx_application::Page { index: 0, size: 10 }).await.unwrap();
     assert_eq!(listed[0].connection, shown.connection);
+    let to_change = |id| f.profiles.find_to_change(f.reseller, profile.customer_id, id);
+    assert_eq!(to_change(profile.id).await.unwrap().unwrap().connection, shown.connection, "what a patch reads");
 
     // A rename keeps the status; a new API key forgets the check (not the collector's report).
     let mut renamed = profile.clone();
@@ -143,6 +145,8 @@ async fn the_status_shows_in_reads_and_a_change_of_a_connection_field_resets_it(
     let rekey = pbx_application::NewEvent { changed: Some(vec!["apiKey".to_owned()]), ..event() };
     f.profiles.update(&renamed, 2, &rekey).await.unwrap();
     let kept = f.store.kept(profile.id).await.unwrap();
+    let after = to_change(profile.id).await.unwrap().unwrap().connection;
+    assert_eq!(after, shown.connection.clone().after_connection_change(), "the store resets as the domain says");
     assert_eq!((kept.status.checked, kept.status.collector, kept.failures), (None, Some(report), 0));
     // A profile never checked: the reset creates its row.
     let other = f.profile(PbxType::Teams, false).await;

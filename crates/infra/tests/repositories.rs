@@ -388,7 +388,9 @@ async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     assert_eq!(f.profiles.find_visible(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);
     let to_change = f.profiles.find_to_change(owner.reseller_id, owner.id, second.id).await.unwrap();
     let customer_country = owner.details.country_code;
-    assert_eq!(to_change, Some((read.clone(), customer_country)), "secrets and the customer's country, one query");
+    let expected =
+        pbx_application::ProfileToChange { current: read.clone(), customer_country, connection: Default::default() };
+    assert_eq!(to_change, Some(expected), "secrets, the customer's country and the status (none kept), one query");
     assert_eq!(f.profiles.find_to_change(stranger, owner.id, second.id).await.unwrap(), None, "another reseller's");
     assert_eq!(f.profiles.find_to_change(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);
 

@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
-use pbx_application::pbx::CreatePbxCommand;
+use pbx_application::pbx::{CreatePbxCommand, Patched};
 use pbx_domain::connection::Status;
 use pbx_domain::{CustomerId, PbxId};
 
@@ -199,9 +199,9 @@ pub(crate) async fn patch(
     let editable = state.patch_pbx.load(caller.reseller, customer_id, pbx_id, if_match).await?;
     let change = profile::patched(&editable.current.value, operations)?;
     profile::check_hosts(&change.profile.connection, state.settings.pbx_hosts_allow_private, "")?;
-    let profile = state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?;
-    let status = state.checks.status(pbx_id).await?;
-    let connection = match status {
+    let Patched { profile, connection } =
+        state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?;
+    let connection = match connection {
         // Never checked, or its connection just changed: checked next, when the service checks by itself.
         status @ Status { checked: None, checking_until: None, .. } => {
             state.checks.unchecked(profile.value.pbx_type(), status)

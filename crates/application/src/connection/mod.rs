@@ -123,10 +123,7 @@ impl Checks {
     }
 
     /// The kept status of `pbx`.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub async fn status(&self, pbx: PbxId) -> Result<Status, RepositoryError> {
+    async fn status(&self, pbx: PbxId) -> Result<Status, RepositoryError> {
         Ok(self.ports.store.kept(pbx).await?.status)
     }
 

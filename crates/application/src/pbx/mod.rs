@@ -11,7 +11,7 @@ use pbx_domain::{CountryCode, PbxConnection, ProfileName};
 pub use create::{CreatePbx, CreatePbxCommand, CreatePbxError};
 pub use credentials::{ReadCredentials, ReadCredentialsError};
 pub use delete::{DeletePbx, DeletePbxError};
-pub use patch::{Editable, PatchPbx, PatchPbxError, ProfileChange};
+pub use patch::{Editable, PatchPbx, PatchPbxError, Patched, ProfileChange};
 pub use read::{InstanceLookup, ReadPbxError, ReadPbxs};
 
 /// A profile a client describes: every field valid; the customer's country stands in for a missing one.

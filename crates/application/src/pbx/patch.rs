@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use pbx_domain::connection::Status;
 use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
 use crate::events::Recorder;
-use crate::ports::{PbxRepository, RepositoryError, Versioned, WriteError};
+use crate::ports::{PbxRepository, ProfileToChange, RepositoryError, Versioned, WriteError};
 use crate::use_case::opaque_debug;
 
 /// A profile as it is before a change, with what a change needs to know of its customer.
@@ -19,6 +20,18 @@ pub struct Editable {
     customer_country: CountryCode,
     /// The customer's reseller.
     reseller: ResellerId,
+    /// The profile's connection status as kept when read.
+    connection: Status,
+}
+
+/// A profile changed: its new version, and its connection status once changed (what was kept, or what a change of
+/// its connection fields leaves of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patched {
+    /// The profile and its new version.
+    pub profile: Versioned<PbxProfile>,
+    /// Its connection status.
+    pub connection: Status,
 }
 
 /// The profile a change makes: every field a client can set.
@@ -100,12 +113,12 @@ impl PatchPbx {
         pbx_id: PbxId,
         if_match: Option<u64>,
     ) -> Result<Editable, PatchPbxError> {
-        let (current, customer_country) =
+        let ProfileToChange { current, customer_country, connection } =
             self.profiles.find_to_change(reseller, customer_id, pbx_id).await?.ok_or(PatchPbxError::NotFound)?;
         if if_match.is_some_and(|v| v != current.version) {
             return Err(PatchPbxError::PreconditionFailed);
         }
-        Ok(Editable { current, customer_country, reseller })
+        Ok(Editable { current, customer_country, reseller, connection })
     }
 
     /// Stores `change` over `editable`, if nothing changed the profile since it was loaded.
@@ -121,8 +134,8 @@ impl PatchPbx {
         change: ProfileChange,
         accept_charges: bool,
         actor: &pbx_domain::events::Actor,
-    ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
-        let Editable { current, customer_country, reseller } = editable;
+    ) -> Result<Patched, PatchPbxError> {
+        let Editable { current, customer_country, reseller, connection } = editable;
         let ProfileChange { profile: new, enabled, secrets_written } = change;
         let patched = PbxProfile {
             id: current.value.id,
@@ -146,10 +159,16 @@ impl PatchPbx {
             }
             return Err(PatchPbxError::ChargesNotAccepted);
         }
-        let event = self.recorder.pbx_changed(actor, reseller, &current.value, &patched, secrets_written);
+        let event =
+            self.recorder.pbx_changed(actor, reseller, (&current.value, &patched), secrets_written, &connection);
+        let connection = if event.changes_connection(patched.pbx_type()) {
+            connection.after_connection_change()
+        } else {
+            connection
+        };
         let version = self.profiles.update(&patched, current.version, &event).await?;
         tracing::info!(version, "PBX profile changed");
-        Ok(Versioned { value: patched, version })
+        Ok(Patched { profile: Versioned { value: patched, version }, connection })
     }
 }
 
@@ -196,10 +215,35 @@ mod tests {
         profile
     }
 
+    /// A kept status: the last check passed, and a collector reported (when the tests started: never stale).
+    fn kept() -> Status {
+        use pbx_domain::connection::{Checked, CollectorReport, CollectorState, Findings};
+        static STARTED: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
+        let mut findings = Findings::default();
+        pbx_domain::kazoo::check::CONDITIONS.iter().for_each(|&c| findings.holds(c));
+        let now = *STARTED.get_or_init(chrono::Utc::now);
+        let collector = CollectorReport {
+            state: CollectorState::Connected,
+            reason: None,
+            message: None,
+            last_seen_at: now,
+            last_event_at: None,
+        };
+        Status {
+            checked: Some(Checked::new(findings, &pbx_domain::kazoo::check::CONDITIONS, None, now)),
+            collector: Some(collector),
+            checking_until: Some(now + chrono::TimeDelta::seconds(10)),
+        }
+    }
+
     fn stored(enabled: bool) -> MockPbxRepository {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find_to_change().returning(move |_, _, _| {
-            Ok(Some((Versioned { value: profile(enabled), version: 4 }, CountryCode::parse("FR").unwrap())))
+            Ok(Some(ProfileToChange {
+                current: Versioned { value: profile(enabled), version: 4 },
+                customer_country: CountryCode::parse("FR").unwrap(),
+                connection: kept(),
+            }))
         });
         profiles
     }
@@ -220,9 +264,73 @@ mod tests {
         change: ProfileChange,
         accept_charges: bool,
     ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
-        let use_case = PatchPbx::new(Arc::new(profiles), crate::events::test_recorder());
+        Ok(run_with(crate::events::test_recorder(), profiles, if_match, change, accept_charges).await?.profile)
+    }
+
+    async fn run_with(
+        recorder: Recorder,
+        profiles: MockPbxRepository,
+        if_match: Option<u64>,
+        change: ProfileChange,
+        accept_charges: bool,
+    ) -> Result<Patched, PatchPbxError> {
+        let use_case = PatchPbx::new(Arc::new(profiles), recorder);
         let editable = use_case.load(reseller(), customer_id(), pbx_id(), if_match).await?;
         use_case.save(editable, change, accept_charges, &crate::events::test_actor()).await
+    }
+
+    /// A recorder that shows a profile as its name and its Kazoo account.
+    fn showing_accounts() -> Recorder {
+        let mut render = crate::events::MockRender::new();
+        render.expect_profile().returning(|p| {
+            let account = match &p.connection {
+                PbxConnection::Kazoo(kazoo) => kazoo.account_id.as_str().to_owned(),
+                _ => String::new(),
+            };
+            serde_json::json!({"name": p.name.as_str(), "accountId": account})
+        });
+        let system = crate::system::SystemClock;
+        Recorder::new(Arc::new(system), Arc::new(crate::system::UuidV7Generator), Arc::new(render))
+    }
+
+    #[tokio::test]
+    async fn the_event_shows_the_connection_kept_and_a_new_account_forgets_the_check_not_the_collector() {
+        use pbx_domain::connection::ConnectionState;
+        let connection_of = |event: &crate::events::NewEvent| event.data.as_ref().unwrap()["connection"].clone();
+        let mut profiles = stored(false);
+        profiles
+            .expect_update()
+            .withf(move |_, _, e| {
+                let connection = connection_of(e);
+                e.changed.as_deref() == Some(&["name".to_owned()][..])
+                    && connection["state"] == "connected"
+                    && connection["conditions"].as_array().unwrap().len() == 3
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(5));
+        let renamed = run_with(showing_accounts(), profiles, None, change("New", "12345", None, false), false).await;
+        assert_eq!(renamed.unwrap().connection, kept(), "a rename keeps the status (the answer shows it)");
+
+        let mut profiles = stored(false);
+        profiles
+            .expect_update()
+            .withf(move |_, _, e| {
+                let connection = connection_of(e);
+                connection["state"] == "unknown"
+                    && connection["conditions"].as_array().unwrap().is_empty()
+                    && connection["collector"]["state"] == "connected"
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(5));
+        let moved = run_with(showing_accounts(), profiles, None, change("Main", "67890", None, false), false).await;
+        let connection = moved.unwrap().connection;
+        assert_eq!((connection.checked, connection.checking_until), (None, None));
+        assert!(connection.collector.is_some());
+        assert_eq!(
+            kept().summarize(true, chrono::Utc::now(), chrono::TimeDelta::minutes(15)).state,
+            ConnectionState::Checking,
+            "what the event does not record"
+        );
     }
 
     #[tokio::test]

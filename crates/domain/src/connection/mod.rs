@@ -307,6 +307,13 @@ pub struct Status {
 }
 
 impl Status {
+    /// What a change of the profile's connection fields leaves: the collector's report, no check (the last one was
+    /// of another connection) and none running.
+    #[must_use]
+    pub fn after_connection_change(self) -> Self {
+        Self { collector: self.collector, ..Self::default() }
+    }
+
     /// The summary shown at `now`: `checkable` says whether the service checks the profile's type itself; a
     /// collector report older than `stale_after` counts as stale.
     #[must_use]

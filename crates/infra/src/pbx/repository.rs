@@ -5,8 +5,8 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pbx_application::{
-    Attachment, InsertPbxError, NewEvent, Page, PbxRepository, PbxSummary, RepositoryError, ShownProfile, Versioned,
-    WriteError,
+    Attachment, InsertPbxError, NewEvent, Page, PbxRepository, PbxSummary, ProfileToChange, RepositoryError,
+    ShownProfile, Versioned, WriteError,
 };
 use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
 use sea_orm::sea_query::Expr;
@@ -280,17 +280,18 @@ impl PbxRepository for SeaOrmPbxRepository {
         reseller: ResellerId,
         customer_id: CustomerId,
         id: PbxId,
-    ) -> Result<Option<(Versioned<PbxProfile>, CountryCode)>, RepositoryError> {
+    ) -> Result<Option<ProfileToChange>, RepositoryError> {
         let statement = queries::profile_to_change(self.db.backend(), reseller, customer_id, id);
         let Some(row) = self.db.connection().query_one_raw(statement).await.map_err(repository_error)? else {
             return Ok(None);
         };
         let read = || -> anyhow::Result<_> {
             let country = CountryCode::parse(&row.try_get::<String>("", "customer_country")?)?;
-            Ok((pbx_profile::Model::from_query_result(&row, "")?, country))
+            let connection = ConnectionColumns::from_query_result(&row, "")?.status()?;
+            Ok((pbx_profile::Model::from_query_result(&row, "")?, country, connection))
         };
-        let (model, country) = read().map_err(RepositoryError::Unexpected)?;
-        Ok(self.read_back(id, Some(model))?.map(|profile| (profile, country)))
+        let (model, customer_country, connection) = read().map_err(RepositoryError::Unexpected)?;
+        Ok(self.read_back(id, Some(model))?.map(|current| ProfileToChange { current, customer_country, connection }))
     }
 
     async fn find_visible(
@@ -304,12 +305,7 @@ impl PbxRepository for SeaOrmPbxRepository {
             return Ok(None);
         };
         let shown = || -> anyhow::Result<ShownProfile> {
-            let columns = ConnectionColumns::from_query_result(&row, "")?;
-            let connection = crate::connection_store::status(
-                columns.connection_checked.as_deref(),
-                columns.connection_collector.as_deref(),
-                columns.connection_checking_until,
-            )?;
+            let connection = ConnectionColumns::from_query_result(&row, "")?.status()?;
             let profile = load(ShownRow::from_query_result(&row, "")?, &StoredSecrets::NotRead)?;
             Ok(ShownProfile { profile, connection })
         };
@@ -347,7 +343,7 @@ impl PbxRepository for SeaOrmPbxRepository {
             .build(self.db.backend());
         let mut statements = vec![update];
         // A connection field changed: the last check's result is of another connection.
-        if event.changed.as_deref().is_some_and(|changed| profile.pbx_type().connection_changed(changed)) {
+        if event.changes_connection(profile.pbx_type()) {
             statements.push(crate::connection_store::reset(self.db.backend(), profile.id));
         }
         match self.db.apply(Change::recorded(statements, vec![event.clone()])).await {

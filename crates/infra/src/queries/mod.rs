@@ -175,8 +175,8 @@ pub(crate) fn visible_profile(reseller: ResellerId, customer_id: CustomerId, id:
     profile(customer_id, id).filter(pbx_profile::Column::CustomerId.in_subquery(customer_of(reseller, customer_id)))
 }
 
-/// The profile `id` of the customer `customer_id` with that customer's country (`customer_country`), if the
-/// customer is `reseller`'s: one query for what a change reads.
+/// The profile `id` of the customer `customer_id` with that customer's country (`customer_country`) and its
+/// connection status ([`ConnectionColumns`]), if the customer is `reseller`'s: one query for what a change reads.
 pub(crate) fn profile_to_change(
     backend: DbBackend,
     reseller: ResellerId,
@@ -185,7 +185,9 @@ pub(crate) fn profile_to_change(
 ) -> Statement {
     let p = |n| placeholder(backend, n);
     let sql = format!(
-        "SELECT p.*, c.country_code AS customer_country FROM pbx_profiles p JOIN customers c ON c.id = p.customer_id \
+        "SELECT p.*, c.country_code AS customer_country, k.checked AS connection_checked, \
+         k.collector AS connection_collector, k.checking_until AS connection_checking_until \
+         FROM pbx_profiles p JOIN customers c ON c.id = p.customer_id LEFT JOIN pbx_connections k ON k.pbx_id = p.id \
          WHERE p.id = {} AND p.customer_id = {} AND c.reseller_id = {}",
         p(1),
         p(2),
@@ -254,6 +256,17 @@ pub(crate) struct ConnectionColumns {
     pub(crate) connection_checked: Option<String>,
     pub(crate) connection_collector: Option<String>,
     pub(crate) connection_checking_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ConnectionColumns {
+    /// The status they keep.
+    pub(crate) fn status(&self) -> anyhow::Result<pbx_domain::connection::Status> {
+        crate::connection_store::status(
+            self.connection_checked.as_deref(),
+            self.connection_collector.as_deref(),
+            self.connection_checking_until,
+        )
+    }
 }
 
 /// A profile of a page, with its connection status.

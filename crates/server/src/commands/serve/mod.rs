@@ -172,7 +172,8 @@ async fn application(
     }
     let profiles = Arc::new(profiles);
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
-    let recorder = Recorder::new(clock.clone(), ids.clone(), Arc::new(EventRender));
+    let recorder = Recorder::new(clock.clone(), ids.clone(), Arc::new(EventRender))
+        .with_collector_stale_after(collector_stale_after(serve)?);
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
     Ok(web::Data::new(AppState {
@@ -229,17 +230,22 @@ fn checks(serve: &ServeArgs, db: &Database, cipher: &SecretCipher, replica: &str
         store: Arc::new(SeaOrmConnectionStore::new(db.clone())),
         profiles: Arc::new(SeaOrmPbxRepository::new(db.clone(), cipher.clone())),
         customers: Arc::new(SeaOrmCustomerRepository::new(db.clone())),
-        recorder: Recorder::new(clock.clone(), ids, Arc::new(EventRender)),
+        recorder: Recorder::new(clock.clone(), ids, Arc::new(EventRender))
+            .with_collector_stale_after(collector_stale_after(serve)?),
         clock,
     };
     let schedule = Schedule {
         automatic: serve.pbx_checks,
         interval: chrono::TimeDelta::from_std(serve.check_interval).context("--check-interval")?,
-        collector_stale_after: chrono::TimeDelta::from_std(serve.collector_stale_after)
-            .context("--collector-stale-after")?,
+        collector_stale_after: collector_stale_after(serve)?,
         concurrency: usize::from(serve.check_concurrency),
     };
     Ok(Checks::new(ports, schedule, replica.to_owned()))
+}
+
+/// When a collector's report counts as stale, in answers and in events alike.
+fn collector_stale_after(serve: &ServeArgs) -> anyhow::Result<chrono::TimeDelta> {
+    chrono::TimeDelta::from_std(serve.collector_stale_after).context("--collector-stale-after")
 }
 
 fn check_dev_tokens(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<()> {
