@@ -405,3 +405,40 @@ async fn enabled_profiles_are_checked_again_periodically_and_disabled_ones_are_n
         "one per profile: a check that changes nothing records nothing"
     );
 }
+
+#[tokio::test]
+async fn an_accounts_profiles_are_checked_through_its_prefix_and_nowhere_else() {
+    let (crossbar, blackhole) = (fakes::http(fakes::crossbar).await, fakes::blackhole().await);
+    let server = TestServer::start_with(&[("PBX_PBX_HOSTS_ALLOW_PRIVATE", "true")]).await;
+    let token = server.token(&new_guid(), "onboarding");
+    let (status, _, account) =
+        read(server.post("/api/v1.0/accounts", &token, &json!({"name": "Brand"}), &[]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{account}");
+    let prefix = format!("/api/v1.0/accounts/{}", account["data"]["id"].as_str().unwrap());
+    let (_, _, customer) =
+        read(server.post(&format!("{prefix}/customers"), &token, &json!({"name": "Acme"}), &[]).await).await;
+    let pbxs = format!("{prefix}/customers/{}/pbxs", customer["data"]["id"].as_str().unwrap());
+    let body = kazoo_at(&crossbar.url, &blackhole.url, &key("good"));
+
+    // The dry run and the check of a saved profile, both through the prefix.
+    let (status, _, dry) = read(server.post(&format!("{pbxs}/check"), &token, &body, &[]).await).await;
+    assert_eq!((status, &dry["data"]["connection"]["state"]), (StatusCode::OK, &json!("connected")), "{dry}");
+    let response = server.post(&pbxs, &token, &body, &[("accept-charges", "true")]).await;
+    let (status, _, created) = read(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let check = format!("{pbxs}/{}/check", created["data"]["id"].as_str().unwrap());
+    let (status, _, checked) = read(server.post(&check, &token, &json!({}), &[]).await).await;
+    assert_eq!((status, &checked["data"]["connection"]["state"]), (StatusCode::OK, &json!("connected")), "{checked}");
+
+    // The parent's short routes hold its own customers, and another tenant has no such account.
+    let short = check.trim_start_matches(&prefix).replacen("/customers", "/api/v1.0/customers", 1);
+    let (status, _, _) = read(server.post(&short, &token, &json!({}), &[]).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{short}");
+    let before = crossbar.requests();
+    let stranger = server.token(&new_guid(), "onboarding");
+    let (status, _, _) = read(server.post(&check, &stranger, &json!({}), &[]).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the missing account's answer");
+    let (status, _, _) = read(server.post(&format!("{pbxs}/check"), &stranger, &body, &[]).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the missing account's answer");
+    assert_eq!(crossbar.requests(), before, "no request to the PBX for a refused caller");
+}
