@@ -28,6 +28,8 @@ import writes
 
 CHECKS = int(os.environ.get("BENCH_CHECKS", "200"))
 CHECKS_DUE = int(os.environ.get("BENCH_CHECKS_DUE", "1000"))
+CHECKS_QUIET = int(os.environ.get("BENCH_CHECKS_QUIET", "2000"))
+IDLE_SECONDS = 10
 FAKE = bench.TARGET / "release" / "examples" / "fake_pbx"
 
 
@@ -111,6 +113,31 @@ def get_p50_while_due(work, database_url, fields):
         server.stop()
 
 
+def idle_cost(work, database_url, fields):
+    """Part 4: an idle server checking by itself, with no profile, then with CHECKS_QUIET checked ones."""
+    env = {"PBX_PBX_HOSTS_ALLOW_PRIVATE": "true", "PBX_PBX_CHECKS": "true"}
+    server = bench.Server("quiet", work / "quiet", database_url, env)
+    server.start()
+    try:
+        measure = writes.idle_window(database_url, server, IDLE_SECONDS)
+        rows = [(f"idle server checking by itself, no profile: a {IDLE_SECONDS} s window", measure())]
+        token = server.token()
+        customer = post(f"{server.url}/api/v1.0/customers", token, {"name": "Quiet"})["data"]["id"]
+        for n in range(CHECKS_QUIET):
+            post(f"{server.url}/api/v1.0/customers/{customer}/pbxs", token, kazoo(fields, account=f"quiet-{n}"))
+        writes.psql(database_url, "UPDATE pbx_profiles SET enabled = true")
+        deadline = time.time() + 120
+        while int(writes.psql(database_url, "SELECT count(*) FROM pbx_connections WHERE checked IS NOT NULL")) \
+                < CHECKS_QUIET and time.time() < deadline:
+            time.sleep(1)
+        checked = writes.psql(database_url, "SELECT count(*) FROM pbx_connections WHERE checked IS NOT NULL")
+        rows.append((f"{CHECKS_QUIET:,} enabled profiles, {checked} checked, none due: a {IDLE_SECONDS} s window",
+                     measure()))
+        return rows
+    finally:
+        server.stop()
+
+
 def main():
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
@@ -135,6 +162,9 @@ def main():
             fields["silent"] = silent_rest()
             bench.log(f"GET p50 while {CHECKS_DUE} profiles come due")
             quiet, busy = get_p50_while_due(work, database_url, fields)
+        with writes.scratch_database("pbx_bench_q") as database_url:
+            bench.log(f"idle cost with {CHECKS_QUIET} checked profiles")
+            idle = idle_cost(work, database_url, fields)
     finally:
         process.terminate()
     table = "\n".join([
@@ -147,6 +177,7 @@ def main():
         f"| creates/s, 32 connections, `--pbx-checks=false` | {off:.0f} (rounds {', '.join(f'{r:.0f}' for r in rounds[False])}) |",
         f"| ratio on / off | {on / off:.2f} |",
         f"| another tenant's GET p50, none due / {CHECKS_DUE} due at once | {quiet:.2f} ms / {busy:.2f} ms |",
+        *(f"| {k} | {v} |" for k, v in idle),
         "",
     ])
     print(table)

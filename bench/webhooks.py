@@ -232,37 +232,7 @@ def idle_cost():
         server = bench.Server("service", Path(work) / "data", url, {"PBX_WEBHOOKS_ALLOW_PRIVATE": "true"})
         server.start()
         try:
-            database = url.rsplit("/", 1)[1]
-            setting = lambda name: writes.psql(url, f"SELECT setting FROM pg_settings WHERE name = '{name}'")  # noqa: E731
-            logs = Path(setting("data_directory")) / setting("log_directory") \
-                if setting("logging_collector") == "on" else Path("/var/log/postgresql")
-            server_log = sorted(logs.glob("postgresql*.log"), key=lambda p: p.stat().st_mtime)[-1:]
-            # The service's statements, from the server's log (PostgreSQL's own work in the database, autovacuum's,
-            # is in its transaction count but sends no statement).
-            writes.psql(url, f"ALTER DATABASE {database} SET log_statement = 'all'")
-            server.stop()
-            server.start()
-
-            def measure():
-                # PostgreSQL counts a backend's transactions when it flushes them (within 10 s of going idle): what
-                # came before is left to settle, and the window is three times the figure's, reported per 10 s.
-                time.sleep(12)
-                # A count costs transactions of its own (psql's connection, its query): measured, then left out.
-                first = writes.transactions(url)
-                before = writes.transactions(url)
-                own = before - first
-                size = server_log[0].stat().st_size if server_log else 0
-                time.sleep(3 * IDLE_SECONDS)
-                counted = writes.transactions(url) - before - own
-                statements = "?"
-                if server_log:
-                    with server_log[0].open(errors="replace") as f:
-                        f.seek(size)
-                        lines = [line for line in f if f"@{database} LOG:" in line and "pg_stat" not in line
-                                 and ("execute " in line or "statement: " in line)]
-                    statements = len(lines)
-                return (f"{counted / 3:.1f} transactions ({counted} in {3 * IDLE_SECONDS} s); "
-                        f"the service's statements: {statements} in {3 * IDLE_SECONDS} s")
+            measure = writes.idle_window(url, server, IDLE_SECONDS)
 
             rows.append((f"idle server, no webhook: a {IDLE_SECONDS} s window", measure()))
             for owner in range(50):

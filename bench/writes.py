@@ -60,6 +60,45 @@ def transactions(url):
     return int(psql(url, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"))
 
 
+
+def idle_window(url, server, seconds):
+    """A measure of what `server` (on the database at `url`) does while idle: PostgreSQL's transactions in the
+    database and the service's statements (from the server's log, `log_statement` turned on for the database and the
+    server restarted to take it), over 3 × `seconds`; the returned function takes one measure and describes it."""
+    database = url.rsplit("/", 1)[1]
+    setting = lambda name: psql(url, f"SELECT setting FROM pg_settings WHERE name = '{name}'")  # noqa: E731
+    logs = Path(setting("data_directory")) / setting("log_directory") \
+        if setting("logging_collector") == "on" else Path("/var/log/postgresql")
+    server_log = sorted(logs.glob("postgresql*.log"), key=lambda p: p.stat().st_mtime)[-1:]
+    # The service's statements, from the server's log (PostgreSQL's own work in the database, autovacuum's, is in
+    # its transaction count but sends no statement).
+    psql(url, f"ALTER DATABASE {database} SET log_statement = 'all'")
+    server.stop()
+    server.start()
+
+    def measure():
+        # PostgreSQL counts a backend's transactions when it flushes them (within 10 s of going idle): what came
+        # before is left to settle, and the window is three times the figure's, reported per `seconds`.
+        time.sleep(12)
+        # A count costs transactions of its own (psql's connection, its query): measured, then left out.
+        first = transactions(url)
+        before = transactions(url)
+        own = before - first
+        size = server_log[0].stat().st_size if server_log else 0
+        time.sleep(3 * seconds)
+        counted = transactions(url) - before - own
+        statements = "?"
+        if server_log:
+            with server_log[0].open(errors="replace") as f:
+                f.seek(size)
+                lines = [line for line in f if f"@{database} LOG:" in line and "pg_stat" not in line
+                         and ("execute " in line or "statement: " in line)]
+            statements = len(lines)
+        return (f"{counted / 3:.1f} transactions ({counted} in {3 * seconds} s); "
+                f"the service's statements: {statements} in {3 * seconds} s")
+
+    return measure
+
 def percentile(values, p):
     values = sorted(values)
     return values[max(0, min(len(values) - 1, int(len(values) * p + 0.5) - 1))]
