@@ -172,11 +172,7 @@ fn insert_error(error: WriteErr) -> InsertPbxError {
 }
 
 fn summary(row: SummaryRow) -> anyhow::Result<PbxSummary> {
-    let connection = crate::connection_store::status(
-        row.connection_checked.as_deref(),
-        row.connection_collector.as_deref(),
-        row.connection_checking_until,
-    )?;
+    let connection = row.connection.status()?;
     Ok(PbxSummary {
         id: PbxId::from_uuid(row.id),
         customer_id: CustomerId::from_uuid(row.customer_id),

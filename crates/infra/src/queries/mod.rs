@@ -278,9 +278,8 @@ pub(crate) struct SummaryRow {
     pub(crate) pbx_type: String,
     pub(crate) country_code: String,
     pub(crate) enabled: bool,
-    pub(crate) connection_checked: Option<String>,
-    pub(crate) connection_collector: Option<String>,
-    pub(crate) connection_checking_until: Option<chrono::DateTime<chrono::Utc>>,
+    #[sea_orm(nested)]
+    pub(crate) connection: ConnectionColumns,
 }
 
 /// The same as a statement whose text is built once per backend and reused (the driver prepares it once per
