@@ -1,5 +1,6 @@
 // The portal at / in a real headless browser, by keyboard and mouse as a reseller would: a development token that
-// finds the README's customer and profile, a customer, a Kazoo profile through the 402 handshake, a 3CX profile after a field error, a Teams profile (then its instance again: 409),
+// finds the README's customer and profile, a customer, a Kazoo profile through the 402 handshake (Enter in its dialog
+// cancels: Cancel has the focus in every dialog, and a charge's names the profile), a 3CX profile after a field error, a Teams profile (then its instance again: 409),
 // a profile's connection tested before it is saved and checked after (against a fake Kazoo on loopback),
 // enabling one (402 again), renaming, a change made elsewhere meanwhile (a reload offered, nothing done blind),
 // deleting; then the page at 360 px wide; then an account of the enterprise tier, picked from the accounts list, and a
@@ -40,12 +41,21 @@ async function main() {
   const notice = async (text) => {
     await page.locator("#notice", { hasText: text }).waitFor({ timeout: 10000 });
   };
-  // Answers the confirmation dialog with `Yes` after checking its title.
-  const confirm = async (title) => {
+  // Waits for the confirmation dialog, checks its title, that its text names `names` (the profile a charge is
+  // for), and that Cancel has the focus (Enter must never accept a charge or a delete).
+  const dialogShown = async (title, names) => {
     const dialog = page.locator("#confirm");
     await dialog.waitFor({ state: "visible", timeout: 10000 });
     const shown = await page.locator("#confirm-title").innerText();
     if (!shown.includes(title)) throw new Error(`the dialog says "${shown}", not "${title}"`);
+    const text = await page.locator("#confirm-text").innerText();
+    if (names && !text.includes(names)) throw new Error(`the dialog's text "${text}" does not name "${names}"`);
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+    if (focused !== "confirm-no") throw new Error(`the dialog's focus is on "${focused}", not on Cancel`);
+  };
+  // Answers the confirmation dialog with `Yes` after checking it.
+  const confirm = async (title, names) => {
+    await dialogShown(title, names);
     await shot(`dialog-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`);
     await page.locator("#confirm-yes").click();
   };
@@ -94,7 +104,13 @@ async function main() {
     if ((await apiKey.getAttribute("type")) !== "password") throw new Error("the API key must be a password field");
     await apiKey.fill("super-secret-key");
     await page.getByRole("button", { name: "Create profile" }).click();
-    await confirm("Accept the charge?");
+    // Enter in the charge dialog cancels: nothing is created.
+    await dialogShown("Accept the charge?", "“Main office” of Acme Telecom");
+    await page.keyboard.press("Enter");
+    await notice("Nothing was changed: the charge was not accepted.");
+    await apiKey.fill("super-secret-key");
+    await page.getByRole("button", { name: "Create profile" }).click();
+    await confirm("Accept the charge?", "the Kazoo profile “Main office” of Acme Telecom");
     await notice("Profile Main office created");
     if ((await page.content()).includes("super-secret-key")) throw new Error("a secret is shown back");
     await shot("kazoo-created");
@@ -172,7 +188,7 @@ async function main() {
 
     // Enable the Kazoo profile (chargeable too), rename it, delete the 3CX one.
     await page.getByRole("button", { name: "Enable Main office" }).click();
-    await confirm("Accept the charge?");
+    await confirm("Accept the charge?", "the profile “Main office” of Acme Telecom");
     await notice("Main office enabled");
     await page.locator("#profile-rows tr", { hasText: "Main office" }).locator("td:nth-child(4)", { hasText: /^Yes$/ })
       .waitFor({ timeout: 10000 });
@@ -258,7 +274,7 @@ async function main() {
     await cf.getByLabel("Name", { exact: true }).last().fill("First Teams");
     await cf.getByLabel("Microsoft tenant ID").fill(crypto.randomUUID());
     await page.getByRole("button", { name: "Create customer" }).click();
-    await confirm("Accept the charge?");
+    await confirm("Accept the charge?", "the first profile “First Teams” of the customer");
     await page.locator("#customer-title", { hasText: "With Teams" }).waitFor();
     await page.locator("#profile-rows tr", { hasText: "First Teams" }).waitFor();
     const withTeams = await page.evaluate(() => location.hash.slice(1));

@@ -40,13 +40,15 @@ async function api(method, path, { body, headers = {} } = {}) {
 }
 
 // The charges handshake: a 402 asks the user, and with their consent the same request goes again with
-// `accept-charges: true` (and the same Idempotency-Key, so that it cannot create twice).
-async function withCharges(method, path, options = {}) {
+// `accept-charges: true` (and the same Idempotency-Key, so that it cannot create twice). `subject` names what the
+// charge is for (the profile), which the API's message does not.
+async function withCharges(method, path, options = {}, subject = "") {
   let answer = await api(method, path, options);
   if (answer.status === 402) {
     // The API's first sentence says what is charged; the rest is meant for scripts (which header to send).
     const what = answer.json.message.split(". ")[0].replace(/\.$/, "");
-    const accepted = await ask("Accept the charge?", `${what}. Accept the charge and go on?`);
+    const text = subject ? `${what}: ${subject}. Accept the charge and go on?` : `${what}. Accept the charge and go on?`;
+    const accepted = await ask("Accept the charge?", text);
     if (!accepted) {
       notify("Nothing was changed: the charge was not accepted.");
       return null;
@@ -85,6 +87,8 @@ function ask(title, text) {
   $("confirm-text").textContent = text;
   dialog.returnValue = "";
   dialog.showModal();
+  // Cancel has the focus: Enter never accepts a charge or a delete by itself.
+  $("confirm-no").focus();
   return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true }));
 }
 
@@ -305,7 +309,10 @@ async function createCustomer(event) {
   event.preventDefault();
   const form = event.target;
   clearErrors(form);
-  const answer = await withCharges("POST", "/customers", { body: formValues(form), headers: { "Idempotency-Key": crypto.randomUUID() } });
+  const body = formValues(form);
+  const first = body.pbxConnectionProfile;
+  const subject = first ? `the first profile “${first.name}” of the customer “${body.name}”` : "";
+  const answer = await withCharges("POST", "/customers", { body, headers: { "Idempotency-Key": crypto.randomUUID() } }, subject);
   if (!answer) return;
   if (answer.status === 201) {
     form.querySelector("#first-fields")?.replaceChildren();
@@ -447,7 +454,8 @@ async function changeProfile(profile, operations, done) {
   if (!etag) return;
   const path = `/customers/${state.customer.id}/pbxs/${profile.id}`;
   const headers = { "If-Match": etag, "Content-Type": "application/json-patch+json" };
-  await afterWrite(await withCharges("PATCH", path, { body: operations, headers }), done);
+  const subject = `the profile “${profile.name}” of ${state.customer.name}`;
+  await afterWrite(await withCharges("PATCH", path, { body: operations, headers }, subject), done);
 }
 
 async function renameProfile(profile) {
@@ -455,6 +463,8 @@ async function renameProfile(profile) {
   $("rename-name").value = profile.name;
   dialog.returnValue = "";
   dialog.showModal();
+  // Cancel has the focus: Enter never accepts a charge or a delete by itself.
+  $("confirm-no").focus();
   dialog.addEventListener("close", async () => {
     const name = $("rename-name").value.trim();
     if (dialog.returnValue === "yes" && name && name !== profile.name) {
@@ -502,7 +512,9 @@ async function createProfile(event) {
   clearErrors(form);
   const body = { _type: $("pbx-type").value, ...formValues(form) };
   const headers = { "Idempotency-Key": crypto.randomUUID() };
-  const answer = await withCharges("POST", `/customers/${state.customer.id}/pbxs`, { body, headers });
+  const type = $("pbx-type").selectedOptions[0]?.textContent || "PBX";
+  const subject = `the ${type} profile “${body.name}” of ${state.customer.name}`;
+  const answer = await withCharges("POST", `/customers/${state.customer.id}/pbxs`, { body, headers }, subject);
   if (!answer) return;
   if (answer.status === 201) {
     // The answer shows the secrets back: they are not displayed, and the form (password fields included) is cleared.
