@@ -226,6 +226,9 @@ async function main() {
     await page.getByLabel("Search by name or reference").fill("acc-42");
     await page.getByRole("button", { name: "Search" }).click();
     await page.getByRole("link", { name: "Acme Telecom" }).waitFor();
+    // Dates as ISO 8601, not in the browser's numeric locale (is 12/6 June or December?).
+    const created = await page.locator("#customer-rows tr", { hasText: "Acme Telecom" }).locator("td").last().innerText();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(created.trim())) throw new Error(`a date shown as "${created}"`);
     await shot("search");
     await page.setViewportSize({ width: 360, height: 740 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -324,9 +327,14 @@ async function main() {
       await page.waitForTimeout(200);
     }
     await shot("webhook-deliveries");
-    await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Delete" }).click();
+    const deleteHook = page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Delete CRM" });
+    if (!(await deleteHook.getAttribute("class") || "").includes("danger")) throw new Error("a webhook's Delete is not marked dangerous");
+    await deleteHook.click();
     await confirm("Delete the webhook?");
     await notice("CRM deleted.");
+    // Its delivery log closed with it, and the empty list says so.
+    if (await page.locator("#deliveries").isVisible()) throw new Error("a deleted webhook's deliveries stay open");
+    await page.locator("#webhook-rows", { hasText: "No webhook yet" }).waitFor({ timeout: 10000 });
     await shot("webhook-deleted");
     if (errors.length) throw new Error(`the page logged errors: ${errors.join("; ")}`);
     console.log(`portal: ${steps.length} steps passed`);

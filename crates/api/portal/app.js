@@ -273,7 +273,8 @@ async function showCustomers() {
     el("td", {}, el("a", { href: `#${scope()}/customers/${customer.id}`, text: customer.name })),
     el("td", { text: customer.reference || "" }),
     el("td", { text: customer.countryCode }),
-    el("td", { text: new Date(customer.dateCreated).toLocaleDateString() })));
+    // The date as the API writes it (ISO 8601): "12/6/2026" reads as June in half the world.
+    el("td", { text: customer.dateCreated.slice(0, 10) })));
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 4, text: state.filter ? "No customer matches." : "No customer yet: create one below." })));
   $("customer-rows").replaceChildren(...rows);
   $("customers-page").textContent = `Page ${state.page + 1}`;
@@ -586,12 +587,13 @@ async function showWebhooks() {
     log.addEventListener("click", () => showDeliveries(webhook));
     const rotate = el("button", { type: "button", class: "secondary", text: "New secret" });
     rotate.addEventListener("click", () => rotateSecret(webhook));
-    const remove = el("button", { type: "button", class: "secondary", text: "Delete" });
+    const remove = el("button", { type: "button", class: "danger", text: "Delete", "aria-label": `Delete ${webhook.name}` });
     remove.addEventListener("click", () => deleteWebhook(webhook));
     return el("tr", {},
       el("td", { text: webhook.name }), el("td", { text: webhook.url }), el("td", { text: webhook.enabled ? "Yes" : "No" }),
       el("td", { class: "actions" }, toggle, ping, log, rotate, remove));
   });
+  if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 4, text: "No webhook yet: create one below." })));
   $("webhook-rows").replaceChildren(...rows);
   if (!$("webhook-events").querySelector("input")) {
     for (const type of await webhookEventTypes()) {
@@ -646,6 +648,8 @@ async function deleteWebhook(webhook) {
   if (!(await ask("Delete the webhook?", `${webhook.name} receives nothing more.`))) return;
   const answer = await api("DELETE", `/webhooks/${webhook.id}`);
   if (answer.status !== 200) return notify(answer.json.message, "error");
+  // Its delivery log, if open, is of a webhook that is gone (a Retry there would answer Not Found).
+  if (state.deliveriesOf === webhook.id) $("deliveries").hidden = true;
   await showWebhooks();
   notify(`${webhook.name} deleted.`);
 }
@@ -654,6 +658,7 @@ async function showDeliveries(webhook) {
   const answer = await api("GET", `/webhooks/${webhook.id}/deliveries?pageSize=50`);
   if (answer.status !== 200) return notify(answer.json.message, "error");
   $("deliveries-title").textContent = `Deliveries to ${webhook.name}`;
+  state.deliveriesOf = webhook.id;
   const rows = answer.json.data.map((delivery) => {
     const retry = el("button", { type: "button", class: "secondary", text: "Retry" });
     retry.addEventListener("click", async () => {
