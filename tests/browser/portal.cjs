@@ -155,6 +155,11 @@ async function main() {
     await pf.getByLabel("Microsoft tenant ID").fill(entraTenant);
     await page.getByRole("button", { name: "Create profile" }).click();
     await notice(`The PBX instance ${entraTenant} is already attached to this customer`);
+    // Next to the field too, marked, with the focus on it.
+    const tenantField = pf.getByLabel("Microsoft tenant ID");
+    if ((await tenantField.getAttribute("aria-invalid")) !== "true") throw new Error("the taken instance's field is not marked");
+    const besideField = await page.locator(`#${await tenantField.getAttribute("id")}-error`).innerText();
+    if (!besideField.includes("already attached")) throw new Error(`the 409 beside the field reads "${besideField}"`);
     await shot("instance-taken");
 
     // Connection checks against the fake Kazoo: the new profile's form tested before it is saved (a wrong key, then
@@ -303,8 +308,12 @@ async function main() {
     await page.locator("#webhook-url").fill("https://crm.example.com/hooks");
     await page.getByLabel("pbx.enabled").check();
     await page.getByRole("button", { name: "Create webhook" }).click();
-    await notice("shown this once: whsec_");
+    await notice("Webhook CRM created.");
     await page.locator("#webhook-rows tr", { hasText: "CRM" }).waitFor();
+    // The secret in a panel of its own, which the next action does not take away.
+    const secretValue = page.locator("#secret-value");
+    const secret = await secretValue.innerText();
+    if (!secret.startsWith("whsec_")) throw new Error(`the secret panel shows "${secret}"`);
     await shot("webhook-created");
     const hooks = await (await fetch(`${base}/api/v1.0/webhooks`, { headers })).json();
     if (JSON.stringify(hooks.data.map((w) => w.events)) !== JSON.stringify([["pbx.enabled"]]) || "secret" in hooks.data[0]) {
@@ -312,6 +321,13 @@ async function main() {
     }
     await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Disable" }).click();
     await notice("CRM disabled.");
+    if (!(await page.locator("#secret-panel").isVisible()) || (await secretValue.innerText()) !== secret) {
+      throw new Error("the secret is gone after the next action");
+    }
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.locator("#secret-copied", { hasText: /Copied|Selected/ }).waitFor({ timeout: 5000 });
+    await page.getByRole("button", { name: "I have saved it" }).click();
+    if (await page.locator("#secret-panel").isVisible()) throw new Error("the secret panel stays after it was saved");
     // A disabled webhook is not pinged (409): enabled again first.
     await page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Ping" }).click();
     await notice("enable it before a test delivery");

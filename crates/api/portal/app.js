@@ -528,7 +528,16 @@ async function createProfile(event) {
     const instance = body[(await profileTypes()).find((t) => t.type === body._type).instanceField];
     const lookup = await api("GET", `/pbxs?instanceId=${encodeURIComponent(instance)}`);
     const own = lookup.json.data && lookup.json.data.tenantId;
-    notify(`The PBX instance ${instance} is already attached to ${own ? (own === state.customer.id ? "this customer" : `your customer ${own}`) : "another reseller's customer"}: a PBX instance belongs to one customer only.`, "error");
+    const message = `The PBX instance ${instance} is already attached to ${own ? (own === state.customer.id ? "this customer" : `your customer ${own}`) : "another reseller's customer"}: a PBX instance belongs to one customer only.`;
+    // Next to the field that names the instance, as a 400's problems are, and in the notice.
+    const field = (await profileTypes()).find((t) => t.type === body._type).instanceField;
+    const input = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      $(`${input.id}-error`).textContent = message;
+      input.focus();
+    }
+    notify(message, "error");
   } else notify(answer.json.message, "error");
 }
 
@@ -612,7 +621,18 @@ async function createWebhook(event) {
   if (answer.status !== 201) return notify(fieldErrors(answer), "error");
   $("webhook-form").reset();
   await showWebhooks();
-  notify(`Webhook created. Its signing secret, shown this once: ${answer.json.data.secret}`, "info");
+  showSecret(`The signing secret of ${answer.json.data.name}`, answer.json.data.secret);
+  notify(`Webhook ${answer.json.data.name} created.`, "success");
+}
+
+// A secret shown once, in a panel of its own that stays until the user says it is saved (the next notice does not
+// replace it), with a button that copies it.
+function showSecret(title, secret) {
+  $("secret-title").textContent = `${title}, shown this once`;
+  $("secret-value").textContent = secret;
+  $("secret-copied").textContent = "";
+  $("secret-panel").hidden = false;
+  $("secret-copy").focus();
 }
 
 // The API's message, with each field's problem.
@@ -641,7 +661,7 @@ async function rotateSecret(webhook) {
   if (!(await ask("Replace the secret?", `${webhook.name} gets a new signing secret; the current one keeps signing beside it for 24 hours.`))) return;
   const answer = await api("POST", `/webhooks/${webhook.id}/secret`);
   if (answer.status !== 200) return notify(answer.json.message, "error");
-  notify(`The new signing secret, shown this once: ${answer.json.data.secret}`);
+  showSecret(`The new signing secret of ${webhook.name}`, answer.json.data.secret);
 }
 
 async function deleteWebhook(webhook) {
@@ -711,6 +731,20 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("profile-form").addEventListener("submit", createProfile);
   $("test-connection").addEventListener("click", testConnection);
   $("webhook-form").addEventListener("submit", createWebhook);
+  $("secret-copy").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText($("secret-value").textContent);
+      $("secret-copied").textContent = "Copied.";
+    } catch (_) {
+      // No clipboard (an insecure origin, a refused permission): the secret is selected for a manual copy.
+      getSelection().selectAllChildren($("secret-value"));
+      $("secret-copied").textContent = "Selected: copy it with Ctrl+C.";
+    }
+  });
+  $("secret-saved").addEventListener("click", () => {
+    $("secret-panel").hidden = true;
+    $("secret-value").textContent = "";
+  });
   window.addEventListener("hashchange", route);
   route();
 });
