@@ -27,7 +27,13 @@ async function api(method, path, { body, headers = {} } = {}) {
     const tenantRoute = path.startsWith("/customers") || path.startsWith("/pbxs");
     response = await fetch(API + (tenantRoute ? scope() : "") + path, init);
   } catch (error) {
+    state.unreachable = true;
     return { status: 0, headers: new Headers(), json: { message: `The server could not be reached (${error.message}).` } };
+  }
+  // The server answers again: the notice that said it could not be reached is out of date.
+  if (state.unreachable) {
+    state.unreachable = false;
+    if ($("notice").className === "error" && $("notice").textContent.startsWith("The server could not be reached")) notify("");
   }
   let json = null;
   try {
@@ -502,7 +508,11 @@ async function setUpProfileForm() {
   const select = $("pbx-type");
   if (!select.childElementCount) {
     select.append(...types.map((t) => el("option", { value: t.type, text: t.label })));
-    select.addEventListener("change", async () => renderFields($("profile-fields"), "pbx", (await profileTypes()).find((t) => t.type === select.value).fields));
+    select.addEventListener("change", async () => {
+      // Another type's form: the problems of the one before (beside its fields, in the notice) are not this one's.
+      if ($("notice").className === "error") notify("");
+      renderFields($("profile-fields"), "pbx", (await profileTypes()).find((t) => t.type === select.value).fields);
+    });
   }
   renderFields($("profile-fields"), "pbx", types.find((t) => t.type === select.value).fields);
 }
