@@ -14,7 +14,13 @@ use crate::ports::RepositoryError;
 use pbx_domain::{CustomerId, PbxId, ResellerId};
 
 /// Events read from the feed at a time.
-const PAGE: u64 = 100;
+const PAGE: u64 = 1000;
+
+/// After a page that was not full, the pause before the next read: a burst of commits (a bulk import, thousands of
+/// creates a second) is then read a page at a time instead of once per commit — read once per commit, the feed
+/// took a quarter of a burst's throughput (docs/performance.md, run 21) — and a check still starts within a tenth of
+/// a second of its change.
+const GATHER: Duration = Duration::from_millis(100);
 
 impl Checks {
     /// Follows the whole feed from its head until the service stops (woken by commits, no fixed-interval poll),
@@ -30,9 +36,12 @@ impl Checks {
         loop {
             let from = place;
             match follow(|| log.listen(&Audience::All), None, || to_check_after(log.as_ref(), from)).await {
-                Ok(Followed::Read((due, to))) => {
+                Ok(Followed::Read((due, to, full))) => {
                     place = to;
                     due.into_iter().for_each(|due| self.start(due));
+                    if !full {
+                        tokio::time::sleep(GATHER).await;
+                    }
                 }
                 Ok(Followed::Elapsed) => {}
                 Ok(Followed::Stopped) => return,
@@ -65,13 +74,13 @@ pub fn needs_check(event: &Event) -> bool {
     }
 }
 
-/// The profiles to check among the events after `place`, and the place after them.
-async fn to_check_after(log: &dyn EventLog, place: u64) -> Result<Found<(Vec<Due>, u64)>, RepositoryError> {
+/// The profiles to check among the events after `place`, the place after them, and whether the page was full.
+async fn to_check_after(log: &dyn EventLog, place: u64) -> Result<Found<(Vec<Due>, u64, bool)>, RepositoryError> {
     let (events, held_back) = match log.read(Some(place), PAGE, &Audience::All).await? {
         Read::Events(events) => (events, false),
         Read::HeldBack(events) => (events, true),
         // Purged past the place: the periodic checks find what was missed.
-        Read::Gone => return Ok(Found::Ready((Vec::new(), log.kept_from().await?))),
+        Read::Gone => return Ok(Found::Ready((Vec::new(), log.kept_from().await?, true))),
         Read::Ahead => return Ok(Found::Nothing),
     };
     let Some(last) = events.last() else {
@@ -93,7 +102,8 @@ async fn to_check_after(log: &dyn EventLog, place: u64) -> Result<Found<(Vec<Due
     // A profile created and changed in one page is checked once.
     due.sort_unstable_by_key(|d| d.pbx_id.as_uuid());
     due.dedup_by_key(|d| d.pbx_id.as_uuid());
-    Ok(Found::Ready((due, place)))
+    let full = events.len() as u64 >= PAGE;
+    Ok(Found::Ready((due, place, full)))
 }
 
 #[cfg(test)]
@@ -114,6 +124,77 @@ mod tests {
             changed: changed.map(|c| c.iter().map(|f| (*f).to_owned()).collect()),
             data: Some(json!({"_type": pbx_type})),
         }
+    }
+
+    /// A feed of 3CX creates (never checked: no check starts) whose commits wake its followers at once: its first
+    /// `full` reads find a full page, the others 3 events; it notes when it is read.
+    struct Busy {
+        full: usize,
+        reads: std::sync::Mutex<Vec<tokio::time::Instant>>,
+    }
+
+    #[async_trait::async_trait]
+    impl EventLog for Busy {
+        async fn append(&self, _: &[crate::NewEvent]) -> Result<(), RepositoryError> {
+            Ok(())
+        }
+        async fn audience(&self, _: crate::Visibility) -> Result<Audience, RepositoryError> {
+            Ok(Audience::All)
+        }
+        async fn read(&self, after: Option<u64>, _: u64, _: &Audience) -> Result<Read, RepositoryError> {
+            tokio::task::yield_now().await;
+            let (per_read, count) = {
+                let mut reads = self.reads.lock().unwrap();
+                reads.push(tokio::time::Instant::now());
+                (if reads.len() <= self.full { PAGE } else { 3 }, reads.len())
+            };
+            if count > 1000 {
+                // A follower that never waits would never let the clock move: stopped here, the test fails.
+                std::future::pending::<()>().await;
+            }
+            let from = after.unwrap_or(0);
+            let events = (1..=per_read)
+                .map(|n| Event {
+                    cursor: (from + n).to_string(),
+                    ..event(EventType::PbxCreated, None, "ThreeCxConnectionProfile")
+                })
+                .collect();
+            Ok(Read::Events(events))
+        }
+        fn listen(&self, _: &Audience) -> crate::Listener {
+            Box::pin(std::future::ready(crate::Wake::Committed))
+        }
+        async fn head(&self) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+        async fn kept_from(&self) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+        async fn purge(&self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+    }
+
+    /// The instants at which a follower read the feed during one second of commits all the time, the first `full`
+    /// reads finding full pages.
+    async fn reads_in_a_second(full: usize) -> Vec<tokio::time::Instant> {
+        let log = Arc::new(Busy { full, reads: std::sync::Mutex::default() });
+        let checks = crate::connection::tests::checks(crate::connection::MockProber::new());
+        let follower = tokio::spawn(checks.follow(log.clone()));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        follower.abort();
+        log.reads.lock().unwrap().clone()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_commits_is_read_a_page_at_a_time() {
+        let reads = reads_in_a_second(0).await;
+        assert!((9..=11).contains(&reads.len()), "one read per {GATHER:?}: {}", reads.len());
+        assert!(reads.windows(2).all(|w| w[1] - w[0] >= GATHER), "pages that are not full wait to gather more");
+        // Behind (full pages): read again at once, then as before.
+        let reads = reads_in_a_second(5).await;
+        assert!(reads[..6].windows(2).all(|w| w[1] == w[0]), "a follower behind catches up without waiting");
+        assert!(reads[5..].windows(2).all(|w| w[1] - w[0] >= GATHER));
     }
 
     #[test]

@@ -29,7 +29,7 @@ fn ports(
     }
 }
 
-fn checks(prober: MockProber) -> Checks {
+pub(super) fn checks(prober: MockProber) -> Checks {
     Checks::new(ports(prober, MockConnectionStore::new(), None), Schedule::default(), "r1".to_owned())
 }
 
