@@ -6,7 +6,8 @@
 2. Creates with checks against creates without: wrk's create (bench/create.lua: every profile names hosts that do not
    resolve here, so each create asks for a check that fails on DNS and records `pbx.connection_changed`), 32
    connections, BENCH_ROUNDS interleaved rounds of a server with automatic checks and one with `--pbx-checks=false`,
-   each on a fresh database; creates per second, the ratio of the medians (target: within noise of 1).
+   each on a fresh database; creates per second, the ratio of the medians (target: within noise of 1), and the CPU
+   time the service and PostgreSQL spent per create (from /proc: what the checks add, measured rather than guessed).
 3. Another tenant's GET p50 (32 connections, wrk) while CHECKS_DUE enabled profiles come due at once (check interval
    1 s, their hosts on the silent side of the fake: each check waits for its 5 s bound), against the same GET with none
    due.
@@ -71,8 +72,27 @@ def check_latency(work, database_url, fields):
         server.stop()
 
 
+def cpu_seconds(pid):
+    """A process's CPU time so far (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds():
+    """The CPU time of every PostgreSQL process so far (its backends, the WAL writer, autovacuum)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(proc.name)
+        except OSError:
+            pass  # gone meanwhile
+    return total
+
+
 def creates(work, checks):
-    """Creates per second of one wrk run on a fresh database, automatic checks on or off."""
+    """Creates per second of one wrk run on a fresh database, automatic checks on or off, with the CPU time the
+    service and PostgreSQL spent per create meanwhile (µs)."""
     with writes.scratch_database("pbx_bench_c") as database_url:
         name = f"creates-{'on' if checks else 'off'}-{uuid.uuid4().hex[:6]}"
         server = bench.Server(name, work / name, database_url, {"PBX_PBX_CHECKS": str(checks).lower()})
@@ -80,8 +100,11 @@ def creates(work, checks):
         try:
             token = server.token()
             customer = post(f"{server.url}/api/v1.0/customers", token, {"name": "Burst"})["data"]["id"]
+            service, database = cpu_seconds(server.process.pid), postgres_cpu_seconds()
             result = bench.wrk(server.url, "create.lua", f"/api/v1.0/customers/{customer}/pbxs", token, 32)
-            return result["rps"]
+            service, database = cpu_seconds(server.process.pid) - service, postgres_cpu_seconds() - database
+            made = int(writes.psql(database_url, "SELECT count(*) FROM pbx_profiles"))
+            return result["rps"], 1e6 * service / made, 1e6 * database / made
         finally:
             server.stop()
 
@@ -156,8 +179,12 @@ def main():
         for n in range(bench.ROUNDS):
             for checks in ([True, False] if n % 2 == 0 else [False, True]):
                 rounds[checks].append(creates(work, checks))
-                bench.log(f"creates, checks {'on' if checks else 'off'}: {rounds[checks][-1]:.0f}/s")
-        on, off = statistics.median(rounds[True]), statistics.median(rounds[False])
+                rps, service, database = rounds[checks][-1]
+                bench.log(f"creates, checks {'on' if checks else 'off'}: {rps:.0f}/s, CPU per create: service "
+                          f"{service:.0f} µs, PostgreSQL {database:.0f} µs")
+        on, off = (statistics.median(r[0] for r in rounds[c]) for c in (True, False))
+        cpu = {c: (statistics.median(r[1] for r in rounds[c]), statistics.median(r[2] for r in rounds[c]))
+               for c in (True, False)}
         with writes.scratch_database("pbx_bench_d") as database_url:
             fields["silent"] = silent_rest()
             bench.log(f"GET p50 while {CHECKS_DUE} profiles come due")
@@ -173,9 +200,11 @@ def main():
         "| measure | value |",
         "|---|---|",
         f"| one check against the fake Kazoo (HTTP + websocket), {CHECKS} in a row | p50 {p50:.1f} ms, p99 {p99:.1f} ms |",
-        f"| creates/s, 32 connections, automatic checks on (each failing on DNS) | {on:.0f} (rounds {', '.join(f'{r:.0f}' for r in rounds[True])}) |",
-        f"| creates/s, 32 connections, `--pbx-checks=false` | {off:.0f} (rounds {', '.join(f'{r:.0f}' for r in rounds[False])}) |",
-        f"| ratio on / off | {on / off:.2f} |",
+        f"| creates/s, 32 connections, automatic checks on (each failing on DNS) | {on:.0f} (rounds {', '.join(f'{r[0]:.0f}' for r in rounds[True])}) |",
+        f"| creates/s, 32 connections, `--pbx-checks=false` | {off:.0f} (rounds {', '.join(f'{r[0]:.0f}' for r in rounds[False])}) |",
+        f"| ratio on / off | {on / off:.2f} (per round pair {', '.join(f'{a[0] / b[0]:.2f}' for a, b in zip(rounds[True], rounds[False]))}) |",
+        f"| CPU per create, checks on / off: the service | {cpu[True][0]:.0f} µs / {cpu[False][0]:.0f} µs |",
+        f"| CPU per create, checks on / off: PostgreSQL | {cpu[True][1]:.0f} µs / {cpu[False][1]:.0f} µs |",
         f"| another tenant's GET p50, none due / {CHECKS_DUE} due at once | {quiet:.2f} ms / {busy:.2f} ms |",
         *(f"| {k} | {v} |" for k, v in idle),
         "",
