@@ -203,6 +203,9 @@ async function main() {
       .waitFor({ timeout: 10000 });
     await shot("enabled");
     await page.getByRole("button", { name: "Rename Main office" }).click();
+    await page.locator("#rename").waitFor({ state: "visible" });
+    const renameFocus = await page.evaluate(() => document.activeElement && document.activeElement.id);
+    if (renameFocus !== "rename-name") throw new Error(`the rename dialog's focus is on "${renameFocus}", not on the name`);
     await page.getByLabel("New name").fill("Head office");
     await page.getByLabel("New name").press("Enter");
     await notice("Renamed to Head office");

@@ -470,8 +470,6 @@ async function renameProfile(profile) {
   $("rename-name").value = profile.name;
   dialog.returnValue = "";
   dialog.showModal();
-  // Cancel has the focus: Enter never accepts a charge or a delete by itself.
-  $("confirm-no").focus();
   dialog.addEventListener("close", async () => {
     const name = $("rename-name").value.trim();
     if (dialog.returnValue === "yes" && name && name !== profile.name) {
