@@ -112,14 +112,7 @@ async fn a_refused_key_fails_and_a_new_key_is_checked_again() {
     assert_eq!(connection["message"], "The PBX refused the credentials. (HTTP 404)");
 
     let patch = json!([{"op": "replace", "path": "/apiKey", "value": key("good")}]);
-    let response = reqwest::Client::new()
-        .patch(server.url(&path))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .header(CONTENT_TYPE, "application/json-patch+json")
-        .body(patch.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = server.patch(&path, &token, &patch, &[]).await;
     let (status, _, body) = read(response).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["connection"]["state"], "checking", "the old result is of another key");
@@ -130,14 +123,7 @@ async fn a_refused_key_fails_and_a_new_key_is_checked_again() {
 
     // A rename changes no connection field: no check, no event.
     let rename = json!([{"op": "replace", "path": "/name", "value": "Renamed"}]);
-    let response = reqwest::Client::new()
-        .patch(server.url(&path))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .header(CONTENT_TYPE, "application/json-patch+json")
-        .body(rename.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = server.patch(&path, &token, &rename, &[]).await;
     let (status, _, body) = read(response).await;
     assert_eq!((status, &body["data"]["connection"]["state"]), (StatusCode::OK, &json!("connected")), "{body}");
     // `connection` is read only.
@@ -145,14 +131,7 @@ async fn a_refused_key_fails_and_a_new_key_is_checked_again() {
         json!({"op": "replace", "path": "/connection", "value": {}}),
         json!({"op": "add", "path": "/connection/state", "value": "connected"}),
     ] {
-        let response = reqwest::Client::new()
-            .patch(server.url(&path))
-            .header(AUTHORIZATION, format!("Bearer {token}"))
-            .header(CONTENT_TYPE, "application/json-patch+json")
-            .body(json!([op]).to_string())
-            .send()
-            .await
-            .unwrap();
+        let response = server.patch(&path, &token, &json!([op]), &[]).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{op}");
     }
 
@@ -373,15 +352,7 @@ async fn enabled_profiles_are_checked_again_periodically_and_disabled_ones_are_n
         paths.push(headers["location"].to_str().unwrap().trim_start_matches(&server.url("")).to_owned());
     }
     let enable = json!([{"op": "replace", "path": "/enabled", "value": true}]);
-    let response = reqwest::Client::new()
-        .patch(server.url(&paths[0]))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .header(CONTENT_TYPE, "application/json-patch+json")
-        .header("accept-charges", "true")
-        .body(enable.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = server.patch(&paths[0], &token, &enable, &[("accept-charges", "true")]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let first = connection_once(&server, &token, &paths[0], "connected").await;
     connection_once(&server, &token, &paths[1], "failed").await;

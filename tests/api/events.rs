@@ -17,15 +17,7 @@ fn types(page: &Value) -> Vec<&str> {
 }
 
 async fn patch_pbx(server: &TestServer, token: &str, path: &str, ops: &Value, headers: &[(&str, &str)]) -> StatusCode {
-    let mut request = reqwest::Client::new()
-        .patch(server.url(path))
-        .bearer_auth(token)
-        .header("content-type", "application/json-patch+json")
-        .body(ops.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap().status()
+    server.patch(path, token, ops, headers).await.status()
 }
 
 #[tokio::test]

@@ -261,6 +261,20 @@ impl TestServer {
         request.send().await.unwrap()
     }
 
+    /// PATCHes the JSON Patch document `operations` with a bearer token and extra headers.
+    pub async fn patch(&self, path: &str, token: &str, operations: &Value, headers: &[(&str, &str)]) -> Response {
+        let mut request = self
+            .client
+            .patch(self.url(path))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .header(CONTENT_TYPE, "application/json-patch+json")
+            .body(operations.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
     /// GETs with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client.get(self.url(path)).header(AUTHORIZATION, format!("Bearer {token}")).send().await.unwrap()

@@ -4,7 +4,6 @@
 //! besides the stateful ones, which scripts/schemathesis.toml allows in the stateful phase only).
 
 use reqwest::StatusCode;
-use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestServer, error_fields, kazoo, new_guid, read, three_cx};
@@ -38,17 +37,7 @@ async fn served_document(server: &TestServer) -> Value {
 }
 
 async fn patch(server: &TestServer, token: &str, path: &str, operation: Value) -> (StatusCode, Value) {
-    let response = server
-        .client
-        .patch(server.url(path))
-        .bearer_auth(token)
-        .header(CONTENT_TYPE, "application/json-patch+json")
-        .header("accept-charges", "true")
-        .body(operation.to_string())
-        .send()
-        .await
-        .unwrap();
-    let (status, _, body) = read(response).await;
+    let (status, _, body) = read(server.patch(path, token, &operation, &[("accept-charges", "true")]).await).await;
     (status, body)
 }
 

@@ -88,15 +88,7 @@ async fn rotate_key_re_encrypts_every_secret_while_the_server_keeps_reading() {
         assert_eq!(status, StatusCode::OK, "{body}\n{}", server.logs());
     }
     let rename = serde_json::json!([{"op": "replace", "path": "/name", "value": "After rotation"}]);
-    let response = server
-        .client
-        .patch(server.url(&paths[0]))
-        .bearer_auth(&token)
-        .header("content-type", "application/json-patch+json")
-        .body(rename.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = server.patch(&paths[0], &token, &rename, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     // A second rotation takes everything, the row the server rewrote with its start-up key included, to a third key.

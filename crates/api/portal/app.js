@@ -53,8 +53,7 @@ async function withCharges(method, path, options = {}, subject = "") {
   if (answer.status === 402) {
     // The API's first sentence says what is charged; the rest is meant for scripts (which header to send).
     const what = answer.json.message.split(". ")[0].replace(/\.$/, "");
-    const text = subject ? `${what}: ${subject}. Accept the charge and go on?` : `${what}. Accept the charge and go on?`;
-    const accepted = await ask("Accept the charge?", text);
+    const accepted = await ask("Accept the charge?", `${what}${subject ? `: ${subject}` : ""}. Accept the charge and go on?`);
     if (!accepted) {
       notify("Nothing was changed: the charge was not accepted.");
       return null;

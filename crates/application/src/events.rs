@@ -48,6 +48,13 @@ impl NewEvent {
     pub fn changes_connection(&self, pbx_type: pbx_domain::PbxType) -> bool {
         self.changed.as_deref().is_some_and(|changed| pbx_type.connection_changed(changed))
     }
+
+    /// The connection status this change of a profile of `pbx_type` leaves of `kept`: `kept`, or what a change of
+    /// its connection fields leaves ([`Status::after_connection_change`], as the store's reset does).
+    #[must_use]
+    pub fn connection_after(&self, pbx_type: pbx_domain::PbxType, kept: Status) -> Status {
+        if self.changes_connection(pbx_type) { kept.after_connection_change() } else { kept }
+    }
 }
 
 /// How a resource is shown in an event: as the API's get shows it. The front end implements it (it owns the
@@ -167,8 +174,8 @@ impl Recorder {
     }
 
     /// `pbx.updated`, `pbx.enabled` or `pbx.disabled`, with the fields that differ and each secret written (named,
-    /// never shown), and the `connection` once the change is written: `connection` as kept before it, or what a
-    /// change of the connection fields leaves of it ([`NewEvent::changes_connection`]).
+    /// never shown), and the `connection` once the change is written ([`NewEvent::connection_after`] of
+    /// `connection`, as kept before it).
     #[must_use]
     pub fn pbx_changed(
         &self,
@@ -187,12 +194,8 @@ impl Recorder {
         changed.dedup();
         let (customer, id) = (after.customer_id, Some(after.id));
         let mut event = self.event(event_type, actor, reseller, customer, id, Some(changed), None);
-        let connection = if event.changes_connection(after.pbx_type()) {
-            &connection.clone().after_connection_change()
-        } else {
-            connection
-        };
-        event.data = Some(with_connection(data, &self.recorded(after, connection)));
+        let connection = event.connection_after(after.pbx_type(), connection.clone());
+        event.data = Some(with_connection(data, &self.recorded(after, &connection)));
         event
     }
 

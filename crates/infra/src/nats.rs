@@ -35,15 +35,19 @@ pub fn subject(event: &Event) -> String {
 /// waiting 0.5 s, doubled while it fails to reach NATS, up to 10 s — and 0.5 s again once it had reached it (a
 /// database failover's errors do not leave it waiting 10 s after NATS restarts).
 pub async fn relay(url: String, db: Database) {
-    let mut pause = Duration::from_millis(500);
+    const FIRST_PAUSE: Duration = Duration::from_millis(500);
+    let mut pause = FIRST_PAUSE;
     loop {
-        let mut reached = false;
-        match run(&url, &db, &mut reached).await {
+        let relayed = match connect(&url).await {
+            Ok(jetstream) => {
+                pause = FIRST_PAUSE;
+                run(&jetstream, &db).await
+            }
+            Err(e) => Err(e),
+        };
+        match relayed {
             Ok(()) => return,
             Err(e) => {
-                if reached {
-                    pause = Duration::from_millis(500);
-                }
                 tracing::warn!(error = format!("{e:#}"), retry_in = ?pause, "the NATS relay stopped; it starts again");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(10));
@@ -68,16 +72,19 @@ pub async fn ensure_stream(jetstream: &jetstream::Context) -> anyhow::Result<jet
         .context("creating the JetStream stream")
 }
 
-async fn run(url: &str, db: &Database, reached: &mut bool) -> anyhow::Result<()> {
+/// JetStream at `url`, its stream ensured.
+async fn connect(url: &str) -> anyhow::Result<jetstream::Context> {
     let client = async_nats::connect(url).await.context("connecting to NATS")?;
     let jetstream = jetstream::new(client);
     ensure_stream(&jetstream).await?;
-    *reached = true;
+    Ok(jetstream)
+}
+
+async fn run(jetstream: &jetstream::Context, db: &Database) -> anyhow::Result<()> {
     tracing::info!(stream = STREAM, "relaying the change feed to NATS JetStream");
     // A follower of the whole feed (pbx_application::events::follow): woken by every commit, its place the
     // position stored under the lease.
     loop {
-        let jetstream = &jetstream;
         let followed = follow(
             || db.wakeups().listen(&Audience::All),
             None,

@@ -161,11 +161,7 @@ impl PatchPbx {
         }
         let event =
             self.recorder.pbx_changed(actor, reseller, (&current.value, &patched), secrets_written, &connection);
-        let connection = if event.changes_connection(patched.pbx_type()) {
-            connection.after_connection_change()
-        } else {
-            connection
-        };
+        let connection = event.connection_after(patched.pbx_type(), connection);
         let version = self.profiles.update(&patched, current.version, &event).await?;
         tracing::info!(version, "PBX profile changed");
         Ok(Patched { profile: Versioned { value: patched, version }, connection })
