@@ -249,26 +249,26 @@ impl TestServer {
 
     /// POSTs `body` as JSON with a bearer token and extra headers.
     pub async fn post(&self, path: &str, token: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
-        let mut request = self
-            .client
-            .post(self.url(path))
-            .header(AUTHORIZATION, format!("Bearer {token}"))
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        request.send().await.unwrap()
+        self.send(self.client.post(self.url(path)), token, "application/json", body, headers).await
     }
 
     /// PATCHes the JSON Patch document `operations` with a bearer token and extra headers.
     pub async fn patch(&self, path: &str, token: &str, operations: &Value, headers: &[(&str, &str)]) -> Response {
-        let mut request = self
-            .client
-            .patch(self.url(path))
+        self.send(self.client.patch(self.url(path)), token, "application/json-patch+json", operations, headers).await
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &str,
+        content_type: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = request
             .header(AUTHORIZATION, format!("Bearer {token}"))
-            .header(CONTENT_TYPE, "application/json-patch+json")
-            .body(operations.to_string());
+            .header(CONTENT_TYPE, content_type)
+            .body(body.to_string());
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
