@@ -128,10 +128,10 @@ def median(results):
             "rounds": [round(r["rps"]) for r in results]}
 
 
-def wrk(url, script, path, token, connections, prefix="bench"):
+def wrk(url, script, path, token, connections, prefix="bench", duration=None):
     env = dict(os.environ, BENCH_PATH=path, BENCH_TOKEN=token, BENCH_DIR=str(BENCH), BENCH_PREFIX=prefix)
     threads = min(2, connections)
-    output = run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{DURATION}s", "--timeout", "10s",
+    output = run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration or DURATION}s", "--timeout", "10s",
                   "-s", str(BENCH / script), url], env=env)
     rps, p50, p99, errors, non2xx = RESULT.search(output).groups()
     return {"rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors) + int(non2xx)}

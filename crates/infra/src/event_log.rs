@@ -23,6 +23,34 @@ impl SeaOrmEventLog {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+
+    /// A page of the log, each event as `detail` says (see [`EventLog::read`]).
+    async fn read_as(
+        &self,
+        after: Option<u64>,
+        limit: u64,
+        audience: &Audience,
+        detail: outbox::Detail,
+    ) -> Result<Read, RepositoryError> {
+        let connection = self.db.connection();
+        // Positions are BIGINT: a cursor past that range is past every event.
+        let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
+        let bound = outbox::settled_bound(connection).await.map_err(repository_error)?;
+        let outbox::Page { rows, purged, last } =
+            outbox::page(connection, from, limit, audience, bound, detail).await.map_err(repository_error)?;
+        if after.is_some() {
+            if from < purged {
+                return Ok(Read::Gone);
+            }
+            // Past the last event and the last purged one: a cursor never handed out. On MySQL the bound read
+            // before is the last number drawn, every event up to it committed.
+            if rows.settled.is_empty() && !rows.held_back && from > purged.max(bound.unwrap_or(last)) {
+                return Ok(Read::Ahead);
+            }
+        }
+        let events = rows.settled.into_iter().map(outbox::event).collect::<anyhow::Result<_>>()?;
+        Ok(if rows.held_back { Read::HeldBack(events) } else { Read::Events(events) })
+    }
 }
 
 #[async_trait]
@@ -43,24 +71,11 @@ impl EventLog for SeaOrmEventLog {
     }
 
     async fn read(&self, after: Option<u64>, limit: u64, audience: &Audience) -> Result<Read, RepositoryError> {
-        let connection = self.db.connection();
-        // Positions are BIGINT: a cursor past that range is past every event.
-        let from = i64::try_from(after.unwrap_or(0)).unwrap_or(i64::MAX);
-        let bound = outbox::settled_bound(connection).await.map_err(repository_error)?;
-        let outbox::Page { rows, purged, last } =
-            outbox::page(connection, from, limit, audience, bound).await.map_err(repository_error)?;
-        if after.is_some() {
-            if from < purged {
-                return Ok(Read::Gone);
-            }
-            // Past the last event and the last purged one: a cursor never handed out. On MySQL the bound read
-            // before is the last number drawn, every event up to it committed.
-            if rows.settled.is_empty() && !rows.held_back && from > purged.max(bound.unwrap_or(last)) {
-                return Ok(Read::Ahead);
-            }
-        }
-        let events = rows.settled.into_iter().map(outbox::event).collect::<anyhow::Result<_>>()?;
-        Ok(if rows.held_back { Read::HeldBack(events) } else { Read::Events(events) })
+        self.read_as(after, limit, audience, outbox::Detail::Whole).await
+    }
+
+    async fn read_heads(&self, after: Option<u64>, limit: u64, audience: &Audience) -> Result<Read, RepositoryError> {
+        self.read_as(after, limit, audience, outbox::Detail::Head).await
     }
 
     fn listen(&self, audience: &Audience) -> Listener {

@@ -174,7 +174,7 @@ async fn publish(
     bound: Option<i64>,
 ) -> anyhow::Result<(Batch, i64)> {
     let outbox::Rows { settled: rows, held_back } =
-        outbox::page(connection, position, BATCH, &Audience::All, bound).await?.rows;
+        outbox::page(connection, position, BATCH, &Audience::All, bound, outbox::Detail::Whole).await?.rows;
     let Some(last) = rows.last().map(|row| row.seq) else { return Ok((Batch { published: 0, held_back }, position)) };
     let mut acks = Vec::with_capacity(rows.len());
     for row in rows {

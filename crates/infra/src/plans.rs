@@ -102,12 +102,15 @@ pub async fn read_plans(db: &Database, sample: &Sample, as_if_large: bool) -> an
             queries::profiles_of(vec![sample.customer.as_uuid()]).build(backend),
         ),
         ("accounts a tenant's feed shows", outbox::resellers_statement(backend, sample.reseller)),
-        ("a reseller's feed", outbox::page_statement(backend, 0, 100, &one, None)),
+        ("a reseller's feed", outbox::page_statement(backend, 0, 100, &one, None, outbox::Detail::Whole)),
         (
             "a tenant's feed with an account (one range each)",
-            outbox::page_statement(backend, 0, 100, &with_accounts, None),
+            outbox::page_statement(backend, 0, 100, &with_accounts, None, outbox::Detail::Whole),
         ),
-        ("every tenant's feed (collector)", outbox::page_statement(backend, 0, 100, &Audience::All, None)),
+        (
+            "every tenant's feed (collector)",
+            outbox::page_statement(backend, 0, 100, &Audience::All, None, outbox::Detail::Whole),
+        ),
     ];
     let txn = db.connection().begin().await?;
     if as_if_large && backend == DbBackend::Postgres {

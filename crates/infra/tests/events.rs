@@ -137,6 +137,32 @@ async fn a_change_records_its_event_and_a_refused_change_records_none() {
 }
 
 #[tokio::test]
+async fn a_read_of_heads_is_the_read_with_data_narrowed_to_the_pbx_type() {
+    let f = fixture().await;
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let owner = customer(reseller, "FR");
+    let mut created = event(EventType::PbxCreated, reseller, owner.id, Some(PbxId::from_uuid(Uuid::now_v7())));
+    created.data = Some(serde_json::json!({"_type": "KazooPbxConnectionProfile", "name": "Big", "apiKey": "x"}));
+    created.changed = Some(vec!["name".to_owned()]);
+    f.log.append(&[event(EventType::CustomerCreated, reseller, owner.id, None), created]).await.unwrap();
+
+    let whole = everything(&f.log).await;
+    let heads = loop {
+        match f.log.read_heads(None, 1000, &Audience::All).await.unwrap() {
+            Read::HeldBack(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Read::Events(events) => break events,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(heads.len(), 2);
+    assert_eq!(heads[0].data, Some(serde_json::json!({"_type": null})), "a customer's event has no PBX type");
+    assert_eq!(heads[1].data, Some(serde_json::json!({"_type": "KazooPbxConnectionProfile"})));
+    for (head, whole) in heads.into_iter().zip(whole) {
+        assert_eq!(Event { data: whole.data.clone(), ..head }, whole, "all but the data as a whole read gives it");
+    }
+}
+
+#[tokio::test]
 async fn a_tenant_reads_its_own_events_and_a_collector_every_one() {
     let f = fixture().await;
     let (mine, theirs) = (ResellerId::from_uuid(Uuid::now_v7()), ResellerId::from_uuid(Uuid::now_v7()));

@@ -76,7 +76,7 @@ pub fn needs_check(event: &Event) -> bool {
 
 /// The profiles to check among the events after `place`, the place after them, and whether the page was full.
 async fn to_check_after(log: &dyn EventLog, place: u64) -> Result<Found<(Vec<Due>, u64, bool)>, RepositoryError> {
-    let (events, held_back) = match log.read(Some(place), PAGE, &Audience::All).await? {
+    let (events, held_back) = match log.read_heads(Some(place), PAGE, &Audience::All).await? {
         Read::Events(events) => (events, false),
         Read::HeldBack(events) => (events, true),
         // Purged past the place: the periodic checks find what was missed.

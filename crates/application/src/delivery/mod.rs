@@ -128,7 +128,7 @@ impl Deliverer {
 
     /// The resellers of the events committed after `place` (every tenant's), and the place after them.
     async fn resellers_after(&self, place: u64) -> Result<Found<(Vec<ResellerId>, u64)>, RepositoryError> {
-        let (events, held_back) = match self.log.read(Some(place), PAGE, &Audience::All).await? {
+        let (events, held_back) = match self.log.read_heads(Some(place), PAGE, &Audience::All).await? {
             Read::Events(events) => (events, false),
             Read::HeldBack(events) => (events, true),
             // Purged past the place (a replica stopped for a week): every webhook goes on from its own.

@@ -27,7 +27,7 @@
 mod read;
 
 pub(crate) use read::{
-    Page, Rows, event, last_seq, page, page_statement, position, purge, resellers_of, resellers_statement,
+    Detail, Page, Rows, event, last_seq, page, page_statement, position, purge, resellers_of, resellers_statement,
     settled_bound, settled_head,
 };
 

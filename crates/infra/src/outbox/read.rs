@@ -113,11 +113,42 @@ pub(crate) async fn settled_bound(connection: &impl ConnectionTrait) -> Result<O
     Ok(Some(row.try_get_by_index(0)?))
 }
 
+/// What a read takes of each event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// The whole event.
+    Whole,
+    /// Its `data` narrowed to `{"_type": …}` (see [`pbx_application::events::EventLog::read_heads`]): the rest of
+    /// a profile's view is neither sent by the database nor parsed here.
+    Head,
+}
+
+/// The columns of a read of `detail`, in [`COLUMNS`]' order.
+fn columns(backend: DbBackend, detail: Detail) -> String {
+    let type_only = match backend {
+        DbBackend::Postgres => "json_build_object('_type', data->>'_type')",
+        DbBackend::MySql => "JSON_OBJECT('_type', JSON_UNQUOTE(JSON_EXTRACT(data, '$._type')))",
+        _ => "json_object('_type', json_extract(data, '$._type'))",
+    };
+    match detail {
+        Detail::Whole => COLUMNS.to_owned(),
+        Detail::Head => COLUMNS.replace(", data", &format!(", {type_only} AS data")),
+    }
+}
+
 /// The statement reading up to `limit` events after `after` that `audience` sees, in order: for a list of
 /// resellers, one index range of `(reseller_id, seq)` each, merged — never a walk of everyone's events. Each row
 /// says whether it is `settled`: below the horizon on PostgreSQL, at most `bound` on MySQL ([`settled_bound`]),
 /// always on SQLite.
-fn rows_statement(backend: DbBackend, after: i64, limit: u64, audience: &Audience, bound: Option<i64>) -> Statement {
+fn rows_statement(
+    backend: DbBackend,
+    after: i64,
+    limit: u64,
+    audience: &Audience,
+    bound: Option<i64>,
+    detail: Detail,
+) -> Statement {
+    let columns = columns(backend, detail);
     let settled = match (backend, bound) {
         (DbBackend::Postgres, _) => format!("seq < {}", horizon()),
         (_, Some(bound)) => format!("seq <= {bound}"),
@@ -137,7 +168,7 @@ fn rows_statement(backend: DbBackend, after: i64, limit: u64, audience: &Audienc
         values.push(after.into());
         condition.push_str(&format!("seq > {}", placeholder(backend, values.len())));
         format!(
-            "SELECT {COLUMNS}, CASE WHEN {settled} THEN 1 ELSE 0 END AS settled FROM {table} WHERE {condition} \
+            "SELECT {columns}, CASE WHEN {settled} THEN 1 ELSE 0 END AS settled FROM {table} WHERE {condition} \
              ORDER BY seq LIMIT {limit}"
         )
     };
@@ -180,8 +211,9 @@ pub(crate) fn page_statement(
     limit: u64,
     audience: &Audience,
     bound: Option<i64>,
+    detail: Detail,
 ) -> Statement {
-    let read = rows_statement(backend, after, limit, audience, bound);
+    let read = rows_statement(backend, after, limit, audience, bound, detail);
     let sql = format!(
         "SELECT m.purged_position, m.last_position, r.* FROM (SELECT (SELECT position FROM pbx_event_positions \
          WHERE name = 'purged') AS purged_position, (SELECT COALESCE(MAX(seq), 0) FROM pbx_events) AS last_position) m \
@@ -193,15 +225,16 @@ pub(crate) fn page_statement(
 
 /// Up to `limit` rows after `after` that `audience` sees, in order, with the purged position and the last event
 /// number, in one statement (one snapshot: a purge that raced the read is seen with the events it deleted); `bound`
-/// from [`settled_bound`], read before.
+/// from [`settled_bound`], read before; each row as `detail` says.
 pub(crate) async fn page(
     connection: &impl ConnectionTrait,
     after: i64,
     limit: u64,
     audience: &Audience,
     bound: Option<i64>,
+    detail: Detail,
 ) -> Result<Page, DbErr> {
-    let statement = page_statement(connection.get_database_backend(), after, limit, audience, bound);
+    let statement = page_statement(connection.get_database_backend(), after, limit, audience, bound, detail);
     let mut settled = Vec::new();
     let (mut purged, mut last, mut held_back) = (None, 0, false);
     for row in connection.query_all_raw(statement).await? {
