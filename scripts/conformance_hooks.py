@@ -2,8 +2,8 @@
 
 A generated Idempotency-Key is replaced by a fresh UUID. Schemathesis draws short keys ("0", "00"…) again and
 again, so its stateful phase sends "POST with key K, DELETE what it created, POST again with key K and the same
-body": the service then replays the first 201 (as docs/reliability.md promises), whose Location names a resource
-deleted since, and the ST302 check ("created resource not found") reports that replay as a failure. Replays and
+body" (the service then answers 409: what the key created was deleted since, as docs/reliability.md says) and
+"POST with key K" twice with different bodies (422), which its checks take for the operation failing. Replays and
 mismatched keys are covered by tests/api/idempotency.rs; here every create with a well-formed key runs once. A
 malformed key (outside the document's pattern) is left as drawn, so the checks that expect its 400 still see it.
 """

@@ -1,4 +1,5 @@
-//! `Idempotency-Key` on creates: a repeat gets the first answer and creates nothing, across replicas and restarts.
+//! `Idempotency-Key` on creates: a repeat gets what the first request made and creates nothing, across replicas and
+//! restarts.
 
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -42,7 +43,7 @@ async fn a_repeated_create_gets_the_first_answer_back_and_creates_nothing() {
     assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED));
     assert!(!first.replayed && again.replayed, "only the repeat is marked");
     assert_eq!(again.location, first.location);
-    assert_eq!(again.body, first.body, "the very same answer, timestamp included");
+    assert_eq!(again.body["data"], first.body["data"], "the same customer, as stored (dates included)");
     assert_eq!(count(&server, &token, CUSTOMERS).await, 1);
 
     let customer = first.body["data"]["id"].as_str().unwrap();
@@ -52,7 +53,7 @@ async fn a_repeated_create_gets_the_first_answer_back_and_creates_nothing() {
     let repeat = answer(server.post(&pbxs, &token, &kazoo("idem-1"), &headers).await).await;
     assert_eq!((created.status, repeat.status), (StatusCode::CREATED, StatusCode::CREATED), "{:?}", repeat.body);
     assert!(repeat.replayed);
-    assert_eq!((repeat.location, repeat.body), (created.location, created.body.clone()));
+    assert_eq!((repeat.location, &repeat.body["data"]), (created.location, &created.body["data"]));
     assert_eq!(created.body["data"]["apiKey"], "ABCDEF", "the create answer, secret included, to its client only");
     assert_eq!(count(&server, &token, &pbxs).await, 1);
 }
@@ -138,12 +139,13 @@ async fn keys_outlive_a_restart() {
     server.restart();
     let again = create_acme(&server, &token, "before-restart").await;
     assert!(again.replayed);
-    assert_eq!((again.status, again.location), (StatusCode::CREATED, first.location));
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body["data"]["id"], first.body["data"]["id"], "the customer made before the restart");
     assert_eq!(count(&server, &token, CUSTOMERS).await, 1);
 }
 
 #[tokio::test]
-async fn a_repeat_after_the_resource_was_deleted_replays_the_first_answer_and_creates_nothing() {
+async fn a_repeat_after_the_resource_was_deleted_is_a_conflict_and_creates_nothing() {
     let server = TestServer::start().await;
     let token = server.reseller();
     let first = create_acme(&server, &token, "then-deleted").await;
@@ -152,49 +154,67 @@ async fn a_repeat_after_the_resource_was_deleted_replays_the_first_answer_and_cr
     assert_eq!(deleted.status(), StatusCode::OK);
 
     let again = create_acme(&server, &token, "then-deleted").await;
-    assert!(again.replayed, "the answer of the create the key stands for");
-    assert_eq!((again.status, again.location, again.body), (StatusCode::CREATED, first.location, first.body));
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body["message"].as_str().unwrap().contains("deleted since"), "{}", again.body);
     let gone = server.client.get(&location).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(gone.status(), StatusCode::NOT_FOUND, "the replay does not bring the customer back");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND, "the repeat does not bring the customer back");
     assert_eq!(count(&server, &token, CUSTOMERS).await, 0);
 }
 
-/// Puts the claim of `key` back as a process that died after committing its create would have left it: pending (no
-/// answer stored) and older than the one-minute lease.
-async fn interrupt_after_commit(server: &TestServer, key: &str) {
+/// Ages the row of `key` past the 24 hours a key stands for its create (the purge has not run yet).
+async fn expire(server: &TestServer, key: &str) {
     let db = server.database().await;
     let (at, of) = if db.backend() == DbBackend::Postgres { ("$1", "$2") } else { ("?", "?") };
-    let sql = format!(
-        "UPDATE idempotency_keys SET status = NULL, location = NULL, answer = NULL, created_at = {at} \
-         WHERE idempotency_key = {of}"
-    );
-    let stale = chrono::Utc::now() - chrono::TimeDelta::minutes(2);
-    let statement = Statement::from_sql_and_values(db.backend(), sql, [stale.into(), key.into()]);
+    let sql = format!("UPDATE idempotency_keys SET created_at = {at} WHERE idempotency_key = {of}");
+    let old = chrono::Utc::now() - chrono::TimeDelta::hours(25);
+    let statement = Statement::from_sql_and_values(db.backend(), sql, [old.into(), key.into()]);
     assert_eq!(db.connection().execute_raw(statement).await.unwrap().rows_affected(), 1);
 }
 
 #[tokio::test]
-async fn a_repeat_after_a_crash_between_the_create_and_its_answer_finds_what_was_created() {
+async fn a_key_stands_for_its_create_24_hours_then_is_free() {
     let server = TestServer::start().await;
     let token = server.reseller();
-    let first = create_acme(&server, &token, "crashed-customer").await;
-    interrupt_after_commit(&server, "crashed-customer").await;
-    let again = create_acme(&server, &token, "crashed-customer").await;
-    assert_eq!((again.status, &again.location), (StatusCode::CREATED, &first.location), "{}", again.body);
-    assert_eq!(again.body["data"]["id"], first.body["data"]["id"]);
-    assert_eq!(count(&server, &token, CUSTOMERS).await, 1, "no second customer");
+    let first = create_acme(&server, &token, "a-day-old").await;
+    expire(&server, "a-day-old").await;
+    let again = create_acme(&server, &token, "a-day-old").await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert!(!again.replayed, "created anew");
+    assert_ne!(again.location, first.location);
+    let repeat = create_acme(&server, &token, "a-day-old").await;
+    assert!(repeat.replayed && repeat.location == again.location, "the key now stands for the second create");
+    assert_eq!(count(&server, &token, CUSTOMERS).await, 2);
+}
 
-    let customer = first.body["data"]["id"].as_str().unwrap();
-    let pbxs = format!("{CUSTOMERS}/{customer}/pbxs");
-    let headers = [("idempotency-key", "crashed-pbx"), ("accept-charges", "true")];
-    let created = answer(server.post(&pbxs, &token, &kazoo("idem-crash"), &headers).await).await;
-    interrupt_after_commit(&server, "crashed-pbx").await;
-    let repeat = answer(server.post(&pbxs, &token, &kazoo("idem-crash"), &headers).await).await;
-    assert_eq!((repeat.status, &repeat.location), (StatusCode::CREATED, &created.location), "{}", repeat.body);
-    assert_eq!(repeat.body["data"]["apiKey"], "ABCDEF", "the create answer, secret included, as the first");
-    assert_eq!(count(&server, &token, &pbxs).await, 1);
+#[tokio::test]
+async fn a_webhook_and_an_account_are_created_once_and_a_key_serves_one_path() {
+    let server = TestServer::start_with(&[("PBX_WEBHOOKS_ALLOW_PRIVATE", "true")]).await;
+    let token = server.reseller();
+    let hook = json!({"name": "CRM", "url": "http://127.0.0.1:9/hooks", "events": ["pbx.created"]});
+    let key = [("idempotency-key", "hook-1")];
+    let created = answer(server.post("/api/v1.0/webhooks", &token, &hook, &key).await).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let repeat = answer(server.post("/api/v1.0/webhooks", &token, &hook, &key).await).await;
+    assert!(repeat.replayed && repeat.location == created.location);
+    assert_eq!(repeat.body["data"], created.body["data"], "the signing secret shown again to a repeat of its create");
+    assert!(created.body["data"]["secret"].as_str().unwrap().starts_with("whsec_"), "{}", created.body);
+    let elsewhere = answer(server.post(CUSTOMERS, &token, &json!({"name": "Acme"}), &key).await).await;
+    assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY, "the same key on another path");
 
-    let answered = answer(server.post(&pbxs, &token, &kazoo("idem-crash"), &headers).await).await;
-    assert!(answered.replayed, "the resumed answer is kept for later repeats");
-    assert_eq!(answered.body, repeat.body);
+    let account = json!({"name": "Sub"});
+    let key = [("idempotency-key", "account-1")];
+    let first = answer(server.post("/api/v1.0/accounts", &token, &account, &key).await).await;
+    let again = answer(server.post("/api/v1.0/accounts", &token, &account, &key).await).await;
+    assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED), "{}", first.body);
+    assert!(again.replayed && again.body["data"] == first.body["data"]);
+
+    // Under the account's prefix the caller acts as the account: the account's keys are its own.
+    let account = first.body["data"]["id"].as_str().unwrap();
+    assert_eq!(create_acme(&server, &token, "prefix-key").await.status, StatusCode::CREATED);
+    let path = format!("/api/v1.0/accounts/{account}/customers");
+    let under =
+        answer(server.post(&path, &token, &json!({"name": "Acme"}), &[("idempotency-key", "prefix-key")]).await);
+    let under = under.await;
+    assert_eq!(under.status, StatusCode::CREATED, "{}", under.body);
+    assert!(!under.replayed, "the account's own customer");
 }

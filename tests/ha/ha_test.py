@@ -293,11 +293,6 @@ class Writer(threading.Thread):
             if status in (0, 503):
                 time.sleep(0.1)
                 continue
-            # The create's first attempt still holds its key (until answered, or for the key's lease if its answer
-            # was lost with its connection or its replica): the contract's 409 with Retry-After, to be repeated.
-            if status == 409 and retry_after(answered) is not None:
-                time.sleep(min(retry_after(answered), 2))
-                continue
             raise SystemExit(f"ha-test: {method} {path} answered {status}: {parsed}")
 
     def run(self):

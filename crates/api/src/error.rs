@@ -9,6 +9,7 @@ use pbx_application::AccountError;
 use pbx_application::EventsError;
 use pbx_application::RepositoryError;
 use pbx_application::customer::{CreateCustomerError, DeleteCustomerError, GetCustomerError, PatchCustomerError};
+use pbx_application::idempotency::KeyError;
 use pbx_application::pbx::{CreatePbxError, DeletePbxError, PatchPbxError, ReadCredentialsError, ReadPbxError};
 
 use crate::envelope::{Failure, FieldError, json_body};
@@ -48,8 +49,6 @@ pub enum ApiError {
     Gone,
     /// 422: the `Idempotency-Key` was used with a different request.
     IdempotencyKeyReused,
-    /// 409: the first request with this `Idempotency-Key` is still being answered.
-    IdempotencyKeyInUse,
     /// 417: the request's `Expect` asks for something other than `100-continue`.
     ExpectationFailed,
     /// 429: the tenant is over its rate limit; retry after this many seconds.
@@ -102,9 +101,6 @@ impl ApiError {
             Self::IdempotencyKeyReused => "This Idempotency-Key was used with a different request in the last 24 \
                                            hours; use a new key for a new request."
                 .to_owned(),
-            Self::IdempotencyKeyInUse => {
-                "A request with this Idempotency-Key is still being answered; repeat it shortly.".to_owned()
-            }
             Self::Unavailable(_) => "The service is temporarily unavailable; try again shortly.".to_owned(),
             Self::Internal(_) => "An unexpected error occurred.".to_owned(),
         }
@@ -140,7 +136,6 @@ impl ResponseError for ApiError {
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ExpectationFailed => StatusCode::EXPECTATION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -172,9 +167,6 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests(seconds) => {
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-            }
-            Self::IdempotencyKeyInUse => {
-                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             Self::MethodNotAllowed(methods) => {
                 response.insert_header((header::ALLOW, *methods));
@@ -297,7 +289,21 @@ impl From<pbx_application::webhook::WebhookError> for ApiError {
                 pbx_domain::webhook::MAX_PER_OWNER
             )),
             WebhookError::Random(e) => Self::Internal(anyhow::anyhow!(e)),
+            WebhookError::Key(e) => e.into(),
             WebhookError::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Reused => Self::IdempotencyKeyReused,
+            KeyError::Deleted => Self::Conflict(
+                "What the first request with this Idempotency-Key created has been deleted since; send a new key to \
+                 create it again."
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -310,6 +316,7 @@ impl From<AccountError> for ApiError {
             AccountError::NotEmpty => Self::Conflict(
                 "The account still has customers or accounts of its own; delete them before the account.".to_owned(),
             ),
+            AccountError::Key(e) => e.into(),
             AccountError::Storage(e) => e.into(),
         }
     }
@@ -337,6 +344,7 @@ impl From<CreatePbxError> for ApiError {
                 "Creating a PBX profile is chargeable. To accept the charge, repeat the identical request with the \
                  header 'accept-charges: true'. Nothing was created.",
             ),
+            CreatePbxError::Key(e) => e.into(),
             CreatePbxError::Storage(e) => e.into(),
         }
     }
@@ -351,6 +359,7 @@ impl From<CreateCustomerError> for ApiError {
                  header 'accept-charges: true'. Nothing was created, neither the customer nor its profile.",
             ),
             CreateCustomerError::ResellerNotFound => Self::NotFound,
+            CreateCustomerError::Key(e) => e.into(),
             CreateCustomerError::Storage(e) => e.into(),
         }
     }

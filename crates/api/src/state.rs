@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use pbx_application::customer::{CreateCustomer, DeleteCustomer, GetCustomer, ListCustomers, PatchCustomer};
-use pbx_application::idempotency::IdempotencyKeys;
 use pbx_application::pbx::{CreatePbx, DeletePbx, PatchPbx, ReadCredentials, ReadPbxs};
 use pbx_application::{Accounts, ReadEvents, Readiness};
 
@@ -63,8 +62,6 @@ pub struct AppState {
     pub create_pbx: CreatePbx,
     /// Create customer.
     pub create_customer: CreateCustomer,
-    /// The `Idempotency-Key`s of creates.
-    pub idempotency: IdempotencyKeys,
     /// Get, list and look up profiles.
     pub read_pbxs: ReadPbxs,
     /// Patch PBX.

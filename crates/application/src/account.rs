@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use pbx_domain::{Account, AccountDetails, CustomerId, PbxId, PbxType, ResellerId};
 
-use crate::idempotency::Reservation;
+use crate::idempotency::{IdempotencyKey, IdempotencyKeys, KeyError, KeyRecord, Once, Written};
 use crate::ports::{Clock, IdGenerator, Page, RepositoryError, Versioned, WriteError};
 use crate::use_case::opaque_debug;
 
@@ -76,12 +76,13 @@ pub trait AccountRepository: Send + Sync {
         page: Page,
     ) -> Result<Vec<Account>, RepositoryError>;
 
-    /// Stores a new account, at version 1, unless its parent is a deleted account (or one whose deletion commits
-    /// first).
+    /// Stores a new account, at version 1, and `key` (a create's `Idempotency-Key`) in the same transaction, unless
+    /// its parent is a deleted account (or one whose deletion commits first).
     ///
     /// # Errors
-    /// [`WriteError::NotFound`] when the parent is a deleted account, otherwise as [`AccountRepository::find`].
-    async fn insert(&self, account: &Account) -> Result<(), WriteError>;
+    /// [`WriteError::KeyTaken`] when `key` is taken, [`WriteError::NotFound`] when the parent is a deleted account,
+    /// otherwise as [`AccountRepository::find`].
+    async fn insert(&self, account: &Account, key: Option<KeyRecord>) -> Result<(), WriteError>;
 
     /// Replaces the stored account if its version is still `expected_version`; returns the new version.
     ///
@@ -119,6 +120,9 @@ pub enum AccountError {
     /// The account still has customers or accounts of its own.
     #[error("the account still has customers or accounts")]
     NotEmpty,
+    /// The create's `Idempotency-Key` stops it.
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -133,6 +137,7 @@ impl From<WriteError> for AccountError {
             WriteError::LimitReached => {
                 Self::Storage(RepositoryError::Unexpected(anyhow::anyhow!("accounts have no limit in number")))
             }
+            WriteError::KeyTaken => Self::Storage(crate::idempotency::key_taken_unasked()),
             WriteError::Repository(e) => Self::Storage(e),
         }
     }
@@ -144,38 +149,48 @@ pub struct Accounts {
     accounts: Arc<dyn AccountRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    keys: IdempotencyKeys,
 }
 opaque_debug!(Accounts);
 
 impl Accounts {
     /// The use cases over their ports.
     #[must_use]
-    pub fn new(accounts: Arc<dyn AccountRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { accounts, clock, ids }
+    pub fn new(
+        accounts: Arc<dyn AccountRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        keys: IdempotencyKeys,
+    ) -> Self {
+        Self { accounts, clock, ids, keys }
     }
 
-    /// Creates an account under `parent`. Under a resumed [`Reservation`], the account the interrupted first request
-    /// created is returned instead of a second one.
+    /// Creates an account under `parent`, once per `key` (see [`IdempotencyKeys::create`]).
     ///
     /// # Errors
-    /// [`AccountError::NotFound`] when `parent` is a deleted account; storage failures.
-    #[tracing::instrument(name = "create_account", skip(self, details, reservation))]
+    /// [`AccountError::NotFound`] when `parent` is a deleted account; [`AccountError::Key`]; storage failures.
+    #[tracing::instrument(name = "create_account", skip(self, details, key))]
     pub async fn create(
         &self,
         parent: ResellerId,
         details: AccountDetails,
-        reservation: Option<Reservation>,
-    ) -> Result<Account, AccountError> {
-        let id = ResellerId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
-        if reservation.is_some_and(|r| r.resumed)
-            && let Some(created) = self.accounts.find(id).await?.filter(|a| a.value.parent == parent)
-        {
-            return Ok(created.value);
-        }
-        let account = Account { id, parent, date_created: self.clock.now(), details };
-        self.accounts.insert(&account).await?;
-        tracing::info!(account_id = %account.id, "account created");
-        Ok(account)
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Once<Versioned<Account>>, AccountError> {
+        let account =
+            Account { id: ResellerId::from_uuid(self.ids.new_id()), parent, date_created: self.clock.now(), details };
+        let write = async |key: Option<_>| match self.accounts.insert(&account, key).await {
+            Ok(()) => {
+                tracing::info!(account_id = %account.id, "account created");
+                Ok(Written::Made(Versioned { value: account.clone(), version: 1 }))
+            }
+            Err(WriteError::KeyTaken) => Ok(Written::KeyTaken),
+            Err(e) => Err(AccountError::from(e)),
+        };
+        let find = async |id| {
+            let found = self.accounts.find(ResellerId::from_uuid(id)).await?;
+            Ok(found.filter(|a| a.value.parent == parent))
+        };
+        self.keys.create(parent, key, account.id.as_uuid(), write, find).await
     }
 
     /// `parent`'s account `id`.
@@ -293,7 +308,8 @@ mod tests {
     }
 
     fn accounts(repository: MockAccountRepository) -> Accounts {
-        Accounts::new(Arc::new(repository), Arc::new(MockClock::new()), Arc::new(MockIdGenerator::new()))
+        let keys = crate::idempotency::test_keys(crate::idempotency::MockIdempotencyStore::new());
+        Accounts::new(Arc::new(repository), Arc::new(MockClock::new()), Arc::new(MockIdGenerator::new()), keys)
     }
 
     #[tokio::test]

@@ -1,16 +1,16 @@
-//! Safe retries of creates: the rules of idempotency keys (the front end reads them from a request header), over a
-//! store of answers shared by every replica.
+//! Safe retries of creates: the rules of idempotency keys (the front end reads them from a request header and
+//! fingerprints the request).
 //!
-//! A key belongs to one reseller. The first request with it claims it; a repeat of the same request (same
-//! fingerprint) within [`RETENTION`] gets the stored answer back, a different request with the key is refused, and a
-//! repeat that arrives while the first is still being answered waits for it. Only the answer of a create that happened
-//! is kept ([`IdempotencyKeys::keep`]). After a 503 the outcome is unknown: the front end leaves the claim to the
-//! repeat at once ([`IdempotencyKeys::abandon`]); after any other answer it releases the key, so that a corrected
-//! request may use it again. A claim whose request never finished (its process died) is taken over after [`LEASE`].
+//! A key belongs to one reseller. A create under a key writes the key's row — the request's fingerprint and the id
+//! of what it makes — **in its own transaction**, beside what it makes and its events, under a unique (reseller,
+//! key): so the key is taken exactly when the create commits. A second request with the key finds it taken (the
+//! unique index makes it wait for a create still committing), and then:
+//! - the same request (same fingerprint) within [`RETENTION`] gets what the first made, re-read by its id
+//!   ([`Once::replayed`]); gone since, [`KeyError::Deleted`];
+//! - a different request gets [`KeyError::Reused`].
 //!
-//! A claim reserves the id of what the create makes ([`Reservation`]), kept with the key: a repeat that takes an
-//! unfinished claim over creates under the same id, so if the first request did create before its process died, the
-//! repeat finds that resource instead of creating a second one.
+//! A create that fails (a 400, a 402, a 409, a database cut off mid-transaction) commits nothing, its key included:
+//! the key stays free for a corrected or repeated request. There is nothing to free, repair or wait out.
 
 use std::sync::Arc;
 
@@ -19,131 +19,106 @@ use chrono::{DateTime, TimeDelta, Utc};
 use pbx_domain::ResellerId;
 use uuid::Uuid;
 
-use crate::ports::{Clock, IdGenerator, RepositoryError};
+use crate::ports::{Clock, RepositoryError};
 use crate::use_case::opaque_debug;
 
-/// How long an answer is replayed.
+/// How long a key stands for its create.
 pub const RETENTION: TimeDelta = TimeDelta::hours(24);
-
-/// How long a claim may stay unanswered before a repeat takes it over (longer than any request may run).
-pub const LEASE: TimeDelta = TimeDelta::seconds(60);
-
-/// The first pause between two attempts to leave a claim to its repeats while the database is unavailable; it
-/// doubles up to [`ABANDON_RETRY_MAX`], so that a burst of 503s under overload does not turn into a stream of
-/// retries.
-pub const ABANDON_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// The longest pause between two attempts to leave a claim.
-pub const ABANDON_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The longest key accepted, in characters.
 pub const MAX_KEY_LEN: usize = 255;
 
-/// An answer kept for repeats: opaque here, written and read by the front end alone (over HTTP: the status, the
-/// `Location` header and the body).
+/// A request's key, as the front end read it, with the request's fingerprint (what makes two requests the same).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredAnswer {
-    /// The front end's code for the answer.
-    pub code: u16,
-    /// Where the created resource is, as the front end names it.
-    pub location: Option<String>,
-    /// The answer itself.
-    pub body: Vec<u8>,
+pub struct IdempotencyKey {
+    /// The key ([`parse_key`]).
+    pub key: String,
+    /// The request's fingerprint.
+    pub fingerprint: String,
 }
 
-/// The id a create under a key gives what it makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reservation {
-    /// The id, the same for every request that runs under the key.
-    pub id: Uuid,
-    /// Whether an earlier request under the key may have created with it already (this one took its claim over):
-    /// the create must then look for it before creating.
-    pub resumed: bool,
-}
-
-/// When a claim is made, and the instants its key's row is judged by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClaimTimes {
-    /// The claim's instant.
-    pub now: DateTime<Utc>,
-    /// A row created before this counts as absent.
-    pub expired_before: DateTime<Utc>,
-    /// A pending row created before this is taken over.
-    pub stale_before: DateTime<Utc>,
-}
-
-impl ClaimTimes {
-    /// A claim at `now`: rows older than [`RETENTION`] are forgotten, claims older than [`LEASE`] taken over.
-    #[must_use]
-    pub fn at(now: DateTime<Utc>) -> Self {
-        Self { now, expired_before: now - RETENTION, stale_before: now - LEASE }
-    }
-}
-
-/// The outcome of claiming a key.
+/// The key's row that a create writes with what it makes, in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// The key is this request's: create under the reservation, then complete or release the key.
-    Claimed(Reservation),
-    /// The same request was answered already: this is its answer.
-    Replay(StoredAnswer),
-    /// The key was used for a different request.
-    Mismatch,
-    /// The same request is being answered right now.
-    InProgress,
+pub struct KeyRecord {
+    /// Whose key.
+    pub reseller: ResellerId,
+    /// The key.
+    pub key: String,
+    /// The request's fingerprint.
+    pub fingerprint: String,
+    /// The id of what the create makes.
+    pub resource_id: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
 }
 
-/// Where answers are kept.
+/// A key's row as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptKey {
+    /// The fingerprint of the request that took the key.
+    pub fingerprint: String,
+    /// The id of what it made.
+    pub resource_id: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a key stops a create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The key was used with a different request within [`RETENTION`].
+    #[error("the Idempotency-Key was used with a different request")]
+    Reused,
+    /// The key's create happened, and what it made was deleted since.
+    #[error("what the create under this Idempotency-Key made was deleted since")]
+    Deleted,
+}
+
+/// What a create's write did: made it, or found its key taken (nothing written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written<T> {
+    /// Made, key written with it.
+    Made(T),
+    /// The key was taken by a committed create; nothing was written.
+    KeyTaken,
+}
+
+/// A create's outcome: made by this request, or by an earlier one with the same key (re-read now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Once<T> {
+    /// What was made.
+    pub value: T,
+    /// Whether an earlier request with the same key made it.
+    pub replayed: bool,
+}
+
+/// The error of a write that found its key taken though it was given none: a broken adapter.
+#[must_use]
+pub fn key_taken_unasked() -> RepositoryError {
+    RepositoryError::Unexpected(anyhow::anyhow!("a write without an Idempotency-Key found its key taken"))
+}
+
+/// Where keys are kept (written by the creates themselves, in their transactions).
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` of `reseller` for the request `fingerprint` at `times.now`, atomically across replicas,
-    /// reserving `candidate` for what it creates. A row created before `times.expired_before` counts as absent; a
-    /// pending row created before `times.stale_before` is taken over, with the id it reserved.
+    /// The row of `key` of `reseller`, if any.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached, [`RepositoryError::Unexpected`] for
     /// any other failure.
-    async fn claim(
-        &self,
-        reseller: ResellerId,
-        key: &str,
-        fingerprint: &str,
-        times: ClaimTimes,
-        candidate: Uuid,
-    ) -> Result<Claim, RepositoryError>;
+    async fn find(&self, reseller: ResellerId, key: &str) -> Result<Option<KeptKey>, RepositoryError>;
 
-    /// Stores the answer of the claimed `key`.
+    /// Deletes the row of `key` if it is still the one created at `created_at` (an expired row, not yet purged).
     ///
     /// # Errors
-    /// As [`IdempotencyStore::claim`].
-    async fn complete(&self, reseller: ResellerId, key: &str, answer: &StoredAnswer) -> Result<(), RepositoryError>;
-
-    /// Forgets the pending claim of `key`.
-    ///
-    /// # Errors
-    /// As [`IdempotencyStore::claim`].
-    async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError>;
-
-    /// Leaves the pending claim of `key` that reserved `reserved`, if it was made at `claimed_before` or earlier
-    /// (not a repeat's takeover since), to the next repeat at once, with its reservation: its claim time set to
-    /// `stale_at`, before the lease of any claim at the time.
-    ///
-    /// # Errors
-    /// As [`IdempotencyStore::claim`].
-    async fn abandon(
-        &self,
-        reseller: ResellerId,
-        key: &str,
-        reserved: Uuid,
-        claimed_before: DateTime<Utc>,
-        stale_at: DateTime<Utc>,
-    ) -> Result<(), RepositoryError>;
+    /// As [`IdempotencyStore::find`].
+    async fn forget(&self, reseller: ResellerId, key: &str, created_at: DateTime<Utc>) -> Result<(), RepositoryError>;
 
     /// Deletes every key created before `created_before`; returns how many.
     ///
     /// # Errors
-    /// As [`IdempotencyStore::claim`].
+    /// As [`IdempotencyStore::find`].
     async fn purge(&self, created_before: DateTime<Utc>) -> Result<u64, RepositoryError>;
 }
 
@@ -163,83 +138,70 @@ pub fn parse_key(text: &str) -> Result<&str, InvalidKey> {
     Ok(text)
 }
 
-/// The rules over a store, a clock and the ids to reserve.
+/// The rules over a store and a clock.
 #[derive(Clone)]
 pub struct IdempotencyKeys {
     store: Arc<dyn IdempotencyStore>,
     clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
 }
 opaque_debug!(IdempotencyKeys);
 
 impl IdempotencyKeys {
     /// The rules over their ports.
     #[must_use]
-    pub fn new(store: Arc<dyn IdempotencyStore>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { store, clock, ids }
+    pub fn new(store: Arc<dyn IdempotencyStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
     }
 
-    /// A new id for a claim to reserve.
-    #[must_use]
-    pub fn candidate(&self) -> Uuid {
-        self.ids.new_id()
-    }
-
-    /// Claims `key` for the request `fingerprint`, reserving `candidate` ([`IdempotencyKeys::candidate`]) if the
-    /// key is new.
+    /// Creates once per key: `write` makes the resource `id`, writing the key's record with it (`None` without a
+    /// key); when the key is taken, by the same request within [`RETENTION`], `find` re-reads what it made. A key
+    /// whose row has expired (not yet purged) is forgotten and `write` runs again.
     ///
     /// # Errors
-    /// Storage failures. When the database was unavailable the claim may still have been made: leave it
-    /// ([`IdempotencyKeys::abandon`] with `candidate`).
-    pub async fn claim(
+    /// `write`'s and `find`'s; [`KeyError`] (into `E`) for a key of another request or whose resource is gone.
+    pub async fn create<T, E>(
         &self,
         reseller: ResellerId,
-        key: &str,
-        fingerprint: &str,
-        candidate: Uuid,
-    ) -> Result<Claim, RepositoryError> {
-        self.store.claim(reseller, key, fingerprint, ClaimTimes::at(self.clock.now()), candidate).await
-    }
-
-    /// Keeps `answer` (that of a create that happened) for repeats under `key`.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub async fn keep(&self, reseller: ResellerId, key: &str, answer: &StoredAnswer) -> Result<(), RepositoryError> {
-        self.store.complete(reseller, key, answer).await
-    }
-
-    /// Releases `key` after a request that could not be answered.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub async fn release(&self, reseller: ResellerId, key: &str) -> Result<(), RepositoryError> {
-        self.store.release(reseller, key).await
-    }
-
-    /// Leaves `key`'s claim reserving `reserved` to the next repeat of its request, with that id, after a request
-    /// whose outcome is unknown (the database failed or was cut off mid-create, or mid-claim: the create or the
-    /// claim may have committed). A repeat then finds what was created under the reservation, or creates it;
-    /// releasing the key instead would let it create a second resource, and keeping the claim as it is would hold
-    /// repeats off for the lease. While the database is unavailable (a failover) it is tried again after
-    /// [`ABANDON_RETRY`], then twice as long up to [`ABANDON_RETRY_MAX`], for the lease at most: repeats wait for
-    /// the database, not for the lease. Only this request's claim is left, never a repeat's takeover since.
-    ///
-    /// # Errors
-    /// A storage failure other than unavailability, or unavailability for the whole lease (the claim then waits
-    /// out its lease).
-    pub async fn abandon(&self, reseller: ResellerId, key: &str, reserved: Uuid) -> Result<(), RepositoryError> {
-        let (claimed_before, mut pause) = (self.clock.now(), ABANDON_RETRY);
-        loop {
-            let stale_at = ClaimTimes::at(self.clock.now()).stale_before - TimeDelta::seconds(1);
-            match self.store.abandon(reseller, key, reserved, claimed_before, stale_at).await {
-                Err(RepositoryError::Unavailable(_)) if self.clock.now() - claimed_before < LEASE => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(ABANDON_RETRY_MAX);
-                }
-                done => return done,
+        key: Option<&IdempotencyKey>,
+        id: Uuid,
+        write: impl AsyncFn(Option<KeyRecord>) -> Result<Written<T>, E>,
+        find: impl AsyncFnOnce(Uuid) -> Result<Option<T>, E>,
+    ) -> Result<Once<T>, E>
+    where
+        E: From<KeyError> + From<RepositoryError>,
+    {
+        // Twice at most: a row found expired (or purged meanwhile) is forgotten and the create written once more.
+        for _ in 0..2 {
+            let record = key.map(|key| KeyRecord {
+                reseller,
+                key: key.key.clone(),
+                fingerprint: key.fingerprint.clone(),
+                resource_id: id,
+                created_at: self.clock.now(),
+            });
+            match write(record).await? {
+                Written::Made(value) => return Ok(Once { value, replayed: false }),
+                Written::KeyTaken => {}
             }
+            let Some(key) = key else { break };
+            let Some(kept) = self.store.find(reseller, &key.key).await? else { continue };
+            if kept.created_at < self.clock.now() - RETENTION {
+                self.store.forget(reseller, &key.key, kept.created_at).await?;
+                continue;
+            }
+            if kept.fingerprint != key.fingerprint {
+                return Err(KeyError::Reused.into());
+            }
+            return match find(kept.resource_id).await? {
+                Some(value) => Ok(Once { value, replayed: true }),
+                None => Err(KeyError::Deleted.into()),
+            };
         }
+        Err(match key {
+            Some(_) => RepositoryError::Unexpected(anyhow::anyhow!("an Idempotency-Key was taken, then gone, twice")),
+            None => key_taken_unasked(),
+        }
+        .into())
     }
 
     /// Deletes the keys older than [`RETENTION`]; returns how many.
@@ -251,10 +213,23 @@ impl IdempotencyKeys {
     }
 }
 
+/// Keys over `store`, the clock at a fixed instant: for the use cases' tests.
+#[cfg(test)]
+pub(crate) fn test_keys(store: MockIdempotencyStore) -> IdempotencyKeys {
+    let mut clock = crate::ports::MockClock::new();
+    clock.expect_now().return_const(DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default());
+    IdempotencyKeys::new(Arc::new(store), Arc::new(clock))
+}
+
+/// A key of the fingerprint `fingerprint`, for the use cases' tests.
+#[cfg(test)]
+pub(crate) fn test_key(fingerprint: &str) -> IdempotencyKey {
+    IdempotencyKey { key: "k".to_owned(), fingerprint: fingerprint.to_owned() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{MockClock, MockIdGenerator};
 
     #[test]
     fn keys_are_visible_ascii_up_to_255() {
@@ -269,76 +244,97 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
     }
 
-    fn keys(store: MockIdempotencyStore) -> IdempotencyKeys {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(|| at(0));
-        let mut ids = MockIdGenerator::new();
-        ids.expect_new_id().returning(|| Uuid::from_u128(7));
-        IdempotencyKeys::new(Arc::new(store), Arc::new(clock), Arc::new(ids))
+    use super::{test_key as key, test_keys as keys};
+
+    fn kept(fingerprint: &str, resource: u128, created_at: DateTime<Utc>) -> Option<KeptKey> {
+        Some(KeptKey { fingerprint: fingerprint.to_owned(), resource_id: Uuid::from_u128(resource), created_at })
+    }
+
+    /// `keys.create` under `key` of a resource 9, whose write finds the key taken `taken` times; the records
+    /// written, and what it found (`find` answers resource 7 alone).
+    async fn create(
+        keys: &IdempotencyKeys,
+        key: Option<&IdempotencyKey>,
+        taken: usize,
+    ) -> (Vec<Option<KeyRecord>>, Result<Once<u128>, RepositoryError>) {
+        let written = std::sync::Mutex::new(Vec::new());
+        let outcome = keys
+            .create(
+                ResellerId::from_uuid(Uuid::nil()),
+                key,
+                Uuid::from_u128(9),
+                async |record: Option<KeyRecord>| {
+                    let mut written = written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    written.push(record);
+                    Ok(if written.len() <= taken { Written::KeyTaken } else { Written::Made(9) })
+                },
+                async |id: Uuid| Ok((id == Uuid::from_u128(7)).then_some(7)),
+            )
+            .await;
+        (written.into_inner().unwrap_or_default(), outcome)
+    }
+
+    impl From<KeyError> for RepositoryError {
+        fn from(e: KeyError) -> Self {
+            RepositoryError::Unexpected(anyhow::anyhow!("{e:?}"))
+        }
     }
 
     #[tokio::test]
-    async fn a_claim_forgets_answers_after_a_day_and_takes_over_claims_after_a_minute() {
-        let mut store = MockIdempotencyStore::new();
-        store
-            .expect_claim()
-            .withf(|_, key, fingerprint, times, candidate| {
-                let window = ClaimTimes { now: at(0), expired_before: at(-86_400), stale_before: at(-60) };
-                (key, fingerprint, *times, *candidate) == ("k", "f", window, Uuid::from_u128(7))
-            })
-            .returning(|_, _, _, _, id| Ok(Claim::Claimed(Reservation { id, resumed: false })));
-        let reseller = ResellerId::from_uuid(Uuid::nil());
-        let claimed = Claim::Claimed(Reservation { id: Uuid::from_u128(7), resumed: false });
-        let keys = keys(store);
-        assert_eq!(keys.claim(reseller, "k", "f", keys.candidate()).await.ok(), Some(claimed), "a new id reserved");
-    }
-
-    fn unavailable() -> RepositoryError {
-        RepositoryError::Unavailable(anyhow::anyhow!("no primary"))
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_abandon_is_tried_again_while_the_database_is_unavailable_and_leaves_only_this_claim() {
-        let mut store = MockIdempotencyStore::new();
-        let mut attempts = 0;
-        store
-            .expect_abandon()
-            .withf(|_, key, reserved, claimed_before, stale_at| {
-                (key, *reserved, *claimed_before, *stale_at) == ("k", Uuid::from_u128(3), at(0), at(-61))
-            })
-            .times(3)
-            .returning(move |_, _, _, _, _| {
-                attempts += 1;
-                if attempts < 3 { Err(unavailable()) } else { Ok(()) }
-            });
-        let reseller = ResellerId::from_uuid(Uuid::nil());
-        let left = keys(store).abandon(reseller, "k", Uuid::from_u128(3)).await;
-        assert!(left.is_ok(), "left once the database answers");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_abandon_gives_up_after_the_lease_and_at_once_on_another_failure() {
-        let mut store = MockIdempotencyStore::new();
-        store.expect_abandon().returning(|_, _, _, _, _| Err(unavailable()));
-        let mut clock = MockClock::new();
-        let mut calls = 0;
-        clock.expect_now().returning(move || {
-            calls += 1;
-            at(calls * 10) // every attempt reads the clock twice: 20 s an attempt
-        });
-        let mut ids = MockIdGenerator::new();
-        ids.expect_new_id().returning(Uuid::now_v7);
-        let late = IdempotencyKeys::new(Arc::new(store), Arc::new(clock), Arc::new(ids));
-        let reseller = ResellerId::from_uuid(Uuid::nil());
-        let left = late.abandon(reseller, "k", Uuid::nil()).await;
-        assert!(matches!(left, Err(RepositoryError::Unavailable(_))), "past the lease");
-
-        let mut store = MockIdempotencyStore::new();
-        let failed = |_: ResellerId, _: &str, _: Uuid, _: DateTime<Utc>, _: DateTime<Utc>| {
-            Err(RepositoryError::Unexpected(anyhow::anyhow!("?")))
+    async fn a_create_writes_its_key_with_it_and_without_a_key_writes_none() {
+        let keys = keys(MockIdempotencyStore::new());
+        let (written, outcome) = create(&keys, Some(&key("f")), 0).await;
+        assert_eq!(outcome.ok(), Some(Once { value: 9, replayed: false }));
+        let record = KeyRecord {
+            reseller: ResellerId::from_uuid(Uuid::nil()),
+            key: "k".to_owned(),
+            fingerprint: "f".to_owned(),
+            resource_id: Uuid::from_u128(9),
+            created_at: at(0),
         };
-        store.expect_abandon().times(1).returning(failed);
-        let left = keys(store).abandon(reseller, "k", Uuid::nil()).await;
-        assert!(matches!(left, Err(RepositoryError::Unexpected(_))), "given up at once");
+        assert_eq!(written, [Some(record)]);
+        let (written, outcome) = create(&keys, None, 0).await;
+        assert_eq!((written, outcome.ok()), (vec![None], Some(Once { value: 9, replayed: false })));
+    }
+
+    #[tokio::test]
+    async fn a_taken_key_replays_the_same_request_and_refuses_another_or_a_deleted_resource() {
+        let mut store = MockIdempotencyStore::new();
+        store.expect_find().times(1).returning(|_, _| Ok(kept("f", 7, at(-60))));
+        let (written, outcome) = create(&keys(store), Some(&key("f")), 1).await;
+        assert_eq!((written.len(), outcome.ok()), (1, Some(Once { value: 7, replayed: true })), "re-read by its id");
+
+        let mut store = MockIdempotencyStore::new();
+        store.expect_find().returning(|_, _| Ok(kept("f", 7, at(-60))));
+        let (_, outcome) = create(&keys(store), Some(&key("other")), 1).await;
+        assert_eq!(outcome.err().map(|e| e.to_string()), Some("Reused".to_owned()));
+
+        let mut store = MockIdempotencyStore::new();
+        store.expect_find().returning(|_, _| Ok(kept("f", 8, at(-60))));
+        let (_, outcome) = create(&keys(store), Some(&key("f")), 1).await;
+        assert_eq!(outcome.err().map(|e| e.to_string()), Some("Deleted".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn an_expired_or_vanished_key_is_written_again() {
+        let mut store = MockIdempotencyStore::new();
+        let expired = at(0) - RETENTION - TimeDelta::seconds(1);
+        store.expect_find().times(1).returning(move |_, _| Ok(kept("other", 7, expired)));
+        store
+            .expect_forget()
+            .withf(move |_, key, created_at| (key, *created_at) == ("k", expired))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (written, outcome) = create(&keys(store), Some(&key("f")), 1).await;
+        assert_eq!((written.len(), outcome.ok()), (2, Some(Once { value: 9, replayed: false })));
+
+        let mut store = MockIdempotencyStore::new();
+        store.expect_find().returning(|_, _| Ok(None));
+        let (written, outcome) = create(&keys(store), Some(&key("f")), 1).await;
+        assert_eq!((written.len(), outcome.ok()), (2, Some(Once { value: 9, replayed: false })), "purged meanwhile");
+        let mut store = MockIdempotencyStore::new();
+        store.expect_find().returning(|_, _| Ok(None));
+        let (written, outcome) = create(&keys(store), Some(&key("f")), 2).await;
+        assert!(written.len() == 2 && outcome.is_err(), "not forever");
     }
 }

@@ -6,6 +6,7 @@ use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, 
 use uuid::Uuid;
 
 use crate::events::NewEvent;
+use crate::idempotency::KeyRecord;
 
 /// A storage failure that is not a business outcome.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +104,9 @@ pub enum InsertPbxError {
     /// A profile for the same PBX instance (type and instance id) is already stored, for any customer.
     #[error("the PBX instance is already attached to a customer")]
     InstanceAttached,
+    /// The create's `Idempotency-Key` is taken by a committed create (see [`crate::idempotency`]); nothing written.
+    #[error("the Idempotency-Key is taken")]
+    KeyTaken,
     /// A storage failure.
     #[error(transparent)]
     Repository(#[from] RepositoryError),
@@ -126,6 +130,9 @@ pub enum WriteError {
     /// Its owner has as many as it may have (webhooks: `pbx_domain::webhook::MAX_PER_OWNER`).
     #[error("the owner has as many as it may have")]
     LimitReached,
+    /// The create's `Idempotency-Key` is taken by a committed create (see [`crate::idempotency`]); nothing written.
+    #[error("the Idempotency-Key is taken")]
+    KeyTaken,
     /// A storage failure.
     #[error(transparent)]
     Repository(#[from] RepositoryError),
@@ -154,13 +161,14 @@ pub trait CustomerRepository: Send + Sync {
         page: Page,
     ) -> Result<Vec<Customer>, RepositoryError>;
 
-    /// Stores a new customer, at version 1, and `event` in the same transaction, unless its reseller is a deleted
-    /// account (or one whose deletion commits first).
+    /// Stores a new customer, at version 1, and `event` and `key` (a create's `Idempotency-Key`) in the same
+    /// transaction, unless its reseller is a deleted account (or one whose deletion commits first), or `key` is
+    /// taken ([`WriteError::KeyTaken`]).
     ///
     /// # Errors
     /// [`WriteError::NotFound`] when the reseller is a deleted account (nothing is stored), otherwise as
     /// [`CustomerRepository::find`].
-    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), WriteError>;
+    async fn insert(&self, customer: &Customer, event: &NewEvent, key: Option<KeyRecord>) -> Result<(), WriteError>;
 
     /// The reseller (or account) of the customer `id`, whoever it is.
     ///
@@ -202,13 +210,15 @@ pub trait PbxRepository: Send + Sync {
     /// The one-customer-per-PBX-instance rule must be enforced by the store itself (a unique constraint on the
     /// PBX type and instance id), so that two concurrent inserts cannot both succeed.
     ///
-    /// `event` is stored in the same transaction; with `inherit_country`, the adapter sets its data's
-    /// `countryCode` to the country stored.
+    /// `event` and `key` (a create's `Idempotency-Key`) are stored in the same transaction; with `inherit_country`,
+    /// the adapter sets the event's data's `countryCode` to the country stored.
     ///
     /// # Errors
-    /// [`InsertPbxError::CustomerNotFound`] when no customer `profile.customer_id` is `reseller`'s (whether or not
-    /// the instance is taken); the adapter MUST return [`InsertPbxError::InstanceAttached`] when the instance
-    /// constraint is violated, and [`InsertPbxError::Repository`] for any other failure.
+    /// [`InsertPbxError::KeyTaken`] when `key` is taken (a create under it committed; a create still committing
+    /// is waited for); [`InsertPbxError::CustomerNotFound`] when no customer `profile.customer_id` is
+    /// `reseller`'s (whether or not the instance is taken); the adapter MUST return
+    /// [`InsertPbxError::InstanceAttached`] when the instance constraint is violated, and
+    /// [`InsertPbxError::Repository`] for any other failure.
     async fn insert_for_reseller(
         &self,
         reseller: ResellerId,
@@ -216,13 +226,14 @@ pub trait PbxRepository: Send + Sync {
         inherit_country: bool,
         created_at: DateTime<Utc>,
         event: NewEvent,
+        key: Option<KeyRecord>,
     ) -> Result<CountryCode, InsertPbxError>;
 
-    /// Stores a new customer and its first profile, both at version 1, with `events`, in one transaction: nothing
-    /// is stored unless all is, and nothing when the customer's reseller is a deleted account.
+    /// Stores a new customer and its first profile, both at version 1, with `events` and `key`, in one
+    /// transaction: nothing is stored unless all is, and nothing when the customer's reseller is a deleted account.
     ///
     /// # Errors
-    /// [`InsertPbxError::InstanceAttached`] when the profile's instance is taken,
+    /// [`InsertPbxError::KeyTaken`] as for [`PbxRepository::insert_for_reseller`], [`InsertPbxError::InstanceAttached`] when the profile's instance is taken,
     /// [`InsertPbxError::CustomerNotFound`] when the reseller is a deleted account (nothing is stored either way),
     /// [`InsertPbxError::Repository`] for any other failure.
     async fn insert_with_customer(
@@ -231,6 +242,7 @@ pub trait PbxRepository: Send + Sync {
         profile: &PbxProfile,
         created_at: DateTime<Utc>,
         events: &[NewEvent],
+        key: Option<KeyRecord>,
     ) -> Result<(), InsertPbxError>;
 
     /// Whether a profile for the PBX instance `instance_id` of type `pbx_type` is stored, for any customer.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use pbx_domain::webhook::{SigningSecret, TargetError, Webhook, WebhookSettings, check_addresses, check_url};
 use pbx_domain::{HttpUrl, ResellerId, WebhookId};
 
-use crate::idempotency::Reservation;
+use crate::idempotency::{IdempotencyKey, IdempotencyKeys, KeyError, KeyRecord, Once, Written};
 use crate::ports::{Clock, IdGenerator, Page, RepositoryError, Versioned, WriteError};
 use crate::use_case::opaque_debug;
 
@@ -57,11 +57,14 @@ pub trait WebhookRepository: Send + Sync {
         page: Page,
     ) -> Result<Vec<Webhook>, RepositoryError>;
 
-    /// Stores a new webhook, at version 1, with its secret.
+    /// Stores a new webhook, at version 1, with its secret, and `key` (a create's `Idempotency-Key`) in the same
+    /// transaction.
     ///
     /// # Errors
-    /// [`WriteError::Repository`] for a storage failure.
-    async fn insert(&self, webhook: &Webhook, secret: &SigningSecret) -> Result<(), WriteError>;
+    /// [`WriteError::KeyTaken`] when `key` is taken, [`WriteError::LimitReached`] when the owner has as many
+    /// webhooks as it may have, [`WriteError::Repository`] for a storage failure.
+    async fn insert(&self, webhook: &Webhook, secret: &SigningSecret, key: Option<KeyRecord>)
+    -> Result<(), WriteError>;
 
     /// Stores `webhook`'s settings if its version is still `expected_version`; returns the new version.
     ///
@@ -121,6 +124,9 @@ pub enum WebhookError {
     /// The system gave no random bytes for a secret.
     #[error("no random bytes for a secret: {0}")]
     Random(String),
+    /// The create's `Idempotency-Key` stops it.
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -132,6 +138,7 @@ impl From<WriteError> for WebhookError {
             WriteError::NotFound | WriteError::InstanceAttached | WriteError::InUse => Self::NotFound,
             WriteError::LimitReached => Self::TooMany,
             WriteError::VersionMismatch => Self::PreconditionFailed,
+            WriteError::KeyTaken => Self::Storage(crate::idempotency::key_taken_unasked()),
             WriteError::Repository(e) => Self::Storage(e),
         }
     }
@@ -152,6 +159,7 @@ pub struct Webhooks {
     resolver: Arc<dyn Resolver>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    keys: IdempotencyKeys,
     allow_private: bool,
 }
 opaque_debug!(Webhooks);
@@ -165,9 +173,10 @@ impl Webhooks {
         resolver: Arc<dyn Resolver>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
+        keys: IdempotencyKeys,
         allow_private: bool,
     ) -> Self {
-        Self { webhooks, deliveries, resolver, clock, ids, allow_private }
+        Self { webhooks, deliveries, resolver, clock, ids, keys, allow_private }
     }
 
     /// Whether private targets and plain `http` are allowed.
@@ -192,31 +201,36 @@ impl Webhooks {
         Ok(check_addresses(&addresses, false)?)
     }
 
-    /// Creates a webhook of `owner`'s; returns it with its secret (to show once). Under a resumed [`Reservation`],
-    /// the webhook the interrupted first request created is returned instead of a second one.
+    /// Creates a webhook of `owner`'s, once per `key` (see [`IdempotencyKeys::create`]); returns it with its secret
+    /// (to show once — and again to a replay of its create, re-read with the webhook, where it is kept encrypted).
     ///
     /// # Errors
-    /// [`WebhookError::Target`] for a URL the service may not call; storage failures.
-    #[tracing::instrument(name = "create_webhook", skip(self, settings, reservation))]
+    /// [`WebhookError::Target`] for a URL the service may not call; [`WebhookError::Key`]; storage failures.
+    #[tracing::instrument(name = "create_webhook", skip(self, settings, key))]
     pub async fn create(
         &self,
         owner: ResellerId,
         settings: WebhookSettings,
-        reservation: Option<Reservation>,
-    ) -> Result<(Webhook, SigningSecret), WebhookError> {
-        let id = WebhookId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
-        if reservation.is_some_and(|r| r.resumed)
-            && let Some(created) = self.webhooks.find(owner, id).await?
-            && let Some(secrets) = self.webhooks.secrets(id).await?
-        {
-            return Ok((created.value, secrets.current));
-        }
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Once<(Versioned<Webhook>, SigningSecret)>, WebhookError> {
         self.check_target(&settings.url).await?;
-        let webhook = Webhook { id, owner, date_created: self.clock.now(), settings };
+        let webhook =
+            Webhook { id: WebhookId::from_uuid(self.ids.new_id()), owner, date_created: self.clock.now(), settings };
         let secret = new_secret()?;
-        self.webhooks.insert(&webhook, &secret).await?;
-        tracing::info!(webhook_id = %webhook.id, "webhook created");
-        Ok((webhook, secret))
+        let write = async |key: Option<_>| match self.webhooks.insert(&webhook, &secret, key).await {
+            Ok(()) => {
+                tracing::info!(webhook_id = %webhook.id, "webhook created");
+                Ok(Written::Made((Versioned { value: webhook.clone(), version: 1 }, secret.clone())))
+            }
+            Err(WriteError::KeyTaken) => Ok(Written::KeyTaken),
+            Err(e) => Err(WebhookError::from(e)),
+        };
+        let find = async |id| {
+            let id = WebhookId::from_uuid(id);
+            let Some(found) = self.webhooks.find(owner, id).await? else { return Ok(None) };
+            Ok(self.webhooks.secrets(id).await?.map(|secrets| (found, secrets.current)))
+        };
+        self.keys.create(owner, key, webhook.id.as_uuid(), write, find).await
     }
 
     /// `owner`'s webhook `id`.
@@ -354,6 +368,7 @@ mod tests {
             Arc::new(resolver),
             Arc::new(clock),
             Arc::new(ids),
+            crate::idempotency::test_keys(crate::idempotency::MockIdempotencyStore::new()),
             allow_private,
         )
     }
@@ -371,19 +386,20 @@ mod tests {
     #[tokio::test]
     async fn a_public_target_is_created_with_a_fresh_secret() {
         let mut repository = MockWebhookRepository::new();
-        repository.expect_insert().times(1).returning(|_, _| Ok(()));
-        let (webhook, secret) = webhooks("93.184.216.34", repository, false)
+        repository.expect_insert().times(1).returning(|_, _, _| Ok(()));
+        let created = webhooks("93.184.216.34", repository, false)
             .create(ResellerId::from_uuid(uuid::Uuid::from_u128(1)), settings("https://hooks.example.com/"), None)
             .await
             .unwrap();
-        assert_eq!(webhook.id, WebhookId::from_uuid(uuid::Uuid::from_u128(7)));
+        let (webhook, secret) = created.value;
+        assert_eq!(webhook.value.id, WebhookId::from_uuid(uuid::Uuid::from_u128(7)));
         assert!(secret.expose().starts_with("whsec_") && secret.key().len() == 32);
     }
 
     #[tokio::test]
     async fn private_targets_and_http_are_allowed_when_the_flag_says_so() {
         let mut repository = MockWebhookRepository::new();
-        repository.expect_insert().times(1).returning(|_, _| Ok(()));
+        repository.expect_insert().times(1).returning(|_, _, _| Ok(()));
         let created = webhooks("10.0.0.5", repository, true)
             .create(ResellerId::from_uuid(uuid::Uuid::from_u128(1)), settings("http://127.0.0.1:9000/"), None)
             .await;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::Utc;
+use pbx_application::idempotency::KeyRecord;
 use pbx_application::{
     AccountMetrics, AccountRepository, CustomerProfiles, Page, ProfileFigures, RepositoryError, Versioned, WriteError,
 };
@@ -15,7 +16,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use crate::customer_repository::{DetailColumns, stored_version};
 use crate::db_error::repository_error;
 use crate::entity::{account, customer};
-use crate::unit_of_work::Unit;
+use crate::unit_of_work::{Applied, Change, Unit};
 use crate::{Database, queries};
 
 /// [`AccountRepository`] over SeaORM.
@@ -91,14 +92,16 @@ impl AccountRepository for SeaOrmAccountRepository {
         rows.into_iter().map(|row| to_domain(row).map(|a| a.value)).collect::<anyhow::Result<_>>().map_err(unreadable)
     }
 
-    async fn insert(&self, account: &Account) -> Result<(), WriteError> {
+    async fn insert(&self, account: &Account, key: Option<KeyRecord>) -> Result<(), WriteError> {
         let backend = self.db.backend();
         let guard = queries::unless_deleted_account(backend, account.parent);
         let insert =
             queries::insert_where(&active(account, 1), guard).map_err(|e| RepositoryError::Unexpected(e.into()))?;
-        match self.db.execute(backend.build(&insert)).await.map_err(repository_error)? {
-            0 => Err(WriteError::NotFound),
-            _ => Ok(()),
+        match self.db.apply(Change::unrecorded(backend.build(&insert)).keyed(backend, key.as_ref())).await {
+            Ok(Applied::Written { .. }) => Ok(()),
+            Ok(Applied::Unmatched) => Err(WriteError::NotFound),
+            Ok(Applied::KeyTaken) => Err(WriteError::KeyTaken),
+            Err(e) => Err(repository_error(e).into()),
         }
     }
 

@@ -69,7 +69,7 @@ impl SeaOrmConnectionStore {
             .build(self.db.backend());
         match self.db.apply(Change::recorded(vec![statement], event.into_iter().collect())).await {
             Ok(Applied::Written { .. }) => Ok(Saved::Saved),
-            Ok(Applied::Unmatched) => Ok(Saved::Moved),
+            Ok(Applied::Unmatched | Applied::KeyTaken) => Ok(Saved::Moved),
             Err(e) => Err(repository_error(std::sync::Arc::unwrap_or_clone(e))),
         }
     }

@@ -1,6 +1,7 @@
 //! Customers in the database.
 
 use async_trait::async_trait;
+use pbx_application::idempotency::KeyRecord;
 use pbx_application::{CustomerRepository, NewEvent, Page, RepositoryError, Versioned, WriteError};
 use pbx_domain::{
     CountryCode, Customer, CustomerId, CustomerName, CustomerOptions, Features, NewCustomer, OptionalText, ResellerId,
@@ -177,11 +178,14 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         rows.into_iter().map(to_domain).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
-    async fn insert(&self, customer: &Customer, event: &NewEvent) -> Result<(), WriteError> {
-        let insert = guarded_insert(self.db.backend(), customer)?;
-        match self.db.apply(Change::recorded(vec![insert], vec![event.clone()])).await.map_err(repository_error)? {
+    async fn insert(&self, customer: &Customer, event: &NewEvent, key: Option<KeyRecord>) -> Result<(), WriteError> {
+        let backend = self.db.backend();
+        let insert = guarded_insert(backend, customer)?;
+        let change = Change::recorded(vec![insert], vec![event.clone()]).keyed(backend, key.as_ref());
+        match self.db.apply(change).await.map_err(repository_error)? {
             Applied::Written { .. } => Ok(()),
             Applied::Unmatched => Err(WriteError::NotFound),
+            Applied::KeyTaken => Err(WriteError::KeyTaken),
         }
     }
 
@@ -202,7 +206,7 @@ impl CustomerRepository for SeaOrmCustomerRepository {
             .build(self.db.backend());
         match self.db.apply(Change::recorded(vec![update], vec![event.clone()])).await.map_err(repository_error)? {
             Applied::Written { .. } => Ok(expected_version + 1),
-            Applied::Unmatched => Err(self.why_unmatched(customer.reseller_id, customer.id).await),
+            Applied::Unmatched | Applied::KeyTaken => Err(self.why_unmatched(customer.reseller_id, customer.id).await),
         }
     }
 
@@ -222,7 +226,7 @@ impl CustomerRepository for SeaOrmCustomerRepository {
         let delete = delete.build(self.db.backend());
         match self.db.apply(Change::recorded(vec![delete], vec![event.clone()])).await {
             Ok(Applied::Written { .. }) => Ok(()),
-            Ok(Applied::Unmatched) => Err(self.why_unmatched(reseller, id).await),
+            Ok(Applied::Unmatched | Applied::KeyTaken) => Err(self.why_unmatched(reseller, id).await),
             Err(e) if is_foreign_key_violation(&e) => Err(WriteError::InUse),
             Err(e) => Err(repository_error(e).into()),
         }

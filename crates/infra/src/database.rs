@@ -187,7 +187,7 @@ impl Database {
     pub(crate) async fn execute(&self, statement: sea_orm::Statement) -> Result<u64, WriteErr> {
         Ok(match self.apply(Change::unrecorded(statement)).await? {
             Applied::Written { rows, .. } => rows,
-            Applied::Unmatched => 0,
+            Applied::Unmatched | Applied::KeyTaken => 0,
         })
     }
 

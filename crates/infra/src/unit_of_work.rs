@@ -11,10 +11,12 @@
 use std::sync::Arc;
 
 use pbx_application::NewEvent;
+use pbx_application::idempotency::KeyRecord;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,
 };
 
+use crate::idempotency_store::key_statement;
 use crate::outbox;
 use crate::wakeup::Wakeups;
 
@@ -84,12 +86,14 @@ pub(crate) enum Returning {
 }
 
 /// One change: statements run in order, each of which must change a row or none of the change is written, and the
-/// events recorded with them.
+/// events recorded with them. A create under an `Idempotency-Key` runs the key's insert first ([`Change::keyed`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Change {
     pub(crate) statements: Vec<Statement>,
     pub(crate) events: Vec<NewEvent>,
     pub(crate) returning: Returning,
+    /// Whether the first statement is an idempotency key's insert.
+    pub(crate) keyed: bool,
 }
 
 /// What became of a change.
@@ -99,12 +103,24 @@ pub(crate) enum Applied {
     Written { rows: u64, country: Option<String> },
     /// A statement changed no row: nothing of the change was written.
     Unmatched,
+    /// The change's idempotency key is taken: nothing of the change was written.
+    KeyTaken,
 }
 
 impl Change {
     /// `statements` and the events they record.
     pub(crate) fn recorded(statements: Vec<Statement>, events: Vec<NewEvent>) -> Self {
-        Self { statements, events, returning: Returning::Nothing }
+        Self { statements, events, returning: Returning::Nothing, keyed: false }
+    }
+
+    /// The change, writing `key` (a create's `Idempotency-Key`) first, in its transaction: when the key is taken
+    /// (its insert skipped), nothing is written and the change is [`Applied::KeyTaken`].
+    pub(crate) fn keyed(mut self, backend: DbBackend, key: Option<&KeyRecord>) -> Self {
+        if let Some(key) = key {
+            self.statements.insert(0, key_statement(backend, key));
+            self.keyed = true;
+        }
+        self
     }
 
     /// One statement recording no event (accounts, idempotency keys, the relay's position).
@@ -127,7 +143,7 @@ impl Change {
                 returning => {
                     rows = connection.execute_raw(statement.clone()).await?.rows_affected();
                     if rows == 0 {
-                        return Ok(Applied::Unmatched);
+                        return Ok(if self.keyed && i == 0 { Applied::KeyTaken } else { Applied::Unmatched });
                     }
                     if let (Returning::Country { read_back: Some(read_back) }, true) = (returning, i == last) {
                         let row = connection.query_one_raw(read_back.clone()).await?;
@@ -174,7 +190,7 @@ impl Change {
             let applied = self.run(transaction).await?;
             let events = self.events_of(&applied);
             Ok(match applied {
-                Applied::Unmatched => Unit::roll_back(applied),
+                Applied::Unmatched | Applied::KeyTaken => Unit::roll_back(applied),
                 written => Unit::commit(written, events),
             })
         })

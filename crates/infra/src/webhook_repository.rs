@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use pbx_application::idempotency::KeyRecord;
 use pbx_application::webhook::{Resolver, Secrets, WebhookRepository};
 use pbx_application::{Page, RepositoryError, Versioned, WriteError};
 use pbx_domain::events::EventType;
@@ -23,6 +24,7 @@ use sea_orm::{
 use crate::customer_repository::stored_version;
 use crate::db_error::repository_error;
 use crate::entity::webhook;
+use crate::idempotency_store::key_statement;
 use crate::queries::placeholder;
 use crate::unit_of_work::Unit;
 use crate::{Database, SecretCipher};
@@ -145,7 +147,12 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         rows.into_iter().map(|row| to_domain(row).map(|w| w.value)).collect::<anyhow::Result<_>>().map_err(unreadable)
     }
 
-    async fn insert(&self, webhook: &Webhook, secret: &SigningSecret) -> Result<(), WriteError> {
+    async fn insert(
+        &self,
+        webhook: &Webhook,
+        secret: &SigningSecret,
+        key: Option<KeyRecord>,
+    ) -> Result<(), WriteError> {
         let mut row = settings_row(webhook)?;
         row.id = Set(webhook.id.as_uuid());
         row.owner_tenant_id = Set(webhook.owner.as_uuid());
@@ -169,6 +176,12 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         self.db.execute(ensure).await.map_err(repository_error)?;
         self.db
             .transact(async |transaction| {
+                // The key first: a repeat of a create still committing waits for it here, holding nothing else.
+                if let Some(key) = &key
+                    && transaction.execute_raw(key_statement(backend, key)).await?.rows_affected() == 0
+                {
+                    return Ok(Unit::roll_back(Err(WriteError::KeyTaken)));
+                }
                 // The owner's row locked: its concurrent creates count one after the other.
                 if transaction.execute_raw(take).await?.rows_affected() == 0 {
                     return Ok(Unit::roll_back(Err(WriteError::LimitReached)));

@@ -48,7 +48,7 @@ impl Fixture {
             details: NewCustomer::named(CustomerName::parse("Acme").unwrap()),
             options: pbx_domain::CustomerOptions::default(),
         };
-        SeaOrmCustomerRepository::new(self.db.clone()).insert(&customer, &event()).await.unwrap();
+        SeaOrmCustomerRepository::new(self.db.clone()).insert(&customer, &event(), None).await.unwrap();
         let mut connection = PbxConnection::example(pbx_type);
         if let PbxConnection::Kazoo(kazoo) = &mut connection {
             kazoo.account_id = pbx_domain::kazoo::AccountId::parse(&Uuid::now_v7().simple().to_string()).unwrap();
@@ -65,7 +65,7 @@ impl Fixture {
             connection,
         );
         profile.enabled = enabled;
-        self.profiles.insert_for_reseller(self.reseller, &profile, false, now(), event()).await.unwrap();
+        self.profiles.insert_for_reseller(self.reseller, &profile, false, now(), event(), None).await.unwrap();
         profile
     }
 }

@@ -100,18 +100,19 @@ async fn a_change_records_its_event_and_a_refused_change_records_none() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let owner = customer(reseller, "FR");
-    f.customers.insert(&owner, &event(EventType::CustomerCreated, reseller, owner.id, None)).await.unwrap();
+    f.customers.insert(&owner, &event(EventType::CustomerCreated, reseller, owner.id, None), None).await.unwrap();
     // A profile without a country of its own takes its customer's: the event shows the country stored.
     let profile = teams(owner.id);
     let created = event(EventType::PbxCreated, reseller, owner.id, Some(profile.id));
-    f.profiles.insert_for_reseller(reseller, &profile, true, Utc::now(), created).await.unwrap();
+    f.profiles.insert_for_reseller(reseller, &profile, true, Utc::now(), created, None).await.unwrap();
     // Refused changes: a stale version, a foreign reseller's customer, a customer still in use.
     let stale = f.customers.update(&owner, 7, &event(EventType::CustomerUpdated, reseller, owner.id, None)).await;
     assert!(matches!(stale, Err(WriteError::VersionMismatch)), "{stale:?}");
     let stranger = customer(ResellerId::from_uuid(Uuid::now_v7()), "US");
     let elsewhere = teams(owner.id);
     let created = event(EventType::PbxCreated, stranger.reseller_id, owner.id, None);
-    let foreign = f.profiles.insert_for_reseller(stranger.reseller_id, &elsewhere, true, Utc::now(), created).await;
+    let foreign =
+        f.profiles.insert_for_reseller(stranger.reseller_id, &elsewhere, true, Utc::now(), created, None).await;
     assert!(foreign.is_err());
     let deleted = event(EventType::CustomerDeleted, reseller, owner.id, None);
     assert!(matches!(f.customers.delete(reseller, owner.id, None, &deleted).await, Err(WriteError::InUse)));
@@ -168,7 +169,7 @@ async fn a_tenant_reads_its_own_events_and_a_collector_every_one() {
     let (mine, theirs) = (ResellerId::from_uuid(Uuid::now_v7()), ResellerId::from_uuid(Uuid::now_v7()));
     for reseller in [mine, theirs, mine] {
         let c = customer(reseller, "US");
-        f.customers.insert(&c, &event(EventType::CustomerCreated, reseller, c.id, None)).await.unwrap();
+        f.customers.insert(&c, &event(EventType::CustomerCreated, reseller, c.id, None), None).await.unwrap();
     }
     let audience = f.log.audience(Visibility::Reseller(mine)).await.unwrap();
     assert_eq!(audience, Audience::Resellers(vec![mine]), "no account under it");
@@ -191,7 +192,7 @@ async fn purged_events_make_an_older_cursor_gone_and_the_feed_starts_after_them(
         let c = customer(reseller, "US");
         let mut e = event(EventType::CustomerCreated, reseller, c.id, None);
         e.occurred_at = at;
-        f.customers.insert(&c, &e).await.unwrap();
+        f.customers.insert(&c, &e, None).await.unwrap();
     }
     let all = everything(&f.log).await;
     assert_eq!(f.log.purge(Utc::now() - chrono::Duration::days(7)).await.unwrap(), 2);
@@ -214,7 +215,7 @@ async fn with_every_event_purged_the_last_purged_position_is_still_a_cursor_and_
     let c = customer(reseller, "US");
     let mut e = event(EventType::CustomerCreated, reseller, c.id, None);
     e.occurred_at = Utc::now() - chrono::Duration::days(8);
-    f.customers.insert(&c, &e).await.unwrap();
+    f.customers.insert(&c, &e, None).await.unwrap();
     assert_eq!(f.log.purge(Utc::now() - chrono::Duration::days(7)).await.unwrap(), 1);
     let kept_from = f.log.kept_from().await.unwrap();
     assert!(kept_from > 0);
@@ -265,12 +266,12 @@ async fn concurrent_writers_and_a_polling_reader_see_every_event_once_in_order()
             for _ in 0..ROUNDS {
                 let mut c = customer(reseller, "DE");
                 let created = event(EventType::CustomerCreated, reseller, c.id, None);
-                f.customers.insert(&c, &created).await.unwrap();
+                f.customers.insert(&c, &created, None).await.unwrap();
                 written.push(created.id);
                 let profile = teams(c.id);
                 let e = event(EventType::PbxCreated, reseller, c.id, Some(profile.id));
                 let id = e.id;
-                f.profiles.insert_for_reseller(reseller, &profile, true, Utc::now(), e).await.unwrap();
+                f.profiles.insert_for_reseller(reseller, &profile, true, Utc::now(), e, None).await.unwrap();
                 written.push(id);
                 c.details.name = CustomerName::parse("Acme SA").unwrap();
                 let updated = event(EventType::CustomerUpdated, reseller, c.id, None);
@@ -373,7 +374,7 @@ async fn events_stored_before_the_transaction_numbering_and_their_cursors_still_
     let log = SeaOrmEventLog::new(db.clone());
     let c = customer(reseller, "US");
     let created = event(EventType::CustomerCreated, reseller, c.id, None);
-    customers.insert(&c, &created).await.unwrap();
+    customers.insert(&c, &created, None).await.unwrap();
     let Read::Events(read) = settled(&log, Some(2), 10, &Audience::All).await else { panic!("gone") };
     let ids: Vec<Uuid> = read.iter().map(|e| e.id).collect();
     assert_eq!(ids, [old[2], created.id], "the cursor handed out before reads on, the new event after the old");

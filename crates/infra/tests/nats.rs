@@ -56,7 +56,7 @@ async fn changes(db: &Database, reseller: ResellerId) -> Vec<Uuid> {
             changed: None,
             data: Some(serde_json::json!({"name": "Acme"})),
         };
-        customers.insert(&customer, &event).await.unwrap();
+        customers.insert(&customer, &event, None).await.unwrap();
         ids.push(event.id);
     }
     ids

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use pbx_application::idempotency::{IdempotencyStore, KeyRecord};
 use pbx_application::{AccountRepository, CustomerRepository, InsertPbxError, PbxRepository, WriteError};
 use pbx_domain::kazoo::{AccountId, KazooConnection};
 use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
@@ -15,7 +16,8 @@ use pbx_domain::{
 };
 use pbx_infra::testing::{Backend, TestDatabase, event};
 use pbx_infra::{
-    Database, PoolSettings, SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmPbxRepository, SecretCipher,
+    Database, PoolSettings, SeaOrmAccountRepository, SeaOrmCustomerRepository, SeaOrmIdempotencyStore,
+    SeaOrmPbxRepository, SecretCipher,
 };
 use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;
@@ -99,7 +101,7 @@ async fn a_customer_is_found_by_its_reseller_only() {
     let f = fixture().await;
     let owner = ResellerId::from_uuid(Uuid::now_v7());
     let stored = customer(owner);
-    f.customers.insert(&stored, &event()).await.unwrap();
+    f.customers.insert(&stored, &event(), None).await.unwrap();
 
     assert_eq!(
         f.customers.find(owner, stored.id).await.unwrap(),
@@ -116,8 +118,8 @@ async fn a_pbx_instance_is_attached_to_one_customer_at_most() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let (first, second) = (customer(reseller), customer(reseller));
-    f.customers.insert(&first, &event()).await.unwrap();
-    f.customers.insert(&second, &event()).await.unwrap();
+    f.customers.insert(&first, &event(), None).await.unwrap();
+    f.customers.insert(&second, &event(), None).await.unwrap();
 
     assert!(!f.profiles.instance_attached(PbxType::Kazoo, "12345").await.unwrap());
     f.profiles.insert(&kazoo(first.id, "12345"), now()).await.unwrap();
@@ -135,11 +137,14 @@ async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_state
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let mut owner = customer(reseller);
     owner.details.country_code = CountryCode::parse("FR").unwrap();
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
 
     // No country of its own: the customer's, stored and returned.
     let inherits = kazoo(owner.id, "own-1");
-    assert_eq!(f.profiles.insert_for_reseller(reseller, &inherits, true, now(), event()).await.unwrap().as_str(), "FR");
+    assert_eq!(
+        f.profiles.insert_for_reseller(reseller, &inherits, true, now(), event(), None).await.unwrap().as_str(),
+        "FR"
+    );
     let stored = f.profiles.find(owner.id, inherits.id).await.unwrap().unwrap();
     assert_eq!((stored.value.country_code.as_str(), stored.version), ("FR", 1));
     assert_eq!(stored.value.connection, inherits.connection, "secrets encrypted and read back");
@@ -147,7 +152,10 @@ async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_state
     // A country of its own wins.
     let mut given = kazoo(owner.id, "own-2");
     given.country_code = CountryCode::parse("DE").unwrap();
-    assert_eq!(f.profiles.insert_for_reseller(reseller, &given, false, now(), event()).await.unwrap().as_str(), "DE");
+    assert_eq!(
+        f.profiles.insert_for_reseller(reseller, &given, false, now(), event(), None).await.unwrap().as_str(),
+        "DE"
+    );
     assert_eq!(f.profiles.find(owner.id, given.id).await.unwrap().unwrap().value.country_code.as_str(), "DE");
 
     // Another reseller's customer, or none: nothing written, even for a taken instance (404 before 409).
@@ -158,14 +166,14 @@ async fn insert_for_reseller_checks_the_owner_and_fills_the_country_in_one_state
         (stranger, owner.id, "OWN-1"),
     ] {
         let profile = kazoo(customer_id, account);
-        let refused = f.profiles.insert_for_reseller(reseller, &profile, true, now(), event()).await;
+        let refused = f.profiles.insert_for_reseller(reseller, &profile, true, now(), event(), None).await;
         assert!(matches!(refused, Err(InsertPbxError::CustomerNotFound)), "{account}: {refused:?}");
         assert!(f.profiles.find(customer_id, profile.id).await.unwrap().is_none());
     }
     assert!(!f.profiles.instance_attached(PbxType::Kazoo, "own-3").await.unwrap());
 
     // The owner, a taken instance (whatever its case): a conflict.
-    let taken = f.profiles.insert_for_reseller(reseller, &kazoo(owner.id, "OWN-1"), true, now(), event()).await;
+    let taken = f.profiles.insert_for_reseller(reseller, &kazoo(owner.id, "OWN-1"), true, now(), event(), None).await;
     assert!(matches!(taken, Err(InsertPbxError::InstanceAttached)), "{taken:?}");
 }
 
@@ -175,9 +183,9 @@ async fn concurrent_creates_each_get_their_own_outcome_with_duplicates_inside_an
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let mut owner = customer(reseller);
     owner.details.country_code = CountryCode::parse("FR").unwrap();
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let foreign = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&foreign, &event()).await.unwrap();
+    f.customers.insert(&foreign, &event(), None).await.unwrap();
     f.profiles.insert(&kazoo(owner.id, "taken-0"), now()).await.unwrap();
 
     // 240 creates at once: 40 instances tried four times each (respelled), 20 for another reseller's customer, 20
@@ -192,7 +200,7 @@ async fn concurrent_creates_each_get_their_own_outcome_with_duplicates_inside_an
         };
         creates.spawn(async move {
             let profile = kazoo(customer_id, &account);
-            let outcome = profiles.insert_for_reseller(reseller, &profile, true, now(), event()).await;
+            let outcome = profiles.insert_for_reseller(reseller, &profile, true, now(), event(), None).await;
             (kind, account.to_lowercase(), profile.id, outcome)
         });
     }
@@ -222,8 +230,8 @@ async fn one_instance_is_one_instance_whatever_its_case_or_width() {
     let f = fixture().await;
     let (first, second) =
         (customer(ResellerId::from_uuid(Uuid::now_v7())), customer(ResellerId::from_uuid(Uuid::now_v7())));
-    f.customers.insert(&first, &event()).await.unwrap();
-    f.customers.insert(&second, &event()).await.unwrap();
+    f.customers.insert(&first, &event(), None).await.unwrap();
+    f.customers.insert(&second, &event(), None).await.unwrap();
     type Make = fn(CustomerId, &str) -> PbxProfile;
     let cases: [(Make, &str, &str); 3] = [
         (kazoo, "0123456789abcdef", "0123456789ABCDEF"),
@@ -254,7 +262,7 @@ async fn one_instance_is_one_instance_whatever_its_case_or_width() {
 async fn a_teams_profile_reads_back_and_its_tenant_is_attached_once() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let tenant = "72F988BF-86F1-41AF-91AB-2D7CD011DB47";
     let teams = |customer| {
         PbxProfile::new(
@@ -279,7 +287,7 @@ async fn concurrent_creates_of_one_instance_let_exactly_one_win() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let owner = customer(reseller);
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let profiles = Arc::new(f.profiles.clone());
     let attempts: Vec<_> = (0..16)
         .map(|n| {
@@ -307,7 +315,7 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let owner = customer(reseller);
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let kazoo = kazoo(owner.id, "k-1");
     let three_cx = three_cx(owner.id, "L-1");
     f.profiles.insert(&kazoo, now()).await.unwrap();
@@ -353,7 +361,7 @@ async fn secrets_are_stored_encrypted_and_decrypt_with_the_key() {
 async fn a_profile_read_to_be_shown_decrypts_nothing() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let (first, second) = (kazoo(owner.id, "k-shown"), three_cx(owner.id, "L-shown"));
     f.profiles.insert(&first, now()).await.unwrap();
     f.profiles.insert(&second, now()).await.unwrap();
@@ -370,7 +378,7 @@ async fn a_profile_read_to_be_shown_decrypts_nothing() {
 async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let (first, second) = (kazoo(owner.id, "k-read"), three_cx(owner.id, "L-read"));
     f.profiles.insert(&first, now()).await.unwrap();
     f.profiles.insert(&second, now() + chrono::Duration::seconds(1)).await.unwrap();
@@ -407,7 +415,7 @@ async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
 async fn updates_and_deletes_check_the_version() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let mut profile = kazoo(owner.id, "k-version");
     f.profiles.insert(&profile, now()).await.unwrap();
     let taken = kazoo(owner.id, "k-taken");
@@ -443,7 +451,7 @@ async fn an_instance_is_found_with_its_owner() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let owner = customer(reseller);
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let profile = three_cx(owner.id, "L-owner");
     f.profiles.insert(&profile, now()).await.unwrap();
 
@@ -469,9 +477,9 @@ async fn customers_filter_by_name_or_reference_in_any_case_and_wildcards_are_lit
         named("100% Pure", None, 2),
         named("Initech", None, 3),
     ] {
-        f.customers.insert(&c, &event()).await.unwrap();
+        f.customers.insert(&c, &event(), None).await.unwrap();
     }
-    f.customers.insert(&customer(ResellerId::from_uuid(Uuid::now_v7())), &event()).await.unwrap();
+    f.customers.insert(&customer(ResellerId::from_uuid(Uuid::now_v7())), &event(), None).await.unwrap();
 
     let page = pbx_application::Page { index: 0, size: 100 };
     let names = |list: Vec<Customer>| list.into_iter().map(|c| c.details.name.to_string()).collect::<Vec<_>>();
@@ -487,7 +495,7 @@ async fn a_customer_with_profiles_cannot_be_deleted() {
     let f = fixture().await;
     let reseller = ResellerId::from_uuid(Uuid::now_v7());
     let mut owner = customer(reseller);
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let profile = kazoo(owner.id, "k-in-use");
     f.profiles.insert(&profile, now()).await.unwrap();
 
@@ -511,7 +519,7 @@ async fn a_customer_with_profiles_cannot_be_deleted() {
 async fn a_rotation_re_encrypts_every_secret_under_the_new_key() {
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     for i in 0..3 {
         f.profiles.insert(&kazoo(owner.id, &format!("k-rot-{i}")), now()).await.unwrap();
     }
@@ -538,7 +546,7 @@ async fn concurrent_inserts_each_get_their_own_answer_and_only_the_answered_rows
     // On SQLite they are committed in groups: a duplicate in a group fails alone, the others of the group commit.
     let f = fixture().await;
     let owner = customer(ResellerId::from_uuid(Uuid::now_v7()));
-    f.customers.insert(&owner, &event()).await.unwrap();
+    f.customers.insert(&owner, &event(), None).await.unwrap();
     let profiles = Arc::new(f.profiles.clone());
     let mut inserts = tokio::task::JoinSet::new();
     for n in 0..60 {
@@ -575,8 +583,8 @@ async fn accounts_are_their_parents_and_leave_only_once_they_have_no_customer() 
         details: NewCustomer::named(CustomerName::parse(name).unwrap()),
     };
     let (north, south) = (new_account("Brand North"), new_account("Brand South"));
-    accounts.insert(&north).await.unwrap();
-    accounts.insert(&south).await.unwrap();
+    accounts.insert(&north, None).await.unwrap();
+    accounts.insert(&south, None).await.unwrap();
     assert_eq!(accounts.find(north.id).await.unwrap().unwrap().value, north);
     let page = pbx_application::Page { index: 0, size: 10 };
     let names = |list: Vec<Account>| list.into_iter().map(|a| a.details.name.to_string()).collect::<Vec<_>>();
@@ -591,11 +599,112 @@ async fn accounts_are_their_parents_and_leave_only_once_they_have_no_customer() 
     assert!(matches!(accounts.update(&foreign, 2).await, Err(WriteError::NotFound)), "another tenant's");
 
     // A customer of the account (its tenant id is the customer's reseller) keeps it.
-    f.customers.insert(&customer(north.id), &event()).await.unwrap();
+    f.customers.insert(&customer(north.id), &event(), None).await.unwrap();
     assert!(matches!(accounts.delete(parent, north.id, None).await, Err(WriteError::InUse)));
     assert!(matches!(accounts.delete(stranger, south.id, None).await, Err(WriteError::NotFound)));
     assert!(matches!(accounts.delete(parent, south.id, Some(5)).await, Err(WriteError::VersionMismatch)));
     accounts.delete(parent, south.id, Some(1)).await.unwrap();
     assert_eq!(accounts.find(south.id).await.unwrap(), None);
     assert!(matches!(accounts.delete(parent, south.id, None).await, Err(WriteError::NotFound)));
+}
+
+// Idempotency keys: a key written in its create's transaction, a taken key writing nothing (under concurrent creates
+// too), a failed create leaving its key free, expiry and purge.
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+}
+
+fn key(reseller: ResellerId, key: &str, resource_id: Uuid, created_at: DateTime<Utc>) -> KeyRecord {
+    KeyRecord { reseller, key: key.to_owned(), fingerprint: "fp".to_owned(), resource_id, created_at }
+}
+
+#[tokio::test]
+async fn a_key_is_written_with_its_create_and_a_taken_key_writes_nothing() {
+    let f = fixture().await;
+    let keys = SeaOrmIdempotencyStore::new(f.db.clone());
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let first = customer(reseller);
+    let record = key(reseller, "k1", first.id.as_uuid(), at(0));
+    f.customers.insert(&first, &event(), Some(record)).await.unwrap();
+    let kept = keys.find(reseller, "k1").await.unwrap().unwrap();
+    assert_eq!((kept.fingerprint.as_str(), kept.resource_id, kept.created_at), ("fp", first.id.as_uuid(), at(0)));
+
+    let second = customer(reseller);
+    let taken = f.customers.insert(&second, &event(), Some(key(reseller, "k1", second.id.as_uuid(), at(1)))).await;
+    assert!(matches!(taken, Err(WriteError::KeyTaken)), "{taken:?}");
+    assert!(f.customers.find(reseller, second.id).await.unwrap().is_none(), "nothing of the create written");
+    let other = ResellerId::from_uuid(Uuid::now_v7());
+    let theirs = customer(other);
+    f.customers.insert(&theirs, &event(), Some(key(other, "k1", theirs.id.as_uuid(), at(1)))).await.unwrap();
+
+    // A create that fails commits nothing, its key included: the key is free for the next.
+    let profile = kazoo(first.id, "acct-1");
+    f.profiles.insert_for_reseller(reseller, &profile, false, at(0), event(), None).await.unwrap();
+    let again = kazoo(first.id, "acct-1");
+    let refused = f
+        .profiles
+        .insert_for_reseller(
+            reseller,
+            &again,
+            false,
+            at(0),
+            event(),
+            Some(key(reseller, "k2", again.id.as_uuid(), at(0))),
+        )
+        .await;
+    assert!(matches!(refused, Err(InsertPbxError::InstanceAttached)), "{refused:?}");
+    assert!(keys.find(reseller, "k2").await.unwrap().is_none());
+    let fixed = kazoo(first.id, "acct-2");
+    let record = key(reseller, "k2", fixed.id.as_uuid(), at(0));
+    f.profiles.insert_for_reseller(reseller, &fixed, false, at(0), event(), Some(record)).await.unwrap();
+    assert_eq!(keys.find(reseller, "k2").await.unwrap().unwrap().resource_id, fixed.id.as_uuid());
+
+    // An expired row is forgotten only as it was read; the purge takes what is older than its bound.
+    keys.forget(reseller, "k1", at(5)).await.unwrap();
+    assert!(keys.find(reseller, "k1").await.unwrap().is_some(), "another row than the one read");
+    keys.forget(reseller, "k1", at(0)).await.unwrap();
+    assert!(keys.find(reseller, "k1").await.unwrap().is_none());
+    assert_eq!(keys.purge(at(1)).await.unwrap(), 1, "k2 (at 0); theirs at 1 stays");
+    assert!(keys.find(other, "k1").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_creates_under_one_key_make_one() {
+    let f = Arc::new(fixture().await);
+    let keys = SeaOrmIdempotencyStore::new(f.db.clone());
+    let reseller = ResellerId::from_uuid(Uuid::now_v7());
+    let owner = customer(reseller);
+    f.customers.insert(&owner, &event(), None).await.unwrap();
+    let now = Utc::now();
+    let mut creates = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let f = Arc::clone(&f);
+        creates.spawn(async move {
+            if i % 2 == 0 {
+                let c = customer(reseller);
+                let record = key(reseller, "same-customer", c.id.as_uuid(), now);
+                f.customers.insert(&c, &event(), Some(record)).await.map_err(|e| matches!(e, WriteError::KeyTaken))
+            } else {
+                // Each its own instance: only the key can stop them.
+                let p = kazoo(owner.id, &format!("acct-{i}"));
+                let record = key(reseller, "same-profile", p.id.as_uuid(), now);
+                f.profiles
+                    .insert_for_reseller(reseller, &p, true, now, event(), Some(record))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| matches!(e, InsertPbxError::KeyTaken))
+            }
+        });
+    }
+    let outcomes: Vec<Result<(), bool>> = creates.join_all().await;
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 2, "one create a key: {outcomes:?}");
+    assert!(outcomes.iter().all(|o| matches!(o, Ok(()) | Err(true))), "the others find the key taken: {outcomes:?}");
+    let customers = f.customers.list(reseller, None, pbx_application::Page { index: 0, size: 100 }).await.unwrap();
+    assert_eq!(customers.len(), 2, "the owner and one more");
+    let profiles = f.profiles.list(owner.id, pbx_application::Page { index: 0, size: 100 }).await.unwrap();
+    assert_eq!(profiles.len(), 1);
+    let made = keys.find(reseller, "same-profile").await.unwrap().unwrap();
+    assert_eq!(made.resource_id, profiles[0].id.as_uuid(), "the key names what was made");
+    assert!(now - made.created_at < chrono::TimeDelta::seconds(1));
 }

@@ -44,7 +44,7 @@ async fn a_webhook_reads_back_as_stored_and_a_rotation_keeps_the_old_secret_as_t
     let owner = ResellerId::from_uuid(Uuid::now_v7());
     let stored = webhook(owner);
     let (first, second) = (SigningSecret::from_key(vec![1; 32]), SigningSecret::from_key(vec![2; 32]));
-    repository.insert(&stored, &first).await.unwrap();
+    repository.insert(&stored, &first, None).await.unwrap();
     let found = repository.find(owner, stored.id).await.unwrap().unwrap();
     assert_eq!((found.value, found.version), (stored.clone(), 1));
     assert_eq!(repository.find(ResellerId::from_uuid(Uuid::now_v7()), stored.id).await.unwrap(), None);
@@ -77,7 +77,7 @@ async fn a_key_rotation_re_encrypts_both_secrets_of_a_webhook() {
     let (rotated, unrotated) = (webhook(owner), webhook(owner));
     let (first, second) = (SigningSecret::from_key(vec![1; 32]), SigningSecret::from_key(vec![2; 32]));
     for stored in [&rotated, &unrotated] {
-        repository.insert(stored, &first).await.unwrap();
+        repository.insert(stored, &first, None).await.unwrap();
     }
     repository.rotate(owner, rotated.id, &second, now()).await.unwrap();
 
@@ -122,7 +122,7 @@ async fn a_webhook_is_disabled_at_the_bound_of_events_given_up_in_a_row() {
     let store = pbx_infra::SeaOrmDeliveryStore::new(db);
     let owner = ResellerId::from_uuid(Uuid::now_v7());
     let stored = webhook(owner);
-    repository.insert(&stored, &SigningSecret::from_key(vec![1; 32])).await.unwrap();
+    repository.insert(&stored, &SigningSecret::from_key(vec![1; 32]), None).await.unwrap();
     let until = Utc::now() + chrono::Duration::minutes(5);
     assert_eq!(store.claim("r1", &Claimable::One(stored.id), Utc::now(), until).await.unwrap().len(), 1);
 

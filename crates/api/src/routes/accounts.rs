@@ -1,7 +1,7 @@
 //! `/accounts`: the enterprise tier's accounts, created and managed by the tenant above them (§10).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use pbx_application::idempotency::Once;
 use pbx_domain::ResellerId;
 
 use super::base_url;
@@ -32,7 +32,7 @@ fn account_id(path: &str) -> Result<ResellerId, ApiError> {
         (status = 201, description = "Created: a reseller tenant under the caller", body = crate::envelope::Success<AccountView<'static>>, headers(("Location" = String, description = "The new account's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
         (status = 400, description = "Invalid fields, every one listed", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
-        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 409, description = "What the first request with this Idempotency-Key created was deleted since", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
         (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
@@ -48,16 +48,11 @@ pub(crate) async fn create(
     caller.require(Scope::AccountsWrite)?;
     let base = &base_url(&req, &state)?;
     let body = json_object(&req, payload, &state.settings).await?;
-    let (req, state) = (&req, &state);
-    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
-        let details = account::parse(body).map_err(ApiError::Invalid)?;
-        let account = state.accounts.create(caller.reseller, details, reservation).await?;
-        let location = format!("{base}/api/v1.0/accounts/{}", account.id);
-        let mut created = HttpResponse::Created();
-        created.insert_header((header::LOCATION, location)).insert_header(etag(1));
-        Ok(success(created, AccountView::new(&account)))
-    })
-    .await
+    let key = idempotency::key(&req, &body)?;
+    let details = account::parse(body).map_err(ApiError::Invalid)?;
+    let Once { value: account, replayed } = state.accounts.create(caller.reseller, details, key.as_ref()).await?;
+    let location = format!("{base}/api/v1.0/accounts/{}", account.value.id);
+    Ok(success(idempotency::created(location, account.version, replayed), AccountView::new(&account.value)))
 }
 
 #[utoipa::path(

@@ -1,8 +1,8 @@
 //! `/customers`: create, list, get, patch, delete.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use pbx_application::customer::CreateCustomerCommand;
+use pbx_application::idempotency::Once;
 use pbx_domain::CustomerId;
 
 use super::pbxs::accepts_charges;
@@ -36,7 +36,7 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
         (status = 400, description = "Invalid fields, every one listed", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 402, description = "A `pbxConnectionProfile` was sent without `accept-charges: true`: nothing was created", body = crate::envelope::Failure),
-        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`), or the `pbxConnectionProfile`'s instance is attached elsewhere (nothing was created)", body = crate::envelope::Failure),
+        (status = 409, description = "The `pbxConnectionProfile`'s instance is attached elsewhere (nothing was created), or what the first request with this Idempotency-Key created was deleted since", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
         (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
@@ -52,41 +52,37 @@ pub(crate) async fn create(
     caller.require(Scope::CustomersWrite)?;
     let base = &base_url(&req, &state)?;
     let body = json_object(&req, payload, &state.settings).await?;
-    let (req, state) = (&req, &state);
-    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
-        // Under an account, a customer takes the account's country and time zone unless it sends its own.
-        let defaults = caller.account.as_ref().map_or_else(Defaults::default, |account| Defaults {
-            country_code: account.details.country_code,
-            timezone: account.details.timezone,
-        });
-        let input = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
-        if let Some(first) = &input.first_profile {
-            let allow_private = state.settings.pbx_hosts_allow_private;
-            crate::wire::profile::check_hosts(&first.connection, allow_private, "pbxConnectionProfile.")?;
-        }
-        caller.may_grant(input.options.trial_duration)?;
-        if input.first_profile.is_some() {
-            caller.require(Scope::PbxsWrite)?;
-        }
-        let command = CreateCustomerCommand {
-            reseller: caller.reseller,
-            details: input.details,
-            options: input.options,
-            reservation,
-            first_profile: input.first_profile,
-            accept_charges: accepts_charges(req),
-            actor: caller.actor(),
-        };
-        let created = state.create_customer.execute(command).await?;
-        if !created.profiles.is_empty() {
-            state.metrics.record_profile_created(created.profiles[0].pbx_type.as_str());
-        }
-        let location = format!("{base}{}/customers/{}", caller.routes(), created.customer.id);
-        let mut answer = HttpResponse::Created();
-        answer.insert_header((header::LOCATION, location)).insert_header(etag(1));
-        Ok(success(answer, CustomerView::with_profiles(&created.customer, &created.profiles, &state.checks)))
-    })
-    .await
+    let key = idempotency::key(&req, &body)?;
+    // Under an account, a customer takes the account's country and time zone unless it sends its own.
+    let defaults = caller.account.as_ref().map_or_else(Defaults::default, |account| Defaults {
+        country_code: account.details.country_code,
+        timezone: account.details.timezone,
+    });
+    let input = customer::parse(body, defaults).map_err(ApiError::Invalid)?;
+    if let Some(first) = &input.first_profile {
+        let allow_private = state.settings.pbx_hosts_allow_private;
+        crate::wire::profile::check_hosts(&first.connection, allow_private, "pbxConnectionProfile.")?;
+    }
+    caller.may_grant(input.options.trial_duration)?;
+    if input.first_profile.is_some() {
+        caller.require(Scope::PbxsWrite)?;
+    }
+    let command = CreateCustomerCommand {
+        reseller: caller.reseller,
+        details: input.details,
+        options: input.options,
+        key,
+        first_profile: input.first_profile,
+        accept_charges: accepts_charges(&req),
+        actor: caller.actor(),
+    };
+    let Once { value: created, replayed } = state.create_customer.execute(command).await?;
+    if let (Some(first), false) = (created.profiles.first(), replayed) {
+        state.metrics.record_profile_created(first.pbx_type.as_str());
+    }
+    let location = format!("{base}{}/customers/{}", caller.routes(), created.customer.id);
+    let answer = idempotency::created(location, created.version, replayed);
+    Ok(success(answer, CustomerView::with_profiles(&created.customer, &created.profiles, &state.checks)))
 }
 
 #[utoipa::path(

@@ -1,7 +1,8 @@
 //! `/customers/{id}/pbxs`: create (the seed), list, get, patch, delete.
 
-use actix_web::http::header::{self, HeaderName};
+use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
+use pbx_application::idempotency::Once;
 use pbx_application::pbx::{CreatePbxCommand, Patched};
 use pbx_domain::connection::Status;
 use pbx_domain::{CustomerId, PbxId};
@@ -59,7 +60,7 @@ pub(super) fn ids(path: &PbxPath) -> Result<(CustomerId, PbxId), ApiError> {
         crate::envelope::CommonFailures,
         (status = 402, description = "Chargeable: repeat the identical request with `accept-charges: true`; nothing was created", body = crate::envelope::Failure),
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
-        (status = 409, description = "The PBX instance is already attached to a customer; or the first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 409, description = "The PBX instance is already attached to a customer; or what the first request with this Idempotency-Key created was deleted since", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
         (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
@@ -77,24 +78,26 @@ pub(crate) async fn create(
     let customer_id = CustomerId::parse(&path.customer_id).map_err(|e| ApiError::invalid_id(&e))?;
     let base = &base_url(&req, &state)?;
     let body = json_object(&req, payload, &state.settings).await?;
-    let (req, state) = (&req, &state);
-    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
-        let sent_as_text = profile::sent_as_text(&body);
-        let profile = profile::parse(body).map_err(ApiError::Invalid)?;
-        profile::check_hosts(&profile.connection, state.settings.pbx_hosts_allow_private, "")?;
-        let accept_charges = accepts_charges(req);
-        let actor = caller.actor();
-        let command =
-            CreatePbxCommand { reseller: caller.reseller, customer_id, profile, accept_charges, reservation, actor };
-        let profile = state.create_pbx.execute(command).await?;
-        state.metrics.record_profile_created(profile.pbx_type().as_str());
-        let location = format!("{base}{}/customers/{}/pbxs/{}", caller.routes(), profile.customer_id, profile.id);
-        let mut created = HttpResponse::Created();
-        created.insert_header((header::LOCATION, location)).insert_header(etag(1));
-        let connection = state.checks.unchecked(profile.pbx_type(), Status::default());
-        Ok(success(created, ProfileView::new(&profile, Secrets::Shown, &sent_as_text, Some(&connection))))
-    })
-    .await
+    let key = idempotency::key(&req, &body)?;
+    let sent_as_text = profile::sent_as_text(&body);
+    let profile = profile::parse(body).map_err(ApiError::Invalid)?;
+    profile::check_hosts(&profile.connection, state.settings.pbx_hosts_allow_private, "")?;
+    let accept_charges = accepts_charges(&req);
+    let actor = caller.actor();
+    let command = CreatePbxCommand { reseller: caller.reseller, customer_id, profile, accept_charges, key, actor };
+    let Once { value: created, replayed } = state.create_pbx.execute(command).await?;
+    let profile = &created.profile.value;
+    let connection = match created.connection {
+        // Kept: a repeat of the create, re-read.
+        Some(kept) => state.checks.summarize(profile.pbx_type(), &kept),
+        None => {
+            state.metrics.record_profile_created(profile.pbx_type().as_str());
+            state.checks.unchecked(profile.pbx_type(), Status::default())
+        }
+    };
+    let location = format!("{base}{}/customers/{}/pbxs/{}", caller.routes(), profile.customer_id, profile.id);
+    let answer = idempotency::created(location, created.profile.version, replayed);
+    Ok(success(answer, ProfileView::new(profile, Secrets::Shown, &sent_as_text, Some(&connection))))
 }
 
 #[utoipa::path(

@@ -1,7 +1,7 @@
 //! `/webhooks`: a reseller's endpoints that receive its events (§13), at `/api/v1.0` and under the account prefix.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use pbx_application::idempotency::Once;
 use pbx_domain::WebhookId;
 
 use super::base_url;
@@ -40,7 +40,7 @@ impl WebhookPath {
         (status = 201, description = "Created; `secret` is shown in this answer only", body = crate::envelope::Success<WebhookView<'static>>, headers(("Location" = String, description = "The new webhook's URL"), ("ETag" = String, description = "Its version"), ("Idempotent-Replayed" = String, description = "`true` on the repeat of a request with an Idempotency-Key"))),
         (status = 400, description = "Invalid fields, every one listed (a URL the service may not call among them)", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
-        (status = 409, description = "The first request with this Idempotency-Key is still being answered (with `Retry-After`)", body = crate::envelope::Failure),
+        (status = 409, description = "What the first request with this Idempotency-Key created was deleted since", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
         (status = 422, description = "The Idempotency-Key was used with a different request in the last 24 hours", body = crate::envelope::Failure),
@@ -56,17 +56,13 @@ pub(crate) async fn create(
     caller.require(Scope::WebhooksWrite)?;
     let base = &base_url(&req, &state)?;
     let body = json_object(&req, payload, &state.settings).await?;
-    let (req, state) = (&req, &state);
-    let allow_private = state.webhooks.allow_private();
-    idempotency::once(req, state, caller.reseller, body, |body, reservation| async move {
-        let settings = webhook::parse(body, allow_private).map_err(ApiError::Invalid)?;
-        let (created, secret) = state.webhooks.create(caller.reseller, settings, reservation).await?;
-        let location = format!("{base}{}/webhooks/{}", caller.routes(), created.id);
-        let mut answer = HttpResponse::Created();
-        answer.insert_header((header::LOCATION, location)).insert_header(etag(1));
-        Ok(success(answer, WebhookView::new(&created, Some(secret.expose()))))
-    })
-    .await
+    let key = idempotency::key(&req, &body)?;
+    let settings = webhook::parse(body, state.webhooks.allow_private()).map_err(ApiError::Invalid)?;
+    let Once { value: (created, secret), replayed } =
+        state.webhooks.create(caller.reseller, settings, key.as_ref()).await?;
+    let location = format!("{base}{}/webhooks/{}", caller.routes(), created.value.id);
+    let answer = idempotency::created(location, created.version, replayed);
+    Ok(success(answer, WebhookView::new(&created.value, Some(secret.expose()))))
 }
 
 #[utoipa::path(

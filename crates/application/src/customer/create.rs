@@ -6,7 +6,7 @@ use pbx_domain::events::Actor;
 use pbx_domain::{Customer, CustomerId, CustomerOptions, NewCustomer, PbxId, PbxProfile, ResellerId};
 
 use crate::events::Recorder;
-use crate::idempotency::Reservation;
+use crate::idempotency::{IdempotencyKey, IdempotencyKeys, KeyError, Once, Written};
 use crate::pbx::NewProfile;
 use crate::ports::{
     Clock, CustomerRepository, IdGenerator, InsertPbxError, Page, PbxRepository, PbxSummary, RepositoryError,
@@ -23,8 +23,8 @@ pub struct CreateCustomerCommand {
     pub details: NewCustomer,
     /// Its options (checked by the caller: a trial needs its own scope).
     pub options: CustomerOptions,
-    /// The id reserved by the request's `Idempotency-Key`, if it has one.
-    pub reservation: Option<Reservation>,
+    /// The request's `Idempotency-Key`, if it has one.
+    pub key: Option<IdempotencyKey>,
     /// A first PBX profile, created with the customer or not at all.
     pub first_profile: Option<NewProfile>,
     /// Whether the caller accepts the charge of that profile.
@@ -38,6 +38,8 @@ pub struct CreateCustomerCommand {
 pub struct CreatedCustomer {
     /// The customer.
     pub customer: Customer,
+    /// Its version (1, unless re-read for a repeat of its create and changed since).
+    pub version: u64,
     /// Its profiles.
     pub profiles: Vec<PbxSummary>,
 }
@@ -54,6 +56,9 @@ pub enum CreateCustomerError {
     /// The reseller is an account that was deleted (before, or while this create waited for the deletion).
     #[error("the reseller is a deleted account")]
     ResellerNotFound,
+    /// The request's `Idempotency-Key` stops it.
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -67,6 +72,7 @@ pub struct CreateCustomer {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     recorder: Recorder,
+    keys: IdempotencyKeys,
 }
 
 opaque_debug!(CreateCustomer);
@@ -80,38 +86,42 @@ impl CreateCustomer {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         recorder: Recorder,
+        keys: IdempotencyKeys,
     ) -> Self {
-        Self { customers, profiles, clock, ids, recorder }
+        Self { customers, profiles, clock, ids, recorder, keys }
     }
 
-    /// Creates the customer and returns it. Under a resumed [`Reservation`], a customer that the interrupted first
-    /// request created with the reserved id is returned instead of creating a second one.
+    /// Creates the customer and returns it, once per `key` (see [`IdempotencyKeys::create`]: a repeat of the
+    /// request gets the customer its first request made, re-read with its profiles).
     ///
     /// # Errors
     /// See [`CreateCustomerError`].
     #[tracing::instrument(name = "create_customer", skip(self, command), fields(reseller = %command.reseller))]
-    pub async fn execute(&self, command: CreateCustomerCommand) -> Result<CreatedCustomer, CreateCustomerError> {
-        let CreateCustomerCommand { reseller, details, options, reservation, first_profile, accept_charges, actor } =
-            command;
-        let id = CustomerId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
-        if reservation.is_some_and(|r| r.resumed)
-            && let Some(created) = self.customers.find(reseller, id).await?
-        {
-            tracing::info!(customer_id = %id, "customer created by an interrupted request under the same key");
-            let profiles = self.profiles.list(id, Page { index: 0, size: 1000 }).await?;
-            return Ok(CreatedCustomer { customer: created.value, profiles });
-        }
+    pub async fn execute(&self, command: CreateCustomerCommand) -> Result<Once<CreatedCustomer>, CreateCustomerError> {
+        let CreateCustomerCommand { reseller, details, options, key, first_profile, accept_charges, actor } = command;
+        let id = CustomerId::from_uuid(self.ids.new_id());
         let now = self.clock.now();
         let customer = Customer { id, reseller_id: reseller, date_created: now, details, options };
+        let find = async |id| {
+            let Some(created) = self.customers.find(reseller, CustomerId::from_uuid(id)).await? else {
+                return Ok(None);
+            };
+            let profiles = self.profiles.list(created.value.id, Page { index: 0, size: 1000 }).await?;
+            Ok(Some(CreatedCustomer { customer: created.value, version: created.version, profiles }))
+        };
         let Some(first) = first_profile else {
-            match self.customers.insert(&customer, &self.recorder.customer_created(&actor, &customer)).await {
-                Ok(()) => {}
-                Err(WriteError::NotFound) => return Err(CreateCustomerError::ResellerNotFound),
-                Err(WriteError::Repository(e)) => return Err(e.into()),
-                Err(e) => return Err(RepositoryError::Unexpected(e.into()).into()),
-            }
-            tracing::info!(customer_id = %customer.id, "customer created");
-            return Ok(CreatedCustomer { customer, profiles: Vec::new() });
+            let event = self.recorder.customer_created(&actor, &customer);
+            let write = async |key: Option<_>| match self.customers.insert(&customer, &event, key).await {
+                Ok(()) => {
+                    tracing::info!(customer_id = %customer.id, "customer created");
+                    Ok(Written::Made(CreatedCustomer { customer: customer.clone(), version: 1, profiles: Vec::new() }))
+                }
+                Err(WriteError::KeyTaken) => Ok(Written::KeyTaken),
+                Err(WriteError::NotFound) => Err(CreateCustomerError::ResellerNotFound),
+                Err(WriteError::Repository(e)) => Err(e.into()),
+                Err(e) => Err(RepositoryError::Unexpected(e.into()).into()),
+            };
+            return self.keys.create(reseller, key.as_ref(), id.as_uuid(), write, find).await;
         };
         // The profile takes the customer's country unless it has its own, as a profile created later would.
         let country_code = first.country_code.unwrap_or(customer.details.country_code);
@@ -128,29 +138,34 @@ impl CreateCustomer {
         }
         let events =
             [self.recorder.customer_created(&actor, &customer), self.recorder.pbx_created(&actor, reseller, &profile)];
-        match self.profiles.insert_with_customer(&customer, &profile, now, &events).await {
-            Ok(()) => {}
-            Err(InsertPbxError::InstanceAttached) => return Err(CreateCustomerError::InstanceAttached),
-            Err(InsertPbxError::CustomerNotFound) => return Err(CreateCustomerError::ResellerNotFound),
-            Err(InsertPbxError::Repository(e)) => return Err(e.into()),
-        }
-        tracing::info!(customer_id = %customer.id, pbx_id = %profile.id, "customer created with its first PBX profile");
-        let summary = PbxSummary {
-            id: profile.id,
-            customer_id: customer.id,
-            name: profile.name.to_string(),
-            pbx_type: profile.pbx_type(),
-            country_code: profile.country_code,
-            enabled: profile.enabled,
-            connection: pbx_domain::connection::Status::default(),
+        let write = async |key: Option<_>| {
+            match self.profiles.insert_with_customer(&customer, &profile, now, &events, key).await {
+                Ok(()) => {}
+                Err(InsertPbxError::KeyTaken) => return Ok(Written::KeyTaken),
+                Err(InsertPbxError::InstanceAttached) => return Err(CreateCustomerError::InstanceAttached),
+                Err(InsertPbxError::CustomerNotFound) => return Err(CreateCustomerError::ResellerNotFound),
+                Err(InsertPbxError::Repository(e)) => return Err(e.into()),
+            }
+            tracing::info!(customer_id = %customer.id, pbx_id = %profile.id, "customer created with its first PBX profile");
+            let summary = PbxSummary {
+                id: profile.id,
+                customer_id: customer.id,
+                name: profile.name.to_string(),
+                pbx_type: profile.pbx_type(),
+                country_code: profile.country_code,
+                enabled: profile.enabled,
+                connection: pbx_domain::connection::Status::default(),
+            };
+            Ok(Written::Made(CreatedCustomer { customer: customer.clone(), version: 1, profiles: vec![summary] }))
         };
-        Ok(CreatedCustomer { customer, profiles: vec![summary] })
+        self.keys.create(reseller, key.as_ref(), id.as_uuid(), write, find).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idempotency::{KeptKey, MockIdempotencyStore};
     use crate::ports::RepositoryError;
     use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository, Versioned};
     use chrono::DateTime;
@@ -161,17 +176,18 @@ mod tests {
     const CUSTOMER: &str = "0190f5a4-7a4e-7b7e-9a52-6f1f0e0c1d2e";
 
     fn use_case(customers: MockCustomerRepository) -> CreateCustomer {
-        with_profiles(customers, resumed_profiles())
-    }
-
-    /// The profiles a resumed create lists: none.
-    fn resumed_profiles() -> MockPbxRepository {
-        let mut profiles = MockPbxRepository::new();
-        profiles.expect_list().returning(|_, _| Ok(Vec::new()));
-        profiles
+        with_profiles(customers, MockPbxRepository::new())
     }
 
     fn with_profiles(customers: MockCustomerRepository, profiles: MockPbxRepository) -> CreateCustomer {
+        with_keys(customers, profiles, MockIdempotencyStore::new())
+    }
+
+    fn with_keys(
+        customers: MockCustomerRepository,
+        profiles: MockPbxRepository,
+        keys: MockIdempotencyStore,
+    ) -> CreateCustomer {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(DateTime::from_timestamp(1_575_043_403, 0).unwrap());
         let mut ids = MockIdGenerator::new();
@@ -182,6 +198,7 @@ mod tests {
             Arc::new(clock),
             Arc::new(ids),
             crate::events::test_recorder(),
+            crate::idempotency::test_keys(keys),
         )
     }
 
@@ -192,7 +209,7 @@ mod tests {
             reseller: ResellerId::parse(RESELLER).unwrap(),
             details,
             options,
-            reservation: None,
+            key: None,
             first_profile: None,
             accept_charges: false,
             actor: crate::events::test_actor(),
@@ -204,36 +221,43 @@ mod tests {
         let mut customers = MockCustomerRepository::new();
         customers
             .expect_insert()
-            .withf(|c, _| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER)
+            .withf(|c, _, key| c.reseller_id.to_string() == RESELLER && c.id.to_string() == CUSTOMER && key.is_none())
             .times(1)
-            .returning(|_, _| Ok(()));
-        let customer = use_case(customers).execute(command("Acme")).await.unwrap().customer;
+            .returning(|_, _, _| Ok(()));
+        let customer = use_case(customers).execute(command("Acme")).await.unwrap().value.customer;
         assert_eq!(customer.details.name.as_str(), "Acme");
         assert_eq!(customer.date_created.timestamp(), 1_575_043_403);
     }
 
-    const RESERVED: &str = "0190f5a4-7a4e-7b7e-9a52-000000000001";
-
-    fn reserved(resumed: bool) -> CreateCustomerCommand {
-        let id = Uuid::parse_str(RESERVED).unwrap();
-        CreateCustomerCommand { reservation: Some(Reservation { id, resumed }), ..command("Acme") }
+    fn keyed() -> CreateCustomerCommand {
+        CreateCustomerCommand { key: Some(crate::idempotency::test_key("f")), ..command("Acme") }
     }
 
     #[tokio::test]
-    async fn under_an_idempotency_key_the_customer_takes_the_reserved_id() {
-        let mut customers = MockCustomerRepository::new();
-        customers.expect_find().never();
-        customers.expect_insert().withf(|c, _| c.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
-        let customer = use_case(customers).execute(reserved(false)).await.unwrap().customer;
-        assert_eq!(customer.id.to_string(), RESERVED);
-    }
-
-    #[tokio::test]
-    async fn a_resumed_create_returns_what_the_interrupted_request_created_and_writes_nothing() {
+    async fn under_an_idempotency_key_the_key_is_written_with_the_customer() {
         let mut customers = MockCustomerRepository::new();
         customers
+            .expect_insert()
+            .withf(|c, _, key| {
+                key.as_ref().is_some_and(|k| {
+                    (k.resource_id, k.key.as_str(), k.fingerprint.as_str()) == (c.id.as_uuid(), "k", "f")
+                })
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let created = use_case(customers).execute(keyed()).await.unwrap();
+        assert!(!created.replayed);
+        assert_eq!(created.value.version, 1);
+    }
+
+    #[tokio::test]
+    async fn a_repeat_gets_the_customer_its_first_request_made_re_read_with_its_profiles() {
+        const FIRST: &str = "0190f5a4-7a4e-7b7e-9a52-000000000001";
+        let mut customers = MockCustomerRepository::new();
+        customers.expect_insert().times(1).returning(|_, _, _| Err(WriteError::KeyTaken));
+        customers
             .expect_find()
-            .withf(|reseller, id| reseller.to_string() == RESELLER && id.to_string() == RESERVED)
+            .withf(|reseller, id| reseller.to_string() == RESELLER && id.to_string() == FIRST)
             .times(1)
             .returning(|reseller, id| {
                 let details = NewCustomer::named(CustomerName::parse("Acme").unwrap());
@@ -241,21 +265,21 @@ mod tests {
                 let options = CustomerOptions::default();
                 Ok(Some(Versioned {
                     value: Customer { id, reseller_id: reseller, date_created, details, options },
-                    version: 1,
+                    version: 3,
                 }))
             });
-        customers.expect_insert().never();
-        let customer = use_case(customers).execute(reserved(true)).await.unwrap().customer;
-        assert_eq!((customer.id.to_string(), customer.date_created.timestamp()), (RESERVED.to_owned(), 1_500_000_000));
-    }
-
-    #[tokio::test]
-    async fn a_resumed_create_whose_first_request_created_nothing_creates_under_the_reserved_id() {
-        let mut customers = MockCustomerRepository::new();
-        customers.expect_find().times(1).returning(|_, _| Ok(None));
-        customers.expect_insert().withf(|c, _| c.id.to_string() == RESERVED).times(1).returning(|_, _| Ok(()));
-        let customer = use_case(customers).execute(reserved(true)).await.unwrap().customer;
-        assert_eq!(customer.date_created.timestamp(), 1_575_043_403, "created now");
+        let mut profiles = MockPbxRepository::new();
+        profiles.expect_list().times(1).returning(|_, _| Ok(Vec::new()));
+        let mut keys = MockIdempotencyStore::new();
+        keys.expect_find().times(1).returning(|_, _| {
+            let created_at = DateTime::from_timestamp(1_799_999_000, 0).unwrap();
+            Ok(Some(KeptKey { fingerprint: "f".to_owned(), resource_id: Uuid::parse_str(FIRST).unwrap(), created_at }))
+        });
+        let created = with_keys(customers, profiles, keys).execute(keyed()).await.unwrap();
+        assert!(created.replayed);
+        let customer = created.value.customer;
+        assert_eq!((customer.id.to_string(), customer.date_created.timestamp()), (FIRST.to_owned(), 1_500_000_000));
+        assert_eq!(created.value.version, 3);
     }
 
     fn with_a_profile(accept_charges: bool) -> CreateCustomerCommand {
@@ -274,12 +298,12 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert_with_customer()
-            .withf(|c, p, _, events| {
+            .withf(|c, p, _, events, _| {
                 events.len() == 2 && p.customer_id == c.id && p.country_code == c.details.country_code && !p.enabled
             })
             .times(1)
-            .returning(|_, _, _, _| Ok(()));
-        let created = with_profiles(customers, profiles).execute(with_a_profile(true)).await.unwrap();
+            .returning(|_, _, _, _, _| Ok(()));
+        let created = with_profiles(customers, profiles).execute(with_a_profile(true)).await.unwrap().value;
         assert_eq!(created.profiles.len(), 1);
         assert_eq!(created.profiles[0].customer_id, created.customer.id);
     }
@@ -300,7 +324,7 @@ mod tests {
             }
         }
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert_with_customer().returning(|_, _, _, _| Err(InsertPbxError::InstanceAttached));
+        profiles.expect_insert_with_customer().returning(|_, _, _, _, _| Err(InsertPbxError::InstanceAttached));
         let raced = with_profiles(MockCustomerRepository::new(), profiles).execute(with_a_profile(true)).await;
         assert!(matches!(raced, Err(CreateCustomerError::InstanceAttached)), "{raced:?}");
     }
@@ -308,7 +332,9 @@ mod tests {
     #[tokio::test]
     async fn storage_failures_keep_their_kind() {
         let mut customers = MockCustomerRepository::new();
-        customers.expect_insert().returning(|_, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down")).into()));
+        customers
+            .expect_insert()
+            .returning(|_, _, _| Err(RepositoryError::Unavailable(anyhow::anyhow!("down")).into()));
         let result = use_case(customers).execute(command("Acme")).await;
         assert!(matches!(result, Err(CreateCustomerError::Storage(RepositoryError::Unavailable(_)))), "{result:?}");
     }

@@ -6,8 +6,8 @@ use pbx_domain::{CustomerId, PbxId, PbxProfile, ResellerId};
 
 use super::NewProfile;
 use crate::events::Recorder;
-use crate::idempotency::Reservation;
-use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError};
+use crate::idempotency::{IdempotencyKey, IdempotencyKeys, KeyError, Once, Written};
+use crate::ports::{Clock, CustomerRepository, IdGenerator, InsertPbxError, PbxRepository, RepositoryError, Versioned};
 use crate::use_case::opaque_debug;
 
 /// What a reseller asks for.
@@ -21,10 +21,19 @@ pub struct CreatePbxCommand {
     pub profile: NewProfile,
     /// Whether the caller accepted the charge (`accept-charges: true`).
     pub accept_charges: bool,
-    /// The id reserved by the request's `Idempotency-Key`, if it has one.
-    pub reservation: Option<Reservation>,
+    /// The request's `Idempotency-Key`, if it has one.
+    pub key: Option<IdempotencyKey>,
     /// Who asks (recorded with the event).
     pub actor: pbx_domain::events::Actor,
+}
+
+/// A profile just created, or re-read for a repeat of its create (see [`crate::idempotency`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedProfile {
+    /// The profile, secrets included (a create's answer shows them), and its version.
+    pub profile: Versioned<PbxProfile>,
+    /// Its kept connection status, when re-read (none is kept yet for a profile just created).
+    pub connection: Option<pbx_domain::connection::Status>,
 }
 
 /// Why no profile was created, in the order a client should hear about them.
@@ -39,6 +48,9 @@ pub enum CreatePbxError {
     /// The request is good, but the charge was not accepted; nothing was created.
     #[error("creating a PBX profile is chargeable and the charge was not accepted")]
     ChargesNotAccepted,
+    /// The request's `Idempotency-Key` stops it.
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// The store failed: unavailable (a 503 to come back from), or unexpectedly.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -52,6 +64,7 @@ pub struct CreatePbx {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     recorder: Recorder,
+    keys: IdempotencyKeys,
 }
 
 opaque_debug!(CreatePbx);
@@ -65,12 +78,13 @@ impl CreatePbx {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         recorder: Recorder,
+        keys: IdempotencyKeys,
     ) -> Self {
-        Self { customers, profiles, clock, ids, recorder }
+        Self { customers, profiles, clock, ids, recorder, keys }
     }
 
-    /// Creates the profile and returns it. Under a resumed [`Reservation`], a profile that the interrupted first
-    /// request created with the reserved id is returned instead of trying to create it again.
+    /// Creates the profile and returns it, once per `key` (see [`IdempotencyKeys::create`]: a repeat of the
+    /// request gets the profile its first request made, re-read whole).
     ///
     /// # Errors
     /// See [`CreatePbxError`]; the first that applies, in its order. Without `accept_charges` nothing is written:
@@ -81,21 +95,13 @@ impl CreatePbx {
         skip(self, command),
         fields(customer_id = %command.customer_id, pbx_type = %command.profile.connection.pbx_type())
     )]
-    pub async fn execute(&self, command: CreatePbxCommand) -> Result<PbxProfile, CreatePbxError> {
-        let CreatePbxCommand { reseller, customer_id, profile: valid, accept_charges, reservation, actor } = command;
-        let id = PbxId::from_uuid(reservation.map_or_else(|| self.ids.new_id(), |r| r.id));
-        // The reserved id was drawn for this caller's key, so a profile under it is the one its first request made
-        // (past the ownership check); it is read whole, secrets included, since the create's answer shows them.
-        if reservation.is_some_and(|r| r.resumed)
-            && let Some(created) = self.profiles.find(customer_id, id).await?
-        {
-            tracing::info!(pbx_id = %id, "PBX profile created by an interrupted request under the same key");
-            return Ok(created.value);
-        }
+    pub async fn execute(&self, command: CreatePbxCommand) -> Result<Once<CreatedProfile>, CreatePbxError> {
+        let CreatePbxCommand { reseller, customer_id, profile: valid, accept_charges, key, actor } = command;
+        let id = PbxId::from_uuid(self.ids.new_id());
         let inherit_country = valid.country_code.is_none();
         // Without a country of its own, the profile takes its customer's: the insert fills it in.
         let country_code = valid.country_code.unwrap_or_default();
-        let mut profile = PbxProfile::new(id, customer_id, valid.name, country_code, valid.connection);
+        let profile = PbxProfile::new(id, customer_id, valid.name, country_code, valid.connection);
         if !accept_charges {
             // Nothing is written: the answer is the first that applies of 404, 409 and 402.
             self.customers.find(reseller, customer_id).await?.ok_or(CreatePbxError::CustomerNotFound)?;
@@ -107,24 +113,40 @@ impl CreatePbx {
             });
         }
         let event = self.recorder.pbx_created(&actor, reseller, &profile);
-        match self.profiles.insert_for_reseller(reseller, &profile, inherit_country, self.clock.now(), event).await {
-            Ok(stored_country) => {
-                profile.country_code = stored_country;
-                tracing::info!(pbx_id = %profile.id, "PBX profile created");
-                Ok(profile)
-            }
-            Err(InsertPbxError::CustomerNotFound) => Err(CreatePbxError::CustomerNotFound),
-            Err(InsertPbxError::InstanceAttached) => Err(CreatePbxError::InstanceAttached),
-            Err(InsertPbxError::Repository(e)) => Err(e.into()),
-        }
+        let created_at = self.clock.now();
+        let write = async |key: Option<_>| {
+            let inserted = self
+                .profiles
+                .insert_for_reseller(reseller, &profile, inherit_country, created_at, event.clone(), key)
+                .await;
+            let stored_country = match inserted {
+                Ok(stored_country) => stored_country,
+                Err(InsertPbxError::KeyTaken) => return Ok(Written::KeyTaken),
+                Err(InsertPbxError::CustomerNotFound) => return Err(CreatePbxError::CustomerNotFound),
+                Err(InsertPbxError::InstanceAttached) => return Err(CreatePbxError::InstanceAttached),
+                Err(InsertPbxError::Repository(e)) => return Err(e.into()),
+            };
+            tracing::info!(pbx_id = %profile.id, "PBX profile created");
+            let profile = PbxProfile { country_code: stored_country, ..profile.clone() };
+            Ok(Written::Made(CreatedProfile { profile: Versioned { value: profile, version: 1 }, connection: None }))
+        };
+        // The id was drawn for this caller's key, under the customer of its path (the key's fingerprint holds it).
+        let find = async |id| {
+            let found = self.profiles.find_to_change(reseller, customer_id, PbxId::from_uuid(id)).await?;
+            Ok(found.map(|found| CreatedProfile { profile: found.current, connection: Some(found.connection) }))
+        };
+        self.keys.create(reseller, key.as_ref(), id.as_uuid(), write, find).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idempotency::{KeptKey, MockIdempotencyStore};
     use crate::ports::RepositoryError;
-    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository, Versioned};
+    use crate::ports::{
+        MockClock, MockCustomerRepository, MockIdGenerator, MockPbxRepository, ProfileToChange, Versioned,
+    };
     use chrono::{DateTime, Utc};
     use mockall::predicate::eq;
     use pbx_domain::kazoo::{AccountId, KazooConnection};
@@ -186,7 +208,7 @@ mod tests {
             customer_id: customer_id(),
             profile,
             accept_charges,
-            reservation: None,
+            key: None,
             actor: crate::events::test_actor(),
         }
     }
@@ -214,19 +236,28 @@ mod tests {
     }
 
     fn use_case(customers: MockCustomerRepository, profiles: MockPbxRepository) -> CreatePbx {
+        with_keys(customers, profiles, MockIdempotencyStore::new())
+    }
+
+    fn with_keys(
+        customers: MockCustomerRepository,
+        profiles: MockPbxRepository,
+        keys: MockIdempotencyStore,
+    ) -> CreatePbx {
         CreatePbx::new(
             Arc::new(customers),
             Arc::new(profiles),
             Arc::new(clock()),
             Arc::new(ids()),
             crate::events::test_recorder(),
+            crate::idempotency::test_keys(keys),
         )
     }
 
     /// A store that inserts once, answering `answer` (the stored country, or why not).
     fn inserting(answer: fn() -> Result<CountryCode, InsertPbxError>) -> MockPbxRepository {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_insert_for_reseller().times(1).returning(move |_, _, _, _, _| answer());
+        profiles.expect_insert_for_reseller().times(1).returning(move |_, _, _, _, _, _| answer());
         profiles
     }
 
@@ -245,16 +276,20 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert_for_reseller()
-            .withf(|reseller_id, profile, inherit, created_at, _| {
+            .withf(|reseller_id, profile, inherit, created_at, _, key| {
                 *reseller_id == reseller()
                     && profile.instance_id().value() == "12345"
                     && profile.customer_id == customer_id()
                     && *inherit
                     && *created_at == now()
+                    && key.is_none()
             })
             .times(1)
-            .returning(|_, _, _, _, _| fr());
+            .returning(|_, _, _, _, _, _| fr());
         let created = use_case(no_customer_lookup(), profiles).execute(command(seed(), true)).await.unwrap();
+        assert!(!created.replayed && created.value.connection.is_none());
+        assert_eq!(created.value.profile.version, 1);
+        let created = created.value.profile.value;
         assert_eq!(created.id.to_string(), PBX);
         assert_eq!(created.customer_id, customer_id());
         assert_eq!(created.country_code.as_str(), "FR", "the country the store filled in");
@@ -267,67 +302,64 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles
             .expect_insert_for_reseller()
-            .withf(|_, profile, inherit, _, _| !*inherit && profile.country_code.as_str() == "DE")
+            .withf(|_, profile, inherit, _, _, _| !*inherit && profile.country_code.as_str() == "DE")
             .times(1)
-            .returning(|_, profile, _, _, _| Ok(profile.country_code));
+            .returning(|_, profile, _, _, _, _| Ok(profile.country_code));
         let created = use_case(no_customer_lookup(), profiles)
             .execute(command(kazoo("Clients Kazoo Pbx", Some("de")), true))
             .await
             .unwrap();
-        assert_eq!(created.country_code.as_str(), "DE");
+        assert_eq!(created.value.profile.value.country_code.as_str(), "DE");
     }
 
-    const RESERVED: &str = "0190f5a4-7a4e-7b7e-9a52-000000000002";
-
-    fn reserved(resumed: bool) -> CreatePbxCommand {
-        let reservation = Some(Reservation { id: Uuid::parse_str(RESERVED).unwrap(), resumed });
-        CreatePbxCommand { reservation, ..command(seed(), true) }
+    fn keyed() -> CreatePbxCommand {
+        CreatePbxCommand { key: Some(crate::idempotency::test_key("f")), ..command(seed(), true) }
     }
 
     #[tokio::test]
-    async fn under_an_idempotency_key_the_profile_takes_the_reserved_id() {
+    async fn under_an_idempotency_key_the_key_is_written_with_the_profile() {
         let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().never();
         profiles
             .expect_insert_for_reseller()
-            .withf(|_, p, _, _, e| p.id.to_string() == RESERVED && e.pbx_id == Some(p.id))
+            .withf(|_, p, _, _, e, key| {
+                e.pbx_id == Some(p.id) && key.as_ref().is_some_and(|k| k.resource_id == p.id.as_uuid())
+            })
             .times(1)
-            .returning(|_, _, _, _, _| fr());
-        let created = use_case(no_customer_lookup(), profiles).execute(reserved(false)).await;
-        assert_eq!(created.unwrap().id.to_string(), RESERVED);
+            .returning(|_, _, _, _, _, _| fr());
+        let created = use_case(no_customer_lookup(), profiles).execute(keyed()).await.unwrap();
+        assert!(!created.replayed);
+        assert_eq!(created.value.profile.value.id.to_string(), PBX);
     }
 
     #[tokio::test]
-    async fn a_resumed_create_returns_what_the_interrupted_request_created_and_writes_nothing() {
+    async fn a_repeat_gets_the_profile_its_first_request_made_re_read_with_its_status() {
+        const FIRST: &str = "0190f5a4-7a4e-7b7e-9a52-000000000002";
         let mut profiles = MockPbxRepository::new();
+        profiles.expect_insert_for_reseller().times(1).returning(|_, _, _, _, _, _| Err(InsertPbxError::KeyTaken));
         profiles
-            .expect_find()
-            .withf(|customer, id| *customer == customer_id() && id.to_string() == RESERVED)
+            .expect_find_to_change()
+            .withf(|r, customer, id| (*r, *customer, id.to_string()) == (reseller(), customer_id(), FIRST.to_owned()))
             .times(1)
-            .returning(|customer, id| {
+            .returning(|_, customer, id| {
                 let valid = kazoo("As first created", None);
                 let value =
                     PbxProfile::new(id, customer, valid.name, CountryCode::parse("FR").unwrap(), valid.connection);
-                Ok(Some(Versioned { value, version: 1 }))
+                Ok(Some(ProfileToChange {
+                    current: Versioned { value, version: 2 },
+                    customer_country: CountryCode::parse("FR").unwrap(),
+                    connection: pbx_domain::connection::Status::default(),
+                }))
             });
-        profiles.expect_insert_for_reseller().never();
-        profiles.expect_instance_attached().never();
-        let created = use_case(no_customer_lookup(), profiles).execute(reserved(true)).await;
-        let created = created.unwrap();
-        assert_eq!((created.id.to_string(), created.name.as_str()), (RESERVED.to_owned(), "As first created"));
-    }
-
-    #[tokio::test]
-    async fn a_resumed_create_whose_first_request_created_nothing_creates_under_the_reserved_id() {
-        let mut profiles = MockPbxRepository::new();
-        profiles.expect_find().times(1).returning(|_, _| Ok(None));
-        profiles
-            .expect_insert_for_reseller()
-            .withf(|_, p, _, _, e| p.id.to_string() == RESERVED && e.pbx_id == Some(p.id))
-            .times(1)
-            .returning(|_, _, _, _, _| fr());
-        let created = use_case(no_customer_lookup(), profiles).execute(reserved(true)).await;
-        assert_eq!(created.unwrap().id.to_string(), RESERVED);
+        let mut keys = MockIdempotencyStore::new();
+        keys.expect_find().times(1).returning(|_, _| {
+            let created_at = DateTime::from_timestamp(1_799_999_000, 0).unwrap();
+            Ok(Some(KeptKey { fingerprint: "f".to_owned(), resource_id: Uuid::parse_str(FIRST).unwrap(), created_at }))
+        });
+        let created = with_keys(no_customer_lookup(), profiles, keys).execute(keyed()).await.unwrap();
+        assert!(created.replayed && created.value.connection.is_some());
+        let profile = created.value.profile;
+        assert_eq!((profile.value.id.to_string(), profile.value.name.as_str()), (FIRST.to_owned(), "As first created"));
+        assert_eq!(profile.version, 2);
     }
 
     #[tokio::test]

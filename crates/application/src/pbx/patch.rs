@@ -77,9 +77,9 @@ impl From<WriteError> for PatchPbxError {
             WriteError::NotFound => Self::NotFound,
             WriteError::VersionMismatch => Self::PreconditionFailed,
             WriteError::InstanceAttached => Self::InstanceAttached,
-            WriteError::InUse | WriteError::LimitReached => Self::Storage(RepositoryError::Unexpected(
-                anyhow::anyhow!("a profile's patch can neither be in use nor pass a limit"),
-            )),
+            WriteError::InUse | WriteError::LimitReached | WriteError::KeyTaken => Self::Storage(
+                RepositoryError::Unexpected(anyhow::anyhow!("a profile's patch is not in use, limited or keyed")),
+            ),
             WriteError::Repository(e) => e.into(),
         }
     }

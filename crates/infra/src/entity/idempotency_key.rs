@@ -1,6 +1,5 @@
-//! A row of `idempotency_keys`: the answer to a create, stored under the key its client sent. `status` is null
-//! while the first request with the key is still being answered; `answer` holds the body, encrypted (it may show a
-//! secret).
+//! A row of `idempotency_keys`: a key its client sent with a create that committed, written in the create's own
+//! transaction (see `crate::idempotency_store`).
 
 use sea_orm::entity::prelude::*;
 
@@ -13,11 +12,8 @@ pub struct Model {
     pub idempotency_key: String,
     /// SHA-256 (hex) of what identifies the request: method, path and body.
     pub fingerprint: String,
-    /// The id the create gives what it makes, reserved when the key is first claimed.
+    /// The id of what the create made.
     pub resource_id: Uuid,
-    pub status: Option<i16>,
-    pub location: Option<String>,
-    pub answer: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -14,6 +14,7 @@ mod m20261202_000011_webhook_deliveries;
 mod m20261203_000012_webhook_failures;
 mod m20261206_000013_webhook_owners;
 mod m20261207_000014_pbx_connections;
+mod m20261207_000015_keys_with_their_creates;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_webhook_failures::Migration),
             Box::new(m20261206_000013_webhook_owners::Migration),
             Box::new(m20261207_000014_pbx_connections::Migration),
+            Box::new(m20261207_000015_keys_with_their_creates::Migration),
         ]
     }
 }

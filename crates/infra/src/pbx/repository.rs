@@ -4,6 +4,7 @@
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use pbx_application::idempotency::KeyRecord;
 use pbx_application::{
     Attachment, InsertPbxError, NewEvent, Page, PbxRepository, PbxSummary, ProfileToChange, RepositoryError,
     ShownProfile, Versioned, WriteError,
@@ -131,7 +132,9 @@ impl SeaOrmPbxRepository {
         let statement = pbx_profile::Entity::insert(row).build(self.db.backend());
         match self.db.apply(Change::unrecorded(statement)).await {
             Ok(Applied::Written { .. }) => Ok(()),
-            Ok(Applied::Unmatched) => Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into()),
+            Ok(Applied::Unmatched | Applied::KeyTaken) => {
+                Err(RepositoryError::Unexpected(anyhow!("the insert wrote no row")).into())
+            }
             Err(e) => Err(insert_error(e)),
         }
     }
@@ -193,10 +196,12 @@ impl PbxRepository for SeaOrmPbxRepository {
         inherit_country: bool,
         created_at: DateTime<Utc>,
         event: NewEvent,
+        key: Option<KeyRecord>,
     ) -> Result<CountryCode, InsertPbxError> {
         let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
         let in_flight = self.grouped.as_ref().map(GroupedCreates::enter);
-        if let (Some(grouped), Some((_, false))) = (&self.grouped, &in_flight) {
+        // A create under an Idempotency-Key is written alone, its key first in its transaction.
+        if let (Some(grouped), Some((_, false)), None) = (&self.grouped, &in_flight, &key) {
             let create = Create {
                 id: profile.id.as_uuid(),
                 customer_id: profile.customer_id.as_uuid(),
@@ -227,11 +232,12 @@ impl PbxRepository for SeaOrmPbxRepository {
         let statement =
             queries::insert_for_reseller(reseller, profile, created_at, content, given, backend != DbBackend::MySql)
                 .map_err(|e| RepositoryError::Unexpected(e.into()))?;
-        let change = Change { statements: vec![backend.build(&statement)], events: vec![event], returning };
-        let stored = match self.db.apply(change).await {
+        let change = Change { returning, ..Change::recorded(vec![backend.build(&statement)], vec![event]) };
+        let stored = match self.db.apply(change.keyed(backend, key.as_ref())).await {
             Ok(Applied::Written { country: Some(stored), .. }) => stored,
             Ok(Applied::Written { country: None, .. }) => return Ok(profile.country_code),
             Ok(Applied::Unmatched) => return Err(InsertPbxError::CustomerNotFound),
+            Ok(Applied::KeyTaken) => return Err(InsertPbxError::KeyTaken),
             Err(e) => return Err(insert_error(e)),
         };
         CountryCode::parse(&stored).map_err(|e| RepositoryError::Unexpected(e.into()).into())
@@ -243,6 +249,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         profile: &PbxProfile,
         created_at: DateTime<Utc>,
         events: &[NewEvent],
+        key: Option<KeyRecord>,
     ) -> Result<(), InsertPbxError> {
         let backend = self.db.backend();
         let profile_row = self.new_row(profile, created_at).map_err(RepositoryError::Unexpected)?;
@@ -251,9 +258,10 @@ impl PbxRepository for SeaOrmPbxRepository {
             crate::customer_repository::guarded_insert(backend, customer)?,
             pbx_profile::Entity::insert(profile_row).build(backend),
         ];
-        match self.db.apply(Change::recorded(statements, events.to_vec())).await {
+        match self.db.apply(Change::recorded(statements, events.to_vec()).keyed(backend, key.as_ref())).await {
             Ok(Applied::Written { .. }) => Ok(()),
             Ok(Applied::Unmatched) => Err(InsertPbxError::CustomerNotFound),
+            Ok(Applied::KeyTaken) => Err(InsertPbxError::KeyTaken),
             Err(e) => Err(insert_error(e)),
         }
     }
@@ -344,7 +352,9 @@ impl PbxRepository for SeaOrmPbxRepository {
         }
         match self.db.apply(Change::recorded(statements, vec![event.clone()])).await {
             Ok(Applied::Written { .. }) => Ok(expected_version + 1),
-            Ok(Applied::Unmatched) => Err(self.why_unmatched(profile.customer_id, profile.id).await),
+            Ok(Applied::Unmatched | Applied::KeyTaken) => {
+                Err(self.why_unmatched(profile.customer_id, profile.id).await)
+            }
             Err(e) if is_unique_violation(&e) => Err(WriteError::InstanceAttached),
             Err(e) => Err(repository_error(e).into()),
         }
@@ -369,7 +379,7 @@ impl PbxRepository for SeaOrmPbxRepository {
         let delete = delete.build(self.db.backend());
         match self.db.apply(Change::recorded(vec![delete], vec![event.clone()])).await {
             Ok(Applied::Written { .. }) => Ok(()),
-            Ok(Applied::Unmatched) => Err(self.why_unmatched_for(reseller, customer_id, id).await),
+            Ok(Applied::Unmatched | Applied::KeyTaken) => Err(self.why_unmatched_for(reseller, customer_id, id).await),
             Err(e) => Err(repository_error(e).into()),
         }
     }

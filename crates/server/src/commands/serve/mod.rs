@@ -118,8 +118,7 @@ impl Background {
     /// Starts it over `db`.
     fn start(serve: &ServeArgs, db: &Database, cipher: &SecretCipher) -> anyhow::Result<Self> {
         let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
-        let keys = Arc::new(SeaOrmIdempotencyStore::new(db.clone(), cipher.clone()));
-        let idempotency = IdempotencyKeys::new(keys, clock.clone(), ids.clone());
+        let idempotency = IdempotencyKeys::new(Arc::new(SeaOrmIdempotencyStore::new(db.clone())), clock.clone());
         let log = Arc::new(SeaOrmEventLog::new(db.clone()));
         let replica = format!("{}-{}", std::process::id(), pbx_application::ports::IdGenerator::new_id(ids.as_ref()));
         let read_events = ReadEvents::new(log.clone(), clock.clone());
@@ -176,28 +175,36 @@ async fn application(
         .with_collector_stale_after(collector_stale_after(serve)?);
     let pool = db.clone();
     let metrics = Arc::new(Metrics::new(Some(Arc::new(move || pool.pool_usage()))));
+    let keys = background.idempotency.clone();
     Ok(web::Data::new(AppState {
         authenticator: Arc::new(authenticator(common).await?),
         rate_limiter: RateLimiter::new(serve.rate_limit, serve.rate_burst).map(Arc::new),
         metrics,
         draining: Arc::default(),
-        accounts: Accounts::new(accounts.clone(), clock.clone(), ids.clone()),
+        accounts: Accounts::new(accounts.clone(), clock.clone(), ids.clone(), keys.clone()),
         webhooks: Webhooks::new(
             Arc::new(SeaOrmWebhookRepository::new(db.clone(), cipher.clone())),
             Arc::new(SeaOrmDeliveryStore::new(db.clone())),
             Arc::new(SystemResolver),
             clock.clone(),
             ids.clone(),
+            keys.clone(),
             serve.webhooks_allow_private,
         ),
         deliverer: background.deliverer.clone(),
-        create_pbx: CreatePbx::new(customers.clone(), profiles.clone(), clock.clone(), ids.clone(), recorder.clone()),
+        create_pbx: CreatePbx::new(
+            customers.clone(),
+            profiles.clone(),
+            clock.clone(),
+            ids.clone(),
+            recorder.clone(),
+            keys.clone(),
+        ),
         read_pbxs: ReadPbxs::new(customers.clone(), profiles.clone(), accounts),
         patch_pbx: PatchPbx::new(profiles.clone(), recorder.clone()),
         checks: background.checks.clone(),
         delete_pbx: DeletePbx::new(profiles.clone(), recorder.clone()),
-        create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids, recorder.clone()),
-        idempotency: background.idempotency.clone(),
+        create_customer: CreateCustomer::new(customers.clone(), profiles.clone(), clock, ids, recorder.clone(), keys),
         get_customer: GetCustomer::new(customers.clone(), profiles.clone()),
         list_customers: ListCustomers::new(customers.clone()),
         patch_customer: PatchCustomer::new(customers.clone(), recorder.clone()),
