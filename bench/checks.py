@@ -13,7 +13,9 @@
    1 s, their hosts on the silent side of the fake: each check waits for its 5 s bound), against the same GET with none
    due.
 
-Standard library only, with wrk and psql. Appends its table to target/bench-results.md (or BENCH_OUTPUT).
+BENCH_CHECKS_PARTS (latency,creates,due,idle) picks the parts, BENCH_CHECKS_ROUNDS the round pairs of part 2
+(BENCH_ROUNDS by default). Standard library only, with wrk and psql. Appends its table to target/bench-results.md
+(or BENCH_OUTPUT).
 """
 import json
 import os
@@ -33,6 +35,9 @@ CHECKS_DUE = int(os.environ.get("BENCH_CHECKS_DUE", "1000"))
 CHECKS_QUIET = int(os.environ.get("BENCH_CHECKS_QUIET", "2000"))
 IDLE_SECONDS = 10
 WARM_UP_SECONDS = 2
+# The round pairs of part 2 (BENCH_ROUNDS by default), and the parts to run (all by default).
+CREATE_ROUNDS = int(os.environ.get("BENCH_CHECKS_ROUNDS", bench.ROUNDS))
+PARTS = os.environ.get("BENCH_CHECKS_PARTS", "latency,creates,due,idle").split(",")
 FAKE = bench.TARGET / "release" / "examples" / "fake_pbx"
 
 
@@ -170,6 +175,32 @@ def idle_cost(work, database_url, fields):
         server.stop()
 
 
+def creates_with_and_without(work):
+    """Part 2: CREATE_ROUNDS interleaved round pairs; the table's rows."""
+    rounds = {True: [], False: []}
+    for n in range(CREATE_ROUNDS):
+        for checks in ([True, False] if n % 2 == 0 else [False, True]):
+            rounds[checks].append(creates(work, checks))
+            rps, service, database = rounds[checks][-1]
+            bench.log(f"creates, checks {'on' if checks else 'off'}: {rps:.0f}/s, CPU per create: service "
+                      f"{service:.0f} µs, PostgreSQL {database:.0f} µs")
+    on, off = (statistics.median(r[0] for r in rounds[c]) for c in (True, False))
+    cpu = {c: (statistics.median(r[1] for r in rounds[c]), statistics.median(r[2] for r in rounds[c]))
+           for c in (True, False)}
+    pairs = [a[0] / b[0] for a, b in zip(rounds[True], rounds[False])]
+    spread = statistics.stdev(pairs) / len(pairs) ** 0.5 if len(pairs) > 1 else 0.0
+    return [
+        ("creates/s, 32 connections, automatic checks on (each failing on DNS)",
+         f"{on:.0f} (rounds {', '.join(f'{r[0]:.0f}' for r in rounds[True])})"),
+        ("creates/s, 32 connections, `--pbx-checks=false`",
+         f"{off:.0f} (rounds {', '.join(f'{r[0]:.0f}' for r in rounds[False])})"),
+        ("ratio on / off", f"{on / off:.2f} of the medians; per round pair {', '.join(f'{r:.2f}' for r in pairs)}: "
+                           f"mean {statistics.mean(pairs):.2f} ± {spread:.2f} (standard error)"),
+        ("CPU per create, checks on / off: the service", f"{cpu[True][0]:.0f} µs / {cpu[False][0]:.0f} µs"),
+        ("CPU per create, checks on / off: PostgreSQL", f"{cpu[True][1]:.0f} µs / {cpu[False][1]:.0f} µs"),
+    ]
+
+
 def main():
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
@@ -180,27 +211,27 @@ def main():
                    cwd=bench.ROOT)
     work = Path(tempfile.mkdtemp(prefix="pbx-bench-checks-"))
     process, fields = fake()
+    rows = []
     try:
-        with writes.scratch_database("pbx_bench_k") as database_url:
-            bench.log("check latency against the fake Kazoo")
-            p50, p99 = check_latency(work, database_url, fields)
-        rounds = {True: [], False: []}
-        for n in range(bench.ROUNDS):
-            for checks in ([True, False] if n % 2 == 0 else [False, True]):
-                rounds[checks].append(creates(work, checks))
-                rps, service, database = rounds[checks][-1]
-                bench.log(f"creates, checks {'on' if checks else 'off'}: {rps:.0f}/s, CPU per create: service "
-                          f"{service:.0f} µs, PostgreSQL {database:.0f} µs")
-        on, off = (statistics.median(r[0] for r in rounds[c]) for c in (True, False))
-        cpu = {c: (statistics.median(r[1] for r in rounds[c]), statistics.median(r[2] for r in rounds[c]))
-               for c in (True, False)}
-        with writes.scratch_database("pbx_bench_d") as database_url:
-            fields["silent"] = silent_rest()
-            bench.log(f"GET p50 while {CHECKS_DUE} profiles come due")
-            quiet, busy = get_p50_while_due(work, database_url, fields)
-        with writes.scratch_database("pbx_bench_q") as database_url:
-            bench.log(f"idle cost with {CHECKS_QUIET} checked profiles")
-            idle = idle_cost(work, database_url, fields)
+        if "latency" in PARTS:
+            with writes.scratch_database("pbx_bench_k") as database_url:
+                bench.log("check latency against the fake Kazoo")
+                p50, p99 = check_latency(work, database_url, fields)
+            rows.append((f"one check against the fake Kazoo (HTTP + websocket), {CHECKS} in a row",
+                         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"))
+        if "creates" in PARTS:
+            rows.extend(creates_with_and_without(work))
+        if "due" in PARTS:
+            with writes.scratch_database("pbx_bench_d") as database_url:
+                fields["silent"] = silent_rest()
+                bench.log(f"GET p50 while {CHECKS_DUE} profiles come due")
+                quiet, busy = get_p50_while_due(work, database_url, fields)
+            rows.append((f"another tenant's GET p50, none due / {CHECKS_DUE} due at once",
+                         f"{quiet:.2f} ms / {busy:.2f} ms"))
+        if "idle" in PARTS:
+            with writes.scratch_database("pbx_bench_q") as database_url:
+                bench.log(f"idle cost with {CHECKS_QUIET} checked profiles")
+                rows.extend(idle_cost(work, database_url, fields))
     finally:
         process.terminate()
     table = "\n".join([
@@ -208,14 +239,7 @@ def main():
         "",
         "| measure | value |",
         "|---|---|",
-        f"| one check against the fake Kazoo (HTTP + websocket), {CHECKS} in a row | p50 {p50:.1f} ms, p99 {p99:.1f} ms |",
-        f"| creates/s, 32 connections, automatic checks on (each failing on DNS) | {on:.0f} (rounds {', '.join(f'{r[0]:.0f}' for r in rounds[True])}) |",
-        f"| creates/s, 32 connections, `--pbx-checks=false` | {off:.0f} (rounds {', '.join(f'{r[0]:.0f}' for r in rounds[False])}) |",
-        f"| ratio on / off | {on / off:.2f} (per round pair {', '.join(f'{a[0] / b[0]:.2f}' for a, b in zip(rounds[True], rounds[False]))}) |",
-        f"| CPU per create, checks on / off: the service | {cpu[True][0]:.0f} µs / {cpu[False][0]:.0f} µs |",
-        f"| CPU per create, checks on / off: PostgreSQL | {cpu[True][1]:.0f} µs / {cpu[False][1]:.0f} µs |",
-        f"| another tenant's GET p50, none due / {CHECKS_DUE} due at once | {quiet:.2f} ms / {busy:.2f} ms |",
-        *(f"| {k} | {v} |" for k, v in idle),
+        *(f"| {k} | {v} |" for k, v in rows),
         "",
     ])
     print(table)
