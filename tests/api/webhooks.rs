@@ -338,6 +338,21 @@ async fn each_subscribed_event_is_delivered_signed_in_order_and_retried_with_the
         assert!(std::time::Instant::now() < deadline, "the retry is not logged: {entry}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // A test delivery retried counts its attempts as an event does (its second reaches the receiver).
+    let (status, _, body) =
+        read(server.post(&format!("{log_path}/{ping_id}/retry"), &owner, &json!({}), &[]).await).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, _, log) = read(server.get(&log_path, &owner).await).await;
+        let entry = log["data"].as_array().unwrap().iter().find(|e| e["eventId"] == ping_id.as_str()).cloned().unwrap();
+        if entry["attempts"] == 2 {
+            assert_eq!((entry["status"].as_str(), entry["lastStatusCode"].as_u64()), (Some("delivered"), Some(200)));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the ping's retry is not counted: {entry}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let unknown = server.post(&format!("{log_path}/{}/retry", new_guid()), &owner, &json!({}), &[]).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }

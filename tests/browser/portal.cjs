@@ -318,7 +318,7 @@ async function main() {
     await shot("accounts");
 
     // Webhooks: one created for one event type (its secret shown once), disabled, pinged, its deliveries read
-    // (the ping among them), deleted.
+    // (the ping among them, retried, refreshed), deleted.
     await page.getByRole("link", { name: "Webhooks" }).click();
     await page.locator("#webhooks-title").waitFor();
     await page.locator("#webhook-name").fill("CRM");
@@ -357,6 +357,17 @@ async function main() {
       await page.locator("#deliveries").waitFor();
       if ((await page.locator("#delivery-rows tr", { hasText: "webhook.ping" }).count()) > 0) break;
       if (tries === 50) throw new Error("the ping is not in the deliveries");
+      await page.waitForTimeout(200);
+    }
+    // A failure reads as a sentence; a retry counts as the ping's second attempt, which Refresh shows.
+    const pingRow = page.locator("#delivery-rows tr", { hasText: "webhook.ping" });
+    await pingRow.locator("td", { hasText: "The receiver's host name does not resolve." }).waitFor({ timeout: 5000 });
+    await pingRow.getByRole("button", { name: "Retry" }).click();
+    await notice("Sent again");
+    for (let tries = 0; ; tries += 1) {
+      await page.getByRole("button", { name: "Refresh" }).click();
+      if ((await pingRow.locator("td").nth(3).innerText()) === "2") break;
+      if (tries === 50) throw new Error("the retried ping's attempts do not count up");
       await page.waitForTimeout(200);
     }
     await shot("webhook-deliveries");

@@ -661,7 +661,7 @@ async function setWebhookEnabled(webhook, enabled) {
 async function pingWebhook(webhook) {
   const answer = await api("POST", `/webhooks/${webhook.id}/ping`);
   if (answer.status !== 202) return notify(answer.json.message, "error");
-  notify(`A test delivery is on its way to ${webhook.name}; its outcome will be in the deliveries.`);
+  notify(`A test delivery is on its way to ${webhook.name}; its outcome will be in its deliveries.`);
 }
 
 async function rotateSecret(webhook) {
@@ -690,7 +690,7 @@ async function showDeliveries(webhook) {
     const retry = el("button", { type: "button", class: "secondary", text: "Retry" });
     retry.addEventListener("click", async () => {
       const sent = await api("POST", `/webhooks/${webhook.id}/deliveries/${delivery.eventId}/retry`);
-      notify(sent.status === 202 ? "Sent again; refresh the deliveries for its outcome." : sent.json.message, sent.status === 202 ? "info" : "error");
+      notify(sent.status === 202 ? "Sent again; Refresh (above the deliveries) shows its outcome." : sent.json.message, sent.status === 202 ? "info" : "error");
     });
     const last = delivery.lastStatusCode ? String(delivery.lastStatusCode) : (delivery.lastError || "");
     return el("tr", {},
@@ -700,7 +700,9 @@ async function showDeliveries(webhook) {
       el("td", {}, ...(delivery.type === "webhook.disabled" ? [] : [retry])));
   });
   $("delivery-rows").replaceChildren(...rows);
+  $("deliveries-empty").hidden = rows.length > 0;
   $("deliveries").hidden = false;
+  $("deliveries-refresh").onclick = () => showDeliveries(webhook);
 }
 
 // ---- navigation -----------------------------------------------------------------------------------------------

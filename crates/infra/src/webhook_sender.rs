@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use pbx_application::delivery::{Attempt, Sender};
+use pbx_domain::connection::Reason;
 use pbx_domain::webhook::{Delivery, WebhookMethod, address_literal, check_addresses};
 
+use crate::checks::transport_reason;
 use crate::outbound::CheckedResolver;
 
 /// How long a delivery may take, all told.
@@ -54,7 +56,7 @@ impl Sender for HttpSender {
         if let Some(address) = address_literal(&url)
             && let Err(e) = check_addresses(&[address], self.allow_private)
         {
-            return failed(format!("refused target: {e}"));
+            return failed(format!("The receiver's address is one deliveries may not reach ({e})."));
         }
         let method = match delivery.method {
             WebhookMethod::Post => reqwest::Method::POST,
@@ -72,7 +74,7 @@ impl Sender for HttpSender {
             Ok(response) => {
                 let status = response.status();
                 // The body is not read: a receiver's answer is its status.
-                let error = (!status.is_success()).then(|| format!("the receiver answered {status}"));
+                let error = (!status.is_success()).then(|| format!("The receiver answered {status}."));
                 Attempt { status: Some(status.as_u16()), error, duration: started.elapsed() }
             }
             Err(e) => failed(describe(&e)),
@@ -80,15 +82,22 @@ impl Sender for HttpSender {
     }
 }
 
-/// A failed request in a line: a timeout, a refused connection or target, …
+/// A failed request as a sentence for the delivery log: what went wrong (classified as the connection checks
+/// classify it), never the HTTP client's own text, which names the URL (a query string's token included) and reads
+/// like a stack of errors.
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() { "timed out".to_owned() } else { error.to_string() };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
+    if error.is_timeout() {
+        return "The receiver did not answer in time.".to_owned();
     }
-    text
+    let said = match transport_reason(error) {
+        Some(Reason::BlockedDestination) => "The receiver's host resolves to an address deliveries may not reach.",
+        Some(Reason::DnsFailure) => "The receiver's host name does not resolve.",
+        Some(Reason::TlsError) => "The TLS handshake with the receiver failed (its certificate, say).",
+        Some(Reason::ConnectionRefused) => "The receiver refused the connection.",
+        _ if error.is_connect() => "The receiver could not be reached.",
+        _ => "The receiver closed the connection, or answered something that is not HTTP.",
+    };
+    said.to_owned()
 }
 
 #[cfg(test)]
@@ -147,7 +156,7 @@ mod tests {
         let attempt = send(&url).await;
         assert!(!attempt.succeeded());
         assert_eq!(attempt.status, None);
-        assert!(attempt.error.as_deref().unwrap().contains("timed out"), "{attempt:?}");
+        assert_eq!(attempt.error.as_deref(), Some("The receiver did not answer in time."));
         assert!(attempt.duration < Duration::from_secs(2), "{attempt:?}");
     }
 
@@ -190,9 +199,20 @@ mod tests {
         })
         .await;
         let closed = receiver(|stream| async move { drop(stream) }).await;
-        for url in [garbage, closed] {
+        let refused = {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            drop(listener);
+            format!("http://127.0.0.1:{port}/hooks")
+        };
+        for (url, said) in [
+            (garbage, "The receiver closed the connection, or answered something that is not HTTP."),
+            (closed, "The receiver closed the connection, or answered something that is not HTTP."),
+            (refused, "The receiver refused the connection."),
+        ] {
             let attempt = send(&url).await;
-            assert!(!attempt.succeeded() && attempt.status.is_none() && attempt.error.is_some(), "{attempt:?}");
+            assert!(!attempt.succeeded() && attempt.status.is_none(), "{attempt:?}");
+            assert_eq!(attempt.error.as_deref(), Some(said), "a sentence, never the client's text");
         }
     }
 
@@ -200,6 +220,7 @@ mod tests {
     async fn a_forbidden_address_is_refused_before_any_request() {
         let sender = HttpSender::with_timeout(false, Duration::from_millis(500)).unwrap();
         let attempt = sender.send(&delivery("https://127.0.0.1:9/hooks")).await;
-        assert!(attempt.error.as_deref().unwrap().starts_with("refused target"), "{attempt:?}");
+        let said = attempt.error.unwrap();
+        assert!(said.starts_with("The receiver's address is one deliveries may not reach"), "{said}");
     }
 }

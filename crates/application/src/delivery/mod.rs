@@ -191,19 +191,20 @@ impl Deliverer {
         let deliverer = self.clone();
         tokio::spawn(async move {
             let webhook_id = webhook.id;
-            if let Err(e) = deliverer.send_ping(webhook, id).await {
+            if let Err(e) = deliverer.send_ping(webhook, id, 0).await {
                 tracing::warn!(%webhook_id, error = %e, "a test delivery could not be logged");
             }
         });
         id
     }
 
-    async fn send_ping(&self, webhook: Webhook, id: uuid::Uuid) -> Result<(), RepositoryError> {
+    /// Sends the test delivery `id` to `webhook`, its attempt after `attempts`, and logs it.
+    async fn send_ping(&self, webhook: Webhook, id: uuid::Uuid, attempts: u32) -> Result<(), RepositoryError> {
         let Some(secrets) = self.webhooks.secrets(webhook.id).await? else { return Ok(()) };
         let now = self.clock.now();
         let attempt = self.sender.send(&ping(&webhook, id, now, &secrets.signing_at(now))).await;
         let outcome = if attempt.succeeded() { Outcome::Delivered } else { Outcome::Failed };
-        self.store.note(webhook.id, id, PING, None, 1, &attempt, &outcome).await
+        self.store.note(webhook.id, id, PING, None, attempts + 1, &attempt, &outcome).await
     }
 
     /// Delivers event `event_id` of `webhook`'s log once more, on a task of its own, outside the feed's order (the
@@ -223,7 +224,7 @@ impl Deliverer {
         tokio::spawn(async move {
             let webhook_id = webhook.id;
             let sent = if event_type == PING {
-                deliverer.send_ping(webhook, event_id).await
+                deliverer.send_ping(webhook, event_id, attempts).await
             } else {
                 deliverer.send_again(webhook, event_id, &event_type, position, attempts).await
             };
