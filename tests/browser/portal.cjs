@@ -116,6 +116,18 @@ async function main() {
     await notice("Profile Main office created");
     if ((await page.content()).includes("super-secret-key")) throw new Error("a secret is shown back");
     await shot("kazoo-created");
+    // Its name opens its details (what it was created with, never its secret) and closes them again.
+    const mainName = page.getByRole("button", { name: "Main office", exact: true });
+    await mainName.click();
+    const details = page.locator("#profile-rows tr.details");
+    await details.locator("dd", { hasText: "https://rest.kazoo.example.com" }).waitFor({ timeout: 5000 });
+    await details.locator("dt", { hasText: "Account ID" }).waitFor();
+    if ((await details.innerText()).includes("super-secret-key") || (await mainName.getAttribute("aria-expanded")) !== "true") {
+      throw new Error("the details show a secret, or do not say they are open");
+    }
+    await shot("kazoo-details");
+    await mainName.click();
+    if ((await details.count()) !== 0) throw new Error("the details stay open");
 
     // A 3CX profile: archiving without a frequency is a field error shown next to the field; then corrected.
     await pf.getByLabel("PBX type").selectOption({ label: "3CX" });

@@ -362,19 +362,52 @@ async function listProfiles() {
     remove.addEventListener("click", () => deleteProfile(profile));
     const check = el("button", { type: "button", class: "secondary", text: "Check now", "aria-label": `Check the connection of ${name}` });
     check.addEventListener("click", () => checkProfile(profile, check));
-    return el("tr", { "data-profile": profile.id },
-      el("td", { text: name }),
+    const open = el("button", { type: "button", class: "link", text: name, "aria-expanded": "false",
+      "aria-controls": `profile-details-${profile.id}`, title: `Show the details of ${name}` });
+    const row = el("tr", { "data-profile": profile.id },
+      el("td", {}, open),
       el("td", { text: types.find((t) => t.type === profile._type)?.label || profile._type }),
       el("td", { text: profile.countryCode }),
       el("td", { text: profile.enabled ? "Yes" : "No" }),
       el("td", {}, badge(profile.connection)),
       el("td", { class: "row-actions" }, check, toggle, rename, remove));
+    open.addEventListener("click", () => toggleDetails(profile, row, open));
+    return row;
   });
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 6, text: "No PBX profile yet: create one below." })));
   $("profile-rows").replaceChildren(...rows);
   // A check the service runs by itself ends within 12 s: look again while one runs.
   clearTimeout(state.recheck);
   if (profiles.some((p) => p.connection && p.connection.state === "checking")) state.recheck = setTimeout(() => { if (state.customer && state.customer.id === id) listProfiles(); }, 2000);
+}
+
+// A profile's details under its row (what a get shows: never its secrets), or closed again.
+async function toggleDetails(profile, row, button) {
+  const shown = $(`profile-details-${profile.id}`);
+  if (shown) {
+    shown.remove();
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const answer = await api("GET", `/customers/${state.customer.id}/pbxs/${profile.id}`);
+  if (answer.status !== 200) return notify(answer.json.message, "error");
+  const { connection, name, ...fields } = answer.json.data;
+  const type = (await profileTypes()).find((t) => t.type === fields._type);
+  const shownValue = (value) => {
+    if (typeof value === "boolean") return value ? "Yes" : "No";
+    if (value && typeof value === "object") return Object.entries(value).map(([k, v]) => `${label(k).toLowerCase()} ${v}`).join(", ");
+    return String(value);
+  };
+  // What every profile has first, then its type's own fields in the document's order.
+  const first = ["_type", "id", "tenantId", "countryCode", "enabled"];
+  const keys = [...first.filter((key) => key in fields), ...Object.keys(fields).filter((key) => !first.includes(key))];
+  const facts = keys.map((key) => key === "_type"
+    ? ["PBX type", type ? type.label : fields[key]]
+    : [label(key), shownValue(fields[key])]);
+  if (connection) facts.push(["Connection", [connection.state, connection.reason, connection.message].filter(Boolean).join(" — ")]);
+  const list = el("dl", { class: "facts" }, ...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
+  row.after(el("tr", { id: `profile-details-${profile.id}`, class: "details" }, el("td", { colspan: 6 }, list)));
+  button.setAttribute("aria-expanded", "true");
 }
 
 // A profile's connection state as a coloured badge, its reason and message on hover (and for screen readers).
