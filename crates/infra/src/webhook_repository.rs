@@ -24,9 +24,8 @@ use sea_orm::{
 use crate::customer_repository::stored_version;
 use crate::db_error::repository_error;
 use crate::entity::webhook;
-use crate::idempotency_store::key_statement;
 use crate::queries::placeholder;
-use crate::unit_of_work::Unit;
+use crate::unit_of_work::{Applied, Change, Unit};
 use crate::{Database, SecretCipher};
 
 /// [`WebhookRepository`] over SeaORM.
@@ -174,23 +173,14 @@ impl WebhookRepository for SeaOrmWebhookRepository {
         let (ensure, take) = owner_statements(backend, &owner);
         // Made apart, committed at once: inserted by concurrent transactions, a new row deadlocks them on MySQL.
         self.db.execute(ensure).await.map_err(repository_error)?;
-        self.db
-            .transact(async |transaction| {
-                // The key first: a repeat of a create still committing waits for it here, holding nothing else.
-                if let Some(key) = &key
-                    && transaction.execute_raw(key_statement(backend, key)).await?.rows_affected() == 0
-                {
-                    return Ok(Unit::roll_back(Err(WriteError::KeyTaken)));
-                }
-                // The owner's row locked: its concurrent creates count one after the other.
-                if transaction.execute_raw(take).await?.rows_affected() == 0 {
-                    return Ok(Unit::roll_back(Err(WriteError::LimitReached)));
-                }
-                transaction.execute_raw(insert).await?;
-                Ok(Unit::commit(Ok(()), Vec::new()))
-            })
-            .await
-            .map_err(repository_error)?
+        // The owner's row taken first (its concurrent creates count one after the other), after the key if any.
+        let change = Change::recorded(vec![take, insert], Vec::new()).keyed(backend, key.as_ref());
+        match self.db.apply(change).await.map_err(repository_error)? {
+            Applied::Written { .. } => Ok(()),
+            // Only the owner's count can match no row: it is at its limit.
+            Applied::Unmatched => Err(WriteError::LimitReached),
+            Applied::KeyTaken => Err(WriteError::KeyTaken),
+        }
     }
 
     async fn update(&self, webhook: &Webhook, expected_version: u64) -> Result<u64, WriteError> {
