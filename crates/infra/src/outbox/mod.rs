@@ -41,6 +41,11 @@ const PLACE_BITS: u32 = 20;
 
 /// PostgreSQL: the number of the `place`-th event of the current transaction.
 fn xact_number(place: usize) -> String {
+    xact_number_of(&place.to_string())
+}
+
+/// PostgreSQL: the number of the event at the place `place` (an SQL expression) in the current transaction.
+fn xact_number_of(place: &str) -> String {
     format!("pg_current_xact_id()::text::bigint * {} + {place}", 1_u64 << PLACE_BITS)
 }
 
@@ -77,10 +82,10 @@ fn event_values(event: &NewEvent) -> [Value; 10] {
     ]
 }
 
-/// PostgreSQL: `INSERT INTO pbx_events … SELECT … [FROM from] UNION ALL …` of `events`, their parameters numbered
-/// after the `taken` already bound; with `country`, each event's data takes `from`'s `country_code` (the country a
-/// profile stored).
-fn xact_insert(events: &[NewEvent], taken: usize, from: Option<&str>, country: bool) -> (String, Vec<Value>) {
+/// PostgreSQL: `INSERT INTO pbx_events … SELECT … FROM w UNION ALL …` of `events` (`w` the row a fused statement
+/// wrote), their parameters numbered after the `taken` already bound; with `country`, each event's data takes `w`'s
+/// `country_code` (the country a profile stored).
+fn xact_insert(events: &[NewEvent], taken: usize, country: bool) -> (String, Vec<Value>) {
     let mut values = Vec::with_capacity(events.len() * 10);
     let arms: Vec<String> = events
         .iter()
@@ -90,20 +95,53 @@ fn xact_insert(events: &[NewEvent], taken: usize, from: Option<&str>, country: b
             values.extend(event_values(event));
             let p = |i: usize| format!("${}", first + i - 1);
             let data = if country {
-                format!(
-                    "jsonb_set(CAST({} AS jsonb), '{{countryCode}}', to_jsonb({}.country_code))",
-                    p(10),
-                    from.unwrap_or("w")
-                )
+                format!("jsonb_set(CAST({} AS jsonb), '{{countryCode}}', to_jsonb(w.country_code))", p(10))
             } else {
                 p(10)
             };
             let params: Vec<String> = (1..=9).map(p).collect();
-            let from = from.map(|f| format!(" FROM {f}")).unwrap_or_default();
-            format!("SELECT {}, {}, {data}{from}", xact_number(place), params.join(", "))
+            format!("SELECT {}, {}, {data} FROM w", xact_number(place), params.join(", "))
         })
         .collect();
     (format!("INSERT INTO pbx_events ({COLUMNS}) {}", arms.join(" UNION ALL ")), values)
+}
+
+/// PostgreSQL: `INSERT INTO pbx_events` of `events`, numbered in the current transaction; one text whatever their
+/// count (the events one JSON array parameter read as rows), so a connection prepares and plans it once.
+fn recordset_insert(events: &[NewEvent]) -> Statement {
+    let rows: Vec<serde_json::Value> = events
+        .iter()
+        .enumerate()
+        .map(|(place, event)| {
+            serde_json::json!({
+                "place": place,
+                "id": event.id,
+                "event_type": event.event_type.as_str(),
+                "occurred_at": timestamp(event.occurred_at),
+                "reseller_id": event.reseller_id.as_uuid(),
+                "customer_id": event.customer_id.as_uuid(),
+                "pbx_id": event.pbx_id.map(|id| id.as_uuid()),
+                "actor_tenant_id": event.actor.reseller_id,
+                "actor_subject": event.actor.subject,
+                "changed": event.changed,
+                "data": event.data,
+            })
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO pbx_events ({COLUMNS}) SELECT {}, v.id, v.event_type, v.occurred_at, v.reseller_id, \
+         v.customer_id, v.pbx_id, v.actor_tenant_id, v.actor_subject, v.changed, v.data \
+         FROM jsonb_to_recordset($1::jsonb) AS v(place bigint, id uuid, event_type text, occurred_at timestamptz, \
+         reseller_id uuid, customer_id uuid, pbx_id uuid, actor_tenant_id uuid, actor_subject text, changed json, \
+         data json)",
+        xact_number_of("v.place"),
+    );
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, [Value::from(serde_json::Value::from(rows))])
+}
+
+/// A time as PostgreSQL stores it, to the microsecond (truncated, as a bound parameter is), in RFC 3339.
+pub(crate) fn timestamp(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// PostgreSQL: `write` (an `INSERT`, `UPDATE` or `DELETE` of one row) and its `events` in one statement, one round
@@ -114,7 +152,7 @@ pub(crate) fn fused(write: &Statement, events: &[NewEvent], country: bool) -> Re
     let mut values: Vec<Value> = write.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
     let returning =
         if write.sql.contains(" RETURNING ") { String::new() } else { " RETURNING 1 AS written".to_owned() };
-    let (insert, event_values) = xact_insert(events, values.len() + 1, Some("w"), country);
+    let (insert, event_values) = xact_insert(events, values.len() + 1, country);
     values.extend(event_values);
     let sql = format!("WITH w AS ({}{returning}), e AS ({insert}) SELECT * FROM w", write.sql);
     Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
@@ -146,8 +184,7 @@ pub(crate) async fn append(connection: &impl ConnectionTrait, events: &[NewEvent
     too_many(events)?;
     let backend = connection.get_database_backend();
     if backend == DbBackend::Postgres {
-        let (sql, values) = xact_insert(events, 1, None, false);
-        connection.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        connection.execute_raw(recordset_insert(events)).await?;
         return Ok(());
     }
     let count = i64::try_from(events.len()).map_err(|e| DbErr::Custom(e.to_string()))?;
