@@ -23,8 +23,8 @@ check: fmt lint links ## Formatting, lints and the docs' relative links, as CI r
 fmt: ## Check formatting
 	$(CARGO) fmt --all -- --check
 
-lint: ## Clippy on every target, warnings are errors
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+lint: ## Clippy on every target (the benchmark's pipelined floor too), warnings are errors
+	$(CARGO) clippy --workspace --all-targets --features pbx-server/pipelined-floor -- -D warnings
 
 links: ## Every relative link of README.md and docs/*.md names a file inside the repository
 	python3 scripts/check-links.py
@@ -38,11 +38,12 @@ api-examples: ## Run every curl example of docs/api.md, in order, against a fres
 client-test: ## Generate a Python client from docs/openapi.json (openapi-python-client) and drive the API through it
 	bash tests/client/run.sh
 
-bench: ## Release build under wrk: PostgreSQL against the floor and pgbench, SQLite against its baseline, MySQL grouped or not; then writes and the change feed against the floor (bench/writes.py), then webhook deliveries (bench/webhooks.py), then connection checks (bench/checks.py) (docs/performance.md)
+bench: ## Release build under wrk: PostgreSQL against the floor and pgbench, SQLite against its baseline, MySQL grouped or not; then get, writes and the change feed against the sqlx and the pipelined tokio-postgres floors (bench/writes.py), then webhook deliveries (bench/webhooks.py), then connection checks (bench/checks.py), then the plots (bench/plots.py, docs/performance/*.png) (docs/performance.md)
 	python3 bench/run.py
 	python3 bench/writes.py
 	python3 bench/webhooks.py
 	python3 bench/checks.py
+	python3 bench/plots.py
 
 browser-test: ## The docs page and the portal in headless chromium (screenshots in target/browser/)
 	bash tests/browser/run.sh

@@ -35,6 +35,7 @@ READ_CONNECTIONS = 32
 BINARY = TARGET / "release" / "pbx-server"
 BASELINE = TARGET / "release" / "examples" / "sqlite_baseline"
 FLOOR = TARGET / "release" / "examples" / "floor"
+PIPELINED_FLOOR = TARGET / "release" / "examples" / "pipelined_floor"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 RESELLER = "6f1c3c1e-2b1a-4d7e-9a53-0d5c1b2a3e4f"
 RESULT = re.compile(r"RESULT rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+) non2xx=(\d+)")
@@ -105,10 +106,10 @@ class Server:
 
 
 class Floor:
-    """bench/floor.rs on the service's PostgreSQL database."""
+    """bench/floor.rs (or another floor binary, bench/pipelined_floor.rs) on the service's PostgreSQL database."""
 
-    def __init__(self, database_url):
-        self.process = subprocess.Popen([str(FLOOR), database_url, RESELLER], stdout=subprocess.PIPE,
+    def __init__(self, database_url, binary=None):
+        self.process = subprocess.Popen([str(binary or FLOOR), database_url, RESELLER], stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         if not line.startswith("floor listening on "):

@@ -43,6 +43,10 @@ WEBHOOK_FLOOR = bench.TARGET / "release" / "examples" / "webhook_floor"
 IDLE_SECONDS = 10
 
 
+# Commit-to-delivery delays (ms) of each measure, written to target/bench-webhooks.json for bench/plots.py.
+DELAYS = {}
+
+
 def receiver(delay_s):
     """A receiver on a free port: records (arrival time, payload) of each request; answers 204 after `delay_s`."""
     arrivals = []
@@ -142,7 +146,7 @@ def deliveries(server, url, token):
         answered = create_customers(server, token, CHANGES, "Bench")
         burst = time.perf_counter() - started
         firsts = wait_for(fast_arrivals, answered, 120)
-        delays = [(firsts[c] - answered[c]) * 1000 for c in answered if c in firsts]
+        delays = DELAYS["burst"] = [(firsts[c] - answered[c]) * 1000 for c in answered if c in firsts]
         rows += [
             ("burst: creates (8 clients), all answered in", f"{burst:.2f} s ({CHANGES / burst:.0f}/s)"),
             ("burst: deliveries to the fast receiver", f"{len(delays)} of {CHANGES}"),
@@ -159,7 +163,7 @@ def deliveries(server, url, token):
                 answered[created["data"]["id"]] = time.perf_counter()
                 time.sleep(0.05)
             firsts = wait_for(fast_arrivals, answered, 30)
-            delays = [(firsts[c] - answered[c]) * 1000 for c in answered if c in firsts]
+            delays = DELAYS[what] = [(firsts[c] - answered[c]) * 1000 for c in answered if c in firsts]
             return (f"{statistics.median(delays):.2f} / {percentile(delays, 0.99):.2f} ms "
                     f"({len(delays)} of {PACED})")
 
@@ -263,6 +267,7 @@ def main():
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("a") as f:
         f.write("\n" + table)
+    (bench.ROOT / "target" / "bench-webhooks.json").write_text(json.dumps({"delivery_delays_ms": DELAYS}, indent=1))
 
 
 if __name__ == "__main__":

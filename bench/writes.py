@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""`make bench`, second part (PostgreSQL): the write path and the change feed, against bench/floor.rs doing the same
-work (each floor statement writes its event too).
+"""`make bench`, second part (PostgreSQL): the write path and the change feed, against two floors doing the same
+work (each floor statement writes its event too): bench/floor.rs on the service's own driver (sqlx) and
+bench/pipelined_floor.rs on tokio-postgres, pipelined — the driver's share of a gap is the difference between them.
 
-- rename (PATCH replace /name) at 1 and 32 connections, create at 1 and 32: service and floor in BENCH_ROUNDS
-  interleaved rounds; medians and service / floor.
+- get one profile, rename (PATCH replace /name), delete and create at 1 and 32 connections: service, floor and
+  pipelined floor in BENCH_ROUNDS interleaved rounds; medians and the ratios.
 - the feed's delay: a long poll waiting on the replica that commits, and on another replica; commit (the write's
   answer) to the long poll's answer, p50 and p99 over FEED_SAMPLES changes.
 - idle long polls: 100 polls of 10 s by tenants with no events; the database transactions they cost
@@ -11,7 +12,8 @@ work (each floor statement writes its event too).
 - SIGTERM with 100 long polls open: time to exit.
 - a reseller's feed read with 1,000,000 other resellers' events kept: median of 50 reads.
 
-Appends its tables to target/bench-results.md (or BENCH_OUTPUT). Standard library only, with wrk and psql.
+Appends its tables to target/bench-results.md (or BENCH_OUTPUT), its figures to target/bench-writes.json (which
+bench/plots.py draws). Standard library only, with wrk and psql. BENCH_WRITES_PARTS=rows measures only the first.
 """
 import contextlib
 import json
@@ -32,6 +34,8 @@ ROUNDS = bench.ROUNDS
 FEED_SAMPLES = int(os.environ.get("BENCH_FEED_SAMPLES", "200"))
 OTHER_EVENTS = int(os.environ.get("BENCH_OTHER_EVENTS", "1000000"))
 POLLS = 100
+PARTS = os.environ.get("BENCH_WRITES_PARTS", "rows,feed").split(",")
+SYSTEMS = ("service", "floor", "pipelined")
 
 
 def get(url, token, timeout=40):
@@ -138,11 +142,12 @@ def profiles_to_rename(server, token, work):
     return customer, pbxs, ids, ids_file
 
 
-def write_rows(server, floor, token, pbxs, rows, database_url=None, customer=None, work=None):
+def write_rows(urls, token, pbxs, get_path, rows, database_url=None, customer=None, work=None):
+    """Each workload at 1 and 32 connections on each system of `urls` (name → base URL), rounds interleaved."""
     measured = {}
     for round_number in range(1, ROUNDS + 1):
         for connections in (1, 32):
-            for system, url in (("service", server.url), ("floor", floor.url)):
+            for system, url in urls.items():
                 bench.log(f"writes round {round_number}: delete at {connections} ({system})")
                 ids = os.environ["BENCH_IDS"]
                 os.environ["BENCH_IDS"] = str(deletable(database_url, customer, work, f"{system}-{round_number}-{connections}"))
@@ -150,11 +155,12 @@ def write_rows(server, floor, token, pbxs, rows, database_url=None, customer=Non
                 measured.setdefault(("delete", connections, system), []).append(
                     bench.wrk(url, "delete.lua", pbxs, token, connections))
                 os.environ["BENCH_IDS"] = ids
-            for system, url in (("service", server.url), ("floor", floor.url)):
-                bench.log(f"writes round {round_number}: rename at {connections} ({system})")
+            for system, url in urls.items():
+                bench.log(f"writes round {round_number}: get, rename and create at {connections} ({system})")
+                measured.setdefault(("get one profile", connections, system), []).append(
+                    bench.wrk(url, "get.lua", get_path, token, connections))
                 measured.setdefault(("rename", connections, system), []).append(
                     bench.wrk(url, "rename.lua", pbxs, token, connections))
-                bench.log(f"writes round {round_number}: create at {connections} ({system})")
                 measured.setdefault(("create", connections, system), []).append(
                     bench.wrk(url, "create.lua", pbxs, token, connections, prefix=f"w{system}{round_number}c{connections}"))
     for (workload, connections, system), results in measured.items():
@@ -193,7 +199,7 @@ def feed_delay(server, replica, token, pbxs, profile_ids):
         waiter.join()
         delays.append(max(0.0, answer["at"] - committed) * 1000)
         cursor = answer["page"]["next"]
-    return {"p50": percentile(delays, 0.5), "p99": percentile(delays, 0.99), "samples": len(delays)}
+    return {"p50": percentile(delays, 0.5), "p99": percentile(delays, 0.99), "samples": len(delays), "delays": delays}
 
 
 def idle_polls(server, database_url, token, get_path):
@@ -285,27 +291,34 @@ def feed_read(server, database_url):
 def main():
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
-    bench.log("building the release binary and the floor")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server", "--bin", "pbx-server", "--example", "floor"],
-                   check=True, cwd=bench.ROOT)
+    bench.log("building the release binary and the floors")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "pbx-server", "--bin", "pbx-server", "--example", "floor",
+                    "--example", "pipelined_floor", "--features", "pipelined-floor"], check=True, cwd=bench.ROOT)
     work = Path(tempfile.mkdtemp(prefix="pbx-bench-writes-"))
     with scratch_database("pbx_bench_w") as database_url:
         measure(work, database_url)
 
 
 def measure(work, database_url):
-    rows, facts = {}, {}
+    rows, facts, delays = {}, {}, {}
     try:
         server = bench.Server("PostgreSQL", work / "pg", database_url)
         server.start()
-        replica = bench.Server("PostgreSQL (replica)", work / "pg", database_url)
-        replica.start()
-        floor = bench.Floor(database_url)
         token = server.token()
         customer, pbxs, ids, ids_file = profiles_to_rename(server, token, work)
         os.environ["BENCH_IDS"] = str(ids_file)
-        write_rows(server, floor, token, pbxs, rows, database_url, customer, work)
-        floor.stop()
+        if "rows" in PARTS:
+            floor = bench.Floor(database_url)
+            pipelined = bench.Floor(database_url, bench.PIPELINED_FLOOR)
+            urls = {"service": server.url, "floor": floor.url, "pipelined": pipelined.url}
+            write_rows(urls, token, pbxs, f"{pbxs}/{ids[-1]}", rows, database_url, customer, work)
+            floor.stop()
+            pipelined.stop()
+        if "feed" not in PARTS:
+            server.stop()
+            return
+        replica = bench.Server("PostgreSQL (replica)", work / "pg", database_url)
+        replica.start()
 
         def fact(name, value):
             facts[name] = value
@@ -316,9 +329,9 @@ def measure(work, database_url):
         own = bench.request("POST", f"{server.url}/api/v1.0/customers", quiet, {"name": "Delay"})["data"]["id"]
         own_pbxs = f"/api/v1.0/customers/{own}/pbxs"
         own_ids = [bench.request("POST", f"{server.url}{own_pbxs}", quiet, kazoo(n))["data"]["id"] for n in range(8)]
-        same = feed_delay(server, server, quiet, own_pbxs, own_ids)
+        same = delays["same replica"] = feed_delay(server, server, quiet, own_pbxs, own_ids)
         fact("feed delay, long poll on the same replica (ms)", f"p50 {same['p50']:.1f}, p99 {same['p99']:.1f}")
-        other = feed_delay(server, replica, quiet, own_pbxs, own_ids)
+        other = delays["another replica"] = feed_delay(server, replica, quiet, own_pbxs, own_ids)
         fact("feed delay, long poll on another replica (ms)", f"p50 {other['p50']:.1f}, p99 {other['p99']:.1f}")
         replica.stop()
         bench.log("idle long polls")
@@ -335,18 +348,26 @@ def measure(work, database_url):
              round(sigterm_with_polls(database_url, work, token), 2))
     finally:
         report(rows, facts)
+        figures = {"rows": [{"workload": w, "connections": c, **{k: v["rps"] for k, v in systems.items()}}
+                            for (w, c), systems in rows.items()],
+                   "feed_delays_ms": {name: d["delays"] for name, d in delays.items()}}
+        (bench.ROOT / "target" / "bench-writes.json").write_text(json.dumps(figures, indent=1))
 
 
 def report(rows, facts):
     lines = ["", "Writes and the change feed (PostgreSQL, bench/writes.py; the floor writes each change's event in the "
              "same statement):", "",
-             "| Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Floor req/s | p50 ms | p99 ms | Service / floor | Rounds (service / floor) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| Workload | Conns | Service req/s | p50 ms | p99 ms | Errors | Floor (sqlx) req/s | p50 ms | "
+             "Pipelined floor req/s | p50 ms | Service / floor | Service / pipelined | Floor / pipelined | "
+             "Rounds (service / floor / pipelined) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for (workload, connections), systems in rows.items():
-        s, f = systems["service"], systems["floor"]
-        cells = " ".join(f"{a}/{b}" for a, b in zip(s["rounds"], f["rounds"]))
+        s, f, p = (systems[name] for name in SYSTEMS)
+        cells = " ".join(f"{a}/{b}/{c}" for a, b, c in zip(s["rounds"], f["rounds"], p["rounds"]))
         lines.append(f"| {workload} | {connections} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | {s['errors']} "
-                     f"| {f['rps']:.0f} | {f['p50']:.2f} | {f['p99']:.2f} | **{s['rps'] / f['rps']:.2f}** | {cells} |")
+                     f"| {f['rps']:.0f} | {f['p50']:.2f} | {p['rps']:.0f} | {p['p50']:.2f} "
+                     f"| **{s['rps'] / f['rps']:.2f}** | **{s['rps'] / p['rps']:.2f}** | {f['rps'] / p['rps']:.2f} "
+                     f"| {cells} |")
     lines.append("")
     lines += [f"- {name}: **{value}**" for name, value in facts.items()]
     text = "\n".join(lines) + "\n"
