@@ -378,3 +378,25 @@ async fn a_customers_first_profile_is_not_patchable() {
     let (status, _, body) = read(patch_customer(&server, &token, &customer, &patch).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+/// Twenty concurrent renames of one customer without `If-Match`: each applies to the customer as it is when written
+/// (a lost race is applied again, never 412 for a version the client did not name), so all twenty are 200 and the
+/// customer has changed twenty times.
+#[tokio::test]
+async fn concurrent_patches_without_if_match_all_apply() {
+    let server = TestServer::start().await;
+    let token = server.reseller();
+    let id = server.customer(&token).await;
+    let patches = (0..20).map(|n| {
+        let document = json!([{"op": "replace", "path": "/name", "value": format!("Acme {n}")}]);
+        let (server, token, id) = (&server, &token, &id);
+        async move { read(patch_customer(server, token, id, &document).await).await }
+    });
+    for (status, _, body) in futures_util::future::join_all(patches).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let answer = server.client.get(server.url(&format!("/api/v1.0/customers/{id}"))).bearer_auth(&token);
+    let (status, headers, _) = read(answer.send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["etag"], "\"21\"", "twenty changes, each written once");
+}

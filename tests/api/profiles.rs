@@ -291,6 +291,25 @@ async fn a_stale_if_match_is_412() {
     assert_eq!(f.get().await.2["data"]["name"], "A");
 }
 
+/// Twenty concurrent renames: without `If-Match` each applies to the profile as it is when written (none is 412 for
+/// a version it never named: a lost race is applied again); with `If-Match` on the same version, one wins.
+#[tokio::test]
+async fn concurrent_patches_without_if_match_all_apply_and_with_it_one_wins() {
+    let f = fixture().await;
+    let renames = (0..20).map(|n| f.patch(json!([{"op": "replace", "path": "/name", "value": format!("N{n}")}]), &[]));
+    for (status, _, body) in futures_util::future::join_all(renames).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, headers, _) = f.get().await;
+    assert_eq!(headers[ETAG], "\"21\"", "twenty changes, each written once");
+    let version = [(IF_MATCH.as_str(), "\"21\"")];
+    let renames =
+        (0..20).map(|n| f.patch(json!([{"op": "replace", "path": "/name", "value": format!("M{n}")}]), &version));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(renames).await.into_iter().map(|a| a.0).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::PRECONDITION_FAILED).count(), 19, "{statuses:?}");
+}
+
 #[tokio::test]
 async fn delete_then_404_and_the_instance_can_be_attached_again() {
     let f = fixture().await;

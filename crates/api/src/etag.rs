@@ -40,6 +40,32 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
     Ok(Some(digits.parse::<u64>().map_or(largest, |v| v.min(largest))))
 }
 
+/// How often a patch sent without `If-Match` is applied again after losing its write to another change.
+const REAPPLIED: usize = 20;
+
+/// Runs `patch` — read the resource, apply the operations to it, write the result if the resource still has the
+/// version read — again each time it fails only because another change was written in between, when the caller gave
+/// no `If-Match`: a patch sent without a precondition applies to the resource as it is when written (its `test`
+/// operations included), and never answers 412 for a version the caller did not name. Each failed write wrote
+/// nothing; after [`REAPPLIED`] lost races in a row the answer is 409 (send it again).
+///
+/// # Errors
+/// What `patch` answers, but 412 without `If-Match`.
+pub(crate) async fn unconditionally<T>(
+    if_match: Option<u64>,
+    mut patch: impl AsyncFnMut() -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    for _ in 0..REAPPLIED {
+        match patch().await {
+            Err(ApiError::PreconditionFailed) if if_match.is_none() => {}
+            answer => return answer,
+        }
+    }
+    Err(ApiError::Conflict(format!(
+        "The resource changed {REAPPLIED} times while this patch was applied to it; send the patch again."
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +95,30 @@ mod tests {
         assert_eq!(with("\"9223372036854775808\"").unwrap(), largest, "past BIGINT: no version");
         assert_eq!(with(&"9".repeat(40)).unwrap(), largest);
         assert_eq!(if_match(&TestRequest::default().to_http_request()).unwrap(), None);
+    }
+
+    /// A patch losing `lost` races, then written: its answers and how often it ran.
+    async fn patched_after(lost: usize, if_match: Option<u64>) -> (Result<u64, ApiError>, usize) {
+        let mut runs = 0;
+        let answer = unconditionally(if_match, async || {
+            runs += 1;
+            if runs <= lost { Err(ApiError::PreconditionFailed) } else { Ok(7) }
+        })
+        .await;
+        (answer, runs)
+    }
+
+    #[tokio::test]
+    async fn a_patch_without_if_match_is_applied_again_after_a_lost_race() {
+        let (answer, runs) = patched_after(3, None).await;
+        assert_eq!((answer.ok(), runs), (Some(7), 4));
+        let (answer, runs) = patched_after(0, None).await;
+        assert_eq!((answer.ok(), runs), (Some(7), 1));
+        let (answer, runs) = patched_after(3, Some(2)).await;
+        assert!(matches!(answer, Err(ApiError::PreconditionFailed)), "with If-Match, a lost race is 412 at once");
+        assert_eq!(runs, 1);
+        let (answer, runs) = patched_after(REAPPLIED, None).await;
+        assert!(matches!(answer, Err(ApiError::Conflict(_))), "losing every time ends in 409");
+        assert_eq!(runs, REAPPLIED);
     }
 }

@@ -7,7 +7,7 @@ use pbx_domain::ResellerId;
 use super::base_url;
 use crate::body::{json_object, json_value};
 use crate::envelope::{deleted, success};
-use crate::etag::{etag, if_match};
+use crate::etag::{etag, if_match, unconditionally};
 use crate::idempotency;
 use crate::paging::{collection, page};
 use crate::query::QueryParams;
@@ -127,7 +127,7 @@ pub(crate) async fn get(
         (status = 400, description = "An id in the path is not a GUID, or a field or operation is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 404, description = "No such account under the caller", body = crate::envelope::Failure),
-        (status = 409, description = "A test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 409, description = "A test operation failed, or (without If-Match) the resource changed 20 times in a row while the patch was applied; nothing was changed", body = crate::envelope::Failure),
         (status = 412, description = "The account has changed since the If-Match version", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
@@ -145,9 +145,12 @@ pub(crate) async fn patch(
     let id = account_id(&path)?;
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, &state.settings).await?)?;
-    let current = state.accounts.load(caller.reseller, id, if_match).await?;
-    let details = account::patched(&current.value, operations)?;
-    let account = state.accounts.save(current, details).await?;
+    let account = unconditionally(if_match, async || {
+        let current = state.accounts.load(caller.reseller, id, if_match).await?;
+        let details = account::patched(&current.value, operations.clone())?;
+        Ok(state.accounts.save(current, details).await?)
+    })
+    .await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(account.version));
     Ok(success(ok, AccountView::new(&account.value)))

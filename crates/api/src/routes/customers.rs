@@ -9,7 +9,7 @@ use super::pbxs::accepts_charges;
 use super::{CustomerPath, base_url};
 use crate::body::{json_object, json_value};
 use crate::envelope::{deleted, success};
-use crate::etag::{etag, if_match};
+use crate::etag::{etag, if_match, unconditionally};
 use crate::idempotency;
 use crate::paging::{collection, page};
 use crate::query::QueryParams;
@@ -158,7 +158,7 @@ pub(crate) async fn get(
         (status = 400, description = "An id in the path is not a GUID, or a field or parameter is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
-        (status = 409, description = "A test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 409, description = "A test operation failed, or (without If-Match) the resource changed 20 times in a row while the patch was applied; nothing was changed", body = crate::envelope::Failure),
         (status = 412, description = "The customer has changed since the If-Match version", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
@@ -176,12 +176,15 @@ pub(crate) async fn patch(
     let customer_id = customer_id(&path.customer_id)?;
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, &state.settings).await?)?;
-    let current = state.patch_customer.load(caller.reseller, customer_id, if_match).await?;
-    let (details, options) = customer::patched(&current.value, operations)?;
-    if options.trial_duration != current.value.options.trial_duration {
-        caller.may_grant(options.trial_duration)?;
-    }
-    let customer = state.patch_customer.save(current, details, options, &caller.actor()).await?;
+    let customer = unconditionally(if_match, async || {
+        let current = state.patch_customer.load(caller.reseller, customer_id, if_match).await?;
+        let (details, options) = customer::patched(&current.value, operations.clone())?;
+        if options.trial_duration != current.value.options.trial_duration {
+            caller.may_grant(options.trial_duration)?;
+        }
+        Ok(state.patch_customer.save(current, details, options, &caller.actor()).await?)
+    })
+    .await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(etag(customer.version));
     Ok(success(ok, CustomerView::new(&customer.value)))

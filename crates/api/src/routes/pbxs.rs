@@ -10,7 +10,7 @@ use pbx_domain::{CustomerId, PbxId};
 use super::{CustomerPath, PbxPath, base_url};
 use crate::body::{json_object, json_value};
 use crate::envelope::{deleted, success};
-use crate::etag::{etag, if_match};
+use crate::etag::{etag, if_match, unconditionally};
 use crate::idempotency;
 use crate::paging::{collection, page};
 use crate::query::QueryParams;
@@ -181,7 +181,7 @@ pub(crate) async fn get(
         crate::envelope::CommonFailures,
         (status = 402, description = "Enabling is chargeable: repeat with `accept-charges: true`; nothing was changed", body = crate::envelope::Failure),
         (status = 404, description = "No such customer (or profile) for this reseller", body = crate::envelope::Failure),
-        (status = 409, description = "The new instance is attached elsewhere, or a test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 409, description = "The new instance is attached elsewhere, a test operation failed, or (without If-Match) the profile changed 20 times in a row while the patch was applied; nothing was changed", body = crate::envelope::Failure),
         (status = 412, description = "The profile has changed since the If-Match version", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
@@ -199,11 +199,13 @@ pub(crate) async fn patch(
     let (customer_id, pbx_id) = ids(&path)?;
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, &state.settings).await?)?;
-    let editable = state.patch_pbx.load(caller.reseller, customer_id, pbx_id, if_match).await?;
-    let change = profile::patched(&editable.current.value, operations)?;
-    profile::check_hosts(&change.profile.connection, state.settings.pbx_hosts_allow_private, "")?;
-    let Patched { profile, connection } =
-        state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?;
+    let Patched { profile, connection } = unconditionally(if_match, async || {
+        let editable = state.patch_pbx.load(caller.reseller, customer_id, pbx_id, if_match).await?;
+        let change = profile::patched(&editable.current.value, operations.clone())?;
+        profile::check_hosts(&change.profile.connection, state.settings.pbx_hosts_allow_private, "")?;
+        Ok(state.patch_pbx.save(editable, change, accepts_charges(&req), &caller.actor()).await?)
+    })
+    .await?;
     let connection = match connection {
         // Never checked, or its connection just changed: checked next, when the service checks by itself.
         status @ Status { checked: None, checking_until: None, .. } => {

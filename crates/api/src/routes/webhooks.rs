@@ -7,7 +7,7 @@ use pbx_domain::WebhookId;
 use super::base_url;
 use crate::body::{json_object, json_value};
 use crate::envelope::{deleted, success};
-use crate::etag::{etag, if_match};
+use crate::etag::{etag, if_match, unconditionally};
 use crate::idempotency;
 use crate::paging::{collection, page};
 use crate::query::QueryParams;
@@ -135,7 +135,7 @@ pub(crate) async fn get(
         (status = 400, description = "An id in the path is not a GUID, or a field or operation is invalid (every problem listed)", body = crate::envelope::Failure),
         crate::envelope::CommonFailures,
         (status = 404, description = "No such webhook of yours", body = crate::envelope::Failure),
-        (status = 409, description = "A test operation failed; nothing was changed", body = crate::envelope::Failure),
+        (status = 409, description = "A test operation failed, or (without If-Match) the resource changed 20 times in a row while the patch was applied; nothing was changed", body = crate::envelope::Failure),
         (status = 412, description = "The webhook has changed since the If-Match version", body = crate::envelope::Failure),
         (status = 413, description = "The body is over 64 KiB", body = crate::envelope::Failure),
         (status = 415, description = "The body is not JSON", body = crate::envelope::Failure),
@@ -153,9 +153,12 @@ pub(crate) async fn patch(
     let id = path.id()?;
     let if_match = if_match(&req)?;
     let operations = operations(json_value(&req, payload, &state.settings).await?)?;
-    let current = state.webhooks.load(caller.reseller, id, if_match).await?;
-    let settings = webhook::patched(&current.value, operations, state.webhooks.allow_private())?;
-    let saved = state.webhooks.save(current, settings).await?;
+    let saved = unconditionally(if_match, async || {
+        let current = state.webhooks.load(caller.reseller, id, if_match).await?;
+        let settings = webhook::patched(&current.value, operations.clone(), state.webhooks.allow_private())?;
+        Ok(state.webhooks.save(current, settings).await?)
+    })
+    .await?;
     if saved.value.settings.enabled {
         // Enabled again, it may be behind its feed: no commit would wake it.
         state.deliverer.nudge(saved.value.id);
