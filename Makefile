@@ -1,7 +1,7 @@
 # pbx-server: the commands a newcomer, a developer and CI need.
 CARGO ?= cargo
 
-.PHONY: help run build release test check fmt lint links doc openapi conformance client-test api-examples browser-test screenshot bench fuzz ha-test
+.PHONY: help run build release test check fmt lint links patterns doc openapi conformance client-test api-examples browser-test screenshot bench fuzz ha-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,13 +18,16 @@ release: ## Optimised binary at target/release/pbx-server
 test: ## Run every test on SQLite; on PostgreSQL/MySQL too when PBX_TEST_POSTGRES_URL/PBX_TEST_MYSQL_URL are set
 	CARGO="$(CARGO)" bash scripts/test.sh
 
-check: fmt lint links ## Formatting, lints and the docs' relative links, as CI runs them
+check: fmt lint links patterns ## Formatting, lints, the docs' relative links and the OpenAPI patterns, as CI runs them
 
 fmt: ## Check formatting
 	$(CARGO) fmt --all -- --check
 
 lint: ## Clippy on every target (the benchmark's pipelined floor too), warnings are errors
 	$(CARGO) clippy --workspace --all-targets --features pbx-server/pipelined-floor -- -D warnings
+
+patterns: ## Every pattern of docs/openapi.json compiles in JavaScript with and without the u flag, and means the same both ways (Node)
+	node scripts/check-patterns.js docs/openapi.json
 
 links: ## Every relative link of README.md and docs/*.md names a file inside the repository
 	python3 scripts/check-links.py
