@@ -1,7 +1,7 @@
 # pbx-server: the commands a newcomer, a developer and CI need.
 CARGO ?= cargo
 
-.PHONY: help run build release test check fmt lint links patterns doc openapi conformance client-test api-examples browser-test screenshot bench fuzz ha-test
+.PHONY: help run build release test check fmt lint links patterns spectral doc openapi conformance client-test api-examples browser-test screenshot bench fuzz ha-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,13 +18,16 @@ release: ## Optimised binary at target/release/pbx-server
 test: ## Run every test on SQLite; on PostgreSQL/MySQL too when PBX_TEST_POSTGRES_URL/PBX_TEST_MYSQL_URL are set
 	CARGO="$(CARGO)" bash scripts/test.sh
 
-check: fmt lint links patterns ## Formatting, lints, the docs' relative links and the OpenAPI patterns, as CI runs them
+check: fmt lint links patterns spectral ## Formatting, lints, the docs' relative links, the OpenAPI patterns and Spectral, as CI runs them
 
 fmt: ## Check formatting
 	$(CARGO) fmt --all -- --check
 
 lint: ## Clippy on every target (the benchmark's pipelined floor too), warnings are errors
 	$(CARGO) clippy --workspace --all-targets --features pbx-server/pipelined-floor -- -D warnings
+
+spectral: ## Lint docs/openapi.json with Spectral (spectral:oas, npm): any finding fails
+	bash scripts/spectral.sh
 
 patterns: ## Every pattern of docs/openapi.json compiles in JavaScript with and without the u flag, and means the same both ways (Node)
 	node scripts/check-patterns.js docs/openapi.json

@@ -34,6 +34,7 @@ impl Modify for BearerAuth {
                        answer wears the envelope; errors list every broken field.",
         version = "1.0"
     ),
+    servers((url = "/", description = "The server that serves this document (at `/api/openapi.json`); every path is absolute")),
     paths(
         crate::routes::pbxs::create,
         crate::routes::pbxs::list,
@@ -94,9 +95,34 @@ pub fn document() -> String {
     crate::wire::profile::three_cx::add_conditions(&mut schemas["NewThreeCxConnectionProfile"]);
     // A static key may not be one of the payload's fields: `not`, which utoipa's schema model cannot hold.
     schemas["StaticData"]["propertyNames"]["not"] = serde_json::json!({"enum": pbx_domain::webhook::PAYLOAD_FIELDS});
+    refer_to_components(schemas);
     add_text_rule(&mut document["paths"]);
     add_account_prefix(&mut document["paths"]);
     serde_json::to_string_pretty(&document).unwrap_or_default()
+}
+
+/// The envelopes' `data` as a reference to its resource's schema (`Success_PbxProfile`'s to `PbxProfile`, a page's
+/// items to theirs): utoipa writes a generic's parameter out in full inside each envelope, which left the resources'
+/// own schemas unused and every generated client with two types for one resource.
+fn refer_to_components(schemas: &mut serde_json::Value) {
+    let Some(schemas) = schemas.as_object_mut() else { return };
+    let envelopes: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|name| {
+            let (envelope, resource) = name.split_once('_')?;
+            ["Success", "Collection"].contains(&envelope).then(|| (name.clone(), resource.to_owned()))
+        })
+        .collect();
+    for (envelope, resource) in envelopes {
+        let Some(schema) = schemas.get(&resource).cloned() else { continue };
+        let reference = serde_json::json!({"$ref": format!("#/components/schemas/{resource}")});
+        let data = &mut schemas[&envelope]["properties"]["data"];
+        if *data == schema {
+            *data = reference;
+        } else if data.get("items") == Some(&schema) {
+            data["items"] = reference;
+        }
+    }
 }
 
 /// The text rule of bodies on the text query parameters (`filter`, and `instanceId`, which must also be more than

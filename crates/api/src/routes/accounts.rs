@@ -19,6 +19,11 @@ fn account_id(path: &str) -> Result<ResellerId, ApiError> {
     ResellerId::parse(path).map_err(|e| ApiError::invalid_id(&e))
 }
 
+/// Create an account
+///
+/// Creates a reseller tenant under the caller's tenant (the enterprise tier). Its customers and profiles are then
+/// reached under `/api/v1.0/accounts/{account_tenant_id}/…` with the caller's own token. With `Idempotency-Key`, a
+/// repeat within 24 hours answers what the first request created.
 #[utoipa::path(
     operation_id = "createAccount",
     post,
@@ -55,6 +60,10 @@ pub(crate) async fn create(
     Ok(success(idempotency::created(location, account.version, replayed), AccountView::new(&account.value)))
 }
 
+/// List your accounts
+///
+/// The enterprise tier: the reseller tenants created under the caller's tenant, a page at a time, oldest first;
+/// `filter` keeps those whose name or reference contains it.
 #[utoipa::path(
     operation_id = "listAccounts",
     get,
@@ -84,6 +93,9 @@ pub(crate) async fn list(
     Ok(collection(HttpResponse::Ok(), page, accounts.iter().map(AccountView::new).collect()))
 }
 
+/// Get an account
+///
+/// One of the caller's accounts, with its version as `ETag`.
 #[utoipa::path(
     operation_id = "getAccount",
     get,
@@ -112,6 +124,10 @@ pub(crate) async fn get(
     Ok(success(ok, AccountView::new(&account.value)))
 }
 
+/// Change an account
+///
+/// A JSON Patch of the account's fields; all operations apply or none. With `If-Match`, 412 when the account changed
+/// since that version; without it, the patch applies to the account as it is when written.
 #[utoipa::path(
     operation_id = "patchAccount",
     patch,
@@ -156,6 +172,10 @@ pub(crate) async fn patch(
     Ok(success(ok, AccountView::new(&account.value)))
 }
 
+/// Count an account's customers and profiles
+///
+/// Counts over one of the caller's accounts: its customers and their profiles; with a token that also has
+/// `customers:read` and `pbxs:read`, a page of its customers with their profiles (never a secret).
 #[utoipa::path(
     operation_id = "getAccountMetrics",
     get,
@@ -190,6 +210,10 @@ pub(crate) async fn metrics(
     Ok(success(HttpResponse::Ok(), MetricsView::new(id, &metrics, may_read_items)))
 }
 
+/// Delete an account
+///
+/// Deletes one of the caller's accounts: 409 while it still has customers. `If-Match` makes the delete conditional on
+/// the version last read.
 #[utoipa::path(
     operation_id = "deleteAccount",
     delete,

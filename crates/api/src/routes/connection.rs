@@ -31,6 +31,10 @@ fn answer(profile: &PbxProfile<Withheld>, connection: &Connection) -> HttpRespon
     success(HttpResponse::Ok(), ProfileView::new(profile, Secrets::Hidden, &[], Some(connection)))
 }
 
+/// Check a profile's connection now
+///
+/// Runs the service's check of a stored profile at once and answers the profile with the result in `connection` (12 s
+/// at most). A request while a check runs joins it; at most one check starts per profile every 10 s.
 #[utoipa::path(
     operation_id = "checkPbx",
     post,
@@ -66,6 +70,10 @@ pub(crate) struct DryRunView {
     connection: Connection,
 }
 
+/// Test a profile before creating it
+///
+/// Checks the connection of a profile that is not saved: the same body as a create, the same checks as the service
+/// runs on a stored profile, at most 12 s. Nothing is stored, charged or recorded.
 #[utoipa::path(
     operation_id = "checkNewPbx",
     post,
@@ -161,6 +169,10 @@ fn parse_instant(value: &str) -> Result<DateTime<Utc>, &'static str> {
         .map_err(|_| "must be an RFC 3339 date and time (2026-12-07T10:00:00Z)")
 }
 
+/// Report what a collector sees
+///
+/// A collector of the platform reports whether it reaches the profile's PBX (scope `collector`); the profile's
+/// connection state combines it with the service's own check.
 #[utoipa::path(
     operation_id = "reportPbxConnection",
     put,

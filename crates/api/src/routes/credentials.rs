@@ -7,6 +7,10 @@ use super::PbxPath;
 use crate::envelope::success;
 use crate::{ApiError, AppState, Caller, Scope};
 
+/// Read a profile's credentials
+///
+/// The secrets a collector needs to connect to the profile's PBX (scope `collector`, any tenant's profile). Each read
+/// is recorded in the change feed as `pbx.credentials_read`.
 #[utoipa::path(
     operation_id = "getPbxCredentials",
     get,

@@ -21,6 +21,11 @@ fn customer_id(path: &str) -> Result<CustomerId, ApiError> {
     CustomerId::parse(path).map_err(|e| ApiError::invalid_id(&e))
 }
 
+/// Create a customer
+///
+/// Creates a customer tenant for the caller (reseller). Its first PBX profile may come in the same request
+/// (`pbxConnectionProfile`, chargeable: `accept-charges: true`); nothing is created if it cannot be. With
+/// `Idempotency-Key`, a repeat within 24 hours answers what the first request created.
 #[utoipa::path(
     operation_id = "createCustomer",
     post,
@@ -85,6 +90,9 @@ pub(crate) async fn create(
     Ok(success(answer, CustomerView::with_profiles(&created.customer, &created.profiles, &state.checks)))
 }
 
+/// List your customers
+///
+/// The caller's customers, a page at a time, oldest first; `filter` keeps those whose name or reference contains it.
 #[utoipa::path(
     operation_id = "listCustomers",
     get,
@@ -114,6 +122,9 @@ pub(crate) async fn list(
     Ok(collection(HttpResponse::Ok(), page, customers.iter().map(CustomerView::new).collect()))
 }
 
+/// Get a customer
+///
+/// One of the caller's customers, with a summary of each of its profiles and its version as `ETag`.
 #[utoipa::path(
     operation_id = "getCustomer",
     get,
@@ -143,6 +154,10 @@ pub(crate) async fn get(
     Ok(success(ok, CustomerView::with_profiles(&customer.value, &profiles, &state.checks)))
 }
 
+/// Change a customer
+///
+/// A JSON Patch of the customer's fields; all operations apply or none. With `If-Match`, 412 when the customer
+/// changed since that version; without it, the patch applies to the customer as it is when written.
 #[utoipa::path(
     operation_id = "patchCustomer",
     patch,
@@ -190,6 +205,10 @@ pub(crate) async fn patch(
     Ok(success(ok, CustomerView::new(&customer.value)))
 }
 
+/// Delete a customer
+///
+/// Deletes a customer: 409 while it still has PBX profiles (delete them first). `If-Match` makes the delete
+/// conditional on the version last read.
 #[utoipa::path(
     operation_id = "deleteCustomer",
     delete,

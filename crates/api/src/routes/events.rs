@@ -41,6 +41,11 @@ fn feed_query(mut query: QueryParams) -> Result<(Option<String>, u64, Duration),
     query.checked((after, limit, Duration::from_secs(wait)))
 }
 
+/// Follow the change feed
+///
+/// Every change of the caller's customers and profiles, in commit order, after the cursor `after`: a reader that
+/// keeps each page's cursor never misses an event and never sees one out of order. With `wait`, the request waits up
+/// to that many seconds for a first event (a long poll).
 #[utoipa::path(
     operation_id = "listEvents",
     get,

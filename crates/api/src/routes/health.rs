@@ -15,6 +15,9 @@ pub(crate) struct Health {
     status: &'static str,
 }
 
+/// Liveness
+///
+/// 200 while the process answers; no token needed.
 #[utoipa::path(
     operation_id = "healthz",
     get,
@@ -28,6 +31,10 @@ pub(crate) async fn healthz() -> HttpResponse {
     success(HttpResponse::Ok(), Health { status: "alive" })
 }
 
+/// Readiness
+///
+/// 200 when the database answers and is migrated, 503 otherwise (and while the process drains on shutdown); no token
+/// needed.
 #[utoipa::path(
     operation_id = "readyz",
     get,

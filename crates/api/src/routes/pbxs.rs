@@ -36,6 +36,11 @@ pub(super) fn ids(path: &PbxPath) -> Result<(CustomerId, PbxId), ApiError> {
     Ok((customer, pbx))
 }
 
+/// Create a PBX profile
+///
+/// Registers how to reach one of the customer's phone systems (Kazoo, 3CX or Microsoft Teams, chosen by `_type`).
+/// Chargeable: the request must say `accept-charges: true` (402 without it). A PBX instance is attached to one
+/// customer at most (409). The answer alone shows the secrets back; the service then checks the connection by itself.
 #[utoipa::path(
     operation_id = "createPbx",
     post,
@@ -100,6 +105,10 @@ pub(crate) async fn create(
     Ok(success(answer, ProfileView::new(profile, Secrets::Shown, &sent_as_text, Some(&connection))))
 }
 
+/// List a customer's PBX profiles
+///
+/// Summaries of the customer's profiles (never a secret), a page at a time, oldest first, each with its connection
+/// state.
 #[utoipa::path(
     operation_id = "listPbxs",
     get,
@@ -132,6 +141,9 @@ pub(crate) async fn list(
     Ok(collection(HttpResponse::Ok(), page, summaries.iter().map(|s| SummaryView::new(s, &state.checks)).collect()))
 }
 
+/// Get a PBX profile
+///
+/// The profile without its secrets, with its connection status (`connection`) and its version as `ETag`.
 #[utoipa::path(
     operation_id = "getPbx",
     get,
@@ -163,6 +175,12 @@ pub(crate) async fn get(
     Ok(success(ok, ProfileView::new(&shown.profile.value, Secrets::Hidden, &[], Some(&connection))))
 }
 
+/// Change a PBX profile
+///
+/// A JSON Patch of the profile's fields; all operations apply or none. Enabling a disabled profile is chargeable
+/// (`accept-charges: true`, 402 without it); moving a secret elsewhere (a new host, licence key or user name) needs
+/// the secret written again. With `If-Match`, 412 when the profile changed since that version; without it, the patch
+/// applies to the profile as it is when written.
 #[utoipa::path(
     operation_id = "patchPbx",
     patch,
@@ -218,6 +236,10 @@ pub(crate) async fn patch(
     Ok(success(ok, ProfileView::new(&profile.value, Secrets::Hidden, &[], Some(&connection))))
 }
 
+/// Delete a PBX profile
+///
+/// Deletes a profile; its PBX instance can be attached again. `If-Match` makes the delete conditional on the version
+/// last read.
 #[utoipa::path(
     operation_id = "deletePbx",
     delete,
@@ -249,6 +271,10 @@ pub(crate) async fn delete(
     Ok(deleted())
 }
 
+/// Look up a PBX instance
+///
+/// Whether a PBX instance (a Kazoo account id, a 3CX licence key, a Teams tenant) is attached to a customer, and the
+/// ids of the customer and profile when they are the caller's.
 #[utoipa::path(
     operation_id = "lookupPbxInstance",
     get,

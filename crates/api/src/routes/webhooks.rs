@@ -27,6 +27,11 @@ impl WebhookPath {
     }
 }
 
+/// Create a webhook
+///
+/// Registers an endpoint (its URL) that receives the caller's events, signed per Standard Webhooks 1.0 with the
+/// secret that this answer alone shows. With `Idempotency-Key`, a repeat within 24 hours answers what the first
+/// request created.
 #[utoipa::path(
     operation_id = "createWebhook",
     post,
@@ -65,6 +70,10 @@ pub(crate) async fn create(
     Ok(success(answer, WebhookView::new(&created.value, Some(secret.expose()))))
 }
 
+/// List your webhooks
+///
+/// The caller's webhook endpoints, a page at a time, oldest first; `filter` keeps those whose name contains it.
+/// Secrets are never shown again.
 #[utoipa::path(
     operation_id = "listWebhooks",
     get,
@@ -94,6 +103,9 @@ pub(crate) async fn list(
     Ok(collection(HttpResponse::Ok(), page, webhooks.iter().map(|w| WebhookView::new(w, None)).collect()))
 }
 
+/// Get a webhook
+///
+/// One webhook (never its secret), with its version as `ETag`.
 #[utoipa::path(
     operation_id = "getWebhook",
     get,
@@ -120,6 +132,11 @@ pub(crate) async fn get(
     Ok(success(ok, WebhookView::new(&found.value, None)))
 }
 
+/// Change a webhook
+///
+/// A JSON Patch of the webhook's settings (name, URL, events, enabled, format, method, retries, static data); a new
+/// URL is checked as on create. With `If-Match`, 412 when the webhook changed since that version; without it, the
+/// patch applies to the webhook as it is when written.
 #[utoipa::path(
     operation_id = "patchWebhook",
     patch,
@@ -168,6 +185,10 @@ pub(crate) async fn patch(
     Ok(success(ok, WebhookView::new(&saved.value, None)))
 }
 
+/// Rotate a webhook's secret
+///
+/// Creates a new signing secret, shown in this answer only; the previous one also signs each delivery for 24 hours,
+/// so that the receiver can switch without losing one.
 #[utoipa::path(
     operation_id = "rotateWebhookSecret",
     post,
@@ -194,6 +215,9 @@ pub(crate) async fn rotate(
     Ok(success(ok, WebhookView::new(&rotated.value, Some(secret.expose()))))
 }
 
+/// Delete a webhook
+///
+/// Deletes a webhook: nothing more is delivered to it.
 #[utoipa::path(
     operation_id = "deleteWebhook",
     delete,
@@ -223,6 +247,10 @@ pub(crate) async fn delete(
     Ok(deleted())
 }
 
+/// List a webhook's deliveries
+///
+/// The webhook's delivery log, a page at a time, latest event first: each event's outcome, attempts and the reason of
+/// its last failure.
 #[utoipa::path(
     operation_id = "listWebhookDeliveries",
     get,
@@ -255,6 +283,9 @@ pub(crate) async fn deliveries(
     Ok(collection(HttpResponse::Ok(), page, records.iter().map(DeliveryView::new).collect()))
 }
 
+/// Send a test event
+///
+/// Sends a `webhook.ping` event to the webhook once, signed like any other; the outcome goes to the delivery log.
 #[utoipa::path(
     operation_id = "pingWebhook",
     post,
@@ -291,6 +322,10 @@ pub(crate) struct DeliveryPath {
     event_id: String,
 }
 
+/// Deliver an event again
+///
+/// Sends one event to the webhook once more (the same `webhook-id`), outside the feed's order; the outcome goes to
+/// the delivery log.
 #[utoipa::path(
     operation_id = "retryWebhookDelivery",
     post,
