@@ -41,7 +41,7 @@ conformance: ## schemathesis against a started server, every operation of docs/o
 api-examples: ## Run every curl example of docs/api.md, in order, against a fresh server (each must answer 2xx)
 	bash scripts/api-examples.sh
 
-client-test: ## Generate a Python client from docs/openapi.json (openapi-python-client) and drive the API through it
+client-test: ## Generate a Python client (openapi-python-client) and a TypeScript one (openapi-typescript + openapi-fetch, tsc strict) from docs/openapi.json and drive the API through each
 	bash tests/client/run.sh
 
 bench: ## Release build under wrk: PostgreSQL against the floor and pgbench, SQLite against its baseline, MySQL grouped or not; then get, writes and the change feed against the sqlx and the pipelined tokio-postgres floors (bench/writes.py), then webhook deliveries (bench/webhooks.py), then connection checks (bench/checks.py), then the plots (bench/plots.py, docs/performance/*.png) (docs/performance.md)

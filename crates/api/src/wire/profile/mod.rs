@@ -96,9 +96,14 @@ pub(crate) struct NewProfileSchema;
 
 impl utoipa::PartialSchema for NewProfileSchema {
     fn schema() -> RefOr<Schema> {
+        // The mapping said outright: without it, a discriminator's values are the schemas' names
+        // (`NewKazooPbxConnectionProfile`), which is what generated clients then send.
+        let mapping = PbxType::ALL
+            .iter()
+            .map(|&pbx_type| (pbx_type.as_str(), format!("#/components/schemas/{}", body_schema(pbx_type).0)));
         let mut one_of = OneOfBuilder::new()
             .description(Some("A new PBX connection profile, chosen by `_type`; fields of another type are refused."))
-            .discriminator(Some(Discriminator::new("_type")));
+            .discriminator(Some(Discriminator::with_mapping("_type", mapping)));
         for &pbx_type in PbxType::ALL {
             one_of = one_of.item(Ref::from_schema_name(body_schema(pbx_type).0));
         }
@@ -315,7 +320,11 @@ impl Shown<'_> {
 /// A PBX connection profile, chosen by `_type`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
-#[schema(as = PbxProfile, discriminator = "_type")]
+#[schema(as = PbxProfile, discriminator(property_name = "_type", mapping(
+    ("KazooPbxConnectionProfile" = "#/components/schemas/KazooPbxConnectionProfile"),
+    ("ThreeCxConnectionProfile" = "#/components/schemas/ThreeCxConnectionProfile"),
+    ("TeamsPbxConnectionProfile" = "#/components/schemas/TeamsPbxConnectionProfile"),
+)))]
 pub(crate) enum ProfileView<'a> {
     Kazoo(KazooView<'a>),
     ThreeCx(ThreeCxView<'a>),
