@@ -139,6 +139,9 @@ fn add_text_rule(paths: &mut serde_json::Value) {
                 _ => continue,
             };
             parameter["schema"]["pattern"] = crate::wire::text::query_pattern(non_blank).into();
+            if let Some(description) = parameter["description"].as_str() {
+                parameter["description"] = format!("{description}.{}", crate::wire::text::beyond_the_pattern()).into();
+            }
         }
     }
 }
@@ -281,7 +284,7 @@ mod tests {
                     }
                     _ => continue,
                 };
-                let pattern = crate::wire::text::rust_regex(parameter["schema"]["pattern"].as_str().unwrap());
+                let pattern = regex::Regex::new(parameter["schema"]["pattern"].as_str().unwrap()).unwrap();
                 for (value, ok) in cases {
                     assert_eq!(pattern.is_match(value), *ok, "{path} {name}: {value:?}");
                 }

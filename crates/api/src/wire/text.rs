@@ -1,24 +1,21 @@
 //! The schemas of text fields: their lengths, and the rule they all share — no control or format character
-//! (Unicode Cc and Cf, as `pbx_domain::text` refuses them) — as a pattern that every engine a client may validate
-//! with reads alike: ECMA-262 with and without the `u` flag (JSON Schema's dialect, compiled without it by most
-//! JavaScript validators and linters), and Python's `re` (schemathesis, generated clients). A character is one of
-//! three alternatives, each written so that it matches in the engines that need it and nothing in the others:
-//!
-//! - a BMP character that is not refused: `[^…\uD800-\uDFFF]` (escapes only, read alike everywhere);
-//! - a character beyond the BMP that is not refused, as a code point (`u` flag, Python): `[^\u0000-\uFFFF…]` with
-//!   the few refused ones (all Cf) listed one by one as themselves — no range, whose ends JavaScript without `u`
-//!   would read as surrogate halves ("range out of order"); without `u` this class matches nothing;
-//! - the same character as a surrogate pair (JavaScript without `u`): a lead and a trail surrogate, the refused
-//!   pairs left out; with `u` or in Python a valid string has no lone surrogate, so this matches nothing.
-//!
-//! Each character counts once in every engine, so the length bounds mean the same too. `scripts/check-patterns.js`
-//! (CI) compiles every pattern of docs/openapi.json both ways and compares their answers on every code point.
+//! (Unicode Cc and Cf, as `pbx_domain::text` refuses them) — as a pattern that the engines clients validate with
+//! all compile and read alike: ECMA-262 with and without the `u` flag (JSON Schema's dialect; most JavaScript
+//! validators, linters and form libraries compile without it), Python's `re` (schemathesis, generated clients) and
+//! Rust's `regex` (jsonschema-rs). So a character is a negated class of BMP escapes only: no character beyond the
+//! BMP in a range (JavaScript without `u` reads its ends as surrogate halves: "range out of order") and no surrogate
+//! escape (Rust's `regex` refuses them, and schemathesis then drops the whole pattern). Two things the pattern
+//! cannot say, written in each field's description and in docs/api.md: the service also refuses the few format
+//! characters beyond the BMP ([`CONTROL_OR_FORMAT_ASTRAL`]); and where a pattern bounds a length (a trimmed name),
+//! JavaScript without `u` counts a character beyond the BMP as two. `scripts/check-patterns.js` (CI) compiles every
+//! pattern of docs/openapi.json both ways and checks they agree on every BMP character, on every character beyond
+//! it, and on runs up to the bounds (beyond the BMP: up to half of them).
 
 use utoipa::openapi::Schema;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 
 /// Unicode Cc and Cf within the BMP, as inclusive ranges of code points.
-const CONTROL_OR_FORMAT_BMP: [(u32, u32); 17] = [
+const CONTROL_OR_FORMAT_BMP: [(u32, u32); 16] = [
     (0x0000, 0x001F),
     (0x007F, 0x009F),
     (0x00AD, 0x00AD),
@@ -33,7 +30,6 @@ const CONTROL_OR_FORMAT_BMP: [(u32, u32); 17] = [
     (0x202A, 0x202E),
     (0x2060, 0x2064),
     (0x2066, 0x206F),
-    (0xD800, 0xDFFF), // not characters: surrogate halves, which only JavaScript without `u` sees
     (0xFEFF, 0xFEFF),
     (0xFFF9, 0xFFFB),
 ];
@@ -72,64 +68,33 @@ fn class_body(ranges: &[(u32, u32)]) -> String {
         .collect()
 }
 
-/// The refused characters beyond the BMP, one by one.
-fn astral_refused() -> impl Iterator<Item = u32> {
-    CONTROL_OR_FORMAT_ASTRAL.iter().flat_map(|&(first, last)| first..=last)
-}
-
 /// `\uXXXX`.
 fn escape(unit: u32) -> String {
     format!("\\u{unit:04X}")
 }
 
-/// The body of a class of the code units `first..=last` but `left_out` (sorted), as ranges.
-fn units_but(first: u32, last: u32, left_out: &[u32]) -> String {
-    let ranges: Vec<(u32, u32)> = left_out.iter().map(|&unit| (unit, unit)).collect();
-    class_body(&complement(first, last, &ranges))
-}
-
-/// The ranges of `first..=last` outside every range of `out` (in any order, overlapping or not).
-fn complement(first: u32, last: u32, out: &[(u32, u32)]) -> Vec<(u32, u32)> {
-    let mut out = out.to_vec();
-    out.sort_unstable();
-    let mut kept = Vec::new();
-    let mut from = first;
-    for (start, end) in out {
-        if start > from {
-            kept.push((from, start - 1));
-        }
-        from = from.max(end + 1);
-    }
-    if from <= last {
-        kept.push((from, last));
-    }
-    kept
-}
-
-/// The surrogate pairs of every character beyond the BMP but the refused ones (read by JavaScript without `u`).
-fn allowed_pairs() -> String {
-    let pair = |c: u32| (0xD800 + ((c - 0x10000) >> 10), 0xDC00 + ((c - 0x10000) & 0x3FF));
-    let mut leads: Vec<(u32, Vec<u32>)> = Vec::new();
-    for (lead, trail) in astral_refused().map(pair) {
-        match leads.last_mut() {
-            Some((last, trails)) if *last == lead => trails.push(trail),
-            _ => leads.push((lead, vec![trail])),
-        }
-    }
-    let with_refused: Vec<u32> = leads.iter().map(|(lead, _)| *lead).collect();
-    let mut alternatives = vec![format!("[{}][\\uDC00-\\uDFFF]", units_but(0xD800, 0xDBFF, &with_refused))];
-    for (lead, trails) in &leads {
-        alternatives.push(format!("{}[{}]", escape(*lead), units_but(0xDC00, 0xDFFF, trails)));
-    }
-    alternatives.join("|")
-}
-
-/// One character that is neither Cc/Cf nor in `also` (BMP ranges).
+/// One character that is neither Cc/Cf within the BMP nor in `also` (BMP ranges); any character beyond the BMP
+/// (JavaScript without `u`: any surrogate half).
 fn character(also: &[(u32, u32)]) -> String {
     let refused: Vec<(u32, u32)> = CONTROL_OR_FORMAT_BMP.iter().chain(also).copied().collect();
-    let bmp = class_body(&complement(0, 0xFFFF, &refused));
-    let astral: String = astral_refused().filter_map(char::from_u32).collect();
-    format!("(?:[{bmp}]|[^\\u0000-\\uFFFF{astral}]|{})", allowed_pairs())
+    format!("[^{}]", class_body(&refused))
+}
+
+/// What each text field's description adds to its pattern: the refused characters that the pattern leaves out.
+pub(crate) fn beyond_the_pattern() -> String {
+    let ranges: Vec<String> = CONTROL_OR_FORMAT_ASTRAL
+        .iter()
+        .map(
+            |&(first, last)| {
+                if first == last { format!("U+{first:04X}") } else { format!("U+{first:04X}–U+{last:04X}") }
+            },
+        )
+        .collect();
+    format!(
+        " Control and format characters (Unicode Cc and Cf) are refused, those beyond the BMP too ({}), which the \
+         pattern leaves out.",
+        ranges.join(", ")
+    )
 }
 
 /// The pattern of a text query parameter (`crate::query::QueryParams::text`): no control or format character, and
@@ -172,7 +137,7 @@ impl Text {
         };
         let mut object = ObjectBuilder::new()
             .schema_type(schema_type)
-            .description(Some(description))
+            .description(Some(format!("{description}{}", beyond_the_pattern())))
             .pattern(Some(pattern))
             .min_length(min)
             .max_length(max)
@@ -184,16 +149,6 @@ impl Text {
     }
 }
 
-/// A pattern of this module as Rust's `regex` reads it: without the surrogate pairs (which name no `char`), so as
-/// ECMA-262 with `u` and Python read it; `scripts/check-patterns.js` checks that JavaScript without `u` agrees.
-#[cfg(test)]
-pub(crate) fn rust_regex(pattern: &str) -> regex::Regex {
-    let without = pattern.replace(&format!("|{}", allowed_pairs()), "");
-    let half = regex::Regex::new(r"\\uD[89A-F]").unwrap();
-    assert!(!half.is_match(&without), "a surrogate half left in {without}");
-    regex::Regex::new(&without).unwrap()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +156,7 @@ mod tests {
 
     fn pattern(kind: Text) -> Regex {
         let Schema::Object(object) = kind.schema("", None) else { panic!("an object") };
-        rust_regex(&object.pattern.unwrap())
+        Regex::new(&object.pattern.unwrap()).unwrap()
     }
 
     #[test]
@@ -235,39 +190,20 @@ mod tests {
     }
 
     #[test]
-    fn a_character_is_exactly_one_the_domain_does_not_refuse() {
-        let one = rust_regex(&format!("^{}$", character(&[])));
+    fn a_character_is_one_the_domain_does_not_refuse_or_one_beyond_the_bmp() {
+        let one = Regex::new(&format!("^{}$", character(&[]))).unwrap();
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
-            assert_eq!(
-                one.is_match(c.encode_utf8(&mut [0; 4])),
-                !pbx_domain::is_control_or_format(c),
-                "U+{:04X}",
-                c as u32
-            );
+            let expected = !pbx_domain::is_control_or_format(c) || u32::from(c) > 0xFFFF;
+            assert_eq!(one.is_match(c.encode_utf8(&mut [0; 4])), expected, "U+{:04X}", u32::from(c));
         }
-    }
-
-    /// Code units as JavaScript without `u` reads a string, each surrogate half moved to a private-use character
-    /// (U+F0000 + its offset) so that Rust's `regex` can read them.
-    fn shifted(unit: u32) -> char {
-        char::from_u32(if (0xD800..=0xDFFF).contains(&unit) { unit - 0xD800 + 0xF0000 } else { unit }).unwrap()
     }
 
     #[test]
-    fn the_surrogate_pairs_are_every_character_beyond_the_bmp_but_the_refused() {
-        let mut pattern = String::new();
-        let mut rest = allowed_pairs();
-        while let Some(at) = rest.find("\\u") {
-            pattern += &rest[..at];
-            let unit = u32::from_str_radix(&rest[at + 2..at + 6], 16).unwrap();
-            pattern += &format!("\\x{{{:X}}}", u32::from(shifted(unit)));
-            rest = rest[at + 6..].to_owned();
-        }
-        pattern += &rest;
-        let pairs = Regex::new(&format!("^(?:{pattern})$")).unwrap();
+    fn the_descriptions_name_exactly_the_refused_characters_beyond_the_bmp() {
         for c in (0x1_0000..=0x10FFFF).filter_map(char::from_u32) {
-            let units: String = c.encode_utf16(&mut [0; 2]).iter().map(|&u| shifted(u32::from(u))).collect();
-            assert_eq!(pairs.is_match(&units), !pbx_domain::is_control_or_format(c), "U+{:04X}", c as u32);
+            let listed = CONTROL_OR_FORMAT_ASTRAL.iter().any(|&(first, last)| (first..=last).contains(&u32::from(c)));
+            assert_eq!(listed, pbx_domain::is_control_or_format(c), "U+{:04X}", u32::from(c));
         }
+        assert!(beyond_the_pattern().contains("U+110BD, U+110CD, U+13430–U+1343F"));
     }
 }
