@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 #[path = "floor_sql.rs"]
 mod sql;
-use sql::{CREATE, DELETE, GET, NewKazoo, RENAME, SECRET, Stored, new_name, with_event};
+use sql::{CREATE, DELETE, GET, NewKazoo, RENAME, SECRET, Stored, arguments, new_name, routes, stored, with_event};
 
 struct State {
     pool: PgPool,
@@ -54,22 +54,9 @@ async fn rename(path: web::Path<(Uuid, Uuid)>, body: web::Bytes, state: web::Dat
         .fetch_optional(&state.pool)
         .await;
     match row {
-        Ok(Some(row)) => HttpResponse::Ok().json(stored(&row).answer()),
+        Ok(Some(row)) => HttpResponse::Ok().json(stored!(row).answer()),
         Ok(None) => HttpResponse::NotFound().finish(),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
-    }
-}
-
-fn stored(row: &sqlx::postgres::PgRow) -> Stored {
-    Stored {
-        id: row.get("id"),
-        customer_id: row.get("customer_id"),
-        pbx_type: row.get("pbx_type"),
-        instance_id: row.get("instance_id"),
-        name: row.get("name"),
-        country_code: row.get("country_code"),
-        enabled: row.get("enabled"),
-        settings: row.get("settings"),
     }
 }
 
@@ -111,7 +98,7 @@ async fn get(path: web::Path<(Uuid, Uuid)>, state: web::Data<State>) -> HttpResp
     let (customer, id) = *path;
     let row = sqlx::query(GET).bind(id).bind(customer).bind(state.reseller).fetch_optional(&state.pool).await;
     match row {
-        Ok(Some(row)) => HttpResponse::Ok().json(stored(&row).answer()),
+        Ok(Some(row)) => HttpResponse::Ok().json(stored!(row).answer()),
         Ok(None) => HttpResponse::NotFound().finish(),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
@@ -119,12 +106,7 @@ async fn get(path: web::Path<(Uuid, Uuid)>, state: web::Data<State>) -> HttpResp
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let (Some(url), Some(reseller)) = (args.next(), args.next()) else {
-        eprintln!("usage: floor <postgres-url> <reseller-guid>");
-        std::process::exit(2);
-    };
-    let reseller = Uuid::parse_str(&reseller).map_err(std::io::Error::other)?;
+    let (url, reseller) = arguments("floor")?;
     let started = Instant::now();
     // No ping before each acquire (sqlx's default doubles a request's round trips; the service turns it off too).
     let pool_options = || PgPoolOptions::new().test_before_acquire(false);
@@ -139,12 +121,7 @@ async fn main() -> std::io::Result<()> {
         } else {
             state.clone()
         };
-        App::new()
-            .app_data(state)
-            .route("/api/v1.0/customers/{customer}/pbxs", web::post().to(create))
-            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::get().to(get))
-            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::patch().to(rename))
-            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::delete().to(delete))
+        routes!(App::new().app_data(state))
     })
     .bind("127.0.0.1:0")?;
     let address = server.addrs()[0];

@@ -103,3 +103,44 @@ pub fn new_name(body: &[u8]) -> Option<String> {
     let patch: serde_json::Value = serde_json::from_slice(body).ok()?;
     patch[0]["value"].as_str().map(str::to_owned)
 }
+
+/// A profile's answer from a row of the get or rename statement (a sqlx or a tokio-postgres row: both read a column
+/// by name with `get`).
+macro_rules! stored {
+    ($row:expr) => {
+        Stored {
+            id: $row.get("id"),
+            customer_id: $row.get("customer_id"),
+            pbx_type: $row.get("pbx_type"),
+            instance_id: $row.get("instance_id"),
+            name: $row.get("name"),
+            country_code: $row.get("country_code"),
+            enabled: $row.get("enabled"),
+            settings: $row.get("settings"),
+        }
+    };
+}
+pub(crate) use stored;
+
+/// A floor's arguments: the PostgreSQL URL and the reseller's id; a usage line naming `program` and exit 2 without
+/// them.
+pub fn arguments(program: &str) -> std::io::Result<(String, uuid::Uuid)> {
+    let mut args = std::env::args().skip(1);
+    let (Some(url), Some(reseller)) = (args.next(), args.next()) else {
+        eprintln!("usage: {program} <postgres-url> <reseller-guid>");
+        std::process::exit(2);
+    };
+    Ok((url, uuid::Uuid::parse_str(&reseller).map_err(std::io::Error::other)?))
+}
+
+/// The floor's four routes on `app`, served by the `create`, `get`, `rename` and `delete` handlers of the calling
+/// floor.
+macro_rules! routes {
+    ($app:expr) => {
+        $app.route("/api/v1.0/customers/{customer}/pbxs", web::post().to(create))
+            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::get().to(get))
+            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::patch().to(rename))
+            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::delete().to(delete))
+    };
+}
+pub(crate) use routes;

@@ -16,12 +16,12 @@ use std::time::Instant;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
-use tokio_postgres::{Client, NoTls, Row, Statement};
+use tokio_postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
 
 #[path = "floor_sql.rs"]
 mod sql;
-use sql::{CREATE, DELETE, GET, NewKazoo, RENAME, SECRET, Stored, new_name, with_event};
+use sql::{CREATE, DELETE, GET, NewKazoo, RENAME, SECRET, Stored, arguments, new_name, routes, stored, with_event};
 
 /// One connection, its prepared statements and its queries in flight.
 struct Connection {
@@ -84,19 +84,6 @@ async fn connect(url: &str) -> Result<Connection, tokio_postgres::Error> {
     })
 }
 
-fn stored(row: &Row) -> Stored {
-    Stored {
-        id: row.get("id"),
-        customer_id: row.get("customer_id"),
-        pbx_type: row.get("pbx_type"),
-        instance_id: row.get("instance_id"),
-        name: row.get("name"),
-        country_code: row.get("country_code"),
-        enabled: row.get("enabled"),
-        settings: row.get("settings"),
-    }
-}
-
 async fn create(path: web::Path<Uuid>, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
     let Some(new) = NewKazoo::parse(&body) else { return HttpResponse::BadRequest().finish() };
     let (id, customer) = (Uuid::now_v7(), *path);
@@ -132,7 +119,7 @@ async fn get(path: web::Path<(Uuid, Uuid)>, state: web::Data<State>) -> HttpResp
     let (customer, id) = *path;
     let connection = take(&state.reads);
     match connection.client.query_opt(&connection.get, &[&id, &customer, &state.reseller]).await {
-        Ok(Some(row)) => HttpResponse::Ok().json(stored(&row).answer()),
+        Ok(Some(row)) => HttpResponse::Ok().json(stored!(row).answer()),
         Ok(None) => HttpResponse::NotFound().finish(),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
@@ -144,7 +131,7 @@ async fn rename(path: web::Path<(Uuid, Uuid)>, body: web::Bytes, state: web::Dat
     let Some(name) = new_name(&body) else { return HttpResponse::BadRequest().finish() };
     let connection = take(&state.writes);
     match connection.client.query_opt(&connection.rename, &[&name, &id, &customer, &state.reseller]).await {
-        Ok(Some(row)) => HttpResponse::Ok().json(stored(&row).answer()),
+        Ok(Some(row)) => HttpResponse::Ok().json(stored!(row).answer()),
         Ok(None) => HttpResponse::NotFound().finish(),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
@@ -173,25 +160,12 @@ async fn connections(url: &str, variable: &str, default: usize) -> std::io::Resu
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let (Some(url), Some(reseller)) = (args.next(), args.next()) else {
-        eprintln!("usage: pipelined_floor <postgres-url> <reseller-guid>");
-        std::process::exit(2);
-    };
-    let reseller = Uuid::parse_str(&reseller).map_err(std::io::Error::other)?;
+    let (url, reseller) = arguments("pipelined_floor")?;
     let started = Instant::now();
     let reads = connections(&url, "FLOOR_READ_CLIENTS", 4).await?;
     let writes = connections(&url, "FLOOR_WRITE_CLIENTS", 16).await?;
     let state = web::Data::new(State { reads, writes, reseller });
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .route("/api/v1.0/customers/{customer}/pbxs", web::post().to(create))
-            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::get().to(get))
-            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::patch().to(rename))
-            .route("/api/v1.0/customers/{customer}/pbxs/{id}", web::delete().to(delete))
-    })
-    .bind("127.0.0.1:0")?;
+    let server = HttpServer::new(move || routes!(App::new().app_data(state.clone()))).bind("127.0.0.1:0")?;
     let address = server.addrs()[0];
     println!("floor listening on http://{address} ({} ms)", started.elapsed().as_millis());
     server.run().await

@@ -8,8 +8,8 @@
 //! cannot say, written in each field's description and in docs/api.md: the service also refuses the few format
 //! characters beyond the BMP ([`CONTROL_OR_FORMAT_ASTRAL`]); and where a pattern bounds a length (a trimmed name),
 //! JavaScript without `u` counts a character beyond the BMP as two. `scripts/check-patterns.js` (CI) compiles every
-//! pattern of docs/openapi.json both ways and checks they agree on every BMP character, on every character beyond
-//! it, and on runs up to the bounds (beyond the BMP: up to half of them).
+//! pattern of docs/openapi.json both ways and checks they agree on every BMP character, on characters beyond it, and
+//! on runs at every bound (runs with characters beyond the BMP while their UTF-16 length is within the bound).
 
 use utoipa::openapi::Schema;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
