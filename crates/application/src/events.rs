@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use pbx_domain::connection::{Connection, Status};
 use pbx_domain::events::{Actor, EventPage, EventType};
-use pbx_domain::{Customer, CustomerId, PbxId, PbxProfile, ResellerId};
+use pbx_domain::{Customer, CustomerId, PbxId, PbxProfile, ResellerId, Withheld};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -63,8 +63,8 @@ impl NewEvent {
 pub trait Render: Send + Sync {
     /// The customer as a get shows it.
     fn customer(&self, customer: &Customer) -> Value;
-    /// The profile as a get shows it (no secret).
-    fn profile(&self, profile: &PbxProfile) -> Value;
+    /// The profile as a get shows it (no secret: none is given).
+    fn profile(&self, profile: &PbxProfile<Withheld>) -> Value;
 }
 
 /// The names of the top-level fields whose values differ between two JSON objects, sorted.
@@ -113,7 +113,7 @@ impl Recorder {
 
     /// The `connection` an event shows of `profile` kept as `status`: a running check is not recorded (the event
     /// shows the state it started from).
-    fn recorded(&self, profile: &PbxProfile, status: &Status) -> Connection {
+    fn recorded<S>(&self, profile: &PbxProfile<S>, status: &Status) -> Connection {
         let status = Status { checking_until: None, ..status.clone() };
         status.summarize(profile.pbx_type().checkable(), self.clock.now(), self.collector_stale_after)
     }
@@ -168,7 +168,8 @@ impl Recorder {
     /// [`crate::PbxRepository::insert_for_reseller`]).
     #[must_use]
     pub fn pbx_created(&self, actor: &Actor, reseller: ResellerId, profile: &PbxProfile) -> NewEvent {
-        let data = with_connection(self.render.profile(profile), &self.recorded(profile, &Status::default()));
+        let shown = self.render.profile(&profile.clone().withheld());
+        let data = with_connection(shown, &self.recorded(profile, &Status::default()));
         let (customer, id) = (profile.customer_id, Some(profile.id));
         self.event(EventType::PbxCreated, actor, reseller, customer, id, None, Some(data))
     }
@@ -181,14 +182,14 @@ impl Recorder {
         &self,
         actor: &Actor,
         reseller: ResellerId,
-        (before, after): (&PbxProfile, &PbxProfile),
+        (before, after): (&PbxProfile<Withheld>, &PbxProfile<Withheld>),
         secrets_written: Vec<String>,
         connection: &Status,
     ) -> NewEvent {
         let event_type = EventType::of_profile_change(before.enabled, after.enabled);
         let data = self.render.profile(after);
         // Secrets are never compared: each one written is named, equal or not (see `ProfileChange`).
-        let mut changed = changed_fields(&self.render.profile(before), &data);
+        let mut changed: Vec<String> = before.differences(after).into_iter().map(str::to_owned).collect();
         changed.extend(secrets_written);
         changed.sort();
         changed.dedup();
@@ -214,7 +215,7 @@ impl Recorder {
         profile: &PbxProfile,
         connection: &Connection,
     ) -> NewEvent {
-        let data = with_connection(self.render.profile(profile), connection);
+        let data = with_connection(self.render.profile(&profile.clone().withheld()), connection);
         let (customer, id, changed) = (profile.customer_id, Some(profile.id), Some(vec!["connection".to_owned()]));
         self.event(EventType::PbxConnectionChanged, actor, reseller, customer, id, changed, Some(data))
     }
@@ -234,7 +235,7 @@ pub(crate) fn test_recorder() -> Recorder {
         fn customer(&self, _: &Customer) -> Value {
             Value::Object(serde_json::Map::new())
         }
-        fn profile(&self, _: &PbxProfile) -> Value {
+        fn profile(&self, _: &PbxProfile<Withheld>) -> Value {
             Value::Object(serde_json::Map::new())
         }
     }

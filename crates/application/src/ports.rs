@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId, Withheld};
+use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId, Secret, Withheld};
 use uuid::Uuid;
 
 use crate::events::NewEvent;
@@ -73,11 +73,13 @@ pub struct ShownProfile {
     pub connection: pbx_domain::connection::Status,
 }
 
-/// A profile read to be changed: its secrets decrypted, its customer's country, its kept connection status.
+/// A profile read to be changed, its customer's country, its kept connection status. A change never reads the
+/// stored secrets (`S` is [`Withheld`]): it keeps them or writes new ones. What an idempotent replay re-reads holds
+/// them decrypted (`S` is [`pbx_domain::Secret`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileToChange {
+pub struct ProfileToChange<S = Withheld> {
     /// The profile and its version.
-    pub current: Versioned<PbxProfile>,
+    pub current: Versioned<PbxProfile<S>>,
     /// Its customer's country (what a profile without its own takes).
     pub customer_country: CountryCode,
     /// Its kept connection status.
@@ -258,9 +260,9 @@ pub trait PbxRepository: Send + Sync {
     /// As [`PbxRepository::instance_attached`].
     async fn find(&self, customer_id: CustomerId, id: PbxId) -> Result<Option<Versioned<PbxProfile>>, RepositoryError>;
 
-    /// The profile `id` of customer `customer_id`, secrets decrypted, with that customer's country and its
-    /// connection status — if the customer is `reseller`'s (`None` otherwise, exactly like a missing profile): what
-    /// a change reads, in one query.
+    /// The profile `id` of customer `customer_id`, without its secrets (none is decrypted), with that customer's
+    /// country and its connection status — if the customer is `reseller`'s (`None` otherwise, exactly like a
+    /// missing profile): what a change reads, in one query.
     ///
     /// # Errors
     /// As [`PbxRepository::instance_attached`].
@@ -270,6 +272,17 @@ pub trait PbxRepository: Send + Sync {
         customer_id: CustomerId,
         id: PbxId,
     ) -> Result<Option<ProfileToChange>, RepositoryError>;
+
+    /// The same read with the profile's secrets decrypted: what a replayed create shows again.
+    ///
+    /// # Errors
+    /// As [`PbxRepository::instance_attached`].
+    async fn find_created(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        id: PbxId,
+    ) -> Result<Option<ProfileToChange<Secret>>, RepositoryError>;
 
     /// The profile `id` of customer `customer_id`, if that customer is `reseller`'s, without its secrets (what a
     /// get shows): one read where [`CustomerRepository::find`] then [`PbxRepository::find`] would take two, and no
@@ -290,14 +303,22 @@ pub trait PbxRepository: Send + Sync {
     /// As [`PbxRepository::instance_attached`].
     async fn list(&self, customer_id: CustomerId, page: Page) -> Result<Vec<PbxSummary>, RepositoryError>;
 
-    /// Replaces the stored profile if its version is still `expected_version`, and stores `event` in the same
-    /// transaction; returns the new version.
+    /// Changes the stored profile from `before` to `after` if its version is still `expected_version` — the fields
+    /// that differ, and its secret only when `secret` is a new one (the stored one is kept otherwise, never read) —
+    /// and stores `event` in the same transaction; returns the new version.
     ///
     /// # Errors
     /// The adapter MUST return [`WriteError::NotFound`] when it is gone, [`WriteError::VersionMismatch`] when
     /// its version is another, and [`WriteError::InstanceAttached`] on the instance's unique constraint (no event
     /// is stored then).
-    async fn update(&self, profile: &PbxProfile, expected_version: u64, event: &NewEvent) -> Result<u64, WriteError>;
+    async fn update(
+        &self,
+        before: &PbxProfile<Withheld>,
+        after: &PbxProfile<Withheld>,
+        secret: Option<Secret>,
+        expected_version: u64,
+        event: &NewEvent,
+    ) -> Result<u64, WriteError>;
 
     /// Deletes the profile `id` of customer `customer_id`, if that customer is `reseller`'s and the profile's version
     /// is `expected_version` (when given), and stores `event` in the same transaction — one statement that checks

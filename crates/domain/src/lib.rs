@@ -66,7 +66,7 @@ pub use customer::{
 };
 pub use ids::{CustomerId, IdError, PbxId, ResellerId, WebhookId};
 pub use pbx::*;
-pub use secret::{Secret, SecretError, Withheld};
+pub use secret::{Secret, SecretEdit, SecretError, Withheld};
 pub use text::{TextError, is_control_or_format};
 pub use timespan::{TimeSpan, TimeSpanError};
 pub use timezone::{Timezone, TimezoneError};

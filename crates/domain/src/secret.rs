@@ -84,6 +84,22 @@ impl TryFrom<String> for Secret {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Withheld;
 
+/// What a change does to a profile's credential: keeps the stored one, which it never reads (so the store need not
+/// decrypt it, nor encrypt it again), or writes a new one. A changed profile is `PbxProfile<SecretEdit>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretEdit {
+    /// The stored credential, unchanged.
+    Kept,
+    /// A credential the change writes.
+    Written(Secret),
+}
+
+impl From<Secret> for SecretEdit {
+    fn from(secret: Secret) -> Self {
+        Self::Written(secret)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

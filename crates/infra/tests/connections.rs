@@ -140,10 +140,12 @@ async fn the_status_shows_in_reads_and_a_change_of_a_connection_field_resets_it(
     let mut renamed = profile.clone();
     renamed.name = ProfileName::parse("Renamed").unwrap();
     let rename = pbx_application::NewEvent { changed: Some(vec!["name".to_owned()]), ..event() };
-    f.profiles.update(&renamed, 1, &rename).await.unwrap();
+    let (before, after) = (profile.clone().withheld(), renamed.clone().withheld());
+    f.profiles.update(&before, &after, None, 1, &rename).await.unwrap();
     assert!(f.store.kept(profile.id).await.unwrap().status.checked.is_some());
     let rekey = pbx_application::NewEvent { changed: Some(vec!["apiKey".to_owned()]), ..event() };
-    f.profiles.update(&renamed, 2, &rekey).await.unwrap();
+    let key = pbx_domain::Secret::parse("NEWKEY").unwrap();
+    f.profiles.update(&after, &after, Some(key), 2, &rekey).await.unwrap();
     let kept = f.store.kept(profile.id).await.unwrap();
     let after = to_change(profile.id).await.unwrap().unwrap().connection;
     assert_eq!(after, shown.connection.clone().after_connection_change(), "the store resets as the domain says");
@@ -151,7 +153,8 @@ async fn the_status_shows_in_reads_and_a_change_of_a_connection_field_resets_it(
     // A profile never checked: the reset creates its row.
     let other = f.profile(PbxType::Teams, false).await;
     let retenant = pbx_application::NewEvent { changed: Some(vec!["microsoftTenantId".to_owned()]), ..event() };
-    f.profiles.update(&other, 1, &retenant).await.unwrap();
+    let other = other.withheld();
+    f.profiles.update(&other, &other, None, 1, &retenant).await.unwrap();
     assert_eq!(f.store.kept(other.id).await.unwrap().revision, 1);
 }
 

@@ -255,7 +255,8 @@ async fn one_instance_is_one_instance_whatever_its_case_or_width() {
     let mut respelled = other.clone();
     let PbxConnection::Kazoo(connection) = &mut respelled.connection else { unreachable!() };
     connection.account_id = AccountId::parse("ACCTA1").unwrap();
-    assert!(matches!(f.profiles.update(&respelled, 1, &event()).await, Err(WriteError::InstanceAttached)));
+    let updated = f.profiles.update(&other.withheld(), &respelled.withheld(), None, 1, &event()).await;
+    assert!(matches!(updated, Err(WriteError::InstanceAttached)));
 }
 
 #[tokio::test]
@@ -396,9 +397,16 @@ async fn profiles_read_back_exactly_and_list_oldest_first_in_pages() {
     assert_eq!(f.profiles.find_visible(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);
     let to_change = f.profiles.find_to_change(owner.reseller_id, owner.id, second.id).await.unwrap();
     let customer_country = owner.details.country_code;
+    let expected = pbx_application::ProfileToChange {
+        current: pbx_application::Versioned { value: read.value.clone().withheld(), version: 1 },
+        customer_country,
+        connection: Default::default(),
+    };
+    assert_eq!(to_change, Some(expected), "no secret, the customer's country and the status (none kept), one query");
+    let created = f.profiles.find_created(owner.reseller_id, owner.id, second.id).await.unwrap();
     let expected =
         pbx_application::ProfileToChange { current: read.clone(), customer_country, connection: Default::default() };
-    assert_eq!(to_change, Some(expected), "secrets, the customer's country and the status (none kept), one query");
+    assert_eq!(created, Some(expected), "what a replay shows: the secrets decrypted");
     assert_eq!(f.profiles.find_to_change(stranger, owner.id, second.id).await.unwrap(), None, "another reseller's");
     assert_eq!(f.profiles.find_to_change(owner.reseller_id, elsewhere, second.id).await.unwrap(), None);
 
@@ -421,16 +429,26 @@ async fn updates_and_deletes_check_the_version() {
     let taken = kazoo(owner.id, "k-taken");
     f.profiles.insert(&taken, now()).await.unwrap();
 
+    let before = profile.clone().withheld();
     profile.enabled = true;
-    assert_eq!(f.profiles.update(&profile, 1, &event()).await.unwrap(), 2);
-    assert!(matches!(f.profiles.update(&profile, 1, &event()).await, Err(WriteError::VersionMismatch)));
+    let after = profile.clone().withheld();
+    assert_eq!(f.profiles.update(&before, &after, None, 1, &event()).await.unwrap(), 2);
+    assert!(matches!(f.profiles.update(&before, &after, None, 1, &event()).await, Err(WriteError::VersionMismatch)));
     let read = f.profiles.find(owner.id, profile.id).await.unwrap().unwrap();
-    assert!(read.value.enabled);
+    assert_eq!(read.value, profile, "enabled, the API key kept as stored (never read)");
     assert_eq!(read.version, 2);
 
-    let mut clash = profile.clone();
-    clash.connection = taken.connection.clone();
-    assert!(matches!(f.profiles.update(&clash, 2, &event()).await, Err(WriteError::InstanceAttached)));
+    let clash = PbxProfile { connection: taken.connection.clone(), ..profile.clone() }.withheld();
+    assert!(matches!(f.profiles.update(&after, &clash, None, 2, &event()).await, Err(WriteError::InstanceAttached)));
+
+    // A written key is stored (encrypted, bound to the row); the other columns are left as they are.
+    let other = f.profiles.find(owner.id, taken.id).await.unwrap().unwrap().value.withheld();
+    let key = Secret::parse("ROTATED").unwrap();
+    assert_eq!(f.profiles.update(&other, &other, Some(key), 1, &event()).await.unwrap(), 2);
+    let rotated = f.profiles.find(owner.id, taken.id).await.unwrap().unwrap();
+    let PbxConnection::Kazoo(kazoo) = &rotated.value.connection else { unreachable!() };
+    assert_eq!(kazoo.api_key.expose(), "ROTATED");
+    assert_eq!(rotated.value.clone().withheld(), other, "nothing else changed");
 
     let reseller = owner.reseller_id;
     assert!(matches!(

@@ -2,7 +2,7 @@
 //! `pbx_domain::events`' types, which describe their own schemas (a collector reads them with the same types).
 
 use pbx_application::Render;
-use pbx_domain::{Customer, PbxProfile};
+use pbx_domain::{Customer, PbxProfile, Withheld};
 use serde_json::Value;
 
 use super::customer::CustomerView;
@@ -17,7 +17,7 @@ impl Render for EventRender {
         serde_json::to_value(CustomerView::new(customer)).unwrap_or(Value::Null)
     }
 
-    fn profile(&self, profile: &PbxProfile) -> Value {
+    fn profile(&self, profile: &PbxProfile<Withheld>) -> Value {
         serde_json::to_value(ProfileView::new(profile, Secrets::Hidden, &[], None)).unwrap_or(Value::Null)
     }
 }

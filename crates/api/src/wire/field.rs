@@ -160,6 +160,17 @@ impl Field<String> {
     }
 }
 
+impl<T> Field<T> {
+    /// `kept` when there is one (a field a patch does not name keeps the profile's value: it is absent from the
+    /// patch's body), else what `read` makes of the field.
+    pub(crate) fn or_kept<U>(self, kept: Option<U>, read: impl FnOnce(Self) -> Option<U>) -> Option<U> {
+        match kept {
+            Some(kept) => Some(kept),
+            None => read(self),
+        }
+    }
+}
+
 impl<T: Wire> Field<T> {
     /// The value, `default` when absent, or `None` after noting its problem.
     pub(crate) fn or(self, field: &str, default: T, problems: &mut Problems) -> Option<T> {

@@ -3,7 +3,7 @@
 //! all or nothing. The handler then reads the patched view back through the same body type as a create, so a
 //! patched resource passes every rule a new one does.
 
-use json_patch::{AddOperation, PatchErrorKind, PatchOperation};
+use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
 use serde_json::{Map, Value};
 use utoipa::PartialSchema;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
@@ -251,9 +251,7 @@ pub(crate) fn patch_view(
     operations: Vec<PatchOperation>,
     rules: &Rules<'_>,
 ) -> Result<Map<String, Value>, ApiError> {
-    let Ok(Value::Object(mut view)) = serde_json::to_value(view) else {
-        return Err(ApiError::Internal(anyhow::anyhow!("the view of {} is not a JSON object", rules.kind)));
-    };
+    let mut view = to_object(view, rules)?;
     apply(&mut view, operations, rules)?;
     for field in rules.read_only.iter().filter(|field| !rules.fields.has(field)) {
         view.remove(*field);
@@ -261,18 +259,84 @@ pub(crate) fn patch_view(
     Ok(view)
 }
 
-/// Applies `operations` to `view` (the resource as its answer shows it, secrets included), all or none.
-///
-/// `replace` of an optional field that is not set acts as `add`, and `remove` of one is nothing (§9).
+/// `view` as a JSON object.
 ///
 /// # Errors
-/// 400 listing every operation that can never apply, or naming the path where one failed; 409 when a `test`
-/// fails. `view` is unchanged then.
+/// 500 when it is not one.
+pub(crate) fn to_object(view: impl serde::Serialize, rules: &Rules<'_>) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::to_value(view) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(ApiError::Internal(anyhow::anyhow!("the view of {} is not a JSON object", rules.kind))),
+    }
+}
+
+/// Applies `operations` to `view` (the resource as its answer shows it, secrets included), all or none.
+///
+/// # Errors
+/// As [`edits`]; `view` is unchanged then.
 pub(crate) fn apply(
     view: &mut Map<String, Value>,
     operations: Vec<PatchOperation>,
     rules: &Rules<'_>,
 ) -> Result<(), ApiError> {
+    let edits = edits(|| Ok(view.clone()), operations, rules)?;
+    for (field, value) in edits.0 {
+        match value {
+            Some(value) => view.insert(field, value),
+            None => view.remove(&field),
+        };
+    }
+    Ok(())
+}
+
+/// The fields a patch names (`test` aside), each with what the patch leaves in it: a value, or nothing (removed).
+#[derive(Debug, Default)]
+pub(crate) struct Edits(Vec<(String, Option<Value>)>);
+
+impl Edits {
+    /// What the patch leaves in `field`, if it names it.
+    fn get(&self, field: &str) -> Option<&Option<Value>> {
+        self.0.iter().find(|(name, _)| name == field).map(|(_, value)| value)
+    }
+
+    fn set(&mut self, field: String, value: Option<Value>) {
+        match self.0.iter_mut().find(|(name, _)| *name == field) {
+            Some((_, left)) => *left = value,
+            None => self.0.push((field, value)),
+        }
+    }
+
+    /// Takes out `field`: `None` when the patch does not name it, else what it leaves (null when removed).
+    pub(crate) fn take(&mut self, field: &str) -> Option<Value> {
+        let index = self.0.iter().position(|(name, _)| name == field)?;
+        Some(self.0.remove(index).1.unwrap_or(Value::Null))
+    }
+
+    /// The fields named.
+    pub(crate) fn fields(&self) -> Vec<String> {
+        self.0.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// The fields named as a body: each with its value, null when removed (a body's absent field).
+    pub(crate) fn into_object(self) -> Map<String, Value> {
+        self.0.into_iter().map(|(field, value)| (field, value.unwrap_or(Value::Null))).collect()
+    }
+}
+
+/// What `operations` do to the top-level fields of a resource, in order, all or none; `view` gives the resource
+/// as its answer shows it (secrets aside), read only when a `test` compares a field the patch does not set.
+///
+/// `replace` of an optional field that is not set acts as `add`, and `remove` of one is nothing (§9): either
+/// leaves the field as the patch says, set or not, whatever it was before.
+///
+/// # Errors
+/// 400 listing every operation that can never apply; 409 when a `test` fails (a `test` of a field that is not set
+/// fails like one of a different value).
+pub(crate) fn edits(
+    view: impl FnOnce() -> Result<Map<String, Value>, ApiError>,
+    operations: Vec<PatchOperation>,
+    rules: &Rules<'_>,
+) -> Result<Edits, ApiError> {
     let mut problems = Vec::new();
     let mut checked = Vec::with_capacity(operations.len());
     for operation in operations {
@@ -289,32 +353,38 @@ pub(crate) fn apply(
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
     }
-    // One operation at a time on a copy, each seeing what the ones before it did (a field removed twice, say).
-    let mut document = Value::Object(view.clone());
+    // Each operation sees what the ones before it did (a field removed twice, a test after a replace).
+    let (mut edits, mut view, mut current) = (Edits::default(), Some(view), None);
     for (name, operation) in checked {
-        let unset = document.get(&name).is_none();
-        let operation = match operation {
-            PatchOperation::Replace(replace) if unset => {
-                PatchOperation::Add(AddOperation { path: replace.path, value: replace.value })
+        match operation {
+            PatchOperation::Test(test) => {
+                let now = match edits.get(&name) {
+                    Some(left) => left.as_ref(),
+                    None => {
+                        let current = match (&mut current, view.take()) {
+                            (Some(current), _) => current,
+                            (None, Some(view)) => current.insert(view()?),
+                            (None, None) => return Err(ApiError::Internal(anyhow::anyhow!("the view was not read"))),
+                        };
+                        current.get(&name)
+                    }
+                };
+                if now != Some(&test.value) {
+                    return Err(ApiError::test_failed(&test.path.to_string()));
+                }
             }
-            PatchOperation::Remove(_) if unset => continue,
-            other => other,
-        };
-        let test = matches!(operation, PatchOperation::Test(_));
-        json_patch::patch(&mut document, std::slice::from_ref(&operation)).map_err(|e| {
-            let path = e.path.to_string();
-            match e.kind {
-                // A `test` of a field that is not set fails like one of a different value.
-                PatchErrorKind::TestFailed => ApiError::test_failed(&path),
-                _ if test => ApiError::test_failed(&path),
-                kind => ApiError::Invalid(vec![FieldProblem::new(path, kind.to_string())]),
+            PatchOperation::Add(AddOperation { value, .. })
+            | PatchOperation::Replace(ReplaceOperation { value, .. }) => {
+                edits.set(name, Some(value));
             }
-        })?;
+            PatchOperation::Remove(_) => edits.set(name, None),
+            // Refused with their shape (`shape`), before any rule.
+            PatchOperation::Move(_) | PatchOperation::Copy(_) => {
+                return Err(ApiError::Invalid(vec![FieldProblem::new(name, "cannot be moved or copied")]));
+            }
+        }
     }
-    if let Value::Object(object) = document {
-        *view = object;
-    }
-    Ok(())
+    Ok(edits)
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ impl CreatePbx {
         };
         // The id was drawn for this caller's key, under the customer of its path (the key's fingerprint holds it).
         let find = async |id| {
-            let found = self.profiles.find_to_change(reseller, customer_id, PbxId::from_uuid(id)).await?;
+            let found = self.profiles.find_created(reseller, customer_id, PbxId::from_uuid(id)).await?;
             Ok(found.map(|found| CreatedProfile { profile: found.current, connection: Some(found.connection) }))
         };
         self.keys.create(reseller, key.as_ref(), id.as_uuid(), write, find).await
@@ -337,7 +337,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_insert_for_reseller().times(1).returning(|_, _, _, _, _, _| Err(InsertPbxError::KeyTaken));
         profiles
-            .expect_find_to_change()
+            .expect_find_created()
             .withf(|r, customer, id| (*r, *customer, id.to_string()) == (reseller(), customer_id(), FIRST.to_owned()))
             .times(1)
             .returning(|_, customer, id| {

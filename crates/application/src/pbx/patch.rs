@@ -1,10 +1,11 @@
-//! Patch PBX: change a profile; the changed profile is whole and valid (the front end read it through the same
-//! rules as a create), and enabling it is chargeable.
+//! Patch PBX: change a profile; the changed profile is whole and valid (the front end read each field it changes
+//! through the same rules as a create), and enabling it is chargeable. A change never decrypts the stored secrets:
+//! it keeps them, or writes new ones.
 
 use std::sync::Arc;
 
 use pbx_domain::connection::Status;
-use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId};
+use pbx_domain::{CountryCode, CustomerId, PbxId, PbxProfile, ResellerId, SecretEdit, Withheld};
 
 use super::NewProfile;
 use crate::events::Recorder;
@@ -14,8 +15,8 @@ use crate::use_case::opaque_debug;
 /// A profile as it is before a change, with what a change needs to know of its customer.
 #[derive(Debug, Clone)]
 pub struct Editable {
-    /// The profile and its version.
-    pub current: Versioned<PbxProfile>,
+    /// The profile (its secrets not read) and its version.
+    pub current: Versioned<PbxProfile<Withheld>>,
     /// The customer's country: a profile's country when it has none of its own.
     customer_country: CountryCode,
     /// The customer's reseller.
@@ -28,8 +29,8 @@ pub struct Editable {
 /// its connection fields leaves of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Patched {
-    /// The profile and its new version.
-    pub profile: Versioned<PbxProfile>,
+    /// The profile (without its secrets) and its new version.
+    pub profile: Versioned<PbxProfile<Withheld>>,
     /// Its connection status.
     pub connection: Status,
 }
@@ -37,8 +38,8 @@ pub struct Patched {
 /// The profile a change makes: every field a client can set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileChange {
-    /// The profile's fields.
-    pub profile: NewProfile,
+    /// The profile's fields, its secret kept or written.
+    pub profile: NewProfile<SecretEdit>,
     /// Whether the platform uses it.
     pub enabled: bool,
     /// The secret fields the change writes (the API's names), named in the event's `changed` whether or not their
@@ -100,7 +101,7 @@ impl PatchPbx {
         Self { profiles, recorder }
     }
 
-    /// The profile to change, secrets included; `if_match` is the version the caller last saw, when it gave one.
+    /// The profile to change, its secrets not read; `if_match` is the version the caller last saw, when it gave one.
     ///
     /// # Errors
     /// [`PatchPbxError::NotFound`], [`PatchPbxError::PreconditionFailed`] when the profile has another version,
@@ -137,13 +138,19 @@ impl PatchPbx {
     ) -> Result<Patched, PatchPbxError> {
         let Editable { current, customer_country, reseller, connection } = editable;
         let ProfileChange { profile: new, enabled, secrets_written } = change;
+        let mut written = None;
         let patched = PbxProfile {
             id: current.value.id,
             customer_id: current.value.customer_id,
             name: new.name,
             country_code: new.country_code.unwrap_or(customer_country),
             enabled,
-            connection: new.connection,
+            connection: new.connection.map_secrets(|secret| {
+                if let SecretEdit::Written(secret) = secret {
+                    written = Some(secret);
+                }
+                Withheld
+            }),
         };
         if let Some((secret, moved)) = current.value.connection.moved_secret(&patched.connection)
             && !secrets_written.iter().any(|written| written == secret)
@@ -162,7 +169,7 @@ impl PatchPbx {
         let event =
             self.recorder.pbx_changed(actor, reseller, (&current.value, &patched), secrets_written, &connection);
         let connection = event.connection_after(patched.pbx_type(), connection);
-        let version = self.profiles.update(&patched, current.version, &event).await?;
+        let version = self.profiles.update(&current.value, &patched, written, current.version, &event).await?;
         tracing::info!(version, "PBX profile changed");
         Ok(Patched { profile: Versioned { value: patched, version }, connection })
     }
@@ -236,7 +243,7 @@ mod tests {
         let mut profiles = MockPbxRepository::new();
         profiles.expect_find_to_change().returning(move |_, _, _| {
             Ok(Some(ProfileToChange {
-                current: Versioned { value: profile(enabled), version: 4 },
+                current: Versioned { value: profile(enabled).withheld(), version: 4 },
                 customer_country: CountryCode::parse("FR").unwrap(),
                 connection: kept(),
             }))
@@ -249,7 +256,7 @@ mod tests {
         let profile = NewProfile {
             name: ProfileName::parse(name).unwrap(),
             country_code: country.map(|c| CountryCode::parse(c).unwrap()),
-            connection: kazoo(account),
+            connection: kazoo(account).map_secrets(|_| SecretEdit::Kept),
         };
         ProfileChange { profile, enabled, secrets_written: Vec::new() }
     }
@@ -259,7 +266,7 @@ mod tests {
         if_match: Option<u64>,
         change: ProfileChange,
         accept_charges: bool,
-    ) -> Result<Versioned<PbxProfile>, PatchPbxError> {
+    ) -> Result<Versioned<PbxProfile<Withheld>>, PatchPbxError> {
         Ok(run_with(crate::events::test_recorder(), profiles, if_match, change, accept_charges).await?.profile)
     }
 
@@ -296,28 +303,29 @@ mod tests {
         let mut profiles = stored(false);
         profiles
             .expect_update()
-            .withf(move |_, _, e| {
+            .withf(move |_, _, _, _, e| {
                 let connection = connection_of(e);
                 e.changed.as_deref() == Some(&["name".to_owned()][..])
                     && connection["state"] == "connected"
                     && connection["conditions"].as_array().unwrap().len() == 3
             })
             .times(1)
-            .returning(|_, _, _| Ok(5));
-        let renamed = run_with(showing_accounts(), profiles, None, change("New", "12345", None, false), false).await;
+            .returning(|_, _, _, _, _| Ok(5));
+        let renamed =
+            run_with(showing_accounts(), profiles, None, change("New", "12345", Some("DE"), false), false).await;
         assert_eq!(renamed.unwrap().connection, kept(), "a rename keeps the status (the answer shows it)");
 
         let mut profiles = stored(false);
         profiles
             .expect_update()
-            .withf(move |_, _, e| {
+            .withf(move |_, _, _, _, e| {
                 let connection = connection_of(e);
                 connection["state"] == "unknown"
                     && connection["conditions"].as_array().unwrap().is_empty()
                     && connection["collector"]["state"] == "connected"
             })
             .times(1)
-            .returning(|_, _, _| Ok(5));
+            .returning(|_, _, _, _, _| Ok(5));
         let moved = run_with(showing_accounts(), profiles, None, change("Main", "67890", None, false), false).await;
         let connection = moved.unwrap().connection;
         assert_eq!((connection.checked, connection.checking_until), (None, None));
@@ -334,18 +342,42 @@ mod tests {
         let mut profiles = stored(false);
         profiles
             .expect_update()
-            .withf(|p, v, _| *v == 4 && p.name.as_str() == "New" && p.connection == profile(false).connection)
+            .withf(|before, p, secret, v, _| {
+                *v == 4
+                    && p.name.as_str() == "New"
+                    && p.connection == profile(false).withheld().connection
+                    && before.name.as_str() == "Main"
+                    && secret.is_none()
+            })
             .times(1)
-            .returning(|_, _, _| Ok(5));
+            .returning(|_, _, _, _, _| Ok(5));
         let patched = run(profiles, Some(4), change("New", "12345", Some("DE"), false), false).await.unwrap();
         assert_eq!(patched.version, 5);
         assert_eq!(patched.value.country_code.as_str(), "DE");
     }
 
     #[tokio::test]
+    async fn only_a_written_secret_reaches_the_store_and_the_event_names_it_equal_or_not() {
+        let mut profiles = stored(false);
+        profiles
+            .expect_update()
+            .withf(|_, _, secret, _, e| {
+                secret.as_ref().is_some_and(|s| s.expose() == "ABCDEF")
+                    && e.changed.as_deref() == Some(&["apiKey".to_owned(), "name".to_owned()][..])
+            })
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(5));
+        let mut rekeyed = change("New", "12345", Some("DE"), false);
+        rekeyed.profile.connection = kazoo("12345").map_secrets(SecretEdit::Written);
+        rekeyed.secrets_written = vec!["apiKey".to_owned()];
+        let patched = run(profiles, None, rekeyed, false).await.unwrap();
+        assert_eq!(patched.value.connection, profile(false).withheld().connection, "the answer holds no secret");
+    }
+
+    #[tokio::test]
     async fn without_a_country_the_customers_stands_in() {
         let mut profiles = stored(false);
-        profiles.expect_update().returning(|_, _, _| Ok(5));
+        profiles.expect_update().returning(|_, _, _, _, _| Ok(5));
         let patched = run(profiles, None, change("Main", "12345", None, false), false).await.unwrap();
         assert_eq!(patched.value.country_code.as_str(), "FR");
     }
@@ -368,7 +400,7 @@ mod tests {
         let result = run(stored(false), Some(3), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
         let mut profiles = stored(false);
-        profiles.expect_update().returning(|_, _, _| Err(WriteError::VersionMismatch));
+        profiles.expect_update().returning(|_, _, _, _, _| Err(WriteError::VersionMismatch));
         let result = run(profiles, Some(4), change("Main", "12345", None, false), false).await;
         assert!(matches!(result, Err(PatchPbxError::PreconditionFailed)), "{result:?}");
     }
@@ -385,14 +417,14 @@ mod tests {
         let mut profiles = stored(false);
         profiles
             .expect_update()
-            .withf(|p, _, e| p.enabled && e.event_type == pbx_domain::events::EventType::PbxEnabled)
+            .withf(|_, p, _, _, e| p.enabled && e.event_type == pbx_domain::events::EventType::PbxEnabled)
             .times(1)
-            .returning(|_, _, _| Ok(5));
+            .returning(|_, _, _, _, _| Ok(5));
         assert!(run(profiles, None, enable(), true).await.is_ok());
 
         // Already enabled: nothing to charge.
         let mut profiles = stored(true);
-        profiles.expect_update().times(1).returning(|_, _, _| Ok(5));
+        profiles.expect_update().times(1).returning(|_, _, _, _, _| Ok(5));
         assert!(run(profiles, None, enable(), false).await.is_ok());
     }
 
@@ -405,7 +437,7 @@ mod tests {
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
 
         let mut profiles = stored(false);
-        profiles.expect_update().returning(|_, _, _| Err(WriteError::InstanceAttached));
+        profiles.expect_update().returning(|_, _, _, _, _| Err(WriteError::InstanceAttached));
         let result = run(profiles, None, change("Main", "taken", None, true), true).await;
         assert!(matches!(result, Err(PatchPbxError::InstanceAttached)), "{result:?}");
     }

@@ -215,11 +215,34 @@ impl<S> PbxConnection<S> {
     /// The secret (the API's field name) that a change to `after` sends somewhere else, and the fields that move
     /// it. A change of type replaces the whole connection, its secret included: `None`.
     #[must_use]
-    pub fn moved_secret(&self, after: &Self) -> Option<(&'static str, &'static str)> {
+    pub fn moved_secret<T>(&self, after: &PbxConnection<T>) -> Option<(&'static str, &'static str)> {
         match (self, after) {
-            (Self::Kazoo(before), Self::Kazoo(after)) => before.moved_secret(after),
-            (Self::ThreeCx(before), Self::ThreeCx(after)) => before.moved_secret(after),
+            (Self::Kazoo(before), PbxConnection::Kazoo(after)) => before.moved_secret(after),
+            (Self::ThreeCx(before), PbxConnection::ThreeCx(after)) => before.moved_secret(after),
             (Self::Kazoo(_) | Self::ThreeCx(_) | Self::Teams(_), _) => None,
+        }
+    }
+
+    /// The fields (the API's names) whose values differ in `after`, secrets aside (never compared: a change names
+    /// each secret it writes, equal or not, so that its list cannot confirm a guess). Another type: `_type` alone
+    /// (the API never changes a profile's type).
+    #[must_use]
+    pub fn differences<T>(&self, after: &PbxConnection<T>) -> Vec<&'static str> {
+        match (self, after) {
+            (Self::Kazoo(before), PbxConnection::Kazoo(after)) => before.differences(after),
+            (Self::ThreeCx(before), PbxConnection::ThreeCx(after)) => before.differences(after),
+            (Self::Teams(before), PbxConnection::Teams(after)) => before.differences(after),
+            _ => vec!["_type"],
+        }
+    }
+
+    /// The connection's credential, if its type has one.
+    #[must_use]
+    pub const fn secret(&self) -> Option<&S> {
+        match self {
+            Self::Kazoo(kazoo) => Some(&kazoo.api_key),
+            Self::ThreeCx(three_cx) => Some(&three_cx.password),
+            Self::Teams(_) => None,
         }
     }
 
@@ -273,6 +296,11 @@ impl<S> From<teams::TeamsConnection> for PbxConnection<S> {
     }
 }
 
+/// The fields whose flag is set: what the `differences` of a profile and its connections list.
+fn differing<const N: usize>(fields: [(&'static str, bool); N]) -> Vec<&'static str> {
+    fields.into_iter().filter_map(|(field, differs)| differs.then_some(field)).collect()
+}
+
 /// A PBX connection profile attached to a customer. Every field is a parsed value, so a profile is valid by
 /// construction. `PbxProfile<Withheld>` is the same profile read without its secrets (to be shown, never to
 /// connect).
@@ -317,6 +345,21 @@ impl<S> PbxProfile<S> {
         self.connection.instance_id()
     }
 
+    /// The fields (the API's names) whose values differ in `after`, secrets aside (see
+    /// [`PbxConnection::differences`]), in the order of the API's names.
+    #[must_use]
+    pub fn differences<T>(&self, after: &PbxProfile<T>) -> Vec<&'static str> {
+        let mut fields = differing([
+            ("name", self.name != after.name),
+            ("countryCode", self.country_code != after.country_code),
+            ("enabled", self.enabled != after.enabled),
+        ]);
+        fields.extend(self.connection.differences(&after.connection));
+        fields.sort_unstable();
+        fields.dedup();
+        fields
+    }
+
     /// The same profile without its secrets, as a read that never shows them returns it.
     #[must_use]
     pub fn withheld(self) -> PbxProfile<Withheld> {
@@ -329,6 +372,36 @@ impl<S> PbxProfile<S> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn differences_name_the_api_fields_that_changed_and_never_a_secret() {
+        use crate::three_cx::{RecordingArchive, ThreeCxConnection};
+        let (id, customer) =
+            (PbxId::from_uuid(uuid::Uuid::from_u128(1)), CustomerId::from_uuid(uuid::Uuid::from_u128(2)));
+        let name = ProfileName::parse("Main").unwrap();
+        let profile = PbxProfile::new(id, customer, name, CountryCode::US, PbxConnection::example(PbxType::Kazoo));
+        assert!(profile.differences(&profile).is_empty());
+        let mut after = profile.clone().withheld();
+        after.name = ProfileName::parse("New").unwrap();
+        after.enabled = true;
+        let PbxConnection::Kazoo(kazoo) = &mut after.connection else { unreachable!() };
+        kazoo.monitor_sub_accounts = true;
+        assert_eq!(profile.differences(&after), ["enabled", "monitorSubAccounts", "name"], "the key not compared");
+
+        let three_cx = PbxConnection::example(PbxType::ThreeCx);
+        let PbxConnection::ThreeCx(before) = &three_cx else { unreachable!() };
+        let frequency = before.recording_archive.frequency().or(Some(crate::TimeSpan::MAX));
+        let archived = ThreeCxConnection {
+            recording_archive: RecordingArchive::new(!before.recording_archive.is_enabled(), frequency).unwrap(),
+            ..before.clone()
+        };
+        let mut expected = vec!["enableRecordingArchive"];
+        if before.recording_archive.frequency() != frequency {
+            expected.push("recordingArchiveFrequency");
+        }
+        assert_eq!(three_cx.differences(&PbxConnection::from(archived)), expected);
+        assert_eq!(three_cx.differences(&PbxConnection::example(PbxType::Teams)), ["_type"]);
+    }
 
     #[test]
     fn spellings_of_one_instance_share_a_normal_form() {

@@ -44,6 +44,12 @@ pub struct TeamsConnection {
 }
 
 impl TeamsConnection {
+    /// The fields (the API's names) whose values differ in `after`.
+    #[must_use]
+    pub fn differences(&self, after: &Self) -> Vec<&'static str> {
+        super::differing([("microsoftTenantId", self.microsoft_tenant_id != after.microsoft_tenant_id)])
+    }
+
     /// The PBX instance: the Microsoft tenant id.
     #[must_use]
     pub fn instance(&self) -> &str {

@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use pbx_domain::kazoo::{AccountId, KazooConnection};
-use pbx_domain::{HttpUrl, WsUrl};
+use pbx_domain::{HttpUrl, Secret, WsUrl};
 use serde::{Deserialize, Serialize};
 
-use super::{Credential, Stored, StoredSecrets};
+use super::{Credential, StoredSecrets};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,14 +21,19 @@ struct Secrets {
     api_key: String,
 }
 
-pub(super) fn store(kazoo: &KazooConnection) -> anyhow::Result<Stored> {
+/// The stored settings of a Kazoo connection: all but the account (the row's instance) and the key.
+pub(super) fn settings<S>(kazoo: &KazooConnection<S>) -> anyhow::Result<serde_json::Value> {
     let settings = Settings {
         host_rest: kazoo.host_rest.to_string(),
         host_websocket: kazoo.host_websocket.to_string(),
         monitor_sub_accounts: kazoo.monitor_sub_accounts,
     };
-    let secrets = Secrets { api_key: kazoo.api_key.expose().to_owned() };
-    Ok(Stored { settings: serde_json::to_value(settings)?, secrets: serde_json::to_value(secrets)? })
+    Ok(serde_json::to_value(settings)?)
+}
+
+/// The stored secrets of a Kazoo connection whose API key is `api_key`.
+pub(super) fn secrets(api_key: &Secret) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(Secrets { api_key: api_key.expose().to_owned() })?)
 }
 
 /// Whether the stored settings of a Kazoo profile monitor its sub-accounts (`None` when they cannot be read).

@@ -24,6 +24,32 @@ struct Stored {
     secrets: serde_json::Value,
 }
 
+impl Stored {
+    /// The stored form of a new connection.
+    fn of(connection: &PbxConnection) -> anyhow::Result<Self> {
+        Ok(Self { settings: settings(connection)?, secrets: secrets(connection.pbx_type(), connection.secret())? })
+    }
+}
+
+/// The stored settings of a connection: its fields but the instance (a column of its own) and the secret.
+fn settings<S>(connection: &PbxConnection<S>) -> anyhow::Result<serde_json::Value> {
+    match connection {
+        PbxConnection::Kazoo(kazoo) => kazoo::settings(kazoo),
+        PbxConnection::ThreeCx(three_cx) => three_cx::settings(three_cx),
+        PbxConnection::Teams(_) => Ok(teams::nothing()),
+    }
+}
+
+/// The stored secrets of a connection of `pbx_type` whose credential is `secret` (a type without one has none).
+fn secrets(pbx_type: PbxType, secret: Option<&Secret>) -> anyhow::Result<serde_json::Value> {
+    match (pbx_type, secret) {
+        (PbxType::Kazoo, Some(api_key)) => kazoo::secrets(api_key),
+        (PbxType::ThreeCx, Some(password)) => three_cx::secrets(password),
+        (PbxType::Teams, None) => Ok(teams::nothing()),
+        (pbx_type, _) => Err(anyhow!("a {pbx_type} connection's secrets do not match its type")),
+    }
+}
+
 /// A row's secrets as a load has them: decrypted, or not read at all (a profile read to be shown).
 pub(super) enum StoredSecrets {
     Decrypted(serde_json::Value),
@@ -33,11 +59,14 @@ pub(super) enum StoredSecrets {
 /// What a load puts in each credential of a connection: the [`Secret`] from the decrypted secrets, or [`Withheld`]
 /// without looking at them.
 pub(super) trait Credential: Sized {
+    /// Whether the load needs the row's secrets decrypted.
+    const DECRYPTED: bool;
     /// The credential that `pick` takes from the type's secrets `T`.
     fn read<T: DeserializeOwned>(secrets: &StoredSecrets, pick: impl FnOnce(T) -> String) -> anyhow::Result<Self>;
 }
 
 impl Credential for Secret {
+    const DECRYPTED: bool = true;
     fn read<T: DeserializeOwned>(secrets: &StoredSecrets, pick: impl FnOnce(T) -> String) -> anyhow::Result<Self> {
         match secrets {
             StoredSecrets::Decrypted(value) => Ok(Self::parse(&pick(T::deserialize(value)?))?),
@@ -47,6 +76,7 @@ impl Credential for Secret {
 }
 
 impl Credential for Withheld {
+    const DECRYPTED: bool = false;
     fn read<T: DeserializeOwned>(_: &StoredSecrets, _: impl FnOnce(T) -> String) -> anyhow::Result<Self> {
         Ok(Self)
     }
@@ -84,14 +114,6 @@ pub(crate) async fn probe(prober: &HttpProber, connection: &PbxConnection, budge
         PbxConnection::Kazoo(kazoo) => kazoo::check::probe(prober, kazoo, budget).await,
         PbxConnection::Teams(teams) => teams::check::probe(prober, teams, budget).await,
         PbxConnection::ThreeCx(_) => Findings::default(),
-    }
-}
-
-fn store(connection: &PbxConnection) -> anyhow::Result<Stored> {
-    match connection {
-        PbxConnection::Kazoo(kazoo) => kazoo::store(kazoo),
-        PbxConnection::ThreeCx(three_cx) => three_cx::store(three_cx),
-        PbxConnection::Teams(teams) => Ok(teams::store(teams)),
     }
 }
 

@@ -9,7 +9,7 @@ use pbx_application::{
     Attachment, InsertPbxError, NewEvent, Page, PbxRepository, PbxSummary, ProfileToChange, RepositoryError,
     ShownProfile, Versioned, WriteError,
 };
-use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId};
+use pbx_domain::{CountryCode, Customer, CustomerId, PbxId, PbxProfile, PbxType, ResellerId, Secret, Withheld};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
@@ -25,7 +25,7 @@ use crate::queries::{ConnectionColumns, ShownRow, SummaryRow};
 use crate::unit_of_work::{Applied, Change, Returning, WriteErr};
 use crate::{Database, SecretCipher, queries};
 
-use super::{StoredSecrets, load, store};
+use super::{Credential, Stored, StoredSecrets, load};
 
 /// [`PbxRepository`] over SeaORM.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ impl SeaOrmPbxRepository {
     }
 
     fn content(&self, profile: &PbxProfile) -> anyhow::Result<Content> {
-        let stored = store(&profile.connection)?;
+        let stored = Stored::of(&profile.connection)?;
         let secrets = self.cipher.encrypt(&serde_json::to_vec(&stored.secrets)?, profile.id.as_uuid().as_bytes())?;
         let instance = profile.instance_id();
         Ok(Content {
@@ -69,10 +69,13 @@ impl SeaOrmPbxRepository {
         })
     }
 
-    /// The profile of a whole row, secrets decrypted.
-    fn to_domain(&self, row: pbx_profile::Model) -> anyhow::Result<Versioned<PbxProfile>> {
-        let secrets = self.cipher.decrypt(&row.secrets, row.id.as_bytes())?;
-        let secrets = StoredSecrets::Decrypted(serde_json::from_slice(&secrets)?);
+    /// The profile of a whole row, its secrets decrypted when `S` holds them.
+    fn to_domain<S: Credential>(&self, row: pbx_profile::Model) -> anyhow::Result<Versioned<PbxProfile<S>>> {
+        let secrets = if S::DECRYPTED {
+            StoredSecrets::Decrypted(serde_json::from_slice(&self.cipher.decrypt(&row.secrets, row.id.as_bytes())?)?)
+        } else {
+            StoredSecrets::NotRead
+        };
         let shown = ShownRow {
             id: row.id,
             customer_id: row.customer_id,
@@ -85,6 +88,44 @@ impl SeaOrmPbxRepository {
             version: row.version,
         };
         load(shown, &secrets)
+    }
+
+    /// The columns a change from `before` to `after` sets, with their values: those whose values differ, and the
+    /// secrets only when `secret` is a new one (encrypted then; the stored ones are kept, never read).
+    fn changed_columns(
+        &self,
+        before: &PbxProfile<Withheld>,
+        after: &PbxProfile<Withheld>,
+        secret: Option<&Secret>,
+    ) -> anyhow::Result<Vec<(pbx_profile::Column, sea_orm::Value)>> {
+        use pbx_profile::Column;
+        let mut columns: Vec<(Column, sea_orm::Value)> = Vec::new();
+        if before.pbx_type() != after.pbx_type() {
+            columns.push((Column::PbxType, after.pbx_type().as_str().into()));
+        }
+        let instance = after.instance_id().value();
+        if before.instance_id().value() != instance {
+            columns.push((Column::InstanceId, instance.into()));
+            columns.push((Column::InstanceKey, instance_key(instance).into()));
+        }
+        if before.name != after.name {
+            columns.push((Column::Name, after.name.as_str().into()));
+        }
+        if before.country_code != after.country_code {
+            columns.push((Column::CountryCode, after.country_code.as_str().into()));
+        }
+        if before.enabled != after.enabled {
+            columns.push((Column::Enabled, after.enabled.into()));
+        }
+        let settings = super::settings(&after.connection)?;
+        if super::settings(&before.connection)? != settings {
+            columns.push((Column::Settings, settings.into()));
+        }
+        if let Some(secret) = secret {
+            let secrets = serde_json::to_vec(&super::secrets(after.pbx_type(), Some(secret))?)?;
+            columns.push((Column::Secrets, self.cipher.encrypt(&secrets, after.id.as_uuid().as_bytes())?.into()));
+        }
+        Ok(columns)
     }
 
     /// The row of a new profile, secrets encrypted.
@@ -140,14 +181,34 @@ impl SeaOrmPbxRepository {
     }
 
     /// A row read by id, as a profile.
-    fn read_back(
+    fn read_back<S: Credential>(
         &self,
         id: PbxId,
         row: Option<pbx_profile::Model>,
-    ) -> Result<Option<Versioned<PbxProfile>>, RepositoryError> {
+    ) -> Result<Option<Versioned<PbxProfile<S>>>, RepositoryError> {
         row.map(|row| self.to_domain(row).with_context(|| format!("PBX profile {id} cannot be read back")))
             .transpose()
             .map_err(RepositoryError::Unexpected)
+    }
+
+    /// What a change reads of the profile `id` (its secrets decrypted when `S` holds them), in one query.
+    async fn to_change<S: Credential>(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        id: PbxId,
+    ) -> Result<Option<ProfileToChange<S>>, RepositoryError> {
+        let statement = queries::profile_to_change(self.db.backend(), reseller, customer_id, id);
+        let Some(row) = self.db.connection().query_one_raw(statement).await.map_err(repository_error)? else {
+            return Ok(None);
+        };
+        let read = || -> anyhow::Result<_> {
+            let country = CountryCode::parse(&row.try_get::<String>("", "customer_country")?)?;
+            let connection = ConnectionColumns::from_query_result(&row, "")?.status()?;
+            Ok((pbx_profile::Model::from_query_result(&row, "")?, country, connection))
+        };
+        let (model, customer_country, connection) = read().map_err(RepositoryError::Unexpected)?;
+        Ok(self.read_back(id, Some(model))?.map(|current| ProfileToChange { current, customer_country, connection }))
     }
 
     /// After a write that matched no row: is the row gone, or at another version?
@@ -285,17 +346,16 @@ impl PbxRepository for SeaOrmPbxRepository {
         customer_id: CustomerId,
         id: PbxId,
     ) -> Result<Option<ProfileToChange>, RepositoryError> {
-        let statement = queries::profile_to_change(self.db.backend(), reseller, customer_id, id);
-        let Some(row) = self.db.connection().query_one_raw(statement).await.map_err(repository_error)? else {
-            return Ok(None);
-        };
-        let read = || -> anyhow::Result<_> {
-            let country = CountryCode::parse(&row.try_get::<String>("", "customer_country")?)?;
-            let connection = ConnectionColumns::from_query_result(&row, "")?.status()?;
-            Ok((pbx_profile::Model::from_query_result(&row, "")?, country, connection))
-        };
-        let (model, customer_country, connection) = read().map_err(RepositoryError::Unexpected)?;
-        Ok(self.read_back(id, Some(model))?.map(|current| ProfileToChange { current, customer_country, connection }))
+        self.to_change(reseller, customer_id, id).await
+    }
+
+    async fn find_created(
+        &self,
+        reseller: ResellerId,
+        customer_id: CustomerId,
+        id: PbxId,
+    ) -> Result<Option<ProfileToChange<Secret>>, RepositoryError> {
+        self.to_change(reseller, customer_id, id).await
     }
 
     async fn find_visible(
@@ -328,33 +388,34 @@ impl PbxRepository for SeaOrmPbxRepository {
         rows.into_iter().map(summary).collect::<anyhow::Result<_>>().map_err(RepositoryError::Unexpected)
     }
 
-    async fn update(&self, profile: &PbxProfile, expected_version: u64, event: &NewEvent) -> Result<u64, WriteError> {
-        let content = self.content(profile).map_err(RepositoryError::Unexpected)?;
+    async fn update(
+        &self,
+        before: &PbxProfile<Withheld>,
+        after: &PbxProfile<Withheld>,
+        secret: Option<Secret>,
+        expected_version: u64,
+        event: &NewEvent,
+    ) -> Result<u64, WriteError> {
         let expected = i64::try_from(expected_version).map_err(|e| RepositoryError::Unexpected(e.into()))?;
-        let update = pbx_profile::Entity::update_many()
-            .col_expr(pbx_profile::Column::PbxType, Expr::value(content.pbx_type))
-            .col_expr(pbx_profile::Column::InstanceId, Expr::value(content.instance_id))
-            .col_expr(pbx_profile::Column::InstanceKey, Expr::value(content.instance_key))
-            .col_expr(pbx_profile::Column::Name, Expr::value(content.name))
-            .col_expr(pbx_profile::Column::CountryCode, Expr::value(content.country_code))
-            .col_expr(pbx_profile::Column::Enabled, Expr::value(content.enabled))
-            .col_expr(pbx_profile::Column::Settings, Expr::value(content.settings))
-            .col_expr(pbx_profile::Column::Secrets, Expr::value(content.secrets))
+        let columns = self.changed_columns(before, after, secret.as_ref()).map_err(RepositoryError::Unexpected)?;
+        let mut update = pbx_profile::Entity::update_many();
+        for (column, value) in columns {
+            update = update.col_expr(column, Expr::value(value));
+        }
+        let update = update
             .col_expr(pbx_profile::Column::Version, Expr::value(expected + 1))
-            .filter(pbx_profile::Column::Id.eq(profile.id.as_uuid()))
-            .filter(pbx_profile::Column::CustomerId.eq(profile.customer_id.as_uuid()))
+            .filter(pbx_profile::Column::Id.eq(after.id.as_uuid()))
+            .filter(pbx_profile::Column::CustomerId.eq(after.customer_id.as_uuid()))
             .filter(pbx_profile::Column::Version.eq(expected))
             .build(self.db.backend());
         let mut statements = vec![update];
         // A connection field changed: the last check's result is of another connection.
-        if event.changes_connection(profile.pbx_type()) {
-            statements.push(crate::connection_store::reset(self.db.backend(), profile.id));
+        if event.changes_connection(after.pbx_type()) {
+            statements.push(crate::connection_store::reset(self.db.backend(), after.id));
         }
         match self.db.apply(Change::recorded(statements, vec![event.clone()])).await {
             Ok(Applied::Written { .. }) => Ok(expected_version + 1),
-            Ok(Applied::Unmatched | Applied::KeyTaken) => {
-                Err(self.why_unmatched(profile.customer_id, profile.id).await)
-            }
+            Ok(Applied::Unmatched | Applied::KeyTaken) => Err(self.why_unmatched(after.customer_id, after.id).await),
             Err(e) if is_unique_violation(&e) => Err(WriteError::InstanceAttached),
             Err(e) => Err(repository_error(e).into()),
         }

@@ -4,10 +4,9 @@
 use pbx_domain::teams::{MicrosoftTenantId, TeamsConnection};
 use serde_json::json;
 
-use super::Stored;
-
-pub(super) fn store(_teams: &TeamsConnection) -> Stored {
-    Stored { settings: json!({}), secrets: json!({}) }
+/// The stored settings of a Teams connection, and its stored secrets: none (the tenant is the row's instance).
+pub(super) fn nothing() -> serde_json::Value {
+    json!({})
 }
 
 pub(super) fn load(instance_id: &str) -> anyhow::Result<TeamsConnection> {

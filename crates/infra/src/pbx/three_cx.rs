@@ -1,11 +1,11 @@
 //! The stored form of a 3CX connection.
 
 use anyhow::Context;
-use pbx_domain::TimeSpan;
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
+use pbx_domain::{Secret, TimeSpan};
 use serde::{Deserialize, Serialize};
 
-use super::{Credential, Stored, StoredSecrets};
+use super::{Credential, StoredSecrets};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -20,15 +20,20 @@ struct Secrets {
     password: String,
 }
 
-pub(super) fn store(three_cx: &ThreeCxConnection) -> anyhow::Result<Stored> {
+/// The stored settings of a 3CX connection: all but the licence (the row's instance) and the password.
+pub(super) fn settings<S>(three_cx: &ThreeCxConnection<S>) -> anyhow::Result<serde_json::Value> {
     let archive = three_cx.recording_archive;
     let settings = Settings {
         username: three_cx.username.to_string(),
         enable_recording_archive: archive.is_enabled(),
         recording_archive_frequency: archive.frequency().map(|f| f.to_string()),
     };
-    let secrets = Secrets { password: three_cx.password.expose().to_owned() };
-    Ok(Stored { settings: serde_json::to_value(settings)?, secrets: serde_json::to_value(secrets)? })
+    Ok(serde_json::to_value(settings)?)
+}
+
+/// The stored secrets of a 3CX connection whose password is `password`.
+pub(super) fn secrets(password: &Secret) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(Secrets { password: password.expose().to_owned() })?)
 }
 
 pub(super) fn load<S: Credential>(

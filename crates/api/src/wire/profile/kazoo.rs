@@ -2,13 +2,13 @@
 
 use pbx_application::pbx::NewProfile;
 use pbx_domain::kazoo::{AccountId, KazooConnection};
-use pbx_domain::{HttpUrl, PbxProfile, Secret, WsUrl};
+use pbx_domain::{HttpUrl, PbxProfile, Secret, Withheld, WsUrl};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::{Common, Credential, Shown, country_code, flag, optional_flag};
+use super::{Base, Common, Credential, Shown, country_code, flag, optional_flag};
 use crate::wire::field::{Field, FieldProblem, Problems};
 use crate::wire::text::Text;
 use crate::wire::{Guid, values};
@@ -79,15 +79,24 @@ fn api_key() -> Schema {
 }
 
 impl KazooBody {
-    /// The profile, or every problem with the body.
-    pub(crate) fn parse(self) -> Result<NewProfile, Vec<FieldProblem>> {
+    /// The profile, or every problem with the body; `base` gives the fields the body leaves out.
+    pub(super) fn parse<S: From<Secret> + Clone>(
+        self,
+        base: &Base<'_, KazooConnection<Withheld>, S>,
+    ) -> Result<NewProfile<S>, Vec<FieldProblem>> {
         let mut problems = Problems::default();
-        let common = Common::parse(self.name, self.country_code, &mut problems);
-        let host_rest = self.host_rest.required("hostRest", HttpUrl::parse, &mut problems);
-        let host_websocket = self.host_websocket.required("hostWebsocket", WsUrl::parse, &mut problems);
-        let account_id = self.account_id.required("accountId", AccountId::parse, &mut problems);
-        let api_key = self.api_key.required("apiKey", Secret::parse, &mut problems);
-        let monitor_sub_accounts = self.monitor_sub_accounts.or("monitorSubAccounts", false, &mut problems);
+        let p = &mut problems;
+        let common = Common::parse(self.name, self.country_code, base, p);
+        let kept = base.keep("hostRest", |k| k.host_rest.clone());
+        let host_rest = self.host_rest.or_kept(kept, |f| f.required("hostRest", HttpUrl::parse, p));
+        let kept = base.keep("hostWebsocket", |k| k.host_websocket.clone());
+        let host_websocket = self.host_websocket.or_kept(kept, |f| f.required("hostWebsocket", WsUrl::parse, p));
+        let kept = base.keep("accountId", |k| k.account_id.clone());
+        let account_id = self.account_id.or_kept(kept, |f| f.required("accountId", AccountId::parse, p));
+        let written = |key: &str| Secret::parse(key).map(S::from);
+        let api_key = self.api_key.or_kept(base.keep_secret("apiKey"), |f| f.required("apiKey", written, p));
+        let kept = base.keep("monitorSubAccounts", |k| k.monitor_sub_accounts);
+        let monitor_sub_accounts = self.monitor_sub_accounts.or_kept(kept, |f| f.or("monitorSubAccounts", false, p));
         problems.or_build(|| {
             let connection = KazooConnection {
                 host_rest: host_rest?,

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use json_patch::PatchOperation;
 use pbx_application::PbxSummary;
 use pbx_application::pbx::{InstanceLookup, NewProfile, ProfileChange};
-use pbx_domain::{CountryCode, PbxConnection, PbxProfile, PbxType, ProfileName, Secret, Withheld};
+use pbx_domain::{CountryCode, PbxConnection, PbxProfile, PbxType, ProfileName, Secret, SecretEdit, Withheld};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -19,7 +19,7 @@ use utoipa::openapi::schema::{Discriminator, OneOfBuilder, Schema, SchemaType, T
 use utoipa::openapi::{ObjectBuilder, Ref, RefOr};
 
 use super::field::{Field, FieldProblem, Problems};
-use super::patch::{PatchTarget, Rules, patch_document, patch_view};
+use super::patch::{PatchTarget, Rules, edits, patch_document, to_object};
 use super::{Body, Fields, Guid, parse_body, values};
 use crate::ApiError;
 use kazoo::{KazooBody, KazooView};
@@ -53,6 +53,51 @@ pub(crate) fn country_code() -> Schema {
 /// Fields of a profile that the service sets; a client may not send them on create.
 const SET_BY_SERVICE: &[&str] = &["id", "tenantId", "enabled"];
 
+/// Where the fields a body leaves out come from: nowhere for a create (each is missing), or, for a patch, the
+/// profile it changes — a field the patch does not name keeps its value, unparsed, and the secret is kept unread.
+/// `C` is the type's connection; `S` the credential a body makes ([`Secret`], or [`SecretEdit`] for a patch).
+pub(super) struct Base<'a, C, S> {
+    patched: Option<Patched<'a, C, S>>,
+}
+
+struct Patched<'a, C, S> {
+    profile: &'a PbxProfile<Withheld>,
+    connection: &'a C,
+    /// The fields the patch names.
+    named: &'a [String],
+    /// The credential of a secret the patch does not write.
+    kept: S,
+}
+
+impl<'a, C> Base<'a, C, SecretEdit> {
+    /// A patch's: the fields it does not name come from `profile`, whose connection is `connection`.
+    fn patch(profile: &'a PbxProfile<Withheld>, connection: &'a C, named: &'a [String]) -> Self {
+        Self { patched: Some(Patched { profile, connection, named, kept: SecretEdit::Kept }) }
+    }
+}
+
+impl<'a, C, S: Clone> Base<'a, C, S> {
+    /// A create's: every field comes from the body.
+    pub(super) const NEW: Self = Self { patched: None };
+
+    /// The value of `field` when a patch does not name it: `value` of the connection it changes.
+    pub(super) fn keep<U>(&self, field: &str, value: impl FnOnce(&'a C) -> U) -> Option<U> {
+        let patched = self.patched.as_ref().filter(|p| !p.named.iter().any(|named| named == field))?;
+        Some(value(patched.connection))
+    }
+
+    /// The secret `field` when a patch does not write it: the stored one, kept.
+    pub(super) fn keep_secret(&self, field: &str) -> Option<S> {
+        self.keep(field, |_| ()).and_then(|()| self.patched.as_ref().map(|p| p.kept.clone()))
+    }
+
+    /// The value of a field every type has when a patch does not name it: `value` of the profile it changes.
+    fn keep_common<U>(&self, field: &str, value: impl FnOnce(&'a PbxProfile<Withheld>) -> U) -> Option<U> {
+        let patched = self.patched.as_ref().filter(|p| !p.named.iter().any(|named| named == field))?;
+        Some(value(patched.profile))
+    }
+}
+
 /// The fields every PBX type has, parsed.
 pub(super) struct Common {
     name: ProfileName,
@@ -61,14 +106,22 @@ pub(super) struct Common {
 
 impl Common {
     /// `name` and `countryCode`, or `None` after noting their problems.
-    pub(super) fn parse(name: Field<String>, country_code: Field<String>, problems: &mut Problems) -> Option<Self> {
-        let name = name.required("name", ProfileName::parse, problems);
-        let country_code = country_code.optional("countryCode", CountryCode::parse, problems);
+    pub(super) fn parse<C, S: Clone>(
+        name: Field<String>,
+        country_code: Field<String>,
+        base: &Base<'_, C, S>,
+        problems: &mut Problems,
+    ) -> Option<Self> {
+        let kept = base.keep_common("name", |p| p.name.clone());
+        let name = name.or_kept(kept, |name| name.required("name", ProfileName::parse, problems));
+        let kept = base.keep_common("countryCode", |p| Some(p.country_code));
+        let country_code =
+            country_code.or_kept(kept, |code| code.optional("countryCode", CountryCode::parse, problems));
         Some(Self { name: name?, country_code: country_code? })
     }
 
     /// The profile with `connection`.
-    pub(super) fn with(self, connection: PbxConnection) -> Option<NewProfile> {
+    pub(super) fn with<S>(self, connection: PbxConnection<S>) -> Option<NewProfile<S>> {
         Some(NewProfile { name: self.name, country_code: self.country_code, connection })
     }
 }
@@ -172,7 +225,7 @@ pub(crate) fn pbx_type(object: &Map<String, Value>) -> Result<PbxType, FieldProb
 ///
 /// # Errors
 /// [`ApiError::Invalid`] naming each such host.
-pub(crate) fn check_hosts(connection: &PbxConnection, allow_private: bool, prefix: &str) -> Result<(), ApiError> {
+pub(crate) fn check_hosts<S>(connection: &PbxConnection<S>, allow_private: bool, prefix: &str) -> Result<(), ApiError> {
     if allow_private {
         return Ok(());
     }
@@ -195,25 +248,43 @@ pub(crate) fn check_hosts(connection: &PbxConnection, allow_private: bool, prefi
 
 pub(crate) fn parse(object: Map<String, Value>) -> Result<NewProfile, Vec<FieldProblem>> {
     match pbx_type(&object).map_err(|problem| vec![problem])? {
-        PbxType::Kazoo => parse_body(object, KazooBody::parse),
-        PbxType::ThreeCx => parse_body(object, ThreeCxBody::parse),
-        PbxType::Teams => parse_body(object, TeamsBody::parse),
+        PbxType::Kazoo => parse_body(object, |body: KazooBody| body.parse(&Base::NEW)),
+        PbxType::ThreeCx => parse_body(object, |body: ThreeCxBody| body.parse(&Base::NEW)),
+        PbxType::Teams => parse_body(object, |body: TeamsBody| body.parse(&Base::NEW)),
     }
 }
 
-/// What `operations` make of `current`: its view (secrets included, never sent) patched, then read back as the
-/// body of a create, so that a patched profile passes every rule a new one does.
+/// What `operations` make of `current`: the fields they name read by the rules of a create, one by one, the
+/// others kept as they are (valid already), the secret kept unread unless written.
 ///
 /// # Errors
-/// 400 listing every operation that cannot apply or every problem of the patched profile; 409 for a failed
+/// 400 listing every operation that cannot apply or every problem of the fields they leave; 409 for a failed
 /// `test`.
-pub(crate) fn patched(current: &PbxProfile, operations: Vec<PatchOperation>) -> Result<ProfileChange, ApiError> {
+pub(crate) fn patched(
+    current: &PbxProfile<Withheld>,
+    operations: Vec<PatchOperation>,
+) -> Result<ProfileChange, ApiError> {
     let rules = rules(current.pbx_type());
     let secrets_written = rules.secrets_written(&operations);
-    let mut view = patch_view(ProfileView::new(current, Secrets::Shown, &[], None), operations, &rules)?;
-    let enabled: Field<bool> = view.remove("enabled").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    let view = || to_object(ProfileView::new(current, Secrets::Hidden, &[], None), &rules);
+    let mut edits = edits(view, operations, &rules)?;
+    let enabled: Field<bool> = match edits.take("enabled") {
+        None => Field::Given(current.enabled),
+        Some(value) => serde_json::from_value(value).unwrap_or_default(),
+    };
+    let named = edits.fields();
+    let mut body = edits.into_object();
+    body.insert("_type".to_owned(), Value::from(current.pbx_type().as_str()));
     let mut problems = Problems::default();
-    let profile = parse(view).map_err(|found| problems.extend(found)).ok();
+    let profile = match &current.connection {
+        PbxConnection::Kazoo(kazoo) => parse_body(body, |b: KazooBody| b.parse(&Base::patch(current, kazoo, &named))),
+        PbxConnection::ThreeCx(three_cx) => {
+            parse_body(body, |b: ThreeCxBody| b.parse(&Base::patch(current, three_cx, &named)))
+        }
+        PbxConnection::Teams(teams) => parse_body(body, |b: TeamsBody| b.parse(&Base::patch(current, teams, &named))),
+    }
+    .map_err(|found| problems.extend(found))
+    .ok();
     let enabled = match enabled {
         Field::Missing => {
             problems.push("enabled", "is required");

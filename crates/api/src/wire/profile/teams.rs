@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::{Common, Shown, country_code};
+use super::{Base, Common, Shown, country_code};
 use crate::wire::Guid;
 use crate::wire::field::{Field, FieldProblem, Problems};
 use crate::wire::text::Text;
@@ -46,11 +46,17 @@ fn name() -> Schema {
 }
 
 impl TeamsBody {
-    /// The profile, or every problem with the body.
-    pub(crate) fn parse(self) -> Result<NewProfile, Vec<FieldProblem>> {
+    /// The profile, or every problem with the body; `base` gives the fields the body leaves out.
+    pub(super) fn parse<S: Clone>(
+        self,
+        base: &Base<'_, TeamsConnection, S>,
+    ) -> Result<NewProfile<S>, Vec<FieldProblem>> {
         let mut problems = Problems::default();
-        let common = Common::parse(self.name, self.country_code, &mut problems);
-        let tenant = self.microsoft_tenant_id.required("microsoftTenantId", MicrosoftTenantId::parse, &mut problems);
+        let p = &mut problems;
+        let common = Common::parse(self.name, self.country_code, base, p);
+        let kept = base.keep("microsoftTenantId", |t| t.microsoft_tenant_id.clone());
+        let tenant =
+            self.microsoft_tenant_id.or_kept(kept, |f| f.required("microsoftTenantId", MicrosoftTenantId::parse, p));
         problems.or_build(|| common?.with(TeamsConnection { microsoft_tenant_id: tenant? }.into()))
     }
 }

@@ -2,13 +2,13 @@
 
 use pbx_application::pbx::NewProfile;
 use pbx_domain::three_cx::{LicenseKey, RecordingArchive, ThreeCxConnection, Username};
-use pbx_domain::{PbxProfile, Secret, TimeSpan};
+use pbx_domain::{PbxProfile, Secret, TimeSpan, Withheld};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa::openapi::Schema;
 
-use super::{Common, Credential, Shown, country_code, flag, optional_flag};
+use super::{Base, Common, Credential, Shown, country_code, flag, optional_flag};
 use crate::wire::field::{Field, FieldProblem, Problems};
 use crate::wire::text::Text;
 use crate::wire::{Guid, values};
@@ -95,16 +95,26 @@ pub(crate) fn add_conditions(schema: &mut Value) {
 }
 
 impl ThreeCxBody {
-    /// The profile, or every problem with the body.
-    pub(crate) fn parse(self) -> Result<NewProfile, Vec<FieldProblem>> {
+    /// The profile, or every problem with the body; `base` gives the fields the body leaves out.
+    pub(super) fn parse<S: From<Secret> + Clone>(
+        self,
+        base: &Base<'_, ThreeCxConnection<Withheld>, S>,
+    ) -> Result<NewProfile<S>, Vec<FieldProblem>> {
         let mut problems = Problems::default();
-        let common = Common::parse(self.name, self.country_code, &mut problems);
-        let license_key = self.license_key.required("licenseKey", LicenseKey::parse, &mut problems);
-        let username = self.username.required("username", Username::parse, &mut problems);
-        let password = self.password.required("password", Secret::parse, &mut problems);
-        let archiving = self.enable_recording_archive.or("enableRecordingArchive", false, &mut problems);
-        let frequency =
-            self.recording_archive_frequency.optional("recordingArchiveFrequency", TimeSpan::parse, &mut problems);
+        let p = &mut problems;
+        let common = Common::parse(self.name, self.country_code, base, p);
+        let kept = base.keep("licenseKey", |c| c.license_key.clone());
+        let license_key = self.license_key.or_kept(kept, |f| f.required("licenseKey", LicenseKey::parse, p));
+        let kept = base.keep("username", |c| c.username.clone());
+        let username = self.username.or_kept(kept, |f| f.required("username", Username::parse, p));
+        let written = |password: &str| Secret::parse(password).map(S::from);
+        let password = self.password.or_kept(base.keep_secret("password"), |f| f.required("password", written, p));
+        let kept = base.keep("enableRecordingArchive", |c| c.recording_archive.is_enabled());
+        let archiving = self.enable_recording_archive.or_kept(kept, |f| f.or("enableRecordingArchive", false, p));
+        let kept = base.keep("recordingArchiveFrequency", |c| c.recording_archive.frequency());
+        let frequency = self
+            .recording_archive_frequency
+            .or_kept(kept, |f| f.optional("recordingArchiveFrequency", TimeSpan::parse, p));
         let archive = match (archiving, frequency) {
             (Some(archiving), Some(frequency)) => RecordingArchive::new(archiving, frequency)
                 .map_err(|e| problems.push("recordingArchiveFrequency", e.to_string()))

@@ -50,9 +50,20 @@ impl<S> KazooConnection<S> {
 
     /// The API key (the API's field name) when `after` sends it to another host, with the fields that move it.
     #[must_use]
-    pub fn moved_secret(&self, after: &Self) -> Option<(&'static str, &'static str)> {
+    pub fn moved_secret<T>(&self, after: &KazooConnection<T>) -> Option<(&'static str, &'static str)> {
         (self.host_rest != after.host_rest || self.host_websocket != after.host_websocket)
             .then_some(("apiKey", "hostRest or hostWebsocket"))
+    }
+
+    /// The fields (the API's names) whose values differ in `after`, the API key aside.
+    #[must_use]
+    pub fn differences<T>(&self, after: &KazooConnection<T>) -> Vec<&'static str> {
+        super::differing([
+            ("hostRest", self.host_rest != after.host_rest),
+            ("hostWebsocket", self.host_websocket != after.host_websocket),
+            ("accountId", self.account_id != after.account_id),
+            ("monitorSubAccounts", self.monitor_sub_accounts != after.monitor_sub_accounts),
+        ])
     }
 }
 

@@ -103,9 +103,21 @@ impl<S> ThreeCxConnection<S> {
     /// The password (the API's field name) when `after` sends it for another licence or user, with the fields
     /// that move it.
     #[must_use]
-    pub fn moved_secret(&self, after: &Self) -> Option<(&'static str, &'static str)> {
+    pub fn moved_secret<T>(&self, after: &ThreeCxConnection<T>) -> Option<(&'static str, &'static str)> {
         (self.license_key != after.license_key || self.username != after.username)
             .then_some(("password", "licenseKey or username"))
+    }
+
+    /// The fields (the API's names) whose values differ in `after`, the password aside.
+    #[must_use]
+    pub fn differences<T>(&self, after: &ThreeCxConnection<T>) -> Vec<&'static str> {
+        let (archive, archive_after) = (self.recording_archive, after.recording_archive);
+        super::differing([
+            ("licenseKey", self.license_key != after.license_key),
+            ("username", self.username != after.username),
+            ("enableRecordingArchive", archive.is_enabled() != archive_after.is_enabled()),
+            ("recordingArchiveFrequency", archive.frequency() != archive_after.frequency()),
+        ])
     }
 }
 
