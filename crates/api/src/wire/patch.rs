@@ -1,7 +1,8 @@
 //! JSON Patch (RFC 6902) as the platform's clients send it (contract §9): the document read into the `json-patch`
-//! crate's operations, checked against what the resource's fields allow, and applied to the resource's own view,
-//! all or nothing. The handler then reads the patched view back through the same body type as a create, so a
-//! patched resource passes every rule a new one does.
+//! crate's operations, checked against what the resource's fields allow, and turned into the edits of the
+//! top-level fields it names, all or nothing. A customer, a webhook or an account applies them to its own view and
+//! reads it back through the same body type as a create; a profile reads only the fields named, by the same rules
+//! (`super::profile::patched`). Either way a patched resource passes every rule a new one does.
 
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
 use serde_json::{Map, Value};
