@@ -296,6 +296,7 @@ async fn each_subscribed_event_is_delivered_signed_in_order_and_retried_with_the
 
     // A test delivery: once, signed, logged (refused here: it is its id's first attempt).
     let ping_path = format!("/api/v1.0/webhooks/{}/ping", created["data"]["id"].as_str().unwrap());
+    let before_ping = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
     let (status, _, pinged) = read(server.post(&ping_path, &owner, &json!({}), &[]).await).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{pinged}");
     let ping_id = pinged["data"]["eventId"].as_str().unwrap().to_owned();
@@ -311,6 +312,8 @@ async fn each_subscribed_event_is_delivered_signed_in_order_and_retried_with_the
     let logged = logged.expect("the ping is in the log");
     assert_eq!((logged["type"].as_str(), logged["status"].as_str()), (Some("webhook.ping"), Some("failed")));
     assert_eq!(logged["lastStatusCode"], 500);
+    let tried = chrono::DateTime::parse_from_rfc3339(logged["lastAttemptAt"].as_str().unwrap()).unwrap();
+    assert!((before_ping..=chrono::Utc::now()).contains(&tried.to_utc()), "when it was tried: {logged}");
     let received = receiver.received.lock().unwrap().clone();
     let request = received.iter().find(|r| r.id == ping_id).expect("the receiver got the ping");
     assert!(pbx_domain::webhook::verify(&secret, &request.signature, &request.id, request.timestamp, &request.body));

@@ -81,6 +81,12 @@ async function main() {
     // A customer, with the keyboard.
     await page.getByText("New customer").click();
     const cf = page.locator("#customer-form");
+    // Its fields in the order of the document's schema (Name first, not alphabetical), and no hint shows the
+    // backticks of the document's CommonMark: a code span reads as code.
+    const firstLabel = (await cf.locator(".field label").first().innerText()).trim();
+    if (firstLabel !== "Name") throw new Error(`the customer form starts with "${firstLabel}", not Name`);
+    const ticked = (await page.locator(".hint").allInnerTexts()).filter((hint) => hint.includes("`"));
+    if (ticked.length) throw new Error(`hints show backticks: ${ticked.join(" | ")}`);
     await cf.getByLabel("Name", { exact: true }).fill("Acme Telecom");
     await cf.getByLabel("Reference (optional)").fill("ACC-42");
     await cf.getByLabel("Country code (optional)").fill("FR");
@@ -267,6 +273,9 @@ async function main() {
     await page.setViewportSize({ width: 360, height: 740 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 0) throw new Error(`the page is ${overflow}px wider than a 360 px screen`);
+    // No column is dropped to fit: the customer's country is still there, under its heading.
+    const country = page.locator("#customer-rows tr", { hasText: "Acme Telecom" }).locator('td[data-label="Country"]');
+    if (!(await country.isVisible()) || (await country.innerText()).trim() !== "FR") throw new Error("at 360 px a customer's country is not shown");
     await shot("narrow");
 
     // The enterprise tier: once the tenant has an account, the portal lists its accounts first; picking one manages
@@ -378,11 +387,30 @@ async function main() {
     await notice("Sent again");
     for (let tries = 0; ; tries += 1) {
       await page.getByRole("button", { name: "Refresh" }).click();
-      if ((await pingRow.locator("td").nth(3).innerText()) === "2") break;
+      if ((await pingRow.locator('td[data-label="Attempts"]').innerText()) === "2") break;
       if (tries === 50) throw new Error("the retried ping's attempts do not count up");
       await page.waitForTimeout(200);
     }
+    // Each delivery says when it was last tried, in UTC.
+    const tried = await pingRow.locator('td[data-label="Last attempt"]').innerText();
+    if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/.test(tried.trim())) throw new Error(`a delivery's time shown as "${tried}"`);
     await shot("webhook-deliveries");
+    // At 400 px every row keeps every column, each under its heading: the webhook's name and state, the
+    // deliveries, nothing scrolling sideways.
+    await page.setViewportSize({ width: 400, height: 800 });
+    const hookRow = page.locator("#webhook-rows tr", { hasText: "CRM" });
+    for (const [label, text] of [["Name", "CRM"], ["Enabled", "Yes"]]) {
+      const cell = hookRow.locator(`td[data-label="${label}"]`);
+      if (!(await cell.isVisible()) || (await cell.innerText()).trim() !== text) throw new Error(`at 400 px the webhook's ${label} is not shown`);
+    }
+    if (!(await pingRow.locator('td[data-label="Attempts"]').isVisible())) throw new Error("at 400 px a delivery's attempts are not shown");
+    const sideways = await page.evaluate(() => [...document.querySelectorAll(".table-wrap")]
+      .filter((wrap) => wrap.offsetParent !== null).map((wrap) => wrap.scrollWidth - wrap.clientWidth).filter((extra) => extra > 1));
+    if (sideways.length) throw new Error(`at 400 px a table scrolls sideways by ${sideways.join(", ")} px`);
+    const tooWide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (tooWide > 0) throw new Error(`the page is ${tooWide}px wider than a 400 px screen`);
+    await shot("webhooks-400px");
+    await page.setViewportSize({ width: 1100, height: 900 });
     const deleteHook = page.locator("#webhook-rows tr", { hasText: "CRM" }).getByRole("button", { name: "Delete CRM" });
     if (!(await deleteHook.getAttribute("class") || "").includes("danger")) throw new Error("a webhook's Delete is not marked dangerous");
     await deleteHook.click();

@@ -66,6 +66,29 @@ async function withCharges(method, path, options = {}, subject = "") {
 
 // ---- small helpers --------------------------------------------------------------------------------------------
 
+// A table's body filled with `rows`, each cell labelled with its column's heading: on a narrow screen the rows are
+// cards, each cell its heading then its value (app.css), so that no column is lost and nothing scrolls sideways.
+function fillRows(id, rows) {
+  const body = $(id);
+  const headings = [...body.closest("table").querySelectorAll("thead th")].map((th) => th.textContent);
+  for (const row of rows) {
+    // A cell across the columns (an empty list's sentence) has no heading of its own.
+    [...row.children].filter((cell) => !cell.hasAttribute("colspan"))
+      .forEach((cell, index) => cell.setAttribute("data-label", headings[index] || ""));
+  }
+  body.replaceChildren(...rows);
+}
+
+// An API time (RFC 3339, UTC) as people read it everywhere: `2026-12-07 14:03:05 UTC`.
+function utc(time) {
+  return time ? `${time.slice(0, 19).replace("T", " ")} UTC` : "";
+}
+
+// A description of the OpenAPI document (CommonMark) as text: its `code spans` as code, never with their backticks.
+function prose(text) {
+  return text.split("`").map((part, index) => (index % 2 ? el("code", { text: part }) : part)).filter((part) => part !== "");
+}
+
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -173,7 +196,7 @@ function renderFields(container, prefix, fields) {
     const wrapper = field.kind === "checkbox"
       ? el("div", { class: "field check" }, input, el("label", { for: id, text }))
       : el("div", { class: "field" }, el("label", { for: id, text }), input);
-    if (field.hint) wrapper.append(el("p", { class: "hint", id: hintId, text: field.hint }));
+    if (field.hint) wrapper.append(el("p", { class: "hint", id: hintId }, ...prose(field.hint)));
     wrapper.append(el("p", { class: "error", id: errorId, "aria-live": "polite" }));
     container.append(wrapper);
   }
@@ -281,7 +304,7 @@ async function showCustomers() {
     // The date as the API writes it (ISO 8601): "12/6/2026" reads as June in half the world.
     el("td", { text: customer.dateCreated.slice(0, 10) })));
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 4, text: state.filter ? "No customer matches." : "No customer yet: create one below." })));
-  $("customer-rows").replaceChildren(...rows);
+  fillRows("customer-rows", rows);
   $("customers-page").textContent = `Page ${state.page + 1}`;
   $("customers-prev").disabled = state.page === 0;
   $("customers-next").disabled = answer.json.data.length < PAGE_SIZE;
@@ -375,7 +398,7 @@ async function listProfiles() {
     return row;
   });
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 6, text: "No PBX profile yet: create one below." })));
-  $("profile-rows").replaceChildren(...rows);
+  fillRows("profile-rows", rows);
   // A check the service runs by itself ends within 12 s: look again while one runs.
   clearTimeout(state.recheck);
   if (profiles.some((p) => p.connection && p.connection.state === "checking")) state.recheck = setTimeout(() => { if (state.customer && state.customer.id === id) listProfiles(); }, 2000);
@@ -593,7 +616,7 @@ async function showAccounts() {
     el("td", { text: account.reference || "" }),
     el("td", { text: account.countryCode }),
     el("td", { text: account.enabled ? "Yes" : "No" })));
-  $("account-rows").replaceChildren(...rows);
+  fillRows("account-rows", rows);
   return true;
 }
 
@@ -643,7 +666,7 @@ async function showWebhooks() {
       el("td", { class: "actions" }, toggle, ping, log, rotate, remove));
   });
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 4, text: "No webhook yet: create one below." })));
-  $("webhook-rows").replaceChildren(...rows);
+  fillRows("webhook-rows", rows);
   if (!$("webhook-events").querySelector("input")) {
     for (const type of await webhookEventTypes()) {
       const id = `event-${type.replace(/\W/g, "-")}`;
@@ -727,12 +750,13 @@ async function showDeliveries(webhook) {
     });
     const last = delivery.lastStatusCode ? String(delivery.lastStatusCode) : (delivery.lastError || "");
     return el("tr", {},
+      el("td", { text: utc(delivery.lastAttemptAt) }),
       el("td", { text: delivery.eventId }), el("td", { text: delivery.type }), el("td", { text: delivery.status }),
       el("td", { text: String(delivery.attempts) }), el("td", { text: last }),
       // The entry of a disabling is no delivery: nothing to send again.
       el("td", {}, ...(delivery.type === "webhook.disabled" ? [] : [retry])));
   });
-  $("delivery-rows").replaceChildren(...rows);
+  fillRows("delivery-rows", rows);
   $("deliveries-empty").hidden = rows.length > 0;
   $("deliveries").hidden = false;
   $("deliveries-refresh").onclick = () => showDeliveries(webhook);

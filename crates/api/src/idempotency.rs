@@ -17,14 +17,16 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 
 /// What identifies a request under a key: its method, its path and its body (accept-charges aside, so that the
-/// repeat the 402 asks for is the same request).
+/// repeat the 402 asks for is the same request), its members in one order whatever order the client sent them in.
 fn fingerprint(req: &HttpRequest, body: &Map<String, Value>) -> String {
     let mut hash = Sha256::new();
     hash.update(req.method().as_str());
     hash.update(b" ");
     hash.update(req.path());
     hash.update(b"\n");
-    hash.update(serde_json::to_vec(body).unwrap_or_default());
+    let mut canonical = Value::Object(body.clone());
+    canonical.sort_all_objects();
+    hash.update(serde_json::to_vec(&canonical).unwrap_or_default());
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -60,4 +62,22 @@ pub(crate) fn created(location: String, version: u64, replayed: bool) -> HttpRes
         created.insert_header((REPLAYED, "true"));
     }
     created
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_does_not_depend_on_the_order_of_members() {
+        let req = actix_web::test::TestRequest::post().uri("/api/v1.0/customers").to_http_request();
+        let object = |text: &str| match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(object)) => object,
+            _ => Map::new(),
+        };
+        let one = object(r#"{"name": "Acme", "features": {"agent": 1, "supervisor": 2}}"#);
+        let other = object(r#"{"features": {"supervisor": 2, "agent": 1}, "name": "Acme"}"#);
+        assert_eq!(fingerprint(&req, &one), fingerprint(&req, &other));
+        assert_ne!(fingerprint(&req, &one), fingerprint(&req, &object(r#"{"name": "Acme"}"#)));
+    }
 }

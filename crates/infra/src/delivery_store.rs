@@ -389,6 +389,7 @@ impl DeliveryStore for SeaOrmDeliveryStore {
                     last_error: row.last_error,
                     duration_ms: row.duration_ms.and_then(|d| u64::try_from(d).ok()),
                     next_attempt_at: row.next_attempt_at,
+                    last_attempt_at: row.date_updated,
                 })
             })
             .collect()

@@ -93,7 +93,9 @@ pub(crate) fn parse_body<T: Body, U>(
 /// Reads `object` as a `T`, after taking out (and noting) the fields `T` does not have.
 fn read<T: Body>(mut object: Map<String, Value>) -> (Option<T>, Vec<FieldProblem>) {
     let fields = T::fields();
-    let unknown: Vec<String> = object.keys().filter(|key| !fields.has(key)).cloned().collect();
+    // In the order of their names, whatever order they were sent in.
+    let mut unknown: Vec<String> = object.keys().filter(|key| !fields.has(key)).cloned().collect();
+    unknown.sort();
     let problems = unknown
         .into_iter()
         .map(|key| {

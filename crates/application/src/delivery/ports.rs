@@ -96,6 +96,8 @@ pub struct DeliveryRecord {
     pub duration_ms: Option<u64>,
     /// When the next attempt is due, for a pending one.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the last attempt was made (for the entry of a disabling, when it was recorded).
+    pub last_attempt_at: DateTime<Utc>,
 }
 
 /// Where the state of deliveries is kept.

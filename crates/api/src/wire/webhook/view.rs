@@ -116,6 +116,9 @@ pub(crate) struct DeliveryView<'a> {
     /// When the next attempt is due.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_attempt_at: Option<String>,
+    /// When the last attempt was made (RFC 3339, UTC); for the entry of a disabling, when it was recorded.
+    #[schema(example = "2026-12-07T14:03:05.123456Z")]
+    last_attempt_at: String,
 }
 
 impl<'a> DeliveryView<'a> {
@@ -129,6 +132,7 @@ impl<'a> DeliveryView<'a> {
             last_error: record.last_error.as_deref(),
             duration_ms: record.duration_ms,
             next_attempt_at: record.next_attempt_at.map(timestamp),
+            last_attempt_at: timestamp(record.last_attempt_at),
         }
     }
 }
