@@ -57,10 +57,11 @@ const SET_BY_SERVICE: &[&str] = &["id", "tenantId", "enabled"];
 /// profile it changes — a field the patch does not name keeps its value, unparsed, and the secret is kept unread.
 /// `C` is the type's connection; `S` the credential a body makes ([`Secret`], or [`SecretEdit`] for a patch).
 pub(super) struct Base<'a, C, S> {
-    patched: Option<Patched<'a, C, S>>,
+    patched: Option<Changing<'a, C, S>>,
 }
 
-struct Patched<'a, C, S> {
+/// The profile a patch changes, and what the patch names.
+struct Changing<'a, C, S> {
     profile: &'a PbxProfile<Withheld>,
     connection: &'a C,
     /// The fields the patch names.
@@ -72,7 +73,7 @@ struct Patched<'a, C, S> {
 impl<'a, C> Base<'a, C, SecretEdit> {
     /// A patch's: the fields it does not name come from `profile`, whose connection is `connection`.
     fn patch(profile: &'a PbxProfile<Withheld>, connection: &'a C, named: &'a [String]) -> Self {
-        Self { patched: Some(Patched { profile, connection, named, kept: SecretEdit::Kept }) }
+        Self { patched: Some(Changing { profile, connection, named, kept: SecretEdit::Kept }) }
     }
 }
 
@@ -82,19 +83,22 @@ impl<'a, C, S: Clone> Base<'a, C, S> {
 
     /// The value of `field` when a patch does not name it: `value` of the connection it changes.
     pub(super) fn keep<U>(&self, field: &str, value: impl FnOnce(&'a C) -> U) -> Option<U> {
-        let patched = self.patched.as_ref().filter(|p| !p.named.iter().any(|named| named == field))?;
-        Some(value(patched.connection))
+        Some(value(self.unnamed(field)?.connection))
     }
 
     /// The secret `field` when a patch does not write it: the stored one, kept.
     pub(super) fn keep_secret(&self, field: &str) -> Option<S> {
-        self.keep(field, |_| ()).and_then(|()| self.patched.as_ref().map(|p| p.kept.clone()))
+        Some(self.unnamed(field)?.kept.clone())
     }
 
     /// The value of a field every type has when a patch does not name it: `value` of the profile it changes.
     fn keep_common<U>(&self, field: &str, value: impl FnOnce(&'a PbxProfile<Withheld>) -> U) -> Option<U> {
-        let patched = self.patched.as_ref().filter(|p| !p.named.iter().any(|named| named == field))?;
-        Some(value(patched.profile))
+        Some(value(self.unnamed(field)?.profile))
+    }
+
+    /// The profile a patch changes, when the patch does not name `field`.
+    fn unnamed(&self, field: &str) -> Option<&Changing<'a, C, S>> {
+        self.patched.as_ref().filter(|p| !p.named.iter().any(|named| named == field))
     }
 }
 
