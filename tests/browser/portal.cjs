@@ -85,6 +85,8 @@ async function main() {
     // backticks of the document's CommonMark: a code span reads as code.
     const firstLabel = (await cf.locator(".field label").first().innerText()).trim();
     if (firstLabel !== "Name") throw new Error(`the customer form starts with "${firstLabel}", not Name`);
+    // Labels in words, from the document's titles where a name would read like a developer's.
+    if ((await cf.getByLabel("Sync ACD agents with the PBX (optional)").count()) !== 1) throw new Error("the ACD field is labelled by its name");
     const ticked = (await page.locator(".hint").allInnerTexts()).filter((hint) => hint.includes("`"));
     if (ticked.length) throw new Error(`hints show backticks: ${ticked.join(" | ")}`);
     await cf.getByLabel("Name", { exact: true }).fill("Acme Telecom");
@@ -138,7 +140,7 @@ async function main() {
     // A 3CX profile: archiving without a frequency is a field error shown next to the field; then corrected.
     await pf.getByLabel("PBX type").selectOption({ label: "3CX" });
     await pf.getByLabel("Name", { exact: true }).fill("Branch");
-    await pf.getByLabel("License key").fill(`LIC-${Date.now()}`);
+    await pf.getByLabel("Licence key").fill(`LIC-${Date.now()}`);
     await pf.getByLabel("Username").fill("admin");
     await pf.getByLabel("Password").fill("pa55word");
     await pf.getByLabel("Enable recording archive (optional)").check();

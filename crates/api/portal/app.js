@@ -168,6 +168,8 @@ function fieldsOf(objectSchema, document) {
       const flag = (property.oneOf || []).some((item) => item.type === "boolean");
       return {
         name,
+        // The document's title where it has one ("Licence key"), else the name in words.
+        text: property.title ? property.title + (required.has(name) ? "" : " (optional)") : undefined,
         required: required.has(name),
         kind: flag ? "checkbox" : property.format === "password" ? "password" : "text",
         checked: flag && property.default === true,
@@ -399,9 +401,13 @@ async function listProfiles() {
   });
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 6, text: "No PBX profile yet: create one below." })));
   fillRows("profile-rows", rows);
-  // A check the service runs by itself ends within 12 s: look again while one runs.
+  // A check the service runs by itself ends within 12 s: look again while one runs, and for 30 s while a profile
+  // this page just created (its answer said `checking`) is not checked yet — until the service takes it up, the
+  // list shows it `unknown`.
   clearTimeout(state.recheck);
-  if (profiles.some((p) => p.connection && p.connection.state === "checking")) state.recheck = setTimeout(() => { if (state.customer && state.customer.id === id) listProfiles(); }, 2000);
+  const awaited = state.awaitingCheck && Date.now() < state.awaitingCheck.until
+    && profiles.some((p) => p.id === state.awaitingCheck.id && p.connection && !p.connection.checkedAt);
+  if (awaited || profiles.some((p) => p.connection && p.connection.state === "checking")) state.recheck = setTimeout(() => { if (state.customer && state.customer.id === id) listProfiles(); }, 2000);
 }
 
 // A profile's details under its row (what a get shows: never its secrets), or closed again.
@@ -581,6 +587,8 @@ async function createProfile(event) {
   const answer = await withCharges("POST", `/customers/${state.customer.id}/pbxs`, { body, headers }, subject);
   if (!answer) return;
   if (answer.status === 201) {
+    const made = answer.json.data;
+    if (made.connection && made.connection.state === "checking") state.awaitingCheck = { id: made.id, until: Date.now() + 30000 };
     // The answer shows the secrets back: they are not displayed, and the form (password fields included) is cleared.
     form.reset();
     await setUpProfileForm();

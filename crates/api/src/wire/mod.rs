@@ -70,6 +70,18 @@ pub(crate) trait Body: DeserializeOwned + PartialSchema {
     fn fields() -> &'static Fields;
 }
 
+/// `schema` with `title`: what a form labels the field with (the portal; client generators name things after it),
+/// where the field's name would read like a developer's.
+pub(crate) fn titled(mut schema: utoipa::openapi::Schema, title: &str) -> utoipa::openapi::Schema {
+    use utoipa::openapi::Schema;
+    match &mut schema {
+        Schema::Object(object) => object.title = Some(title.to_owned()),
+        Schema::OneOf(one_of) => one_of.title = Some(title.to_owned()),
+        _ => {}
+    }
+    schema
+}
+
 /// `object` read as a `T` and turned into a value by `parse`.
 ///
 /// # Errors

@@ -67,15 +67,15 @@ pub(crate) struct CustomerBody {
     trial_duration: Field<Count>,
     /// Whether the ACD agents follow the PBX's (false when absent).
     #[serde(default)]
-    #[schema(schema_with = optional_flag)]
+    #[schema(schema_with = sync_acd_agent_with_pbx)]
     sync_acd_agent_with_pbx: Field<bool>,
     /// Whether new users get an e-mail (true when absent).
     #[serde(default)]
-    #[schema(schema_with = flag_on_by_default)]
+    #[schema(schema_with = send_new_user_email)]
     send_new_user_email: Field<bool>,
     /// Whether the customer gets the Connect welcome e-mail (true when absent).
     #[serde(default)]
-    #[schema(schema_with = flag_on_by_default)]
+    #[schema(schema_with = send_connect_welcome_email)]
     send_connect_welcome_email: Field<bool>,
     #[serde(default)]
     #[schema(schema_with = first_profile)]
@@ -129,6 +129,18 @@ pub(crate) struct NewCustomerInput {
     pub(crate) details: NewCustomer,
     pub(crate) options: CustomerOptions,
     pub(crate) first_profile: Option<NewProfile>,
+}
+
+fn sync_acd_agent_with_pbx() -> Schema {
+    super::titled(optional_flag(), "Sync ACD agents with the PBX")
+}
+
+fn send_new_user_email() -> Schema {
+    super::titled(flag_on_by_default(), "Send new users their e-mail")
+}
+
+fn send_connect_welcome_email() -> Schema {
+    super::titled(flag_on_by_default(), "Send the Connect welcome e-mail")
 }
 
 /// A flag that is on unless sent off: `optional_flag` with `true` as its stated default (the portal's checkbox

@@ -47,7 +47,7 @@ pub(crate) struct KazooBody {
     api_key: Field<String>,
     /// Whether sub-accounts are monitored too (false when absent).
     #[serde(default)]
-    #[schema(schema_with = optional_flag)]
+    #[schema(schema_with = monitor_sub_accounts)]
     monitor_sub_accounts: Field<bool>,
     #[serde(default)]
     #[schema(schema_with = country_code)]
@@ -56,6 +56,10 @@ pub(crate) struct KazooBody {
 
 fn name() -> Schema {
     Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("Clients ~.pbx.kazoo.name.~ Pbx"))
+}
+
+fn monitor_sub_accounts() -> Schema {
+    crate::wire::titled(optional_flag(), "Monitor sub-accounts")
 }
 
 fn host_rest() -> Schema {

@@ -67,7 +67,7 @@ fn frequency() -> Schema {
 fn license_key() -> Schema {
     let description =
         "The 3CX licence (1–64 visible characters); unique across the system, whatever its case or width.";
-    Text::Visible { max: 64 }.schema(description, None)
+    crate::wire::titled(Text::Visible { max: 64 }.schema(description, None), "Licence key")
 }
 
 fn username() -> Schema {
