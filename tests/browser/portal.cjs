@@ -106,6 +106,9 @@ async function main() {
     await page.getByText("New PBX profile").click();
     const pf = page.locator("#profile-form");
     await pf.getByLabel("PBX type").selectOption({ label: "Kazoo" });
+    // The name's placeholder is an example a person would write, not the seed's untranslated template.
+    const placeholder = await pf.getByLabel("Name", { exact: true }).getAttribute("placeholder");
+    if (placeholder !== "e.g. Main office") throw new Error(`the Kazoo name's placeholder reads "${placeholder}"`);
     await pf.getByLabel("Name", { exact: true }).fill("Main office");
     await pf.getByLabel("Host REST").fill("https://rest.kazoo.example.com");
     await pf.getByLabel("Host websocket").fill("wss://ws.kazoo.example.com");

@@ -55,7 +55,7 @@ pub(crate) struct KazooBody {
 }
 
 fn name() -> Schema {
-    Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("Clients ~.pbx.kazoo.name.~ Pbx"))
+    Text::Trimmed { max: 100 }.schema("A name for people (1–100 characters).", Some("Main office"))
 }
 
 fn monitor_sub_accounts() -> Schema {
