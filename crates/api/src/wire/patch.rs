@@ -313,11 +313,6 @@ impl Edits {
         Some(self.0.remove(index).1.unwrap_or(Value::Null))
     }
 
-    /// The fields named.
-    pub(crate) fn fields(&self) -> Vec<String> {
-        self.0.iter().map(|(name, _)| name.clone()).collect()
-    }
-
     /// The fields named as a body: each with its value, null when removed (a body's absent field).
     pub(crate) fn into_object(self) -> Map<String, Value> {
         self.0.into_iter().map(|(field, value)| (field, value.unwrap_or(Value::Null))).collect()
@@ -355,20 +350,18 @@ pub(crate) fn edits(
         return Err(ApiError::Invalid(problems));
     }
     // Each operation sees what the ones before it did (a field removed twice, a test after a replace).
-    let (mut edits, mut view, mut current) = (Edits::default(), Some(view), None);
+    let (mut edits, mut view, mut current) = (Edits::default(), Some(view), None::<Map<String, Value>>);
     for (name, operation) in checked {
         match operation {
             PatchOperation::Test(test) => {
+                if edits.get(&name).is_none()
+                    && let Some(view) = view.take()
+                {
+                    current = Some(view()?);
+                }
                 let now = match edits.get(&name) {
                     Some(left) => left.as_ref(),
-                    None => {
-                        let current = match (&mut current, view.take()) {
-                            (Some(current), _) => current,
-                            (None, Some(view)) => current.insert(view()?),
-                            (None, None) => return Err(ApiError::Internal(anyhow::anyhow!("the view was not read"))),
-                        };
-                        current.get(&name)
-                    }
+                    None => current.as_ref().and_then(|current| current.get(&name)),
                 };
                 if now != Some(&test.value) {
                     return Err(ApiError::test_failed(&test.path.to_string()));

@@ -276,8 +276,8 @@ pub(crate) fn patched(
         None => Field::Given(current.enabled),
         Some(value) => serde_json::from_value(value).unwrap_or_default(),
     };
-    let named = edits.fields();
     let mut body = edits.into_object();
+    let named: Vec<String> = body.keys().cloned().collect();
     body.insert("_type".to_owned(), Value::from(current.pbx_type().as_str()));
     let mut problems = Problems::default();
     let profile = match &current.connection {
