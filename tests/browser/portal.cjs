@@ -89,6 +89,11 @@ async function main() {
     if ((await cf.getByLabel("Sync ACD agents with the PBX (optional)").count()) !== 1) throw new Error("the ACD field is labelled by its name");
     const ticked = (await page.locator(".hint").allInnerTexts()).filter((hint) => hint.includes("`"));
     if (ticked.length) throw new Error(`hints show backticks: ${ticked.join(" | ")}`);
+    // A hint is the description's first sentence, written for people: not the characters the API refuses beyond
+    // its pattern, not a value's wire form.
+    const hints = await cf.locator(".hint").allTextContents();
+    const technical = hints.filter((hint) => /Unicode|BMP|U\+|then 1–40 letters/.test(hint));
+    if (!hints.length || technical.length) throw new Error(`hints for developers: ${technical.join(" | ")}`);
     await cf.getByLabel("Name", { exact: true }).fill("Acme Telecom");
     await cf.getByLabel("Reference (optional)").fill("ACC-42");
     await cf.getByLabel("Country code (optional)").fill("FR");
@@ -133,6 +138,8 @@ async function main() {
     const details = page.locator("#profile-rows tr.details");
     await details.locator("dd", { hasText: "https://rest.kazoo.example.com" }).waitFor({ timeout: 5000 });
     await details.locator("dt", { hasText: "Account ID" }).waitFor();
+    // Its terms are the form's labels (the document's titles), not the names in words.
+    await details.locator("dt", { hasText: "Monitor sub-accounts" }).waitFor();
     if ((await details.innerText()).includes("super-secret-key") || (await mainName.getAttribute("aria-expanded")) !== "true") {
       throw new Error("the details show a secret, or do not say they are open");
     }
@@ -142,6 +149,10 @@ async function main() {
 
     // A 3CX profile: archiving without a frequency is a field error shown next to the field; then corrected.
     await pf.getByLabel("PBX type").selectOption({ label: "3CX" });
+    const frequencyHint = pf.locator(".hint", { hasText: "How often recordings are archived" });
+    await frequencyHint.waitFor();
+    const every = await frequencyHint.textContent();
+    if (!every.includes("hours:minutes:seconds") || every.includes(".NET")) throw new Error(`the archive frequency's hint reads "${every}"`);
     await pf.getByLabel("Name", { exact: true }).fill("Branch");
     await pf.getByLabel("Licence key").fill(`LIC-${Date.now()}`);
     await pf.getByLabel("Username").fill("admin");
@@ -254,7 +265,13 @@ async function main() {
       throw new Error(`profiles left: ${rows}`);
     }
     await shot("deleted");
+    // The README's picture: the enabled Kazoo profile opened to its details, beside the form of a new profile.
+    const headOffice = page.getByRole("button", { name: "Head office", exact: true });
+    await headOffice.click();
+    await page.locator("#profile-rows tr.details dt", { hasText: "Account ID" }).waitFor({ timeout: 5000 });
+    await shot("details-for-readme");
     if (readmeShot) await page.screenshot({ path: readmeShot, fullPage: true });
+    await headOffice.click();
 
     // The customers list with a search, then the same at 360 px wide: nothing wider than the screen.
     await page.getByRole("link", { name: "← All customers" }).click();

@@ -89,6 +89,12 @@ function prose(text) {
   return text.split("`").map((part, index) => (index % 2 ? el("code", { text: part }) : part)).filter((part) => part !== "");
 }
 
+// What a form shows of a field's description: its first sentence, written for people; the sentences after it (the
+// characters refused beyond the pattern, the exact wire format) are for the API reference.
+function summary(text) {
+  return text.split(/(?<=\.)\s+(?=[A-Z`])/)[0];
+}
+
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -156,7 +162,7 @@ function fieldsOf(objectSchema, document) {
     if (!target || target.discriminator || !target.properties) return [];
     return Object.entries(target.properties).map(([part, sub]) => ({
       name: `${name}.${part}`, text: label(`${name} ${part}`) + " (optional)", required: false, kind: "number",
-      hint: sub.description || "", min: sub.minimum, max: sub.maximum,
+      hint: summary(sub.description || ""), min: sub.minimum, max: sub.maximum,
     }));
   };
   return Object.entries(objectSchema.properties)
@@ -174,7 +180,7 @@ function fieldsOf(objectSchema, document) {
         kind: flag ? "checkbox" : property.format === "password" ? "password" : "text",
         checked: flag && property.default === true,
         maxLength: property.maxLength,
-        hint: property.description && !flag ? property.description : "",
+        hint: property.description && !flag ? summary(property.description) : "",
         example: property.example ?? (property.examples || [])[0],
       };
     });
@@ -427,12 +433,17 @@ async function toggleDetails(profile, row, button) {
     if (value && typeof value === "object") return Object.entries(value).map(([k, v]) => `${label(k).toLowerCase()} ${v}`).join(", ");
     return String(value);
   };
+  // A field's name as the form labels it: the document's title where it has one ("Monitor sub-accounts").
+  const term = (key) => {
+    const field = type && type.fields.find((f) => f.name === key);
+    return field && field.text ? field.text.replace(/ \(optional\)$/, "") : label(key);
+  };
   // What every profile has first, then its type's own fields in the document's order.
   const first = ["_type", "id", "tenantId", "countryCode", "enabled"];
   const keys = [...first.filter((key) => key in fields), ...Object.keys(fields).filter((key) => !first.includes(key))];
   const facts = keys.map((key) => key === "_type"
     ? ["PBX type", type ? type.label : fields[key]]
-    : [label(key), shownValue(fields[key])]);
+    : [term(key), shownValue(fields[key])]);
   if (connection) facts.push(["Connection", [connection.state, connection.reason, connection.message].filter(Boolean).join(" — ")]);
   const list = el("dl", { class: "facts" }, ...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
   row.after(el("tr", { id: `profile-details-${profile.id}`, class: "details" }, el("td", { colspan: 6 }, list)));

@@ -177,7 +177,10 @@ fn tenant_profile_type() -> Schema {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .pattern(Some(TenantProfileType::pattern()))
-        .description(Some("`TenantProfileType_` then 1–40 letters; `TenantProfileType_analytics` when absent."))
+        .description(Some(
+            "The customer's profile type on the platform, `TenantProfileType_analytics` when absent. \
+             `TenantProfileType_` then 1–40 letters.",
+        ))
         .examples(["TenantProfileType_analytics"])
         .into()
 }

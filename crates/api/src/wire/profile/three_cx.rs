@@ -59,8 +59,9 @@ fn name() -> Schema {
 }
 
 fn frequency() -> Schema {
-    let description = "How often recordings are archived: a .NET TimeSpan `[d.]hh:mm:ss[.fffffff]` (hours 0–23, \
-                       minutes and seconds 0–59), more than zero and at most a day; required when archiving.";
+    let description = "How often recordings are archived, as hours:minutes:seconds (`01:00:00` is hourly), more than \
+                       zero and at most a day; required when archiving. A .NET TimeSpan `[d.]hh:mm:ss[.fffffff]` \
+                       (hours 0–23, minutes and seconds 0–59).";
     values::time_span(description, "00:20:00")
 }
 

@@ -81,9 +81,9 @@ fn url() -> Schema {
         .max_length(Some(2048))
         .pattern(Some(pbx_domain::HttpUrl::pattern()))
         .description(Some(
-            "Where deliveries go: an https URL whose host is not, and does not resolve to, a loopback, private, \
-             link-local, unique-local or metadata address (400 otherwise; `--webhooks-allow-private` allows them, and \
-             http).",
+            "Where deliveries go: an https URL on the public internet. Its host must not be, nor resolve to, a \
+             loopback, private, link-local, unique-local or metadata address (400 otherwise; \
+             `--webhooks-allow-private` allows them, and http).",
         ))
         .examples([serde_json::json!("https://crm.example.com/hooks/pbx")])
         .into()
