@@ -6,8 +6,8 @@ Drives the release binary over HTTP with wrk (create at 1, 8, 32 and 64 connecti
 the service, then the floor (bench/floor.rs: the same stack and statements, nothing else), then pgbench with the
 service's statements — and the table gives the medians, service / floor beside service / pgbench, and each round.
 On SQLite, the service against the sqlite_baseline example (the service's connection settings). Also the server's
-peak RSS and its start-up time to ready. On MySQL/MariaDB, creates with and without group commit, interleaved, each measurement on a server started
-for it alone.
+peak RSS and its start-up time to ready. On MySQL/MariaDB, creates with and without group commit, interleaved,
+each measurement on a server started for it alone.
 Writes the tables to target/bench-results.md. Standard library only.
 """
 import json

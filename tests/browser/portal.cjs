@@ -151,8 +151,10 @@ async function main() {
     await pf.getByLabel("PBX type").selectOption({ label: "3CX" });
     const frequencyHint = pf.locator(".hint", { hasText: "How often recordings are archived" });
     await frequencyHint.waitFor();
-    const every = await frequencyHint.textContent();
-    if (!every.includes("hours:minutes:seconds") || every.includes(".NET")) throw new Error(`the archive frequency's hint reads "${every}"`);
+    const frequencyText = await frequencyHint.textContent();
+    if (!frequencyText.includes("hours:minutes:seconds") || frequencyText.includes(".NET")) {
+      throw new Error(`the archive frequency's hint reads "${frequencyText}"`);
+    }
     await pf.getByLabel("Name", { exact: true }).fill("Branch");
     await pf.getByLabel("Licence key").fill(`LIC-${Date.now()}`);
     await pf.getByLabel("Username").fill("admin");

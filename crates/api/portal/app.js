@@ -434,7 +434,7 @@ async function toggleDetails(profile, row, button) {
     return String(value);
   };
   // A field's name as the form labels it: the document's title where it has one ("Monitor sub-accounts").
-  const term = (key) => {
+  const termOf = (key) => {
     const field = type && type.fields.find((f) => f.name === key);
     return field && field.text ? field.text.replace(/ \(optional\)$/, "") : label(key);
   };
@@ -443,7 +443,7 @@ async function toggleDetails(profile, row, button) {
   const keys = [...first.filter((key) => key in fields), ...Object.keys(fields).filter((key) => !first.includes(key))];
   const facts = keys.map((key) => key === "_type"
     ? ["PBX type", type ? type.label : fields[key]]
-    : [term(key), shownValue(fields[key])]);
+    : [termOf(key), shownValue(fields[key])]);
   if (connection) facts.push(["Connection", [connection.state, connection.reason, connection.message].filter(Boolean).join(" — ")]);
   const list = el("dl", { class: "facts" }, ...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
   row.after(el("tr", { id: `profile-details-${profile.id}`, class: "details" }, el("td", { colspan: 6 }, list)));
