@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Where a rename's CPU goes in the service: `perf record -g` of the release server while wrk renames at 32
-connections (PostgreSQL), then perf's report by shared object and by symbol. Run after `make bench` has built the
-release binary: `python3 bench/profile_rename.py` (needs perf; prints the two reports' heads). docs/performance.md,
-run 26.
+"""Where a rename's CPU goes in the service: `perf record` of the release server while wrk renames at 32 connections
+(PostgreSQL), its self time grouped by where each function lives (the kernel, the allocator, the crate). Run after
+`make bench` has built the release binary: `python3 bench/profile_rename.py` (needs perf; prints the table of
+docs/performance.md, run 26).
 """
 import os
 import re
@@ -25,7 +25,6 @@ def main():
         token = server.token()
         _, pbxs, _, renames = writes.profiles_to_rename(server, token, work)
         os.environ["BENCH_IDS"] = str(renames)
-        os.environ["BENCH_THREADS"] = "2"
         bench.wrk(server.url, "rename.lua", pbxs, token, 32, duration=3)  # warm up
         data = work / "perf.data"
         result = {}

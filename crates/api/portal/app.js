@@ -161,7 +161,7 @@ function fieldsOf(objectSchema, document) {
     const target = ref && document ? schema(document, ref.$ref) : null;
     if (!target || target.discriminator || !target.properties) return [];
     return Object.entries(target.properties).map(([part, sub]) => ({
-      name: `${name}.${part}`, text: label(`${name} ${part}`) + " (optional)", required: false, kind: "number",
+      name: `${name}.${part}`, title: label(`${name} ${part}`), required: false, kind: "number",
       hint: summary(sub.description || ""), min: sub.minimum, max: sub.maximum,
     }));
   };
@@ -175,7 +175,7 @@ function fieldsOf(objectSchema, document) {
       return {
         name,
         // The document's title where it has one ("Licence key"), else the name in words.
-        text: property.title ? property.title + (required.has(name) ? "" : " (optional)") : undefined,
+        title: property.title || label(name),
         required: required.has(name),
         kind: flag ? "checkbox" : property.format === "password" ? "password" : "text",
         checked: flag && property.default === true,
@@ -194,13 +194,13 @@ function renderFields(container, prefix, fields) {
     const errorId = `${id}-error`;
     const input = el("input", {
       id, name: field.name, type: field.kind, required: field.required, maxlength: field.maxLength, checked: field.checked,
-      min: field.min, max: field.max, "data-label": (field.text || label(field.name)).replace(/ \(optional\)$/, ""),
+      min: field.min, max: field.max, "data-label": field.title,
       autocomplete: field.kind === "password" ? "new-password" : "off",
       placeholder: field.kind === "text" && field.example ? `e.g. ${field.example}` : undefined,
       "aria-describedby": `${field.hint ? hintId : ""} ${errorId}`.trim(),
       "data-field": field.name,
     });
-    const text = field.text || label(field.name) + (field.required ? "" : " (optional)");
+    const text = field.title + (field.required ? "" : " (optional)");
     const wrapper = field.kind === "checkbox"
       ? el("div", { class: "field check" }, input, el("label", { for: id, text }))
       : el("div", { class: "field" }, el("label", { for: id, text }), input);
@@ -336,7 +336,7 @@ async function setUpFirstProfile() {
   select.addEventListener("change", () => {
     const type = types.find((t) => t.type === select.value);
     if (!type) return fields.replaceChildren();
-    renderFields(fields, "first", type.fields.map((f) => ({ ...f, name: `pbxConnectionProfile.${f.name}`, text: label(f.name) + (f.required ? "" : " (optional)") })));
+    renderFields(fields, "first", type.fields.map((f) => ({ ...f, name: `pbxConnectionProfile.${f.name}`, title: label(f.name) })));
   });
   return el("details", { id: "first-profile" }, el("summary", { text: "With a first PBX profile (optional)" }),
     el("label", { for: "first-type", text: "First profile's PBX type" }), select, fields);
@@ -436,7 +436,7 @@ async function toggleDetails(profile, row, button) {
   // A field's name as the form labels it: the document's title where it has one ("Monitor sub-accounts").
   const termOf = (key) => {
     const field = type && type.fields.find((f) => f.name === key);
-    return field && field.text ? field.text.replace(/ \(optional\)$/, "") : label(key);
+    return field ? field.title : label(key);
   };
   // What every profile has first, then its type's own fields in the document's order.
   const first = ["_type", "id", "tenantId", "countryCode", "enabled"];
