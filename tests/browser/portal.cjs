@@ -340,6 +340,9 @@ async function main() {
     await cf.getByLabel("Name", { exact: true }).fill("With Teams");
     await cf.getByLabel("Features agent (optional)").fill("5");
     await page.locator("#first-profile").evaluate((details) => { details.open = true; });
+    // Its fields are labelled as the profile form's are (the document's titles).
+    await cf.getByLabel("First profile's PBX type").selectOption({ label: "3CX" });
+    if ((await page.locator("#first-profile").getByLabel("Licence key").count()) !== 1) throw new Error("the first profile's licence field is not labelled by its title");
     await cf.getByLabel("First profile's PBX type").selectOption({ label: "Microsoft Teams" });
     await cf.getByLabel("Name", { exact: true }).last().fill("First Teams");
     await cf.getByLabel("Microsoft tenant ID").fill(crypto.randomUUID());

@@ -336,7 +336,7 @@ async function setUpFirstProfile() {
   select.addEventListener("change", () => {
     const type = types.find((t) => t.type === select.value);
     if (!type) return fields.replaceChildren();
-    renderFields(fields, "first", type.fields.map((f) => ({ ...f, name: `pbxConnectionProfile.${f.name}`, title: label(f.name) })));
+    renderFields(fields, "first", type.fields.map((f) => ({ ...f, name: `pbxConnectionProfile.${f.name}` })));
   });
   return el("details", { id: "first-profile" }, el("summary", { text: "With a first PBX profile (optional)" }),
     el("label", { for: "first-type", text: "First profile's PBX type" }), select, fields);
